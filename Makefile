@@ -1,0 +1,144 @@
+# vgpu-hook — plain GNU make.
+#   make                  build in the tree (hooks/vgpu-hook, cli/vgpuctl, tests/sim/vgpu-sim)
+#   make check            install missing packages (root), build with ASan+UBSan in build/san,
+#                         run every test tier; ends with "N passed, N failed"
+#   make demo             the main job on a simulated host
+#   make install          PREFIX, DESTDIR, SYSCONFDIR honoured
+# WERROR=1 adds -Werror (CI sets it). SANITIZE=1 builds with ASan+UBSan. O=DIR builds out of tree.
+
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/vgpu-hook
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+HOOKDIR    ?= $(SYSCONFDIR)/libvirt/hooks
+DESTDIR    ?=
+O          ?= .
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKGS      = glib-2.0 libxml-2.0 uuid
+WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifeq ($(TESTHOOKS),1)
+# Test-only crash points (VGPU_TEST_STOP_AT); never in a production build.
+TESTDEF   = -DVGPU_TEST_HOOKS=1
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
+VIRT_LIBS   := $(shell pkg-config --libs libvirt 2>/dev/null)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
+             -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)
+CORE_SRCS  := $(wildcard hooks/hook-*.c)
+FRONT_SRCS := hooks/vgpu-hook.c
+CLI_SRCS   := $(wildcard cli/*.c)
+SIM_SRCS   := $(wildcard tests/sim/*.c)
+UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+
+LIB        = $(O)/libvgpu.a
+CORE       = $(O)/hooks/vgpu-hook-core.so
+FRONT      = $(O)/hooks/vgpu-hook
+CLI        = $(O)/cli/vgpuctl
+SIM        = $(O)/tests/sim/vgpu-sim
+UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+
+.PHONY: all tests check demo install uninstall clean deps bench stress fuzz
+all: $(FRONT) $(CORE) $(CLI) $(SIM)
+tests: all $(UNIT_BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
+	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The front links only libc: a domain without vGPU metadata must cost about
+# a process start. It dlopen()s the core only when metadata is present.
+$(FRONT): $(call obj,$(FRONT_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ldl
+
+$(CORE): $(call obj,$(CORE_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--no-undefined -o $@ $(call obj,$(CORE_SRCS)) $(LIB) $(PKG_LIBS)
+
+$(CLI): $(call obj,$(CLI_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+
+$(SIM): $(call obj,$(SIM_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(FUSE_LIBS) -lpthread
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+deps:
+	@tests/ensure-deps.sh
+
+check: deps
+	@tests/run-all.sh
+
+demo: deps all
+	@tests/demo.sh
+
+bench: deps all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKDIR)/qemu.d \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 0755 $(FRONT) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook
+	install -m 0644 $(CORE) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vgpuctl
+	ln -sf $(LIBEXECDIR)/vgpu-hook $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf ]; then \
+	    echo "keeping existing $(SYSCONFDIR)/libvirt/vgpu-hook.conf"; \
+	else install -m 0644 examples/vgpu-hook.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf; fi
+	@# libvirt < 6.5 has no qemu.d/: take the monolithic name only where it is free.
+	@if [ -n "$(LEGACY_HOOK)" ]; then \
+	    if [ -e $(DESTDIR)$(HOOKDIR)/qemu ] || [ -L $(DESTDIR)$(HOOKDIR)/qemu ]; then \
+	        echo "$(HOOKDIR)/qemu exists: left untouched; call $(LIBEXECDIR)/vgpu-hook from it"; \
+	    else ln -s $(LIBEXECDIR)/vgpu-hook $(DESTDIR)$(HOOKDIR)/qemu; \
+	        echo "installed $(HOOKDIR)/qemu -> $(LIBEXECDIR)/vgpu-hook (libvirt without qemu.d/)"; fi; \
+	fi
+	for m in docs/*.[158]; do [ -e "$$m" ] || continue; \
+	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	[ ! -e cli/vgpuctl.bash-completion ] || \
+	    install -m 0644 cli/vgpuctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	@echo "libvirtd needs a restart (or SIGHUP) if no qemu hook existed before."
+
+uninstall:
+	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
+	    $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so $(DESTDIR)$(BINDIR)/vgpuctl \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	@if [ "$$(readlink $(DESTDIR)$(HOOKDIR)/qemu 2>/dev/null)" = "$(LIBEXECDIR)/vgpu-hook" ]; then \
+	    rm -f $(DESTDIR)$(HOOKDIR)/qemu; fi
+	for m in docs/*.[158]; do [ -e "$$m" ] || continue; \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+	@echo "kept $(SYSCONFDIR)/libvirt/vgpu-hook.conf"
+
+clean:
+	rm -rf build libvgpu.a
+	find . -name '*.o' -o -name '*.d' | grep -v '^./.git' | xargs rm -f
+	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl tests/sim/vgpu-sim \
+	    $(patsubst %.c,%,$(UNIT_SRCS))
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null | grep -v '^./.git')

@@ -1,0 +1,59 @@
+/* What the host offers, read from sysfs. The placement function works on
+ * this structure only, so it can be tested on synthetic hosts. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+    char *id;               /* "nvidia-558" */
+    char *name;             /* "NVIDIA A40-2Q"; the id when the driver has no name file */
+    char *description;      /* may be NULL */
+    guint64 framebuffer_mb; /* from description "framebuffer=2048M", 0 unknown */
+    int max_instance;       /* from description "max_instance=24", -1 unknown */
+    int available;          /* available_instances at scan time, -1 not read */
+} HostType;
+
+typedef struct {
+    char *addr;             /* mdev_bus entry: "0000:e8:00.4" or "mtty" */
+    char *gpu;              /* physical GPU: the PF's address for a VF, else addr */
+    gboolean is_vf;
+    int numa_node;          /* -1 unknown */
+    char *model;            /* "10de:2235" (PF vendor:device) or "" when not PCI */
+    GPtrArray *types;       /* HostType* */
+} HostParent;
+
+typedef struct {
+    char *uuid;
+    char *parent;           /* parent addr, as in HostParent.addr */
+    char *type;             /* type id */
+} HostMdev;
+
+typedef struct {
+    char *root;
+    GPtrArray *parents;     /* HostParent*, sorted by addr */
+    GPtrArray *mdevs;       /* HostMdev*, sorted by uuid */
+} Host;
+
+void host_free(Host *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Host, host_free)
+
+/* Scan sysfs under @root. When @want_types is non-NULL, only those type ids
+ * get their available_instances read (others stay -1): the hook reads what
+ * the request needs, not the whole matrix. Names and descriptions are read
+ * once per GPU model and shared. A host with no mdev_bus is an empty host,
+ * not an error. */
+Host *host_scan(const char *root, const char *const *want_types, GError **error);
+
+HostParent *host_find_parent(const Host *host, const char *addr);
+HostType *host_parent_find_type(const HostParent *parent, const char *type_id);
+const HostMdev *host_find_mdev(const Host *host, const char *uuid);
+/* Number of existing mdevs on the physical GPU @gpu, and of those of @type. */
+guint host_gpu_mdev_count(const Host *host, const char *gpu, const char *type);
+
+/* Profile matching: case-insensitive, vendor prefix ("NVIDIA ", "GRID ",
+ * "Intel ") optional on either side, spaces and '_' alike. */
+gboolean host_type_matches_profile(const HostType *type, const char *profile);
+/* Type ids on @parent that fit a request (by @type_id exactly, else by
+ * @profile). Returns HostType* borrowed from @parent. */
+GPtrArray *host_parent_matching_types(const HostParent *parent,
+                                      const char *type_id, const char *profile);

@@ -1,0 +1,41 @@
+/* What this hook created, per domain, so release removes exactly that.
+ * One GKeyFile per domain UUID in the state directory, replaced atomically
+ * (temp file, fsync, rename, fsync dir). Every change happens under the
+ * host lock. Device states: "intent" is written before the sysfs create,
+ * "created" after it is verified; release treats both as ours (a crash
+ * between intent and create leaves at most a device with our UUID). */
+#pragma once
+
+#include <glib.h>
+
+typedef enum { LEDGER_INTENT, LEDGER_CREATED } LedgerState;
+
+typedef struct {
+    char *uuid;
+    char *parent;
+    char *type;
+    LedgerState state;
+} LedgerDevice;
+
+typedef struct {
+    char *domain_uuid;
+    char *domain_name;
+    GPtrArray *devices;     /* LedgerDevice* */
+} Ledger;
+
+void ledger_free(Ledger *ledger);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ledger, ledger_free)
+
+/* An empty ledger when none is stored. */
+Ledger *ledger_load(const char *state_dir, const char *domain_uuid,
+                    const char *domain_name, GError **error);
+/* Store; a ledger with no devices is deleted instead. */
+int ledger_save(const char *state_dir, const Ledger *ledger, GError **error);
+
+LedgerDevice *ledger_find(const Ledger *ledger, const char *uuid);
+void ledger_set(Ledger *ledger, const char *uuid, const char *parent,
+                const char *type, LedgerState state);
+void ledger_drop(Ledger *ledger, const char *uuid);
+
+/* Every stored ledger (for vgpuctl status/gc and reconnect). */
+GPtrArray *ledger_load_all(const char *state_dir, GError **error);

@@ -1,0 +1,22 @@
+/* Creating and removing one mdev through sysfs. */
+#pragma once
+
+#include <glib.h>
+
+/* Write @uuid to the type's create file, then check bus/mdev/devices/UUID
+ * exists. On failure the error is VGPU_SYSFS_ERROR with the driver's errno
+ * (EIO, ENOSPC, EUSERS, EEXIST...), so the caller can try another parent. */
+int sysfs_mdev_create(const char *root, const char *parent, const char *type,
+                      const char *uuid, GError **error);
+
+/* Write "1" to the device's remove file. EBUSY is retried up to @retries
+ * times with @retry_delay_ms between tries; a write that blocks (kernels
+ * >= 5.19 block while a VM holds the device) is abandoned after
+ * @timeout_ms. A device already gone is success. */
+int sysfs_mdev_remove(const char *root, const char *uuid, guint retries,
+                      guint retry_delay_ms, guint timeout_ms, GError **error);
+
+/* Parent addr and type id of an existing mdev, from its links. -1 +
+ * VGPU_ERROR_NOT_FOUND when it does not exist. */
+int sysfs_mdev_lookup(const char *root, const char *uuid, char **parent,
+                      char **type, GError **error);

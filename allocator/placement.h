@@ -1,0 +1,29 @@
+/* Choosing a parent for one request. Pure: no I/O, works on a Host. */
+#pragma once
+
+#include <glib.h>
+#include "host.h"
+#include "vgpu-request.h"
+
+typedef struct {
+    VgpuPlacement policy;        /* PACK or SPREAD (DEFAULT resolved by caller) */
+    char **allow;                /* PCI addresses (PF = all its VFs); NULL = all */
+    char **deny;                 /* PCI addresses; NULL = none */
+} PlacementRules;
+
+typedef struct {
+    const HostParent *parent;
+    const HostType *type;
+} PlacementCandidate;
+
+/* Ordered candidates for @req, best first. Parents that were refused get
+ * one human reason each per physical GPU, appended to @refusals (char*),
+ * e.g. "all 24 A40-2Q instances in use on 0000:e8:00.0",
+ * "GPU 0000:67:00.0 holds A40-4Q vGPUs", "0000:e8:00.0 is denied by config".
+ * Returns an array of PlacementCandidate* (possibly empty), never NULL. */
+GPtrArray *alloc_placement_choose(const Host *host, const VgpuRequest *req,
+                                  const PlacementRules *rules, GPtrArray *refusals);
+
+/* One sentence why nothing fits, built from @refusals (or "no such profile
+ * on this host" when no parent offers it). */
+char *alloc_placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals);

@@ -1,0 +1,64 @@
+# Shared by the shell test tiers. Each check prints "ok - NAME" or
+# "not ok - NAME: why"; tests/run-all.sh counts those lines.
+# Usage: . tests/lib.sh ; t_ok NAME CMD... ; t_fail/t_pass ; t_done
+
+T_PASS=0
+T_FAIL=0
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+B=${B:-$TOP}    # build dir with the binaries (build/san under make check)
+
+t_pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1${2:+: $2}"; }
+
+# t_ok NAME CMD...: passes when CMD exits 0.
+t_ok() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then t_pass "$name"; else t_fail "$name" "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"; fi
+}
+# t_no NAME CMD...: passes when CMD exits non-zero.
+t_no() {
+    local name=$1; shift
+    if "$@" >/dev/null 2>&1; then t_fail "$name" "succeeded, expected failure"; else t_pass "$name"; fi
+}
+# t_eq NAME EXPECTED ACTUAL
+t_eq() {
+    if [ "$2" == "$3" ]; then t_pass "$1"; else t_fail "$1" "expected '$2', got '$3'"; fi
+}
+# t_match NAME REGEX TEXT
+t_match() {
+    if printf '%s' "$3" | grep -Eq -- "$2"; then t_pass "$1"; else t_fail "$1" "'$(printf '%s' "$3" | head -c 300)' does not match /$2/"; fi
+}
+
+# Mount the simulator: sim_start SCENARIO -> sets SIM_ROOT, SIM_PID.
+sim_start() {
+    SIM_ROOT=$(mktemp -d /tmp/vgpu-sim.XXXXXX)
+    local scen=$1
+    [ -f "$scen" ] || scen=$TOP/tests/sim/scenarios/$1.ini
+    "$B/tests/sim/vgpu-sim" "$scen" "$SIM_ROOT" &
+    SIM_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        [ -d "$SIM_ROOT/class/mdev_bus" ] && return 0
+        kill -0 "$SIM_PID" 2>/dev/null || { echo "vgpu-sim exited early" >&2; return 1; }
+        sleep 0.05
+    done
+    echo "vgpu-sim did not mount $SIM_ROOT in 10 s" >&2
+    return 1
+}
+sim_stop() {
+    [ -n "${SIM_PID:-}" ] || return 0
+    kill -TERM "$SIM_PID" 2>/dev/null
+    local i
+    for i in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$SIM_PID" 2>/dev/null
+    wait "$SIM_PID" 2>/dev/null
+    mountpoint -q "$SIM_ROOT" 2>/dev/null && umount -l "$SIM_ROOT"
+    rmdir "$SIM_ROOT" 2>/dev/null
+    SIM_PID=
+}
+
+t_done() {
+    echo "# $T_PASS passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}

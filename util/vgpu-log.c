@@ -1,0 +1,26 @@
+#include "vgpu-log.h"
+
+#include <stdio.h>
+
+static gboolean log_mirror;
+
+void
+vgpu_log_open(const char *ident, gboolean mirror_stderr)
+{
+    openlog(ident, LOG_PID, LOG_DAEMON);
+    log_mirror = mirror_stderr;
+}
+
+void
+vgpu_log(int priority, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    syslog(priority, "%s", msg);
+    if (log_mirror)
+        fprintf(stderr, "vgpu-hook: %s\n", msg);
+}

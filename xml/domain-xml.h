@@ -1,0 +1,36 @@
+/* Reading a libvirt domain XML for vgpu-hook, and the one rewrite vgpuctl
+ * needs. libxml2 with network access and entity expansion off, and a size
+ * limit, because less trusted users write these documents. */
+#pragma once
+
+#include <glib.h>
+#include "vgpu-request.h"
+
+#define VGPU_XML_MAX_BYTES (4 * 1024 * 1024)
+
+typedef struct {
+    char *name;
+    char *uuid;                /* canonical lowercase */
+    GPtrArray *requests;       /* VgpuRequest*, in document order */
+    GPtrArray *mdev_hostdevs;  /* char* canonical UUIDs of <hostdev type='mdev'> */
+} VgpuDomain;
+
+void vgpu_domain_free(VgpuDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, vgpu_domain_free)
+
+/* Parse and validate. NULL + @error (one line naming the field) on any
+ * problem: malformed XML, DTD/entities, over size, bad or duplicate UUIDs,
+ * unknown placement, a type/profile/parent that could reach a path. */
+VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
+
+/* TRUE when some request's UUID has no <hostdev type='mdev'>. */
+gboolean xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req);
+
+/* The exact element to add for @uuid, on one line. */
+char *xml_hostdev_element(const char *uuid);
+
+/* Return a copy of the definition @buf with a <hostdev type='mdev'> added
+ * under <devices> for every request that lacks one (and, for requests
+ * whose UUID was derived, nothing else changes: the derivation is stable).
+ * *added is the number inserted. */
+char *xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error);

@@ -92,7 +92,7 @@ deps:
 	@tests/ensure-deps.sh
 
 check: deps
-	@tests/run-all.sh
+	@WERROR=$(WERROR) tests/run-all.sh
 
 demo: deps all
 	@tests/demo.sh

@@ -1,0 +1,73 @@
+#include "hook.h"
+#include "vgpu-error.h"
+#include "vgpu-log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef VGPU_TEST_HOOKS
+void
+hook_test_point(const char *step)
+{
+    const char *want = getenv("VGPU_TEST_STOP_AT");
+
+    if (want && strcmp(want, step) == 0)
+        raise(SIGKILL);
+}
+#endif
+
+/* stderr is what `virsh start` prints after "unexpected exit status 1:", so
+ * it gets exactly one line. */
+static int
+fail(const char *op, GError *error)
+{
+    vgpu_log(LOG_ERR, "%s", error->message);
+    /* A failing reconnect hook makes libvirt kill the running domain:
+     * never let that happen over our own trouble. */
+    if (strcmp(op, "reconnect") == 0)
+        return 0;
+    fprintf(stderr, "vgpu-hook: %s\n", error->message);
+    return 1;
+}
+
+int
+vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
+{
+    const char *name = argv[1], *op = argv[2], *subop = argv[3];
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VgpuConfig) cfg = NULL;
+    g_autoptr(VgpuDomain) dom = NULL;
+    gboolean release = strcmp(op, "release") == 0;
+
+    (void)argc;
+    vgpu_log_open("vgpu-hook", FALSE);
+
+    if (!(cfg = vgpu_config_load(vgpu_config_path(), &error)))
+        return fail(op, error);
+
+    if (!(dom = xml_domain_parse(xml, len, &error))) {
+        /* Release must still undo what prepare did, even if the live
+         * metadata was made unreadable while the domain ran: it finds the
+         * ledger by the domain's name. */
+        if (!release)
+            return fail(op, error);
+        vgpu_log(LOG_WARNING, "domain '%s': %s; releasing by name", name, error->message);
+        g_clear_error(&error);
+    }
+
+    if (dom && dom->requests->len == 0 && !release)
+        return 0;
+
+    if (strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0) {
+        if (hook_prepare(cfg, dom, &error) < 0)
+            return fail(op, error);
+    } else if (release) {
+        if (hook_release(cfg, name, dom, &error) < 0)
+            return fail(op, error);
+    } else if (strcmp(op, "reconnect") == 0) {
+        return hook_reconnect(cfg, dom);
+    }
+    return 0;
+}

@@ -1,0 +1,152 @@
+/* release end: remove exactly what this domain's prepare created.
+ * reconnect begin: compare the ledger with sysfs, change nothing. */
+#include "hook.h"
+#include "host-lock.h"
+#include "ledger.h"
+#include "mdev.h"
+#include "vgpu-error.h"
+#include "vgpu-log.h"
+
+/* The domain's UUID from its XML, or, when the XML could not be read, from
+ * the ledger that carries its name. NULL when there is nothing of ours. */
+static char *
+release_domain_uuid(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom)
+{
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (dom && dom->uuid)
+        return g_strdup(dom->uuid);
+    if (!(all = ledger_load_all(cfg->state_dir, &err))) {
+        vgpu_log(LOG_ERR, "domain '%s': %s", name, err->message);
+        return NULL;
+    }
+    for (guint i = 0; i < all->len; i++) {
+        const Ledger *l = all->pdata[i];
+
+        if (g_strcmp0(l->domain_name, name) == 0)
+            return g_strdup(l->domain_uuid);
+    }
+    return NULL;
+}
+
+/* Remove one ledger device if it is still the device we made. Returns -1
+ * when it is still there and could not be removed. */
+static int
+release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, GError **error)
+{
+    g_autofree char *parent = NULL, *type = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (sysfs_mdev_lookup(cfg->sysfs_root, d->uuid, &parent, &type, &err) < 0) {
+        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return -1;
+        }
+        vgpu_log(LOG_INFO, "domain '%s': %s already gone", name, d->uuid);
+        return 0;
+    }
+    if (g_strcmp0(parent, d->parent) != 0 || g_strcmp0(type, d->type) != 0) {
+        /* Same UUID, another device: someone re-created it after ours went. */
+        vgpu_log(LOG_WARNING, "domain '%s': %s is now %s on %s, not the %s on %s we made; "
+                 "leaving it", name, d->uuid, type, parent, d->type, d->parent);
+        return 0;
+    }
+    HOOK_TEST_POINT("release-removing");
+    if (sysfs_mdev_remove(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+                          cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, error) < 0)
+        return -1;
+    HOOK_TEST_POINT("release-removed");
+    vgpu_log(LOG_INFO, "domain '%s': removed %s (%s on %s)", name, d->uuid, d->type, d->parent);
+    return 0;
+}
+
+int
+hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GError **error)
+{
+    g_autofree char *uuid = release_domain_uuid(cfg, name, dom);
+    g_autoptr(Ledger) ledger = NULL;
+    g_autoptr(GString) failed = g_string_new(NULL);
+    int lock;
+
+    if (!uuid)
+        return 0;
+    if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
+        return -1;
+    if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error))) {
+        host_lock_release(lock);
+        return -1;
+    }
+
+    for (guint i = 0; i < ledger->devices->len;) {
+        LedgerDevice *d = ledger->devices->pdata[i];
+        g_autoptr(GError) err = NULL;
+
+        if (release_device(cfg, name, d, &err) < 0) {
+            g_string_append_printf(failed, "%s%s", failed->len ? "; " : "", err->message);
+            i++;
+            continue;
+        }
+        /* Saved after each device so a crash mid-release forgets nothing
+         * and repeats nothing. */
+        ledger_drop(ledger, d->uuid);
+        if (ledger_save(cfg->state_dir, ledger, error) < 0) {
+            host_lock_release(lock);
+            return -1;
+        }
+    }
+    host_lock_release(lock);
+
+    if (failed->len) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                    "domain '%s': could not remove its vGPU(s): %s (kept in the ledger; "
+                    "the next release or 'vgpuctl gc' retries)", name, failed->str);
+        return -1;
+    }
+    return 0;
+}
+
+int
+hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
+{
+    g_autoptr(Ledger) ledger = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!dom->uuid)
+        return 0;
+    if (!(ledger = ledger_load(cfg->state_dir, dom->uuid, dom->name, &err))) {
+        vgpu_log(LOG_ERR, "domain '%s': reconnect: %s", dom->name, err->message);
+        return 0;
+    }
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *req = dom->requests->pdata[i];
+        const LedgerDevice *d = ledger_find(ledger, req->uuid);
+        g_autofree char *parent = NULL, *type = NULL;
+        g_autoptr(GError) lerr = NULL;
+
+        if (sysfs_mdev_lookup(cfg->sysfs_root, req->uuid, &parent, &type, &lerr) < 0) {
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
+                     dom->name, req->uuid, d ? " although the ledger records it" : "");
+        } else if (!d) {
+            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) present, not created "
+                     "by vgpu-hook", dom->name, req->uuid, type, parent);
+        } else if (g_strcmp0(parent, d->parent) || g_strcmp0(type, d->type)) {
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: %s is %s on %s, ledger says %s on %s",
+                     dom->name, req->uuid, type, parent, d->type, d->parent);
+        } else {
+            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) ok",
+                     dom->name, req->uuid, type, parent);
+        }
+    }
+    for (guint i = 0; i < ledger->devices->len; i++) {
+        const LedgerDevice *d = ledger->devices->pdata[i];
+        gboolean asked = FALSE;
+
+        for (guint j = 0; j < dom->requests->len && !asked; j++)
+            asked = g_strcmp0(((VgpuRequest *)dom->requests->pdata[j])->uuid, d->uuid) == 0;
+        if (!asked)
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s, which the domain "
+                     "no longer asks for", dom->name, d->uuid);
+    }
+    return 0;
+}

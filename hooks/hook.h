@@ -1,0 +1,27 @@
+/* The hook core: one function per hook call libvirt makes. Each returns
+ * the process exit code; on failure it has set @error to the one sentence
+ * libvirt shows the user. */
+#pragma once
+
+#include <glib.h>
+#include "domain-xml.h"
+#include "vgpu-config.h"
+
+int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
+int hook_release(const VgpuConfig *cfg, const char *domain_name,
+                 const VgpuDomain *dom, GError **error);
+int hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
+
+/* Entry point the libc-only front dlopen()s. */
+int vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
+    __attribute__((visibility("default")));
+
+/* Test-only crash points: a test build (make TESTHOOKS=1) stops the process
+ * with SIGKILL when VGPU_TEST_STOP_AT names the step, so crash recovery can
+ * be tested at every step. Compiled out of production builds entirely. */
+#ifdef VGPU_TEST_HOOKS
+void hook_test_point(const char *step);
+# define HOOK_TEST_POINT(step) hook_test_point(step)
+#else
+# define HOOK_TEST_POINT(step) do { } while (0)
+#endif

@@ -1,0 +1,158 @@
+#include "vgpu-request.h"
+#include "vgpu-error.h"
+
+#include <string.h>
+#include <uuid/uuid.h>
+
+void
+vgpu_request_free(VgpuRequest *req)
+{
+    if (!req)
+        return;
+    g_free(req->uuid);
+    g_free(req->profile);
+    g_free(req->type);
+    g_free(req->parent);
+    g_free(req);
+}
+
+const char *
+vgpu_request_label(const VgpuRequest *req)
+{
+    return req->profile ? req->profile : req->type;
+}
+
+gboolean
+vgpu_validate_uuid(const char *field, const char *value, char **canonical, GError **error)
+{
+    uuid_t u;
+    char out[37];
+
+    /* uuid_parse alone accepts only the 36-char form, but be explicit: a
+     * UUID reaches sysfs paths and the create file verbatim. */
+    if (!value || strlen(value) != 36 || uuid_parse(value, u) < 0) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "%s '%s' is not a UUID (expected 8-4-4-4-12 hex digits)",
+                    field, value ? value : "");
+        return FALSE;
+    }
+    uuid_unparse_lower(u, out);
+    if (canonical)
+        *canonical = g_strdup(out);
+    return TRUE;
+}
+
+static gboolean
+chars_in(const char *s, const char *extra)
+{
+    for (; *s; s++) {
+        if (!g_ascii_isalnum(*s) && !strchr(extra, *s))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vgpu_validate_type_id(const char *value, GError **error)
+{
+    /* Kernel type ids are "<driver>-<group>": nvidia-558, i915-GVTg_V5_4,
+     * mtty-1. Anything that could walk a path is refused. */
+    if (!value || !*value || strlen(value) > 64 || !g_ascii_isalnum(value[0]) ||
+        !chars_in(value, "_.+-") || strstr(value, "..")) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "type '%s' is not a valid mdev type id (letters, digits, '_', '-', '.', '+'; "
+                    "e.g. nvidia-558)", value ? value : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vgpu_validate_profile(const char *value, GError **error)
+{
+    if (!value || !*value || strlen(value) > 64 || !g_ascii_isalnum(value[0]) ||
+        !chars_in(value, " _.+-")) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "profile '%s' is not a valid profile name (letters, digits, spaces, "
+                    "'_', '-', '.', '+'; e.g. A40-2Q)", value ? value : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+hex_at(const char *s, size_t from, size_t n)
+{
+    for (size_t i = from; i < from + n; i++) {
+        if (!g_ascii_isxdigit(s[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vgpu_validate_pci_addr(const char *field, const char *value, char **normalized, GError **error)
+{
+    /* Strict positional parse: "DDDD:BB:DD.F" or "BB:DD.F". */
+    g_autofree char *full = NULL;
+    gboolean ok = FALSE;
+
+    if (value && strlen(value) == 7)
+        full = g_strconcat("0000:", value, NULL);
+    else if (value && strlen(value) == 12)
+        full = g_strdup(value);
+    if (full && hex_at(full, 0, 4) && full[4] == ':' && hex_at(full, 5, 2) && full[7] == ':' &&
+        hex_at(full, 8, 2) && full[10] == '.' && full[11] >= '0' && full[11] <= '7' &&
+        g_ascii_xdigit_value(full[8]) <= 1)
+        ok = TRUE;
+    if (!ok) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "%s '%s' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:e8:00.4)",
+                    field, value ? value : "");
+        return FALSE;
+    }
+    if (normalized)
+        *normalized = g_ascii_strdown(full, -1);
+    return TRUE;
+}
+
+gboolean
+vgpu_placement_parse(const char *value, VgpuPlacement *out, GError **error)
+{
+    if (g_strcmp0(value, "pack") == 0) {
+        *out = VGPU_PLACEMENT_PACK;
+    } else if (g_strcmp0(value, "spread") == 0) {
+        *out = VGPU_PLACEMENT_SPREAD;
+    } else {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "placement '%s' is not known (use 'pack' or 'spread')", value ? value : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+const char *
+vgpu_placement_name(VgpuPlacement p)
+{
+    switch (p) {
+    case VGPU_PLACEMENT_PACK: return "pack";
+    case VGPU_PLACEMENT_SPREAD: return "spread";
+    case VGPU_PLACEMENT_DEFAULT: break;
+    }
+    return "default";
+}
+
+char *
+vgpu_uuid_derive(const char *domain_uuid, guint index)
+{
+    uuid_t ns, out;
+    char name[64];
+    char str[37];
+
+    if (uuid_parse(domain_uuid, ns) < 0)
+        return NULL;
+    g_snprintf(name, sizeof(name), "vgpu-hook/device/%u", index);
+    uuid_generate_sha1(out, ns, name, strlen(name));
+    uuid_unparse_lower(out, str);
+    return g_strdup(str);
+}

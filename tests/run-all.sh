@@ -63,7 +63,8 @@ for t in build/plain/tests/unit/test-*; do
     count "valgrind $n" "$LOGS/vg-$n.tap"
 done
 
-for tier in tests/sim/test-*.sh tests/hook/test-*.sh tests/e2e/test-*.sh; do
+for tier in tests/sim/test-*.sh tests/hook/test-*.sh tests/cli/test-*.sh tests/e2e/test-*.sh \
+            tests/kernel/test-*.sh; do
     [ -f "$tier" ] || continue
     n=$(basename "$tier" .sh)
     echo "== $tier"

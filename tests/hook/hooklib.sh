@@ -1,0 +1,102 @@
+# Helpers for the tiers that drive the real hook program (argv + XML on
+# stdin) against a mounted simulator and check the effect in its sysfs.
+. "$TOP/tests/lib.sh"
+
+WORK=$(mktemp -d /tmp/vgpu-hooktest.XXXXXX)
+export VGPU_HOOK_CONF=$WORK/vgpu-hook.conf
+HOOK=$B/hooks/vgpu-hook
+
+hook_cleanup() { sim_stop; rm -rf "$WORK"; }
+trap hook_cleanup EXIT
+
+# conf [KEY=VALUE...]: a config pointing at the simulator and a fresh state dir
+conf() {
+    {
+        echo "[vgpu-hook]"
+        echo "sysfs_root=$SIM_ROOT"
+        echo "state_dir=$WORK/state"
+        echo "remove_retry_delay_ms=20"
+        local kv
+        for kv in "$@"; do echo "$kv"; done
+    } > "$VGPU_HOOK_CONF"
+}
+
+# fresh SCENARIO [KEY=VALUE...]: remount the simulator, new state, config
+fresh() {
+    local scen=$1; shift
+    sim_stop
+    rm -rf "$WORK/state"
+    sim_start "$scen" || return 1
+    conf "$@"
+}
+
+# hook NAME OP SUBOP < xml: sets RC, OUT, ERR
+hook() {
+    "$HOOK" "$1" "$2" "$3" - > "$WORK/out" 2> "$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+}
+
+u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
+du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n
+
+# dom NAME DOMUUID [--no-hostdev] 'DEVICE ATTRS'...: a domain XML
+dom() {
+    local name=$1 duuid=$2 hostdevs=1 d uuid
+    shift 2
+    [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
+    printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
+    printf "  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
+    for d in "$@"; do printf "      <vgpu:device %s/>\n" "$d"; done
+    printf "    </vgpu:vgpu>\n  </metadata>\n  <devices>\n"
+    if [ $hostdevs = 1 ]; then
+        for d in "$@"; do
+            uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
+            [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
+        done
+    fi
+    printf "  </devices>\n</domain>\n"
+}
+
+# start NAME N 'DEVICE ATTRS'...: prepare a domain with domain UUID du N
+start() {
+    local name=$1 n=$2
+    shift 2
+    dom "$name" "$(du "$n")" "$@" > "$WORK/$name.xml"
+    hook "$name" prepare begin < "$WORK/$name.xml"
+}
+stop() {   # stop NAME: release with the XML start used
+    hook "$1" release end < "$WORK/$1.xml"
+}
+
+mdevs()       { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
+mdev_count()  { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | wc -l; }
+mdev_parent() { basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/mdev/devices/$1")")"; }
+mdev_type()   { basename "$(readlink "$SIM_ROOT/bus/mdev/devices/$1/mdev_type")"; }
+gpu_of() {
+    if [ -e "$SIM_ROOT/class/mdev_bus/$1/physfn" ]; then
+        basename "$(readlink "$SIM_ROOT/class/mdev_bus/$1/physfn")"
+    else
+        echo "$1"
+    fi
+}
+mdev_gpu()    { gpu_of "$(mdev_parent "$1")"; }
+# PFs that have VFs, sorted
+sriov_gpus()  {
+    local d
+    for d in "$SIM_ROOT"/bus/pci/devices/*; do
+        [ -e "$d/sriov_totalvfs" ] && basename "$d"
+    done | sort
+}
+# count of mdevs on physical GPU $1
+gpu_mdevs() {
+    local m n=0
+    for m in $(mdevs); do [ "$(mdev_gpu "$m")" = "$1" ] && n=$((n + 1)); done
+    echo $n
+}
+ledgers()     { ls "$WORK/state"/*.ledger 2>/dev/null | wc -l; }
+sim_ctl()     { printf '%s\n' "$*" > "$SIM_ROOT/vgpu-sim/control"; }
+sim_stat()    { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/stats"; }
+# create by hand, as an administrator would
+hand_create() { printf '%s\n' "$3" > "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2/create"; }

@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# The hook through its real entry point: argv + domain XML on stdin, config
+# from VGPU_HOOK_CONF pointing at a mounted simulator; every check reads the
+# effect back from the simulator's sysfs.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/hook/hooklib.sh"
+
+test_fast_path() {
+    fresh a40x2-sriov
+    hook vm-plain prepare begin < "$TOP/examples/vm-plain.xml"
+    t_eq "no metadata: exit 0" 0 "$RC"
+    t_eq "no metadata: prints nothing" "" "$OUT$ERR"
+    t_eq "no metadata: no state written" 0 "$(ls "$WORK/state" 2>/dev/null | wc -l)"
+    printf '<domain><name>c</name><!-- urn:vgpu-hook:1 --><devices/></domain>' > "$WORK/c.xml"
+    hook c prepare begin < "$WORK/c.xml"
+    t_eq "namespace only in a comment: exit 0, silent" "0:" "$RC:$OUT$ERR"
+    for op in "start begin" "started begin" "stopped end" "migrate begin" "restore begin"; do
+        hook vm-a40-2q $op < "$TOP/examples/vm-a40-2q.xml"
+        t_eq "$op: exit 0, prints nothing, creates nothing" "0::0" "$RC:$OUT$ERR:$(mdev_count)"
+    done
+    hook vm-a40-2q frobnicate begin < "$TOP/examples/vm-a40-2q.xml"
+    t_eq "unknown operation: exit 0, silent" "0:" "$RC:$OUT$ERR"
+    "$HOOK" only-two args > /dev/null 2>&1 < /dev/null
+    t_eq "too few arguments: usage, exit 2" 2 "$?"
+}
+
+test_single_profile_and_type() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "profile A40-2Q: prepare exit 0, silent" "0:" "$RC:$OUT$ERR"
+    t_eq "profile A40-2Q: device exists" "$(u 1)" "$(mdevs)"
+    t_eq "profile A40-2Q: type nvidia-558" nvidia-558 "$(mdev_type "$(u 1)")"
+    t_eq "profile A40-2Q: parent is a VF" 1 "$([ -e "$SIM_ROOT/class/mdev_bus/$(mdev_parent "$(u 1)")/physfn" ] && echo 1)"
+    t_eq "ledger written" 1 "$(ledgers)"
+    stop vm1
+    t_eq "release: exit 0" 0 "$RC"
+    t_eq "release: device gone" "" "$(mdevs)"
+    t_eq "release: ledger gone" 0 "$(ledgers)"
+
+    local b
+    b=$(sriov_gpus | tail -n 1)
+    start vm2 2 "uuid=\"$(u 2)\" type=\"nvidia-560\" parent=\"$b\""
+    t_eq "type id + PF parent: exit 0" "0:" "$RC:$ERR"
+    t_eq "type id: nvidia-560 created" nvidia-560 "$(mdev_type "$(u 2)")"
+    t_eq "PF parent: device on a VF of $b" "$b" "$(mdev_gpu "$(u 2)")"
+    stop vm2
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"nvidia a40-4q\""
+    t_eq "profile matched forgivingly (case, vendor prefix)" "0:nvidia-560" "$RC:$(mdev_type "$(u 3)")"
+    stop vm3
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" type=\"nvidia-558\""
+    t_eq "profile and type together" "0:nvidia-558" "$RC:$(mdev_type "$(u 4)")"
+    stop vm4
+    t_eq "all released" "" "$(mdevs)"
+}
+
+test_multiple_and_pack_spread() {
+    fresh a40x2-sriov
+    local a b i
+    a=$(sriov_gpus | head -n 1)
+    b=$(sriov_gpus | tail -n 1)
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "two vGPUs in one domain: both created" "0:$(u 1) $(u 2)" "$RC:$(mdevs)"
+    t_eq "two vGPUs: different VFs" 1 "$([ "$(mdev_parent "$(u 1)")" != "$(mdev_parent "$(u 2)")" ] && echo 1)"
+    t_eq "two vGPUs: same GPU (pack)" "$(mdev_gpu "$(u 1)")" "$(mdev_gpu "$(u 2)")"
+    stop vm1
+    t_eq "two vGPUs released" "" "$(mdevs)"
+
+    for i in $(seq 1 25); do start "p$i" "$i" "uuid=\"$(u "$i")\" profile=\"A40-2Q\""; done
+    t_eq "pack: 24 A40-2Q fill $a first" 24 "$(gpu_mdevs "$a")"
+    t_eq "pack: the 25th opens $b" 1 "$(gpu_mdevs "$b")"
+    start p26 26 "uuid=\"$(u 26)\" profile=\"A40-4Q\""
+    t_eq "one profile per GPU: A40-4Q refused on both A40s" 1 "$RC"
+    t_match "refusal names the full GPU" "all 24 A40-2Q instances in use on $a" "$ERR"
+    t_match "refusal names the GPU holding another profile" "GPU $b holds A40-2Q vGPUs" "$ERR"
+    t_eq "refusal is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    for i in $(seq 1 25); do stop "p$i"; done
+    t_eq "pack: all released" 0 "$(mdev_count)"
+
+    for i in 1 2 3 4; do start "s$i" "$i" "uuid=\"$(u "$i")\" profile=\"A40-1Q\" placement=\"spread\""; done
+    t_eq "spread: alternates GPUs (2 on $a)" 2 "$(gpu_mdevs "$a")"
+    t_eq "spread: alternates GPUs (2 on $b)" 2 "$(gpu_mdevs "$b")"
+    t_eq "spread: 1st and 2nd on different GPUs" 1 "$([ "$(mdev_gpu "$(u 1)")" != "$(mdev_gpu "$(u 2)")" ] && echo 1)"
+    for i in 1 2 3 4; do stop "s$i"; done
+    conf placement=spread
+    for i in 1 2; do start "c$i" "$i" "uuid=\"$(u "$i")\" profile=\"A40-1Q\""; done
+    t_eq "spread from the config" 1 "$([ "$(mdev_gpu "$(u 1)")" != "$(mdev_gpu "$(u 2)")" ] && echo 1)"
+    for i in 1 2; do stop "c$i"; done
+}
+
+test_parent_restriction() {
+    fresh a40x2-sriov
+    local a b vf
+    a=$(sriov_gpus | head -n 1)
+    b=$(sriov_gpus | tail -n 1)
+    vf=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$b/virtfn5")")
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"$vf\""
+    t_eq "parent restricted to one VF: on that VF" "0:$vf" "$RC:$(mdev_parent "$(u 1)")"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" parent=\"$vf\""
+    t_eq "same VF again: refused" 1 "$RC"
+    t_match "same VF again: says why" "A40-2Q" "$ERR"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"${b#0000:}\""
+    t_eq "short PF address: on a VF of that GPU" "0:$b" "$RC:$(mdev_gpu "$(u 3)")"
+    conf "deny=$b"
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\""
+    t_eq "deny list: goes to the other GPU" "0:$a" "$RC:$(mdev_gpu "$(u 4)")"
+    conf "allow=$b" "deny=$b"
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\""
+    t_eq "allow and deny the only GPU: refused" 1 "$RC"
+    t_match "deny named in the refusal" "denied" "$ERR"
+    conf
+    for n in vm1 vm2 vm3 vm4 vm5; do stop $n; done
+    t_eq "all released" 0 "$(mdev_count)"
+}
+
+test_timesliced() {
+    fresh p40-timesliced
+    local gpus n
+    gpus=$(ls "$SIM_ROOT/class/mdev_bus" | wc -l)
+    start t1 1 "uuid=\"$(u 1)\" profile=\"P40-1Q\""
+    t_eq "P40-1Q on the PF" "0:nvidia-46" "$RC:$(mdev_type "$(u 1)")"
+    start t2 2 "uuid=\"$(u 2)\" profile=\"GRID P40-2Q\""
+    if [ "$gpus" -ge 2 ]; then
+        t_eq "P40-2Q goes to another GPU" 0 "$RC"
+        t_eq "P40-2Q not beside P40-1Q" 1 "$([ "$(mdev_parent "$(u 1)")" != "$(mdev_parent "$(u 2)")" ] && echo 1)"
+        for n in $(seq 3 $((gpus + 1))); do start "t$n" "$n" "uuid=\"$(u "$n")\" profile=\"P40-3Q\""; done
+    fi
+    t_eq "another profile on a full set of GPUs: refused" 1 "$RC"
+    t_match "one-profile-per-GPU reason" "holds P40-1Q vGPUs" "$ERR"
+    for n in $(seq 1 $((gpus + 1))); do stop "t$n"; done
+    t_eq "time-sliced: all released" 0 "$(mdev_count)"
+}
+
+test_all_or_nothing() {
+    fresh a40x2-sriov create_attempts=1
+    sim_ctl fault create_fail_every 2
+    sim_ctl fault create_errno EIO
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "2nd of 2 fails: prepare fails" 1 "$RC"
+    t_match "2nd of 2 fails: the driver's error is named" "Input/output error" "$ERR"
+    t_eq "2nd of 2 fails: the 1st was removed" "" "$(mdevs)"
+    t_eq "2nd of 2 fails: ledger empty" 0 "$(ledgers)"
+    stop vm1
+    t_eq "release after failed prepare: exit 0" 0 "$RC"
+    sim_ctl fault create_fail_every 0
+
+    conf
+    sim_ctl fault create_fail_at "$(( $(sim_stat creates 2>/dev/null || echo 0) + 1 ))"
+    start vm2 2 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"$(sriov_gpus | head -n 1)\""
+    t_eq "create fails on the first candidate: next one used" "0:$(u 3)" "$RC:$(mdevs)"
+    t_eq "fallback: not on the first VF" 1 "$([ "$(mdev_parent "$(u 3)")" != "$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$(sriov_gpus | head -n 1)/virtfn0")")" ] && echo 1)"
+    stop vm2
+    t_eq "fallback device released" 0 "$(mdev_count)"
+}
+
+test_release_safety() {
+    fresh a40x2-sriov
+    local a vf
+    a=$(sriov_gpus | head -n 1)
+    vf=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$a/virtfn3")")
+    dom never 9 "uuid=\"$(u 9)\" profile=\"A40-2Q\"" > "$WORK/never.xml"
+    hook never release end < "$WORK/never.xml"
+    t_eq "release of a domain that never ran: exit 0, silent" "0:" "$RC:$OUT$ERR"
+
+    hand_create "$vf" nvidia-558 "$(u 7)"
+    t_eq "a device made by hand exists" "$(u 7)" "$(mdevs)"
+    start vm7 7 "uuid=\"$(u 7)\" profile=\"A40-2Q\""
+    t_eq "prepare reuses an existing fitting device" "0:$(u 7)" "$RC:$(mdevs)"
+    stop vm7
+    t_eq "release leaves a device it did not create" "$(u 7)" "$(mdevs)"
+    stop vm7
+    t_eq "second release: still there, exit 0" "0:$(u 7)" "$RC:$(mdevs)"
+    start vm8 8 "uuid=\"$(u 7)\" profile=\"A40-4Q\""
+    t_eq "existing device of another type: refused" 1 "$RC"
+    t_match "existing device of another type: says so" "already exists as type nvidia-558" "$ERR"
+    t_eq "the foreign device survives" "$(u 7)" "$(mdevs)"
+
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    stop vm1
+    stop vm1
+    t_eq "release twice: exit 0" 0 "$RC"
+    t_eq "release twice: foreign device untouched" "$(u 7)" "$(mdevs)"
+}
+
+test_missing_hostdev_and_derived_uuid() {
+    fresh a40x2-sriov
+    dom vm1 "$(du 1)" --no-hostdev "profile=\"A40-2Q\"" > "$WORK/vm1.xml"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_eq "no <hostdev>: refused" 1 "$RC"
+    t_match "no <hostdev>: shows the element" "<hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'><source><address uuid='[0-9a-f-]{36}'/></source></hostdev>" "$ERR"
+    t_match "no <hostdev>: shows the vgpuctl command" "vgpuctl sync vm1" "$ERR"
+    t_eq "no <hostdev>: nothing created" 0 "$(mdev_count)"
+    local derived
+    derived=$(sed -n "s/.*address uuid='\([0-9a-f-]*\)'.*/\1/p" <<< "$ERR")
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_eq "derived UUID is stable" "$derived" "$(sed -n "s/.*address uuid='\([0-9a-f-]*\)'.*/\1/p" <<< "$ERR")"
+    sed "s|</devices>|<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='$derived'/></source></hostdev></devices>|" \
+        "$WORK/vm1.xml" > "$WORK/vm1b.xml"
+    hook vm1 prepare begin < "$WORK/vm1b.xml"
+    t_eq "with the shown <hostdev>: created under the derived UUID" "0:$derived" "$RC:$(mdevs)"
+    hook vm1 release end < "$WORK/vm1b.xml"
+    t_eq "derived: released" 0 "$(mdev_count)"
+}
+
+test_refusals() {
+    fresh a40-1vf
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-3Z\""
+    t_eq "unknown profile: refused" 1 "$RC"
+    t_match "unknown profile: says so and lists what exists" "A40-3Z.*A40-2Q" "$ERR"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "one VF: first domain starts" 0 "$RC"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "one VF: second domain refused" 1 "$RC"
+    t_match "one VF: message names domain and request" "domain 'vm2'.*A40-2Q" "$ERR"
+    t_eq "one VF: nothing leaked" "$(u 1)" "$(mdevs)"
+    stop vm2
+    t_eq "refused domain's release leaves the other's device" "$(u 1)" "$(mdevs)"
+    stop vm1
+    t_eq "one VF: released" 0 "$(mdev_count)"
+}
+
+test_hostile_xml() {
+    fresh a40x2-sriov
+    local before name
+    before=$(sim_stat write)
+    bad() {   # bad NAME FILE PATTERN
+        hook evil prepare begin < "$2"
+        t_eq "hostile: $1: refused" 1 "$RC"
+        t_match "hostile: $1: says why" "$3" "$ERR"
+        t_eq "hostile: $1: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    }
+    dom evil "$(du 1)" "uuid=\"$(u 1)\" type=\"../../../../etc\"" > "$WORK/e1.xml"; bad "../ in type" "$WORK/e1.xml" "type"
+    dom evil "$(du 1)" "uuid=\"$(u 1)\" type=\"/etc/passwd\"" > "$WORK/e2.xml"; bad "absolute type" "$WORK/e2.xml" "type"
+    dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"../0000:e8:00.4\"" > "$WORK/e3.xml"; bad "../ in parent" "$WORK/e3.xml" "parent"
+    dom evil "$(du 1)" "uuid=\"not-a-uuid\" profile=\"A40-2Q\"" > "$WORK/e4.xml"; bad "bad uuid" "$WORK/e4.xml" "uuid"
+    dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$WORK/e5.xml"; bad "duplicate uuids" "$WORK/e5.xml" "uuid"
+    dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\" placement=\"everywhere\"" > "$WORK/e6.xml"; bad "bad placement" "$WORK/e6.xml" "placement"
+    cat > "$WORK/e7.xml" <<'X'
+<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<domain><name>evil</name><metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1"><vgpu:device profile="&lol2;"/></vgpu:vgpu></metadata></domain>
+X
+    bad "entity expansion" "$WORK/e7.xml" "DOCTYPE|entit"
+    cat > "$WORK/e8.xml" <<'X'
+<!DOCTYPE domain [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<domain><name>evil</name><metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1"><vgpu:device profile="&x;"/></vgpu:vgpu></metadata></domain>
+X
+    bad "external entity" "$WORK/e8.xml" "DOCTYPE|entit"
+    { dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | head -n 3; head -c 6000000 /dev/zero | tr '\0' ' '; echo "</domain>"; } > "$WORK/e9.xml"
+    bad "6 MB document" "$WORK/e9.xml" "large|size|limit|MiB|bytes"
+    t_eq "hostile: no sysfs write at all" "$before" "$(sim_stat write)"
+    t_eq "hostile: no device" 0 "$(mdev_count)"
+}
+
+test_lock_and_config() {
+    fresh a40x2-sriov lock_timeout_ms=300
+    mkdir -p "$WORK/state"
+    exec 8> "$WORK/state/lock"
+    flock 8
+    local t0 t1
+    t0=$(date +%s%N)
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t1=$(date +%s%N)
+    exec 8>&-
+    t_eq "lock held elsewhere: refused" 1 "$RC"
+    t_match "lock held elsewhere: says so" "lock" "$ERR"
+    t_eq "lock wait bounded (< 5 s)" 1 "$(( (t1 - t0) < 5000000000 ))"
+    t_eq "lock held elsewhere: nothing created" 0 "$(mdev_count)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "lock free again: starts" 0 "$RC"
+    stop vm1
+
+    conf placement=packed
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "bad config: refused" 1 "$RC"
+    t_match "bad config: names file and key" "vgpu-hook.conf.*placement" "$ERR"
+    conf colour=blue
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "unknown config key: named" "colour" "$ERR"
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect with a bad config still exits 0" 0 "$RC"
+    conf
+}
+
+test_remove_busy_and_blocking() {
+    fresh a40x2-sriov remove_retries=5 remove_timeout_ms=500
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    sim_ctl fault remove_ebusy 3
+    stop vm1
+    t_eq "remove EBUSY 3 times: retried, exit 0" 0 "$RC"
+    t_eq "remove EBUSY 3 times: gone" 0 "$(mdev_count)"
+    sim_ctl fault remove_ebusy 0
+
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    sim_ctl fault remove_ebusy 100
+    stop vm2
+    t_eq "remove EBUSY for ever: bounded failure" 1 "$RC"
+    t_match "remove EBUSY for ever: says so" "could not remove" "$ERR"
+    t_eq "remove EBUSY for ever: kept in the ledger" 1 "$(ledgers)"
+    sim_ctl fault remove_ebusy 0
+    stop vm2
+    t_eq "next release removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    fresh a40x2-blocking remove_retries=1 remove_timeout_ms=400
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
+    sim_ctl busy "$(u 3)"
+    local t0 t1
+    t0=$(date +%s%N)
+    stop vm3
+    t1=$(date +%s%N)
+    t_eq "blocking remove: abandoned, exit 1" 1 "$RC"
+    t_eq "blocking remove: bounded (< 5 s)" 1 "$(( (t1 - t0) < 5000000000 ))"
+    t_match "blocking remove: says the driver kept it" "did not release" "$ERR"
+    sim_ctl idle "$(u 3)"
+    sleep 0.3
+    stop vm3
+    t_eq "after the VM lets go: removed, ledger empty" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+}
+
+test_reconnect() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect: exit 0, silent, device kept" "0::$(u 1)" "$RC:$OUT$ERR:$(mdevs)"
+    printf '1' > "$SIM_ROOT/bus/mdev/devices/$(u 1)/remove"
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect with the device gone: still exit 0" 0 "$RC"
+    stop vm1
+    t_eq "release after the device vanished: exit 0, ledger cleared" "0:0" "$RC:$(ledgers)"
+}
+
+test_crash_points() {
+    local step
+    # SIGKILL at each step of prepare, then the release libvirt runs next.
+    for step in prepare-locked prepare-intent prepare-created prepare-done; do
+        fresh a40x2-sriov
+        VGPU_TEST_STOP_AT=$step start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+        t_eq "killed at $step: the hook died" 137 "$RC"
+        stop vm1
+        t_eq "killed at $step: release leaves no device, no ledger" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    done
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    VGPU_TEST_STOP_AT=release-removed stop vm1
+    t_eq "killed mid-release: one device left" 1 "$(mdev_count)"
+    stop vm1
+    t_eq "killed mid-release: next release finishes" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+}
+
+for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
+         test_parent_restriction test_timesliced test_all_or_nothing test_release_safety \
+         test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
+         test_lock_and_config test_remove_busy_and_blocking test_reconnect test_crash_points; do
+    echo "# $t"
+    $t
+done
+t_done

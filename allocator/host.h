@@ -37,22 +37,31 @@ typedef struct {
 void host_free(Host *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Host, host_free)
 
-/* Scan sysfs under @root. When @want_types is non-NULL, only those type ids
- * get their available_instances read (others stay -1): the hook reads what
- * the request needs, not the whole matrix. Names and descriptions are read
- * once per GPU model and shared. A host with no mdev_bus is an empty host,
- * not an error. */
-Host *host_scan(const char *root, const char *const *want_types, GError **error);
+/* Scan sysfs under @root. When @requests (VgpuRequest*) is non-NULL, only
+ * types matching one of them get available_instances read (others stay -1):
+ * the hook reads what it needs, not the whole parents x types matrix. Names
+ * and descriptions are read once per GPU model and type and shared. A host
+ * with no mdev_bus is an empty host, not an error. */
+Host *host_scan(const char *root, const GPtrArray *requests, GError **error);
 
 HostParent *host_find_parent(const Host *host, const char *addr);
 HostType *host_parent_find_type(const HostParent *parent, const char *type_id);
 const HostMdev *host_find_mdev(const Host *host, const char *uuid);
-/* Number of existing mdevs on the physical GPU @gpu, and of those of @type. */
+/* Number of existing mdevs on the physical GPU @gpu; only those of type id
+ * @type when @type is not NULL. */
 guint host_gpu_mdev_count(const Host *host, const char *gpu, const char *type);
 
 /* Profile matching: case-insensitive, vendor prefix ("NVIDIA ", "GRID ",
  * "Intel ") optional on either side, spaces and '_' alike. */
 gboolean host_type_matches_profile(const HostType *type, const char *profile);
+/* The same comparison on two bare names. */
+gboolean host_profile_equal(const char *a, const char *b);
+/* The name without its vendor word ("NVIDIA A40-2Q" -> "A40-2Q"), pointing
+ * into type->name: how messages name a type. */
+const char *host_type_short_name(const HostType *type);
+/* TRUE when @type fits a request: by @type_id exactly (and, when @profile
+ * is also given, its name matches too), else by @profile. */
+gboolean host_type_fits(const HostType *type, const char *type_id, const char *profile);
 /* Type ids on @parent that fit a request (by @type_id exactly, else by
  * @profile). Returns HostType* borrowed from @parent. */
 GPtrArray *host_parent_matching_types(const HostParent *parent,

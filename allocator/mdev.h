@@ -9,10 +9,12 @@
 int sysfs_mdev_create(const char *root, const char *parent, const char *type,
                       const char *uuid, GError **error);
 
-/* Write "1" to the device's remove file. EBUSY is retried up to @retries
- * times with @retry_delay_ms between tries; a write that blocks (kernels
- * >= 5.19 block while a VM holds the device) is abandoned after
- * @timeout_ms. A device already gone is success. */
+/* Write "1" to the device's remove file. EBUSY and EAGAIN are retried up
+ * to @retries times with @retry_delay_ms between tries; a write that
+ * blocks (kernels >= 5.19 block while a VM holds the device) is abandoned
+ * after @timeout_ms with VGPU_ERROR_TIMEOUT (it runs in a child process,
+ * which is killed and left to the kernel). A device already gone, or
+ * ENODEV, is success; other failures are VGPU_SYSFS_ERROR with the errno. */
 int sysfs_mdev_remove(const char *root, const char *uuid, guint retries,
                       guint retry_delay_ms, guint timeout_ms, GError **error);
 

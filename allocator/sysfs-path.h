@@ -8,7 +8,11 @@
 
 char *sysfs_path_mdev_bus(const char *root);                         /* class/mdev_bus */
 char *sysfs_path_parent(const char *root, const char *parent);      /* class/mdev_bus/P */
+char *sysfs_path_parent_file(const char *root, const char *parent,
+                             const char *file);                      /* class/mdev_bus/P/FILE */
 char *sysfs_path_types(const char *root, const char *parent);       /* .../mdev_supported_types */
+char *sysfs_path_type(const char *root, const char *parent,
+                      const char *type);                             /* .../mdev_supported_types/TYPE */
 char *sysfs_path_type_file(const char *root, const char *parent,
                            const char *type, const char *file);      /* .../TYPE/FILE */
 char *sysfs_path_mdev_devices(const char *root);                     /* bus/mdev/devices */

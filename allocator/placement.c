@@ -1,0 +1,483 @@
+/* Choosing a parent for one request, and saying why none fits.
+ *
+ * Pure: works on a scanned Host, so every policy can be tested on
+ * synthetic hosts. Decisions are made per physical GPU, because that is
+ * where the constraints live (NVIDIA's one-profile-per-GPU rule, the
+ * per-GPU max_instance) and what an administrator recognises; a GPU with
+ * 32 VFs gets one reason, not 32. */
+#include "placement.h"
+
+#include <string.h>
+
+/* The request's view of one physical GPU. */
+typedef struct {
+    const char *gpu;
+    GPtrArray *parents;     /* const HostParent* offering a matching type, by addr */
+    guint same;             /* existing mdevs of a matching type */
+    guint other;            /* existing mdevs of any other type */
+    const HostMdev *other_example;
+    GPtrArray *candidates;  /* PlacementCandidate*, owned until handed out */
+} GpuView;
+
+typedef enum {
+    FILTER_PASS,
+    FILTER_NOT_REQUESTED,
+    FILTER_DENIED,
+    FILTER_NOT_ALLOWED,
+    FILTER_NUMA,
+} FilterResult;
+
+static void
+gpu_view_free(gpointer p)
+{
+    GpuView *v = p;
+
+    g_ptr_array_unref(v->parents);
+    g_ptr_array_unref(v->candidates);
+    g_free(v);
+}
+
+static gboolean
+parent_is_named(const HostParent *parent, const char *name)
+{
+    /* A PF address stands for all of its VFs. */
+    return g_ascii_strcasecmp(parent->addr, name) == 0 ||
+           g_ascii_strcasecmp(parent->gpu, name) == 0;
+}
+
+static gboolean
+parent_in_list(const HostParent *parent, char *const *list)
+{
+    for (guint i = 0; list && list[i]; i++) {
+        if (parent_is_named(parent, list[i]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static FilterResult
+parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementRules *rules)
+{
+    if (req->parent && !parent_is_named(parent, req->parent))
+        return FILTER_NOT_REQUESTED;
+    if (rules && parent_in_list(parent, rules->deny))
+        return FILTER_DENIED;
+    if (rules && rules->allow && !parent_in_list(parent, rules->allow))
+        return FILTER_NOT_ALLOWED;
+    if (req->numa >= 0 && parent->numa_node != req->numa)
+        return FILTER_NUMA;
+    return FILTER_PASS;
+}
+
+static gboolean
+mdev_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
+
+    if (t)
+        return host_type_fits(t, req->type, req->profile);
+    /* Its parent or type is no longer listed: only the id can tell. */
+    return req->type && strcmp(m->type, req->type) == 0;
+}
+
+static const char *
+mdev_gpu(const Host *host, const HostMdev *m)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+
+    return p ? p->gpu : m->parent;
+}
+
+static char *
+mdev_type_short_name(const Host *host, const HostMdev *m)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
+
+    return g_strdup(t ? host_type_short_name(t) : m->type);
+}
+
+static int
+compare_views_by_gpu(gconstpointer a, gconstpointer b)
+{
+    const GpuView *va = *(const GpuView *const *)a;
+    const GpuView *vb = *(const GpuView *const *)b;
+
+    return strcmp(va->gpu, vb->gpu);
+}
+
+/* Every GPU with a parent offering a matching type, in address order. */
+static GPtrArray *
+gpu_views_collect(const Host *host, const VgpuRequest *req)
+{
+    GPtrArray *views = g_ptr_array_new_with_free_func(gpu_view_free);
+    g_autoptr(GHashTable) by_gpu = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *parent = g_ptr_array_index(host->parents, i);
+        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+        GpuView *v;
+
+        if (types->len == 0)
+            continue;
+        if (!(v = g_hash_table_lookup(by_gpu, parent->gpu))) {
+            v = g_new0(GpuView, 1);
+            v->gpu = parent->gpu;
+            v->parents = g_ptr_array_new();
+            v->candidates = g_ptr_array_new_with_free_func(g_free);
+            g_hash_table_insert(by_gpu, (gpointer)v->gpu, v);
+            g_ptr_array_add(views, v);
+        }
+        g_ptr_array_add(v->parents, (gpointer)parent);
+    }
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
+        GpuView *v = g_hash_table_lookup(by_gpu, mdev_gpu(host, m));
+
+        if (!v)
+            continue;
+        if (mdev_fits(host, m, req)) {
+            v->same++;
+        } else {
+            v->other++;
+            if (!v->other_example)
+                v->other_example = m;
+        }
+    }
+    g_ptr_array_sort(views, compare_views_by_gpu);
+    return views;
+}
+
+static guint
+parent_mdev_count(const Host *host, const HostParent *parent)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < host->mdevs->len; i++) {
+        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
+
+        if (strcmp(m->parent, parent->addr) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* Why a GPU whose parents passed every filter has no free instance. */
+static char *
+capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
+{
+    const HostParent *first = g_ptr_array_index(passed, 0);
+    g_autoptr(GPtrArray) types = host_parent_matching_types(first, req->type, req->profile);
+    const HostType *type = g_ptr_array_index(types, 0);
+    const char *name = host_type_short_name(type);
+    int max = type->max_instance;
+    gboolean all_vfs_busy = TRUE;
+
+    if (max > 0 && v->same >= (guint)max)
+        return g_strdup_printf("all %d %s instances in use on %s", max, name, v->gpu);
+    if (v->other > 0) {
+        g_autofree char *other = mdev_type_short_name(host, v->other_example);
+
+        return g_strdup_printf("GPU %s holds %s vGPUs", v->gpu, other);
+    }
+    for (guint i = 0; i < passed->len; i++) {
+        const HostParent *p = g_ptr_array_index(passed, i);
+
+        if (!p->is_vf || parent_mdev_count(host, p) == 0)
+            all_vfs_busy = FALSE;
+    }
+    if (all_vfs_busy && passed->len == 1 && req->parent &&
+        g_ascii_strcasecmp(first->addr, req->parent) == 0)
+        return g_strdup_printf("VF %s already holds a vGPU", first->addr);
+    if (all_vfs_busy)
+        return g_strdup_printf("no free VF on %s", v->gpu);
+    if (v->same > 0 && max > 0)
+        return g_strdup_printf("no free %s instance on %s (%u of %d in use)",
+                               name, v->gpu, v->same, max);
+    if (v->same > 0)
+        return g_strdup_printf("all %u %s instances in use on %s", v->same, name, v->gpu);
+    return g_strdup_printf("no free instance on %s", v->gpu);
+}
+
+static char *
+filter_reason(const VgpuRequest *req, const GpuView *v, FilterResult why,
+              const HostParent *example)
+{
+    switch (why) {
+    case FILTER_DENIED:
+        return g_strdup_printf("%s is denied by config", v->gpu);
+    case FILTER_NOT_ALLOWED:
+        return g_strdup_printf("%s is not in the config's allow list", v->gpu);
+    case FILTER_NUMA:
+        if (example->numa_node < 0)
+            return g_strdup_printf("%s has no known NUMA node, not %d", v->gpu, req->numa);
+        return g_strdup_printf("%s is on NUMA node %d, not %d", v->gpu, example->numa_node,
+                               req->numa);
+    case FILTER_NOT_REQUESTED:
+    case FILTER_PASS:
+        break;
+    }
+    /* GPUs outside a parent restriction are not worth a line each: the
+     * user named the one they want. */
+    return NULL;
+}
+
+static PlacementCandidate *
+parent_candidate(const HostParent *parent, const VgpuRequest *req)
+{
+    g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+
+    for (guint i = 0; i < types->len; i++) {
+        const HostType *t = g_ptr_array_index(types, i);
+
+        /* -1 (not read) is no promise of room. */
+        if (t->available >= 1) {
+            PlacementCandidate *c = g_new0(PlacementCandidate, 1);
+
+            c->parent = parent;
+            c->type = t;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Fill v->candidates; a refusal when there are none (possibly NULL: not
+ * worth telling). */
+static char *
+gpu_view_evaluate(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                  GpuView *v)
+{
+    g_autoptr(GPtrArray) passed = g_ptr_array_new();
+    FilterResult first_refusal = FILTER_PASS;
+    const HostParent *first_refused = NULL;
+
+    for (guint i = 0; i < v->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(v->parents, i);
+        FilterResult why = parent_filter(p, req, rules);
+        PlacementCandidate *c;
+
+        if (why != FILTER_PASS) {
+            if (!first_refused) {
+                first_refused = p;
+                first_refusal = why;
+            }
+            continue;
+        }
+        g_ptr_array_add(passed, (gpointer)p);
+        if ((c = parent_candidate(p, req)))
+            g_ptr_array_add(v->candidates, c);
+    }
+    if (v->candidates->len > 0)
+        return NULL;
+    if (passed->len > 0)
+        return capacity_reason(host, req, v, passed);
+    return filter_reason(req, v, first_refusal, first_refused);
+}
+
+/* A parent restriction that nothing on the host satisfies deserves its
+ * own sentence: the per-GPU reasons skip GPUs outside it. */
+static char *
+requested_parent_reason(const Host *host, const VgpuRequest *req, GPtrArray *views)
+{
+    gboolean exists = FALSE;
+
+    if (!req->parent)
+        return NULL;
+    for (guint i = 0; i < views->len; i++) {
+        const GpuView *v = g_ptr_array_index(views, i);
+
+        for (guint j = 0; j < v->parents->len; j++) {
+            if (parent_is_named(g_ptr_array_index(v->parents, j), req->parent))
+                return NULL;
+        }
+    }
+    for (guint i = 0; i < host->parents->len; i++) {
+        if (parent_is_named(g_ptr_array_index(host->parents, i), req->parent))
+            exists = TRUE;
+    }
+    if (exists)
+        return g_strdup_printf("the requested parent %s does not offer %s", req->parent,
+                               vgpu_request_label(req));
+    return g_strdup_printf("the requested parent %s is not an mdev parent on this host",
+                           req->parent);
+}
+
+/* pack: the GPU already hosting this profile first (fill it before opening
+ * another, so whole GPUs stay free for other profiles), then the least
+ * mixed, then by address. */
+static int
+compare_views_pack(gconstpointer a, gconstpointer b)
+{
+    const GpuView *va = *(const GpuView *const *)a;
+    const GpuView *vb = *(const GpuView *const *)b;
+
+    if (va->same != vb->same)
+        return va->same > vb->same ? -1 : 1;
+    if (va->other != vb->other)
+        return va->other < vb->other ? -1 : 1;
+    return strcmp(va->gpu, vb->gpu);
+}
+
+/* spread: the least loaded GPU first. */
+static int
+compare_views_spread(gconstpointer a, gconstpointer b)
+{
+    const GpuView *va = *(const GpuView *const *)a;
+    const GpuView *vb = *(const GpuView *const *)b;
+    guint ta = va->same + va->other;
+    guint tb = vb->same + vb->other;
+
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return strcmp(va->gpu, vb->gpu);
+}
+
+/* Hand the candidates over to @out: GPU after GPU for pack, one per GPU
+ * per round for spread, so a failed create moves on to another GPU. */
+static void
+gather_candidates(GPtrArray *views, VgpuPlacement policy, GPtrArray *out)
+{
+    gboolean more = TRUE;
+
+    if (policy != VGPU_PLACEMENT_SPREAD) {
+        for (guint i = 0; i < views->len; i++) {
+            GpuView *v = g_ptr_array_index(views, i);
+
+            for (guint j = 0; j < v->candidates->len; j++)
+                g_ptr_array_add(out, g_ptr_array_index(v->candidates, j));
+            g_ptr_array_set_free_func(v->candidates, NULL);
+        }
+        return;
+    }
+    for (guint round = 0; more; round++) {
+        more = FALSE;
+        for (guint i = 0; i < views->len; i++) {
+            GpuView *v = g_ptr_array_index(views, i);
+
+            if (round < v->candidates->len) {
+                g_ptr_array_add(out, g_ptr_array_index(v->candidates, round));
+                more = TRUE;
+            }
+        }
+    }
+    for (guint i = 0; i < views->len; i++)
+        g_ptr_array_set_free_func(((GpuView *)g_ptr_array_index(views, i))->candidates, NULL);
+}
+
+GPtrArray *
+alloc_placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                       GPtrArray *refusals)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
+    g_autoptr(GPtrArray) usable = g_ptr_array_new();
+    VgpuPlacement policy = rules ? rules->policy : VGPU_PLACEMENT_PACK;
+    char *reason;
+
+    if (req->placement != VGPU_PLACEMENT_DEFAULT)
+        policy = req->placement;
+    if ((reason = requested_parent_reason(host, req, views)) && refusals)
+        g_ptr_array_add(refusals, reason);
+    else
+        g_free(reason);
+    for (guint i = 0; i < views->len; i++) {
+        GpuView *v = g_ptr_array_index(views, i);
+
+        reason = gpu_view_evaluate(host, req, rules, v);
+        if (reason && refusals)
+            g_ptr_array_add(refusals, reason);
+        else
+            g_free(reason);
+        if (v->candidates->len > 0)
+            g_ptr_array_add(usable, v);
+    }
+    g_ptr_array_sort(usable, policy == VGPU_PLACEMENT_SPREAD ? compare_views_spread
+                                                             : compare_views_pack);
+    gather_candidates(usable, policy, out);
+    return out;
+}
+
+/* Collation key order: "A40-2Q" before "A40-12Q". */
+static int
+compare_names_naturally(gconstpointer a, gconstpointer b)
+{
+    g_autofree char *ka = g_utf8_collate_key_for_filename(*(const char *const *)a, -1);
+    g_autofree char *kb = g_utf8_collate_key_for_filename(*(const char *const *)b, -1);
+
+    return strcmp(ka, kb);
+}
+
+#define EXPLAIN_MAX_NAMES 12
+
+static char *
+offered_names(const Host *host)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+
+        for (guint j = 0; j < p->types->len; j++) {
+            const char *name = host_type_short_name(g_ptr_array_index(p->types, j));
+
+            if (g_hash_table_add(seen, (gpointer)name))
+                g_ptr_array_add(names, (gpointer)name);
+        }
+    }
+    if (names->len == 0)
+        return g_strdup("it offers no mdev types");
+    g_ptr_array_sort(names, compare_names_naturally);
+    g_string_append(s, "offered: ");
+    for (guint i = 0; i < names->len && i < EXPLAIN_MAX_NAMES; i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "", (const char *)g_ptr_array_index(names, i));
+    if (names->len > EXPLAIN_MAX_NAMES)
+        g_string_append(s, ", …");
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static gboolean
+host_offers(const Host *host, const char *type_id, const char *profile)
+{
+    for (guint i = 0; i < host->parents->len; i++) {
+        g_autoptr(GPtrArray) types =
+            host_parent_matching_types(g_ptr_array_index(host->parents, i), type_id, profile);
+
+        if (types->len > 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static char *
+explain_not_offered(const Host *host, const VgpuRequest *req)
+{
+    g_autofree char *offered = NULL;
+
+    if (req->type && req->profile && host_offers(host, req->type, NULL))
+        return g_strdup_printf("type '%s' on this host is not profile '%s'",
+                               req->type, req->profile);
+    if (req->type)
+        return g_strdup_printf("no type '%s' on this host", req->type);
+    offered = offered_names(host);
+    return g_strdup_printf("no type matching profile '%s' on this host (%s)",
+                           req->profile ? req->profile : "", offered);
+}
+
+char *
+alloc_placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
+{
+    g_autoptr(GString) s = NULL;
+
+    if (!host_offers(host, req->type, req->profile))
+        return explain_not_offered(host, req);
+    s = g_string_new(NULL);
+    g_string_append_printf(s, "no GPU can take %s", vgpu_request_label(req));
+    for (guint i = 0; refusals && i < refusals->len; i++)
+        g_string_append_printf(s, "%s%s", i ? "; " : ": ",
+                               (const char *)g_ptr_array_index(refusals, i));
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}

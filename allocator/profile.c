@@ -1,0 +1,103 @@
+/* Matching a user's profile ("A40-2Q") against a type's name file
+ * ("NVIDIA A40-2Q"). Users copy names from nvidia-smi, from the driver's
+ * name file or from NVIDIA's documentation, which disagree on case, on the
+ * vendor prefix and on spaces vs '_' (KubeVirt turns spaces into '_'). */
+#include "host.h"
+
+#include <string.h>
+
+static const char *const vendor_prefixes[] = { "nvidia", "grid", "intel" };
+
+static gboolean
+is_space_like(char c)
+{
+    return c == ' ' || c == '_';
+}
+
+/* Pointer past one leading vendor word and its separator ("NVIDIA A40-2Q"
+ * -> "A40-2Q"), into @name itself. A name that is only a vendor word is
+ * kept whole: it is the whole name, not a prefix. */
+static const char *
+skip_vendor_prefix(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(vendor_prefixes); i++) {
+        size_t len = strlen(vendor_prefixes[i]);
+
+        if (g_ascii_strncasecmp(name, vendor_prefixes[i], len) == 0 &&
+            is_space_like(name[len]) && name[len + 1] && !is_space_like(name[len + 1]))
+            return name + len + 1;
+    }
+    return name;
+}
+
+/* Lowercase, '_' as ' ', without surrounding blanks or vendor words
+ * ("NVIDIA GRID_P40-1Q" -> "p40-1q"). '-' is significant: "A40-2Q" and
+ * "A40 2Q" are different spellings on purpose. */
+static char *
+profile_normalize(const char *name)
+{
+    g_autofree char *low = g_ascii_strdown(name, -1);
+    const char *p;
+
+    for (char *c = low; *c; c++) {
+        if (*c == '_')
+            *c = ' ';
+    }
+    g_strstrip(low);
+    p = low;
+    for (const char *next = skip_vendor_prefix(p); next != p; next = skip_vendor_prefix(p))
+        p = next;
+    return g_strdup(p);
+}
+
+gboolean
+host_profile_equal(const char *a, const char *b)
+{
+    g_autofree char *na = NULL;
+    g_autofree char *nb = NULL;
+
+    if (!a || !b)
+        return FALSE;
+    na = profile_normalize(a);
+    nb = profile_normalize(b);
+    return *na && strcmp(na, nb) == 0;
+}
+
+gboolean
+host_type_matches_profile(const HostType *type, const char *profile)
+{
+    return type && host_profile_equal(type->name, profile);
+}
+
+const char *
+host_type_short_name(const HostType *type)
+{
+    const char *p = type->name;
+
+    for (const char *next = skip_vendor_prefix(p); next != p; next = skip_vendor_prefix(p))
+        p = next;
+    return p;
+}
+
+gboolean
+host_type_fits(const HostType *type, const char *type_id, const char *profile)
+{
+    if (type_id)
+        return strcmp(type->id, type_id) == 0 &&
+               (!profile || host_type_matches_profile(type, profile));
+    return profile && host_type_matches_profile(type, profile);
+}
+
+GPtrArray *
+host_parent_matching_types(const HostParent *parent, const char *type_id, const char *profile)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; i < parent->types->len; i++) {
+        HostType *t = g_ptr_array_index(parent->types, i);
+
+        if (host_type_fits(t, type_id, profile))
+            g_ptr_array_add(out, t);
+    }
+    return out;
+}

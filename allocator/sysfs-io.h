@@ -1,0 +1,19 @@
+/* Small reads of sysfs attributes and links, shared by the allocator.
+ * Errors are VGPU_SYSFS_ERROR with the errno as code, so callers can tell
+ * "absent" (ENOENT) from a real failure. */
+#pragma once
+
+#include <glib.h>
+
+/* Upper bound of an attribute read: sysfs "show" returns one page. */
+#define SYSFS_ATTR_MAX 4096
+
+/* The attribute's content without surrounding whitespace. */
+char *sysfs_read_attr(const char *path, GError **error);
+/* The target of the symlink @path, verbatim. */
+char *sysfs_read_link(const char *path, GError **error);
+/* The last component of the link's target ("../mdev_supported_types/nvidia-558"
+ * -> "nvidia-558"). */
+char *sysfs_read_link_name(const char *path, GError **error);
+/* TRUE when @error is VGPU_SYSFS_ERROR ENOENT: the file does not exist. */
+gboolean sysfs_error_is_absent(const GError *error);

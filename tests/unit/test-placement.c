@@ -1,0 +1,643 @@
+/* Placement on synthetic hosts: no I/O. */
+#include "placement.h"
+
+#include <string.h>
+
+static void
+type_free(gpointer p)
+{
+    HostType *t = p;
+
+    g_free(t->id);
+    g_free(t->name);
+    g_free(t);
+}
+
+static void
+parent_free(gpointer p)
+{
+    HostParent *hp = p;
+
+    g_free(hp->addr);
+    g_free(hp->gpu);
+    g_free(hp->model);
+    g_ptr_array_unref(hp->types);
+    g_free(hp);
+}
+
+static void
+mdev_free(gpointer p)
+{
+    HostMdev *m = p;
+
+    g_free(m->uuid);
+    g_free(m->parent);
+    g_free(m->type);
+    g_free(m);
+}
+
+static Host *
+host_new(void)
+{
+    Host *h = g_new0(Host, 1);
+
+    h->root = g_strdup("/nonexistent");
+    h->parents = g_ptr_array_new_with_free_func(parent_free);
+    h->mdevs = g_ptr_array_new_with_free_func(mdev_free);
+    return h;
+}
+
+static HostParent *
+add_parent(Host *h, const char *addr, const char *gpu, int numa)
+{
+    HostParent *p = g_new0(HostParent, 1);
+
+    p->addr = g_strdup(addr);
+    p->gpu = g_strdup(gpu);
+    p->is_vf = strcmp(addr, gpu) != 0;
+    p->numa_node = numa;
+    p->model = g_strdup("10de:2235");
+    p->types = g_ptr_array_new_with_free_func(type_free);
+    g_ptr_array_add(h->parents, p);
+    return p;
+}
+
+static HostType *
+add_type(HostParent *p, const char *id, const char *name, int max, int available)
+{
+    HostType *t = g_new0(HostType, 1);
+
+    t->id = g_strdup(id);
+    t->name = g_strdup(name);
+    t->max_instance = max;
+    t->available = available;
+    g_ptr_array_add(p->types, t);
+    return t;
+}
+
+static void
+add_mdev(Host *h, const char *parent, const char *type)
+{
+    HostMdev *m = g_new0(HostMdev, 1);
+
+    m->uuid = g_strdup_printf("00000000-0000-4000-8000-%012u", h->mdevs->len);
+    m->parent = g_strdup(parent);
+    m->type = g_strdup(type);
+    g_ptr_array_add(h->mdevs, m);
+}
+
+/* An A40: @nvfs VFs on bus @bus, each offering 1B, 2Q and 4Q. */
+static const struct { const char *id, *name; int max; } a40_types[] = {
+    { "nvidia-557", "NVIDIA A40-1B", 32 },
+    { "nvidia-558", "NVIDIA A40-2Q", 24 },
+    { "nvidia-559", "NVIDIA A40-4Q", 12 },
+};
+
+static char *
+vf_addr(const char *bus, guint i)
+{
+    return g_strdup_printf("0000:%s:%02x.%u", bus, (4 + i) / 8, (4 + i) % 8);
+}
+
+static void
+add_a40(Host *h, const char *bus, guint nvfs, int numa)
+{
+    g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
+
+    for (guint i = 0; i < nvfs; i++) {
+        g_autofree char *addr = vf_addr(bus, i);
+        HostParent *p = add_parent(h, addr, gpu, numa);
+
+        for (guint t = 0; t < G_N_ELEMENTS(a40_types); t++)
+            add_type(p, a40_types[t].id, a40_types[t].name, a40_types[t].max, 1);
+    }
+}
+
+/* What the NVIDIA driver reports: a VF holding a vGPU offers nothing, a
+ * GPU holding one type offers no other, a type at max_instance no more. */
+static void
+a40_recompute(Host *h)
+{
+    for (guint i = 0; i < h->parents->len; i++) {
+        HostParent *p = h->parents->pdata[i];
+        gboolean busy = FALSE;
+
+        for (guint j = 0; j < h->mdevs->len; j++)
+            busy |= strcmp(((HostMdev *)h->mdevs->pdata[j])->parent, p->addr) == 0;
+        for (guint t = 0; t < p->types->len; t++) {
+            HostType *ty = p->types->pdata[t];
+            guint all = host_gpu_mdev_count(h, p->gpu, NULL);
+            guint same = host_gpu_mdev_count(h, p->gpu, ty->id);
+
+            ty->available = !busy && all == same && same < (guint)ty->max_instance ? 1 : 0;
+        }
+    }
+}
+
+static void
+a40_place(Host *h, const char *bus, guint vf, const char *type)
+{
+    g_autofree char *addr = vf_addr(bus, vf);
+
+    add_mdev(h, addr, type);
+    a40_recompute(h);
+}
+
+static VgpuRequest *
+req_new(const char *profile, const char *type)
+{
+    VgpuRequest *r = g_new0(VgpuRequest, 1);
+
+    r->uuid = g_strdup("4b20d080-1b54-4048-85b3-a6a62d165c01");
+    r->profile = g_strdup(profile);
+    r->type = g_strdup(type);
+    r->numa = -1;
+    return r;
+}
+
+/* The candidates' parent addresses, space separated. */
+static char *
+cand_addrs(GPtrArray *cands)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < cands->len; i++) {
+        const PlacementCandidate *c = cands->pdata[i];
+
+        g_string_append_printf(s, "%s%s", i ? " " : "", c->parent->addr);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The candidates' GPU buses ("41 e8 41"), for ordering checks. */
+static char *
+cand_gpus(GPtrArray *cands)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < cands->len; i++) {
+        const PlacementCandidate *c = cands->pdata[i];
+
+        g_string_append_printf(s, "%s%.2s", i ? " " : "", c->parent->gpu + 5);
+    }
+    return g_string_free(s, FALSE);
+}
+
+#define PACK_RULES { .policy = VGPU_PLACEMENT_PACK }
+#define SPREAD_RULES { .policy = VGPU_PLACEMENT_SPREAD }
+
+static void
+test_pack_fills_one_gpu_first(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autofree char *s1 = NULL;
+    g_autofree char *s2 = NULL;
+
+    add_a40(h, "41", 3, 0);
+    add_a40(h, "e8", 3, 0);
+    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    s1 = cand_addrs(c1);
+    g_assert_cmpstr(s1, ==, "0000:41:00.4 0000:41:00.5 0000:41:00.6 "
+                            "0000:e8:00.4 0000:e8:00.5 0000:e8:00.6");
+    g_assert_cmpstr(((PlacementCandidate *)c1->pdata[0])->type->id, ==, "nvidia-558");
+    g_assert_cmpuint(refusals->len, ==, 0);
+
+    /* Once e8 hosts a 2Q, pack fills e8 before opening 41. */
+    a40_place(h, "e8", 1, "nvidia-558");
+    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    s2 = cand_addrs(c2);
+    g_assert_cmpstr(s2, ==, "0000:e8:00.4 0000:e8:00.6 "
+                            "0000:41:00.4 0000:41:00.5 0000:41:00.6");
+    g_assert_cmpuint(refusals->len, ==, 0);
+}
+
+static void
+test_pack_prefers_gpu_with_most_of_the_profile(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("nvidia a40-2q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *s = NULL;
+
+    add_a40(h, "41", 4, 0);
+    add_a40(h, "81", 4, 0);
+    add_a40(h, "e8", 4, 0);
+    a40_place(h, "41", 0, "nvidia-558");
+    a40_place(h, "e8", 0, "nvidia-558");
+    a40_place(h, "e8", 1, "nvidia-558");
+    c = alloc_placement_choose(h, req, &rules, NULL);
+    s = cand_gpus(c);
+    g_assert_cmpstr(s, ==, "e8 e8 41 41 41 81 81 81 81");
+}
+
+static void
+test_one_profile_per_gpu(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *s = NULL;
+
+    add_a40(h, "67", 32, 0);
+    add_a40(h, "e8", 2, 0);
+    a40_place(h, "67", 3, "nvidia-559");
+    c = alloc_placement_choose(h, req, &rules, refusals);
+    s = cand_addrs(c);
+    g_assert_cmpstr(s, ==, "0000:e8:00.4 0000:e8:00.5");
+    /* one line for 32 VFs */
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "GPU 0000:67:00.0 holds A40-4Q vGPUs");
+}
+
+static void
+test_all_instances_in_use(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *why = NULL;
+
+    add_a40(h, "e8", 32, 1);
+    for (guint i = 0; i < 24; i++)
+        a40_place(h, "e8", i, "nvidia-558");
+    c = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "all 24 A40-2Q instances in use on 0000:e8:00.0");
+    why = alloc_placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==,
+                    "no GPU can take A40-2Q: all 24 A40-2Q instances in use on 0000:e8:00.0");
+}
+
+static void
+test_no_free_vf(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+
+    add_a40(h, "e8", 2, 0);
+    a40_place(h, "e8", 0, "nvidia-558");
+    a40_place(h, "e8", 1, "nvidia-558");
+    c = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "no free VF on 0000:e8:00.0");
+}
+
+static void
+test_spread_alternates(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = SPREAD_RULES;
+    g_autoptr(GPtrArray) c = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autofree char *s = NULL;
+    g_autofree char *s2 = NULL;
+
+    add_a40(h, "41", 3, 0);
+    add_a40(h, "e8", 3, 0);
+    a40_place(h, "41", 0, "nvidia-558");
+    c = alloc_placement_choose(h, req, &rules, NULL);
+    s = cand_addrs(c);
+    /* e8 is the less loaded: it comes first, then they alternate */
+    g_assert_cmpstr(s, ==, "0000:e8:00.4 0000:41:00.5 0000:e8:00.5 0000:41:00.6 0000:e8:00.6");
+
+    /* the request's own placement overrides the config's */
+    rules.policy = VGPU_PLACEMENT_PACK;
+    req->placement = VGPU_PLACEMENT_SPREAD;
+    c2 = alloc_placement_choose(h, req, &rules, NULL);
+    s2 = cand_addrs(c2);
+    g_assert_cmpstr(s2, ==, s);
+}
+
+static void
+test_parent_restriction(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autoptr(GPtrArray) c3 = NULL;
+    g_autoptr(GPtrArray) c4 = NULL;
+    g_autofree char *s1 = NULL;
+    g_autofree char *s2 = NULL;
+    g_autofree char *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 0);
+    a40_place(h, "41", 0, "nvidia-558");  /* pack would pick 41 */
+
+    req->parent = g_strdup("0000:e8:00.0");   /* a PF: any of its VFs */
+    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    s1 = cand_addrs(c1);
+    g_assert_cmpstr(s1, ==, "0000:e8:00.4 0000:e8:00.5");
+    g_assert_cmpuint(refusals->len, ==, 0);
+
+    g_free(req->parent);
+    req->parent = g_strdup("0000:e8:00.5");   /* one VF */
+    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    s2 = cand_addrs(c2);
+    g_assert_cmpstr(s2, ==, "0000:e8:00.5");
+
+    g_free(req->parent);
+    req->parent = g_strdup("0000:41:00.4");   /* a VF that holds a vGPU */
+    c3 = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c3->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "VF 0000:41:00.4 already holds a vGPU");
+    g_ptr_array_set_size(refusals, 0);
+
+    g_free(req->parent);
+    req->parent = g_strdup("0000:99:00.0");
+    c4 = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c4->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    why = alloc_placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: the requested parent 0000:99:00.0 "
+                             "is not an mdev parent on this host");
+}
+
+static void
+test_numa(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autofree char *s = NULL;
+    g_autofree char *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    req->numa = 1;
+    c = alloc_placement_choose(h, req, &rules, refusals);
+    s = cand_gpus(c);
+    g_assert_cmpstr(s, ==, "e8 e8");
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.0 is on NUMA node 0, not 1");
+
+    g_ptr_array_set_size(refusals, 0);
+    req->numa = 2;
+    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c2->len, ==, 0);
+    why = alloc_placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is on NUMA node 0, not 2; "
+                             "0000:e8:00.0 is on NUMA node 1, not 2");
+}
+
+static void
+test_allow_deny(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    char *deny_pf[] = { (char *)"0000:e8:00.0", NULL };
+    char *deny_vf[] = { (char *)"0000:41:00.4", NULL };
+    char *allow[] = { (char *)"0000:e8:00.0", NULL };
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autoptr(GPtrArray) c3 = NULL;
+    g_autofree char *s1 = NULL;
+    g_autofree char *s2 = NULL;
+    g_autofree char *s3 = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 0);
+
+    rules.deny = deny_pf;
+    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    s1 = cand_addrs(c1);
+    g_assert_cmpstr(s1, ==, "0000:41:00.4 0000:41:00.5");
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:e8:00.0 is denied by config");
+
+    g_ptr_array_set_size(refusals, 0);
+    rules.deny = deny_vf;
+    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    s2 = cand_addrs(c2);
+    g_assert_cmpstr(s2, ==, "0000:41:00.5 0000:e8:00.4 0000:e8:00.5");
+    g_assert_cmpuint(refusals->len, ==, 0);
+
+    rules.deny = NULL;
+    rules.allow = allow;
+    c3 = alloc_placement_choose(h, req, &rules, refusals);
+    s3 = cand_addrs(c3);
+    g_assert_cmpstr(s3, ==, "0000:e8:00.4 0000:e8:00.5");
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.0 is not in the config's allow list");
+}
+
+static void
+test_explain_unknown_profile(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
+    g_autoptr(VgpuRequest) by_id = req_new(NULL, "nvidia-999");
+    g_autoptr(VgpuRequest) id_and_name = req_new("A40-4Q", "nvidia-558");
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *w1 = NULL;
+    g_autofree char *w2 = NULL;
+    g_autofree char *w3 = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 0);
+    c = alloc_placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 0);
+    w1 = alloc_placement_explain(h, req, refusals);
+    g_assert_cmpstr(w1, ==, "no type matching profile 'A40-3Z' on this host "
+                            "(offered: A40-1B, A40-2Q, A40-4Q)");
+    w2 = alloc_placement_explain(h, by_id, refusals);
+    g_assert_cmpstr(w2, ==, "no type 'nvidia-999' on this host");
+    w3 = alloc_placement_explain(h, id_and_name, refusals);
+    g_assert_cmpstr(w3, ==, "type 'nvidia-558' on this host is not profile 'A40-4Q'");
+}
+
+static void
+test_explain_caps_offered_list(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) empty = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
+    HostParent *p = add_parent(h, "0000:e8:00.4", "0000:e8:00.0", 0);
+    g_autofree char *why = NULL;
+    g_autofree char *why_empty = NULL;
+
+    for (guint i = 1; i <= 20; i++) {
+        g_autofree char *id = g_strdup_printf("nvidia-%u", 600 + i);
+        g_autofree char *name = g_strdup_printf("NVIDIA A40-%uQ", i);
+
+        add_type(p, id, name, 1, 1);
+    }
+    why = alloc_placement_explain(h, req, NULL);
+    g_assert_cmpstr(why, ==, "no type matching profile 'A40-3Z' on this host (offered: "
+                             "A40-1Q, A40-2Q, A40-3Q, A40-4Q, A40-5Q, A40-6Q, A40-7Q, "
+                             "A40-8Q, A40-9Q, A40-10Q, A40-11Q, A40-12Q, …)");
+    why_empty = alloc_placement_explain(empty, req, NULL);
+    g_assert_cmpstr(why_empty, ==,
+                    "no type matching profile 'A40-3Z' on this host (it offers no mdev types)");
+}
+
+/* Pre-Ampere: the GPU itself is the parent; one type per GPU. */
+static void
+test_time_sliced(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) q1 = req_new("P40-1Q", NULL);
+    g_autoptr(VgpuRequest) q2 = req_new("GRID P40-2Q", NULL);
+    PlacementRules pack = PACK_RULES;
+    PlacementRules spread = SPREAD_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autoptr(GPtrArray) c3 = NULL;
+    g_autofree char *s1 = NULL;
+    g_autofree char *s2 = NULL;
+    g_autofree char *s3 = NULL;
+    g_autofree char *why = NULL;
+    HostParent *a = add_parent(h, "0000:3b:00.0", "0000:3b:00.0", 0);
+    HostParent *b = add_parent(h, "0000:5e:00.0", "0000:5e:00.0", 0);
+
+    add_type(a, "nvidia-46", "GRID P40-1Q", 24, 24);
+    add_type(a, "nvidia-47", "GRID P40-2Q", 12, 12);
+    add_type(b, "nvidia-46", "GRID P40-1Q", 24, 21);
+    add_type(b, "nvidia-47", "GRID P40-2Q", 12, 0);
+    for (guint i = 0; i < 3; i++)
+        add_mdev(h, "0000:5e:00.0", "nvidia-46");
+
+    c1 = alloc_placement_choose(h, q1, &pack, refusals);
+    s1 = cand_addrs(c1);
+    g_assert_cmpstr(s1, ==, "0000:5e:00.0 0000:3b:00.0");
+    c2 = alloc_placement_choose(h, q1, &spread, refusals);
+    s2 = cand_addrs(c2);
+    g_assert_cmpstr(s2, ==, "0000:3b:00.0 0000:5e:00.0");
+    g_assert_cmpuint(refusals->len, ==, 0);
+
+    c3 = alloc_placement_choose(h, q2, &pack, refusals);
+    s3 = cand_addrs(c3);
+    g_assert_cmpstr(s3, ==, "0000:3b:00.0");
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "GPU 0000:5e:00.0 holds P40-1Q vGPUs");
+
+    /* and when both are taken */
+    ((HostType *)a->types->pdata[1])->available = 0;
+    g_ptr_array_set_size(refusals, 0);
+    add_mdev(h, "0000:3b:00.0", "nvidia-46");
+    g_ptr_array_unref(alloc_placement_choose(h, q2, &pack, refusals));
+    why = alloc_placement_explain(h, q2, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take GRID P40-2Q: GPU 0000:3b:00.0 holds P40-1Q vGPUs; "
+                             "GPU 0000:5e:00.0 holds P40-1Q vGPUs");
+}
+
+static void
+test_mtty(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("single_port_serial", NULL);
+    g_autoptr(VgpuRequest) by_id = req_new(NULL, "mtty-1");
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autofree char *why = NULL;
+    HostParent *p = add_parent(h, "mtty", "mtty", -1);
+    HostType *t = add_type(p, "mtty-1", "Single port serial", -1, 2);
+
+    add_type(p, "mtty-2", "Dual port serial", -1, 1);
+    g_free(p->model);
+    p->model = g_strdup("");
+
+    req->parent = g_strdup("mtty");
+    c1 = alloc_placement_choose(h, req, NULL, refusals);
+    g_assert_cmpuint(c1->len, ==, 1);
+    g_assert_true(((PlacementCandidate *)c1->pdata[0])->type == t);
+
+    t->available = 0;
+    c2 = alloc_placement_choose(h, by_id, NULL, refusals);
+    g_assert_cmpuint(c2->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "no free instance on mtty");
+    why = alloc_placement_explain(h, by_id, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take mtty-1: no free instance on mtty");
+}
+
+static void
+test_unread_availability_is_no_candidate(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    g_autoptr(GPtrArray) c = NULL;
+
+    add_a40(h, "e8", 2, 0);
+    for (guint i = 0; i < h->parents->len; i++)
+        ((HostType *)((HostParent *)h->parents->pdata[i])->types->pdata[1])->available = -1;
+    c = alloc_placement_choose(h, req, NULL, NULL);
+    g_assert_cmpuint(c->len, ==, 0);
+}
+
+static void
+test_ordering_stable(void)
+{
+    g_autoptr(Host) h = host_new();
+    g_autoptr(VgpuRequest) req = req_new("A40-1B", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) c1 = NULL;
+    g_autoptr(GPtrArray) c2 = NULL;
+    g_autofree char *s1 = NULL;
+    g_autofree char *s2 = NULL;
+    g_autofree char *g1 = NULL;
+
+    /* GPUs registered out of address order; equal load */
+    add_a40(h, "e8", 2, 0);
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "81", 2, 0);
+    c1 = alloc_placement_choose(h, req, &rules, NULL);
+    c2 = alloc_placement_choose(h, req, &rules, NULL);
+    s1 = cand_addrs(c1);
+    s2 = cand_addrs(c2);
+    g1 = cand_gpus(c1);
+    g_assert_cmpstr(s1, ==, s2);
+    g_assert_cmpstr(g1, ==, "41 41 81 81 e8 e8");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/placement/pack/fills-one-gpu-first", test_pack_fills_one_gpu_first);
+    g_test_add_func("/placement/pack/most-of-profile-first", test_pack_prefers_gpu_with_most_of_the_profile);
+    g_test_add_func("/placement/refusal/one-profile-per-gpu", test_one_profile_per_gpu);
+    g_test_add_func("/placement/refusal/all-in-use", test_all_instances_in_use);
+    g_test_add_func("/placement/refusal/no-free-vf", test_no_free_vf);
+    g_test_add_func("/placement/spread/alternates", test_spread_alternates);
+    g_test_add_func("/placement/parent", test_parent_restriction);
+    g_test_add_func("/placement/numa", test_numa);
+    g_test_add_func("/placement/allow-deny", test_allow_deny);
+    g_test_add_func("/placement/explain/unknown-profile", test_explain_unknown_profile);
+    g_test_add_func("/placement/explain/offered-cap", test_explain_caps_offered_list);
+    g_test_add_func("/placement/time-sliced", test_time_sliced);
+    g_test_add_func("/placement/mtty", test_mtty);
+    g_test_add_func("/placement/unread-availability", test_unread_availability_is_no_candidate);
+    g_test_add_func("/placement/ordering-stable", test_ordering_stable);
+    return g_test_run();
+}

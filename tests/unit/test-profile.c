@@ -1,0 +1,103 @@
+/* Profile names against type names. */
+#include "host.h"
+
+typedef struct {
+    const char *type_name;
+    const char *profile;
+    gboolean match;
+} ProfileCase;
+
+static const ProfileCase cases[] = {
+    { "NVIDIA A40-2Q", "A40-2Q", TRUE },
+    { "NVIDIA A40-2Q", "nvidia a40-2q", TRUE },
+    { "NVIDIA A40-2Q", "NVIDIA_A40-2Q", TRUE },
+    { "NVIDIA A40-2Q", "a40-2q", TRUE },
+    { "A40-2Q", "NVIDIA A40-2Q", TRUE },          /* prefix on the request side only */
+    { "GRID P40-1Q", "P40-1Q", TRUE },
+    { "GRID P40-1Q", "grid_p40-1q", TRUE },
+    { "GVTg_V5_4", "gvtg v5 4", TRUE },
+    { "GVTg_V5_4", "Intel GVTg_V5_4", TRUE },
+    { "Single port serial", "single_port_serial", TRUE },
+    { "Single port serial", "SINGLE PORT SERIAL", TRUE },
+    { "NVIDIA H200X-1-18C", "H200X-1-18C", TRUE },
+    /* negatives */
+    { "NVIDIA A40-2Q", "A40-2", FALSE },          /* a prefix of the name */
+    { "NVIDIA A40-12Q", "A40-1Q", FALSE },
+    { "NVIDIA A40-1Q", "A40-12Q", FALSE },
+    { "NVIDIA A40-2Q", "a40 2q", FALSE },         /* '-' is not a space */
+    { "NVIDIA A40-2Q", "A40-2Q2", FALSE },
+    { "NVIDIA A40-2Q", "A40-2B", FALSE },
+    { "NVIDIA A40-2Q", "NVIDIA", FALSE },
+    { "NVIDIA A40-2Q", "", FALSE },
+    { "GVTg_V5_4", "GVTg_V5_8", FALSE },
+    { "Single port serial", "Dual port serial", FALSE },
+    { "Single port serial", "single port", FALSE },
+    { "NVIDIA A40-2Q", "AMD A40-2Q", FALSE },     /* only known vendor words */
+};
+
+static void
+test_profile_table(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        HostType t = { .id = (char *)"nvidia-1", .name = (char *)cases[i].type_name };
+
+        if (host_type_matches_profile(&t, cases[i].profile) != cases[i].match)
+            g_error("'%s' vs profile '%s': expected %s", cases[i].type_name, cases[i].profile,
+                    cases[i].match ? "a match" : "no match");
+    }
+}
+
+static void
+test_short_name(void)
+{
+    HostType a = { .name = (char *)"NVIDIA A40-2Q" };
+    HostType b = { .name = (char *)"GRID P40-1Q" };
+    HostType c = { .name = (char *)"Single port serial" };
+    HostType d = { .name = (char *)"NVIDIA" };
+
+    g_assert_cmpstr(host_type_short_name(&a), ==, "A40-2Q");
+    g_assert_cmpstr(host_type_short_name(&b), ==, "P40-1Q");
+    g_assert_cmpstr(host_type_short_name(&c), ==, "Single port serial");
+    g_assert_cmpstr(host_type_short_name(&d), ==, "NVIDIA");
+}
+
+static void
+test_matching_types(void)
+{
+    HostType t1 = { .id = (char *)"nvidia-558", .name = (char *)"NVIDIA A40-2Q" };
+    HostType t2 = { .id = (char *)"nvidia-559", .name = (char *)"NVIDIA A40-4Q" };
+    HostType t3 = { .id = (char *)"nvidia-560", .name = (char *)"NVIDIA A40-2Q" };
+    g_autoptr(GPtrArray) types = g_ptr_array_new();
+    HostParent p = { .addr = (char *)"0000:e8:00.4", .types = types };
+    g_autoptr(GPtrArray) m1 = NULL;
+    g_autoptr(GPtrArray) m2 = NULL;
+    g_autoptr(GPtrArray) m3 = NULL;
+    g_autoptr(GPtrArray) m4 = NULL;
+    g_autoptr(GPtrArray) m5 = NULL;
+
+    g_ptr_array_add(types, &t1);
+    g_ptr_array_add(types, &t2);
+    g_ptr_array_add(types, &t3);
+    m1 = host_parent_matching_types(&p, "nvidia-559", NULL);
+    g_assert_cmpuint(m1->len, ==, 1);
+    g_assert_true(m1->pdata[0] == &t2);
+    m2 = host_parent_matching_types(&p, NULL, "a40-2q");
+    g_assert_cmpuint(m2->len, ==, 2);
+    g_assert_true(m2->pdata[0] == &t1 && m2->pdata[1] == &t3);
+    m3 = host_parent_matching_types(&p, "nvidia-559", "A40-2Q");  /* id and name disagree */
+    g_assert_cmpuint(m3->len, ==, 0);
+    m4 = host_parent_matching_types(&p, "nvidia-558", "A40-2Q");
+    g_assert_cmpuint(m4->len, ==, 1);
+    m5 = host_parent_matching_types(&p, "nvidia-55", NULL);       /* ids are exact */
+    g_assert_cmpuint(m5->len, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/profile/table", test_profile_table);
+    g_test_add_func("/profile/short-name", test_short_name);
+    g_test_add_func("/profile/matching-types", test_matching_types);
+    return g_test_run();
+}

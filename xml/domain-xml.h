@@ -23,7 +23,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, vgpu_domain_free)
  * unknown placement, a type/profile/parent that could reach a path. */
 VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
 
-/* TRUE when some request's UUID has no <hostdev type='mdev'>. */
+/* TRUE when @req's UUID has a <hostdev type='mdev'> in @dom. */
 gboolean xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req);
 
 /* The exact element to add for @uuid, on one line. */

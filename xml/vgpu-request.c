@@ -149,7 +149,7 @@ vgpu_uuid_derive(const char *domain_uuid, guint index)
     char name[64];
     char str[37];
 
-    if (uuid_parse(domain_uuid, ns) < 0)
+    if (!domain_uuid || uuid_parse(domain_uuid, ns) < 0)
         return NULL;
     g_snprintf(name, sizeof(name), "vgpu-hook/device/%u", index);
     uuid_generate_sha1(out, ns, name, strlen(name));

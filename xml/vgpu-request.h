@@ -17,7 +17,8 @@ typedef struct {
     gboolean uuid_derived;/* not in the XML: derived from the domain UUID */
     char *profile;        /* "A40-2Q"; NULL when only type is given */
     char *type;           /* sysfs type id "nvidia-558"; NULL when only profile */
-    char *parent;         /* normalized PCI address "0000:e8:00.4", or NULL */
+    char *parent;         /* normalized PCI address "0000:e8:00.4", a non-PCI
+                             parent name such as "mtty", or NULL */
     VgpuPlacement placement;
     int numa;             /* NUMA node, -1 for any */
 } VgpuRequest;
@@ -25,7 +26,7 @@ typedef struct {
 void vgpu_request_free(VgpuRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuRequest, vgpu_request_free)
 
-/* "A40-2Q", or "type nvidia-558" when no profile: how messages name it. */
+/* The profile ("A40-2Q"), else the type id ("nvidia-558"): how messages name it. */
 const char *vgpu_request_label(const VgpuRequest *req);
 
 /* Field validators; each returns FALSE and sets @error naming the field. */

@@ -1,0 +1,1028 @@
+/* Unit tests for xml/domain-xml.c: reading domain XML, refusing hostile
+ * input, and adding the missing <hostdev> elements. The files under
+ * xml-corpus/ are kept as raw inputs so that they can seed a fuzzer. */
+#include "domain-xml.h"
+#include "vgpu-error.h"
+
+#include <string.h>
+
+#define DOM_UUID "c7a5fdbd-edaf-9455-926a-d65c16db1809"
+#define UUID_A "4b20d080-1b54-4048-85b3-a6a62d165c01"
+#define UUID_B "a8bc93b2-2e94-51de-b16a-be2cf101769a"
+
+/* ---- helpers ---- */
+
+static char *
+corpus_path(const char *name)
+{
+    const char *srcdir = g_getenv("G_TEST_SRCDIR");
+    g_autofree char *here = g_path_get_dirname(__FILE__);
+    g_autofree char *dir = g_build_filename(srcdir ? srcdir : here, "xml-corpus", NULL);
+
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        g_error("corpus directory %s not found: run from the source tree root or set "
+                "G_TEST_SRCDIR to tests/unit", dir);
+    return g_build_filename(dir, name, NULL);
+}
+
+static GBytes *
+corpus_read(const char *name)
+{
+    g_autofree char *path = corpus_path(name);
+    g_autoptr(GError) err = NULL;
+    char *data = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &data, &len, &err))
+        g_error("%s", err->message);
+    return g_bytes_new_take(data, len);
+}
+
+static VgpuDomain *
+parse_str(const char *xml, GError **err)
+{
+    return xml_domain_parse(xml, strlen(xml), err);
+}
+
+static VgpuDomain *
+parse_ok(const char *xml)
+{
+    g_autoptr(GError) err = NULL;
+    VgpuDomain *dom = parse_str(xml, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(dom);
+    return dom;
+}
+
+static VgpuDomain *
+parse_corpus_ok(const char *name)
+{
+    g_autoptr(GBytes) bytes = corpus_read(name);
+    g_autoptr(GError) err = NULL;
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    VgpuDomain *dom = xml_domain_parse(data, len, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(dom);
+    return dom;
+}
+
+/* Every refusal: NULL, VGPU_ERROR_INVALID, one line, containing @phrase. */
+static void
+assert_refusal(GError *err, const char *phrase)
+{
+    g_assert_error(err, VGPU_ERROR, VGPU_ERROR_INVALID);
+    if (!strstr(err->message, phrase))
+        g_error("message \"%s\" lacks \"%s\"", err->message, phrase);
+    g_assert_null(strchr(err->message, '\n'));
+    g_assert_null(strchr(err->message, '\r'));
+    g_assert_cmpuint(strlen(err->message), <, 600);
+}
+
+static void
+assert_refused(const char *xml, gsize len, const char *phrase)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GError) err2 = NULL;
+    guint added = 99;
+
+    g_assert_null(xml_domain_parse(xml, len, &err));
+    assert_refusal(err, phrase);
+    /* The rewrite reads with the same rules and says the same thing. */
+    g_assert_null(xml_domain_add_hostdevs(xml, len, &added, &err2));
+    g_assert_cmpuint(added, ==, 0);
+    g_assert_nonnull(err2);
+    g_assert_cmpstr(err2->message, ==, err->message);
+}
+
+static void
+assert_refused_str(const char *xml, const char *phrase)
+{
+    assert_refused(xml, strlen(xml), phrase);
+}
+
+static const VgpuRequest *
+request(const VgpuDomain *dom, guint i)
+{
+    g_assert_cmpuint(i, <, dom->requests->len);
+    return g_ptr_array_index(dom->requests, i);
+}
+
+/* A domain named vm1 whose vgpu container holds @inner. */
+static char *
+domain_with(const char *inner)
+{
+    return g_strdup_printf("<domain type='kvm'>\n"
+                           "  <name>vm1</name>\n"
+                           "  <uuid>" DOM_UUID "</uuid>\n"
+                           "  <metadata>\n"
+                           "    <vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>\n"
+                           "      %s\n"
+                           "    </vgpu:vgpu>\n"
+                           "  </metadata>\n"
+                           "</domain>\n", inner);
+}
+
+static char *
+device_with(const char *attrs)
+{
+    g_autofree char *inner = g_strdup_printf("<vgpu:device %s/>", attrs);
+
+    return domain_with(inner);
+}
+
+static VgpuDomain *
+parse_device_ok(const char *attrs)
+{
+    g_autofree char *xml = device_with(attrs);
+    VgpuDomain *dom = parse_ok(xml);
+
+    g_assert_cmpuint(dom->requests->len, ==, 1);
+    return dom;
+}
+
+/* The hostdev element as libxml2 writes it (double quotes). */
+static char *
+hostdev_serialized(const char *uuid)
+{
+    g_autofree char *element = xml_hostdev_element(uuid);
+
+    return g_strdelimit(g_steal_pointer(&element), "'", '"');
+}
+
+/* ---- reading ---- */
+
+static void
+test_design_example(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("design-example.xml");
+    const VgpuRequest *req;
+
+    g_assert_cmpstr(dom->name, ==, "vm1");
+    g_assert_cmpstr(dom->uuid, ==, DOM_UUID);
+    g_assert_cmpuint(dom->requests->len, ==, 1);
+    req = request(dom, 0);
+    g_assert_cmpuint(req->index, ==, 0);
+    g_assert_cmpstr(req->uuid, ==, UUID_A);
+    g_assert_false(req->uuid_derived);
+    g_assert_cmpstr(req->profile, ==, "A40-2Q");
+    g_assert_null(req->type);
+    g_assert_null(req->parent);
+    g_assert_cmpint(req->placement, ==, VGPU_PLACEMENT_DEFAULT);
+    g_assert_cmpint(req->numa, ==, -1);
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(dom->mdev_hostdevs, 0), ==, UUID_A);
+    g_assert_true(xml_domain_request_has_hostdev(dom, req));
+}
+
+static void
+test_design_snippet_without_name(void)
+{
+    /* The snippet in design.md, verbatim: libvirt always adds <name>. */
+    const char *xml =
+        "<domain type='kvm'>\n  <metadata>\n"
+        "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
+        "      <vgpu:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/>\n"
+        "    </vgpu:vgpu>\n  </metadata>\n</domain>\n";
+
+    assert_refused_str(xml, "domain XML: <name> is missing");
+}
+
+static void
+test_live_domain(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("live-domain.xml");
+    const VgpuRequest *req;
+    g_autofree char *derived0 = vgpu_uuid_derive(DOM_UUID, 0);
+    g_autofree char *derived2 = vgpu_uuid_derive(DOM_UUID, 2);
+
+    g_assert_cmpstr(dom->name, ==, "web-01");
+    g_assert_cmpstr(dom->uuid, ==, DOM_UUID);   /* canonicalized from upper case */
+    g_assert_cmpuint(dom->requests->len, ==, 3);
+
+    req = request(dom, 0);
+    g_assert_cmpstr(req->profile, ==, "A40-2Q");
+    g_assert_null(req->type);
+    g_assert_cmpint(req->placement, ==, VGPU_PLACEMENT_SPREAD);
+    g_assert_true(req->uuid_derived);
+    g_assert_cmpstr(req->uuid, ==, derived0);
+    g_assert_false(xml_domain_request_has_hostdev(dom, req));
+
+    req = request(dom, 1);
+    g_assert_null(req->profile);
+    g_assert_cmpstr(req->type, ==, "nvidia-558");
+    g_assert_cmpstr(req->parent, ==, "0000:e8:00.4");
+    g_assert_cmpint(req->numa, ==, 1);
+    g_assert_false(req->uuid_derived);
+    g_assert_cmpstr(req->uuid, ==, UUID_B);    /* canonicalized from upper case */
+    g_assert_true(xml_domain_request_has_hostdev(dom, req));
+
+    req = request(dom, 2);
+    g_assert_cmpuint(req->index, ==, 2);
+    g_assert_cmpstr(req->profile, ==, "GRID A40-4C");
+    g_assert_cmpstr(req->type, ==, "nvidia-560");
+    g_assert_cmpstr(req->parent, ==, "mtty");
+    g_assert_cmpint(req->placement, ==, VGPU_PLACEMENT_PACK);
+    g_assert_cmpint(req->numa, ==, 0);
+    g_assert_cmpstr(req->uuid, ==, derived2);
+
+    /* Only the mdev hostdev; its guest <address> is not the source's. */
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(dom->mdev_hostdevs, 0), ==, UUID_B);
+}
+
+static void
+test_profile_type_both(void)
+{
+    g_autoptr(VgpuDomain) p = parse_device_ok("profile='A40-2Q'");
+    g_autoptr(VgpuDomain) t = parse_device_ok("type='nvidia-558'");
+    g_autoptr(VgpuDomain) b = parse_device_ok("profile='A40-2Q' type='nvidia-558'");
+
+    g_assert_cmpstr(request(p, 0)->profile, ==, "A40-2Q");
+    g_assert_null(request(p, 0)->type);
+    g_assert_null(request(t, 0)->profile);
+    g_assert_cmpstr(request(t, 0)->type, ==, "nvidia-558");
+    g_assert_cmpstr(vgpu_request_label(request(t, 0)), ==, "nvidia-558");
+    g_assert_cmpstr(request(b, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpstr(request(b, 0)->type, ==, "nvidia-558");
+}
+
+static void
+test_optional_fields(void)
+{
+    g_autoptr(VgpuDomain) short_pci = parse_device_ok("profile='A40-2Q' parent='E8:00.4'");
+    g_autoptr(VgpuDomain) long_pci =
+        parse_device_ok("profile='A40-2Q' parent='0001:00:02.0' placement='pack' numa='0'");
+    g_autoptr(VgpuDomain) name = parse_device_ok("type='mtty-1' parent='mtty' placement='spread'"
+                                                 " numa='1023'");
+
+    g_assert_cmpstr(request(short_pci, 0)->parent, ==, "0000:e8:00.4");
+    g_assert_cmpint(request(short_pci, 0)->placement, ==, VGPU_PLACEMENT_DEFAULT);
+    g_assert_cmpstr(request(long_pci, 0)->parent, ==, "0001:00:02.0");
+    g_assert_cmpint(request(long_pci, 0)->placement, ==, VGPU_PLACEMENT_PACK);
+    g_assert_cmpint(request(long_pci, 0)->numa, ==, 0);
+    g_assert_cmpstr(request(name, 0)->parent, ==, "mtty");
+    g_assert_cmpint(request(name, 0)->placement, ==, VGPU_PLACEMENT_SPREAD);
+    g_assert_cmpint(request(name, 0)->numa, ==, 1023);
+}
+
+static void
+test_several_devices(void)
+{
+    g_autofree char *xml = domain_with(
+        "<vgpu:device profile='A40-2Q'/>\n"
+        "      <!-- a comment between devices -->\n"
+        "      <other:note xmlns:other='urn:other'>not a device</other:note>\n"
+        "      <vgpu:device type='nvidia-558' uuid='" UUID_A "'/>\n"
+        "      <vgpu:device profile='A40-4Q'/>");
+    g_autoptr(VgpuDomain) dom = parse_ok(xml);
+
+    g_assert_cmpuint(dom->requests->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+        g_assert_cmpuint(request(dom, i)->index, ==, i);
+    g_assert_cmpstr(request(dom, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpstr(request(dom, 1)->uuid, ==, UUID_A);
+    g_assert_cmpstr(request(dom, 2)->profile, ==, "A40-4Q");
+    g_assert_true(request(dom, 2)->uuid_derived);
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 0);
+}
+
+static void
+test_derived_uuid(void)
+{
+    g_autofree char *xml = domain_with("<vgpu:device profile='A40-2Q'/>"
+                                       "<vgpu:device profile='A40-2Q'/>");
+    g_autoptr(VgpuDomain) first = parse_ok(xml);
+    g_autoptr(VgpuDomain) again = parse_ok(xml);
+    g_autofree char *expect0 = vgpu_uuid_derive(DOM_UUID, 0);
+    g_autofree char *expect1 = vgpu_uuid_derive(DOM_UUID, 1);
+
+    g_assert_true(request(first, 0)->uuid_derived);
+    g_assert_true(request(first, 1)->uuid_derived);
+    g_assert_cmpstr(request(first, 0)->uuid, ==, expect0);
+    g_assert_cmpstr(request(first, 1)->uuid, ==, expect1);
+    /* Regression value, also computed independently with Python's uuid5. */
+    g_assert_cmpstr(request(first, 1)->uuid, ==, "cedbdfa8-64f9-50c6-9bf9-52324512bd38");
+    g_assert_cmpstr(request(first, 0)->uuid, !=, request(first, 1)->uuid);
+    g_assert_cmpstr(request(again, 0)->uuid, ==, request(first, 0)->uuid);
+    g_assert_cmpstr(request(again, 1)->uuid, ==, request(first, 1)->uuid);
+}
+
+static void
+test_uuid_canonicalized(void)
+{
+    g_autoptr(VgpuDomain) dom =
+        parse_device_ok("uuid='4B20D080-1B54-4048-85B3-A6A62D165C01' profile='A40-2Q'");
+
+    g_assert_cmpstr(request(dom, 0)->uuid, ==, UUID_A);
+    g_assert_false(request(dom, 0)->uuid_derived);
+}
+
+static void
+test_domain_uuid_optional_when_explicit(void)
+{
+    const char *explicit_only =
+        "<domain><name>vm1</name><metadata><v:vgpu xmlns:v='urn:vgpu-hook:1'>"
+        "<v:device uuid='" UUID_A "' profile='A40-2Q'/></v:vgpu></metadata></domain>";
+    const char *needs_derivation =
+        "<domain><name>vm1</name><metadata><v:vgpu xmlns:v='urn:vgpu-hook:1'>"
+        "<v:device uuid='" UUID_A "' profile='A40-2Q'/><v:device profile='A40-2Q'/>"
+        "</v:vgpu></metadata></domain>";
+    g_autoptr(VgpuDomain) dom = parse_ok(explicit_only);
+
+    g_assert_null(dom->uuid);
+    g_assert_cmpstr(request(dom, 0)->uuid, ==, UUID_A);
+    assert_refused_str(needs_derivation,
+                       "domain 'vm1': vGPU device 1: has no 'uuid' attribute and the domain has "
+                       "no <uuid> to derive one from");
+}
+
+typedef struct {
+    const char *attrs;
+    const char *message;   /* a substring, or the whole message */
+} BadDevice;
+
+static const BadDevice bad_devices[] = {
+    { "type='nvidia/../x'",
+      "domain 'vm1': vGPU device 0: type 'nvidia/../x' is not a valid mdev type id (letters, "
+      "digits, '_', '-', '.', '+'; e.g. nvidia-558)" },
+    { "uuid='not-a-uuid' profile='A40-2Q'",
+      "domain 'vm1': vGPU device 0: uuid 'not-a-uuid' is not a UUID" },
+    { "uuid='4b20d080-1b54-4048-85b3-a6a62d165c0' profile='A40-2Q'", "is not a UUID" },
+    { "uuid='4b20d080-1b54-4048-85b3-a6a62d165c01x' profile='A40-2Q'", "is not a UUID" },
+    { "uuid='4b20d080x1b54-4048-85b3-a6a62d165c01' profile='A40-2Q'", "is not a UUID" },
+    { "uuid='' profile='A40-2Q'", "uuid '' is not a UUID" },
+    { "type='../nvidia-558'", "type '../nvidia-558' is not a valid mdev type id" },
+    { "type='nvidia-558/..'", "type 'nvidia-558/..' is not a valid mdev type id" },
+    { "type='a/b'", "type 'a/b' is not a valid mdev type id" },
+    { "type='/sys/class/mdev_bus'", "type '/sys/class/mdev_bus' is not a valid mdev type id" },
+    { "type='..'", "type '..' is not a valid mdev type id" },
+    { "type=''", "type '' is not a valid mdev type id" },
+    { "profile='../A40-2Q'", "profile '../A40-2Q' is not a valid profile name" },
+    { "profile='A40/2Q'", "profile 'A40/2Q' is not a valid profile name" },
+    { "profile='/etc/passwd'", "profile '/etc/passwd' is not a valid profile name" },
+    { "profile=''", "profile '' is not a valid profile name" },
+    { "profile='A40-2Q' parent='0000:e8:00.4/..'",
+      "domain 'vm1': vGPU device 0: parent '0000:e8:00.4/..' is neither a PCI address" },
+    { "profile='A40-2Q' parent='../0000:e8:00.4'", "parent '../0000:e8:00.4' is neither" },
+    { "profile='A40-2Q' parent='/sys/bus/pci'", "parent '/sys/bus/pci' is neither" },
+    { "profile='A40-2Q' parent='mtty/..'", "parent 'mtty/..' is neither" },
+    { "profile='A40-2Q' parent='00:1f.8'", "parent '00:1f.8' is neither" },
+    { "profile='A40-2Q' parent='0x00:00.0'", "parent '0x00:00.0' is neither" },
+    { "profile='A40-2Q' parent=''", "parent '' is neither" },
+    { "profile='A40-2Q' parent='1mtty'", "parent '1mtty' is neither" },
+    { "profile='A40-2Q' placement='fill'",
+      "domain 'vm1': vGPU device 0: placement 'fill' is not known (use 'pack' or 'spread')" },
+    { "profile='A40-2Q' placement='PACK'", "placement 'PACK' is not known" },
+    { "profile='A40-2Q' numa='-1'",
+      "domain 'vm1': vGPU device 0: numa '-1' is not a NUMA node number (0 to 1023)" },
+    { "profile='A40-2Q' numa='99999'", "numa '99999' is not a NUMA node number" },
+    { "profile='A40-2Q' numa='1024'", "numa '1024' is not a NUMA node number" },
+    { "profile='A40-2Q' numa='abc'", "numa 'abc' is not a NUMA node number" },
+    { "profile='A40-2Q' numa='1x'", "numa '1x' is not a NUMA node number" },
+    { "profile='A40-2Q' numa='+1'", "numa '+1' is not a NUMA node number" },
+    { "profile='A40-2Q' numa=' 1'", "numa ' 1' is not a NUMA node number" },
+    { "profile='A40-2Q' numa=''", "numa '' is not a NUMA node number" },
+    { "profil='A40-2Q'",
+      "domain 'vm1': vGPU device 0: unknown attribute 'profil' (known: uuid, profile, type, "
+      "parent, placement, numa)" },
+    { "profile='A40-2Q' Type='nvidia-558'", "unknown attribute 'Type'" },
+    { "vgpu:profile='A40-2Q'", "unknown attribute 'vgpu:profile'" },
+    { "parent='0000:e8:00.4'",
+      "domain 'vm1': vGPU device 0: needs a 'profile' or a 'type' attribute" },
+    { "", "vGPU device 0: needs a 'profile' or a 'type' attribute" },
+    { "profile='A40&#10;2Q'", "vGPU device 0: attribute 'profile' contains a control character" },
+    { "profile='A40-2Q' uuid='4b20d080-1b54-4048-85b3-a6a62d165c0&#10;'",
+      "attribute 'uuid' contains a control character" },
+};
+
+static void
+test_bad_device(gconstpointer data)
+{
+    const BadDevice *bad = data;
+    g_autofree char *xml = device_with(bad->attrs);
+
+    assert_refused_str(xml, bad->message);
+}
+
+static void
+test_bad_second_device(void)
+{
+    g_autofree char *xml = domain_with("<vgpu:device profile='A40-2Q'/>"
+                                       "<vgpu:device profile='A40-2Q' numa='two'/>");
+
+    assert_refused_str(xml, "domain 'vm1': vGPU device 1: numa 'two' is not a NUMA node number");
+}
+
+static void
+test_duplicate_uuids(void)
+{
+    g_autofree char *derived1 = vgpu_uuid_derive(DOM_UUID, 1);
+    g_autofree char *explicit_twice = domain_with(
+        "<vgpu:device uuid='" UUID_A "' profile='A40-2Q'/>"
+        "<vgpu:device uuid='4B20D080-1B54-4048-85B3-A6A62D165C01' profile='A40-4Q'/>");
+    g_autofree char *inner = g_strdup_printf("<vgpu:device uuid='%s' profile='A40-2Q'/>"
+                                             "<vgpu:device profile='A40-2Q'/>", derived1);
+    g_autofree char *explicit_derived = domain_with(inner);
+    g_autofree char *expect = g_strdup_printf("domain 'vm1': vGPU device 1: uuid '%s' (derived) "
+                                              "is already used by vGPU device 0", derived1);
+
+    assert_refused_str(explicit_twice, "domain 'vm1': vGPU device 1: uuid '" UUID_A
+                       "' is already used by vGPU device 0");
+    assert_refused_str(explicit_derived, expect);
+}
+
+static void
+test_two_containers(void)
+{
+    g_autoptr(GBytes) bytes = corpus_read("two-containers.xml");
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+
+    assert_refused(data, len, "domain 'vm1': more than one <vgpu> element in namespace "
+                   "urn:vgpu-hook:1 under <metadata>");
+}
+
+static void
+test_container_contents(void)
+{
+    g_autofree char *typo = domain_with("<vgpu:devcie profile='A40-2Q'/>");
+    g_autofree char *no_ns = g_strdup(
+        "<domain><name>vm1</name><uuid>" DOM_UUID "</uuid><metadata>"
+        "<vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'><device profile='A40-2Q'/></vgpu:vgpu>"
+        "</metadata></domain>");
+    g_autofree char *default_ns = g_strdup(
+        "<domain><name>vm1</name><uuid>" DOM_UUID "</uuid><metadata>"
+        "<vgpu xmlns='urn:vgpu-hook:1'><device profile='A40-2Q'/></vgpu>"
+        "</metadata></domain>");
+    g_autofree char *foreign = domain_with("<x:device xmlns:x='urn:x' profile='A40-2Q'/>");
+    g_autoptr(VgpuDomain) dom = parse_ok(default_ns);
+    g_autoptr(VgpuDomain) none = parse_ok(foreign);
+
+    assert_refused_str(typo, "domain 'vm1': unexpected element <vgpu:devcie> in <vgpu> (only "
+                       "<device> in namespace urn:vgpu-hook:1 is known)");
+    assert_refused_str(no_ns, "unexpected element <device> in <vgpu>");
+    g_assert_cmpuint(dom->requests->len, ==, 1);
+    g_assert_cmpstr(request(dom, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpuint(none->requests->len, ==, 0);
+}
+
+static void
+test_too_many_devices(void)
+{
+    g_autoptr(GString) inner = g_string_new(NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VgpuDomain) dom = NULL;
+
+    for (int i = 0; i < 64; i++)
+        g_string_append(inner, "<vgpu:device profile='A40-1Q'/>");
+    xml = domain_with(inner->str);
+    dom = parse_ok(xml);
+    g_assert_cmpuint(dom->requests->len, ==, 64);
+    g_free(xml);
+    g_string_append(inner, "<vgpu:device profile='A40-1Q'/>");
+    xml = domain_with(inner->str);
+    assert_refused_str(xml, "domain 'vm1': more than 64 vGPU devices");
+}
+
+static void
+test_foreign_namespaces_ignored(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("foreign-namespaces.xml");
+
+    g_assert_cmpstr(dom->name, ==, "vm1");
+    g_assert_cmpuint(dom->requests->len, ==, 0);
+}
+
+static void
+test_no_metadata(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("no-metadata.xml");
+    g_autoptr(VgpuDomain) minimal = parse_ok("<domain><name>x</name></domain>");
+
+    g_assert_cmpstr(dom->name, ==, "plain");
+    g_assert_cmpuint(dom->requests->len, ==, 0);
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 0);
+    g_assert_cmpstr(minimal->name, ==, "x");
+    g_assert_null(minimal->uuid);
+    g_assert_cmpuint(minimal->requests->len, ==, 0);
+}
+
+static void
+test_xinclude_not_processed(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("xinclude-not-processed.xml");
+
+    g_assert_cmpstr(dom->name, ==, "xi");
+    g_assert_cmpuint(dom->requests->len, ==, 0);
+}
+
+static void
+test_name_and_uuid(void)
+{
+    assert_refused_str("<domain><uuid>" DOM_UUID "</uuid></domain>",
+                       "domain XML: <name> is missing");
+    assert_refused_str("<domain><name></name></domain>", "domain XML: <name> is empty");
+    assert_refused_str("<domain><name>a&#10;b</name></domain>",
+                       "domain XML: <name> contains a control character");
+    assert_refused_str("<domain><name>a&#x7f;b</name></domain>",
+                       "domain XML: <name> contains a control character");
+    assert_refused_str("<domain><name>a&#x85;b</name></domain>",
+                       "domain XML: <name> contains a control character");
+    assert_refused_str("<domain><name>vm1</name><uuid>not-a-uuid</uuid></domain>",
+                       "domain 'vm1': <uuid> 'not-a-uuid' is not a UUID");
+    assert_refused_str("<domain><name>vm1</name><uuid></uuid></domain>",
+                       "domain 'vm1': <uuid> '' is not a UUID");
+}
+
+static void
+test_long_name(void)
+{
+    g_autofree char *ok_name = g_strnfill(255, 'n');
+    g_autofree char *long_name = g_strnfill(256, 'n');
+    g_autofree char *ok_xml = g_strdup_printf("<domain><name>%s</name></domain>", ok_name);
+    g_autofree char *long_xml = g_strdup_printf("<domain><name>%s</name></domain>", long_name);
+    g_autoptr(VgpuDomain) dom = parse_ok(ok_xml);
+
+    g_assert_cmpstr(dom->name, ==, ok_name);
+    assert_refused_str(long_xml, "domain XML: <name> is longer than 255 bytes");
+}
+
+static void
+test_hostdevs(void)
+{
+    const char *xml =
+        "<domain><name>vm1</name><devices>"
+        "<hostdev mode='subsystem' type='mdev'><source><address uuid='" UUID_A "'/></source>"
+        "</hostdev>"
+        "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='1' slot='0' "
+        "function='0'/></source></hostdev>"
+        "<hostdev mode='subsystem' type='mdev' model='vfio-ccw'><source>"
+        "<address uuid='A8BC93B2-2E94-51DE-B16A-BE2CF101769A'/></source></hostdev>"
+        "</devices></domain>";
+    g_autoptr(VgpuDomain) dom = parse_ok(xml);
+
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(dom->mdev_hostdevs, 0), ==, UUID_A);
+    g_assert_cmpstr(g_ptr_array_index(dom->mdev_hostdevs, 1), ==, UUID_B);
+}
+
+static void
+test_bad_hostdevs(void)
+{
+    assert_refused_str("<domain><name>vm1</name><devices>"
+                       "<hostdev type='mdev'><source><address uuid='" UUID_A "'/></source>"
+                       "</hostdev><hostdev type='mdev'><source><address uuid='zz'/></source>"
+                       "</hostdev></devices></domain>",
+                       "domain 'vm1': mdev hostdev 1: address uuid 'zz' is not a UUID");
+    assert_refused_str("<domain><name>vm1</name><devices><hostdev type='mdev'><source/>"
+                       "</hostdev></devices></domain>",
+                       "domain 'vm1': mdev hostdev 0 has no <source><address uuid=...>");
+}
+
+static void
+test_has_hostdev(void)
+{
+    g_autofree char *xml = g_strdup(
+        "<domain><name>vm1</name><uuid>" DOM_UUID "</uuid><metadata>"
+        "<v:vgpu xmlns:v='urn:vgpu-hook:1'><v:device uuid='" UUID_A "' profile='A40-2Q'/>"
+        "<v:device uuid='" UUID_B "' profile='A40-2Q'/></v:vgpu></metadata><devices>"
+        "<hostdev type='mdev'><source><address uuid='" UUID_B "'/></source></hostdev>"
+        "</devices></domain>");
+    g_autoptr(VgpuDomain) dom = parse_ok(xml);
+
+    g_assert_false(xml_domain_request_has_hostdev(dom, request(dom, 0)));
+    g_assert_true(xml_domain_request_has_hostdev(dom, request(dom, 1)));
+}
+
+static void
+test_hostdev_element(void)
+{
+    g_autofree char *element = xml_hostdev_element(UUID_A);
+
+    g_assert_cmpstr(element, ==,
+                    "<hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>"
+                    "<source><address uuid='" UUID_A "'/></source></hostdev>");
+}
+
+/* ---- hostile input ---- */
+
+typedef struct {
+    const char *file;
+    const char *phrase;
+} Hostile;
+
+static const Hostile hostile_corpus[] = {
+    { "billion-laughs.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
+    { "xxe-system.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
+    { "xxe-http.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
+    { "parameter-entities.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
+    { "doctype-only.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
+    /* The screen is byte-level and conservative: even inside CDATA. */
+    { "entity-without-doctype.xml", "a DOCTYPE or entity declaration is not allowed" },
+    /* The encoding is forced to UTF-8: an encoded DOCTYPE stays text. */
+    { "utf7-doctype.xml", "domain XML is not well-formed: line 2: Start tag expected" },
+    { "latin1-declared.xml", "domain XML is not well-formed: line 3: Input is not proper UTF-8" },
+    { "non-utf8.xml", "domain XML is not well-formed: line 2: Input is not proper UTF-8" },
+    { "utf16.xml", "domain XML: the document contains a NUL byte at offset 3" },
+    { "nul-byte.xml", "domain XML: the document contains a NUL byte at offset 60" },
+    { "empty.xml", "domain XML: the document is empty" },
+    { "not-xml.txt", "domain XML is not well-formed: line 1: Start tag expected" },
+    { "json.txt", "domain XML is not well-formed: line 1: Start tag expected" },
+    { "root-not-domain.xml", "domain XML: the root element is <network>, not <domain>" },
+    { "root-namespaced.xml", "domain XML: the root element is <x:domain>, not <domain>" },
+    { "undefined-entity.xml", "domain XML is not well-formed: line 2: Entity 'vm' not defined" },
+    { "undefined-prefix.xml",
+      "domain XML is not well-formed: line 4: Namespace prefix vgpu on device is not defined" },
+    { "mismatched-tags.xml", "domain XML is not well-formed: line 4: Opening and ending tag "
+      "mismatch: metadata line 3 and domain" },
+    { "duplicate-attribute.xml", "domain XML is not well-formed: line 5: Attribute profile "
+      "redefined" },
+};
+
+static void
+test_hostile_file(gconstpointer data)
+{
+    const Hostile *h = data;
+    g_autoptr(GBytes) bytes = corpus_read(h->file);
+    gsize len;
+    const char *buf = g_bytes_get_data(bytes, &len);
+
+    assert_refused(buf, len, h->phrase);
+}
+
+/* A valid document of exactly @size bytes (padded inside a comment). */
+static char *
+document_of_size(gsize size, gsize *len)
+{
+    const char *head = "<domain><name>big</name><!--";
+    const char *tail = "--></domain>";
+    GString *s = g_string_new(head);
+
+    g_assert_cmpuint(size, >, strlen(head) + strlen(tail));
+    while (s->len < size - strlen(tail))
+        g_string_append_c(s, 'x');
+    g_string_append(s, tail);
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}
+
+static void
+test_size_limit(void)
+{
+    gsize len;
+    g_autofree char *at_limit = document_of_size(VGPU_XML_MAX_BYTES, &len);
+    g_autofree char *over = document_of_size(VGPU_XML_MAX_BYTES + 1, &len);
+    g_autofree char *ten_mb = document_of_size(10 * 1000 * 1000, &len);
+    g_autofree char *five_mb = document_of_size(5 * 1000 * 1000, &len);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VgpuDomain) dom = xml_domain_parse(at_limit, VGPU_XML_MAX_BYTES, &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpstr(dom->name, ==, "big");
+    assert_refused(over, VGPU_XML_MAX_BYTES + 1,
+                   "domain XML: the document is too large (4194305 bytes, the limit is 4194304)");
+    assert_refused(ten_mb, 10 * 1000 * 1000,
+                   "domain XML: the document is too large (10000000 bytes");
+    assert_refused(five_mb, 5 * 1000 * 1000, "domain XML: the document is too large");
+}
+
+static void
+test_deep_nesting(void)
+{
+    GString *s = g_string_new("<domain><name>deep</name>");
+    gint64 start = g_get_monotonic_time();
+
+    for (int i = 0; i < 100000; i++)
+        g_string_append(s, "<a>");
+    for (int i = 0; i < 100000; i++)
+        g_string_append(s, "</a>");
+    g_string_append(s, "</domain>");
+    assert_refused(s->str, s->len, "domain XML is not well-formed: line 1: Excessive depth in "
+                   "document: 256");
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+    {
+        g_autoptr(GError) err = NULL;
+
+        g_assert_null(xml_domain_parse(s->str, s->len, &err));
+        g_assert_null(strstr(err->message, "XML_PARSE_HUGE"));   /* no advice to programmers */
+    }
+    g_string_free(s, TRUE);
+}
+
+static void
+test_overlong_attribute(void)
+{
+    g_autofree char *value = g_strnfill(1024 * 1024, 'A');
+    g_autofree char *attrs = g_strdup_printf("profile='%s'", value);
+    g_autofree char *xml = device_with(attrs);
+    g_autofree char *uuid_attrs = g_strdup_printf("profile='A40-2Q' uuid='%s'", value);
+    g_autofree char *uuid_xml = device_with(uuid_attrs);
+
+    assert_refused_str(xml, "domain 'vm1': vGPU device 0: attribute 'profile' is too long "
+                       "(1048576 bytes, at most 256)");
+    assert_refused_str(uuid_xml, "attribute 'uuid' is too long");
+}
+
+static void
+test_long_unknown_names_clipped(void)
+{
+    g_autofree char *name = g_strnfill(10000, 'q');
+    g_autofree char *attrs = g_strdup_printf("profile='A40-2Q' %s='1'", name);
+    g_autofree char *xml = device_with(attrs);
+    g_autofree char *root = g_strdup_printf("<%s/>", name);
+
+    assert_refused_str(xml, "unknown attribute 'qqqqq");
+    assert_refused_str(xml, "...'");
+    assert_refused_str(root, "domain XML: the root element is <qqq");
+}
+
+/* ---- the rewrite ---- */
+
+static char *
+add_ok(const char *xml, guint expect_added)
+{
+    g_autoptr(GError) err = NULL;
+    guint added = 99;
+    char *out = xml_domain_add_hostdevs(xml, strlen(xml), &added, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(out);
+    g_assert_cmpuint(added, ==, expect_added);
+    return out;
+}
+
+/* Adds, checks the result against @expect, then that a second pass adds
+ * nothing and that every request now has its hostdev. */
+static void
+assert_rewrite(const char *in, const char *expect, guint expect_added)
+{
+    g_autofree char *out = add_ok(in, expect_added);
+    g_autofree char *again = add_ok(out, 0);
+    g_autoptr(VgpuDomain) dom = parse_ok(out);
+
+    g_assert_cmpstr(out, ==, expect);
+    g_assert_cmpstr(again, ==, out);
+    for (guint i = 0; i < dom->requests->len; i++)
+        g_assert_true(xml_domain_request_has_hostdev(dom, request(dom, i)));
+}
+
+#define META_A \
+    "  <metadata>\n" \
+    "    <!-- keep this comment -->\n" \
+    "    <other:data xmlns:other=\"urn:other\" zeta=\"1\" alpha=\"2\">" \
+    "text &amp; <![CDATA[<raw>]]></other:data>\n" \
+    "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n" \
+    "      <vgpu:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/>\n" \
+    "    </vgpu:vgpu>\n" \
+    "  </metadata>\n"
+
+static void
+test_add_to_devices(void)
+{
+    g_autofree char *hostdev = hostdev_serialized(UUID_A);
+    const char *in =
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_A
+        "  <devices>\n"
+        "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+        "    <!-- disks -->\n"
+        "    <disk type=\"file\" device=\"disk\"/>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    g_autofree char *expect = g_strdup_printf(
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_A
+        "  <devices>\n"
+        "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+        "    <!-- disks -->\n"
+        "    <disk type=\"file\" device=\"disk\"/>\n"
+        "    %s\n"
+        "  </devices>\n"
+        "</domain>\n", hostdev);
+
+    assert_rewrite(in, expect, 1);
+}
+
+static void
+test_add_creates_devices(void)
+{
+    g_autofree char *hostdev = hostdev_serialized(UUID_A);
+    const char *in =
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_A
+        "</domain>\n";
+    g_autofree char *expect = g_strdup_printf(
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_A
+        "  <devices>\n"
+        "    %s\n"
+        "  </devices>\n"
+        "</domain>\n", hostdev);
+
+    assert_rewrite(in, expect, 1);
+}
+
+static void
+test_add_to_empty_devices(void)
+{
+    g_autofree char *hostdev = hostdev_serialized(UUID_A);
+    const char *empty_tag =
+        "<domain>\n  <name>vm1</name>\n" META_A "  <devices/>\n</domain>\n";
+    const char *blank =
+        "<domain>\n  <name>vm1</name>\n" META_A "  <devices>\n  </devices>\n</domain>\n";
+    g_autofree char *expect = g_strdup_printf(
+        "<domain>\n  <name>vm1</name>\n" META_A "  <devices>\n    %s\n  </devices>\n</domain>\n",
+        hostdev);
+
+    assert_rewrite(empty_tag, expect, 1);
+    assert_rewrite(blank, expect, 1);
+}
+
+static void
+test_add_one_line_document(void)
+{
+    g_autofree char *hostdev = hostdev_serialized(UUID_A);
+    const char *in =
+        "<domain><name>vm1</name><metadata><v:vgpu xmlns:v=\"urn:vgpu-hook:1\">"
+        "<v:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/></v:vgpu></metadata>"
+        "<devices><disk/></devices></domain>";
+    g_autofree char *expect = g_strdup_printf(
+        "<domain><name>vm1</name><metadata><v:vgpu xmlns:v=\"urn:vgpu-hook:1\">"
+        "<v:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/></v:vgpu></metadata>"
+        "<devices><disk/>%s</devices></domain>\n", hostdev);
+
+    assert_rewrite(in, expect, 1);
+}
+
+static void
+test_add_several_and_derived(void)
+{
+    g_autofree char *derived1 = vgpu_uuid_derive(DOM_UUID, 1);
+    g_autofree char *derived2 = vgpu_uuid_derive(DOM_UUID, 2);
+    g_autofree char *h1 = hostdev_serialized(derived1);
+    g_autofree char *h2 = hostdev_serialized(derived2);
+    const char *in =
+        "<?xml version=\"1.0\"?>\n"
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        "  <uuid>" DOM_UUID "</uuid>\n"
+        "  <metadata>\n"
+        "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
+        "      <vgpu:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/>\n"
+        "      <vgpu:device profile=\"A40-2Q\"/>\n"
+        "      <vgpu:device type=\"nvidia-558\"/>\n"
+        "    </vgpu:vgpu>\n"
+        "  </metadata>\n"
+        "  <devices>\n"
+        "    <hostdev mode=\"subsystem\" type=\"mdev\" model=\"vfio-pci\" display=\"off\">\n"
+        "      <source>\n"
+        "        <address uuid=\"" UUID_A "\"/>\n"
+        "      </source>\n"
+        "    </hostdev>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    g_autofree char *expect = g_strdup_printf(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        "  <uuid>" DOM_UUID "</uuid>\n"
+        "  <metadata>\n"
+        "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
+        "      <vgpu:device uuid=\"" UUID_A "\" profile=\"A40-2Q\"/>\n"
+        "      <vgpu:device profile=\"A40-2Q\"/>\n"
+        "      <vgpu:device type=\"nvidia-558\"/>\n"
+        "    </vgpu:vgpu>\n"
+        "  </metadata>\n"
+        "  <devices>\n"
+        "    <hostdev mode=\"subsystem\" type=\"mdev\" model=\"vfio-pci\" display=\"off\">\n"
+        "      <source>\n"
+        "        <address uuid=\"" UUID_A "\"/>\n"
+        "      </source>\n"
+        "    </hostdev>\n"
+        "    %s\n"
+        "    %s\n"
+        "  </devices>\n"
+        "</domain>\n", h1, h2);
+
+    assert_rewrite(in, expect, 2);
+}
+
+static void
+test_add_nothing_keeps_bytes(void)
+{
+    g_autoptr(GBytes) bytes = corpus_read("design-example.xml");
+    g_autoptr(GBytes) plain = corpus_read("no-metadata.xml");
+    g_autoptr(GError) err = NULL;
+    gsize len, plain_len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    const char *plain_data = g_bytes_get_data(plain, &plain_len);
+    guint added = 99;
+    g_autofree char *out = xml_domain_add_hostdevs(data, len, &added, &err);
+    g_autofree char *plain_out = NULL;
+
+    g_assert_no_error(err);
+    g_assert_cmpuint(added, ==, 0);
+    g_assert_cmpuint(strlen(out), ==, len);
+    g_assert_cmpmem(out, len, data, len);
+    added = 99;
+    plain_out = xml_domain_add_hostdevs(plain_data, plain_len, &added, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(added, ==, 0);
+    g_assert_cmpmem(plain_out, strlen(plain_out), plain_data, plain_len);
+}
+
+static void
+test_add_live_domain(void)
+{
+    g_autoptr(GBytes) bytes = corpus_read("live-domain.xml");
+    g_autoptr(GError) err = NULL;
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    guint added = 0;
+    g_autofree char *out = xml_domain_add_hostdevs(data, len, &added, &err);
+    g_autofree char *d0 = vgpu_uuid_derive(DOM_UUID, 0);
+    g_autofree char *d2 = vgpu_uuid_derive(DOM_UUID, 2);
+    g_autofree char *h0 = hostdev_serialized(d0);
+    g_autofree char *h2 = hostdev_serialized(d2);
+    g_autofree char *tail = g_strdup_printf("    </hostdev>\n    %s\n    %s\n  </devices>\n"
+                                            "</domain>\n", h0, h2);
+    g_autofree char *again = NULL;
+
+    g_assert_no_error(err);
+    g_assert_cmpuint(added, ==, 2);
+    g_assert_true(g_str_has_suffix(out, tail));
+    g_assert_nonnull(strstr(out, "<libosinfo:os id=\"http://debian.org/debian/12\"/>"));
+    g_assert_nonnull(strstr(out, "<uuid>C7A5FDBD-EDAF-9455-926A-D65C16DB1809</uuid>"));
+    again = add_ok(out, 0);
+    g_assert_cmpstr(again, ==, out);
+}
+
+static void
+test_add_refuses_invalid(void)
+{
+    g_autofree char *xml = device_with("type='../../etc'");
+    g_autoptr(GError) err = NULL;
+    guint added = 99;
+
+    g_assert_null(xml_domain_add_hostdevs(xml, strlen(xml), &added, &err));
+    g_assert_cmpuint(added, ==, 0);
+    assert_refusal(err, "domain 'vm1': vGPU device 0: type '../../etc' is not a valid mdev type");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    g_test_add_func("/xml/parse/design-example", test_design_example);
+    g_test_add_func("/xml/parse/design-snippet-without-name", test_design_snippet_without_name);
+    g_test_add_func("/xml/parse/live-domain", test_live_domain);
+    g_test_add_func("/xml/parse/profile-type-both", test_profile_type_both);
+    g_test_add_func("/xml/parse/optional-fields", test_optional_fields);
+    g_test_add_func("/xml/parse/several-devices", test_several_devices);
+    g_test_add_func("/xml/parse/derived-uuid", test_derived_uuid);
+    g_test_add_func("/xml/parse/uuid-canonicalized", test_uuid_canonicalized);
+    g_test_add_func("/xml/parse/domain-uuid-optional", test_domain_uuid_optional_when_explicit);
+    for (gsize i = 0; i < G_N_ELEMENTS(bad_devices); i++) {
+        g_autofree char *path = g_strdup_printf("/xml/parse/bad-device/%zu", i);
+        g_test_add_data_func(path, &bad_devices[i], test_bad_device);
+    }
+    g_test_add_func("/xml/parse/bad-second-device", test_bad_second_device);
+    g_test_add_func("/xml/parse/duplicate-uuids", test_duplicate_uuids);
+    g_test_add_func("/xml/parse/two-containers", test_two_containers);
+    g_test_add_func("/xml/parse/container-contents", test_container_contents);
+    g_test_add_func("/xml/parse/too-many-devices", test_too_many_devices);
+    g_test_add_func("/xml/parse/foreign-namespaces", test_foreign_namespaces_ignored);
+    g_test_add_func("/xml/parse/no-metadata", test_no_metadata);
+    g_test_add_func("/xml/parse/xinclude-not-processed", test_xinclude_not_processed);
+    g_test_add_func("/xml/parse/name-and-uuid", test_name_and_uuid);
+    g_test_add_func("/xml/parse/long-name", test_long_name);
+    g_test_add_func("/xml/parse/hostdevs", test_hostdevs);
+    g_test_add_func("/xml/parse/bad-hostdevs", test_bad_hostdevs);
+    g_test_add_func("/xml/parse/has-hostdev", test_has_hostdev);
+    g_test_add_func("/xml/hostdev-element", test_hostdev_element);
+    for (gsize i = 0; i < G_N_ELEMENTS(hostile_corpus); i++) {
+        g_autofree char *path = g_strdup_printf("/xml/hostile/%s", hostile_corpus[i].file);
+        g_test_add_data_func(path, &hostile_corpus[i], test_hostile_file);
+    }
+    g_test_add_func("/xml/hostile/size-limit", test_size_limit);
+    g_test_add_func("/xml/hostile/deep-nesting", test_deep_nesting);
+    g_test_add_func("/xml/hostile/overlong-attribute", test_overlong_attribute);
+    g_test_add_func("/xml/hostile/long-names-clipped", test_long_unknown_names_clipped);
+    g_test_add_func("/xml/add/to-devices", test_add_to_devices);
+    g_test_add_func("/xml/add/creates-devices", test_add_creates_devices);
+    g_test_add_func("/xml/add/to-empty-devices", test_add_to_empty_devices);
+    g_test_add_func("/xml/add/one-line-document", test_add_one_line_document);
+    g_test_add_func("/xml/add/several-and-derived", test_add_several_and_derived);
+    g_test_add_func("/xml/add/nothing-keeps-bytes", test_add_nothing_keeps_bytes);
+    g_test_add_func("/xml/add/live-domain", test_add_live_domain);
+    g_test_add_func("/xml/add/refuses-invalid", test_add_refuses_invalid);
+    return g_test_run();
+}

@@ -58,23 +58,31 @@ UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
-.PHONY: all tests check demo install uninstall clean deps bench stress fuzz
+.PHONY: all tests check demo install uninstall clean deps bench stress fuzz FORCE
 all: $(FRONT) $(CORE) $(CLI) $(SIM)
 tests: all $(UNIT_BINS)
 
-$(O)/%.o: %.c
+# Objects depend on the flags they were built with: switching SANITIZE or
+# TESTHOOKS in one O dir rebuilds instead of mixing.
+FLAGS_STAMP = $(O)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+FORCE:
+
+$(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
 	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # The front links only libc: a domain without vGPU metadata must cost about
 # a process start. It dlopen()s the core only when metadata is present.
 $(FRONT): $(call obj,$(FRONT_SRCS))
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ldl
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) -ldl
 
 $(CORE): $(call obj,$(CORE_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,--no-undefined -o $@ $(call obj,$(CORE_SRCS)) $(LIB) $(PKG_LIBS)
@@ -83,7 +91,7 @@ $(CLI): $(call obj,$(CLI_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
 
 $(SIM): $(call obj,$(SIM_SRCS))
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(FUSE_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(FUSE_LIBS) -lpthread
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)

@@ -6,6 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* libvirt waits for a hook without any timeout. Our own waits are bounded
+ * one by one; this bounds what they cannot: CPU burnt on a pathological
+ * document (libxml2 checks duplicate attributes in quadratic time). A
+ * normal call uses milliseconds. */
+#define HOOK_CPU_LIMIT_S 20
 
 #ifdef VGPU_TEST_HOOKS
 void
@@ -17,6 +25,27 @@ hook_test_point(const char *step)
         raise(SIGKILL);
 }
 #endif
+
+static void
+on_cpu_limit(int sig)
+{
+    static const char msg[] = "vgpu-hook: gave up after 20 s of CPU time "
+                              "(is the domain XML pathological?)\n";
+
+    (void)sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+static void
+bound_cpu_time(void)
+{
+    struct rlimit rl = { HOOK_CPU_LIMIT_S, HOOK_CPU_LIMIT_S + 5 };
+    struct sigaction sa = { .sa_handler = on_cpu_limit };
+
+    sigaction(SIGXCPU, &sa, NULL);
+    setrlimit(RLIMIT_CPU, &rl);
+}
 
 /* stderr is what `virsh start` prints after "unexpected exit status 1:", so
  * it gets exactly one line. */
@@ -42,6 +71,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
     gboolean release = strcmp(op, "release") == 0;
 
     (void)argc;
+    bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
 
     if (!(cfg = vgpu_config_load(vgpu_config_path(), &error)))

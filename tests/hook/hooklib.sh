@@ -100,3 +100,4 @@ sim_ctl()     { printf '%s\n' "$*" > "$SIM_ROOT/vgpu-sim/control"; }
 sim_stat()    { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/stats"; }
 # create by hand, as an administrator would
 hand_create() { printf '%s\n' "$3" > "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2/create"; }
+sim_fault()   { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/faults"; }

@@ -71,9 +71,11 @@ test_multiple_and_pack_spread() {
     t_eq "pack: the 25th opens $b" 1 "$(gpu_mdevs "$b")"
     start p26 26 "uuid=\"$(u 26)\" profile=\"A40-4Q\""
     t_eq "one profile per GPU: A40-4Q refused on both A40s" 1 "$RC"
-    t_match "refusal names the full GPU" "all 24 A40-2Q instances in use on $a" "$ERR"
-    t_match "refusal names the GPU holding another profile" "GPU $b holds A40-2Q vGPUs" "$ERR"
+    t_match "refusal names each GPU holding another profile" "GPU $a holds A40-2Q vGPUs; GPU $b holds A40-2Q vGPUs" "$ERR"
     t_eq "refusal is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    start p27 27 "uuid=\"$(u 27)\" profile=\"A40-2Q\" parent=\"$a\""
+    t_eq "25th A40-2Q on the full GPU: refused" 1 "$RC"
+    t_match "refusal names the full GPU" "all 24 A40-2Q instances in use on $a" "$ERR"
     for i in $(seq 1 25); do stop "p$i"; done
     t_eq "pack: all released" 0 "$(mdev_count)"
 
@@ -145,7 +147,7 @@ test_all_or_nothing() {
     sim_ctl fault create_fail_every 0
 
     conf
-    sim_ctl fault create_fail_at "$(( $(sim_stat creates 2>/dev/null || echo 0) + 1 ))"
+    sim_ctl fault create_fail_at "$(( $(sim_fault creates) + 1 ))"
     start vm2 2 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"$(sriov_gpus | head -n 1)\""
     t_eq "create fails on the first candidate: next one used" "0:$(u 3)" "$RC:$(mdevs)"
     t_eq "fallback: not on the first VF" 1 "$([ "$(mdev_parent "$(u 3)")" != "$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$(sriov_gpus | head -n 1)/virtfn0")")" ] && echo 1)"
@@ -246,7 +248,7 @@ X
 <domain><name>evil</name><metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1"><vgpu:device profile="&x;"/></vgpu:vgpu></metadata></domain>
 X
     bad "external entity" "$WORK/e8.xml" "DOCTYPE|entit"
-    { dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | head -n 3; head -c 6000000 /dev/zero | tr '\0' ' '; echo "</domain>"; } > "$WORK/e9.xml"
+    { dom evil "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | sed '$d'; head -c 6000000 /dev/zero | tr '\0' ' '; echo "</domain>"; } > "$WORK/e9.xml"
     bad "6 MB document" "$WORK/e9.xml" "large|size|limit|MiB|bytes"
     t_eq "hostile: no sysfs write at all" "$before" "$(sim_stat write)"
     t_eq "hostile: no device" 0 "$(mdev_count)"
@@ -301,7 +303,7 @@ test_remove_busy_and_blocking() {
     stop vm2
     t_eq "next release removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
 
-    fresh a40x2-blocking remove_retries=1 remove_timeout_ms=400
+    fresh a40x2-sriov remove_retries=1 remove_timeout_ms=400
     start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
     sim_ctl busy "$(u 3)"
     local t0 t1

@@ -1,0 +1,304 @@
+# tests/e2e/libvirt-env.sh — a real libvirtd + QEMU in a private mount
+# namespace, with the simulator's sysfs at /sys's places and the freshly
+# built hook installed as /etc/libvirt/hooks/qemu.d/vgpu-hook. Sourced by the
+# end-to-end tiers (tests/e2e/test-libvirt.sh, the vgpuctl tier).
+#
+#   . "$TOP/tests/e2e/libvirt-env.sh"
+#   lv_setup || { skip; }                 # packages, /dev/kvm, FUSE
+#   trap lv_stop EXIT
+#   lv_start SCENARIO [KEY=VALUE...]      # simulator + namespace + daemons
+#   lv_virsh define FILE; lv_virsh start NAME ...
+#   lv_restart_libvirtd
+#   lv_stop                               # everything down, nothing left
+#
+# Exposes LV_WORK (logs: libvirtd.log, syslog.log, keeper.log, ...), SIM_ROOT
+# (the simulator's mount, seen from outside), LV_EMULATOR (the test-only QEMU
+# wrapper), LV_KEEPER (pid holding the namespace); lv_ns CMD... runs CMD in
+# the namespace; lv_virsh / lv_vgpuctl run the clients there under a timeout.
+# The hook runs inside the namespace and sees the simulator at /sys; its
+# config is /etc/libvirt/vgpu-hook.conf there (sysfs_root=/sys,
+# state_dir=/run/vgpu-hook on a tmpfs). Nothing is written outside the
+# namespace except LV_WORK and the simulator's mount point under /tmp.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$TOP/tests/lib.sh"
+
+LV_DIR=$TOP/tests/e2e
+LV_EMULATOR=$LV_DIR/qemu-novfio
+LV_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
+LV_WORK=
+LV_KEEPER=
+LV_TINI=
+
+lv_log() { echo "# $(date +%T) $*"; }
+# lv_short: drop the environment libvirt prints before a hook's argv
+lv_short() { sed -E 's/\(LC_ALL=C PATH=[^ ]* (HOME=[^ ]* )?/(/g'; }
+
+# lv_setup: install what is missing; returns 1 (after one "# skip: ..." line)
+# where the tier cannot run on this machine.
+lv_setup() {
+    local need=0 c
+    for c in virsh libvirtd virtlogd qemu-system-x86_64 tini virt-xml; do
+        command -v "$c" > /dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$c" > /dev/null 2>&1 || need=1
+    done
+    if [ $need = 1 ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "# skip: not root and missing packages (apt-get install ${LV_PKGS[*]})"
+            return 1
+        fi
+        lv_log "installing ${LV_PKGS[*]}"
+        if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+               DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                   "${LV_PKGS[@]}"; } > /tmp/vgpu-e2e-apt.log 2>&1; then
+            echo "# skip: cannot install ${LV_PKGS[*]}: $(tail -n 1 /tmp/vgpu-e2e-apt.log)"
+            return 1
+        fi
+    fi
+    [ "$(id -u)" -eq 0 ] || { echo "# skip: needs root (mount namespace, libvirtd)"; return 1; }
+    [ -c /dev/kvm ] || { echo "# skip: no /dev/kvm"; return 1; }
+    [ -c /dev/fuse ] || { echo "# skip: no /dev/fuse"; return 1; }
+    command -v unshare > /dev/null && command -v nsenter > /dev/null ||
+        { echo "# skip: unshare/nsenter missing (util-linux)"; return 1; }
+    [ -x "$B/hooks/vgpu-hook" ] || { echo "# skip: $B/hooks/vgpu-hook not built"; return 1; }
+    [ -x "$B/tests/sim/vgpu-sim" ] || { echo "# skip: $B/tests/sim/vgpu-sim not built"; return 1; }
+    return 0
+}
+
+lv_ns() { nsenter -m -t "$LV_KEEPER" -- "$@"; }
+lv_virsh() { lv_ns timeout "${LV_TIMEOUT:-60}" virsh -q -c qemu:///system "$@"; }
+lv_vgpuctl() { lv_ns timeout "${LV_TIMEOUT:-60}" "$LV_B/cli/vgpuctl" -c qemu:///system "$@"; }
+
+# A file inside the namespace, read from outside.
+lv_nsfile() { printf '/proc/%s/root%s' "$LV_KEEPER" "$1"; }
+lv_libvirtd_pid() { cat "$(lv_nsfile /run/libvirtd.pid)" 2>/dev/null; }
+
+# lv_write_conf [KEY=VALUE...]: the hook's config (inside: /etc/libvirt/vgpu-hook.conf)
+lv_write_conf() {
+    {
+        echo "[vgpu-hook]"
+        echo "sysfs_root=/sys"
+        echo "state_dir=/run/vgpu-hook"
+        echo "remove_retry_delay_ms=20"
+        local kv
+        for kv in "$@"; do echo "$kv"; done
+    } > "$LV_WORK/vgpu-hook.conf"
+    # Once the namespace exists, update the copy the hook reads.
+    if [ -n "$LV_KEEPER" ] && kill -0 "$LV_KEEPER" 2>/dev/null; then
+        cp "$LV_WORK/vgpu-hook.conf" "$(lv_nsfile /etc/libvirt/vgpu-hook.conf)"
+    fi
+}
+
+# lv_wait_virsh SECONDS: until the daemon answers
+lv_wait_virsh() {
+    local end=$((SECONDS + $1))
+    while [ $SECONDS -lt $end ]; do
+        LV_TIMEOUT=5 lv_virsh version > /dev/null 2>&1 && return 0
+        kill -0 "$LV_TINI" 2>/dev/null || { echo "libvirtd supervisor died" >&2; return 1; }
+        sleep 0.2
+    done
+    echo "libvirtd did not answer in $1 s" >&2
+    return 1
+}
+
+# lv_start SCENARIO [KEY=VALUE...]
+lv_start() {
+    local scen=$1 i
+    shift
+    LV_B=$(cd "$B" && pwd)
+    LV_WORK=$(mktemp -d /tmp/vgpu-e2e.XXXXXX)
+    chmod 0755 "$LV_WORK"
+    lv_log "lv_start $scen (work dir $LV_WORK)"
+    sim_start "$scen" || { echo "lv_start: simulator failed" >&2; return 1; }
+    # No cgroups (none are delegated here). security_driver "none": where
+    # AppArmor is active its libvirt-qemu profile would not let the emulator
+    # wrapper (in the source tree) run; LV_SECURITY_DRIVER=default keeps
+    # libvirt's default (on this machine kind the same: no AppArmor/SELinux).
+    {
+        echo "# vgpu-hook end-to-end tier (tests/e2e/libvirt-env.sh)"
+        echo "cgroup_controllers = [ ]"
+        [ "${LV_SECURITY_DRIVER:-none}" = default ] || echo "security_driver = \"${LV_SECURITY_DRIVER:-none}\""
+    } > "$LV_WORK/qemu.conf"
+    LV_KEEPER=
+    lv_write_conf "$@"
+    (cd / && LV_HOOK="$LV_B/hooks/vgpu-hook" LV_CACHE_DIR="${LV_CACHE_DIR:-}" \
+        exec unshare -m --propagation private bash "$LV_DIR/ns-keeper.sh" "$LV_WORK" "$SIM_ROOT" "$TOP" \
+        > "$LV_WORK/keeper.log" 2>&1 < /dev/null) &
+    LV_KEEPER=$!
+    for i in $(seq 1 200); do
+        [ -e "$LV_WORK/keeper.ready" ] && break
+        if [ -e "$LV_WORK/keeper.failed" ] || ! kill -0 "$LV_KEEPER" 2>/dev/null; then
+            cat "$LV_WORK/keeper.log" >&2
+            echo "lv_start: the namespace keeper failed" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    [ -e "$LV_WORK/keeper.ready" ] || { echo "lv_start: keeper not ready in 10 s" >&2; return 1; }
+    (cd / && exec nsenter -m -t "$LV_KEEPER" -- setsid tini -s -- "$LV_DIR/libvirtd-run" "$LV_WORK" \
+        > "$LV_WORK/daemons.log" 2>&1 < /dev/null) &
+    LV_TINI=$!
+    lv_wait_virsh 60 || { lv_dump_logs; return 1; }
+    lv_log "libvirtd up (pid $(lv_libvirtd_pid)) after ${SECONDS}s of the tier"
+}
+
+lv_restart_libvirtd() {
+    local old i
+    old=$(lv_libvirtd_pid)
+    [ -n "$old" ] || { echo "lv_restart_libvirtd: no libvirtd pid" >&2; return 1; }
+    : > "$LV_WORK/libvirtd.restart"
+    kill -TERM "$old"
+    for i in $(seq 1 300); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$old" 2>/dev/null; then
+        echo "lv_restart_libvirtd: libvirtd $old did not stop in 15 s" >&2
+        return 1
+    fi
+    lv_wait_virsh 60 || return 1
+    lv_log "libvirtd restarted: pid $old -> $(lv_libvirtd_pid)"
+}
+
+# Every process below PID $1 (for the final sweep).
+lv_descendants() {
+    local c
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        echo "$c"
+        lv_descendants "$c"
+    done
+}
+
+# wait_gone SECONDS PID...: until none of the PIDs exists
+lv_wait_gone() {
+    local end=$((SECONDS + $1)) p alive
+    shift
+    while :; do
+        alive=
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+        [ -z "$alive" ] && return 0
+        [ $SECONDS -ge $end ] && { echo "$alive"; return 1; }
+        sleep 0.05
+    done
+}
+
+# Processes whose mount namespace is $1 ("pid:comm" list)
+lv_ns_procs() {
+    local p
+    [ -n "$1" ] || return 0
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}:$(cat "$p/comm" 2>/dev/null)"
+    done | tr '\n' ' ' | sed 's/ $//'
+}
+
+# lv_stop: every daemon down, the namespace gone, the simulator unmounted.
+# Sets LV_LEFTOVER to the processes that were still in the namespace after
+# the orderly stop (then killed): empty when all went well.
+lv_stop() {
+    local d pid ns=
+    LV_LEFTOVER=
+    [ -n "$LV_KEEPER" ] && ns=$(readlink "/proc/$LV_KEEPER/ns/mnt" 2>/dev/null)
+    if [ -n "$LV_KEEPER" ] && kill -0 "$LV_KEEPER" 2>/dev/null; then
+        if [ -n "$(lv_libvirtd_pid)" ]; then
+            for d in $(LV_TIMEOUT=10 lv_virsh list --all --name 2>/dev/null); do
+                LV_TIMEOUT=20 lv_virsh destroy "$d" > /dev/null 2>&1
+                LV_TIMEOUT=10 lv_virsh undefine "$d" > /dev/null 2>&1
+            done
+            pid=$(lv_libvirtd_pid)
+            rm -f "$LV_WORK/libvirtd.restart"
+            kill -TERM "$pid" 2>/dev/null
+            lv_wait_gone 15 "$pid" > /dev/null || kill -KILL "$pid" 2>/dev/null
+        fi
+        # Anything QEMU left behind (a libvirtd that died early)
+        for pid in $(cat "$(lv_nsfile /run/libvirt/qemu)"/*.pid 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null
+        done
+    fi
+    if [ -n "$LV_TINI" ]; then
+        if ! lv_wait_gone 10 "$LV_TINI" > /dev/null; then
+            for pid in $(lv_descendants "$LV_TINI") "$LV_TINI"; do kill -KILL "$pid" 2>/dev/null; done
+        fi
+        wait "$LV_TINI" 2>/dev/null
+        LV_TINI=
+    fi
+    if [ -n "$LV_KEEPER" ]; then
+        [ -n "$LV_WORK" ] && [ -s "$LV_WORK/syslog.pid" ] && kill -TERM "$(cat "$LV_WORK/syslog.pid")" 2>/dev/null
+        kill -TERM "$LV_KEEPER" 2>/dev/null
+        lv_wait_gone 5 "$LV_KEEPER" > /dev/null || kill -KILL "$LV_KEEPER" 2>/dev/null
+        wait "$LV_KEEPER" 2>/dev/null
+        LV_KEEPER=
+    fi
+    if [ -n "$ns" ]; then
+        LV_LEFTOVER=$(lv_ns_procs "$ns")
+        for d in $LV_LEFTOVER; do kill -KILL "${d%%:*}" 2>/dev/null; done
+        [ -n "$LV_LEFTOVER" ] && echo "# lv_stop: killed what was left in the namespace: $LV_LEFTOVER"
+    fi
+    sim_stop
+    if [ -n "$LV_WORK" ] && [ -d "$LV_WORK" ]; then
+        if [ "${LV_KEEP:-0}" = 1 ]; then
+            lv_log "kept $LV_WORK"
+        else
+            rm -rf "$LV_WORK"
+        fi
+    fi
+    LV_WORK=
+}
+
+# lv_dump_logs: what to read when a step failed (CI log)
+lv_dump_logs() {
+    [ -n "$LV_WORK" ] || return 0
+    local f
+    for f in keeper.log daemons.log libvirtd.out; do
+        [ -s "$LV_WORK/$f" ] && { echo "# --- $f"; tail -n 20 "$LV_WORK/$f" | sed 's/^/#   /'; }
+    done
+    if [ -s "$LV_WORK/libvirtd.log" ]; then
+        # Debug lines (util.command) only for the hook's calls, without the env.
+        echo "# --- libvirtd.log: last hook calls"
+        grep 'About to run .*/hooks/qemu.d/' "$LV_WORK/libvirtd.log" | tail -n 12 |
+            sed 's/^\([^ ]* [^ ]*\):.*About to run .* \(\/etc\/libvirt\/hooks\/\)/#   \1 \2/'
+        echo "# --- libvirtd.log: last warnings and errors"
+        grep -v ': debug : ' "$LV_WORK/libvirtd.log" | grep -v -e dnsmasqCaps -e virGDBus -e 'DBus not' \
+            -e udevGetDMIData -e dmidecode -e '^$' -e "^'" -e 'virCgroupDetectControllers' |
+            tail -n 25 | lv_short | cut -c 1-600 | sed 's/^/#   /'
+    fi
+    if [ -s "$LV_WORK/syslog.log" ]; then
+        echo "# --- hook syslog (last 30 lines)"
+        tail -n 30 "$LV_WORK/syslog.log" | sed 's/^/#   /'
+    fi
+}
+
+# lv_domain_xml NAME UUID [--no-hostdev] ['DEVICE ATTRS'...]: a test domain
+# (KVM, 64 MiB, memlock-limited, no disk, no graphics) running on
+# LV_EMULATOR, with vGPU metadata and a matching mdev <hostdev> for each
+# device that names a uuid (like tests/hook/hooklib.sh's dom). Without device
+# attributes: a plain domain without our metadata.
+lv_domain_xml() {
+    local name=$1 duuid=$2 hostdevs=1 d uuid
+    shift 2
+    [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
+    printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
+    if [ $# -gt 0 ]; then
+        printf "  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
+        for d in "$@"; do printf "      <vgpu:device %s/>\n" "$d"; done
+        printf "    </vgpu:vgpu>\n  </metadata>\n"
+    fi
+    cat <<EOF
+  <memory unit='KiB'>65536</memory>
+  <memtune>
+    <hard_limit unit='KiB'>8192</hard_limit>
+  </memtune>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$LV_EMULATOR</emulator>
+    <memballoon model='none'/>
+EOF
+    if [ $hostdevs = 1 ]; then
+        for d in "$@"; do
+            uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
+            [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
+        done
+    fi
+    printf "  </devices>\n</domain>\n"
+}

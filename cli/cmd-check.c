@@ -1,0 +1,378 @@
+/* vgpuctl check: a dry run of the hook's prepare for one domain. Would it
+ * start now, on which parents, and if not, why (in the hook's own words)?
+ * Reads sysfs, never writes it.
+ *
+ * The requests are placed in order, as the hook does, each on a copy of
+ * the host in which the earlier ones already took their share: the VF
+ * (one vGPU per VF), the GPU's max_instance of that type, NVIDIA's
+ * one-type-per-GPU rule and the parent's available_instances. What a
+ * driver does beyond that (how one GVT-g or mtty device shrinks the other
+ * types of the shared pool, GVT-g's 7-vGPU limit) is not modelled, and the
+ * output says so when it could matter. */
+#include "cli.h"
+#include "domain-xml.h"
+#include "host.h"
+#include "json-out.h"
+#include "ledger.h"
+#include "placement.h"
+#include "table.h"
+#include "vgpu-error.h"
+#include "virt-conn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum { RESULT_NEW, RESULT_EXISTING, RESULT_REFUSED } CheckResult;
+
+typedef struct {
+    const VgpuRequest *req;
+    CheckResult result;
+    char *parent;
+    char *gpu;
+    char *type;             /* id */
+    char *type_name;
+    char *reason;           /* RESULT_REFUSED */
+} DeviceCheck;
+
+typedef struct {
+    char *name;
+    GPtrArray *devices;     /* DeviceCheck* */
+    GPtrArray *problems;    /* char*: each one keeps the domain from starting */
+    GPtrArray *notes;       /* char* */
+} CheckReport;
+
+static void
+device_check_free(gpointer p)
+{
+    DeviceCheck *d = p;
+
+    g_free(d->parent);
+    g_free(d->gpu);
+    g_free(d->type);
+    g_free(d->type_name);
+    g_free(d->reason);
+    g_free(d);
+}
+
+static gboolean
+is_nvidia(const HostParent *p)
+{
+    return g_str_has_prefix(p->model, "10de:");
+}
+
+/* The copy of the host after the driver created one @type_id on @addr. */
+static void
+simulate_create(Host *host, const char *addr, const char *type_id, const char *uuid)
+{
+    HostParent *parent = host_find_parent(host, addr);
+    HostMdev *m = g_new0(HostMdev, 1);
+    const HostType *made = host_parent_find_type(parent, type_id);
+    int max_instance = made ? made->max_instance : -1;
+    guint on_gpu;
+
+    m->uuid = g_strdup(uuid);
+    m->parent = g_strdup(addr);
+    m->type = g_strdup(type_id);
+    g_ptr_array_add(host->mdevs, m);
+    on_gpu = host_gpu_mdev_count(host, parent->gpu, type_id);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        HostParent *p = g_ptr_array_index(host->parents, i);
+
+        if (strcmp(p->gpu, parent->gpu) != 0)
+            continue;
+        for (guint k = 0; k < p->types->len; k++) {
+            HostType *t = g_ptr_array_index(p->types, k);
+            gboolean same = strcmp(t->id, type_id) == 0;
+
+            if (p == parent && t->available > 0) {
+                /* A VF holds one vGPU; any other parent loses one instance. */
+                t->available = parent->is_vf ? 0 : same ? t->available - 1 : t->available;
+            }
+            if (!is_nvidia(p) || t->available <= 0)
+                continue;
+            /* NVIDIA: one type per GPU, at most max_instance of it. */
+            if (!same || (max_instance >= 0 && on_gpu >= (guint)max_instance))
+                t->available = 0;
+        }
+    }
+}
+
+static gboolean
+existing_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
+
+    if (req->type && g_strcmp0(req->type, m->type) != 0)
+        return FALSE;
+    if (req->profile)
+        return t && host_type_matches_profile(t, req->profile);
+    return TRUE;
+}
+
+static const Ledger *
+ledger_of(GPtrArray *ledgers, const char *mdev_uuid)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+
+        if (ledger_find(l, mdev_uuid))
+            return l;
+    }
+    return NULL;
+}
+
+static void
+fill_type(DeviceCheck *d, const Host *host, const char *parent, const char *type_id)
+{
+    const HostParent *p = host_find_parent(host, parent);
+    const HostType *t = p ? host_parent_find_type(p, type_id) : NULL;
+
+    d->parent = g_strdup(parent);
+    d->gpu = g_strdup(p ? p->gpu : parent);
+    d->type = g_strdup(type_id);
+    d->type_name = g_strdup(t ? host_type_short_name(t) : type_id);
+}
+
+static void
+check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
+               GPtrArray *ledgers)
+{
+    g_autoptr(GHashTable) pooled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        const HostMdev *m = host_find_mdev(host, req->uuid);
+        DeviceCheck *d = g_new0(DeviceCheck, 1);
+        PlacementRules rules = {
+            .policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement : cfg->placement,
+            .allow = cfg->allow,
+            .deny = cfg->deny,
+        };
+        g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) cands = NULL;
+        const PlacementCandidate *c;
+        const HostParent *chosen;
+
+        d->req = req;
+        g_ptr_array_add(r->devices, d);
+        if (m) {
+            const Ledger *owner = ledger_of(ledgers, m->uuid);
+
+            fill_type(d, host, m->parent, m->type);
+            if (!existing_fits(host, m, req)) {
+                d->result = RESULT_REFUSED;
+                d->reason = g_strdup_printf("mdev %s already exists as type %s on %s, which is "
+                                            "not %s", m->uuid, m->type, m->parent,
+                                            vgpu_request_label(req));
+                continue;
+            }
+            d->result = RESULT_EXISTING;
+            if (owner && vd->uuid && g_strcmp0(owner->domain_uuid, vd->uuid) != 0)
+                g_ptr_array_add(r->notes, g_strdup_printf(
+                    "vGPU device %u: mdev %s was created by vgpu-hook for domain '%s'; libvirt "
+                    "refuses to start a second domain with it while that one runs", i, m->uuid,
+                    owner->domain_name ? owner->domain_name : owner->domain_uuid));
+            continue;
+        }
+        cands = alloc_placement_choose(host, req, &rules, refusals);
+        if (cands->len == 0) {
+            d->result = RESULT_REFUSED;
+            d->reason = alloc_placement_explain(host, req, refusals);
+            continue;
+        }
+        c = g_ptr_array_index(cands, 0);
+        chosen = c->parent;
+        d->result = RESULT_NEW;
+        fill_type(d, host, chosen->addr, c->type->id);
+        if (g_hash_table_contains(pooled, chosen->addr))
+            g_ptr_array_add(r->notes, g_strdup_printf(
+                "vGPU device %u: an earlier vGPU of this domain also goes to %s; how it shrinks "
+                "that device's shared pool for other types is not modelled by this dry run, "
+                "and the driver may refuse", i, chosen->addr));
+        if (!chosen->is_vf && !is_nvidia(chosen))
+            g_hash_table_add(pooled, g_strdup(chosen->addr));
+        simulate_create(host, chosen->addr, c->type->id, req->uuid);
+    }
+}
+
+static void
+check_hostdevs(CheckReport *r, const VgpuDomain *vd)
+{
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autofree char *elem = NULL;
+
+        if (xml_domain_request_has_hostdev(vd, req))
+            continue;
+        elem = xml_hostdev_element(req->uuid);
+        g_ptr_array_add(r->problems, g_strdup_printf(
+            "vGPU device %u (%s) has no matching <hostdev>; add to <devices>: %s "
+            "(or run: vgpuctl sync %s)", i, req->uuid, elem, vd->name ? vd->name : "DOMAIN"));
+    }
+}
+
+static const char *
+result_name(CheckResult r)
+{
+    switch (r) {
+    case RESULT_NEW:      return "create";
+    case RESULT_EXISTING: return "reuse";
+    case RESULT_REFUSED:  break;
+    }
+    return "refused";
+}
+
+static void
+print_human(const CheckReport *r, gboolean ok)
+{
+    g_autoptr(CliTable) t = cli_table_new("DEVICE", "UUID", "REQUEST", "ACTION", "PARENT", "GPU",
+                                          "TYPE", NULL);
+
+    printf("Domain '%s' %s.\n", r->name, ok ? "would start" : "would not start");
+    for (guint i = 0; i < r->devices->len; i++) {
+        const DeviceCheck *d = g_ptr_array_index(r->devices, i);
+        g_autofree char *idx = g_strdup_printf("%u", d->req->index);
+        g_autofree char *type = d->type ? g_strdup_printf("%s (%s)", d->type_name, d->type) : NULL;
+
+        cli_table_add(t, idx, d->req->uuid, vgpu_request_label(d->req), result_name(d->result),
+                      d->result == RESULT_REFUSED ? NULL : d->parent,
+                      d->result == RESULT_REFUSED ? NULL : d->gpu,
+                      d->result == RESULT_REFUSED ? NULL : type);
+    }
+    cli_table_print(t, stdout, 2);
+    for (guint i = 0; i < r->devices->len; i++) {
+        const DeviceCheck *d = g_ptr_array_index(r->devices, i);
+
+        if (d->reason)
+            printf("vGPU device %u: %s\n", d->req->index, d->reason);
+    }
+    for (guint i = 0; i < r->problems->len; i++)
+        printf("%s\n", (const char *)g_ptr_array_index(r->problems, i));
+    for (guint i = 0; i < r->notes->len; i++)
+        printf("Note: %s\n", (const char *)g_ptr_array_index(r->notes, i));
+}
+
+static void
+print_json(const CheckReport *r, gboolean ok)
+{
+    g_autoptr(JsonOut) j = json_out_new();
+
+    json_begin_object(j);
+    json_member_string(j, "domain", r->name);
+    json_member_bool(j, "would_start", ok);
+    json_key(j, "devices");
+    json_begin_array(j);
+    for (guint i = 0; i < r->devices->len; i++) {
+        const DeviceCheck *d = g_ptr_array_index(r->devices, i);
+        gboolean placed = d->result != RESULT_REFUSED;
+
+        json_begin_object(j);
+        json_member_int(j, "index", d->req->index);
+        json_member_string(j, "uuid", d->req->uuid);
+        json_member_string(j, "request", vgpu_request_label(d->req));
+        json_member_string(j, "action", result_name(d->result));
+        json_member_string(j, "parent", placed ? d->parent : NULL);
+        json_member_string(j, "gpu", placed ? d->gpu : NULL);
+        json_member_string(j, "type", placed ? d->type : NULL);
+        json_member_string(j, "reason", d->reason);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_key(j, "problems");
+    json_begin_array(j);
+    for (guint i = 0; i < r->problems->len; i++)
+        json_string(j, g_ptr_array_index(r->problems, i));
+    json_end_array(j);
+    json_key(j, "notes");
+    json_begin_array(j);
+    for (guint i = 0; i < r->notes->len; i++)
+        json_string(j, g_ptr_array_index(r->notes, i));
+    json_end_array(j);
+    json_end_object(j);
+    json_out_print(j);
+}
+
+/* The definition a start would use: FILE, or DOMAIN's through libvirt. */
+static char *
+read_definition(const CliOptions *opts, const char *arg, gsize *len, GError **error)
+{
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    char *xml;
+
+    if (strcmp(arg, "-") == 0 || g_file_test(arg, G_FILE_TEST_EXISTS))
+        return cli_read_file(arg, len, error);
+    if (!(conn = cli_virt_open(opts, error))) {
+        g_prefix_error(error, "no file '%s', and ", arg);
+        return NULL;
+    }
+    if (!(dom = cli_virt_domain(conn, arg, error)))
+        return NULL;
+    if (virDomainIsActive(dom) > 0)
+        printf("Domain '%s' is running; checking its persistent definition, as its next start "
+               "would use it.\n", virDomainGetName(dom));
+    if ((xml = cli_virt_inactive_xml(dom, error)))
+        *len = strlen(xml);
+    return xml;
+}
+
+int
+cmd_check(CliOptions *opts, int argc, char **argv)
+{
+    const GOptionEntry entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json, "Print JSON", NULL },
+        { NULL },
+    };
+    g_autoptr(VgpuConfig) cfg = NULL;
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(Host) host = NULL;
+    g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(device_check_free);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    CheckReport r = { .devices = devices, .problems = problems, .notes = notes };
+    gboolean ok;
+    gsize len = 0;
+
+    if (!cli_parse_options(opts, "check", "DOMAIN | FILE",
+                           "Dry run: would the domain start now, on which parents, and if not, "
+                           "why. Exit 0 when it would start, 1 otherwise. Writes nothing.",
+                           entries, &argc, &argv))
+        return 1;
+    if (argc != 2) {
+        cli_error("check: expected one DOMAIN or FILE (see 'vgpuctl check --help')");
+        return 1;
+    }
+    if (!(cfg = cli_config_load(opts, &error)))
+        return cli_fail(NULL, error);
+    if (!(xml = read_definition(opts, argv[1], &len, &error)) ||
+        !(vd = xml_domain_parse(xml, len, &error)))
+        return cli_fail("check", error);
+    r.name = vd->name ? vd->name : argv[1];
+    if (vd->requests->len == 0) {
+        if (opts->json)
+            print_json(&r, TRUE);
+        else
+            printf("Domain '%s' asks for no vGPU: vgpu-hook leaves it alone.\n", r.name);
+        return 0;
+    }
+    if (!(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
+        return cli_fail("check", error);
+    /* Only to name the owner of an existing device: not worth failing for. */
+    ledgers = ledger_load_all(cfg->state_dir, NULL);
+
+    check_hostdevs(&r, vd);
+    check_requests(&r, cfg, host, vd, ledgers);
+    ok = r.problems->len == 0;
+    for (guint i = 0; i < r.devices->len; i++)
+        ok = ok && ((DeviceCheck *)g_ptr_array_index(r.devices, i))->result != RESULT_REFUSED;
+    if (opts->json)
+        print_json(&r, ok);
+    else
+        print_human(&r, ok);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,518 @@
+/* vgpuctl attach, detach, sync, define: edit a domain's persistent
+ * definition, the <vgpu:vgpu> metadata and the matching <hostdev>
+ * together.
+ *
+ * The edits go through libvirt's own calls for them, so that nothing else
+ * in the definition is rewritten: virDomainSetMetadata for the metadata
+ * element, virDomainAttachDeviceFlags / virDomainDetachDeviceFlags for the
+ * hostdevs, all with VIR_DOMAIN_AFFECT_CONFIG. That is several calls, so
+ * the definition read before the first (with its secrets) is defined again
+ * when a later one fails: all or nothing.
+ *
+ * Order: attach writes the metadata before the hostdevs, detach removes
+ * the hostdevs before the metadata. Should vgpuctl die in between, the
+ * domain is left with metadata and no <hostdev>, which the hook refuses at
+ * start with the element to add and the command that adds it — never with
+ * a <hostdev> naming an mdev nobody will create. */
+#include "cli.h"
+#include "domain-xml.h"
+#include "host.h"
+#include "placement.h"
+#include "vgpu-error.h"
+#include "vgpu-metadata.h"
+#include "virt-conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ATTACH_COUNT_MAX 16
+
+typedef struct {
+    virDomainPtr dom;
+    const char *name;          /* libvirt's, owned by dom */
+    char *old_xml;             /* persistent definition before any change */
+    VgpuDomain *vd;
+    gboolean running;
+    gboolean changed;          /* some call succeeded: restore on failure */
+} EditTarget;
+
+static void
+edit_target_clear(EditTarget *t)
+{
+    g_clear_pointer(&t->old_xml, g_free);
+    g_clear_pointer(&t->vd, vgpu_domain_free);
+    if (t->dom)
+        virDomainFree(t->dom);
+    t->dom = NULL;
+}
+
+/* Look the domain up and read its persistent definition. */
+static gboolean
+edit_target_open(EditTarget *t, virConnectPtr conn, const char *arg, GError **error)
+{
+    int persistent;
+
+    if (!(t->dom = cli_virt_domain(conn, arg, error)))
+        return FALSE;
+    t->name = virDomainGetName(t->dom);
+    if ((persistent = virDomainIsPersistent(t->dom)) < 0) {
+        cli_virt_error(error, "domain '%s'", t->name);
+        return FALSE;
+    }
+    if (!persistent) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s' is transient: it has no persistent definition to edit", t->name);
+        return FALSE;
+    }
+    t->running = virDomainIsActive(t->dom) > 0;
+    if (!(t->old_xml = cli_virt_inactive_xml(t->dom, error)))
+        return FALSE;
+    t->vd = xml_domain_parse(t->old_xml, strlen(t->old_xml), error);
+    return t->vd != NULL;
+}
+
+static gboolean
+set_metadata(EditTarget *t, GPtrArray *devices, GError **error)
+{
+    g_autofree char *element = cli_metadata_element(devices);
+
+    if (virDomainSetMetadata(t->dom, VIR_DOMAIN_METADATA_ELEMENT, element,
+                             CLI_METADATA_PREFIX, VGPU_XML_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        cli_virt_error(error, "domain '%s': writing the vGPU metadata", t->name);
+        return FALSE;
+    }
+    t->changed = TRUE;
+    return TRUE;
+}
+
+static gboolean
+attach_hostdev(EditTarget *t, const char *uuid, GError **error)
+{
+    g_autofree char *hostdev = xml_hostdev_element(uuid);
+
+    if (virDomainAttachDeviceFlags(t->dom, hostdev, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        cli_virt_error(error, "domain '%s': adding the <hostdev> for %s", t->name, uuid);
+        return FALSE;
+    }
+    t->changed = TRUE;
+    return TRUE;
+}
+
+static gboolean
+detach_hostdev(EditTarget *t, const char *uuid, GError **error)
+{
+    g_autofree char *hostdev = xml_hostdev_element(uuid);
+
+    if (virDomainDetachDeviceFlags(t->dom, hostdev, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        cli_virt_error(error, "domain '%s': removing the <hostdev> for %s", t->name, uuid);
+        return FALSE;
+    }
+    t->changed = TRUE;
+    return TRUE;
+}
+
+static gboolean
+has_hostdev(const VgpuDomain *vd, const char *uuid)
+{
+    for (guint i = 0; i < vd->mdev_hostdevs->len; i++) {
+        if (strcmp(g_ptr_array_index(vd->mdev_hostdevs, i), uuid) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+note_running(const EditTarget *t)
+{
+    if (t->running)
+        printf("Domain '%s' is running: the change applies at its next start.\n", t->name);
+}
+
+static void
+note_missing_hostdevs(const EditTarget *t)
+{
+    guint missing = 0;
+
+    for (guint i = 0; i < t->vd->requests->len; i++)
+        missing += !xml_domain_request_has_hostdev(t->vd, g_ptr_array_index(t->vd->requests, i));
+    if (missing)
+        printf("Domain '%s' also has %u vGPU(s) without a <hostdev>: 'vgpuctl sync %s' adds "
+               "them.\n", t->name, missing, t->name);
+}
+
+/* Fail with @error after trying to restore the definition. */
+static int
+edit_fail(EditTarget *t, const char *command, GError *error)
+{
+    virDomainPtr again;
+
+    if (t->changed) {
+        if ((again = virDomainDefineXML(virDomainGetConnect(t->dom), t->old_xml))) {
+            virDomainFree(again);
+            cli_error("%s: %s; the definition was restored as it was", command, error->message);
+        } else {
+            cli_error("%s: %s; restoring the old definition failed too (%s)", command,
+                      error->message, virGetLastErrorMessage());
+        }
+        return 1;
+    }
+    return cli_fail(command, error);
+}
+
+/* A URI naming no host is this machine, whose sysfs we can read. */
+static gboolean
+uri_is_local(const char *uri)
+{
+    const char *p = strstr(uri, "://");
+
+    return p && p[3] == '/';
+}
+
+/* The profile (or type) exists on this host, on the requested parent. */
+static gboolean
+check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **error)
+{
+    g_autoptr(VgpuConfig) cfg = cli_config_load(opts, error);
+    g_autoptr(GPtrArray) reqs = g_ptr_array_new();
+    g_autoptr(Host) host = NULL;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) cands = NULL;
+    PlacementRules rules = { 0 };
+    gboolean offered = FALSE, parent_offers = FALSE;
+
+    if (!cfg)
+        return FALSE;
+    g_ptr_array_add(reqs, (gpointer)probe);
+    if (!(host = host_scan(cfg->sysfs_root, reqs, error)))
+        return FALSE;
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+        g_autoptr(GPtrArray) types = host_parent_matching_types(p, probe->type, probe->profile);
+
+        if (types->len == 0)
+            continue;
+        offered = TRUE;
+        if (probe->parent && (!g_ascii_strcasecmp(p->addr, probe->parent) ||
+                              !g_ascii_strcasecmp(p->gpu, probe->parent)))
+            parent_offers = TRUE;
+    }
+    if (!offered || (probe->parent && !parent_offers)) {
+        g_autofree char *why = NULL;
+
+        cands = alloc_placement_choose(host, probe, NULL, refusals);
+        why = !offered ? alloc_placement_explain(host, probe, refusals)
+                       : g_strdup(refusals->len ? (const char *)refusals->pdata[0]
+                                                : "the requested parent does not offer it");
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "%s (--force skips this check)",
+                    why);
+        return FALSE;
+    }
+    rules.policy = cfg->placement;
+    rules.allow = cfg->allow;
+    rules.deny = cfg->deny;
+    cands = alloc_placement_choose(host, probe, &rules, refusals);
+    if (cands->len == 0) {
+        g_autofree char *why = alloc_placement_explain(host, probe, refusals);
+
+        printf("Note: right now %s.\n", why);
+    }
+    return TRUE;
+}
+
+int
+cmd_attach(CliOptions *opts, int argc, char **argv)
+{
+    gint count = 1;
+    g_autofree char *parent_arg = NULL, *placement_arg = NULL;
+    gboolean by_type = FALSE, force = FALSE;
+    const GOptionEntry entries[] = {
+        { "count", 'n', 0, G_OPTION_ARG_INT, &count, "How many vGPUs to add (default 1)", "N" },
+        { "parent", 'p', 0, G_OPTION_ARG_STRING, &parent_arg,
+          "Only on this PCI device (a PF: any of its VFs)", "ADDR" },
+        { "placement", 0, 0, G_OPTION_ARG_STRING, &placement_arg,
+          "pack or spread (default: the config's)", "POLICY" },
+        { "type", 't', 0, G_OPTION_ARG_NONE, &by_type,
+          "PROFILE is a sysfs type id (nvidia-558), not a name", NULL },
+        { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+          "Do not check that this host offers the profile", NULL },
+        { NULL },
+    };
+    g_autoptr(VgpuRequest) probe = g_new0(VgpuRequest, 1);
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)cli_device_free);
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    EditTarget t = { 0 };
+    int rc = 1;
+
+    if (!cli_parse_options(opts, "attach", "DOMAIN PROFILE",
+                           "Add vGPU(s) to the persistent definition of DOMAIN: the metadata "
+                           "and the matching <hostdev>.", entries, &argc, &argv))
+        return 1;
+    if (argc != 3) {
+        cli_error("attach: expected DOMAIN and PROFILE (see 'vgpuctl attach --help')");
+        return 1;
+    }
+    if (count < 1 || count > ATTACH_COUNT_MAX) {
+        cli_error("attach: --count must be between 1 and %d", ATTACH_COUNT_MAX);
+        return 1;
+    }
+    probe->numa = -1;
+    if (by_type) {
+        if (!vgpu_validate_type_id(argv[2], &error))
+            return cli_fail("attach", error);
+        probe->type = g_strdup(argv[2]);
+    } else {
+        if (!vgpu_validate_profile(argv[2], &error))
+            return cli_fail("attach", error);
+        probe->profile = g_strdup(argv[2]);
+    }
+    if ((parent_arg && !vgpu_validate_pci_addr("--parent", parent_arg, &probe->parent, &error)) ||
+        (placement_arg && !vgpu_placement_parse(placement_arg, &probe->placement, &error)))
+        return cli_fail("attach", error);
+    /* Only for the host check; placement never looks at it. */
+    probe->uuid = g_strdup("00000000-0000-0000-0000-000000000000");
+
+    if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("attach", error);
+    if (!force) {
+        if (!uri_is_local(cli_virt_uri(opts)))
+            printf("Note: %s is not this host: not checking that it offers %s.\n",
+                   cli_virt_uri(opts), vgpu_request_label(probe));
+        else if (!check_host_offers(opts, probe, &error))
+            return cli_fail("attach", error);
+    }
+    if (!edit_target_open(&t, conn, argv[1], &error))
+        goto out;
+    if (t.vd->requests->len + count > 64) {
+        g_set_error(&error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s' would have more than 64 vGPUs", t.name);
+        goto out;
+    }
+    for (guint i = 0; i < t.vd->requests->len; i++)
+        g_ptr_array_add(devices, cli_device_from_request(g_ptr_array_index(t.vd->requests, i), i));
+    for (int i = 0; i < count; i++) {
+        CliDevice *d = g_new0(CliDevice, 1);
+
+        d->uuid = cli_uuid_random();
+        d->profile = g_strdup(probe->profile);
+        d->type = g_strdup(probe->type);
+        d->parent = g_strdup(probe->parent);
+        d->placement = probe->placement;
+        d->numa = -1;
+        g_ptr_array_add(devices, d);
+        g_ptr_array_add(added, g_strdup(d->uuid));
+    }
+    if (!set_metadata(&t, devices, &error))
+        goto out;
+    for (guint i = 0; i < added->len; i++) {
+        if (!attach_hostdev(&t, g_ptr_array_index(added, i), &error))
+            goto out;
+    }
+    for (guint i = 0; i < added->len; i++)
+        printf("Added %s vGPU %s to domain '%s'.\n", vgpu_request_label(probe),
+               (const char *)g_ptr_array_index(added, i), t.name);
+    note_missing_hostdevs(&t);
+    note_running(&t);
+    rc = 0;
+out:
+    if (rc != 0 && error)
+        rc = edit_fail(&t, "attach", error);
+    edit_target_clear(&t);
+    return rc;
+}
+
+int
+cmd_detach(CliOptions *opts, int argc, char **argv)
+{
+    gboolean all = FALSE;
+    const GOptionEntry entries[] = {
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Remove every vGPU of the domain", NULL },
+        { NULL },
+    };
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func((GDestroyNotify)cli_device_free);
+    g_autoptr(GPtrArray) removed = g_ptr_array_new();   /* const VgpuRequest* */
+    g_autoptr(GError) error = NULL;
+    g_autofree char *uuid = NULL;
+    EditTarget t = { 0 };
+    int rc = 1;
+
+    if (!cli_parse_options(opts, "detach", "DOMAIN [UUID | --all]",
+                           "Remove vGPU(s) from the persistent definition of DOMAIN: the "
+                           "metadata and the matching <hostdev>.", entries, &argc, &argv))
+        return 1;
+    if (argc < 2 || argc > 3 || (argc == 3 && all)) {
+        cli_error("detach: expected DOMAIN and either a vGPU UUID or --all "
+                  "(see 'vgpuctl detach --help')");
+        return 1;
+    }
+    if (argc == 3 && !vgpu_validate_uuid("UUID", argv[2], &uuid, &error))
+        return cli_fail("detach", error);
+    if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("detach", error);
+    if (!edit_target_open(&t, conn, argv[1], &error))
+        goto out;
+    if (t.vd->requests->len == 0) {
+        g_set_error(&error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "domain '%s' has no vGPU", t.name);
+        goto out;
+    }
+    if (!uuid && !all && t.vd->requests->len > 1) {
+        g_set_error(&error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s' has %u vGPUs: name one UUID or give --all", t.name,
+                    t.vd->requests->len);
+        goto out;
+    }
+    for (guint i = 0; i < t.vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(t.vd->requests, i);
+
+        if (!uuid || strcmp(req->uuid, uuid) == 0)
+            g_ptr_array_add(removed, (gpointer)req);
+        else
+            g_ptr_array_add(keep, cli_device_from_request(req, keep->len));
+    }
+    if (removed->len == 0) {
+        g_set_error(&error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND,
+                    "domain '%s' has no vGPU %s in its metadata", t.name, uuid);
+        goto out;
+    }
+    for (guint i = 0; i < removed->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(removed, i);
+
+        if (has_hostdev(t.vd, req->uuid) && !detach_hostdev(&t, req->uuid, &error))
+            goto out;
+    }
+    if (!set_metadata(&t, keep, &error))
+        goto out;
+    for (guint i = 0; i < removed->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(removed, i);
+
+        printf("Removed %s vGPU %s from domain '%s'.\n", vgpu_request_label(req), req->uuid,
+               t.name);
+    }
+    note_running(&t);
+    rc = 0;
+out:
+    if (rc != 0 && error)
+        rc = edit_fail(&t, "detach", error);
+    edit_target_clear(&t);
+    return rc;
+}
+
+/* Add the <hostdev> that the metadata of one domain lacks. */
+static int
+sync_domain(virConnectPtr conn, const char *arg, gboolean quiet_when_none)
+{
+    g_autoptr(GError) error = NULL;
+    EditTarget t = { 0 };
+    guint added = 0;
+    int rc = 1;
+
+    if (!edit_target_open(&t, conn, arg, &error))
+        goto out;
+    for (guint i = 0; i < t.vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(t.vd->requests, i);
+
+        if (xml_domain_request_has_hostdev(t.vd, req))
+            continue;
+        if (!attach_hostdev(&t, req->uuid, &error))
+            goto out;
+        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", t.name,
+               vgpu_request_label(req), req->uuid);
+        added++;
+    }
+    if (added == 0 && !(quiet_when_none && t.vd->requests->len == 0))
+        printf("Domain '%s': nothing to add (%u vGPU(s), each with its <hostdev>).\n", t.name,
+               t.vd->requests->len);
+    else if (added)
+        note_running(&t);
+    rc = 0;
+out:
+    if (rc != 0 && error)
+        rc = edit_fail(&t, "sync", error);
+    edit_target_clear(&t);
+    return rc;
+}
+
+int
+cmd_sync(CliOptions *opts, int argc, char **argv)
+{
+    gboolean all = FALSE;
+    const GOptionEntry entries[] = {
+        { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every persistent domain", NULL },
+        { NULL },
+    };
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(GError) error = NULL;
+    virDomainPtr *doms = NULL;
+    int n, rc = 0;
+
+    if (!cli_parse_options(opts, "sync", "DOMAIN | --all",
+                           "Add the <hostdev> that vGPU metadata written by hand lacks "
+                           "(after 'virsh define' or 'virsh edit'). Idempotent.",
+                           entries, &argc, &argv))
+        return 1;
+    if ((argc != 2 && !all) || (argc != 1 && all)) {
+        cli_error("sync: expected one DOMAIN or --all (see 'vgpuctl sync --help')");
+        return 1;
+    }
+    if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("sync", error);
+    if (!all)
+        return sync_domain(conn, argv[1], FALSE);
+    if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
+        cli_virt_error(&error, "listing domains");
+        return cli_fail("sync", error);
+    }
+    for (int i = 0; i < n; i++) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(conn, uuid, TRUE) != 0)
+            rc = 1;
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return rc;
+}
+
+int
+cmd_define(CliOptions *opts, int argc, char **argv)
+{
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *buf = NULL, *xml = NULL;
+    gsize len = 0;
+    guint added = 0;
+
+    if (!cli_parse_options(opts, "define", "FILE",
+                           "Define a domain from FILE ('-': standard input) like 'virsh define', "
+                           "adding the <hostdev> its vGPU metadata lacks.", NULL, &argc, &argv))
+        return 1;
+    if (argc != 2) {
+        cli_error("define: expected one FILE (see 'vgpuctl define --help')");
+        return 1;
+    }
+    if (!(buf = cli_read_file(argv[1], &len, &error)))
+        return cli_fail("define", error);
+    /* Validate first: a bad request is reported before libvirt is asked. */
+    if (!(vd = xml_domain_parse(buf, len, &error)) ||
+        !(xml = xml_domain_add_hostdevs(buf, len, &added, &error)))
+        return cli_fail("define", error);
+    if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("define", error);
+    if (!(dom = virDomainDefineXML(conn, xml))) {
+        cli_virt_error(&error, "defining %s", argv[1]);
+        return cli_fail("define", error);
+    }
+    printf("Domain '%s' defined from %s.\n", virDomainGetName(dom), argv[1]);
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!xml_domain_request_has_hostdev(vd, req))
+            printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
+    }
+    return 0;
+}

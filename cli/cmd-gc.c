@@ -1,0 +1,272 @@
+/* vgpuctl gc: remove the mdevs that vgpu-hook's ledgers own for domains
+ * that are not running (leaks after a crash or a lost release), and forget
+ * ledger entries whose device is gone. Devices no ledger owns are never
+ * touched, nor devices of a domain libvirt says is running, or does not
+ * answer about in time.
+ *
+ * Under the host lock, like the hook, so no prepare or release runs
+ * meanwhile. The domain states are asked while holding it, with a bounded
+ * wait each: a domain whose start is in its prepare hook is locked inside
+ * libvirt until the hook gets our lock, so libvirt cannot answer for it; it
+ * is then skipped as "busy" (it is starting), and the hook gets the lock as
+ * soon as we are done. */
+#include "cli.h"
+#include "host-lock.h"
+#include "json-out.h"
+#include "ledger.h"
+#include "mdev.h"
+#include "table.h"
+#include "vgpu-error.h"
+#include "virt-conn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* How long libvirt may take to say whether one domain runs. */
+#define GC_QUERY_TIMEOUT_MS 3000
+
+typedef enum {
+    GC_REMOVE,          /* ours, domain not running: remove */
+    GC_FORGET,          /* in the ledger, gone from sysfs: forget */
+    GC_FOREIGN,         /* same UUID, another device now: forget, leave the device */
+    GC_FAILED,          /* remove failed: kept in the ledger */
+} GcAction;
+
+typedef struct {
+    char *uuid;
+    char *parent;
+    char *type;
+    char *domain;
+    char *domain_uuid;
+    const char *state;
+    GcAction action;
+    char *error;
+} GcItem;
+
+static void
+gc_item_free(gpointer p)
+{
+    GcItem *it = p;
+
+    g_free(it->uuid);
+    g_free(it->parent);
+    g_free(it->type);
+    g_free(it->domain);
+    g_free(it->domain_uuid);
+    g_free(it->error);
+    g_free(it);
+}
+
+static const char *
+action_name(GcAction a, gboolean dry_run)
+{
+    switch (a) {
+    case GC_REMOVE:  return dry_run ? "would remove" : "removed";
+    case GC_FORGET:  return dry_run ? "would forget (gone)" : "forgot (gone)";
+    case GC_FOREIGN: return dry_run ? "would forget (now another device)"
+                                    : "forgot (now another device)";
+    case GC_FAILED:  break;
+    }
+    return "remove failed";
+}
+
+/* One device of a ledger whose domain does not run. Returns FALSE when
+ * it stays in the ledger. */
+static gboolean
+gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
+{
+    g_autofree char *parent = NULL, *type = NULL;
+    g_autoptr(GError) err = NULL;
+
+    it->uuid = g_strdup(d->uuid);
+    it->parent = g_strdup(d->parent);
+    it->type = g_strdup(d->type);
+    if (sysfs_mdev_lookup(cfg->sysfs_root, d->uuid, &parent, &type, &err) < 0) {
+        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
+            it->action = GC_FAILED;
+            it->error = g_strdup(err->message);
+            return FALSE;
+        }
+        it->action = GC_FORGET;
+        return TRUE;
+    }
+    if (g_strcmp0(parent, d->parent) != 0 || g_strcmp0(type, d->type) != 0) {
+        /* Same UUID, another device: someone made it after ours went. */
+        it->action = GC_FOREIGN;
+        return TRUE;
+    }
+    it->action = GC_REMOVE;
+    if (dry_run)
+        return TRUE;
+    if (sysfs_mdev_remove(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+                          cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, &err) < 0) {
+        it->action = GC_FAILED;
+        it->error = g_strdup(err->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+typedef struct {
+    GPtrArray *items;       /* GcItem* */
+    GPtrArray *skipped;     /* char*: domains left alone, and why */
+    gboolean failed;
+} GcResult;
+
+static void
+gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, Ledger *l, gboolean dry_run, GcResult *res)
+{
+    g_autofree char *name = NULL;
+    CliDomainState state = cli_virt_domain_state(conn, l->domain_uuid, GC_QUERY_TIMEOUT_MS, &name);
+    const char *shown = name ? name : l->domain_name ? l->domain_name : l->domain_uuid;
+
+    if (state == CLI_DOMAIN_RUNNING)
+        return;
+    if (state == CLI_DOMAIN_UNKNOWN) {
+        g_ptr_array_add(res->skipped, g_strdup_printf(
+            "domain '%s': libvirt did not say within %d ms whether it runs (starting or "
+            "stopping?); its %u vGPU(s) are left alone", shown, GC_QUERY_TIMEOUT_MS,
+            l->devices->len));
+        return;
+    }
+    for (guint i = 0; i < l->devices->len;) {
+        LedgerDevice *d = g_ptr_array_index(l->devices, i);
+        GcItem *it = g_new0(GcItem, 1);
+        g_autoptr(GError) err = NULL;
+
+        it->domain = g_strdup(shown);
+        it->domain_uuid = g_strdup(l->domain_uuid);
+        it->state = cli_domain_state_name(state);
+        g_ptr_array_add(res->items, it);
+        if (!gc_device(cfg, d, it, dry_run)) {
+            res->failed = TRUE;
+            i++;
+            continue;
+        }
+        if (dry_run) {
+            i++;
+            continue;
+        }
+        /* Saved after each device, like release: a crash forgets nothing. */
+        ledger_drop(l, it->uuid);
+        if (ledger_save(cfg->state_dir, l, &err) < 0) {
+            it->error = g_strdup_printf("updating the ledger: %s", err->message);
+            res->failed = TRUE;
+            return;
+        }
+    }
+}
+
+static void
+print_human(const GcResult *res, gboolean dry_run)
+{
+    g_autoptr(CliTable) t = cli_table_new("MDEV", "TYPE", "PARENT", "DOMAIN", "STATE", "ACTION",
+                                          NULL);
+
+    for (guint i = 0; i < res->items->len; i++) {
+        const GcItem *it = g_ptr_array_index(res->items, i);
+
+        cli_table_add(t, it->uuid, it->type, it->parent, it->domain, it->state,
+                      action_name(it->action, dry_run));
+    }
+    if (res->items->len)
+        cli_table_print(t, stdout, 0);
+    else
+        printf("Nothing to collect: every vGPU in the ledgers belongs to a running domain.\n");
+    for (guint i = 0; i < res->items->len; i++) {
+        const GcItem *it = g_ptr_array_index(res->items, i);
+
+        if (it->error)
+            cli_error("gc: %s: %s (kept in the ledger)", it->uuid, it->error);
+    }
+    for (guint i = 0; i < res->skipped->len; i++)
+        printf("Skipped %s.\n", (const char *)g_ptr_array_index(res->skipped, i));
+}
+
+static void
+print_json(const GcResult *res, gboolean dry_run)
+{
+    g_autoptr(JsonOut) j = json_out_new();
+    static const char *const keys[] = { "remove", "forget", "forget-foreign", "failed" };
+
+    json_begin_object(j);
+    json_member_bool(j, "dry_run", dry_run);
+    json_key(j, "devices");
+    json_begin_array(j);
+    for (guint i = 0; i < res->items->len; i++) {
+        const GcItem *it = g_ptr_array_index(res->items, i);
+
+        json_begin_object(j);
+        json_member_string(j, "uuid", it->uuid);
+        json_member_string(j, "type", it->type);
+        json_member_string(j, "parent", it->parent);
+        json_member_string(j, "domain", it->domain);
+        json_member_string(j, "domain_uuid", it->domain_uuid);
+        json_member_string(j, "domain_state", it->state);
+        json_member_string(j, "action", keys[it->action]);
+        json_member_bool(j, "done", !dry_run && it->action != GC_FAILED);
+        json_member_string(j, "error", it->error);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_key(j, "skipped");
+    json_begin_array(j);
+    for (guint i = 0; i < res->skipped->len; i++)
+        json_string(j, g_ptr_array_index(res->skipped, i));
+    json_end_array(j);
+    json_end_object(j);
+    json_out_print(j);
+}
+
+int
+cmd_gc(CliOptions *opts, int argc, char **argv)
+{
+    gboolean dry_run = FALSE;
+    const GOptionEntry entries[] = {
+        { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "Only say what would be removed", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json, "Print JSON", NULL },
+        { NULL },
+    };
+    g_autoptr(VgpuConfig) cfg = NULL;
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(gc_item_free);
+    g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    GcResult res = { .items = items, .skipped = skipped };
+    int lock = -1;
+
+    if (!cli_parse_options(opts, "gc", "[--dry-run] [--json]",
+                           "Remove the vGPUs that vgpu-hook created for domains that are not "
+                           "running (leaks), and forget ledger entries whose device is gone. "
+                           "Never touches a device vgpu-hook did not create.",
+                           entries, &argc, &argv))
+        return 1;
+    if (argc > 1) {
+        cli_error("gc: unexpected argument '%s'", argv[1]);
+        return 1;
+    }
+    if (!(cfg = cli_config_load(opts, &error)))
+        return cli_fail(NULL, error);
+    if (!(conn = cli_virt_open(opts, &error))) {
+        cli_error("gc: %s; refusing to remove anything without knowing which domains run",
+                  error->message);
+        return 1;
+    }
+    if (!dry_run && (lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, &error)) < 0)
+        return cli_fail("gc", error);
+    if (!(ledgers = ledger_load_all(cfg->state_dir, &error))) {
+        host_lock_release(lock);
+        return cli_fail("gc", error);
+    }
+    for (guint i = 0; i < ledgers->len; i++)
+        gc_ledger(cfg, conn, g_ptr_array_index(ledgers, i), dry_run, &res);
+    if (lock >= 0)
+        host_lock_release(lock);
+
+    if (opts->json)
+        print_json(&res, dry_run);
+    else
+        print_human(&res, dry_run);
+    return res.failed ? 1 : 0;
+}

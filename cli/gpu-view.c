@@ -1,0 +1,147 @@
+/* The host seen per physical GPU. */
+#include "gpu-view.h"
+
+#include <string.h>
+
+void
+cli_gpu_free(CliGpu *gpu)
+{
+    if (!gpu)
+        return;
+    g_free(gpu->model);
+    g_ptr_array_unref(gpu->parents);
+    g_free(gpu);
+}
+
+/* "A40" from "NVIDIA A40-2Q": the board is what comes before the first
+ * '-' of a type's short name. Names without one (GVT-g, mtty) say nothing
+ * about the board. */
+static char *
+model_from_types(const HostParent *p)
+{
+    for (guint i = 0; i < p->types->len; i++) {
+        const char *name = host_type_short_name(g_ptr_array_index(p->types, i));
+        const char *dash = strchr(name, '-');
+
+        if (dash && dash > name)
+            return g_strndup(name, dash - name);
+    }
+    return NULL;
+}
+
+CliGpu *
+cli_gpus_find(GPtrArray *gpus, const char *gpu_addr)
+{
+    for (guint i = 0; i < gpus->len; i++) {
+        CliGpu *g = g_ptr_array_index(gpus, i);
+
+        if (strcmp(g->addr, gpu_addr) == 0)
+            return g;
+    }
+    return NULL;
+}
+
+static int
+compare_gpus(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(CliGpu *const *)a)->addr, (*(CliGpu *const *)b)->addr);
+}
+
+GPtrArray *
+cli_gpus_collect(const Host *host)
+{
+    GPtrArray *gpus = g_ptr_array_new_with_free_func((GDestroyNotify)cli_gpu_free);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+        CliGpu *g = cli_gpus_find(gpus, p->gpu);
+        gboolean used = FALSE;
+
+        if (!g) {
+            g = g_new0(CliGpu, 1);
+            g->addr = p->gpu;
+            g->numa_node = p->numa_node;
+            g->parents = g_ptr_array_new();
+            g_ptr_array_add(gpus, g);
+        }
+        g_ptr_array_add(g->parents, (gpointer)p);
+        if (!g->model)
+            g->model = model_from_types(p);
+        for (guint j = 0; j < host->mdevs->len && !used; j++)
+            used = strcmp(((const HostMdev *)g_ptr_array_index(host->mdevs, j))->parent,
+                          p->addr) == 0;
+        if (p->is_vf) {
+            g->vfs_total++;
+            g->vfs_in_use += used;
+        }
+    }
+    for (guint i = 0; i < gpus->len; i++) {
+        CliGpu *g = g_ptr_array_index(gpus, i);
+        const HostParent *first = g_ptr_array_index(g->parents, 0);
+
+        if (!g->model)
+            g->model = g_strdup(*first->model ? first->model : "-");
+        g->mdevs = host_gpu_mdev_count(host, g->addr, NULL);
+    }
+    g_ptr_array_sort(gpus, compare_gpus);
+    return gpus;
+}
+
+const HostType *
+cli_gpu_find_type(const CliGpu *gpu, const char *type_id)
+{
+    for (guint i = 0; i < gpu->parents->len; i++) {
+        const HostType *t = host_parent_find_type(g_ptr_array_index(gpu->parents, i), type_id);
+
+        if (t)
+            return t;
+    }
+    return NULL;
+}
+
+int
+cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
+{
+    guint free_vfs = 0, other = 0;
+    int max_instance = -1;
+
+    for (guint i = 0; i < gpu->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(gpu->parents, i);
+        const HostType *t = host_parent_find_type(p, type_id);
+
+        if (!t)
+            continue;
+        if (t->available < 0)
+            return -1;
+        if (t->max_instance >= 0)
+            max_instance = t->max_instance;
+        if (p->is_vf)
+            free_vfs += t->available > 0;   /* a VF holds at most one vGPU */
+        else
+            other += (guint)t->available;
+    }
+    if (free_vfs > 0 && max_instance >= 0) {
+        guint used = host_gpu_mdev_count(host, gpu->addr, type_id);
+        guint room = (guint)max_instance > used ? (guint)max_instance - used : 0;
+
+        free_vfs = MIN(free_vfs, room);
+    }
+    return (int)MIN(free_vfs + other, (guint)G_MAXINT);
+}
+
+const char *
+cli_mdev_type_name(const Host *host, const HostMdev *m)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
+
+    return t ? host_type_short_name(t) : m->type;
+}
+
+const char *
+cli_mdev_gpu(const Host *host, const HostMdev *m)
+{
+    const HostParent *p = host_find_parent(host, m->parent);
+
+    return p ? p->gpu : m->parent;
+}

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# vgpuctl without a libvirt daemon: types, status, check, gc and the
+# argument errors, against the simulator, with devices made by the real hook
+# program (tests/hook/hooklib.sh) and by hand. Where a libvirt connection is
+# needed it is libvirt's in-process test driver (test:///default: one
+# running domain "test"), which needs no daemon.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/hook/hooklib.sh"
+
+VGPUCTL=$B/cli/vgpuctl
+TEST_URI=test:///default
+TEST_DOM_UUID=6695eb01-f6a4-8304-79aa-97f2502e193f   # test:///default's running "test"
+NOWHERE_URI="qemu+unix:///system?socket=$WORK/no-such-socket"
+
+# vc ARGS...: run vgpuctl; sets RC, OUT, ERR
+vc() {
+    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$WORK/vc.out")
+    ERR=$(cat "$WORK/vc.err")
+}
+
+# JSON is read with jq (Debian's jq); installed here when missing and root.
+if ! command -v jq > /dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq > /dev/null 2>&1
+fi
+jqv() { jq -r "$1" <<< "$OUT" 2>&1; }
+# Parses as JSON: python3's json module when present, else jq.
+json_ok() {
+    if command -v python3 > /dev/null 2>&1; then python3 -m json.tool > /dev/null <<< "$OUT"
+    else jq -e . > /dev/null <<< "$OUT"; fi
+}
+
+# One profile's line of the human table: "PROFILE TYPE FB MAX FREE ..."
+types_row() { awk -v p="$1" '$1 == p' <<< "$OUT"; }
+types_free() { types_row "$1" | awk '{ print $5 }'; }
+
+# The n-th VF (from 0, in address order) of GPU $1
+vf_of() { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
+
+test_types_a40() {
+    fresh a40x2-sriov
+    local a b i
+    a=$(sriov_gpus | head -n 1)   # 0000:67:00.0
+    b=$(sriov_gpus | tail -n 1)   # 0000:e8:00.0
+
+    vc types
+    t_eq "types: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_match "types: header" "^PROFILE +TYPE +FRAMEBUFFER +MAX/GPU +FREE +FREE ON" "$OUT"
+    # A40: 48 GB, 32 VFs. 2Q: 48/2 = 24 per GPU (fewer than the 32 VFs), 2 GPUs.
+    t_match "types: A40-2Q is nvidia-558, 2G, 24 per GPU, 48 free on both" \
+        "^A40-2Q +nvidia-558 +2G +24 +48 +$a \(24\), $b \(24\)$" "$(types_row A40-2Q)"
+    # 1B: 48 would fit by framebuffer, the 32 VFs cap it.
+    t_eq "types: A40-1B capped by 32 VFs per GPU" "64" "$(types_free A40-1B)"
+    t_eq "types: A40-48Q one per GPU" "2" "$(types_free A40-48Q)"
+    t_eq "types: 22 A40 profiles listed" 22 "$(($(printf '%s\n' "$OUT" | wc -l) - 1))"
+    t_eq "types: no vendor prefix in profile names" "" "$(grep -E '^(NVIDIA|GRID) ' <<< "$OUT")"
+
+    vc types --json
+    t_ok "types --json parses" json_ok
+    t_eq "types --json: A40-2Q free 48" 48 "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .free')"
+    t_eq "types --json: A40-2Q per GPU: type, max, free" "nvidia-558 24 24 nvidia-558 24 24" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | "\(.type) \(.max_instance) \(.free)"' | tr '\n' ' ' | sed 's/ $//')"
+
+    # The real hook makes one A40-2Q: pack puts it on the first GPU.
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "hook prepared vm1 on $a" "0:$a" "$RC:$(mdev_gpu "$(u 1)")"
+    vc types
+    t_eq "after one A40-2Q: 47 free" 47 "$(types_free A40-2Q)"
+    t_match "after one A40-2Q: 23 on $a" "$a \(23\), $b \(24\)" "$(types_row A40-2Q)"
+    t_eq "after one A40-2Q: A40-4Q only on $b (12)" "12" "$(types_free A40-4Q)"
+    t_match "A40-4Q not offered on $a any more" "FREE ON|^A40-4Q +nvidia-560 +4G +12 +12 +$b \(12\)$" "$(types_row A40-4Q)"
+    vc types --gpu "$a"
+    t_eq "--gpu $a: only A40-2Q has room" "A40-2Q" "$(tail -n +2 <<< "$OUT" | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
+    vc types --gpu "${a#0000:}" --all
+    t_eq "--gpu (short address) --all: every profile, others 0" "0:0:22" \
+        "$RC:$(types_free A40-4Q):$(($(printf '%s\n' "$OUT" | wc -l) - 1))"
+    vc types --gpu "$(vf_of "$a" 3)" --all --json
+    t_eq "--gpu with a VF names its GPU" "$a" "$(jqv '.profiles[0].gpus[0].gpu')"
+    t_eq "--json --all: A40-4Q free 0 on $a" "0" "$(jqv '.profiles[] | select(.profile=="A40-4Q") | .free')"
+
+    # 23 of 24 used: 9 VFs still read available_instances=1 each on a real
+    # driver's sibling VFs? No: one more fits, not 9. The free count is
+    # min(free VFs, max_instance - used).
+    for i in $(seq 1 22); do hand_create "$(vf_of "$a" "$i")" nvidia-558 "$(u $((100 + i)))"; done
+    vc types --gpu "$a" --json
+    t_eq "23 of 24 A40-2Q on $a: 1 free (9 VFs idle, max_instance bounds it)" "1 23" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[0] | "\(.free) \(.used)"')"
+    hand_create "$(vf_of "$a" 23)" nvidia-558 "$(u 123)"
+    vc types
+    t_eq "24 of 24: $a full, only $b's 24" "24" "$(types_free A40-2Q)"
+    vc types --gpu 0000:99:00.0
+    t_eq "--gpu unknown: exit 1, one line" "1:1" "$RC:$(printf '%s\n' "$ERR" | wc -l)"
+    t_match "--gpu unknown: says so" "^vgpuctl: types: no GPU or mdev parent '0000:99:00.0'" "$ERR"
+    stop vm1
+}
+
+# For a shared pool, the free count is the driver's available_instances.
+avail() { cat "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2/available_instances"; }
+
+test_types_other_drivers() {
+    local t
+    fresh gvtg
+    vc types --all
+    t_eq "gvtg: exit 0" 0 "$RC"
+    t_eq "gvtg: V5_8 7, V5_4 5, V5_2 2, V5_1 1" "7 5 2 1" \
+        "$(for t in GVTg_V5_8 GVTg_V5_4 GVTg_V5_2 GVTg_V5_1; do types_free $t; done | tr '\n' ' ' | sed 's/ $//')"
+    start g1 1 "uuid=\"$(u 1)\" profile=\"GVTg_V5_4\""
+    vc types --all --json
+    t_ok "gvtg --json parses" json_ok
+    t_eq "gvtg after one V5_4: every type follows the shared pool" \
+        "$(for t in 8 4 2 1; do avail 0000:00:02.0 i915-GVTg_V5_$t; done | tr '\n' ' ')" \
+        "$(for t in 8 4 2 1; do jqv ".profiles[] | select(.profile==\"GVTg_V5_$t\") | .free"; done | tr '\n' ' ')"
+    t_eq "gvtg: model falls back to vendor:device" "8086:3e92" "$(jqv '.profiles[0].gpus[0].model')"
+    stop g1
+
+    fresh mtty
+    vc types
+    t_eq "mtty: Single port serial 24" 24 "$(awk '/^Single port serial/ { print $(NF-2) }' <<< "$OUT" | head -n 1)"
+    t_match "mtty: names with spaces, type id, no framebuffer" "^Single port serial +mtty-1 +- +- +24 +mtty \(24\)$" \
+        "$(grep '^Single' <<< "$OUT")"
+    hand_create mtty mtty-2 "$(u 5)"
+    vc types --json
+    t_eq "mtty after a Dual port device: 22 and 11" "22 11" \
+        "$(jqv '.profiles[] | select(.profile=="Single port serial") | .free') $(jqv '.profiles[] | select(.profile=="Dual port serial") | .free')"
+
+    fresh mixed
+    vc types --all --json
+    t_ok "mixed --json parses" json_ok
+    t_eq "mixed: A40-2Q on 4 VFs in domain 0001: 4 free" "4 0001:41:00.0" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | "\(.free) \(.gpus[0].gpu)"')"
+    # The P40 holds a P40-2Q made before us: 12 - 1 left of it, nothing else.
+    t_eq "mixed: P40-2Q 11 free beside the existing one" "11 1" \
+        "$(jqv '.profiles[] | select(.profile=="P40-2Q") | "\(.free) \(.gpus[0].used)"')"
+    t_eq "mixed: P40-1Q 0 free (one type per GPU)" "0" "$(jqv '.profiles[] | select(.profile=="P40-1Q") | .free')"
+    t_eq "mixed: gvtg and mtty listed too" "2 2" \
+        "$(jqv '[.profiles[] | select(.profile | test("GVTg_V5_[48]"))] | length') $(jqv '[.profiles[] | select(.gpus[0].gpu=="mtty")] | length')"
+    vc types
+    t_eq "mixed, human: P40-1Q hidden without --all" "" "$(types_row P40-1Q)"
+}
+
+test_status() {
+    fresh a40x2-sriov
+    local a hand
+    a=$(sriov_gpus | head -n 1)
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hand=$(vf_of "$a" 9)
+    hand_create "$hand" nvidia-558 "$(u 9)"
+
+    vc status --no-libvirt
+    t_eq "status --no-libvirt: exit 0, silent stderr" "0:" "$RC:$ERR"
+    t_match "status: GPU line with model, NUMA, VFs in use" "^$a +A40 +0 +2/32 +2$" "$OUT"
+    t_match "status: the other GPU idle" "^0000:e8:00.0 +A40 +1 +0/32 +0$" "$OUT"
+    t_match "status: hook device owned by vm1, state unknown" \
+        "^$(u 1) +A40-2Q +nvidia-558 +$(mdev_parent "$(u 1)") +$a +vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "status: hand-made device is not ours" "^$(u 9) +A40-2Q +nvidia-558 +$hand +$a +- +other +-$" "$OUT"
+
+    vc status --no-libvirt --json
+    t_ok "status --json parses" json_ok
+    t_eq "status --json: owner, creator, state" "vm1 vgpu-hook unknown" \
+        "$(jqv ".gpus[] | .mdevs[] | select(.uuid==\"$(u 1)\") | \"\(.domain) \(.created_by) \(.state)\"")"
+    t_eq "status --json: hand-made has no domain" "null other" \
+        "$(jqv ".gpus[] | .mdevs[] | select(.uuid==\"$(u 9)\") | \"\(.domain) \(.created_by)\"")"
+    t_eq "status --json: libvirt skipped" skipped "$(jqv .libvirt)"
+    t_eq "status --json: vfs" "32 2" "$(jqv ".gpus[] | select(.address==\"$a\") | \"\(.vfs_total) \(.vfs_in_use)\"")"
+
+    # libvirt unreachable: still the sysfs part, a note, exit 0.
+    vc -c "$NOWHERE_URI" status
+    t_eq "status, libvirt unreachable: exit 0" 0 "$RC"
+    t_match "status, libvirt unreachable: one-line note" "^vgpuctl: note: cannot connect to libvirt.*domain states are unknown$" "$ERR"
+    t_eq "status, libvirt unreachable: note is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    t_match "status, libvirt unreachable: devices listed" "$(u 1) .* vm1 +vgpu-hook +unknown" "$OUT"
+
+    # With libvirt (the test driver): vm1 is not defined there: a leak.
+    vc status -c "$TEST_URI"
+    t_match "status with libvirt: vm1 undefined -> leaked" "$(u 1) .* vm1 +vgpu-hook +undefined \(leaked\)" "$OUT"
+    t_match "status with libvirt: points at gc" "1 vGPU\(s\) belong to domains that are not running: 'vgpuctl gc'" "$OUT"
+
+    # A ledger entry whose device is gone is reported.
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$(u 1)/remove"
+    vc status --no-libvirt --json
+    t_eq "status: ledger entry without device listed as missing" "$(u 1) vm1" "$(jqv '.missing[0] | "\(.uuid) \(.domain)"')"
+    stop vm1
+
+    # JSON escaping: a domain name with quote, backslash and non-ASCII.
+    local weird='we"ird\näme'
+    dom "$weird" "$(du 7)" "uuid=\"$(u 7)\" profile=\"A40-1Q\"" | sed 's/we"ird/we\&quot;ird/' > "$WORK/weird.xml"
+    hook x prepare begin < "$WORK/weird.xml"
+    vc status --no-libvirt --json
+    t_ok "status --json with an odd domain name parses" json_ok
+    t_eq "status --json: the name round-trips" "$weird" "$(jqv ".gpus[] | .mdevs[] | select(.uuid==\"$(u 7)\") | .domain")"
+    hook x release end < "$WORK/weird.xml"
+}
+
+test_check() {
+    fresh a40x2-sriov
+    local a b before
+    a=$(sriov_gpus | head -n 1)
+    b=$(sriov_gpus | tail -n 1)
+    dom fit "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/fit.xml"
+    before=$(sim_stat write)
+    vc check "$WORK/fit.xml"
+    t_eq "check fits: exit 0" 0 "$RC"
+    t_match "check fits: says it would start" "^Domain 'fit' would start\.$" "$OUT"
+    t_match "check fits: names a parent VF of $a" "$(u 1) +A40-2Q +create +0000:67:00\.[0-9a-f] +$a +A40-2Q \(nvidia-558\)" "$OUT"
+    vc check --json "$WORK/fit.xml"
+    t_ok "check --json parses" json_ok
+    t_eq "check: the two vGPUs get distinct VFs" 2 "$(jqv '.devices[].parent' | sort -u | wc -l)"
+    t_eq "check: wrote nothing to sysfs" "0:${before}" "$(mdev_count):$(sim_stat write)"
+
+    # Three A40-48Q: one per GPU; the dry run counts the earlier ones.
+    dom big "$(du 2)" "uuid=\"$(u 3)\" profile=\"A40-48Q\"" "uuid=\"$(u 4)\" profile=\"A40-48Q\"" \
+        "uuid=\"$(u 5)\" profile=\"A40-48Q\"" > "$WORK/big.xml"
+    vc check "$WORK/big.xml"
+    t_eq "check does not fit: exit 1" 1 "$RC"
+    t_match "check does not fit: says so" "^Domain 'big' would not start\.$" "$OUT"
+    t_match "check: 1st and 2nd on different GPUs" "$(u 3) .* create .* $a .*$(u 4) .* create .* $b " "$(tr '\n' ' ' <<< "$OUT")"
+    t_match "check: 3rd refused with the hook's reason" \
+        "^vGPU device 2: no GPU can take A40-48Q: all 1 A40-48Q instances in use on $a; all 1 A40-48Q instances in use on $b$" "$OUT"
+
+    # Another profile on a GPU that holds one: NVIDIA's one-type rule.
+    dom two "$(du 3)" "uuid=\"$(u 6)\" profile=\"A40-2Q\" parent=\"$a\"" "uuid=\"$(u 7)\" profile=\"A40-4Q\" parent=\"$a\"" > "$WORK/two.xml"
+    vc check "$WORK/two.xml"
+    t_match "check: second profile on the same GPU refused" "vGPU device 1: no GPU can take A40-4Q: GPU $a holds A40-2Q vGPUs" "$OUT"
+
+    dom nohd "$(du 4)" --no-hostdev "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$WORK/nohd.xml"
+    vc check "$WORK/nohd.xml"
+    t_eq "check missing hostdev: exit 1" 1 "$RC"
+    t_match "check missing hostdev: the element to add" \
+        "has no matching <hostdev>; add to <devices>: <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'><source><address uuid='$(u 8)'/></source></hostdev> \(or run: vgpuctl sync nohd\)" "$OUT"
+
+    dom nope "$(du 5)" "uuid=\"$(u 9)\" profile=\"Z99-1Q\"" > "$WORK/nope.xml"
+    vc check "$WORK/nope.xml"
+    t_match "check unknown profile: exit 1, offered list" "^1:.*no type matching profile 'Z99-1Q' on this host \(offered: A40-1A" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+
+    # An existing device with the request's UUID is reused, as the hook does.
+    start fit 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    vc check "$WORK/fit.xml"
+    t_match "check after prepare: reuse" "^0:.*$(u 1) +A40-2Q +reuse " "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    stop fit
+
+    vc check "$TOP/examples/vm-plain.xml"
+    t_match "check: a domain without metadata" "^0:Domain 'vm-plain' asks for no vGPU" "$RC:$OUT"
+    vc check - < "$WORK/fit.xml"
+    t_eq "check -: reads standard input" 0 "$RC"
+    printf '<domain><name>x</name><metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1"><vgpu:device profile="A40-2Q" placement="sideways"/></vgpu:vgpu></metadata></domain>' > "$WORK/bad.xml"
+    vc check "$WORK/bad.xml"
+    t_match "check invalid metadata: one-line error naming the field" "^1:vgpuctl: check: .*placement" "$RC:$ERR"
+}
+
+test_gc() {
+    fresh a40x2-sriov
+    local a hand
+    a=$(sriov_gpus | head -n 1)
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    dom test "$TEST_DOM_UUID" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/test.xml"
+    hook test prepare begin < "$WORK/test.xml"
+    t_eq "the running test domain's vGPU prepared" 0 "$RC"
+    hand=$(vf_of "$a" 9)
+    hand_create "$hand" nvidia-558 "$(u 9)"
+
+    vc -c "$NOWHERE_URI" gc
+    t_eq "gc without libvirt: refuses, exit 1" 1 "$RC"
+    t_match "gc without libvirt: says why, one line" "^vgpuctl: gc: cannot connect to libvirt.*refusing to remove anything without knowing which domains run$" "$ERR"
+    t_eq "gc without libvirt: nothing removed" "$(u 1) $(u 2) $(u 9)" "$(mdevs)"
+
+    vc -c "$TEST_URI" gc --dry-run
+    t_eq "gc --dry-run: exit 0" 0 "$RC"
+    t_match "gc --dry-run: lists the leak" "^$(u 1) +nvidia-558 +0000:67:00\.[0-9a-f]+ +leak +undefined +would remove$" "$OUT"
+    t_eq "gc --dry-run: only the leak" 2 "$(printf '%s\n' "$OUT" | wc -l)"
+    t_eq "gc --dry-run: removes nothing" "$(u 1) $(u 2) $(u 9)" "$(mdevs)"
+
+    vc -c "$TEST_URI" gc --json
+    t_ok "gc --json parses" json_ok
+    t_eq "gc: removed the leak" "$(u 1) remove true" "$(jqv '.devices[0] | "\(.uuid) \(.action) \(.done)"')"
+    t_eq "gc: kept the running domain's and the hand-made device" "$(u 2) $(u 9)" "$(mdevs)"
+    t_eq "gc: the leak's ledger is gone, the running one's kept" 1 "$(ledgers)"
+    vc -c "$TEST_URI" gc
+    t_match "gc again: nothing to do" "^Nothing to collect" "$OUT"
+
+    # A ledger entry whose device someone removed is forgotten.
+    start gone 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$(u 3)/remove"
+    vc -c "$TEST_URI" gc
+    t_match "gc: a vanished device is forgotten" "^$(u 3) .* gone +undefined +forgot \(gone\)$" "$OUT"
+    t_eq "gc: its ledger gone" 1 "$(ledgers)"
+    hook test release end < "$WORK/test.xml"
+}
+
+# Every error: exit 1 and exactly one line "vgpuctl: ...".
+test_errors() {
+    fresh a40x2-sriov
+    local args
+    printf 'not xml' > "$WORK/junk.xml"
+    while IFS= read -r args; do
+        [ -n "$args" ] || continue
+        eval "vc $args"
+        t_eq "error '$args': exit 1, one line" "1:1" "$RC:$(printf '%s\n' "$ERR" | wc -l)"
+        t_match "error '$args': starts with vgpuctl:" "^vgpuctl: " "$ERR"
+    done <<EOF
+frobnicate
+--bogus
+types extra
+types --gpu
+status --frob
+define
+define a b
+define $WORK/no-such-file.xml
+define $WORK/junk.xml
+define $WORK
+sync
+sync a b
+sync --all vm1
+attach
+attach vm1
+attach vm1 'bad/profile'
+attach vm1 A40-2Q --count 0
+attach vm1 A40-2Q --count 99
+attach vm1 nvidia-558 --type --parent zz:00.0
+attach vm1 A40-2Q --placement sideways
+detach
+detach vm1 not-a-uuid
+detach vm1 $(u 1) --all
+check
+check a b
+gc extra
+--config $WORK/no-such-dir/x.conf types
+EOF
+    printf '[vgpu-hook]\nsysfs_rot=/sys\n' > "$WORK/typo.conf"
+    vc --config "$WORK/typo.conf" types
+    t_match "config with a typo: refused, one line" "^1:vgpuctl: .*sysfs_rot" "$RC:$ERR"
+    vc -c "$NOWHERE_URI" sync vm1
+    t_match "sync without libvirt: one line" "^1:vgpuctl: sync: cannot connect to libvirt" "$RC:$ERR"
+    dom bad "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\" colour=\"blue\"" > "$WORK/bad.xml"
+    vc -c "$NOWHERE_URI" define "$WORK/bad.xml"
+    t_match "define validates before asking libvirt" "^1:vgpuctl: define: .*colour" "$RC:$ERR"
+    vc -c "$TEST_URI" attach test Z99-1Q
+    t_match "attach an unknown profile: refused before any change" "^1:vgpuctl: attach: no type matching profile 'Z99-1Q'.*--force" "$RC:$ERR"
+    # The test driver writes metadata but cannot attach devices: the second
+    # step fails and the first is undone by defining the old definition.
+    vc -c "$TEST_URI" attach test A40-2Q
+    t_eq "attach failing half-way: exit 1, one line" "1:yes" "$RC:$([ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] && echo yes)"
+    t_match "attach failing half-way: restored" "^vgpuctl: attach: domain 'test': adding the <hostdev> for .*; the definition was restored as it was$" "$ERR"
+    vc -c "$TEST_URI" detach nosuchdomain
+    t_match "detach an unknown domain" "^1:vgpuctl: detach: no domain 'nosuchdomain'" "$RC:$ERR"
+
+    vc --help
+    t_match "--help lists the commands" "types .*status .*attach .*detach .*sync .*define .*check .*gc" "$(tr '\n' ' ' <<< "$OUT")"
+    vc attach --help
+    t_match "attach --help" "^0:.*--count.*--parent.*--placement.*--type" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    vc --version
+    t_match "--version" "^0:vgpuctl [0-9]" "$RC:$OUT"
+}
+
+# define with the test driver (in-process: the definition lives for one call)
+test_define_test_driver() {
+    fresh a40x2-sriov
+    dom vmd "$(du 4)" --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-2Q\"" |
+        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vmd.xml"
+    vc -c "$TEST_URI" define "$WORK/vmd.xml"
+    t_eq "define (test driver): exit 0" "0:" "$RC:$ERR"
+    t_match "define: says what it added" "Domain 'vmd' defined from .*Added <hostdev> for A40-2Q vGPU $(u 4)\." "$(tr '\n' ' ' <<< "$OUT")"
+}
+
+# The bash completion, when bash-completion is installed.
+test_completion() {
+    local bc=/usr/share/bash-completion/bash_completion
+    [ -r "$bc" ] || { echo "# skip: completion tests (no $bc)"; return 0; }
+    fresh mtty
+    comp() {
+        PATH=$B/cli:$PATH bash -c '. "$1"; . "$2"; shift 2
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _vgpuctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$bc" "$TOP/cli/vgpuctl.bash-completion" "$@" |
+            tr '\n' ' ' | sed 's/ $//'
+    }
+    t_eq "completion: commands" "status" "$(comp vgpuctl st)"
+    t_eq "completion: after a global option" "attach" "$(comp vgpuctl -c qemu:///system at)"
+    t_eq "completion: gc options" "--dry-run" "$(comp vgpuctl gc --dr)"
+    t_eq "completion: placement" "pack spread" "$(comp vgpuctl attach vm1 A40-2Q --placement '')"
+    t_eq "completion: profiles from vgpuctl types (spaces escaped)" 'Single\ port\ serial' \
+        "$(comp vgpuctl attach vm1 Si)"
+}
+
+test_types_a40
+test_types_other_drivers
+test_status
+test_check
+test_gc
+test_errors
+test_define_test_driver
+test_completion
+t_done

@@ -6,6 +6,7 @@
 #   make install          PREFIX, DESTDIR, SYSCONFDIR honoured
 # WERROR=1 adds -Werror (CI sets it). SANITIZE=1 builds with ASan+UBSan. O=DIR builds out of tree.
 
+VERSION     = 0.1.0
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec/vgpu-hook
 BINDIR     ?= $(PREFIX)/bin
@@ -39,7 +40,7 @@ FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
-             -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP
+             -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include "vgpu-request.h"
 
 typedef struct {
     char *id;               /* "nvidia-558" */
@@ -62,6 +63,10 @@ const char *host_type_short_name(const HostType *type);
 /* TRUE when @type fits a request: by @type_id exactly (and, when @profile
  * is also given, its name matches too), else by @profile. */
 gboolean host_type_fits(const HostType *type, const char *type_id, const char *profile);
+/* Does the existing mdev @m fit @req? A type id must be equal; a profile
+ * must match the type's name on the mdev's parent. Used to reuse a device
+ * that is already there (the hook) or to predict that reuse (vgpuctl). */
+gboolean host_mdev_fits(const Host *host, const HostMdev *m, const VgpuRequest *req);
 /* Type ids on @parent that fit a request (by @type_id exactly, else by
  * @profile). Returns HostType* borrowed from @parent. */
 GPtrArray *host_parent_matching_types(const HostParent *parent,

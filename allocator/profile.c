@@ -101,3 +101,16 @@ host_parent_matching_types(const HostParent *parent, const char *type_id, const 
     }
     return out;
 }
+
+gboolean
+host_mdev_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
+{
+    const HostParent *parent = host_find_parent(host, m->parent);
+    const HostType *type = parent ? host_parent_find_type(parent, m->type) : NULL;
+
+    if (req->type && g_strcmp0(req->type, m->type) != 0)
+        return FALSE;
+    if (req->profile)
+        return type && host_type_matches_profile(type, req->profile);
+    return TRUE;
+}

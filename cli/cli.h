@@ -11,7 +11,7 @@
 
 #define CLI_PROGRAM "vgpuctl"
 #ifndef VGPU_VERSION
-# define VGPU_VERSION "0.1"   /* the Makefile may pass -DVGPU_VERSION='"..."' */
+# error "VGPU_VERSION comes from the Makefile"
 #endif
 
 typedef struct {

@@ -98,18 +98,6 @@ simulate_create(Host *host, const char *addr, const char *type_id, const char *u
     }
 }
 
-static gboolean
-existing_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
-
-    if (req->type && g_strcmp0(req->type, m->type) != 0)
-        return FALSE;
-    if (req->profile)
-        return t && host_type_matches_profile(t, req->profile);
-    return TRUE;
-}
 
 static const Ledger *
 ledger_of(GPtrArray *ledgers, const char *mdev_uuid)
@@ -161,7 +149,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
             const Ledger *owner = ledger_of(ledgers, m->uuid);
 
             fill_type(d, host, m->parent, m->type);
-            if (!existing_fits(host, m, req)) {
+            if (!host_mdev_fits(host, m, req)) {
                 d->result = RESULT_REFUSED;
                 d->reason = g_strdup_printf("mdev %s already exists as type %s on %s, which is "
                                             "not %s", m->uuid, m->type, m->parent,

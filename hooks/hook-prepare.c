@@ -41,20 +41,6 @@ check_hostdevs(const VgpuDomain *dom, GError **error)
     return -1;
 }
 
-/* Does the existing mdev @m fit @req? A type id must be equal; a profile
- * must match the type's name on that parent. */
-static gboolean
-existing_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
-{
-    const HostParent *parent = host_find_parent(host, m->parent);
-    const HostType *type = parent ? host_parent_find_type(parent, m->type) : NULL;
-
-    if (req->type && g_strcmp0(req->type, m->type) != 0)
-        return FALSE;
-    if (req->profile)
-        return type && host_type_matches_profile(type, req->profile);
-    return TRUE;
-}
 
 static int
 ledger_record(Prepare *p, const char *uuid, const char *parent, const char *type,
@@ -123,7 +109,7 @@ prepare_one(Prepare *p, const Host *host, const VgpuRequest *req, GError **error
     g_autoptr(GPtrArray) cands = NULL;
 
     if (m) {
-        if (!existing_fits(host, m, req)) {
+        if (!host_mdev_fits(host, m, req)) {
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "domain '%s': vGPU device %u: mdev %s already exists as type %s on %s, "
                         "which is not %s", p->dom->name, req->index, req->uuid, m->type,

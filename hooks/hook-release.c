@@ -71,6 +71,15 @@ hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GEr
 
     if (!uuid)
         return 0;
+    /* Ledgers are replaced by rename, so a read without the lock sees a
+     * whole one: with nothing of ours there is no need to wait for the
+     * host lock (the release after a refused start, every stop of a VM
+     * whose devices were made by hand). */
+    if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error)))
+        return -1;
+    if (ledger->devices->len == 0)
+        return 0;
+    g_clear_pointer(&ledger, ledger_free);
     if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
         return -1;
     if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error))) {

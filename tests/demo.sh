@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on a simulated host. Mounts the simulator
-# (two A40s with 32 SR-IOV VFs each unless DEMO_SCENARIO says otherwise),
-# shows what the host offers, then runs the real hook as libvirt would for
-# each example domain — prepare, then release — and shows the host after
-# each step.
+# `make demo`: the main job on a simulated host. Mounts the simulator (two
+# A40s with 32 SR-IOV VFs each unless DEMO_SCENARIO says otherwise), shows
+# what the host offers, then runs the real hook exactly as libvirt would —
+# argv and the domain XML on stdin — for the example domains: prepare, a
+# refusal, release; and shows the host after each step.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$TOP}
@@ -22,67 +22,47 @@ state_dir=$WORK/state
 CONF
 export VGPU_HOOK_CONF=$WORK/vgpu-hook.conf
 HOOK=$B/hooks/vgpu-hook
+VGPUCTL=$B/cli/vgpuctl
 
-show_host() {
-    local pf vfs used m
-    printf '  %-14s %-5s %-10s %s\n' GPU NUMA "VFs used" "vGPUs (uuid type)"
-    for pf in $(ls "$SIM_ROOT/bus/pci/devices"); do
-        [ -e "$SIM_ROOT/bus/pci/devices/$pf/sriov_totalvfs" ] ||
-            [ -d "$SIM_ROOT/bus/pci/devices/$pf/mdev_supported_types" ] || continue
-        [ -e "$SIM_ROOT/bus/pci/devices/$pf/physfn" ] && continue
-        vfs=$(cat "$SIM_ROOT/bus/pci/devices/$pf/sriov_numvfs" 2>/dev/null || echo -)
-        used=0
-        local list=""
-        for m in $(ls "$SIM_ROOT/bus/mdev/devices"); do
-            local dir parent gpu
-            dir=$(readlink -f "$SIM_ROOT/bus/mdev/devices/$m")
-            parent=$(basename "$(dirname "$dir")")
-            gpu=$parent
-            [ -e "$SIM_ROOT/bus/pci/devices/$parent/physfn" ] &&
-                gpu=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$parent/physfn")")
-            [ "$gpu" = "$pf" ] || continue
-            used=$((used + 1))
-            list+=" ${m:0:8}…@${parent##*:}=$(cat "$dir/mdev_type/name")"
-        done
-        printf '  %-14s %-5s %-10s %s\n' "$pf" "$(cat "$SIM_ROOT/bus/pci/devices/$pf/numa_node")" \
-            "$used/$vfs" "${list:- -}"
-    done
-}
-
-echo "== Simulated host ($SCENARIO), mounted at $SIM_ROOT"
-p=$(ls "$SIM_ROOT/class/mdev_bus" | head -n 1)
-echo "   $(ls "$SIM_ROOT/class/mdev_bus" | wc -l) mdev parents; types offered by $p:"
-for t in "$SIM_ROOT/class/mdev_bus/$p/mdev_supported_types"/*; do
-    printf '     %-12s %-16s free %s\n' "$(basename "$t")" "$(cat "$t/name")" "$(cat "$t/available_instances")"
-done | head -n 8
-echo "     …"
-show_host
-
-run() {   # run DOMAIN-XML OP SUBOP
+say() { if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi; }
+show() { echo "\$ vgpuctl $*"; "$VGPUCTL" "$@" | sed 's/^/  /'; }
+hook() {  # hook XML OP SUBOP: what libvirt runs
     local name rc
     name=$(sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$1" | head -n 1)
-    echo
     echo "\$ vgpu-hook $name $2 $3 - < ${1#$TOP/}"
     set +e
-    "$HOOK" "$name" "$2" "$3" - < "$1"
-    rc=$?
+    "$HOOK" "$name" "$2" "$3" - < "$1" 2>&1 | sed 's/^/  /'
+    rc=${PIPESTATUS[0]}
     set -e
-    echo "  exit $rc"
+    echo "  (exit $rc)"
 }
 
-for x in "$TOP"/examples/*.xml; do
-    run "$x" prepare begin
-done
-echo
-echo "== After prepare"
-show_host
-for x in "$TOP"/examples/*.xml; do
-    run "$x" release end
-done
-echo
-echo "== After release"
-show_host
+say "A simulated host ($SCENARIO), its sysfs mounted at $SIM_ROOT"
+show types
+show status --no-libvirt
+
+# vm-type-id takes an A40-4Q on 0000:67:00.0 first; packing then keeps the
+# A40-2Q domains together on the other GPU (one profile per A40).
+EXAMPLES="vm-type-id vm-a40-2q vm-two-vgpus vm-plain"
+say "Starting the example domains: libvirt calls 'prepare begin'"
+for x in $EXAMPLES; do hook "$TOP/examples/$x.xml" prepare begin; done
+show status --no-libvirt
+
+say "A domain no GPU can take now: A40-8Q (each A40 holds one profile at a time)"
+sed -e 's/vm-a40-2q/vm-a40-8q/; s/A40-2Q/A40-8Q/; s/2a01</2a08</' \
+    -e 's/4b20d080-1b54-4048-85b3-a6a62d165c01/4b20d080-1b54-4048-85b3-a6a62d165c08/g' \
+    "$TOP/examples/vm-a40-2q.xml" > "$WORK/vm-a40-8q.xml"
+echo "\$ vgpuctl check vm-a40-8q.xml   # the dry run"
+"$VGPUCTL" check "$WORK/vm-a40-8q.xml" 2>&1 | sed 's/^/  /' || true
+hook "$WORK/vm-a40-8q.xml" prepare begin
+echo "  (libvirt then calls 'release end', which finds nothing of this domain's)"
+hook "$WORK/vm-a40-8q.xml" release end
+
+say "Stopping the example domains: libvirt calls 'release end'"
+for x in $EXAMPLES; do hook "$TOP/examples/$x.xml" release end; done
+show status --no-libvirt
+
 left=$(ls "$SIM_ROOT/bus/mdev/devices" | wc -l)
-echo
-echo "$left mdev(s) left on the host; ledgers left: $(ls "$WORK/state"/*.ledger 2>/dev/null | wc -l)"
-[ "$left" -eq 0 ]
+ledgers=$(ls "$WORK/state"/*.ledger 2>/dev/null | wc -l)
+say "$left mdev(s) and $ledgers ledger(s) left on the host"
+[ "$left" -eq 0 ] && [ "$ledgers" -eq 0 ]

@@ -1,0 +1,186 @@
+/*
+ * sim-control.c: what reading or writing each attribute does, including
+ * the control area that lets tests play the VM (busy/idle), change faults
+ * at run time and read the cost of what they did (stats).
+ */
+#include "sim-control.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sim-store.h"
+
+static const char *const sim_op_names[SIM_OP_COUNT] = {
+    [SIM_OP_GETATTR] = "getattr",
+    [SIM_OP_READDIR] = "readdir",
+    [SIM_OP_READLINK] = "readlink",
+    [SIM_OP_OPEN] = "open",
+    [SIM_OP_READ] = "read",
+    [SIM_OP_WRITE] = "write",
+    [SIM_OP_OTHER] = "other",
+};
+
+static char *
+sim_control_stats(SimHost *host)
+{
+    GString *out = g_string_new(NULL);
+    guint64 total = 0;
+
+    for (int i = 0; i < SIM_OP_COUNT; i++) {
+        g_string_append_printf(out, "%s %" G_GUINT64_FORMAT "\n", sim_op_names[i], host->ops[i]);
+        total += host->ops[i];
+    }
+    g_string_append_printf(out, "total %" G_GUINT64_FORMAT "\n", total);
+    return g_string_free(out, FALSE);
+}
+
+static const char *
+sim_mdev_state(const SimMdev *mdev)
+{
+    if (mdev->removing)
+        return "removing";
+    return mdev->busy ? "busy" : "idle";
+}
+
+static gint
+sim_mdev_cmp(gconstpointer a, gconstpointer b)
+{
+    const SimMdev *x = *(const SimMdev *const *)a;
+    const SimMdev *y = *(const SimMdev *const *)b;
+
+    return strcmp(x->uuid, y->uuid);
+}
+
+/* One line per mdev, sorted by UUID: "uuid parent type state". */
+static char *
+sim_control_mdevs(SimHost *host)
+{
+    g_autoptr(GPtrArray) mdevs = g_ptr_array_new();
+    GString *out = g_string_new(NULL);
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, host->mdevs);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        g_ptr_array_add(mdevs, value);
+    g_ptr_array_sort(mdevs, sim_mdev_cmp);
+    for (guint i = 0; i < mdevs->len; i++) {
+        const SimMdev *mdev = g_ptr_array_index(mdevs, i);
+        g_string_append_printf(out, "%s %s %s %s\n", mdev->uuid, mdev->parent->name,
+                               mdev->type->id, sim_mdev_state(mdev));
+    }
+    return g_string_free(out, FALSE);
+}
+
+static int
+sim_control_set_busy(SimHost *host, const char *uuid, bool busy)
+{
+    char key[SIM_UUID_LEN + 1];
+    SimMdev *mdev;
+
+    if (!sim_uuid_parse(uuid, strlen(uuid), key) || uuid[SIM_UUID_LEN])
+        return EINVAL;
+    mdev = g_hash_table_lookup(host->mdevs, key);
+    if (!mdev)
+        return ENOENT;
+    mdev->busy = busy;
+    g_cond_broadcast(&host->changed);
+    return 0;
+}
+
+static int
+sim_control_command(SimHost *host, char **argv)
+{
+    guint argc = g_strv_length(argv);
+
+    if (argc == 2 && strcmp(argv[0], "busy") == 0)
+        return sim_control_set_busy(host, argv[1], true);
+    if (argc == 2 && strcmp(argv[0], "idle") == 0)
+        return sim_control_set_busy(host, argv[1], false);
+    if (argc == 3 && strcmp(argv[0], "fault") == 0) {
+        g_autoptr(GError) error = NULL;
+        if (!sim_faults_set(&host->faults, argv[1], argv[2], &error)) {
+            g_printerr("vgpu-sim: control: %s\n", error->message);
+            return EINVAL;
+        }
+        return 0;
+    }
+    if (argc == 1 && strcmp(argv[0], "reset-stats") == 0) {
+        memset(host->ops, 0, sizeof(host->ops));
+        return 0;
+    }
+    return EINVAL;
+}
+
+/* Splits LINE at runs of blanks. */
+static GStrv
+sim_split_words(const char *line)
+{
+    g_autoptr(GStrvBuilder) words = g_strv_builder_new();
+    g_auto(GStrv) parts = g_strsplit_set(line, " \t\n", -1);
+
+    for (char **p = parts; *p; p++)
+        if (**p)
+            g_strv_builder_add(words, *p);
+    return g_strv_builder_end(words);
+}
+
+/* One command per write. */
+static ssize_t
+sim_control_write(SimHost *host, const char *buf, size_t len)
+{
+    g_autofree char *line = g_strndup(buf, len);
+    g_auto(GStrv) argv = sim_split_words(line);
+    int err = sim_control_command(host, argv);
+
+    return err ? -err : (ssize_t)len;
+}
+
+char *
+sim_attr_show(SimHost *host, SimNode *node, int *err)
+{
+    *err = 0;
+    switch (node->attr) {
+    case SIM_ATTR_TEXT:
+        return g_strdup(node->text);
+    case SIM_ATTR_AVAILABLE:
+        return g_strdup_printf("%u\n", sim_available_instances(node->owner.parent,
+                                                                node->owner.type));
+    case SIM_ATTR_SRIOV_NUMVFS:
+        return g_strdup_printf("%u\n", node->owner.gpu->num_vfs);
+    case SIM_ATTR_STATS:
+        return sim_control_stats(host);
+    case SIM_ATTR_MDEVS:
+        return sim_control_mdevs(host);
+    case SIM_ATTR_FAULTS:
+        return sim_faults_format(&host->faults);
+    case SIM_ATTR_CREATE:
+    case SIM_ATTR_REMOVE:
+    case SIM_ATTR_CONTROL:
+        break;
+    }
+    *err = -EACCES;
+    return NULL;
+}
+
+ssize_t
+sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
+{
+    switch (node->attr) {
+    case SIM_ATTR_CREATE:
+        return sim_store_create(host, node, buf, len);
+    case SIM_ATTR_REMOVE:
+        return sim_store_remove(host, node, buf, len);
+    case SIM_ATTR_SRIOV_NUMVFS:
+        return sim_store_sriov_numvfs(host, node, buf, len);
+    case SIM_ATTR_CONTROL:
+        return sim_control_write(host, buf, len);
+    case SIM_ATTR_TEXT:
+    case SIM_ATTR_AVAILABLE:
+    case SIM_ATTR_STATS:
+    case SIM_ATTR_MDEVS:
+    case SIM_ATTR_FAULTS:
+        break;
+    }
+    return -EACCES;
+}

@@ -1,0 +1,15 @@
+/*
+ * sim-control.h: the test-facing files under vgpu-sim/ (control, stats,
+ * mdevs, faults) and the dispatch of every attribute read and write.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include "sim-model.h"
+
+/* Content of a readable attribute, or NULL with -errno in *err. */
+char *sim_attr_show(SimHost *host, SimNode *node, int *err);
+
+/* One write() to an attribute: the byte count or -errno. */
+ssize_t sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len);

@@ -1,0 +1,258 @@
+/*
+ * sim-model.c: the host model and the drivers' placement rules.
+ *
+ * available_instances and create admission are both derived from the
+ * same per-model rule, so the two can only disagree where a real driver
+ * does too (the GVT-g vGPU count limit) or where faults are injected.
+ */
+#include "sim-model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+/* NVIDIA same-type rule: a GPU holding type T accepts only T. */
+static bool
+sim_nvidia_type_fits(const SimGpu *gpu, const SimType *type)
+{
+    return !gpu->held_type || gpu->held_type == type;
+}
+
+/* SR-IOV vGPU: each VF holds at most one vGPU. */
+static unsigned
+sim_available_nvidia_vf(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    if (parent->n_mdevs > 0 || !sim_nvidia_type_fits(gpu, type))
+        return 0;
+    return gpu->n_vgpus < type->max_instance ? 1 : 0;
+}
+
+/* Time-sliced vGPU: the PF holds up to max_instance of one type. */
+static unsigned
+sim_available_nvidia_pf(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    if (!sim_nvidia_type_fits(gpu, type) || gpu->n_vgpus >= type->max_instance)
+        return 0;
+    return type->max_instance - gpu->n_vgpus;
+}
+
+/* i915 intel_vgpu_get_available(): what is left of the shared pool. */
+static unsigned
+sim_available_gvtg(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+    unsigned low = (gpu->gvt.low_mb - gpu->used_low_mb) / type->low_gm_mb;
+    unsigned high = (gpu->gvt.high_mb - gpu->used_high_mb) / type->high_gm_mb;
+    unsigned fence = (gpu->gvt.fences - gpu->used_fences) / type->fences;
+
+    return MIN(low, MIN(high, fence));
+}
+
+/* samples/vfio-mdev/mtty.c: free ports / ports per device. */
+static unsigned
+sim_available_mtty(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    return (gpu->ports - gpu->used_ports) / type->ports;
+}
+
+static const SimModel sim_models[] = {
+    { "a40", SIM_MODEL_A40, 0x10de, 0x2235, "0x030200", "nvidia", "nvidia-vgpu-vfio",
+      32, EIO, sim_catalog_add_a40, sim_available_nvidia_vf },
+    { "p40", SIM_MODEL_P40, 0x10de, 0x1b38, "0x030200", "nvidia", "nvidia-vgpu-vfio",
+      0, EIO, sim_catalog_add_p40, sim_available_nvidia_pf },
+    { "gvtg", SIM_MODEL_GVTG, 0x8086, 0x3e92, "0x030000", "i915", "intel_vgpu_mdev",
+      0, ENOSPC, sim_catalog_add_gvtg, sim_available_gvtg },
+    { "mtty", SIM_MODEL_MTTY, 0, 0, NULL, NULL, "mtty",
+      0, ENOSPC, sim_catalog_add_mtty, sim_available_mtty },
+};
+
+const SimModel *
+sim_model_find(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(sim_models); i++)
+        if (strcmp(sim_models[i].name, name) == 0)
+            return &sim_models[i];
+    return NULL;
+}
+
+static void
+sim_type_free(gpointer data)
+{
+    SimType *type = data;
+
+    g_free(type->id);
+    g_free(type->name);
+    g_free(type->description);
+    g_free(type);
+}
+
+static void
+sim_parent_free(gpointer data)
+{
+    SimParent *parent = data;
+
+    g_free(parent->name);
+    g_free(parent->dir);
+    g_free(parent);
+}
+
+static void
+sim_mdev_free(gpointer data)
+{
+    g_free(data);
+}
+
+SimGpu *
+sim_gpu_new(const char *label, const SimModel *model)
+{
+    SimGpu *gpu = g_new0(SimGpu, 1);
+
+    gpu->label = g_strdup(label);
+    gpu->model = model;
+    gpu->device_id = model->device;
+    gpu->numa_node = -1;
+    gpu->types = g_ptr_array_new_with_free_func(sim_type_free);
+    gpu->parents = g_ptr_array_new_with_free_func(sim_parent_free);
+    gpu->vf_addresses = g_ptr_array_new_with_free_func(g_free);
+    return gpu;
+}
+
+void
+sim_gpu_free(SimGpu *gpu)
+{
+    if (!gpu)
+        return;
+    g_free(gpu->label);
+    g_free(gpu->address);
+    g_free(gpu->dev_dir);
+    g_ptr_array_unref(gpu->types);
+    g_ptr_array_unref(gpu->parents);
+    g_ptr_array_unref(gpu->vf_addresses);
+    g_free(gpu);
+}
+
+SimParent *
+sim_gpu_add_parent(SimHost *host, SimGpu *gpu, const char *name, const char *dir)
+{
+    SimParent *parent = g_new0(SimParent, 1);
+
+    parent->name = g_strdup(name);
+    parent->dir = g_strdup(dir);
+    parent->gpu = gpu;
+    g_ptr_array_add(gpu->parents, parent);
+    g_hash_table_insert(host->parents, parent->name, parent);
+    return parent;
+}
+
+SimHost *
+sim_host_new(void)
+{
+    SimHost *host = g_new0(SimHost, 1);
+
+    g_mutex_init(&host->lock);
+    g_cond_init(&host->changed);
+    host->gpus = g_ptr_array_new_with_free_func((GDestroyNotify)sim_gpu_free);
+    host->parents = g_hash_table_new(g_str_hash, g_str_equal);
+    host->mdevs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sim_mdev_free);
+    host->tree = sim_tree_new();
+    sim_faults_init(&host->faults);
+    return host;
+}
+
+void
+sim_host_free(SimHost *host)
+{
+    if (!host)
+        return;
+    g_hash_table_unref(host->mdevs);
+    g_hash_table_unref(host->parents);
+    g_ptr_array_unref(host->gpus);
+    sim_tree_free(host->tree);
+    g_cond_clear(&host->changed);
+    g_mutex_clear(&host->lock);
+    g_free(host);
+}
+
+unsigned
+sim_available_instances(const SimParent *parent, const SimType *type)
+{
+    return parent->gpu->model->available(parent, type);
+}
+
+const SimType *
+sim_parent_find_type(const SimParent *parent, const char *id)
+{
+    GPtrArray *types = parent->gpu->types;
+
+    for (guint i = 0; i < types->len; i++) {
+        const SimType *type = g_ptr_array_index(types, i);
+        if (strcmp(type->id, id) == 0)
+            return type;
+    }
+    return NULL;
+}
+
+int
+sim_driver_admit(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    /* GVT-g's vgpu idr is full at 7 even while memory is left over. */
+    if (gpu->model->kind == SIM_MODEL_GVTG && gpu->n_vgpus >= gpu->gvt.max_vgpus)
+        return ENOSPC;
+    if (sim_available_instances(parent, type) == 0)
+        return gpu->model->full_errno;
+    return 0;
+}
+
+/* Every model's counters are kept; each model's rule reads the ones it needs. */
+void
+sim_driver_charge(SimParent *parent, const SimType *type)
+{
+    SimGpu *gpu = parent->gpu;
+
+    parent->n_mdevs++;
+    gpu->n_vgpus++;
+    gpu->used_low_mb += type->low_gm_mb;
+    gpu->used_high_mb += type->high_gm_mb;
+    gpu->used_fences += type->fences;
+    gpu->used_ports += type->ports;
+    gpu->held_type = type;
+}
+
+void
+sim_driver_release(SimParent *parent, const SimType *type)
+{
+    SimGpu *gpu = parent->gpu;
+
+    parent->n_mdevs--;
+    gpu->n_vgpus--;
+    gpu->used_low_mb -= type->low_gm_mb;
+    gpu->used_high_mb -= type->high_gm_mb;
+    gpu->used_fences -= type->fences;
+    gpu->used_ports -= type->ports;
+    if (gpu->n_vgpus == 0)
+        gpu->held_type = NULL;
+}
+
+bool
+sim_uuid_parse(const char *buf, size_t len, char out[SIM_UUID_LEN + 1])
+{
+    if (len < SIM_UUID_LEN)
+        return false;
+    for (size_t i = 0; i < SIM_UUID_LEN; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+        if (dash ? buf[i] != '-' : !isxdigit((unsigned char)buf[i]))
+            return false;
+        out[i] = (char)tolower((unsigned char)buf[i]);
+    }
+    out[SIM_UUID_LEN] = '\0';
+    return true;
+}

@@ -1,0 +1,153 @@
+/*
+ * sim-model.h: the simulated host (GPUs, mdev parents, types, mdevs) and
+ * the per-driver placement rules that decide available_instances and
+ * whether a create is admitted.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "sim-faults.h"
+#include "sim-tree.h"
+
+#define SIM_UUID_LEN 36
+
+typedef enum {
+    SIM_MODEL_A40,     /* NVIDIA Ampere, SR-IOV: one vGPU per VF */
+    SIM_MODEL_P40,     /* NVIDIA Pascal, time-sliced on the PF */
+    SIM_MODEL_GVTG,    /* Intel GVT-g, shared graphics memory pool */
+    SIM_MODEL_MTTY,    /* kernel sample driver, pool of serial ports */
+} SimModelKind;
+
+typedef enum {
+    SIM_REMOVE_BLOCK,  /* kernels >= 5.19: remove of a busy mdev waits */
+    SIM_REMOVE_EBUSY,  /* older kernels: remove of a busy mdev fails */
+} SimRemoveMode;
+
+typedef struct SimType {
+    char *id;              /* directory name: "nvidia-558" */
+    char *name;            /* "NVIDIA A40-2Q" */
+    char *description;     /* NULL: no description file (mtty) */
+    unsigned max_instance; /* NVIDIA: per physical GPU */
+    unsigned ports;        /* mtty: serial ports per device */
+    unsigned low_gm_mb;    /* GVT-g: aperture memory per vGPU */
+    unsigned high_gm_mb;   /* GVT-g: hidden memory per vGPU */
+    unsigned fences;       /* GVT-g: fence registers per vGPU */
+} SimType;
+
+typedef struct SimGpu SimGpu;
+
+typedef struct SimParent {
+    char *name;            /* "0000:e8:00.4", "mtty" */
+    char *dir;             /* its device directory below the mount */
+    SimGpu *gpu;
+    unsigned n_mdevs;
+} SimParent;
+
+typedef struct SimMdev {
+    char uuid[SIM_UUID_LEN + 1];   /* lowercase */
+    SimParent *parent;
+    const SimType *type;
+    unsigned iommu_group;
+    bool busy;             /* "open by a VM" (control: busy/idle) */
+    bool removing;         /* a remove is waiting for it to go idle */
+} SimMdev;
+
+/* Capacity of a GVT-g device, as i915 computes it (sizes in MiB). */
+typedef struct {
+    unsigned low_mb;       /* aperture minus the host's share */
+    unsigned high_mb;      /* hidden GGTT minus the host's share */
+    unsigned fences;       /* fence registers minus the host's */
+    unsigned max_vgpus;    /* the vgpu idr holds 7 */
+} SimGvtPool;
+
+struct SimModel;
+
+struct SimGpu {
+    char *label;                   /* scenario group name */
+    const struct SimModel *model;
+    char *address;                 /* PF "DDDD:BB:SS.F"; NULL for mtty */
+    char *dev_dir;                 /* directory holding the PF (and VFs) */
+    unsigned device_id;
+    int numa_node;
+    unsigned num_vfs;
+    SimRemoveMode remove_mode;
+    unsigned remove_block_ms;      /* 0: block until idle */
+    GPtrArray *types;              /* SimType*, owned */
+    GPtrArray *parents;            /* SimParent*, owned */
+    GPtrArray *vf_addresses;       /* char*, owned */
+
+    /* Capacity */
+    SimGvtPool gvt;
+    unsigned ports;                /* mtty pool size */
+
+    /* Usage */
+    const SimType *held_type;      /* NVIDIA same-type rule */
+    unsigned n_vgpus;
+    unsigned used_low_mb, used_high_mb, used_fences, used_ports;
+};
+
+typedef struct SimModel {
+    const char *name;              /* scenario "model=" value */
+    SimModelKind kind;
+    unsigned vendor;
+    unsigned device;
+    const char *pci_class;
+    const char *pci_driver;
+    const char *mdev_driver;
+    unsigned total_vfs;            /* 0: no SR-IOV */
+    int full_errno;                /* errno of a create without capacity */
+    void (*add_types)(SimGpu *gpu);
+    unsigned (*available)(const SimParent *parent, const SimType *type);
+} SimModel;
+
+typedef enum {
+    SIM_OP_GETATTR,
+    SIM_OP_READDIR,
+    SIM_OP_READLINK,
+    SIM_OP_OPEN,
+    SIM_OP_READ,
+    SIM_OP_WRITE,
+    SIM_OP_OTHER,
+    SIM_OP_COUNT,
+} SimOp;
+
+typedef struct SimHost {
+    GMutex lock;                   /* the one global lock */
+    GCond changed;                 /* busy/idle changes, for blocked removes */
+    GPtrArray *gpus;               /* SimGpu*, owned */
+    GHashTable *parents;           /* name -> SimParent* */
+    GHashTable *mdevs;             /* uuid -> SimMdev*, owned */
+    unsigned next_iommu_group;
+    SimFaults faults;
+    guint64 ops[SIM_OP_COUNT];
+    SimTree *tree;
+    bool (*stopping)(void);        /* set by main: is the mount going away? */
+} SimHost;
+
+const SimModel *sim_model_find(const char *name);
+
+SimHost *sim_host_new(void);
+void sim_host_free(SimHost *host);
+
+SimGpu *sim_gpu_new(const char *label, const SimModel *model);
+void sim_gpu_free(SimGpu *gpu);
+SimParent *sim_gpu_add_parent(SimHost *host, SimGpu *gpu, const char *name, const char *dir);
+
+unsigned sim_available_instances(const SimParent *parent, const SimType *type);
+const SimType *sim_parent_find_type(const SimParent *parent, const char *id);
+
+/* 0 when the driver accepts a new mdev of TYPE on PARENT, else its errno. */
+int sim_driver_admit(const SimParent *parent, const SimType *type);
+void sim_driver_charge(SimParent *parent, const SimType *type);
+void sim_driver_release(SimParent *parent, const SimType *type);
+
+/* sim-catalog.c: adds a model's types (ids, names, descriptions) to GPU. */
+void sim_catalog_add_a40(SimGpu *gpu);
+void sim_catalog_add_p40(SimGpu *gpu);
+void sim_catalog_add_gvtg(SimGpu *gpu);
+void sim_catalog_add_mtty(SimGpu *gpu);
+
+/* Kernel uuid_is_valid() on the first 36 bytes; writes the lowercase form. */
+bool sim_uuid_parse(const char *buf, size_t len, char out[SIM_UUID_LEN + 1]);

@@ -1,0 +1,250 @@
+/*
+ * sim-sysfs.c: where things live in the simulated /sys.
+ *
+ * All links are created from root-relative paths and stored relative to
+ * their own directory (see sim_tree_add_link), so they resolve exactly
+ * like kernfs links, including when the tree is bind-mounted over /sys.
+ */
+#include "sim-sysfs.h"
+
+static void
+sim_sysfs_text(SimTree *tree, const char *dir, const char *name, const char *text)
+{
+    g_autofree char *path = g_build_path("/", dir, name, NULL);
+
+    sim_tree_add_text(tree, path, text);
+}
+
+static void
+sim_sysfs_link(SimTree *tree, const char *dir, const char *name, const char *target)
+{
+    g_autofree char *path = g_build_path("/", dir, name, NULL);
+
+    sim_tree_add_link(tree, path, target);
+}
+
+static char *
+sim_iommu_group_dir(unsigned group)
+{
+    return g_strdup_printf("kernel/iommu_groups/%u", group);
+}
+
+/* Puts the device at DEV_PATH into a new IOMMU group. */
+static unsigned
+sim_sysfs_add_to_new_group(SimHost *host, const char *dev_path, const char *dev_name)
+{
+    unsigned group = host->next_iommu_group++;
+    g_autofree char *group_dir = sim_iommu_group_dir(group);
+    g_autofree char *devices = g_build_path("/", group_dir, "devices", NULL);
+
+    sim_sysfs_link(host->tree, devices, dev_name, dev_path);
+    sim_sysfs_link(host->tree, dev_path, "iommu_group", group_dir);
+    return group;
+}
+
+static void
+sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr)
+{
+    const SimModel *model = gpu->model;
+    SimTree *tree = host->tree;
+    g_autofree char *dir = g_build_path("/", gpu->dev_dir, addr, NULL);
+    g_autofree char *vendor = g_strdup_printf("0x%04x\n", model->vendor);
+    g_autofree char *device = g_strdup_printf("0x%04x\n", gpu->device_id);
+    g_autofree char *pci_class = g_strdup_printf("%s\n", model->pci_class);
+    g_autofree char *numa = g_strdup_printf("%d\n", gpu->numa_node);
+    g_autofree char *driver = g_build_path("/", "bus/pci/drivers", model->pci_driver, NULL);
+
+    sim_tree_mkdir(tree, dir);
+    sim_sysfs_text(tree, dir, "vendor", vendor);
+    sim_sysfs_text(tree, dir, "device", device);
+    sim_sysfs_text(tree, dir, "class", pci_class);
+    sim_sysfs_text(tree, dir, "numa_node", numa);
+    sim_sysfs_link(tree, dir, "subsystem", "bus/pci");
+    sim_sysfs_link(tree, dir, "driver", driver);
+    sim_sysfs_link(tree, driver, addr, dir);
+    sim_sysfs_link(tree, "bus/pci/devices", addr, dir);
+    sim_sysfs_add_to_new_group(host, dir, addr);
+}
+
+static void
+sim_sysfs_add_sriov(SimHost *host, SimGpu *gpu)
+{
+    SimTree *tree = host->tree;
+    g_autofree char *pf_dir = g_build_path("/", gpu->dev_dir, gpu->address, NULL);
+    g_autofree char *total = g_strdup_printf("%u\n", gpu->model->total_vfs);
+    g_autofree char *numvfs = g_build_path("/", pf_dir, "sriov_numvfs", NULL);
+    SimAttrOwner owner = { .gpu = gpu };
+
+    sim_sysfs_text(tree, pf_dir, "sriov_totalvfs", total);
+    sim_tree_add_attr(tree, numvfs, 0644, SIM_ATTR_SRIOV_NUMVFS, &owner);
+
+    for (guint i = 0; i < gpu->vf_addresses->len; i++) {
+        const char *vf = g_ptr_array_index(gpu->vf_addresses, i);
+        g_autofree char *vf_dir = g_build_path("/", gpu->dev_dir, vf, NULL);
+        g_autofree char *virtfn = g_strdup_printf("virtfn%u", i);
+
+        sim_sysfs_add_pci_function(host, gpu, vf);
+        sim_sysfs_link(tree, pf_dir, virtfn, vf_dir);
+        sim_sysfs_link(tree, vf_dir, "physfn", pf_dir);
+    }
+}
+
+static void
+sim_sysfs_add_type(SimHost *host, SimParent *parent, const SimType *type)
+{
+    SimTree *tree = host->tree;
+    g_autofree char *dir = g_build_path("/", parent->dir, "mdev_supported_types",
+                                        type->id, NULL);
+    g_autofree char *available = g_build_path("/", dir, "available_instances", NULL);
+    g_autofree char *create = g_build_path("/", dir, "create", NULL);
+    g_autofree char *devices = g_build_path("/", dir, "devices", NULL);
+    g_autofree char *name = g_strdup_printf("%s\n", type->name);
+    SimAttrOwner owner = { .gpu = parent->gpu, .parent = parent, .type = type };
+
+    sim_tree_add_attr(tree, create, 0200, SIM_ATTR_CREATE, &owner);
+    sim_sysfs_text(tree, dir, "name", name);
+    if (type->description)
+        sim_sysfs_text(tree, dir, "description", type->description);
+    sim_tree_add_attr(tree, available, 0444, SIM_ATTR_AVAILABLE, &owner);
+    sim_sysfs_text(tree, dir, "device_api", "vfio-pci\n");
+    sim_tree_mkdir(tree, devices);
+}
+
+static void
+sim_sysfs_add_parent(SimHost *host, SimParent *parent)
+{
+    GPtrArray *types = parent->gpu->types;
+
+    sim_tree_mkdir(host->tree, parent->dir);
+    for (guint i = 0; i < types->len; i++)
+        sim_sysfs_add_type(host, parent, g_ptr_array_index(types, i));
+    sim_sysfs_link(host->tree, "class/mdev_bus", parent->name, parent->dir);
+}
+
+void
+sim_sysfs_add_gpu(SimHost *host, SimGpu *gpu)
+{
+    g_autofree char *mdev_driver = g_build_path("/", "bus/mdev/drivers",
+                                                gpu->model->mdev_driver, NULL);
+
+    sim_tree_mkdir(host->tree, mdev_driver);
+    if (gpu->address) {
+        sim_sysfs_add_pci_function(host, gpu, gpu->address);
+        if (gpu->model->total_vfs)
+            sim_sysfs_add_sriov(host, gpu);
+    }
+    for (guint i = 0; i < gpu->parents->len; i++) {
+        SimParent *parent = g_ptr_array_index(gpu->parents, i);
+
+        sim_sysfs_add_parent(host, parent);
+        /* mtty is a virtual device that also shows up in its own class. */
+        if (gpu->model->kind == SIM_MODEL_MTTY)
+            sim_sysfs_link(host->tree, "class/mtty", parent->name, parent->dir);
+    }
+}
+
+static void
+sim_sysfs_add_control(SimHost *host)
+{
+    static const struct { const char *name; mode_t mode; SimAttr attr; } files[] = {
+        { "control", 0200, SIM_ATTR_CONTROL },
+        { "stats", 0444, SIM_ATTR_STATS },
+        { "mdevs", 0444, SIM_ATTR_MDEVS },
+        { "faults", 0444, SIM_ATTR_FAULTS },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_path("/", SIM_CONTROL_DIR, files[i].name, NULL);
+        sim_tree_add_attr(host->tree, path, files[i].mode, files[i].attr, NULL);
+    }
+}
+
+void
+sim_sysfs_build(SimHost *host)
+{
+    static const char *const skeleton[] = {
+        "class/mdev_bus", "bus/mdev/devices", "bus/mdev/drivers",
+        "bus/pci/devices", "bus/pci/drivers", "devices", "kernel/iommu_groups",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(skeleton); i++)
+        sim_tree_mkdir(host->tree, skeleton[i]);
+    for (guint i = 0; i < host->gpus->len; i++)
+        sim_sysfs_add_gpu(host, g_ptr_array_index(host->gpus, i));
+    sim_sysfs_add_control(host);
+}
+
+static char *
+sim_mdev_dir(const SimMdev *mdev)
+{
+    return g_build_path("/", mdev->parent->dir, mdev->uuid, NULL);
+}
+
+static char *
+sim_mdev_type_dir(const SimMdev *mdev)
+{
+    return g_build_path("/", mdev->parent->dir, "mdev_supported_types", mdev->type->id, NULL);
+}
+
+static char *
+sim_mdev_driver_dir(const SimMdev *mdev)
+{
+    return g_build_path("/", "bus/mdev/drivers", mdev->parent->gpu->model->mdev_driver, NULL);
+}
+
+void
+sim_sysfs_add_mdev(SimHost *host, SimMdev *mdev)
+{
+    SimTree *tree = host->tree;
+    g_autofree char *dir = sim_mdev_dir(mdev);
+    g_autofree char *type_dir = sim_mdev_type_dir(mdev);
+    g_autofree char *type_devices = g_build_path("/", type_dir, "devices", NULL);
+    g_autofree char *driver = sim_mdev_driver_dir(mdev);
+    g_autofree char *remove = g_build_path("/", dir, "remove", NULL);
+    SimAttrOwner owner = { .gpu = mdev->parent->gpu, .parent = mdev->parent,
+                           .type = mdev->type, .mdev = mdev };
+
+    sim_tree_mkdir(tree, dir);
+    sim_tree_add_attr(tree, remove, 0200, SIM_ATTR_REMOVE, &owner);
+    sim_sysfs_link(tree, dir, "mdev_type", type_dir);
+    sim_sysfs_link(tree, dir, "subsystem", "bus/mdev");
+    sim_sysfs_link(tree, dir, "driver", driver);
+    sim_sysfs_link(tree, driver, mdev->uuid, dir);
+    sim_sysfs_link(tree, type_devices, mdev->uuid, dir);
+    sim_sysfs_link(tree, "bus/mdev/devices", mdev->uuid, dir);
+    mdev->iommu_group = sim_sysfs_add_to_new_group(host, dir, mdev->uuid);
+}
+
+static void
+sim_tree_remove_in(SimTree *tree, const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_path("/", dir, name, NULL);
+
+    sim_tree_remove(tree, path);
+}
+
+void
+sim_sysfs_unlink_mdev(SimHost *host, SimMdev *mdev)
+{
+    g_autofree char *dir = sim_mdev_dir(mdev);
+    g_autofree char *type_dir = sim_mdev_type_dir(mdev);
+    g_autofree char *type_devices = g_build_path("/", type_dir, "devices", NULL);
+
+    sim_tree_remove_in(host->tree, dir, "remove");
+    sim_tree_remove_in(host->tree, dir, "mdev_type");
+    sim_tree_remove_in(host->tree, type_devices, mdev->uuid);
+    sim_tree_remove_in(host->tree, "bus/mdev/devices", mdev->uuid);
+}
+
+void
+sim_sysfs_remove_mdev(SimHost *host, SimMdev *mdev)
+{
+    g_autofree char *dir = sim_mdev_dir(mdev);
+    g_autofree char *driver = sim_mdev_driver_dir(mdev);
+    g_autofree char *group_dir = sim_iommu_group_dir(mdev->iommu_group);
+
+    sim_sysfs_unlink_mdev(host, mdev);
+    sim_tree_remove_in(host->tree, driver, mdev->uuid);
+    sim_tree_remove(host->tree, group_dir);
+    sim_tree_remove(host->tree, dir);
+}

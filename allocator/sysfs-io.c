@@ -75,3 +75,62 @@ sysfs_error_is_absent(const GError *error)
 {
     return g_error_matches(error, VGPU_SYSFS_ERROR, ENOENT);
 }
+
+gboolean
+sysfs_read_attr_optional(const char *path, char **out, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    *out = sysfs_read_attr(path, &local);
+    if (*out)
+        return TRUE;
+    if (sysfs_error_is_absent(local))
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+gboolean
+sysfs_parse_int(const char *path, const char *text, gint64 min, int *out, GError **error)
+{
+    gint64 v;
+    char *end = NULL;
+
+    errno = 0;
+    v = g_ascii_strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > G_MAXINT) {
+        g_set_error(error, VGPU_SYSFS_ERROR, EINVAL, "reading %s: unexpected content '%s'",
+                    path, text);
+        return FALSE;
+    }
+    *out = (int)v;
+    return TRUE;
+}
+
+static int
+compare_strings(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *
+sysfs_list_dir(const char *path, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GDir) dir = g_dir_open(path, 0, &local);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *name;
+
+    if (!dir) {
+        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return g_steal_pointer(&names);
+        g_propagate_prefixed_error(error, g_steal_pointer(&local), "listing %s: ", path);
+        return NULL;
+    }
+    while ((name = g_dir_read_name(dir))) {
+        if (sysfs_component_ok(name))
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_ptr_array_sort(names, compare_strings);
+    return g_steal_pointer(&names);
+}

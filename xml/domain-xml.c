@@ -1,41 +1,27 @@
-/* Reading a libvirt domain XML (name, UUID, <vgpu:device> requests, mdev
- * hostdevs) and adding the missing <hostdev> elements to a definition.
+/* Reading a libvirt domain XML: its name, UUID, <vgpu:device> requests and
+ * mdev hostdevs, each value validated.
  *
- * The documents come from users who may be less trusted than the host, so
- * the raw bytes are screened (size, NUL, DOCTYPE/ENTITY) before libxml2
- * sees them, the parser runs with network, entity expansion, DTD loading
- * and its "huge" mode off and the encoding forced to UTF-8, and every value
- * echoed in a message is bounded and free of control characters so that
- * each error stays one line. */
+ * The document is read by xml_safe_read(); what is taken from it here is
+ * bounded and free of control characters, so that a message can quote it
+ * (xml-message.h). */
 #include "domain-xml.h"
+#include "domain-xml-priv.h"
 #include "vgpu-error.h"
+#include "xml-message.h"
+#include "xml-safe-read.h"
 #include "xml-util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
-                       XML_PARSE_IGNORE_ENC)
 #define NAME_MAX_BYTES 255     /* libvirt keeps NAME.xml and NAME.log files */
 #define VALUE_MAX_BYTES 256    /* any attribute of ours, any UUID */
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
 #define DEVICES_MAX 64         /* <vgpu:device> per domain */
-#define INDENT_STEP "  "
 
 static const char *const device_attrs[] = {
     "uuid", "profile", "type", "parent", "placement", "numa", NULL
 };
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError ParserError;
-#else
-typedef xmlError ParserError;
-#endif
-
-typedef struct {
-    int line;
-    char *message;
-} FirstError;
 
 static VgpuDomain *
 vgpu_domain_new(void)
@@ -59,24 +45,6 @@ vgpu_domain_free(VgpuDomain *dom)
     g_free(dom);
 }
 
-/* Sets @error to "domain 'NAME': ..." (or "domain XML: ..." before the
- * name is known) and returns FALSE. */
-static gboolean G_GNUC_PRINTF(3, 4)
-domain_error(const VgpuDomain *dom, GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (dom && dom->name)
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': %s", dom->name, msg);
-    else
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain XML: %s", msg);
-    return FALSE;
-}
-
 static gboolean
 has_control_char(const char *s)
 {
@@ -87,24 +55,6 @@ has_control_char(const char *s)
             return TRUE;
     }
     return FALSE;
-}
-
-/* @s made fit for a one-line message: controls blanked, at most @max chars. */
-static char *
-one_line(const char *s, glong max)
-{
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    g_autofree char *head = NULL;
-
-    for (char *p = valid; *p; p++) {
-        if ((guchar)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    }
-    g_strstrip(valid);
-    if (g_utf8_strlen(valid, -1) <= max)
-        return g_steal_pointer(&valid);
-    head = g_utf8_substring(valid, 0, max - 3);
-    return g_strconcat(head, "...", NULL);
 }
 
 static char *
@@ -127,7 +77,7 @@ qualified_name(const xmlNs *ns, const xmlChar *name)
         qname = g_strdup_printf("%s:%s", ns->prefix, name);
     else
         qname = g_strdup((const char *)name);
-    return one_line(qname, ECHO_MAX_CHARS);
+    return xml_one_line(qname, ECHO_MAX_CHARS);
 }
 
 static gboolean
@@ -136,90 +86,19 @@ in_our_ns(xmlNode *node)
     return node->ns && g_strcmp0((const char *)node->ns->href, VGPU_XML_NS) == 0;
 }
 
-/* ---- reading the document ---- */
-
-static gboolean
-check_raw_bytes(const char *buf, gsize len, GError **error)
-{
-    const char *nul;
-
-    if (len == 0)
-        return domain_error(NULL, error, "the document is empty");
-    if (len > VGPU_XML_MAX_BYTES)
-        return domain_error(NULL, error, "the document is too large (%" G_GSIZE_FORMAT
-                            " bytes, the limit is %d)", len, VGPU_XML_MAX_BYTES);
-    if ((nul = memchr(buf, '\0', len)))
-        return domain_error(NULL, error, "the document contains a NUL byte at offset %td",
-                            nul - buf);
-    /* No DOCTYPE means no entity can be declared: billion laughs, external
-     * entities and parameter entities never reach the parser. */
-    if (memmem(buf, len, "<!DOCTYPE", 9) || memmem(buf, len, "<!ENTITY", 8))
-        return domain_error(NULL, error, "a DOCTYPE or entity declaration is not allowed");
-    return TRUE;
-}
-
-static void
-remember_first_error(void *data, ParserError *err)
-{
-    xmlParserCtxt *ctxt = data;
-    FirstError *first = ctxt->_private;
-
-    if (first->message || err->level < XML_ERR_ERROR)
-        return;
-    first->line = err->line;
-    first->message = g_strdup(err->message ? err->message : "unknown error");
-}
-
-static gboolean
-not_well_formed(FirstError *first, GError **error)
-{
-    g_autofree char *msg = NULL;
-    char *advice;
-
-    if (!first->message)
-        return domain_error(NULL, error, "the document is not well-formed");
-    /* libxml2 suggests an option to the programmer; the user cannot use it. */
-    if ((advice = strstr(first->message, "use XML_PARSE_HUGE")))
-        *advice = '\0';
-    msg = one_line(first->message, 200);
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                "domain XML is not well-formed: line %d: %s", first->line, msg);
-    return FALSE;
-}
-
+/* The safely read document, provided its root is a <domain>. */
 static xmlDoc *
 read_doc(const char *buf, gsize len, GError **error)
 {
-    g_autoptr(xmlParserCtxt) ctxt = NULL;
     g_autoptr(xmlDoc) doc = NULL;
-    FirstError first = { 0, NULL };
     xmlNode *root;
-    gboolean ok;
 
-    if (!check_raw_bytes(buf, len, error))
+    if (!(doc = xml_safe_read(buf, len, error)))
         return NULL;
-    if (!(ctxt = xmlNewParserCtxt())) {
-        domain_error(NULL, error, "cannot create an XML parser");
-        return NULL;
-    }
-    ctxt->_private = &first;
-    ctxt->sax->serror = remember_first_error;
-    doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", PARSE_OPTIONS);
-    ok = doc && ctxt->wellFormed && ctxt->nsWellFormed;
-    if (!ok)
-        not_well_formed(&first, error);
-    g_free(first.message);
-    if (!ok)
-        return NULL;
-
-    if (doc->intSubset || doc->extSubset) {   /* the byte screen should have caught it */
-        domain_error(NULL, error, "a document type definition (DTD) is not allowed");
-        return NULL;
-    }
     root = xmlDocGetRootElement(doc);
     if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
         g_autofree char *name = root ? qualified_name(root->ns, root->name) : g_strdup("");
-        domain_error(NULL, error, "the root element is <%s>, not <domain>", name);
+        xml_domain_error(NULL, error, "the root element is <%s>, not <domain>", name);
         return NULL;
     }
     return g_steal_pointer(&doc);
@@ -234,7 +113,7 @@ xpath_eval(xmlXPathContext *xpath, xmlNode *node, const char *expr, GError **err
     obj = xmlXPathEvalExpression(BAD_CAST expr, xpath);
     if (!obj || obj->type != XPATH_NODESET) {
         xmlXPathFreeObject(obj);
-        domain_error(NULL, error, "XPath '%s' failed", expr);
+        xml_domain_error(NULL, error, "XPath '%s' failed", expr);
         return NULL;
     }
     return obj;
@@ -285,13 +164,13 @@ read_name(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     if (!ok)
         return FALSE;
     if (!name)
-        return domain_error(NULL, error, "<name> is missing");
+        return xml_domain_error(NULL, error, "<name> is missing");
     if (!*name)
-        return domain_error(NULL, error, "<name> is empty");
+        return xml_domain_error(NULL, error, "<name> is empty");
     if (strlen(name) > NAME_MAX_BYTES)
-        return domain_error(NULL, error, "<name> is longer than %d bytes", NAME_MAX_BYTES);
+        return xml_domain_error(NULL, error, "<name> is longer than %d bytes", NAME_MAX_BYTES);
     if (has_control_char(name))
-        return domain_error(NULL, error, "<name> contains a control character");
+        return xml_domain_error(NULL, error, "<name> contains a control character");
     dom->name = g_steal_pointer(&name);
     return TRUE;
 }
@@ -432,10 +311,10 @@ check_unique_uuid(const VgpuDomain *dom, const VgpuRequest *req, GError **error)
         const VgpuRequest *other = g_ptr_array_index(dom->requests, i);
 
         if (g_str_equal(other->uuid, req->uuid))
-            return domain_error(dom, error, "vGPU device %u: uuid '%s'%s is already used by "
-                                "vGPU device %u%s", req->index, req->uuid,
-                                req->uuid_derived ? " (derived)" : "", other->index,
-                                other->uuid_derived ? " (derived)" : "");
+            return xml_domain_error(dom, error, "vGPU device %u: uuid '%s'%s is already used "
+                                    "by vGPU device %u%s", req->index, req->uuid,
+                                    req->uuid_derived ? " (derived)" : "", other->index,
+                                    other->uuid_derived ? " (derived)" : "");
     }
     return TRUE;
 }
@@ -456,11 +335,11 @@ read_container(xmlNode *container, VgpuDomain *dom, GError **error)
              * missing prefix in ours must not pass silently. */
             if (node->ns && !in_our_ns(node))
                 continue;
-            return domain_error(dom, error, "unexpected element <%s> in <vgpu> (only <device> "
-                                "in namespace " VGPU_XML_NS " is known)", name);
+            return xml_domain_error(dom, error, "unexpected element <%s> in <vgpu> (only "
+                                    "<device> in namespace " VGPU_XML_NS " is known)", name);
         }
         if (index >= DEVICES_MAX)
-            return domain_error(dom, error, "more than %d vGPU devices", DEVICES_MAX);
+            return xml_domain_error(dom, error, "more than %d vGPU devices", DEVICES_MAX);
         if (!(req = read_device(dom, node, index, error))) {
             g_prefix_error(error, "domain '%s': vGPU device %u: ", dom->name, index);
             return FALSE;
@@ -482,8 +361,8 @@ read_requests(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     if (node_count(obj) == 0)
         return TRUE;
     if (node_count(obj) > 1)
-        return domain_error(dom, error, "more than one <vgpu> element in namespace "
-                            VGPU_XML_NS " under <metadata>");
+        return xml_domain_error(dom, error, "more than one <vgpu> element in namespace "
+                                VGPU_XML_NS " under <metadata>");
     return read_container(obj->nodesetval->nodeTab[0], dom, error);
 }
 
@@ -504,8 +383,8 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
         if (!ok)
             return FALSE;
         if (!uuid)
-            return domain_error(dom, error, "mdev hostdev %d has no <source><address uuid=...>",
-                                i);
+            return xml_domain_error(dom, error,
+                                    "mdev hostdev %d has no <source><address uuid=...>", i);
         if (!check_value("address uuid", uuid, error) ||
             !vgpu_validate_uuid("address uuid", uuid, &canonical, error)) {
             g_prefix_error(error, "domain '%s': mdev hostdev %d: ", dom->name, i);
@@ -516,9 +395,8 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return TRUE;
 }
 
-/* The domain described by @buf; the document too when @docp is not NULL. */
-static VgpuDomain *
-domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
+VgpuDomain *
+xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) xpath = NULL;
@@ -529,7 +407,7 @@ domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
         return NULL;
     xpath = xmlXPathNewContext(doc);
     if (!xpath || xmlXPathRegisterNs(xpath, BAD_CAST "vgpu", BAD_CAST VGPU_XML_NS) < 0) {
-        domain_error(NULL, error, "cannot create an XPath context");
+        xml_domain_error(NULL, error, "cannot create an XPath context");
         return NULL;
     }
     dom = vgpu_domain_new();
@@ -544,7 +422,7 @@ domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 VgpuDomain *
 xml_domain_parse(const char *buf, gsize len, GError **error)
 {
-    return domain_read(buf, len, NULL, error);
+    return xml_domain_read(buf, len, NULL, error);
 }
 
 gboolean
@@ -555,149 +433,4 @@ xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req)
             return TRUE;
     }
     return FALSE;
-}
-
-char *
-xml_hostdev_element(const char *uuid)
-{
-    return g_strdup_printf("<hostdev mode='subsystem' type='mdev' model='vfio-pci' "
-                           "display='off'><source><address uuid='%s'/></source></hostdev>",
-                           uuid);
-}
-
-/* ---- the rewrite ---- */
-
-static xmlNode *
-new_hostdev(xmlDoc *doc, const char *uuid)
-{
-    xmlNode *hostdev = xmlNewDocNode(doc, NULL, BAD_CAST "hostdev", NULL);
-    xmlNode *source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL);
-    xmlNode *address = xmlNewChild(source, NULL, BAD_CAST "address", NULL);
-
-    xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem");
-    xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev");
-    xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci");
-    xmlNewProp(hostdev, BAD_CAST "display", BAD_CAST "off");
-    xmlNewProp(address, BAD_CAST "uuid", BAD_CAST uuid);
-    return hostdev;
-}
-
-/* "\n" and the indentation of @node's line, or NULL when @node does not
- * start a line of its own. */
-static const char *
-line_indent(const xmlNode *node)
-{
-    const xmlNode *prev = node->prev;
-
-    if (!prev || prev->type != XML_TEXT_NODE || !xmlIsBlankNode((xmlNode *)prev))
-        return NULL;
-    return strrchr((const char *)prev->content, '\n');
-}
-
-static void
-add_text_before(xmlNode *node, const char *text)
-{
-    xmlAddPrevSibling(node, xmlNewDocText(node->doc, BAD_CAST text));
-}
-
-/* Make @child the last element of @parent, laid out like its siblings (or
- * one step deeper than @parent when it has none). */
-static void
-append_element(xmlNode *parent, xmlNode *child)
-{
-    xmlNode *last = xmlLastElementChild(parent);
-    const char *outer = line_indent(parent);
-    g_autofree char *inner = NULL;
-
-    if (last) {
-        xmlAddNextSibling(last, child);
-        if (line_indent(last))
-            add_text_before(child, line_indent(last));
-        return;
-    }
-    if (parent->last && xmlIsBlankNode(parent->last)) {
-        xmlAddPrevSibling(parent->last, child);
-    } else {
-        xmlAddChild(parent, child);
-        if (outer)
-            xmlAddNextSibling(child, xmlNewDocText(parent->doc, BAD_CAST outer));
-    }
-    if (outer) {
-        inner = g_strconcat(outer, INDENT_STEP, NULL);
-        add_text_before(child, inner);
-    }
-}
-
-static xmlNode *
-find_or_add_devices(xmlDoc *doc)
-{
-    xmlNode *root = xmlDocGetRootElement(doc);
-    xmlNode *devices;
-
-    for (devices = xmlFirstElementChild(root); devices; devices = xmlNextElementSibling(devices)) {
-        if (!devices->ns && xmlStrEqual(devices->name, BAD_CAST "devices"))
-            return devices;
-    }
-    devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
-    append_element(root, devices);
-    return devices;
-}
-
-static gboolean
-has_xml_declaration(const char *buf, gsize len)
-{
-    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
-        buf += 3;
-        len -= 3;
-    }
-    return len > 5 && memcmp(buf, "<?xml", 5) == 0 && g_ascii_isspace(buf[5]);
-}
-
-static char *
-doc_to_string(xmlDoc *doc, gboolean declaration, GError **error)
-{
-    g_autoptr(xmlBuffer) out = xmlBufferCreate();
-    xmlSaveCtxt *save = out ? xmlSaveToBuffer(out, "UTF-8", declaration ? 0 : XML_SAVE_NO_DECL)
-                            : NULL;
-    long rc;
-
-    if (!save) {
-        domain_error(NULL, error, "cannot serialize the document");
-        return NULL;
-    }
-    rc = xmlSaveDoc(save, doc);
-    if (xmlSaveClose(save) < 0 || rc < 0) {
-        domain_error(NULL, error, "cannot serialize the document");
-        return NULL;
-    }
-    return g_strndup((const char *)xmlBufferContent(out), xmlBufferLength(out));
-}
-
-char *
-xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error)
-{
-    g_autoptr(xmlDoc) doc = NULL;
-    g_autoptr(VgpuDomain) dom = domain_read(buf, len, &doc, error);
-    xmlNode *devices = NULL;
-    guint count = 0;
-
-    if (added)
-        *added = 0;
-    if (!dom)
-        return NULL;
-    for (guint i = 0; i < dom->requests->len; i++) {
-        const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
-
-        if (xml_domain_request_has_hostdev(dom, req))
-            continue;
-        if (!devices)
-            devices = find_or_add_devices(doc);
-        append_element(devices, new_hostdev(doc, req->uuid));
-        count++;
-    }
-    if (added)
-        *added = count;
-    if (count == 0)
-        return g_strndup(buf, len);
-    return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }

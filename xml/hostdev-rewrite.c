@@ -1,0 +1,156 @@
+/* Adding the missing <hostdev> elements to a domain definition. The new
+ * elements are laid out like their siblings, because a user reads and edits
+ * the result; a definition that lacks none comes back byte for byte. */
+#include "domain-xml.h"
+#include "domain-xml-priv.h"
+#include "xml-message.h"
+#include "xml-util.h"
+
+#include <string.h>
+
+#define INDENT_STEP "  "
+
+/* The element added for a request, as text and as a node: one list so that
+ * the two cannot drift apart. */
+static const char *const hostdev_attrs[][2] = {
+    { "mode", "subsystem" }, { "type", "mdev" }, { "model", "vfio-pci" }, { "display", "off" },
+};
+
+char *
+xml_hostdev_element(const char *uuid)
+{
+    GString *elem = g_string_new("<hostdev");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(hostdev_attrs); i++)
+        g_string_append_printf(elem, " %s='%s'", hostdev_attrs[i][0], hostdev_attrs[i][1]);
+    g_string_append_printf(elem, "><source><address uuid='%s'/></source></hostdev>", uuid);
+    return g_string_free(elem, FALSE);
+}
+
+static xmlNode *
+new_hostdev(xmlDoc *doc, const char *uuid)
+{
+    xmlNode *hostdev = xmlNewDocNode(doc, NULL, BAD_CAST "hostdev", NULL);
+    xmlNode *source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL);
+    xmlNode *address = xmlNewChild(source, NULL, BAD_CAST "address", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(hostdev_attrs); i++)
+        xmlNewProp(hostdev, BAD_CAST hostdev_attrs[i][0], BAD_CAST hostdev_attrs[i][1]);
+    xmlNewProp(address, BAD_CAST "uuid", BAD_CAST uuid);
+    return hostdev;
+}
+
+/* "\n" and the indentation of @node's line, or NULL when @node does not
+ * start a line of its own. */
+static const char *
+line_indent(const xmlNode *node)
+{
+    const xmlNode *prev = node->prev;
+
+    if (!prev || prev->type != XML_TEXT_NODE || !xmlIsBlankNode((xmlNode *)prev))
+        return NULL;
+    return strrchr((const char *)prev->content, '\n');
+}
+
+static void
+add_text_before(xmlNode *node, const char *text)
+{
+    xmlAddPrevSibling(node, xmlNewDocText(node->doc, BAD_CAST text));
+}
+
+/* Make @child the last element of @parent, laid out like its siblings (or
+ * one step deeper than @parent when it has none). */
+static void
+append_element(xmlNode *parent, xmlNode *child)
+{
+    xmlNode *last = xmlLastElementChild(parent);
+    const char *outer = line_indent(parent);
+    g_autofree char *inner = NULL;
+
+    if (last) {
+        xmlAddNextSibling(last, child);
+        if (line_indent(last))
+            add_text_before(child, line_indent(last));
+        return;
+    }
+    if (parent->last && xmlIsBlankNode(parent->last)) {
+        xmlAddPrevSibling(parent->last, child);
+    } else {
+        xmlAddChild(parent, child);
+        if (outer)
+            xmlAddNextSibling(child, xmlNewDocText(parent->doc, BAD_CAST outer));
+    }
+    if (outer) {
+        inner = g_strconcat(outer, INDENT_STEP, NULL);
+        add_text_before(child, inner);
+    }
+}
+
+static xmlNode *
+find_or_add_devices(xmlDoc *doc)
+{
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *devices;
+
+    for (devices = xmlFirstElementChild(root); devices; devices = xmlNextElementSibling(devices)) {
+        if (!devices->ns && xmlStrEqual(devices->name, BAD_CAST "devices"))
+            return devices;
+    }
+    devices = xmlNewDocNode(doc, NULL, BAD_CAST "devices", NULL);
+    append_element(root, devices);
+    return devices;
+}
+
+static gboolean
+has_xml_declaration(const char *buf, gsize len)
+{
+    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+        buf += 3;
+        len -= 3;
+    }
+    return len > 5 && memcmp(buf, "<?xml", 5) == 0 && g_ascii_isspace(buf[5]);
+}
+
+static char *
+doc_to_string(xmlDoc *doc, gboolean declaration, GError **error)
+{
+    g_autoptr(xmlBuffer) out = xmlBufferCreate();
+    xmlSaveCtxt *save = out ? xmlSaveToBuffer(out, "UTF-8", declaration ? 0 : XML_SAVE_NO_DECL)
+                            : NULL;
+    long rc = save ? xmlSaveDoc(save, doc) : -1;
+
+    if (!save || xmlSaveClose(save) < 0 || rc < 0) {
+        xml_domain_error(NULL, error, "cannot serialize the document");
+        return NULL;
+    }
+    return g_strndup((const char *)xmlBufferContent(out), xmlBufferLength(out));
+}
+
+char *
+xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(VgpuDomain) dom = xml_domain_read(buf, len, &doc, error);
+    xmlNode *devices = NULL;
+    guint count = 0;
+
+    if (added)
+        *added = 0;
+    if (!dom)
+        return NULL;
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
+
+        if (xml_domain_request_has_hostdev(dom, req))
+            continue;
+        if (!devices)
+            devices = find_or_add_devices(doc);
+        append_element(devices, new_hostdev(doc, req->uuid));
+        count++;
+    }
+    if (added)
+        *added = count;
+    if (count == 0)
+        return g_strndup(buf, len);
+    return doc_to_string(doc, has_xml_declaration(buf, len), error);
+}

@@ -7,18 +7,52 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-#define LOCK_SLEEP_MIN_US 1000
-#define LOCK_SLEEP_MAX_US 20000
+/* How often the wait wakes to look at the clock. It also covers the case
+ * of a tick arriving just before flock() starts to sleep. */
+#define LOCK_TICK_US 20000
+
+static void
+on_tick(int sig)
+{
+    (void)sig;   /* only there to interrupt flock() */
+}
+
+/* Block in flock() so a waiter gets the lock the moment it is free (when
+ * VMs start at once, polling waiters lose the race to fresh arrivals and
+ * can starve), woken by a periodic SIGALRM to keep the wait bounded. The
+ * caller's SIGALRM disposition and timer are restored. */
+static int
+lock_wait(int fd, gint64 deadline)
+{
+    struct sigaction sa = { .sa_handler = on_tick }, old_sa;
+    struct itimerval tick = { { 0, LOCK_TICK_US }, { 0, LOCK_TICK_US } }, old_timer;
+    const struct itimerval stop = { { 0, 0 }, { 0, 0 } };
+    int rc, saved;
+
+    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: the tick must end flock() */
+    sigaction(SIGALRM, &sa, &old_sa);
+    setitimer(ITIMER_REAL, &tick, &old_timer);
+    do {
+        rc = flock(fd, LOCK_EX);
+    } while (rc < 0 && errno == EINTR && g_get_monotonic_time() < deadline);
+    saved = errno;
+    setitimer(ITIMER_REAL, &stop, NULL);
+    sigaction(SIGALRM, &old_sa, NULL);
+    setitimer(ITIMER_REAL, &old_timer, NULL);
+    errno = saved;
+    return rc;
+}
 
 int
 host_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
 {
     g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    gulong sleep_us = LOCK_SLEEP_MIN_US;
     int fd;
 
     if (g_mkdir_with_parents(state_dir, 0700) < 0 ||
@@ -27,32 +61,16 @@ host_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
                     path, g_strerror(errno));
         return -1;
     }
-    /* Polling rather than a blocking flock under alarm(): no signal
-     * handler to install in a library, and the bound is exact. Waiters are
-     * hook calls for VMs starting at once; short sleeps keep them fair
-     * enough and cheap. */
-    for (;;) {
-        gint64 now;
-
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-            return fd;
-        if (errno == EINTR)
-            continue;
-        if (errno != EWOULDBLOCK) {
-            g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "cannot lock %s: %s",
-                        path, g_strerror(errno));
-            close(fd);
-            return -1;
-        }
-        now = g_get_monotonic_time();
-        if (now >= deadline)
-            break;
-        g_usleep(MIN(sleep_us, (gulong)(deadline - now)));
-        sleep_us = MIN(sleep_us * 2, LOCK_SLEEP_MAX_US);
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 || (errno == EWOULDBLOCK && lock_wait(fd, deadline) == 0))
+        return fd;
+    if (errno == EINTR) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK,
+                    "host lock %s still held by another vgpu-hook after %u ms", path, timeout_ms);
+    } else {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "cannot lock %s: %s",
+                    path, g_strerror(errno));
     }
     close(fd);
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK,
-                "host lock %s still held by another vgpu-hook after %u ms", path, timeout_ms);
     return -1;
 }
 

@@ -162,17 +162,25 @@ scan_type(ScanContext *ctx, const HostParent *parent, const char *id, GError **e
     t->framebuffer_mb = info->framebuffer_mb;
     t->max_instance = info->max_instance;
     t->available = -1;
-    if (info->wanted) {
-        g_autofree char *path = sysfs_path_type_file(ctx->root, parent->addr, id,
-                                                     "available_instances");
-        g_autofree char *text = sysfs_read_attr(path, error);
-
-        if (!text || !sysfs_parse_int(path, text, 0, &t->available, error)) {
-            host_type_free(t);
-            return NULL;
-        }
+    if (info->wanted && (t->available = host_type_read_available(ctx->root, parent->addr,
+                                                                  id, error)) < 0) {
+        host_type_free(t);
+        return NULL;
     }
     return t;
+}
+
+int
+host_type_read_available(const char *root, const char *parent, const char *type,
+                         GError **error)
+{
+    g_autofree char *path = sysfs_path_type_file(root, parent, type, "available_instances");
+    g_autofree char *text = sysfs_read_attr(path, error);
+    int n = -1;
+
+    if (!text || !sysfs_parse_int(path, text, 0, &n, error))
+        return -1;
+    return n;
 }
 
 static gboolean

@@ -67,3 +67,25 @@ host_gpu_mdev_count(const Host *host, const char *gpu, const char *type)
     }
     return n;
 }
+
+static gint
+compare_mdev_uuid(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(HostMdev *const *)a)->uuid, (*(HostMdev *const *)b)->uuid);
+}
+
+void
+host_note_created(Host *host, const char *uuid, const char *parent_addr, const char *type_id)
+{
+    HostParent *parent = host_find_parent(host, parent_addr);
+    HostType *type = parent ? host_parent_find_type(parent, type_id) : NULL;
+    HostMdev *m = g_new0(HostMdev, 1);
+
+    m->uuid = g_strdup(uuid);
+    m->parent = g_strdup(parent_addr);
+    m->type = g_strdup(type_id);
+    g_ptr_array_add(host->mdevs, m);
+    g_ptr_array_sort(host->mdevs, compare_mdev_uuid);
+    if (type && type->available > 0)
+        type->available--;
+}

@@ -45,6 +45,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Host, host_free)
  * with no mdev_bus is an empty host, not an error. */
 Host *host_scan(const char *root, const GPtrArray *requests, GError **error);
 
+/* available_instances of one type on one parent, read now: the fresh check
+ * made under the host lock before a create. -1 with @error on failure. */
+int host_type_read_available(const char *root, const char *parent, const char *type,
+                             GError **error);
+/* Record in @host a device just created, so that a later placement in the
+ * same call sees it (pack prefers that GPU; that parent has one fewer). */
+void host_note_created(Host *host, const char *uuid, const char *parent, const char *type);
+
 HostParent *host_find_parent(const Host *host, const char *addr);
 HostType *host_parent_find_type(const HostParent *parent, const char *type_id);
 const HostMdev *host_find_mdev(const Host *host, const char *uuid);

@@ -2,9 +2,13 @@
  *
  * The file is the only thing that lets release tell our devices from an
  * administrator's, so it is written so that a crash at any point leaves
- * either the old or the new record, never a mix: temp file, fsync, rename,
- * fsync of the directory. What is read back is validated like user input,
- * because it names sysfs paths. */
+ * either the old or the new record, never a mix: temp file, fsync, rename.
+ * The directory is not synced: the rename only has to survive the process,
+ * not a power cut, because mdevs do not survive one either (the ledger
+ * lives in /run). The file is synced before the rename so that even on a
+ * disk-backed state_dir a power cut cannot leave a torn file, which would
+ * stop release from reading it. What is read back is validated like user
+ * input, because it names sysfs paths. */
 #include "ledger.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
@@ -250,25 +254,6 @@ ledger_serialize(const Ledger *ledger, gsize *len)
 }
 
 static int
-fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    if (rc < 0) {
-        int saved = errno;
-
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return close(fd);
-}
-
-static int
 write_all(int fd, const char *buf, gsize len)
 {
     while (len > 0) {
@@ -319,8 +304,6 @@ ledger_unlink(const char *state_dir, const char *path, GError **error)
             return 0;
         return ledger_fail(error, path, errno);
     }
-    if (fsync_dir(state_dir) < 0)
-        return ledger_fail(error, path, errno);
     return 0;
 }
 
@@ -349,9 +332,6 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
         unlink(tmp);
         return ledger_fail(error, path, saved);
     }
-    /* The rename is durable only once the directory is. */
-    if (fsync_dir(state_dir) < 0)
-        return ledger_fail(error, path, errno);
     return 0;
 }
 

@@ -15,6 +15,7 @@ typedef struct {
     const VgpuDomain *dom;
     Ledger *ledger;
     GPtrArray *created;      /* char* uuids this call created, for rollback */
+    gboolean fresh;          /* the host view was scanned under the lock */
 } Prepare;
 
 static int
@@ -50,82 +51,143 @@ ledger_record(Prepare *p, const char *uuid, const char *parent, const char *type
     return ledger_save(p->cfg->state_dir, p->ledger, error);
 }
 
-/* Try the candidates in order, at most create_attempts of them: the
- * driver can refuse what available_instances promised. */
-static int
-create_on_candidates(Prepare *p, const Host *host, const VgpuRequest *req,
+/* The host was scanned before the lock was taken, so another domain may
+ * have taken a candidate since: more than this many full candidates in a
+ * row and the view is rescanned under the lock rather than walked. */
+#define STALE_SKIPS_MAX 8
+
+typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
+
+/* Try the candidates in order. Each is checked afresh under the lock; at
+ * most create_attempts creates are tried, because the driver can refuse
+ * what available_instances promised. */
+static PlaceResult
+create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
                      GPtrArray *cands, GPtrArray *refusals, GError **error)
 {
-    guint tried = 0;
+    guint tried = 0, stale = 0;
 
-    for (guint i = 0; i < cands->len && tried < p->cfg->create_attempts; i++, tried++) {
+    for (guint i = 0; i < cands->len && tried < p->cfg->create_attempts; i++) {
         const PlacementCandidate *c = cands->pdata[i];
         g_autoptr(GError) err = NULL;
+        int avail = host_type_read_available(p->cfg->sysfs_root, c->parent->addr,
+                                             c->type->id, &err);
 
+        if (avail < 1) {
+            if (++stale > STALE_SKIPS_MAX)
+                return PLACE_STALE;
+            continue;
+        }
+        tried++;
         if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
-            return -1;
+            return PLACE_FAILED;
         HOOK_TEST_POINT("prepare-intent");
         if (sysfs_mdev_create(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid, &err) == 0) {
             HOOK_TEST_POINT("prepare-created");
             if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
-                return -1;
+                return PLACE_FAILED;
             g_ptr_array_add(p->created, g_strdup(req->uuid));
+            host_note_created(host, req->uuid, c->parent->addr, c->type->id);
             vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s",
                      p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr);
-            return 0;
+            return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
         ledger_drop(p->ledger, req->uuid);
         if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
-            return -1;
+            return PLACE_FAILED;
         if (err->domain == VGPU_SYSFS_ERROR && err->code == EEXIST) {
             /* Someone outside our lock created this UUID meanwhile: it is
              * theirs, not ours, and we will not make a second one. */
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "domain '%s': vGPU device %u: mdev %s was created by someone else "
                         "while vgpu-hook was placing it", p->dom->name, req->index, req->uuid);
-            return -1;
+            return PLACE_FAILED;
         }
         g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
                                                   c->parent->addr, g_strerror(err->code)));
     }
+    /* Never refuse on the view scanned before the lock: a release may
+     * have freed room since. */
+    if (tried == 0 && !p->fresh)
+        return PLACE_STALE;
 
     g_autofree char *why = alloc_placement_explain(host, req, refusals);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
                 "domain '%s': vGPU device %u: %s", p->dom->name, req->index, why);
-    return -1;
+    return PLACE_FAILED;
 }
 
+/* An mdev with the request's UUID exists now (looked up under the lock):
+ * reuse it if its type fits. 1 reused, 0 absent, -1 error. */
 static int
-prepare_one(Prepare *p, const Host *host, const VgpuRequest *req, GError **error)
+reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, GError **error)
 {
-    const HostMdev *m = host_find_mdev(host, req->uuid);
+    g_autofree char *parent = NULL, *type = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (sysfs_mdev_lookup(p->cfg->sysfs_root, req->uuid, &parent, &type, &err) < 0) {
+        if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
+            return 0;
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    HostMdev m = { .uuid = req->uuid, .parent = parent, .type = type };
+    if (!host_mdev_fits(host, &m, req)) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s': vGPU device %u: mdev %s already exists as type %s on %s, "
+                    "which is not %s", p->dom->name, req->index, req->uuid, type, parent,
+                    vgpu_request_label(req));
+        return -1;
+    }
+    /* Reused as is; it stays in the ledger only if an earlier prepare of
+     * this domain created it. */
+    vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
+             p->dom->name, req->uuid, type, parent,
+             ledger_find(p->ledger, req->uuid) ? ", created by vgpu-hook" : ", not ours");
+    return 1;
+}
+
+static PlaceResult
+place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
+{
     PlacementRules rules = {
         .policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement : p->cfg->placement,
         .allow = p->cfg->allow,
         .deny = p->cfg->deny,
     };
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) cands = NULL;
+    g_autoptr(GPtrArray) cands = alloc_placement_choose(host, req, &rules, refusals);
 
-    if (m) {
-        if (!host_mdev_fits(host, m, req)) {
-            g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                        "domain '%s': vGPU device %u: mdev %s already exists as type %s on %s, "
-                        "which is not %s", p->dom->name, req->index, req->uuid, m->type,
-                        m->parent, vgpu_request_label(req));
+    return create_on_candidates(p, host, req, cands, refusals, error);
+}
+
+static int
+prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
+{
+    int reused = reuse_existing(p, *host, req, error);
+    PlaceResult r;
+
+    if (reused != 0)
+        return reused < 0 ? -1 : 0;
+    if ((r = place_one(p, *host, req, error)) == PLACE_STALE) {
+        /* Others changed the host since our scan: look again, now under
+         * the lock, so the choice and any refusal are exact. */
+        vgpu_log(LOG_INFO, "domain '%s': no fit in the view scanned before the lock; "
+                 "rescanning under it", p->dom->name);
+        g_clear_pointer(host, host_free);
+        if (!(*host = host_scan(p->cfg->sysfs_root, p->dom->requests, error)))
+            return -1;
+        p->fresh = TRUE;
+        if ((r = place_one(p, *host, req, error)) == PLACE_STALE) {
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
+                        "domain '%s': vGPU device %u: the host's capacity for %s changed "
+                        "while the host lock was held", p->dom->name, req->index,
+                        vgpu_request_label(req));
             return -1;
         }
-        /* Reused as is; it stays in the ledger only if an earlier prepare
-         * of this domain created it. */
-        vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
-                 p->dom->name, req->uuid, m->type, m->parent,
-                 ledger_find(p->ledger, req->uuid) ? ", created by vgpu-hook" : ", not ours");
-        return 0;
     }
-
-    cands = alloc_placement_choose(host, req, &rules, refusals);
-    return create_on_candidates(p, host, req, cands, refusals, error);
+    return r == PLACE_OK ? 0 : -1;
 }
 
 static void
@@ -150,18 +212,11 @@ rollback(Prepare *p)
 }
 
 static int
-prepare_locked(Prepare *p, GError **error)
+prepare_locked(Prepare *p, Host **host, GError **error)
 {
-    g_autoptr(Host) host = NULL;
-
     if (!(p->ledger = ledger_load(p->cfg->state_dir, p->dom->uuid, p->dom->name, error)))
         return -1;
     for (guint i = 0; i < p->dom->requests->len; i++) {
-        /* Rescan before each request: the previous create changed what
-         * the driver offers (siblings, shared pools). */
-        g_clear_pointer(&host, host_free);
-        if (!(host = host_scan(p->cfg->sysfs_root, p->dom->requests, error)))
-            return -1;
         if (prepare_one(p, host, p->dom->requests->pdata[i], error) < 0)
             return -1;
     }
@@ -173,6 +228,7 @@ int
 hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
 {
     g_autoptr(GPtrArray) created = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(Host) host = NULL;
     Prepare p = { .cfg = cfg, .dom = dom, .created = created };
     int lock, rc;
 
@@ -183,11 +239,15 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     }
     if (check_hostdevs(dom, error) < 0)
         return -1;
+    /* The scan is most of a prepare's cost and needs no lock: what it saw
+     * is checked afresh, candidate by candidate, under the lock. */
+    if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)))
+        return -1;
     if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
         return -1;
     HOOK_TEST_POINT("prepare-locked");
 
-    if ((rc = prepare_locked(&p, error)) < 0 && p.ledger)
+    if ((rc = prepare_locked(&p, &host, error)) < 0 && p.ledger)
         rollback(&p);
     g_clear_pointer(&p.ledger, ledger_free);
     host_lock_release(lock);

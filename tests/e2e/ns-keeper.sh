@@ -18,26 +18,14 @@ trap 'fail "setup failed at line $LINENO"' ERR
 
 # /run: a fresh tmpfs (pidfiles, sockets, the hook's state dir).
 mount -t tmpfs -o mode=0755 vgpu-e2e-run /run
-mkdir -p /run/lock /run/user "$NS"/sys "$NS"/dev "$NS"/etc /run/vgpu-hook
+mkdir -p /run/lock /run/user "$NS"/dev "$NS"/etc /run/vgpu-hook
 chmod 1777 /run/lock
 ln -s /dev/shm /run/shm
 
 phase "sysfs"
 # /sys: the real sysfs with the simulator's tree at its places.
-mount --rbind /sys "$NS"/sys
-# tests/e2e/sysfs-overlay.sh by default: it binds kernel/iommu_groups (and
-# bus/mdev, class/mdev_bus) whole, so the group of an mdev created by the
-# hook is there when libvirt checks <uuid>/iommu_group. LV_SIM_NAMESPACE=1
-# uses the simulator's tests/sim/sim-namespace.sh instead (as of this
-# writing it copies kernel/iommu_groups once, and libvirt then refuses:
-# "failed to access '/sys/bus/mdev/devices/<uuid>/iommu_group'").
-if [ "${LV_SIM_NAMESPACE:-0}" = 1 ] && [ -f "$TOP/tests/sim/sim-namespace.sh" ]; then
-    bash "$TOP/tests/sim/sim-namespace.sh" "$SIM"
-else
-    "$TOP/tests/e2e/sysfs-overlay.sh" "$SIM" "$NS"/sys
-fi
+bash "$TOP/tests/sim/sim-namespace.sh" "$SIM"
 [ -d /sys/bus/mdev/devices ] && [ -d /sys/class/mdev_bus ] || fail "simulator not visible at /sys"
-[ -d /sys/kernel/iommu_groups ] || { mount -t tmpfs vgpu-e2e-iommu /sys/kernel/iommu_groups; }
 
 phase "dev"
 # /dev: a tmpfs copy of the real /dev (fresh devpts and shm instances), so

@@ -5,8 +5,9 @@
 #   unshare -m --propagation private bash -c '. tests/sim/sim-namespace.sh /tmp/vgpu-sim.X && mdevctl list'
 # It refuses to run unless an ancestor process is in another mount
 # namespace, so that it cannot cover the host's real /sys by mistake.
-# Afterwards /sys/class, /sys/bus, /sys/devices and /sys/kernel/iommu_groups
-# show the host's entries and the simulator's together, so real tools
+# Afterwards /sys/class, /sys/bus and /sys/devices show the host's entries
+# and the simulator's together (and /sys/kernel/iommu_groups the
+# simulator's), so real tools
 # (mdevctl, libvirtd) find /sys/class/mdev_bus/<parent>,
 # /sys/bus/mdev/devices/<uuid> and the directories their relative links
 # point to, all within /sys.  Nothing is created outside the namespace.
@@ -108,13 +109,17 @@ sim_namespace_setup() {
         { sim_ns_die "run me inside 'unshare -m --propagation private'"; return 1; }
     SIM_NS_SIM=$(realpath "$sim")
 
-    for rel in class bus devices kernel/iommu_groups; do
-        if [ ! -d "/sys/$rel" ]; then
-            # No IOMMU on this host: the directory itself must be added.
-            [ "$rel" = kernel/iommu_groups ] && rel=kernel || continue
-        fi
+    for rel in class bus devices; do
         sim_ns_overlay "$rel" || { sim_ns_die "could not lay $SIM_NS_SIM/$rel over /sys/$rel"; return 1; }
     done
+    # Every new mdev gets a new IOMMU group, so a merged snapshot would miss
+    # the groups of devices created later (libvirt checks <uuid>/iommu_group
+    # at start): the simulator's directory replaces the host's whole.
+    if [ -d /sys/kernel/iommu_groups ]; then
+        mount --bind "$SIM_NS_SIM/kernel/iommu_groups" /sys/kernel/iommu_groups
+    else
+        sim_ns_overlay kernel     # no IOMMU on this host: add the directory
+    fi || { sim_ns_die "could not lay $SIM_NS_SIM/kernel/iommu_groups over /sys"; return 1; }
     [ -d /sys/class/mdev_bus ] && [ -d /sys/bus/mdev/devices ] ||
         { sim_ns_die "/sys/class/mdev_bus missing after setup"; return 1; }
 }

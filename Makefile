@@ -109,29 +109,23 @@ demo: deps all
 bench: deps all
 	@bench/run.sh
 
+# Decides between qemu.d/ and the monolithic hook (libvirt < 6.5).
+LIBVIRT_VERSION ?= $(shell { libvirtd --version || virtqemud --version; } 2>/dev/null | \
+                     awk '{ print $$NF; exit }')
+
 install: all
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKDIR)/qemu.d \
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/libvirt \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions
 	install -m 0755 $(FRONT) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook
 	install -m 0644 $(CORE) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vgpuctl
-	ln -sf $(LIBEXECDIR)/vgpu-hook $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf ]; then \
-	    echo "keeping existing $(SYSCONFDIR)/libvirt/vgpu-hook.conf"; \
+	    echo "kept the existing $(SYSCONFDIR)/libvirt/vgpu-hook.conf"; \
 	else install -m 0644 examples/vgpu-hook.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf; fi
-	@# libvirt < 6.5 has no qemu.d/: take the monolithic name only where it is free.
-	@if [ -n "$(LEGACY_HOOK)" ]; then \
-	    if [ -e $(DESTDIR)$(HOOKDIR)/qemu ] || [ -L $(DESTDIR)$(HOOKDIR)/qemu ]; then \
-	        echo "$(HOOKDIR)/qemu exists: left untouched; call $(LIBEXECDIR)/vgpu-hook from it"; \
-	    else ln -s $(LIBEXECDIR)/vgpu-hook $(DESTDIR)$(HOOKDIR)/qemu; \
-	        echo "installed $(HOOKDIR)/qemu -> $(LIBEXECDIR)/vgpu-hook (libvirt without qemu.d/)"; fi; \
-	fi
-	for m in docs/*.[158]; do [ -e "$$m" ] || continue; \
-	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
-	[ ! -e cli/vgpuctl.bash-completion ] || \
-	    install -m 0644 cli/vgpuctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
-	@echo "libvirtd needs a restart (or SIGHUP) if no qemu hook existed before."
+	for m in docs/*.[158]; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	install -m 0644 cli/vgpuctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	@hooks/install-hook.sh "$(DESTDIR)" $(HOOKDIR) $(LIBEXECDIR) "$(LIBVIRT_VERSION)"
 
 uninstall:
 	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
@@ -139,8 +133,7 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
 	@if [ "$$(readlink $(DESTDIR)$(HOOKDIR)/qemu 2>/dev/null)" = "$(LIBEXECDIR)/vgpu-hook" ]; then \
 	    rm -f $(DESTDIR)$(HOOKDIR)/qemu; fi
-	for m in docs/*.[158]; do [ -e "$$m" ] || continue; \
-	    rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	for m in docs/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	@echo "kept $(SYSCONFDIR)/libvirt/vgpu-hook.conf"
 
@@ -151,3 +144,26 @@ clean:
 	    $(patsubst %.c,%,$(UNIT_SRCS))
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null | grep -v '^./.git')
+
+# ---- reliability: `make stress` and `make fuzz` (tests/stress, tests/fuzz) ----
+# make stress        the reliability tiers at full size (1,024 starts at 32-way,
+#                    crash injection, driver faults, stale state, hostile XML)
+# make fuzz          the libFuzzer target for FUZZ_SECONDS (600); FUZZ_MERGE=1
+#                    merges new inputs into tests/fuzz/corpus/
+# make fuzz-build    only build $(FUZZ_O)/fuzz-xml (clang; needs libclang-rt-14-dev)
+FUZZ_O     ?= build/fuzz
+FUZZ_CC    ?= clang
+FUZZ_SRCS   = $(wildcard util/*.c xml/*.c) tests/fuzz/fuzz-xml.c
+FUZZ_BIN    = $(FUZZ_O)/fuzz-xml
+.PHONY: fuzz-build
+fuzz-build: $(FUZZ_BIN)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h xml/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -Iutil -Ixml -Iallocator $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
+stress: deps
+	@tests/stress/run-stress.sh
+fuzz: deps
+	@tests/fuzz/run-fuzz.sh
+# ---- end reliability ----

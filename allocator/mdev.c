@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,46 +23,35 @@ path_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+static int write_bounded(const char *path, const char *data, const char *undo_path,
+                         guint timeout_ms, GError **error);
+
 int
 sysfs_mdev_create(const char *root, const char *parent, const char *type, const char *uuid,
-                  GError **error)
+                  guint timeout_ms, GError **error)
 {
     g_autofree char *create = sysfs_path_type_file(root, parent, type, "create");
     g_autofree char *dev = sysfs_path_mdev(root, uuid);
+    g_autofree char *undo = sysfs_path_mdev_file(root, uuid, "remove");
     g_autofree char *line = NULL;
-    size_t len;
-    ssize_t n;
-    int fd;
+    int err;
 
-    if (!create || !dev) {
+    if (!create || !dev || !undo) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "creating %s of type %s on %s: invalid name", uuid, type, parent);
         return -1;
     }
     line = g_strdup_printf("%s\n", uuid);
-    len = strlen(line);
-    if ((fd = open(create, O_WRONLY | O_CLOEXEC)) < 0) {
-        vgpu_error_set_errno(error, errno, "creating %s of type %s on %s", uuid, type, parent);
+    if ((err = write_bounded(create, line, undo, timeout_ms, error)) == -2)
+        return -1;
+    if (err == -1) {
+        g_set_error(error, VGPU_SYSFS_ERROR, ETIMEDOUT,
+                    "creating %s of type %s on %s: the driver did not answer within %u ms",
+                    uuid, type, parent, timeout_ms);
         return -1;
     }
-    /* One write is one store: the kernel parses the whole buffer, so it
-     * must not be split (and a retry after a partial write would be a
-     * second create). */
-    do {
-        n = write(fd, line, len);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int saved = errno;
-
-        close(fd);
-        vgpu_error_set_errno(error, saved, "creating %s of type %s on %s", uuid, type, parent);
-        return -1;
-    }
-    close(fd);
-    if ((size_t)n != len) {
-        g_set_error(error, VGPU_SYSFS_ERROR, EIO,
-                    "creating %s of type %s on %s: the driver took %zd of %zu bytes",
-                    uuid, type, parent, n, len);
+    if (err != 0) {
+        vgpu_error_set_errno(error, err, "creating %s of type %s on %s", uuid, type, parent);
         return -1;
     }
     if (!path_exists(dev)) {
@@ -80,89 +70,127 @@ sysfs_mdev_create(const char *root, const char *parent, const char *type, const 
  * host lock's, which would then outlive this process and stall every
  * later hook until the VM lets go of the device. */
 static void
-close_inherited_fds(int keep)
+close_inherited_fds(int a, int b)
 {
-    if (keep > 3)
-        close_range(3, (unsigned)keep - 1, 0);
-    close_range(keep < 3 ? 3 : (unsigned)keep + 1, ~0U, 0);
+    int lo = MIN(a, b), hi = MAX(a, b);
+
+    if (lo > 3)
+        close_range(3, (unsigned)lo - 1, 0);
+    if (hi > lo + 1)
+        close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+    close_range((unsigned)hi + 1, ~0U, 0);
 }
 
-G_GNUC_NORETURN static void
-remove_child(const char *path, int report_fd)
+/* Write all of @data to @path with ONE write(): one write is one store,
+ * and a retry after a partial write would be a second create. */
+static int
+write_once(const char *path, const char *data)
 {
-    int fd;
-    int result = 0;
+    size_t len = strlen(data);
     ssize_t n = -1;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-    close_inherited_fds(report_fd);
-    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    do {
+        n = write(fd, data, len);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0)
+        return errno;
+    return (size_t)n == len ? 0 : EIO;
+}
 
-    if (fd >= 0) {
-        do {
-            n = write(fd, "1", 1);
-        } while (n < 0 && errno == EINTR);
-    }
-    if (fd < 0 || n < 0)
-        result = errno;
-    if (write(report_fd, &result, sizeof(result)) != sizeof(result))
-        _exit(1);
+/* The writer's whole life. When @undo_path is set and the write worked,
+ * it waits for the parent to acknowledge the result; a parent that gave up
+ * meanwhile (its end of the pipes closed) never learnt of the device, so
+ * the child removes it again rather than leave it unowned. */
+G_GNUC_NORETURN static void
+writer_child(const char *path, const char *data, const char *undo_path, int report_fd, int ack_fd)
+{
+    int result;
+    char ack;
+
+    close_inherited_fds(report_fd, ack_fd);
+    signal(SIGPIPE, SIG_IGN);
+    result = write_once(path, data);
+    if (write(report_fd, &result, sizeof(result)) == sizeof(result) &&
+        (!undo_path || result != 0 || read(ack_fd, &ack, 1) == 1))
+        _exit(0);
+    if (undo_path && result == 0)
+        write_once(undo_path, "1");
     _exit(0);
 }
 
-/* Outcome of one remove write: 0 or an errno; -1 on timeout; -2 with
- * @error set when the writer could not be run at all. */
+/* Run the write in a child and wait for it at most @timeout_ms. Returns
+ * 0 or the write's errno; -1 on timeout; -2 with @error set when the
+ * writer could not be run at all. A timed-out writer is left to finish on
+ * its own (the kernel's waits here are not killable) and, with
+ * @undo_path, to undo what it made. Without one it is killed, which ends
+ * at least a wait that can be interrupted. */
 static int
-remove_write_bounded(const char *path, guint timeout_ms, GError **error)
+write_bounded(const char *path, const char *data, const char *undo_path, guint timeout_ms,
+              GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    gulong sleep_us = 500;
+    int report[2], ack[2];
     int result = EIO;   /* when the child died before reporting */
-    int status;
-    int report[2];
+    gboolean got = FALSE, timed_out = FALSE;
     pid_t pid;
 
-    if (pipe2(report, O_CLOEXEC) < 0) {
-        vgpu_error_set_errno(error, errno, "removing: cannot create a pipe");
-        return -2;
-    }
-    if ((pid = fork()) < 0) {
-        vgpu_error_set_errno(error, errno, "removing: cannot fork");
+    if (pipe2(report, O_CLOEXEC) < 0)
+        goto no_pipe;
+    if (pipe2(ack, O_CLOEXEC) < 0) {
         close(report[0]);
         close(report[1]);
+        goto no_pipe;
+    }
+    if ((pid = fork()) < 0) {
+        vgpu_error_set_errno(error, errno, "writing %s: cannot fork", path);
+        close(report[0]), close(report[1]), close(ack[0]), close(ack[1]);
         return -2;
     }
     if (pid == 0) {
         close(report[0]);
-        remove_child(path, report[1]);
+        close(ack[1]);
+        writer_child(path, data, undo_path, report[1], ack[0]);
     }
     close(report[1]);
+    close(ack[0]);
     for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
+        struct pollfd pfd = { .fd = report[0], .events = POLLIN };
+        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+        int n = left_ms > 0 ? poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT)) : 0;
 
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            vgpu_error_set_errno(error, errno, "removing: waiting for the writer");
-            close(report[0]);
-            return -2;
-        }
-        if (g_get_monotonic_time() >= deadline) {
-            /* The kernel's wait for the VM to let go is not killable; the
-             * child stays until it returns, and is not waited for. Reap it
-             * only if it went at once, so a quick exit leaves no zombie. */
-            kill(pid, SIGKILL);
-            close(report[0]);
-            g_usleep(1000);
-            waitpid(pid, &status, WNOHANG);
-            return -1;
-        }
-        g_usleep(sleep_us);
-        sleep_us = MIN(sleep_us * 2, 10000);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n > 0)
+            got = read(report[0], &result, sizeof(result)) == sizeof(result);
+        else
+            timed_out = TRUE;   /* from poll itself, not the clock: it rounds to ms */
+        break;
     }
-    if (read(report[0], &result, sizeof(result)) != sizeof(result))
-        result = EIO;
+    if (!timed_out) {
+        /* Answered (or died without answering): the child ends at once. */
+        if (got && undo_path && result == 0 && write(ack[1], "a", 1) != 1)
+            result = EIO;
+        close(report[0]);
+        close(ack[1]);
+        waitpid(pid, NULL, 0);
+        return result;
+    }
+    if (!undo_path)
+        kill(pid, SIGKILL);
     close(report[0]);
-    return result;
+    close(ack[1]);
+    /* Reap it if it went at once, so a quick exit leaves no zombie. */
+    g_usleep(1000);
+    waitpid(pid, NULL, WNOHANG);
+    return -1;
+
+no_pipe:
+    vgpu_error_set_errno(error, errno, "writing %s: cannot create a pipe", path);
+    return -2;
 }
 
 int
@@ -182,7 +210,7 @@ sysfs_mdev_remove(const char *root, const char *uuid, guint retries, guint retry
             g_usleep((gulong)retry_delay_ms * 1000);
         if (!path_exists(dev))
             return 0;
-        err = remove_write_bounded(remove, timeout_ms, error);
+        err = write_bounded(remove, "1", NULL, timeout_ms, error);
         if (err == -2)
             return -1;
         if (err == -1) {

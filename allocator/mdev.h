@@ -5,9 +5,12 @@
 
 /* Write @uuid to the type's create file, then check bus/mdev/devices/UUID
  * exists. On failure the error is VGPU_SYSFS_ERROR with the driver's errno
- * (EIO, ENOSPC, EUSERS, EEXIST...), so the caller can try another parent. */
+ * (EIO, ENOSPC, EUSERS, EEXIST...), so the caller can try another parent;
+ * ETIMEDOUT when the driver did not answer within @timeout_ms (the write
+ * then finishes on its own and removes what it made, never leaving a
+ * device nobody knows of). */
 int sysfs_mdev_create(const char *root, const char *parent, const char *type,
-                      const char *uuid, GError **error);
+                      const char *uuid, guint timeout_ms, GError **error);
 
 /* Write "1" to the device's remove file. EBUSY and EAGAIN are retried up
  * to @retries times with @retry_delay_ms between tries; a write that

@@ -164,6 +164,15 @@ parent_mdev_count(const Host *host, const HostParent *parent)
 }
 
 /* Why a GPU whose parents passed every filter has no free instance. */
+/* NVIDIA vGPU, time-sliced or SR-IOV: every vGPU on one physical GPU has
+ * the same type. Intel GVT-g and the mtty sample instead share one pool
+ * among all their types, so another type there is not a refusal reason. */
+static gboolean
+gpu_holds_one_type(const HostParent *parent)
+{
+    return g_str_has_prefix(parent->model, "10de:");
+}
+
 static char *
 capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
 {
@@ -176,11 +185,14 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
 
     if (max > 0 && v->same >= (guint)max)
         return g_strdup_printf("all %d %s instances in use on %s", max, name, v->gpu);
-    if (v->other > 0) {
+    if (v->other > 0 && gpu_holds_one_type(first)) {
         g_autofree char *other = mdev_type_short_name(host, v->other_example);
 
         return g_strdup_printf("GPU %s holds %s vGPUs", v->gpu, other);
     }
+    if (v->other > 0 && !first->is_vf)
+        return g_strdup_printf("no room for %s on %s: its shared pool is used by %u vGPU(s)",
+                               name, v->gpu, v->other + v->same);
     for (guint i = 0; i < passed->len; i++) {
         const HostParent *p = g_ptr_array_index(passed, i);
 

@@ -22,6 +22,7 @@ static const ConfigNumber config_numbers[] = {
     { "remove_retry_delay_ms", G_STRUCT_OFFSET(VgpuConfig, remove_retry_delay_ms), 0, 60000 },
     { "remove_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, remove_timeout_ms), 1, 600000 },
     { "create_attempts", G_STRUCT_OFFSET(VgpuConfig, create_attempts), 1, 64 },
+    { "create_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, create_timeout_ms), 1, 600000 },
 };
 
 static const char *const config_strings[] = {
@@ -61,6 +62,7 @@ config_defaults(void)
     cfg->remove_retry_delay_ms = 500;
     cfg->remove_timeout_ms = 15000;
     cfg->create_attempts = 4;
+    cfg->create_timeout_ms = 20000;
     return cfg;
 }
 

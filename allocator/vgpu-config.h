@@ -17,6 +17,7 @@ typedef struct {
     guint remove_retry_delay_ms;/* 500 */
     guint remove_timeout_ms;   /* 15000: a remove write that blocks longer is abandoned */
     guint create_attempts;     /* 4: candidates tried per request */
+    guint create_timeout_ms;   /* 20000: a create write that blocks longer is abandoned */
 } VgpuConfig;
 
 void vgpu_config_free(VgpuConfig *cfg);

@@ -82,11 +82,14 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
         if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
             return PLACE_FAILED;
         HOOK_TEST_POINT("prepare-intent");
-        if (sysfs_mdev_create(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid, &err) == 0) {
+        if (sysfs_mdev_create(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid,
+                              p->cfg->create_timeout_ms, &err) == 0) {
+            /* Ours from this moment: rollback must see it even if the
+             * ledger commit below fails (a full state dir). */
+            g_ptr_array_add(p->created, g_strdup(req->uuid));
             HOOK_TEST_POINT("prepare-created");
             if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
                 return PLACE_FAILED;
-            g_ptr_array_add(p->created, g_strdup(req->uuid));
             host_note_created(host, req->uuid, c->parent->addr, c->type->id);
             vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s",
                      p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr);
@@ -104,8 +107,13 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
                         "while vgpu-hook was placing it", p->dom->name, req->index, req->uuid);
             return PLACE_FAILED;
         }
-        g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
-                                                  c->parent->addr, g_strerror(err->code)));
+        if (err->code == ETIMEDOUT)
+            g_ptr_array_add(refusals, g_strdup_printf("the driver did not answer a create on %s "
+                                                      "within %u ms", c->parent->addr,
+                                                      p->cfg->create_timeout_ms));
+        else
+            g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
+                                                      c->parent->addr, g_strerror(err->code)));
     }
     /* Never refuse on the view scanned before the lock: a release may
      * have freed room since. */
@@ -141,10 +149,22 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, GError **er
         return -1;
     }
     /* Reused as is; it stays in the ledger only if an earlier prepare of
-     * this domain created it. */
+     * this domain created it. One killed between create and commit left
+     * an intent for exactly this device: commit it now. */
+    LedgerDevice *d = ledger_find(p->ledger, req->uuid);
+
+    if (d && (g_strcmp0(d->parent, parent) || g_strcmp0(d->type, type))) {
+        /* UUIDs are unique host-wide: our create never happened there. */
+        ledger_drop(p->ledger, req->uuid);
+        d = NULL;
+        if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
+            return -1;
+    } else if (d && d->state == LEDGER_INTENT &&
+               ledger_record(p, req->uuid, parent, type, LEDGER_CREATED, error) < 0) {
+        return -1;
+    }
     vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
-             p->dom->name, req->uuid, type, parent,
-             ledger_find(p->ledger, req->uuid) ? ", created by vgpu-hook" : ", not ours");
+             p->dom->name, req->uuid, type, parent, d ? ", created by vgpu-hook" : ", not ours");
     return 1;
 }
 

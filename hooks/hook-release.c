@@ -61,50 +61,55 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
     return 0;
 }
 
+/* Drop @dev from the domain's ledger: a short critical section of its own,
+ * so the remove before it, which may block, holds nobody up. */
+static int
+ledger_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name,
+                      const char *dev, GError **error)
+{
+    g_autoptr(Ledger) ledger = NULL;
+    int lock, rc = -1;
+
+    if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
+        return -1;
+    if ((ledger = ledger_load(cfg->state_dir, uuid, name, error))) {
+        ledger_drop(ledger, dev);
+        rc = ledger_save(cfg->state_dir, ledger, error);
+    }
+    host_lock_release(lock);
+    return rc;
+}
+
 int
 hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GError **error)
 {
     g_autofree char *uuid = release_domain_uuid(cfg, name, dom);
     g_autoptr(Ledger) ledger = NULL;
     g_autoptr(GString) failed = g_string_new(NULL);
-    int lock;
 
     if (!uuid)
         return 0;
     /* Ledgers are replaced by rename, so a read without the lock sees a
-     * whole one: with nothing of ours there is no need to wait for the
-     * host lock (the release after a refused start, every stop of a VM
-     * whose devices were made by hand). */
+     * whole one. The removes run without the host lock: a remove can
+     * block for as long as the driver holds the device (remove_timeout_ms),
+     * longer than other hooks wait for the lock. Only this domain's
+     * release and vgpuctl gc touch these devices; either one finding a
+     * device already gone counts it as removed. */
     if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error)))
         return -1;
-    if (ledger->devices->len == 0)
-        return 0;
-    g_clear_pointer(&ledger, ledger_free);
-    if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
-        return -1;
-    if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error))) {
-        host_lock_release(lock);
-        return -1;
-    }
-
-    for (guint i = 0; i < ledger->devices->len;) {
-        LedgerDevice *d = ledger->devices->pdata[i];
+    for (guint i = 0; i < ledger->devices->len; i++) {
+        const LedgerDevice *d = ledger->devices->pdata[i];
         g_autoptr(GError) err = NULL;
 
         if (release_device(cfg, name, d, &err) < 0) {
             g_string_append_printf(failed, "%s%s", failed->len ? "; " : "", err->message);
-            i++;
             continue;
         }
-        /* Saved after each device so a crash mid-release forgets nothing
-         * and repeats nothing. */
-        ledger_drop(ledger, d->uuid);
-        if (ledger_save(cfg->state_dir, ledger, error) < 0) {
-            host_lock_release(lock);
+        /* Committed after each device, so a crash mid-release forgets
+         * nothing and repeats nothing. */
+        if (ledger_commit_removed(cfg, uuid, name, d->uuid, error) < 0)
             return -1;
-        }
     }
-    host_lock_release(lock);
 
     if (failed->len) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,

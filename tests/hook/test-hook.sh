@@ -133,6 +133,21 @@ test_timesliced() {
     t_eq "time-sliced: all released" 0 "$(mdev_count)"
 }
 
+test_shared_pool() {
+    fresh mtty
+    local i
+    for i in $(seq 1 23); do hand_create mtty mtty-1 "$(u $((100 + i)))"; done
+    start m1 1 "uuid=\"$(u 1)\" type=\"mtty-2\""
+    t_eq "mtty pool with 1 port left: mtty-2 refused" 1 "$RC"
+    t_match "shared pool: the reason is the pool, not one-type-per-GPU" \
+        "no room for Dual port serial on mtty: its shared pool is used by 23 vGPU\\(s\\)" "$ERR"
+    start m2 2 "uuid=\"$(u 2)\" profile=\"Single port serial\""
+    t_eq "mtty: the last port is taken by profile name" "0:mtty-1" "$RC:$(mdev_type "$(u 2)")"
+    stop m2
+    stop m1
+    t_eq "mtty: hand-made devices untouched" 23 "$(mdev_count)"
+}
+
 test_all_or_nothing() {
     fresh a40x2-sriov create_attempts=1
     sim_ctl fault create_fail_every 2
@@ -350,7 +365,7 @@ test_crash_points() {
 }
 
 for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
-         test_parent_restriction test_timesliced test_all_or_nothing test_release_safety \
+         test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
          test_lock_and_config test_remove_busy_and_blocking test_reconnect test_crash_points; do
     echo "# $t"

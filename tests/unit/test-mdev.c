@@ -68,7 +68,7 @@ test_create_missing_create_file(void)
     g_autoptr(FakeHost) fh = build();
     g_autoptr(GError) err = NULL;
 
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-999", U1, &err), ==, -1);
+    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-999", U1, 5000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, ENOENT);
     g_assert_cmpstr(err->message, ==, "creating " U1 " of type nvidia-999 on " VF
                                       ": No such file or directory");
@@ -84,7 +84,7 @@ test_create_writes_uuid_once(void)
     gsize len = 0;
 
     /* a plain file takes the write, but no device appears */
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, &err), ==, -1);
+    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, EIO);
     g_assert_nonnull(strstr(err->message, "creating " U1 " of type nvidia-558 on " VF
                                           ": created but "));
@@ -96,7 +96,7 @@ test_create_writes_uuid_once(void)
 
     /* when the device is there afterwards, it is success */
     fake_add_mdev(fh, VF, "nvidia-558", U1);
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, &err), ==, 0);
+    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, 0);
     g_assert_no_error(err);
 }
 

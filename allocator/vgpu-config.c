@@ -23,6 +23,7 @@ static const ConfigNumber config_numbers[] = {
     { "remove_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, remove_timeout_ms), 1, 600000 },
     { "create_attempts", G_STRUCT_OFFSET(VgpuConfig, create_attempts), 1, 64 },
     { "create_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, create_timeout_ms), 1, 600000 },
+    { "hook_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, hook_timeout_ms), 100, 3600000 },
 };
 
 static const char *const config_strings[] = {
@@ -63,6 +64,7 @@ config_defaults(void)
     cfg->remove_timeout_ms = 15000;
     cfg->create_attempts = 4;
     cfg->create_timeout_ms = 20000;
+    cfg->hook_timeout_ms = 120000;
     return cfg;
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     guint remove_timeout_ms;   /* 15000: a remove write that blocks longer is abandoned */
     guint create_attempts;     /* 4: candidates tried per request */
     guint create_timeout_ms;   /* 20000: a create write that blocks longer is abandoned */
+    guint hook_timeout_ms;     /* 120000: the whole hook call, a last resort */
 } VgpuConfig;
 
 void vgpu_config_free(VgpuConfig *cfg);

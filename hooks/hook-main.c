@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libvirt waits for a hook without any timeout. Our own waits are bounded
@@ -35,6 +36,34 @@ on_cpu_limit(int sig)
     (void)sig;
     (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
     _exit(1);
+}
+
+static void
+on_hook_timeout(int sig)
+{
+    static const char msg[] = "vgpu-hook: gave up: the call took longer than hook_timeout_ms "
+                              "(a driver not answering?)\n";
+
+    (void)sig;
+    (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+/* The last resort over every wait that has no bound of its own (a sysfs
+ * read the driver never answers). Being killed part-way is safe: the
+ * ledger is written before each create, which is what the crash tests
+ * prove. Its own signal: the lock wait uses SIGALRM. */
+static void
+bound_wall_time(guint timeout_ms)
+{
+    struct sigaction sa = { .sa_handler = on_hook_timeout };
+    struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN };
+    struct itimerspec its = { .it_value = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 } };
+    timer_t timer;
+
+    sigaction(SIGRTMIN, &sa, NULL);
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0)
+        timer_settime(timer, 0, &its, NULL);
 }
 
 static void
@@ -76,6 +105,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
 
     if (!(cfg = vgpu_config_load(vgpu_config_path(), &error)))
         return fail(op, error);
+    bound_wall_time(cfg->hook_timeout_ms);
 
     if (!(dom = xml_domain_parse(xml, len, &error))) {
         /* Release must still undo what prepare did, even if the live

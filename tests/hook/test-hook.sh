@@ -334,6 +334,21 @@ test_remove_busy_and_blocking() {
     t_eq "after the VM lets go: removed, ledger empty" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
 }
 
+test_hook_timeout() {
+    fresh a40x2-sriov hook_timeout_ms=1000
+    sim_ctl fault read_latency_ms 3000
+    local t0 t1
+    t0=$(date +%s%N)
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t1=$(date +%s%N)
+    sim_ctl fault read_latency_ms 0
+    t_eq "a driver that does not answer reads: the hook gives up" 1 "$RC"
+    t_match "hook_timeout_ms: says so" "took longer than hook_timeout_ms" "$ERR"
+    t_eq "hook_timeout_ms: bounded (< 4 s)" 1 "$(( (t1 - t0) < 4000000000 ))"
+    stop vm1
+    t_eq "hook_timeout_ms: nothing left" "0:0" "$(mdev_count):$(ledgers)"
+}
+
 test_reconnect() {
     fresh a40x2-sriov
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
@@ -367,7 +382,7 @@ test_crash_points() {
 for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_reconnect test_crash_points; do
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_reconnect test_crash_points; do
     echo "# $t"
     $t
 done

@@ -67,54 +67,12 @@ SIM=$ABS/tests/sim/vgpu-sim
 WORK=$(mktemp -d /tmp/vgpu-bench.XXXXXX)
 ERRLOG=$WORK/children.stderr
 : > "$ERRLOG"
-SIM_PID= SIM_ROOT= NS_PID=
 
-sim_up() {   # sim_up SCENARIO.ini
-    SIM_ROOT=$(mktemp -d "$WORK/sys.XXXXXX")
-    "$SIM" "$1" "$SIM_ROOT" 2>>"$WORK/sim.stderr" &
-    SIM_PID=$!
-    local i
-    for i in $(seq 1 200); do
-        [ -d "$SIM_ROOT/class/mdev_bus" ] && return 0
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    die "vgpu-sim did not mount $1 (see $WORK/sim.stderr)"
-}
-sim_down() {
-    [ -n "$SIM_PID" ] || return 0
-    kill -TERM "$SIM_PID" 2>/dev/null
-    local i
-    for i in $(seq 1 100); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$SIM_PID" 2>/dev/null
-    wait "$SIM_PID" 2>/dev/null
-    mountpoint -q "$SIM_ROOT" 2>/dev/null && umount -l "$SIM_ROOT"
-    rmdir "$SIM_ROOT" 2>/dev/null
-    SIM_PID=
-}
-# A private mount namespace where /sys shows the simulator (as the
-# simulator's mdevctl test does), held open by a sleeping process.
-ns_up() {
-    unshare -m --propagation private bash -c \
-        '. "$1/tests/sim/sim-namespace.sh" "$2" || exit 97; echo ready; exec sleep infinity' \
-        _ "$TOP" "$SIM_ROOT" > "$WORK/ns.out" 2>&1 &
-    NS_PID=$!
-    local i
-    for i in $(seq 1 300); do
-        grep -q ready "$WORK/ns.out" 2>/dev/null && return 0
-        kill -0 "$NS_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$WORK/ns.out" >&2
-    die "could not lay the simulator over /sys in a namespace"
-}
-ns_down() {
-    [ -n "$NS_PID" ] || return 0
-    kill "$NS_PID" 2>/dev/null
-    wait "$NS_PID" 2>/dev/null
-    NS_PID=
-}
-cleanup() { ns_down; sim_down; rm -rf "$WORK"; }
+B=$ABS
+. "$TOP/tests/lib.sh"
+sim_up() { sim_start "$1" 2>>"$WORK/sim.stderr" || die "vgpu-sim did not mount $1 (see $WORK/sim.stderr)"; }
+ns_up() { sim_ns_start || die "could not lay the simulator over /sys in a namespace"; }
+cleanup() { sim_ns_stop; sim_stop; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -250,7 +208,7 @@ STRACE_OUT=
 lock_profile() {   # lock_profile LABEL CONF XML NAME OP SUBOP: one traced run -> "total_ms prelock_ms held_ms"
     local t=$WORK/strace.$RANDOM
     VGPU_HOOK_CONF=$2 strace -o "$t" -f --seccomp-bpf -ttt -e trace=execve,flock,close,exit_group \
-        nsenter -t "$NS_PID" -m -- "$HOOK" "$4" "$5" "$6" - < "$3" >/dev/null 2>>"$ERRLOG" || return 1
+        in_sim_ns "$HOOK" "$4" "$5" "$6" - < "$3" >/dev/null 2>>"$ERRLOG" || return 1
     awk -v hook="$HOOK" '
         index($0, "execve(\"" hook "\"") && / = 0$/ { t0 = $2 }
         /flock\(/ && / = 0$/ && !tl { s = $0; sub(/.*flock\(/, "", s); sub(/,.*/, "", s); fd = s; tl = $2 }
@@ -292,19 +250,19 @@ for n in $HOSTLIST; do
 
     # Operation counts (deterministic), which also warm everything up.
     stats_reset
-    nsenter -t "$NS_PID" -m -- "$HOOK" bench-vm-1 prepare begin - < "$PREP_XML" >/dev/null 2>>"$ERRLOG" ||
+    in_sim_ns "$HOOK" bench-vm-1 prepare begin - < "$PREP_XML" >/dev/null 2>>"$ERRLOG" ||
         die "$label: prepare failed: $(tail -n 1 "$ERRLOG")"
     ops_prep=$(stats_line)
     [ "$(mdev_lines)" = $((base + 1)) ] || die "$label: prepare made no device"
     stats_reset
-    nsenter -t "$NS_PID" -m -- "$HOOK" bench-vm-1 release end - < "$PREP_XML" >/dev/null 2>>"$ERRLOG" ||
+    in_sim_ns "$HOOK" bench-vm-1 release end - < "$PREP_XML" >/dev/null 2>>"$ERRLOG" ||
         die "$label: release failed: $(tail -n 1 "$ERRLOG")"
     ops_rel=$(stats_line)
     [ "$(mdev_lines)" = $base ] || die "$label: release left a device"
     ops_mdevctl="- - - - - - - -"
     if [ $HAVE_MDEVCTL = 1 ]; then
         stats_reset
-        nsenter -t "$NS_PID" -m -- mdevctl types > "$WORK/types.out" 2>>"$ERRLOG" ||
+        in_sim_ns mdevctl types > "$WORK/types.out" 2>>"$ERRLOG" ||
             die "$label: mdevctl types failed"
         ops_mdevctl=$(stats_line)
         [ "$(grep -c '^  nvidia-' "$WORK/types.out")" = $((parents * types)) ] ||
@@ -312,11 +270,11 @@ for n in $HOSTLIST; do
     fi
 
     {
-        printf 'prepare\t0\t0\t%s\t%s\t%s\tbench-vm-1\tprepare\tbegin\t-\n' "$NS_PID" "$PREP_XML" "$HOOK"
-        printf 'release\t0\t0\t%s\t%s\t%s\tbench-vm-1\trelease\tend\t-\n' "$NS_PID" "$PREP_XML" "$HOOK"
+        printf 'prepare\t0\t0\t%s\t%s\t%s\tbench-vm-1\tprepare\tbegin\t-\n' "$SIM_NS_PID" "$PREP_XML" "$HOOK"
+        printf 'release\t0\t0\t%s\t%s\t%s\tbench-vm-1\trelease\tend\t-\n' "$SIM_NS_PID" "$PREP_XML" "$HOOK"
         # mdevctl reads the same files with or without mdevs: once is enough there.
         [ $HAVE_MDEVCTL = 1 ] && printf 'mdevctl\t%s\t0\t%s\t-\t%s\ttypes\n' \
-            "$([ "$n" = busy ] && echo 1 || echo "$MROUNDS")" "$NS_PID" \
+            "$([ "$n" = busy ] && echo 1 || echo "$MROUNDS")" "$SIM_NS_PID" \
             "$(command -v mdevctl)"
     } > "$WORK/host.spec"
     "$BX" -r "$ROUNDS" -e "$ERRLOG" "$WORK/host.spec" > "$WORK/host.out" ||
@@ -328,7 +286,7 @@ for n in $HOSTLIST; do
         # Median of 5 traced prepares (each followed by an untraced release).
         for i in 1 2 3 4 5; do
             lock_profile "$label" "$conf" "$PREP_XML" bench-vm-1 prepare begin
-            nsenter -t "$NS_PID" -m -- "$HOOK" bench-vm-1 release end - < "$PREP_XML" >/dev/null 2>>"$ERRLOG"
+            in_sim_ns "$HOOK" bench-vm-1 release end - < "$PREP_XML" >/dev/null 2>>"$ERRLOG"
         done > "$WORK/lock.txt"
         [ -s "$WORK/lock.txt" ] &&
             lock=$(sort -n -k3 "$WORK/lock.txt" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
@@ -338,8 +296,8 @@ for n in $HOSTLIST; do
         "$(field "$WORK/host.out" prepare 3)" "$(field "$WORK/host.out" release 3)" \
         "$(tm=$(field "$WORK/host.out" mdevctl 3); echo "${tm:--}")" "$ops_prep" "$ops_rel" "$ops_mdevctl" "$lock" >> "$HOSTS"
     [ "$n" = busy ] || tail -n 1 "$HOSTS" >> "$HOSTS_SCALE"
-    ns_down
-    sim_down
+    sim_ns_stop
+    sim_stop
 done
 
 out "### 2. One vGPU (\`A40-2Q\`): \`prepare begin\` + \`release end\` vs \`mdevctl types\`, by host size"
@@ -466,7 +424,7 @@ for ((r = 1; r <= CROUNDS; r++)); do
     conc_release
 done
 unset VGPU_HOOK_CONF
-sim_down
+sim_stop
 med_col() { sort -n -k"$2" -t$'\t' "$1" | awk -F'\t' -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
 PW=$(med_col "$WORK/par.out" 3) SW=$(med_col "$WORK/seq.out" 3)
 out "### 3. Concurrency: $CONC domains (\`A40-1Q\` each) on a40x2-sriov (2 x 32 VFs)"

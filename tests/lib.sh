@@ -58,6 +58,35 @@ sim_stop() {
     SIM_PID=
 }
 
+# One private mount namespace with the mounted simulator laid over /sys
+# (tests/sim/sim-namespace.sh), held open by a sleeping process, so real
+# tools that read only /sys (mdevctl) see it: sim_ns_start after
+# sim_start; in_sim_ns CMD... runs CMD inside; sim_ns_stop.
+SIM_NS_PID=
+sim_ns_start() {
+    SIM_NS_LOG=$(mktemp /tmp/vgpu-simns.XXXXXX)
+    unshare -m --propagation private bash -c \
+        '. "$1/tests/sim/sim-namespace.sh" "$2" || exit 97; echo ready; exec sleep infinity' \
+        _ "$TOP" "$SIM_ROOT" > "$SIM_NS_LOG" 2>&1 &
+    SIM_NS_PID=$!
+    local i
+    for i in $(seq 1 300); do
+        grep -q ready "$SIM_NS_LOG" 2>/dev/null && return 0
+        kill -0 "$SIM_NS_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$SIM_NS_LOG" >&2
+    return 1
+}
+sim_ns_stop() {
+    [ -n "$SIM_NS_PID" ] || return 0
+    kill "$SIM_NS_PID" 2>/dev/null
+    wait "$SIM_NS_PID" 2>/dev/null
+    rm -f "$SIM_NS_LOG"
+    SIM_NS_PID=
+}
+in_sim_ns() { nsenter -t "$SIM_NS_PID" -m -- "$@"; }
+
 t_done() {
     echo "# $T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]

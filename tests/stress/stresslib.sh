@@ -173,3 +173,18 @@ check_host() {
         }')
     read -r V_LEAK V_LOST V_DOUBLE V_LEDGER V_CAP V_WHY <<< "$out"
 }
+
+# timed NAME OP SUBOP: the hook once on $WORK/x/NAME.xml; sets RC, ERR and
+# MS (wall time), counts CASES and keeps the SLOWEST.
+timed() {
+    local t0
+    t0=$(now_ms)
+    timeout 120 "$HOOK" "$1" "$2" "$3" - < "$WORK/x/$1.xml" > "$WORK/o/$1.out" 2> "$WORK/o/$1.err"
+    RC=$?
+    MS=$(( $(now_ms) - t0 ))
+    [ "$MS" -gt "${SLOWEST:-0}" ] && SLOWEST=$MS
+    ERR=$(< "$WORK/o/$1.err")
+    CASES=$((${CASES:-0} + 1))
+}
+# one_line TEXT: a single line in the hook's own voice
+one_line() { [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [[ $1 == "vgpu-hook: "* ]]; }

@@ -11,17 +11,6 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 INJECTED=0 CASES=0 LEAKED=0 SLOWEST=0
 
-timed() {   # timed NAME OP SUBOP: the hook once, with its wall time in MS
-    local t0
-    t0=$(now_ms)
-    timeout 120 "$HOOK" "$1" "$2" "$3" - < "$WORK/x/$1.xml" > "$WORK/o/$1.out" 2> "$WORK/o/$1.err"
-    RC=$?
-    MS=$(( $(now_ms) - t0 ))
-    [ $MS -gt $SLOWEST ] && SLOWEST=$MS
-    ERR=$(< "$WORK/o/$1.err")
-    CASES=$((CASES + 1))
-}
-one_line() { [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [[ $1 == "vgpu-hook: "* ]]; }
 clean() {   # clean LABEL RUNNING...: exactly the RUNNING domains' devices, ledgers agree
     local label=$1
     shift

@@ -16,17 +16,6 @@ stale_cleanup() {
 }
 trap stale_cleanup EXIT
 
-timed() {   # timed NAME OP SUBOP
-    local t0
-    t0=$(now_ms)
-    timeout 120 "$HOOK" "$1" "$2" "$3" - < "$WORK/x/$1.xml" > "$WORK/o/$1.out" 2> "$WORK/o/$1.err"
-    RC=$?
-    MS=$(( $(now_ms) - t0 ))
-    [ $MS -gt $SLOWEST ] && SLOWEST=$MS
-    ERR=$(< "$WORK/o/$1.err")
-    CASES=$((CASES + 1))
-}
-one_line() { [ -n "$1" ] && [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [[ $1 == "vgpu-hook: "* ]]; }
 gc_none() {   # vgpuctl gc with libvirt saying no domain runs
     echo "<node/>" > "$WORK/libvirt-empty.xml"
     timeout 60 "$VGPUCTL" -c "test://$WORK/libvirt-empty.xml" gc > "$WORK/gc.out" 2>&1

@@ -11,22 +11,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 unset VGPU_HOOK_CONF   # vgpuctl reads the namespace's /etc/libvirt/vgpu-hook.conf
 . "$TOP/tests/e2e/libvirt-env.sh"
 
-CACHE=
-finish() {
-    local rc=$?
-    lv_stop
-    [ -n "$CACHE" ] && rm -rf "$CACHE"
-    return $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
-
-if ! lv_setup; then
-    echo "ok - vgpuctl libvirt tier # SKIP (see the line above)"
-    exit 0
-fi
-CACHE=$(mktemp -d /tmp/vgpu-e2e-cache.XXXXXX)
-export LV_CACHE_DIR=$CACHE
+lv_tier_begin "vgpuctl libvirt tier"
 
 u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
 du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n

@@ -12,26 +12,9 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/e2e/libvirt-env.sh"
 
 T0=$SECONDS
-CACHE=
 NS_URI=urn:vgpu-hook:1
 
-finish() {
-    local rc=$?
-    lv_stop
-    [ -n "$CACHE" ] && rm -rf "$CACHE"
-    return $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
-
-if ! lv_setup; then
-    echo "ok - libvirt end-to-end tier # SKIP (see the line above)"
-    exit 0
-fi
-
-# The QEMU capabilities cache survives between the tier's two daemons.
-CACHE=$(mktemp -d /tmp/vgpu-e2e-cache.XXXXXX)
-export LV_CACHE_DIR=$CACHE
+lv_tier_begin "libvirt end-to-end tier"
 # util.command at debug level: libvirtd's log shows each hook call's argv.
 export LV_LOG_LEVEL=1
 

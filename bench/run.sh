@@ -207,8 +207,9 @@ target "fast path release: x /bin/true" "$(ratio "$T_REL_FAST" "$T_TRUE")" "$T_F
 STRACE_OUT=
 lock_profile() {   # lock_profile LABEL CONF XML NAME OP SUBOP: one traced run -> "total_ms prelock_ms held_ms"
     local t=$WORK/strace.$RANDOM
+    # strace needs a program, not the in_sim_ns shell function.
     VGPU_HOOK_CONF=$2 strace -o "$t" -f --seccomp-bpf -ttt -e trace=execve,flock,close,exit_group \
-        in_sim_ns "$HOOK" "$4" "$5" "$6" - < "$3" >/dev/null 2>>"$ERRLOG" || return 1
+        nsenter -t "$SIM_NS_PID" -m -- "$HOOK" "$4" "$5" "$6" - < "$3" >/dev/null 2>>"$ERRLOG" || return 1
     awk -v hook="$HOOK" '
         index($0, "execve(\"" hook "\"") && / = 0$/ { t0 = $2 }
         /flock\(/ && / = 0$/ && !tl { s = $0; sub(/.*flock\(/, "", s); sub(/,.*/, "", s); fd = s; tl = $2 }

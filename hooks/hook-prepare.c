@@ -51,21 +51,19 @@ ledger_record(Prepare *p, const char *uuid, const char *parent, const char *type
     return ledger_save(p->cfg->state_dir, p->ledger, error);
 }
 
-/* The host was scanned before the lock was taken, so another domain may
- * have taken a candidate since: more than this many full candidates in a
- * row and the view is rescanned under the lock rather than walked. */
-#define STALE_SKIPS_MAX 8
-
 typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
 
-/* Try the candidates in order. Each is checked afresh under the lock; at
- * most create_attempts creates are tried, because the driver can refuse
- * what available_instances promised. */
+/* Try the candidates in order. The host was scanned before the lock, so
+ * each is checked afresh under it: VMs starting together all rank the same
+ * parents first, and walking on past the ones taken meanwhile costs one
+ * read each, far less than scanning the host again. At most
+ * create_attempts creates are tried, because the driver can refuse what
+ * available_instances promised. */
 static PlaceResult
 create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
                      GPtrArray *cands, GPtrArray *refusals, GError **error)
 {
-    guint tried = 0, stale = 0;
+    guint tried = 0;
 
     for (guint i = 0; i < cands->len && tried < p->cfg->create_attempts; i++) {
         const PlacementCandidate *c = cands->pdata[i];
@@ -73,11 +71,8 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
         int avail = host_type_read_available(p->cfg->sysfs_root, c->parent->addr,
                                              c->type->id, &err);
 
-        if (avail < 1) {
-            if (++stale > STALE_SKIPS_MAX)
-                return PLACE_STALE;
+        if (avail < 1)
             continue;
-        }
         tried++;
         if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
             return PLACE_FAILED;
@@ -191,21 +186,15 @@ prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
     if (reused != 0)
         return reused < 0 ? -1 : 0;
     if ((r = place_one(p, *host, req, error)) == PLACE_STALE) {
-        /* Others changed the host since our scan: look again, now under
-         * the lock, so the choice and any refusal are exact. */
+        /* Nothing fitted in the view scanned before the lock: look again,
+         * now under it, so the choice and any refusal are exact. */
         vgpu_log(LOG_INFO, "domain '%s': no fit in the view scanned before the lock; "
                  "rescanning under it", p->dom->name);
         g_clear_pointer(host, host_free);
         if (!(*host = host_scan(p->cfg->sysfs_root, p->dom->requests, error)))
             return -1;
-        p->fresh = TRUE;
-        if ((r = place_one(p, *host, req, error)) == PLACE_STALE) {
-            g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
-                        "domain '%s': vGPU device %u: the host's capacity for %s changed "
-                        "while the host lock was held", p->dom->name, req->index,
-                        vgpu_request_label(req));
-            return -1;
-        }
+        p->fresh = TRUE;    /* so place_one cannot answer PLACE_STALE again */
+        r = place_one(p, *host, req, error);
     }
     return r == PLACE_OK ? 0 : -1;
 }

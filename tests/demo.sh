@@ -12,7 +12,7 @@ SCENARIO=${DEMO_SCENARIO:-a40x2-sriov}
 
 [ "$(id -u)" -eq 0 ] || { echo "make demo mounts a FUSE file system: run it as root" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/vgpu-demo.XXXXXX)
-trap 'sim_stop; rm -rf "$WORK"' EXIT
+trap 'rc=$?; set +e; sim_stop; rm -rf "$WORK"; exit $rc' EXIT
 sim_start "$SCENARIO"
 
 cat > "$WORK/vgpu-hook.conf" <<CONF

@@ -1,6 +1,6 @@
 /* What this hook created, per domain, so release removes exactly that.
  * One GKeyFile per domain UUID in the state directory, replaced atomically
- * (temp file, fsync, rename, fsync dir). Every change happens under the
+ * (temp file, fsync, rename). Every change happens under the
  * host lock. Device states: "intent" is written before the sysfs create,
  * "created" after it is verified; release treats both as ours (a crash
  * between intent and create leaves at most a device with our UUID). */

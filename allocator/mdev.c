@@ -63,9 +63,6 @@ sysfs_mdev_create(const char *root, const char *parent, const char *type, const 
     return 0;
 }
 
-/* The child's whole life: async-signal-safe calls only. It is the one that
- * may hang in the kernel, not us. The errno goes through a pipe, not the
- * exit status, which tools like valgrind rewrite. */
 /* A child stuck in the kernel must not keep our descriptors: above all the
  * host lock's, which would then outlive this process and stall every
  * later hook until the VM lets go of the device. */
@@ -101,10 +98,13 @@ write_once(const char *path, const char *data)
     return (size_t)n == len ? 0 : EIO;
 }
 
-/* The writer's whole life. When @undo_path is set and the write worked,
- * it waits for the parent to acknowledge the result; a parent that gave up
- * meanwhile (its end of the pipes closed) never learnt of the device, so
- * the child removes it again rather than leave it unowned. */
+/* The writer's whole life, async-signal-safe calls only: it is the one
+ * that may hang in the kernel, not us. Its errno goes through a pipe, not
+ * the exit status, which tools like valgrind rewrite. When @undo_path is
+ * set and the write worked, it waits for the parent to acknowledge the
+ * result; a parent that gave up meanwhile (its end of the pipes closed)
+ * never learnt of the device, so the child removes it again rather than
+ * leave it unowned. */
 G_GNUC_NORETURN static void
 writer_child(const char *path, const char *data, const char *undo_path, int report_fd, int ack_fd)
 {
@@ -112,6 +112,17 @@ writer_child(const char *path, const char *data, const char *undo_path, int repo
     char ack;
 
     close_inherited_fds(report_fd, ack_fd);
+    /* Nor the hook's stdout and stderr: libvirt reads them until EOF, so
+     * a writer stuck in the kernel would hold `virsh start` through them. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > STDERR_FILENO)
+            close(null);
+    }
     signal(SIGPIPE, SIG_IGN);
     result = write_once(path, data);
     if (write(report_fd, &result, sizeof(result)) == sizeof(result) &&

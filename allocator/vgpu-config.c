@@ -58,7 +58,9 @@ config_defaults(void)
     cfg->sysfs_root = g_strdup("/sys");
     cfg->state_dir = g_strdup("/run/vgpu-hook");
     cfg->placement = VGPU_PLACEMENT_PACK;
-    cfg->lock_timeout_ms = 10000;
+    /* Longer than create_timeout_ms: a prepare holds the lock for at most one
+     * create that times out, and the others should outwait it. */
+    cfg->lock_timeout_ms = 30000;
     cfg->remove_retries = 10;
     cfg->remove_retry_delay_ms = 500;
     cfg->remove_timeout_ms = 15000;

@@ -12,7 +12,7 @@ typedef struct {
     VgpuPlacement placement;   /* PACK */
     char **allow;              /* NULL: every GPU */
     char **deny;
-    guint lock_timeout_ms;     /* 10000 */
+    guint lock_timeout_ms;     /* 30000 */
     guint remove_retries;      /* 10 */
     guint remove_retry_delay_ms;/* 500 */
     guint remove_timeout_ms;   /* 15000: a remove write that blocks longer is abandoned */

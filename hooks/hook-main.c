@@ -16,6 +16,10 @@
  * normal call uses milliseconds. */
 #define HOOK_CPU_LIMIT_S 20
 
+/* What the limit handlers exit with: 1, but 0 for reconnect, because a
+ * failing reconnect hook makes libvirt kill the running domain. */
+static volatile sig_atomic_t limit_exit_code = 1;
+
 #ifdef VGPU_TEST_HOOKS
 void
 hook_test_point(const char *step)
@@ -30,12 +34,12 @@ hook_test_point(const char *step)
 static void
 on_cpu_limit(int sig)
 {
-    static const char msg[] = "vgpu-hook: gave up after 20 s of CPU time "
-                              "(is the domain XML pathological?)\n";
+    static const char msg[] = "vgpu-hook: gave up after " G_STRINGIFY(HOOK_CPU_LIMIT_S)
+                              " s of CPU time (is the domain XML pathological?)\n";
 
     (void)sig;
     (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-    _exit(1);
+    _exit(limit_exit_code);
 }
 
 static void
@@ -46,7 +50,7 @@ on_hook_timeout(int sig)
 
     (void)sig;
     (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-    _exit(1);
+    _exit(limit_exit_code);
 }
 
 /* The last resort over every wait that has no bound of its own (a sysfs
@@ -100,6 +104,8 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
     gboolean release = strcmp(op, "release") == 0;
 
     (void)argc;
+    if (strcmp(op, "reconnect") == 0)
+        limit_exit_code = 0;
     bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
 

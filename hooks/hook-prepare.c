@@ -42,7 +42,6 @@ check_hostdevs(const VgpuDomain *dom, GError **error)
     return -1;
 }
 
-
 static int
 ledger_record(Prepare *p, const char *uuid, const char *parent, const char *type,
               LedgerState state, GError **error)
@@ -91,6 +90,16 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
+        if (err->domain == VGPU_SYSFS_ERROR && err->code == ETIMEDOUT) {
+            /* The kernel may still be creating the device under this UUID:
+             * another parent would only get EEXIST, and the intent stays so
+             * that the release libvirt runs next removes it if it appears. */
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+                        "domain '%s': vGPU device %u: the driver did not answer a create on %s "
+                        "within %u ms", p->dom->name, req->index, c->parent->addr,
+                        p->cfg->create_timeout_ms);
+            return PLACE_FAILED;
+        }
         ledger_drop(p->ledger, req->uuid);
         if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
             return PLACE_FAILED;
@@ -102,13 +111,8 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
                         "while vgpu-hook was placing it", p->dom->name, req->index, req->uuid);
             return PLACE_FAILED;
         }
-        if (err->code == ETIMEDOUT)
-            g_ptr_array_add(refusals, g_strdup_printf("the driver did not answer a create on %s "
-                                                      "within %u ms", c->parent->addr,
-                                                      p->cfg->create_timeout_ms));
-        else
-            g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
-                                                      c->parent->addr, g_strerror(err->code)));
+        g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
+                                                  c->parent->addr, g_strerror(err->code)));
     }
     /* Never refuse on the view scanned before the lock: a release may
      * have freed room since. */

@@ -87,6 +87,19 @@ read_stdin(size_t *len)
     return buf;
 }
 
+/* Our namespace anywhere in the document. Release also looks at domains
+ * that still have an mdev <hostdev> without it: the live metadata can be
+ * removed while the domain runs (virsh metadata --live --remove), and the
+ * device the ledger holds must still go. */
+static int
+needs_core(const char *op, const char *xml, size_t len)
+{
+    if (memmem(xml, len, VGPU_NS, strlen(VGPU_NS)))
+        return 1;
+    return strcmp(op, "release") == 0 &&
+           (memmem(xml, len, "type='mdev'", 11) || memmem(xml, len, "type=\"mdev\"", 11));
+}
+
 static void *
 load_core(void)
 {
@@ -115,6 +128,7 @@ int
 main(int argc, char **argv)
 {
     enum op_kind kind;
+    int fail_code;
     size_t len = 0;
     char *xml;
     void *core;
@@ -134,11 +148,14 @@ main(int argc, char **argv)
         return 0;
     }
 
+    /* A failing reconnect hook makes libvirt kill the running domain:
+     * whatever goes wrong here, reconnect exits 0. */
+    fail_code = strcmp(argv[2], "reconnect") == 0 ? 0 : 1;
     if (!(xml = read_stdin(&len))) {
         fprintf(stderr, "vgpu-hook: domain '%s': out of memory reading the domain XML\n", argv[1]);
-        return 1;
+        return fail_code;
     }
-    if (!memmem(xml, len, VGPU_NS, strlen(VGPU_NS))) {
+    if (!needs_core(argv[2], xml, len)) {
         free(xml);
         return 0;
     }
@@ -147,13 +164,13 @@ main(int argc, char **argv)
         fprintf(stderr, "vgpu-hook: domain '%s' asks for a vGPU but %s cannot be loaded: %s\n",
                 argv[1], CORE_NAME, dlerror());
         free(xml);
-        return 1;
+        return fail_code;
     }
     *(void **)&core_main = dlsym(core, "vgpu_hook_core_main");
     if (!core_main) {
         fprintf(stderr, "vgpu-hook: %s has no entry point: %s\n", CORE_NAME, dlerror());
         free(xml);
-        return 1;
+        return fail_code;
     }
     int rc = core_main(argc, argv, xml, len);
     free(xml);

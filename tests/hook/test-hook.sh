@@ -349,6 +349,42 @@ test_hook_timeout() {
     t_eq "hook_timeout_ms: nothing left" "0:0" "$(mdev_count):$(ledgers)"
 }
 
+test_bounded_through_a_pipe() {
+    # libvirt reads the hook's stdout and stderr until EOF: a writer child
+    # stuck in the driver must not keep them open past the hook's bound.
+    fresh a40x2-sriov create_timeout_ms=500
+    sim_ctl fault latency_ms 4000
+    dom vm1 "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$WORK/vm1.xml"
+    local t0 t1 out
+    t0=$(date +%s%N)
+    out=$("$HOOK" vm1 prepare begin - < "$WORK/vm1.xml" 2>&1)
+    t1=$(date +%s%N)
+    t_match "create timeout seen through a pipe: says so" "did not answer a create on .* within 500 ms" "$out"
+    t_eq "create timeout seen through a pipe: EOF within the bound (< 2.5 s)" 1 "$(( (t1 - t0) < 2500000000 ))"
+    hook vm1 release end < "$WORK/vm1.xml"
+    local i
+    for i in $(seq 1 60); do [ "$(mdev_count)" -eq 0 ] && break; sleep 0.2; done
+    sim_ctl fault latency_ms 0
+    t_eq "create timeout: the late device undone, nothing left" "0:0" "$(mdev_count):$(ledgers)"
+}
+
+test_release_without_metadata() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    # virsh metadata --live --remove while it runs: the live XML keeps the
+    # <hostdev> but loses our namespace.
+    sed '/vgpu:/d' "$WORK/vm1.xml" > "$WORK/vm1-nometa.xml"
+    hook vm1 release end < "$WORK/vm1-nometa.xml"
+    t_eq "release after the live metadata was removed: still removes our device" "0:0:0" \
+        "$RC:$(mdev_count):$(ledgers)"
+    mkdir -p "$WORK/nocore" && cp "$HOOK" "$WORK/nocore/vgpu-hook"
+    "$WORK/nocore/vgpu-hook" vm1 reconnect begin - < "$WORK/vm1.xml" > /dev/null 2>&1
+    t_eq "reconnect exits 0 even when the core cannot be loaded" 0 "$?"
+    "$WORK/nocore/vgpu-hook" vm1 prepare begin - < "$WORK/vm1.xml" > /dev/null 2> "$WORK/err"
+    t_eq "prepare without its core: refused" 1 "$?"
+    t_match "prepare without its core: says so" "cannot be loaded" "$(cat "$WORK/err")"
+}
+
 test_reconnect() {
     fresh a40x2-sriov
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
@@ -382,7 +418,7 @@ test_crash_points() {
 for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_reconnect test_crash_points; do
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_crash_points; do
     echo "# $t"
     $t
 done

@@ -44,7 +44,7 @@ test_defaults(void)
     g_assert_cmpint(cfg->placement, ==, VGPU_PLACEMENT_PACK);
     g_assert_null(cfg->allow);
     g_assert_null(cfg->deny);
-    g_assert_cmpuint(cfg->lock_timeout_ms, ==, 10000);
+    g_assert_cmpuint(cfg->lock_timeout_ms, ==, 30000);
     g_assert_cmpuint(cfg->remove_retries, ==, 10);
     g_assert_cmpuint(cfg->remove_retry_delay_ms, ==, 500);
     g_assert_cmpuint(cfg->remove_timeout_ms, ==, 15000);

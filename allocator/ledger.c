@@ -297,7 +297,7 @@ ledger_fail(GError **error, const char *path, int errnum)
 }
 
 static int
-ledger_unlink(const char *state_dir, const char *path, GError **error)
+ledger_unlink(const char *path, GError **error)
 {
     if (unlink(path) < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -319,7 +319,7 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
     if (!vgpu_validate_uuid("domain", ledger->domain_uuid, NULL, error))
         return -1;
     if (ledger->devices->len == 0)
-        return ledger_unlink(state_dir, path, error);
+        return ledger_unlink(path, error);
     if (g_mkdir_with_parents(state_dir, 0700) < 0)
         return ledger_fail(error, path, errno);
     tmp_name = g_strdup_printf(".%s%s.tmp-%ld", ledger->domain_uuid, LEDGER_SUFFIX,

@@ -75,25 +75,24 @@ action_name(GcAction a, gboolean dry_run)
 static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
-    g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
 
     it->uuid = g_strdup(d->uuid);
     it->parent = g_strdup(d->parent);
     it->type = g_strdup(d->type);
-    if (sysfs_mdev_lookup(cfg->sysfs_root, d->uuid, &parent, &type, &err) < 0) {
-        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
-            it->action = GC_FAILED;
-            it->error = g_strdup(err->message);
-            return FALSE;
-        }
+    switch (ledger_device_check(cfg->sysfs_root, d, NULL, NULL, &err)) {
+    case LEDGER_DEVICE_ERROR:
+        it->action = GC_FAILED;
+        it->error = g_strdup(err->message);
+        return FALSE;
+    case LEDGER_DEVICE_GONE:
         it->action = GC_FORGET;
         return TRUE;
-    }
-    if (g_strcmp0(parent, d->parent) != 0 || g_strcmp0(type, d->type) != 0) {
-        /* Same UUID, another device: someone made it after ours went. */
+    case LEDGER_DEVICE_REPLACED:
         it->action = GC_FOREIGN;
         return TRUE;
+    case LEDGER_DEVICE_OURS:
+        break;
     }
     it->action = GC_REMOVE;
     if (dry_run)

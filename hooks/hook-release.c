@@ -36,21 +36,19 @@ static int
 release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, GError **error)
 {
     g_autofree char *parent = NULL, *type = NULL;
-    g_autoptr(GError) err = NULL;
 
-    if (sysfs_mdev_lookup(cfg->sysfs_root, d->uuid, &parent, &type, &err) < 0) {
-        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
-            g_propagate_error(error, g_steal_pointer(&err));
-            return -1;
-        }
+    switch (ledger_device_check(cfg->sysfs_root, d, &parent, &type, error)) {
+    case LEDGER_DEVICE_ERROR:
+        return -1;
+    case LEDGER_DEVICE_GONE:
         vgpu_log(LOG_INFO, "domain '%s': %s already gone", name, d->uuid);
         return 0;
-    }
-    if (g_strcmp0(parent, d->parent) != 0 || g_strcmp0(type, d->type) != 0) {
-        /* Same UUID, another device: someone re-created it after ours went. */
+    case LEDGER_DEVICE_REPLACED:
         vgpu_log(LOG_WARNING, "domain '%s': %s is now %s on %s, not the %s on %s we made; "
                  "leaving it", name, d->uuid, type, parent, d->type, d->parent);
         return 0;
+    case LEDGER_DEVICE_OURS:
+        break;
     }
     HOOK_TEST_POINT("release-removing");
     if (sysfs_mdev_remove(cfg->sysfs_root, d->uuid, cfg->remove_retries,

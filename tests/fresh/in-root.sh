@@ -20,6 +20,9 @@ shift
 inner=$(cat <<'INNER'
 set -eu
 R=$1; shift
+# The root as a mount of its own: inside, / is then a mount point, as on a
+# real machine (`unshare --propagation private` fails on a bare directory).
+mount --bind "$R" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
 mount -t tmpfs -o mode=0755,nosuid dev "$R/dev"

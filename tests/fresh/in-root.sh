@@ -5,9 +5,9 @@
 #
 # The mounts (/proc, /sys, a small /dev with /dev/fuse, /dev/pts, /dev/shm,
 # /tmp, the host's resolv.conf for the mirror) are made in a private mount
-# namespace and a private PID namespace: they vanish with the command, the
-# host's mount table never sees them, and every process the command left
-# behind dies with it. The environment is a fresh login's, not the caller's.
+# namespace whose root is ROOT (pivot_root) and a private PID namespace:
+# they vanish with the command, the host's mount table never sees them, and
+# every process the command left behind dies with it. The environment is a fresh login's, not the caller's.
 # Exits with the command's status.
 set -euo pipefail
 die() { echo "in-root: $*" >&2; exit 1; }
@@ -43,7 +43,14 @@ if [ -e /etc/resolv.conf ]; then
     rm -f "$R/etc/resolv.conf" && touch "$R/etc/resolv.conf"
     mount --bind -o ro "$(readlink -f /etc/resolv.conf)" "$R/etc/resolv.conf"
 fi
-exec chroot "$R" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+# pivot_root, not chroot: the namespace's root becomes the Debian root, so
+# a command that enters a mount namespace (nsenter -m, as the tests' own
+# namespaces do) lands in it and not on the host's /.
+cd "$R"
+pivot_root . mnt
+cd /
+umount -l /mnt
+exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 INNER
 )

@@ -1,8 +1,10 @@
 # vgpu-hook — plain GNU make.
-#   make                  build in the tree (hooks/vgpu-hook, cli/vgpuctl, tests/sim/vgpu-sim)
+#   make                  build the product in the tree (hooks/vgpu-hook, its core, cli/vgpuctl);
+#                         needs only tests/ensure-deps.sh build's packages (no FUSE)
+#   make sim              the FUSE simulator tests/sim/vgpu-sim (demo, check and bench build it)
 #   make check            install missing packages (root), build with ASan+UBSan in build/san,
-#                         run every test tier; ends with "N passed, N failed"
-#   make demo             the main job on a simulated host
+#                         run every test tier; ends with "N passed, N failed, N skipped"
+#   make demo             install what the demo needs (root), build, the main job on a simulated host
 #   make install          PREFIX, DESTDIR, SYSCONFDIR honoured
 # WERROR=1 adds -Werror (CI sets it). SANITIZE=1 builds with ASan+UBSan. O=DIR builds out of tree.
 
@@ -32,12 +34,16 @@ ifeq ($(TESTHOOKS),1)
 TESTDEF   = -DVGPU_TEST_HOOKS=1
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-VIRT_CFLAGS := $(shell pkg-config --cflags libvirt 2>/dev/null)
-VIRT_LIBS   := $(shell pkg-config --libs libvirt 2>/dev/null)
-FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
-FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+# Asked of pkg-config on first use, not when make reads this file: `make demo`
+# installs the packages before the sub-make that compiles reads these
+# (lazy(VAR,ARGS) sets VAR once, the first time a recipe expands it).
+lazy = $(eval $(1) := $$(shell pkg-config $(2) 2>/dev/null))$($(1))
+PKG_CFLAGS  = $(call lazy,PKG_CFLAGS,--cflags $(PKGS))
+PKG_LIBS    = $(call lazy,PKG_LIBS,--libs $(PKGS))
+VIRT_CFLAGS = $(call lazy,VIRT_CFLAGS,--cflags libvirt)
+VIRT_LIBS   = $(call lazy,VIRT_LIBS,--libs libvirt)
+FUSE_CFLAGS = $(call lazy,FUSE_CFLAGS,--cflags fuse3)
+FUSE_LIBS   = $(call lazy,FUSE_LIBS,--libs fuse3)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
              -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
@@ -59,9 +65,10 @@ UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
-.PHONY: all tests check demo install uninstall clean deps bench stress fuzz FORCE
-all: $(FRONT) $(CORE) $(CLI) $(SIM)
-tests: all $(UNIT_BINS)
+.PHONY: all sim tests check demo install uninstall clean deps bench stress fuzz FORCE
+all: $(FRONT) $(CORE) $(CLI)
+sim: $(SIM)
+tests: all sim $(UNIT_BINS)
 
 # Objects depend on the flags they were built with: switching SANITIZE or
 # TESTHOOKS in one O dir rebuilds instead of mixing.
@@ -97,16 +104,22 @@ $(SIM): $(call obj,$(SIM_SRCS))
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+# Packages first, then a sub-make that builds: the build never runs in the
+# same make that installed its libraries.
 deps:
-	@tests/ensure-deps.sh
+	@tests/ensure-deps.sh build
 
-check: deps
-	@WERROR=$(WERROR) tests/run-all.sh
+check:
+	@tests/ensure-deps.sh test
+	@WERROR=$(WERROR) VGPU_ALLOW_SKIP=$(VGPU_ALLOW_SKIP) tests/run-all.sh
 
-demo: deps all
-	@tests/demo.sh
+demo:
+	@tests/ensure-deps.sh demo
+	@$(MAKE) --no-print-directory all sim
+	@B=$(abspath $(O)) tests/demo.sh
 
-bench: deps all
+bench:
+	@tests/ensure-deps.sh bench
 	@bench/run.sh
 
 # Decides between qemu.d/ and the monolithic hook (libvirt < 6.5).
@@ -162,8 +175,10 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h xml/*.h)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -Iutil -Ixml -Iallocator $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
-stress: deps
+stress:
+	@tests/ensure-deps.sh test
 	@tests/stress/run-stress.sh
-fuzz: deps
+fuzz:
+	@tests/ensure-deps.sh test
 	@tests/fuzz/run-fuzz.sh
 # ---- end reliability ----

@@ -51,7 +51,7 @@ command -v strace >/dev/null || HAVE_STRACE=0
 
 # --- build ------------------------------------------------------------------------
 say "bench: release build in $BO"
-make -s O="$BO" -j2 all >/dev/null || die "build failed (make O=$BO all)"
+make -s O="$BO" -j2 all sim >/dev/null || die "build failed (make O=$BO all sim)"
 grep -q fsanitize "$BO/.flags" 2>/dev/null && die "$BO is a sanitizer build; use another BENCH_O"
 mkdir -p "$BO/bench"
 cc -O2 -Wall -Wextra -o "$BO/bench/bench-exec" bench/bench-exec.c || die "cannot build bench-exec"

@@ -1,17 +1,39 @@
 #!/usr/bin/env bash
-# Install (as root) or name (otherwise) the Debian packages the build, the
-# demo and the tests need. Called by `make check`, `make demo`, `make bench`.
+# Install (as root) or name (otherwise) the Debian packages one job needs:
+#
+#   tests/ensure-deps.sh build    the product: hook, core, vgpuctl (`make`, `make install`)
+#   tests/ensure-deps.sh demo     build + the FUSE simulator (`make demo`)
+#   tests/ensure-deps.sh bench    demo + mdevctl and strace for their rows (`make bench`)
+#   tests/ensure-deps.sh test     everything `make check` runs: valgrind, clang for the
+#                                 fuzz tier, libvirtd + QEMU for the libvirtd tiers,
+#                                 debootstrap for the fresh-machine tier
+#
+# Several names may be given. Packages only, never recommends: a job that
+# needs a recommended package lists it, so the fresh-machine tier (which runs
+# `make demo` on a bare Debian root) catches a missing name.
 set -eu
 
-pkgs=(gcc make pkg-config libglib2.0-dev libxml2-dev uuid-dev libvirt-dev
-      libfuse3-dev fuse3 valgrind mdevctl util-linux procps
-      jq bash-completion clang libclang-rt-14-dev strace)
-# The end-to-end tier drives a real libvirtd and QEMU.
-[ "${VGPU_DEPS_E2E:-1}" = 1 ] &&
-    pkgs+=(libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
+build=(gcc libc6-dev make pkg-config libglib2.0-dev libxml2-dev uuid-dev libvirt-dev)
+demo=("${build[@]}" libfuse3-dev fuse3)
+bench=("${demo[@]}" mdevctl strace util-linux)
+test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace
+      clang libclang-rt-14-dev debootstrap tar
+      libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
+
+[ $# -ge 1 ] || { echo "usage: $0 build|demo|bench|test..." >&2; exit 2; }
+pkgs=()
+for set in "$@"; do
+    case $set in
+        build) pkgs+=("${build[@]}") ;;
+        demo)  pkgs+=("${demo[@]}") ;;
+        bench) pkgs+=("${bench[@]}") ;;
+        test)  pkgs+=("${test[@]}") ;;
+        *) echo "ensure-deps: unknown package set '$set' (build, demo, bench, test)" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
-for p in "${pkgs[@]}"; do
+for p in $(printf '%s\n' "${pkgs[@]}" | sort -u); do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
         missing+=("$p")
 done
@@ -24,4 +46,4 @@ fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null

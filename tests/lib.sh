@@ -1,14 +1,19 @@
 # Shared by the shell test tiers. Each check prints "ok - NAME" or
-# "not ok - NAME: why"; tests/run-all.sh counts those lines.
-# Usage: . tests/lib.sh ; t_ok NAME CMD... ; t_fail/t_pass ; t_done
+# "not ok - NAME: why"; what cannot run here prints "skip - NAME: why"
+# (never an "ok"); tests/run-all.sh counts those lines.
+# Usage: . tests/lib.sh ; t_ok NAME CMD... ; t_fail/t_pass/t_skip ; t_done
 
 T_PASS=0
 T_FAIL=0
+T_SKIP=0
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 B=${B:-$TOP}    # build dir with the binaries (build/san under make check)
 
 t_pass() { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1${2:+: $2}"; }
+# t_skip NAME WHY: NAME did not run here, and WHY (make check fails on it
+# unless VGPU_ALLOW_SKIP=1).
+t_skip() { T_SKIP=$((T_SKIP + 1)); echo "skip - $1: $2"; }
 
 # t_ok NAME CMD...: passes when CMD exits 0.
 t_ok() {
@@ -88,6 +93,6 @@ sim_ns_stop() {
 in_sim_ns() { nsenter -t "$SIM_NS_PID" -m -- "$@"; }
 
 t_done() {
-    echo "# $T_PASS passed, $T_FAIL failed"
+    echo "# $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
     [ "$T_FAIL" -eq 0 ]
 }

@@ -5,7 +5,7 @@
 # edit the persistent definition, virsh starts the result (the hook creates
 # the device), status shows owners and states, gc removes leaks and nothing
 # else. Every check reads the effect back from virsh or the simulator.
-#   make O=build/e2e -j2 all && B=build/e2e bash tests/cli/test-vgpuctl-libvirt.sh
+#   make O=build/e2e -j2 all sim && B=build/e2e bash tests/cli/test-vgpuctl-libvirt.sh
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 unset VGPU_HOOK_CONF   # vgpuctl reads the namespace's /etc/libvirt/vgpu-hook.conf

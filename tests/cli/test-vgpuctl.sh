@@ -366,7 +366,7 @@ test_define_test_driver() {
 # The bash completion, when bash-completion is installed.
 test_completion() {
     local bc=/usr/share/bash-completion/bash_completion
-    [ -r "$bc" ] || { echo "# skip: completion tests (no $bc)"; return 0; }
+    [ -r "$bc" ] || { t_skip "completion tests" "no $bc"; return 0; }
     fresh mtty
     comp() {
         PATH=$B/cli:$PATH bash -c '. "$1"; . "$2"; shift 2

@@ -4,7 +4,7 @@
 # end-to-end tiers (tests/e2e/test-libvirt.sh, the vgpuctl tier).
 #
 #   . "$TOP/tests/e2e/libvirt-env.sh"
-#   lv_setup || { skip; }                 # packages, /dev/kvm, FUSE
+#   lv_setup || { skip; }                 # packages, FUSE; KVM or TCG
 #   trap lv_stop EXIT
 #   lv_start SCENARIO [KEY=VALUE...]      # simulator + namespace + daemons
 #   lv_virsh define FILE; lv_virsh start NAME ...
@@ -12,7 +12,8 @@
 #   lv_stop                               # everything down, nothing left
 #
 # Exposes LV_WORK (logs: libvirtd.log, syslog.log, keeper.log, ...), SIM_ROOT
-# (the simulator's mount, seen from outside), LV_EMULATOR (the test-only QEMU
+# (the simulator's mount, seen from outside), LV_VIRT_TYPE (kvm, or qemu where
+# /dev/kvm is absent: lv_for_host converts domains), LV_EMULATOR (the test-only QEMU
 # wrapper), LV_KEEPER (pid holding the namespace); lv_ns CMD... runs CMD in
 # the namespace; lv_virsh / lv_vgpuctl run the clients there under a timeout.
 # The hook runs inside the namespace and sees the simulator at /sys; its
@@ -29,13 +30,15 @@ LV_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
 LV_WORK=
 LV_KEEPER=
 LV_TINI=
+LV_VIRT_TYPE=kvm
 
 lv_log() { echo "# $(date +%T) $*"; }
 # lv_short: drop the environment libvirt prints before a hook's argv
 lv_short() { sed -E 's/\(LC_ALL=C PATH=[^ ]* (HOME=[^ ]* )?/(/g'; }
 
-# lv_setup: install what is missing; returns 1 (after one "# skip: ..." line)
-# where the tier cannot run on this machine.
+# lv_setup: install what is missing; returns 1 (after one "skip - ..." line)
+# where the tier cannot run on this machine. Without a usable /dev/kvm the
+# tier runs on TCG: LV_VIRT_TYPE=qemu, and it says so.
 lv_setup() {
     local need=0 c
     for c in virsh libvirtd virtlogd qemu-system-x86_64 tini virt-xml; do
@@ -43,25 +46,41 @@ lv_setup() {
     done
     if [ $need = 1 ]; then
         if [ "$(id -u)" -ne 0 ]; then
-            echo "# skip: not root and missing packages (apt-get install ${LV_PKGS[*]})"
+            t_skip "libvirtd tier" "not root and missing packages (apt-get install ${LV_PKGS[*]})"
             return 1
         fi
         lv_log "installing ${LV_PKGS[*]}"
         if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
                    "${LV_PKGS[@]}"; } > /tmp/vgpu-e2e-apt.log 2>&1; then
-            echo "# skip: cannot install ${LV_PKGS[*]}: $(tail -n 1 /tmp/vgpu-e2e-apt.log)"
+            t_skip "libvirtd tier" "cannot install ${LV_PKGS[*]}: $(tail -n 1 /tmp/vgpu-e2e-apt.log)"
             return 1
         fi
     fi
-    [ "$(id -u)" -eq 0 ] || { echo "# skip: needs root (mount namespace, libvirtd)"; return 1; }
-    [ -c /dev/kvm ] || { echo "# skip: no /dev/kvm"; return 1; }
-    [ -c /dev/fuse ] || { echo "# skip: no /dev/fuse"; return 1; }
+    [ "$(id -u)" -eq 0 ] || { t_skip "libvirtd tier" "needs root (mount namespace, libvirtd)"; return 1; }
+    [ -c /dev/fuse ] || { t_skip "libvirtd tier" "no /dev/fuse"; return 1; }
     command -v unshare > /dev/null && command -v nsenter > /dev/null ||
-        { echo "# skip: unshare/nsenter missing (util-linux)"; return 1; }
-    [ -x "$B/hooks/vgpu-hook" ] || { echo "# skip: $B/hooks/vgpu-hook not built"; return 1; }
-    [ -x "$B/tests/sim/vgpu-sim" ] || { echo "# skip: $B/tests/sim/vgpu-sim not built"; return 1; }
+        { t_skip "libvirtd tier" "unshare/nsenter missing (util-linux)"; return 1; }
+    [ -x "$B/hooks/vgpu-hook" ] || { t_skip "libvirtd tier" "$B/hooks/vgpu-hook not built"; return 1; }
+    [ -x "$B/tests/sim/vgpu-sim" ] || { t_skip "libvirtd tier" "$B/tests/sim/vgpu-sim not built"; return 1; }
+    if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+        LV_VIRT_TYPE=kvm
+        lv_log "KVM: domains run as written (type='kvm')"
+    else
+        LV_VIRT_TYPE=qemu
+        lv_log "no usable /dev/kvm: domains written type='kvm' run as type='qemu' (TCG) in this tier; the files in examples/ are not changed"
+    fi
     return 0
+}
+
+# lv_for_host < XML > XML: a domain as the user wrote it, as this host can
+# run it: type='kvm' becomes type='qemu' (TCG) where there is no KVM.
+lv_for_host() {
+    if [ "$LV_VIRT_TYPE" = qemu ]; then
+        sed "s/<domain type=\([\"']\)kvm\1/<domain type=\1qemu\1/"
+    else
+        cat
+    fi
 }
 
 lv_ns() { nsenter -m -t "$LV_KEEPER" -- "$@"; }
@@ -267,8 +286,9 @@ lv_dump_logs() {
 # (KVM, 64 MiB, memlock-limited, no disk, no graphics) running on
 # LV_EMULATOR, with vGPU metadata and a matching mdev <hostdev> for each
 # device that names a uuid (like tests/hook/hooklib.sh's dom). Without device
-# attributes: a plain domain without our metadata.
-lv_domain_xml() {
+# attributes: a plain domain without our metadata. TCG where KVM is absent.
+lv_domain_xml() { lv_domain_xml_kvm "$@" | lv_for_host; }
+lv_domain_xml_kvm() {
     local name=$1 duuid=$2 hostdevs=1 d uuid
     shift 2
     [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
@@ -311,10 +331,7 @@ lv_tier_begin() {
     LV_TIER_CACHE=
     trap lv_tier_finish EXIT
     trap 'exit 130' INT TERM
-    if ! lv_setup; then
-        echo "ok - $1 # SKIP (see the line above)"
-        exit 0
-    fi
+    lv_setup || exit 0      # it said why, as a "skip" line
     LV_TIER_CACHE=$(mktemp -d /tmp/vgpu-e2e-cache.XXXXXX)
     export LV_CACHE_DIR=$LV_TIER_CACHE
 }

@@ -24,7 +24,7 @@ GUEST_TIMEOUT=${VGPU_KERNEL_TIMEOUT:-420}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(now_ms)
 
-skip() { echo "# SKIP real-kernel tier: $*"; exit 0; }
+skip() { t_skip "real-kernel tier" "$*"; exit 0; }
 [ "${VGPU_KERNEL_SKIP:-0}" = 1 ] && skip "VGPU_KERNEL_SKIP=1"
 [ "$(id -u)" -eq 0 ] || skip "needs root (apt-get download, 9p export of /)"
 [ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host (Debian's amd64 kernel)"
@@ -118,10 +118,11 @@ while IFS= read -r line; do
     case $line in
         "ok - "*) t_pass "${line#ok - }" ;;
         "not ok - "*) T_FAIL=$((T_FAIL + 1)); echo "$line" ;;   # "NAME: why" as the guest said it
+        "SKIP "*) line=${line#SKIP }; t_skip "guest: ${line%%: *}" "${line#*: }" ;;
     esac
 done < <(sed -n 's/^.*VGPU-KT: //p' "$RUN/serial.txt")
 grep '^VGPU-KT-LOG: ' "$RUN/serial.txt" | sed 's/^VGPU-KT-LOG: /# guest: /' | head -n 120
-grep -E '^VGPU-KT: (SKIP|system up|T [0-9]|END)' "$RUN/serial.txt" | sed 's/^VGPU-KT: /# guest: /'
+grep -E '^VGPU-KT: (system up|T [0-9]|END)' "$RUN/serial.txt" | sed 's/^VGPU-KT: /# guest: /'
 
 end=$(grep -o 'VGPU-KT: END [a-z]*' "$RUN/serial.txt" | tail -n 1)
 if [ "$end" = "VGPU-KT: END pass" ]; then t_pass "guest: pass line seen"

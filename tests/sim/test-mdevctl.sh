@@ -12,12 +12,12 @@ SIMLOG=$WORK/sim.stderr
 trap 'sim_ns_stop; sim_stop 2>>"$SIMLOG"; rm -rf "$WORK"' EXIT
 
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/fuse ] || ! command -v unshare >/dev/null; then
-    echo "# skip: needs root, /dev/fuse and unshare"
+    t_skip "mdevctl tier" "needs root, /dev/fuse and unshare"
     exit 0
 fi
 if ! command -v mdevctl >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mdevctl >/dev/null 2>&1 ||
-        { echo "# skip: mdevctl is not installed and cannot be installed"; exit 0; }
+        { t_skip "mdevctl tier" "mdevctl is not installed and cannot be installed"; exit 0; }
 fi
 
 err_name() {

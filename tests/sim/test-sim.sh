@@ -11,7 +11,7 @@ SIMLOG=$WORK/sim.stderr     # every simulator's stderr: sanitizer reports land h
 trap 'sim_stop 2>>"$SIMLOG"; rm -rf "$WORK"' EXIT
 
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/fuse ]; then
-    echo "# skip: needs root and /dev/fuse"
+    t_skip "simulator tier" "needs root and /dev/fuse"
     exit 0
 fi
 [ -x "$B/tests/sim/vgpu-sim" ] || { echo "not ok - build: $B/tests/sim/vgpu-sim missing"; exit 1; }

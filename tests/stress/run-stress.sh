@@ -12,8 +12,8 @@ LOGS=$TOP/build/stress-logs
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 MAKE=${MAKE:-make}
 echo "== build (ASan+UBSan + TESTHOOKS in build/san, production in build/plain)"
-if ! $MAKE -s -j"$(nproc)" O=build/san SANITIZE=1 TESTHOOKS=1 all > "$LOGS/build-san.log" 2>&1 ||
-   ! $MAKE -s -j"$(nproc)" O=build/plain all > "$LOGS/build-plain.log" 2>&1; then
+if ! $MAKE -s -j"$(nproc)" O=build/san SANITIZE=1 TESTHOOKS=1 all sim > "$LOGS/build-san.log" 2>&1 ||
+   ! $MAKE -s -j"$(nproc)" O=build/plain all sim > "$LOGS/build-plain.log" 2>&1; then
     tail -n 30 "$LOGS"/build-*.log; echo "0 passed, 1 failed"; exit 1
 fi
 export ASAN_OPTIONS="log_path=$LOGS/asan:detect_leaks=1:abort_on_error=0"

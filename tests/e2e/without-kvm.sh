@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Run a command on this machine as if it had no KVM: in a private mount
+# namespace whose /dev is a tmpfs copy of the real one without kvm (the
+# real devtmpfs is shared with the host, so the node cannot just be removed).
+# Everything the command starts (libvirtd, QEMU, the tiers' own namespaces)
+# inherits that /dev; nothing outside changes.
+#
+#   tests/e2e/without-kvm.sh bash tests/e2e/test-libvirt.sh
+#   tests/e2e/without-kvm.sh make check WERROR=1
+set -euo pipefail
+[ $# -ge 1 ] || { echo "usage: $0 CMD [ARG...]" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "without-kvm: needs root (mount namespace)" >&2; exit 2; }
+
+inner=$(cat <<'INNER'
+set -eu
+old=$(mktemp -d /tmp/vgpu-nokvm.XXXXXX)
+mount --rbind /dev "$old"
+# Detach the real /dev and its submounts here rather than hide them below
+# ours: a /dev whose mount list reads like a normal machine's.
+umount -l /dev
+mount -t tmpfs -o mode=0755 vgpu-nokvm-dev /dev
+for e in "$old"/* "$old"/.[!.]*; do
+    n=${e##*/}
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    [ "$n" = kvm ] && continue
+    if [ -d "$e" ] && [ ! -L "$e" ] && mountpoint -q "$e"; then
+        mkdir "/dev/$n" && mount --rbind "$e" "/dev/$n"
+    else
+        cp -a "$e" /dev/
+    fi
+done
+umount -l "$old" && rmdir "$old"
+[ ! -e /dev/kvm ] || { echo "without-kvm: /dev/kvm still there" >&2; exit 2; }
+echo "# without-kvm: /dev/kvm hidden in this mount namespace" >&2
+exec "$@"
+INNER
+)
+exec unshare --mount --propagation private -- bash -c "$inner" without-kvm "$@"

@@ -64,7 +64,7 @@ for t in build/plain/tests/unit/test-*; do
 done
 
 for tier in tests/sim/test-*.sh tests/hook/test-*.sh tests/cli/test-*.sh tests/e2e/test-*.sh \
-            tests/kernel/test-*.sh tests/stress/test-*.sh tests/fuzz/test-*.sh; do
+            tests/kernel/test-*.sh tests/stress/test-*.sh tests/fuzz/test-*.sh tests/deb/test-*.sh; do
     [ -f "$tier" ] || continue
     n=$(basename "$tier" .sh)
     echo "== $tier"

@@ -60,7 +60,7 @@ UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
-.PHONY: all tests check demo install uninstall clean deps bench stress fuzz deb FORCE
+.PHONY: all tests check demo install uninstall clean deps bench stress fuzz FORCE
 all: $(FRONT) $(CORE) $(CLI) $(SIM)
 tests: all $(UNIT_BINS)
 
@@ -131,6 +131,7 @@ install: all
 # Built from a copy of the tree (committed and new files) so that the
 # package's `make clean` and in-tree objects never meet this tree's builds.
 DEB_O ?= build/deb
+.PHONY: deb
 deb:
 	rm -rf $(DEB_O) && mkdir -p $(DEB_O)/src
 	{ git ls-files -z -co --exclude-standard 2>/dev/null || \

@@ -5,7 +5,8 @@ set -eu
 
 pkgs=(gcc make pkg-config libglib2.0-dev libxml2-dev uuid-dev libvirt-dev
       libfuse3-dev fuse3 valgrind mdevctl util-linux procps
-      jq bash-completion clang libclang-rt-14-dev strace)
+      jq bash-completion clang libclang-rt-14-dev strace
+      dpkg-dev debhelper lintian debootstrap)    # tests/deb, tests/fresh
 # The end-to-end tier drives a real libvirtd and QEMU.
 [ "${VGPU_DEPS_E2E:-1}" = 1 ] &&
     pkgs+=(libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)

@@ -141,6 +141,11 @@ t_eq "installed: qemu.d link to the private hook" /usr/libexec/vgpu-hook/vgpu-ho
 t_eq "installed: the config is a registered conffile" yes \
     "$(grep -qx /etc/libvirt/vgpu-hook.conf "$R/var/lib/dpkg/info/vgpu-hook.conffiles" 2>/dev/null && echo yes)"
 
+for unit in $(grep '^/lib/systemd/system/.*\.service$' "$WORK/files"); do
+    t_eq "installed: ${unit##*/} enabled" yes \
+        "$([ -n "$(find "$R/etc/systemd/system" -name "${unit##*/}" 2>/dev/null)" ] && echo yes)"
+done
+
 t_match "vgpuctl --version" "$VERSION" "$(inroot vgpuctl --version 2>&1)"
 t_eq "man -w vgpuctl" /usr/share/man/man1/vgpuctl.1.gz "$(inroot man -w vgpuctl 2>&1)"
 t_eq "man -w vgpu-hook.conf" /usr/share/man/man5/vgpu-hook.conf.5.gz "$(inroot man -w 5 vgpu-hook.conf 2>&1)"

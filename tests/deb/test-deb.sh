@@ -168,6 +168,11 @@ t_eq "installed hook: prepare begin creates the device" "0:1" "$?:$(mdevs_on_sim
 [ "$(mdevs_on_sim)" = 1 ] || printf '%s\n' "$OUT" | head -n 5 | sed 's/^/# /'
 t_eq "installed hook: its state in the default /run/vgpu-hook" yes \
     "$([ -n "$(ls -A "$R/run/vgpu-hook" 2>/dev/null)" ] && echo yes)"
+# Removing the package while a domain holds a device: prerm says so.
+OUT=$(inroot dpkg -r vgpu-hook 2>&1)
+t_match "dpkg -r with a device in use: prerm warns" "1 domain\(s\) hold vGPUs" "$OUT"
+OUT=$(inroot dpkg -i /root/t/vgpu-hook.deb 2>&1)
+t_eq "reinstall after remove: exit 0" 0 "$?"
 OUT=$(hook_in_root release end)
 t_eq "installed hook: release end removes it" "0:0" "$?:$(mdevs_on_sim)"
 

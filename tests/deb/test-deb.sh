@@ -93,6 +93,8 @@ root_state=$(grep -o 'cold\|warm' "$WORK/root.log" | head -n 1)
 
 t0=$(now)
 mkdir -p "$DEB_CACHE/lists" "$DEB_CACHE/archives"
+exec {cache_lock}> "$DEB_CACHE/.lock"    # concurrent runs never copy half a cache
+flock -w 600 "$cache_lock" || t_fail "deb: cache lock $DEB_CACHE/.lock" "busy for 10 min"
 cp -a "$DEB_CACHE/lists/." "$R/var/lib/apt/lists/"
 cp -a "$DEB_CACHE/archives/." "$R/var/cache/apt/archives/"
 inroot env DEBIAN_FRONTEND=noninteractive sh -c \
@@ -102,6 +104,7 @@ t_eq "root: the package's Depends and man-db from the mirror" 0 "$?"
 tail -n 5 "$WORK/apt.log" | grep -i 'err\|fail' | sed 's/^/# /'
 cp -a "$R/var/lib/apt/lists/." "$DEB_CACHE/lists/"
 cp -a "$R/var/cache/apt/archives/"*.deb "$DEB_CACHE/archives/" 2>/dev/null
+exec {cache_lock}>&-
 t_deps=$(secs "$t0")
 
 # What the root holds before the package: after purge it must hold the same.

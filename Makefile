@@ -6,6 +6,7 @@
 #                         run every test tier; ends with "N passed, N failed, N skipped"
 #   make demo             install what the demo needs (root), build, the main job on a simulated host
 #   make install          PREFIX, DESTDIR, SYSCONFDIR honoured
+#   make deb              the Debian package, in build/deb/ (debian/; needs dpkg-dev, debhelper)
 # WERROR=1 adds -Werror (CI sets it). SANITIZE=1 builds with ASan+UBSan. O=DIR builds out of tree.
 
 VERSION     = 0.1.0
@@ -140,6 +141,18 @@ install: all
 	install -m 0644 cli/vgpuctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
 	@hooks/install-hook.sh "$(DESTDIR)" $(HOOKDIR) $(LIBEXECDIR) "$(LIBVIRT_VERSION)"
 
+# Built from a copy of the tree (committed and new files) so that the
+# package's `make clean` and in-tree objects never meet this tree's builds.
+DEB_O ?= build/deb
+.PHONY: deb
+deb:
+	rm -rf $(DEB_O) && mkdir -p $(DEB_O)/src
+	{ git ls-files -z -co --exclude-standard 2>/dev/null || \
+	    find . -path ./build -prune -o -path ./.git -prune -o -type f -print0; } | \
+	    tar --null --ignore-failed-read -cf - -T - | tar -xf - -C $(DEB_O)/src
+	cd $(DEB_O)/src && dpkg-buildpackage -us -uc -b -j$$(nproc)
+	@ls $(DEB_O)/*.deb
+
 uninstall:
 	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
 	    $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so $(DESTDIR)$(BINDIR)/vgpuctl \
@@ -152,11 +165,11 @@ uninstall:
 
 clean:
 	rm -rf build libvgpu.a
-	find . -name '*.o' -o -name '*.d' | grep -v '^./.git' | xargs rm -f
+	find . -type f \( -name '*.o' -o -name '*.d' \) | grep -v '^./.git' | xargs rm -f
 	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl tests/sim/vgpu-sim \
 	    $(patsubst %.c,%,$(UNIT_SRCS))
 
--include $(shell find $(O) -name '*.d' 2>/dev/null | grep -v '^./.git')
+-include $(shell find $(O) -name '*.d' -type f 2>/dev/null | grep -v '^./.git')
 
 # ---- reliability: `make stress` and `make fuzz` (tests/stress, tests/fuzz) ----
 # make stress        the reliability tiers at full size (1,024 starts at 32-way,

@@ -6,7 +6,8 @@
 #   tests/ensure-deps.sh bench    demo + mdevctl and strace for their rows (`make bench`)
 #   tests/ensure-deps.sh test     everything `make check` runs: valgrind, clang for the
 #                                 fuzz tier, libvirtd + QEMU for the libvirtd tiers,
-#                                 debootstrap for the fresh-machine tier
+#                                 debootstrap for the fresh-machine tier, dpkg-dev,
+#                                 debhelper and lintian for the package tier
 #
 # Several names may be given. Packages only, never recommends: a job that
 # needs a recommended package lists it, so the fresh-machine tier (which runs
@@ -18,6 +19,7 @@ demo=("${build[@]}" libfuse3-dev fuse3)
 bench=("${demo[@]}" mdevctl strace util-linux)
 test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace
       clang libclang-rt-14-dev debootstrap tar
+      dpkg-dev debhelper lintian
       libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
 
 [ $# -ge 1 ] || { echo "usage: $0 build|demo|bench|test..." >&2; exit 2; }

@@ -1,5 +1,6 @@
 # vgpu-hook — plain GNU make.
-#   make                  build in the tree (hooks/vgpu-hook, cli/vgpuctl, tests/sim/vgpu-sim)
+#   make                  build in the tree (hooks/vgpu-hook, cli/vgpuctl, keeper/vgpu-keeper,
+#                         tests/sim/vgpu-sim)
 #   make check            install missing packages (root), build with ASan+UBSan in build/san,
 #                         run every test tier; ends with "N passed, N failed"
 #   make demo             the main job on a simulated host
@@ -14,6 +15,8 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 HOOKDIR    ?= $(SYSCONFDIR)/libvirt/hooks
+SBINDIR    ?= $(PREFIX)/sbin
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 O          ?= .
 
@@ -47,6 +50,9 @@ LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
 FRONT_SRCS := hooks/vgpu-hook.c
 CLI_SRCS   := $(wildcard cli/*.c)
+# virt/: what vgpuctl and vgpu-keeper share (they alone link libvirt).
+VIRT_SRCS  := $(wildcard virt/*.c)
+KEEPER_SRCS := $(wildcard keeper/*.c)
 SIM_SRCS   := $(wildcard tests/sim/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 
@@ -54,13 +60,14 @@ LIB        = $(O)/libvgpu.a
 CORE       = $(O)/hooks/vgpu-hook-core.so
 FRONT      = $(O)/hooks/vgpu-hook
 CLI        = $(O)/cli/vgpuctl
+KEEPER     = $(O)/keeper/vgpu-keeper
 SIM        = $(O)/tests/sim/vgpu-sim
 UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
 .PHONY: all tests check demo install uninstall clean deps bench stress fuzz FORCE
-all: $(FRONT) $(CORE) $(CLI) $(SIM)
+all: $(FRONT) $(CORE) $(CLI) $(KEEPER) $(SIM)
 tests: all $(UNIT_BINS)
 
 # Objects depend on the flags they were built with: switching SANITIZE or
@@ -73,7 +80,7 @@ FORCE:
 
 $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
 	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
@@ -88,8 +95,11 @@ $(FRONT): $(call obj,$(FRONT_SRCS))
 $(CORE): $(call obj,$(CORE_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,--no-undefined -o $@ $(call obj,$(CORE_SRCS)) $(LIB) $(PKG_LIBS)
 
-$(CLI): $(call obj,$(CLI_SRCS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+$(CLI): $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+
+$(KEEPER): $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
 
 $(SIM): $(call obj,$(SIM_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(FUSE_LIBS) -lpthread
@@ -120,6 +130,10 @@ install: all
 	install -m 0755 $(FRONT) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook
 	install -m 0644 $(CORE) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vgpuctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(KEEPER) $(DESTDIR)$(SBINDIR)/vgpu-keeper
+	sed 's|@SBINDIR@|$(SBINDIR)|g' keeper/vgpu-keeper.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf ]; then \
 	    echo "kept the existing $(SYSCONFDIR)/libvirt/vgpu-hook.conf"; \
 	else install -m 0644 examples/vgpu-hook.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf; fi
@@ -130,7 +144,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
 	    $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so $(DESTDIR)$(BINDIR)/vgpuctl \
-	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl \
+	    $(DESTDIR)$(SBINDIR)/vgpu-keeper $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
 	@if [ "$$(readlink $(DESTDIR)$(HOOKDIR)/qemu 2>/dev/null)" = "$(LIBEXECDIR)/vgpu-hook" ]; then \
 	    rm -f $(DESTDIR)$(HOOKDIR)/qemu; fi
 	for m in docs/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
@@ -140,7 +155,7 @@ uninstall:
 clean:
 	rm -rf build libvgpu.a
 	find . -name '*.o' -o -name '*.d' | grep -v '^./.git' | xargs rm -f
-	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl tests/sim/vgpu-sim \
+	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl keeper/vgpu-keeper tests/sim/vgpu-sim \
 	    $(patsubst %.c,%,$(UNIT_SRCS))
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null | grep -v '^./.git')

@@ -66,10 +66,8 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
 
     if (!(xml = read_definition(dom, res->name, error)))
         return FALSE;
-    if (!(vd = xml_domain_parse(xml, strlen(xml), error))) {
-        g_prefix_error(error, "domain '%s': ", res->name);
-        return FALSE;
-    }
+    if (!(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;   /* the reader's message names the domain */
     res->requests = vd->requests->len;
     g_ptr_array_set_size(res->added, 0);
     if (vd->requests->len == 0) {
@@ -91,10 +89,8 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
         res->outcome = DOMAIN_SYNC_WOULD_CHANGE;
         return TRUE;
     }
-    if (!(updated = xml_domain_add_hostdevs(xml, strlen(xml), &added, error))) {
-        g_prefix_error(error, "domain '%s': ", res->name);
+    if (!(updated = xml_domain_add_hostdevs(xml, strlen(xml), &added, error)))
         return FALSE;
-    }
     /* libvirt has no compare-and-swap on a definition: the closest is to
      * compare right before the write, so that an edit saved meanwhile
      * (virsh edit, virt-manager) is never overwritten with what we read

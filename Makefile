@@ -119,6 +119,10 @@ demo: deps all
 bench: deps all
 	@bench/run.sh
 
+.PHONY: bench-keeper
+bench-keeper: deps all
+	@bench/keeper.sh
+
 # Decides between qemu.d/ and the monolithic hook (libvirt < 6.5).
 LIBVIRT_VERSION ?= $(shell { libvirtd --version || virtqemud --version; } 2>/dev/null | \
                      awk '{ print $$NF; exit }')

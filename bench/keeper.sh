@@ -112,7 +112,7 @@ SECTION=$LV_WORK/section.md
     echo "| \`vgpuctl sync NAME\` by hand | $HM | $HP | $HX | 1.00 |"
     echo
     echo "The keeper counted $REDEF redefinitions over the $((2 * N)) domains ($N expected: one for each of"
-    echo "its own, none for those synced by hand, which it saw already in order)."
+    echo "its own; those synced by hand were undefined before it woke up again)."
     echo "<!-- keeper-bench end -->"
 } > "$SECTION"
 cat "$SECTION"

@@ -55,9 +55,13 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
                                res.outcome == DOMAIN_SYNC_CHANGED ? "added" : "would add", list);
         /* why: the metadata asks for vGPUs whose <hostdev> the definition
          * lacks; and what made the keeper look. */
-        vgpu_log(LOG_NOTICE, "%s: its vGPU metadata had no <hostdev> for %s (%s)%s", what,
+        g_autofree char *retried = res.attempts > 1 ?
+            g_strdup_printf("; read %u times: the definition changed meanwhile", res.attempts) :
+            NULL;
+
+        vgpu_log(LOG_NOTICE, "%s: its vGPU metadata had no <hostdev> for %s (%s)%s%s", what,
                  count > 1 ? "them" : "it", why,
-                 res.running ? "; running: applies at its next start" : "");
+                 res.running ? "; running: applies at its next start" : "", retried ? retried : "");
         if (k->once || k->dry_run)
             printf("%s\n", what);
         if (res.outcome == DOMAIN_SYNC_CHANGED) {

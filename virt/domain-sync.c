@@ -9,13 +9,20 @@
 #include <string.h>
 
 #ifdef VGPU_TEST_HOOKS
+/* VGPU_TEST_STOP_AT kills the process at the step; VGPU_TEST_PAUSE_AT
+ * stops it there (SIGSTOP) once, until the test sends SIGCONT. */
 static void
 test_point(const char *step)
 {
-    const char *want = getenv("VGPU_TEST_STOP_AT");
+    const char *kill_at = getenv("VGPU_TEST_STOP_AT");
+    const char *pause_at = getenv("VGPU_TEST_PAUSE_AT");
 
-    if (want && strcmp(want, step) == 0)
+    if (kill_at && strcmp(kill_at, step) == 0)
         raise(SIGKILL);
+    if (pause_at && strcmp(pause_at, step) == 0) {
+        g_unsetenv("VGPU_TEST_PAUSE_AT");
+        raise(SIGSTOP);
+    }
 }
 #else
 # define test_point(step) do { } while (0)
@@ -91,6 +98,7 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
     }
     if (!(updated = xml_domain_add_hostdevs(xml, strlen(xml), &added, error)))
         return FALSE;
+    test_point("sync-before-compare");
     /* libvirt has no compare-and-swap on a definition: the closest is to
      * compare right before the write, so that an edit saved meanwhile
      * (virsh edit, virt-manager) is never overwritten with what we read

@@ -41,6 +41,7 @@ void domain_sync_result_clear(DomainSyncResult *res);
  * changed under us on every one of DOMAIN_SYNC_ATTEMPTS attempts. */
 int domain_sync(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error);
 
-/* Test builds (TESTHOOKS=1) stop the process with SIGKILL at the named
- * step when VGPU_TEST_STOP_AT names it: "sync-before-define" (after the
- * compare, before the write), "sync-after-define". */
+/* Test builds (TESTHOOKS=1) stop the process with SIGKILL at the step
+ * VGPU_TEST_STOP_AT names, with SIGSTOP at the one VGPU_TEST_PAUSE_AT
+ * names: "sync-before-compare" (the new text built, the second read not
+ * made), "sync-before-define" (compared, not written), "sync-after-define". */

@@ -28,10 +28,12 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
 
-# keeper_start [ENV=VALUE...]: the daemon, in the namespace; KPID
+# keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
 keeper_start() {
-    (cd / && exec env "$@" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
-        -c qemu:///system --stderr >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
+    local envs=()
+    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
+        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
     KPID=$!
 }
 keeper_stop() {
@@ -217,6 +219,8 @@ test_kill() {
         fi
         KPID=
         t_eq "$point: the keeper died of SIGKILL" 137 "$rc"
+        t_match "$point: vgpuctl status says it is gone" "^vgpu-keeper: not running \(pid [0-9]+ is gone: killed\?\)" \
+            "$(lv_vgpuctl status 2>&1 | tail -n 1)"
         before=$(inactive "kk-$point")
         t_match "$point: the domain is there with its metadata" "<vgpu:device uuid=\"$(u 9)\" profile=\"A40-2Q\"/>" "$before"
         case $point in
@@ -233,6 +237,37 @@ test_kill() {
         keeper_stop
         lv_virsh undefine "kk-$point" > /dev/null 2>&1
     done
+    keeper_start
+    wait_for 30 connected
+}
+
+# A `virsh edit` saved while the keeper is between its read and its write:
+# the keeper pauses itself there (test build), the edit is defined, and
+# the keeper must notice, start over, and keep the edit.
+test_concurrent_edit() {
+    local i st=
+    keeper_stop
+    keeper_start VGPU_TEST_PAUSE_AT=sync-before-compare
+    wait_for 30 connected
+    lv_domain_xml ke "$(du 11)" --no-hostdev "uuid=\"$(u 11)\" profile=\"A40-2Q\"" > "$LV_WORK/ke.xml"
+    lv_virsh define "$LV_WORK/ke.xml" > /dev/null
+    for i in $(seq 1 1500); do
+        st=$(awk '{ print $3 }' "/proc/$KPID/stat" 2>/dev/null)
+        [ "$st" = T ] && break
+        sleep 0.02
+    done
+    t_eq "concurrent edit: the keeper paused between its read and its compare" T "$st"
+    step "the user's edit (memory 128 MiB) saved meanwhile"
+    sed "s|<memory unit='KiB'>65536</memory>|<memory unit='KiB'>131072</memory>|" "$LV_WORK/ke.xml" > "$LV_WORK/ke2.xml"
+    lv_virsh define "$LV_WORK/ke2.xml" > /dev/null
+    kill -CONT "$KPID"
+    wait_for 30 has_hostdev ke
+    t_eq "concurrent edit: the <hostdev> added" "$(u 11)" "$(hostdevs ke)"
+    t_match "concurrent edit: the user's edit kept" "<memory unit='KiB'>131072</memory>" "$(inactive ke)"
+    t_match "concurrent edit: it read again and said so" \
+        "domain 'ke': added .*read 2 times: the definition changed meanwhile" "$(keeper_log)"
+    keeper_stop
+    lv_virsh undefine ke > /dev/null 2>&1
     keeper_start
     wait_for 30 connected
 }
@@ -277,9 +312,20 @@ test_once_dry_run() {
     t_eq "--dry-run: changes nothing" "$before" "$(inactive kn)"
     t_match "vgpuctl status: the keeper is not running" "^vgpu-keeper: not running \(stopped at " \
         "$(lv_vgpuctl status 2>&1 | tail -n 1)"
+    step "the daemon with --dry-run"
+    keeper_start --dry-run
+    wait_for 30 connected
+    lv_virsh metadata kn --uri $NS_URI --key vgpu --config \
+        --set "<vgpu><device uuid=\"$(u 10)\" profile=\"A40-2Q\"/><device uuid=\"$(u 12)\" profile=\"A40-2Q\"/></vgpu>" > /dev/null
+    wait_for 30 eval 'keeper_log | grep -q "domain .kn.: would add <hostdev> for A40-2Q vGPU $(u 10), A40-2Q vGPU $(u 12).*vGPU metadata changed"'
+    t_match "daemon --dry-run: logs what it would add on the event" \
+        "domain 'kn': would add <hostdev> for A40-2Q vGPU $(u 10), A40-2Q vGPU $(u 12): its vGPU metadata had no <hostdev> for them \(event: vGPU metadata changed\)" \
+        "$(keeper_log)"
+    t_eq "daemon --dry-run: no hostdev, no redefinition" ":0" "$(hostdevs kn):$(status_key redefinitions)"
+    keeper_stop
     out=$(lv_ns timeout 60 "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>/dev/null)
     t_match "--once: adds it and says so" "^domain 'kn': added <hostdev> for A40-2Q vGPU $(u 10)" "$out"
-    t_eq "--once: the definition has it" "$(u 10)" "$(hostdevs kn)"
+    t_eq "--once: the definition has them" "$(u 10) $(u 12)" "$(hostdevs kn)"
     out=$(lv_ns timeout 10 "$LV_B/keeper/vgpu-keeper" -c "qemu+unix:///system?socket=/nonexistent/sock" --once 2>&1)
     t_eq "--once without libvirt: exit 1, one line" "1:1" "$?:$(wc -l <<< "$out")"
     t_match "--once without libvirt: the line names the URI" \
@@ -287,7 +333,7 @@ test_once_dry_run() {
 }
 
 if lv_start a40x2-sriov; then
-    for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_hundred \
+    for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_concurrent_edit test_hundred \
              test_once_dry_run; do
         run_test $t
     done

@@ -51,7 +51,7 @@ keeper_status_write(const char *state_dir, const KeeperStatus *st, GError **erro
     g_autofree char *text = NULL;
     gsize len = 0;
 
-    if (g_mkdir_with_parents(state_dir, 0755) < 0) {
+    if (g_mkdir_with_parents(state_dir, 0700) < 0) {   /* as the hook makes it */
         vgpu_error_set_errno(error, errno, "creating %s", state_dir);
         return -1;
     }

@@ -326,6 +326,17 @@ test_once_dry_run() {
     out=$(lv_ns timeout 60 "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>/dev/null)
     t_match "--once: adds it and says so" "^domain 'kn': added <hostdev> for A40-2Q vGPU $(u 10)" "$out"
     t_eq "--once: the definition has them" "$(u 10) $(u 12)" "$(hostdevs kn)"
+    local plain=${BPLAIN:-$TOP/build/plain}/keeper/vgpu-keeper
+    if command -v valgrind > /dev/null && [ -x "$plain" ]; then
+        lv_virsh define "$LV_WORK/kd1.xml" > /dev/null   # something to do
+        out=$(lv_ns timeout 120 valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite "$plain" -c qemu:///system --once 2>&1)
+        t_eq "valgrind: a --once pass (plain build) is clean" 0 "$?"
+        t_eq "valgrind: and it did the work" "domain 'kd1': added <hostdev> for A40-2Q vGPU $(u 1)|1 redefinition(s), 0 domain(s) failed" \
+            "$(tr '\n' '|' <<< "$out" | sed 's/|$//')"
+    else
+        echo "# skip: no valgrind or no $plain: the keeper not run under valgrind"
+    fi
     out=$(lv_ns timeout 10 "$LV_B/keeper/vgpu-keeper" -c "qemu+unix:///system?socket=/nonexistent/sock" --once 2>&1)
     t_eq "--once without libvirt: exit 1, one line" "1:1" "$?:$(wc -l <<< "$out")"
     t_match "--once without libvirt: the line names the URI" \

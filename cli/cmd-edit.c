@@ -13,7 +13,10 @@
  * the hostdevs before the metadata. Should vgpuctl die in between, the
  * domain is left with metadata and no <hostdev>, which the hook refuses at
  * start with the element to add and the command that adds it — never with
- * a <hostdev> naming an mdev nobody will create. */
+ * a <hostdev> naming an mdev nobody will create.
+ *
+ * sync is the exception: one compare-before-write redefinition, the code
+ * vgpu-keeper runs too (virt/domain-sync.c). */
 #include "cli.h"
 #include "domain-sync.h"
 #include "domain-xml.h"

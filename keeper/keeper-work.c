@@ -48,21 +48,20 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     }
     if (res.outcome == DOMAIN_SYNC_CHANGED || res.outcome == DOMAIN_SYNC_WOULD_CHANGE) {
         guint count = res.added->len;
+        g_autofree char *retried = res.attempts > 1 ?
+            g_strdup_printf("; read %u times: the definition changed meanwhile", res.attempts) :
+            NULL;
 
         g_ptr_array_add(res.added, NULL);
         list = g_strjoinv(", ", (char **)res.added->pdata);
         what = g_strdup_printf("domain '%s': %s <hostdev> for %s", res.name,
                                res.outcome == DOMAIN_SYNC_CHANGED ? "added" : "would add", list);
-        /* why: the metadata asks for vGPUs whose <hostdev> the definition
-         * lacks; and what made the keeper look. */
-        g_autofree char *retried = res.attempts > 1 ?
-            g_strdup_printf("; read %u times: the definition changed meanwhile", res.attempts) :
-            NULL;
-
+        /* Why: the metadata asks for vGPUs the definition has no <hostdev>
+         * for; and what made the keeper look. */
         vgpu_log(LOG_NOTICE, "%s: its vGPU metadata had no <hostdev> for %s (%s)%s%s", what,
                  count > 1 ? "them" : "it", why,
                  res.running ? "; running: applies at its next start" : "", retried ? retried : "");
-        if (k->once || k->dry_run)
+        if (k->once)   /* a script's tool: its output too */
             printf("%s\n", what);
         if (res.outcome == DOMAIN_SYNC_CHANGED) {
             k->status.redefinitions++;

@@ -1,6 +1,6 @@
 # vgpu-hook — plain GNU make.
-#   make                  build the product in the tree (hooks/vgpu-hook, its core, cli/vgpuctl);
-#                         needs only tests/ensure-deps.sh build's packages (no FUSE)
+#   make                  build the product in the tree (hooks/vgpu-hook, its core, cli/vgpuctl,
+#                         keeper/vgpu-keeper); needs only tests/ensure-deps.sh build's packages (no FUSE)
 #   make sim              the FUSE simulator tests/sim/vgpu-sim (demo, check and bench build it)
 #   make check            install missing packages (root), build with ASan+UBSan in build/san,
 #                         run every test tier; ends with "N passed, N failed, N skipped"
@@ -17,6 +17,8 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 HOOKDIR    ?= $(SYSCONFDIR)/libvirt/hooks
+SBINDIR    ?= $(PREFIX)/sbin
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 O          ?= .
 
@@ -54,6 +56,9 @@ LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
 FRONT_SRCS := hooks/vgpu-hook.c
 CLI_SRCS   := $(wildcard cli/*.c)
+# virt/: what vgpuctl and vgpu-keeper share (they alone link libvirt).
+VIRT_SRCS  := $(wildcard virt/*.c)
+KEEPER_SRCS := $(wildcard keeper/*.c)
 SIM_SRCS   := $(wildcard tests/sim/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 
@@ -61,13 +66,14 @@ LIB        = $(O)/libvgpu.a
 CORE       = $(O)/hooks/vgpu-hook-core.so
 FRONT      = $(O)/hooks/vgpu-hook
 CLI        = $(O)/cli/vgpuctl
+KEEPER     = $(O)/keeper/vgpu-keeper
 SIM        = $(O)/tests/sim/vgpu-sim
 UNIT_BINS  = $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
 .PHONY: all sim tests check demo install uninstall clean deps bench stress fuzz FORCE
-all: $(FRONT) $(CORE) $(CLI)
+all: $(FRONT) $(CORE) $(CLI) $(KEEPER)
 sim: $(SIM)
 tests: all sim $(UNIT_BINS)
 
@@ -81,7 +87,7 @@ FORCE:
 
 $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
 	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
@@ -96,8 +102,11 @@ $(FRONT): $(call obj,$(FRONT_SRCS))
 $(CORE): $(call obj,$(CORE_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,--no-undefined -o $@ $(call obj,$(CORE_SRCS)) $(LIB) $(PKG_LIBS)
 
-$(CLI): $(call obj,$(CLI_SRCS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+$(CLI): $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+
+$(KEEPER): $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
 
 $(SIM): $(call obj,$(SIM_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(FUSE_LIBS) -lpthread
@@ -123,6 +132,11 @@ bench:
 	@tests/ensure-deps.sh bench
 	@bench/run.sh
 
+.PHONY: bench-keeper
+bench-keeper:
+	@tests/ensure-deps.sh test
+	@bench/keeper.sh
+
 # Decides between qemu.d/ and the monolithic hook (libvirt < 6.5).
 LIBVIRT_VERSION ?= $(shell { libvirtd --version || virtqemud --version; } 2>/dev/null | \
                      awk '{ print $$NF; exit }')
@@ -134,6 +148,10 @@ install: all
 	install -m 0755 $(FRONT) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook
 	install -m 0644 $(CORE) $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vgpuctl
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(KEEPER) $(DESTDIR)$(SBINDIR)/vgpu-keeper
+	sed 's|@SBINDIR@|$(SBINDIR)|g' keeper/vgpu-keeper.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf ]; then \
 	    echo "kept the existing $(SYSCONFDIR)/libvirt/vgpu-hook.conf"; \
 	else install -m 0644 examples/vgpu-hook.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf; fi
@@ -156,7 +174,8 @@ deb:
 uninstall:
 	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
 	    $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so $(DESTDIR)$(BINDIR)/vgpuctl \
-	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl \
+	    $(DESTDIR)$(SBINDIR)/vgpu-keeper $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
 	@if [ "$$(readlink $(DESTDIR)$(HOOKDIR)/qemu 2>/dev/null)" = "$(LIBEXECDIR)/vgpu-hook" ]; then \
 	    rm -f $(DESTDIR)$(HOOKDIR)/qemu; fi
 	for m in docs/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
@@ -166,7 +185,7 @@ uninstall:
 clean:
 	rm -rf build libvgpu.a
 	find . -type f \( -name '*.o' -o -name '*.d' \) | grep -v '^./.git' | xargs rm -f
-	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl tests/sim/vgpu-sim \
+	rm -f hooks/vgpu-hook hooks/vgpu-hook-core.so cli/vgpuctl keeper/vgpu-keeper tests/sim/vgpu-sim \
 	    $(patsubst %.c,%,$(UNIT_SRCS))
 
 -include $(shell find $(O) -name '*.d' -type f 2>/dev/null | grep -v '^./.git')

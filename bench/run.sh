@@ -482,6 +482,9 @@ REPORT=$WORK/report.md
 } > "$REPORT"
 cat "$REPORT"
 if [ -n "$RESULTS" ]; then
+    # bench/keeper.sh's section is its own: keep it.
+    [ -f "$RESULTS" ] && sed -n '/^<!-- keeper-bench begin -->$/,/^<!-- keeper-bench end -->$/p' \
+        "$RESULTS" | sed '1s/^/\n/' >> "$REPORT"
     cp "$REPORT" "$RESULTS"
     say "bench: wrote $RESULTS"
 fi

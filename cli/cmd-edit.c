@@ -13,8 +13,12 @@
  * the hostdevs before the metadata. Should vgpuctl die in between, the
  * domain is left with metadata and no <hostdev>, which the hook refuses at
  * start with the element to add and the command that adds it — never with
- * a <hostdev> naming an mdev nobody will create. */
+ * a <hostdev> naming an mdev nobody will create.
+ *
+ * sync is the exception: one compare-before-write redefinition, the code
+ * vgpu-keeper runs too (virt/domain-sync.c). */
 #include "cli.h"
+#include "domain-sync.h"
 #include "domain-xml.h"
 #include "host.h"
 #include "placement.h"
@@ -400,38 +404,31 @@ out:
     return rc;
 }
 
-/* Add the <hostdev> that the metadata of one domain lacks. */
+/* Add the <hostdev> that the metadata of one domain lacks: the same code as
+ * vgpu-keeper's (virt/domain-sync.c). */
 static int
 sync_domain(virConnectPtr conn, const char *arg, gboolean quiet_when_none)
 {
     g_autoptr(GError) error = NULL;
-    EditTarget t = { 0 };
-    guint added = 0;
+    g_autoptr(virDomain) dom = NULL;
+    DomainSyncResult res = { 0 };
     int rc = 1;
 
-    if (!edit_target_open(&t, conn, arg, &error))
+    if (!(dom = cli_virt_domain(conn, arg, &error)) || domain_sync(dom, FALSE, &res, &error) < 0)
         goto out;
-    for (guint i = 0; i < t.vd->requests->len; i++) {
-        const VgpuRequest *req = g_ptr_array_index(t.vd->requests, i);
-
-        if (xml_domain_request_has_hostdev(t.vd, req))
-            continue;
-        if (!attach_hostdev(&t, req->uuid, &error))
-            goto out;
-        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", t.name,
-               vgpu_request_label(req), req->uuid);
-        added++;
-    }
-    if (added == 0 && !(quiet_when_none && t.vd->requests->len == 0))
-        printf("Domain '%s': nothing to add (%u vGPU(s), each with its <hostdev>).\n", t.name,
-               t.vd->requests->len);
-    else if (added)
-        note_running(&t);
+    for (guint i = 0; i < res.added->len; i++)
+        printf("Domain '%s': added <hostdev> for %s.\n", res.name,
+               (const char *)g_ptr_array_index(res.added, i));
+    if (res.outcome != DOMAIN_SYNC_CHANGED && !(quiet_when_none && res.requests == 0))
+        printf("Domain '%s': nothing to add (%u vGPU(s), each with its <hostdev>).\n", res.name,
+               res.requests);
+    else if (res.outcome == DOMAIN_SYNC_CHANGED && res.running)
+        printf("Domain '%s' is running: the change applies at its next start.\n", res.name);
     rc = 0;
 out:
-    if (rc != 0 && error)
-        rc = edit_fail(&t, "sync", error);
-    edit_target_clear(&t);
+    if (rc != 0)
+        cli_fail("sync", error);
+    domain_sync_result_clear(&res);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "domain-xml.h"
 #include "gpu-view.h"
+#include "keeper-status.h"
 #include "json-out.h"
 #include "ledger.h"
 #include "table.h"
@@ -30,6 +31,7 @@ typedef struct {
     GHashTable *domains;        /* domain uuid -> DomainInfo* */
     GHashTable *hostdev_users;  /* mdev uuid -> domain uuid (borrowed key of domains) */
     GPtrArray *ledgers;         /* Ledger* */
+    const char *state_dir;      /* where vgpu-keeper writes its status */
 } StatusData;
 
 static void
@@ -229,6 +231,34 @@ print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *
     if (leaked)
         printf("%u vGPU(s) belong to domains that are not running: 'vgpuctl gc' removes them.\n",
                leaked);
+    {
+        g_autofree char *keeper = keeper_status_describe(sd->state_dir);
+
+        printf("vgpu-keeper: %s.\n", keeper);
+    }
+}
+
+static void
+print_json_keeper(const StatusData *sd, JsonOut *j)
+{
+    g_autoptr(KeeperStatus) st = keeper_status_read(sd->state_dir, NULL);
+
+    json_key(j, "keeper");
+    json_begin_object(j);
+    json_member_bool(j, "running", st && keeper_status_running(st));
+    if (st) {
+        json_member_int(j, "pid", st->pid);
+        json_member_string(j, "uri", st->uri);
+        json_member_bool(j, "connected", st->connected);
+        json_member_bool(j, "dry_run", st->dry_run);
+        json_member_string(j, "started", st->started);
+        json_member_string(j, "stopped", st->stopped);
+        json_member_string(j, "last_pass", st->last_pass);
+        json_member_int(j, "redefinitions", (gint64)st->redefinitions);
+        json_member_string(j, "last_change", st->last_change);
+        json_member_string(j, "last_change_what", st->last_change_what);
+    }
+    json_end_object(j);
 }
 
 static void
@@ -283,6 +313,7 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
     json_begin_array(j);
     print_missing(sd, host, j);
     json_end_array(j);
+    print_json_keeper(sd, j);
     json_end_object(j);
     json_out_print(j);
 }
@@ -325,6 +356,7 @@ cmd_status(CliOptions *opts, int argc, char **argv)
     if (!(ledgers = ledger_load_all(cfg->state_dir, &error)))
         return cli_fail("status", error);
     sd.ledgers = ledgers;
+    sd.state_dir = cfg->state_dir;
     if (!no_libvirt) {
         g_autoptr(virConnect) conn = cli_virt_open(opts, &error);
 

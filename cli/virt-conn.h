@@ -1,6 +1,7 @@
 /* The libvirt side of vgpuctl: the connection, domain lookup, and a domain
- * state query with a bounded wait. vgpuctl is the only program of the
- * project that links libvirt; the hook never calls it (it would deadlock). */
+ * state query with a bounded wait. vgpuctl and vgpu-keeper are the only
+ * programs of the project that link libvirt; the hook never calls it (it
+ * would deadlock). */
 #pragma once
 
 #include <glib.h>

@@ -3,11 +3,13 @@
 #include <stdio.h>
 
 static gboolean log_mirror;
+static const char *log_ident = "vgpu-hook";
 
 void
 vgpu_log_open(const char *ident, gboolean mirror_stderr)
 {
     openlog(ident, LOG_PID, LOG_DAEMON);
+    log_ident = ident;
     log_mirror = mirror_stderr;
 }
 
@@ -22,5 +24,5 @@ vgpu_log(int priority, const char *fmt, ...)
     va_end(ap);
     syslog(priority, "%s", msg);
     if (log_mirror)
-        fprintf(stderr, "vgpu-hook: %s\n", msg);
+        fprintf(stderr, "%s: %s\n", log_ident, msg);
 }

@@ -17,13 +17,21 @@ inst install LIBVIRT_VERSION=9.0.0
 t_eq "install: exit 0" 0 "$?"
 for f in usr/libexec/vgpu-hook/vgpu-hook usr/libexec/vgpu-hook/vgpu-hook-core.so usr/bin/vgpuctl \
          etc/libvirt/vgpu-hook.conf usr/share/man/man8/vgpu-hook.8 usr/share/man/man5/vgpu-hook.conf.5 \
-         usr/share/man/man1/vgpuctl.1 usr/share/bash-completion/completions/vgpuctl; do
+         usr/share/man/man1/vgpuctl.1 usr/share/bash-completion/completions/vgpuctl \
+         usr/sbin/vgpu-keeper usr/share/man/man8/vgpu-keeper.8 usr/lib/systemd/system/vgpu-keeper.service; do
     t_eq "install: $f" yes "$([ -e "$R/$f" ] && echo yes)"
 done
 t_eq "install: qemu.d link to libexec" /usr/libexec/vgpu-hook/vgpu-hook \
     "$(readlink "$R/etc/libvirt/hooks/qemu.d/vgpu-hook")"
 t_eq "install: no monolithic qemu hook on libvirt 9" no "$([ -e "$R/etc/libvirt/hooks/qemu" ] && echo yes || echo no)"
 t_match "install: says libvirtd needs a restart when no hook existed" "restart libvirtd" "$OUT"
+unit=$R/usr/lib/systemd/system/vgpu-keeper.service
+t_eq "install: the keeper's unit runs the installed keeper, after the daemons" \
+    "ExecStart=/usr/sbin/vgpu-keeper After=libvirtd.service virtqemud.service" \
+    "$(grep '^ExecStart=' "$unit") $(grep '^After=' "$unit")"
+inst install LIBVIRT_VERSION=9.0.0 SYSTEMDUNITDIR=/lib/systemd/system
+t_eq "install: SYSTEMDUNITDIR places the unit" yes "$([ -e "$R/lib/systemd/system/vgpu-keeper.service" ] && echo yes)"
+rm -f "$R/lib/systemd/system/vgpu-keeper.service"
 
 # The installed hook, reached through a link as libvirt reaches it.
 fresh a40x2-sriov
@@ -52,7 +60,8 @@ t_match "libvirt 6.0 without one: says so" "installed /etc/libvirt/hooks/qemu" "
 
 inst uninstall
 t_eq "uninstall: binaries gone" no \
-    "$([ -e "$R/usr/bin/vgpuctl" ] || [ -e "$R/usr/libexec/vgpu-hook/vgpu-hook" ] && echo yes || echo no)"
+    "$([ -e "$R/usr/bin/vgpuctl" ] || [ -e "$R/usr/libexec/vgpu-hook/vgpu-hook" ] ||
+       [ -e "$R/usr/sbin/vgpu-keeper" ] || [ -e "$unit" ] && echo yes || echo no)"
 t_eq "uninstall: our links gone" no \
     "$([ -L "$R/etc/libvirt/hooks/qemu" ] || [ -L "$R/etc/libvirt/hooks/qemu.d/vgpu-hook" ] && echo yes || echo no)"
 t_eq "uninstall: config kept" yes "$([ -e "$R/etc/libvirt/vgpu-hook.conf" ] && echo yes)"

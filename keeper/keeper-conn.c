@@ -1,0 +1,153 @@
+/* The keeper's libvirt connection: events in, reconnection with backoff
+ * when the daemon goes away, a full pass after every connection (what was
+ * defined meanwhile raised no event we could see). */
+#include "keeper.h"
+#include "vgpu-error.h"
+#include "vgpu-log.h"
+#include "vgpu-request.h"
+
+#include <libvirt/virterror.h>
+#include <string.h>
+
+static const char *
+defined_detail(int detail)
+{
+    switch (detail) {
+    case VIR_DOMAIN_EVENT_DEFINED_ADDED:         return "defined";
+    case VIR_DOMAIN_EVENT_DEFINED_UPDATED:       return "definition updated";
+    case VIR_DOMAIN_EVENT_DEFINED_RENAMED:       return "renamed";
+    case VIR_DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT: return "defined from a snapshot";
+    }
+    return "defined";
+}
+
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    Keeper *k = opaque;
+    g_autofree char *why = NULL;
+
+    /* mdev requests only need their <hostdev> in the definition, which
+     * only a definition can lose. Whole-VF requests will also need
+     * STARTED, STOPPED and UNDEFINED here (see sync_one). */
+    if (event != VIR_DOMAIN_EVENT_DEFINED)
+        return 0;
+    why = g_strdup_printf("event: %s", defined_detail(detail));
+    keeper_queue(k, dom, why);
+    return 0;
+}
+
+/* virsh metadata --config --set and virDomainSetMetadata raise this, not
+ * DEFINED. */
+static void
+on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque)
+{
+    if (type == VIR_DOMAIN_METADATA_ELEMENT && nsuri && strcmp(nsuri, VGPU_XML_NS) == 0)
+        keeper_queue(opaque, dom, "event: vGPU metadata changed");
+}
+
+static const char *
+close_reason(int reason)
+{
+    switch (reason) {
+    case VIR_CONNECT_CLOSE_REASON_ERROR:     return "error";
+    case VIR_CONNECT_CLOSE_REASON_EOF:       return "the daemon went away";
+    case VIR_CONNECT_CLOSE_REASON_KEEPALIVE: return "keepalive timeout";
+    case VIR_CONNECT_CLOSE_REASON_CLIENT:    return "closed";
+    }
+    return "unknown reason";
+}
+
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    Keeper *k = opaque;
+
+    vgpu_log(LOG_WARNING, "lost the connection to %s (%s); reconnecting", k->uri,
+             close_reason(reason));
+    /* The connection is released from the timer, not from its own
+     * callback. */
+    k->status.connected = FALSE;
+    keeper_status_save(k);
+    keeper_schedule_reconnect(k);
+}
+
+void
+keeper_disconnect(Keeper *k)
+{
+    if (!k->conn)
+        return;
+    /* Errors are expected on a connection that is already dead. */
+    if (k->lifecycle_cb >= 0)
+        virConnectDomainEventDeregisterAny(k->conn, k->lifecycle_cb);
+    if (k->metadata_cb >= 0)
+        virConnectDomainEventDeregisterAny(k->conn, k->metadata_cb);
+    virConnectUnregisterCloseCallback(k->conn, on_close);
+    virConnectClose(k->conn);
+    k->conn = NULL;
+    k->lifecycle_cb = k->metadata_cb = -1;
+    k->status.connected = FALSE;
+}
+
+static void
+set_virt_error(GError **error, const char *what, const char *uri)
+{
+    const char *why = virGetLastErrorMessage();
+
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s %s: %s", what, uri,
+                why && *why ? why : "unknown libvirt error");
+}
+
+int
+keeper_connect(Keeper *k, GError **error)
+{
+    if (!(k->conn = virConnectOpen(k->uri))) {
+        set_virt_error(error, "cannot connect to libvirt at", k->uri);
+        return -1;
+    }
+    if (!k->once) {
+        /* A daemon that hangs (rather than exits) is noticed too. */
+        if (virConnectSetKeepAlive(k->conn, 5, 3) < 0 ||
+            virConnectRegisterCloseCallback(k->conn, on_close, k, NULL) < 0 ||
+            (k->lifecycle_cb = virConnectDomainEventRegisterAny(
+                 k->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                 VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), k, NULL)) < 0 ||
+            (k->metadata_cb = virConnectDomainEventRegisterAny(
+                 k->conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                 VIR_DOMAIN_EVENT_CALLBACK(on_metadata), k, NULL)) < 0) {
+            set_virt_error(error, "registering for events on", k->uri);
+            keeper_disconnect(k);
+            return -1;
+        }
+    }
+    k->status.connected = TRUE;
+    keeper_status_save(k);
+    return 0;
+}
+
+static void
+on_reconnect_timer(int timer, void *opaque)
+{
+    Keeper *k = opaque;
+    g_autoptr(GError) error = NULL;
+
+    virEventUpdateTimeout(k->reconnect_timer, -1);
+    keeper_disconnect(k);
+    if (keeper_connect(k, &error) < 0) {
+        k->backoff_ms = CLAMP(k->backoff_ms * 2, KEEPER_BACKOFF_MIN_MS, KEEPER_BACKOFF_MAX_MS);
+        vgpu_log(LOG_WARNING, "%s; next attempt in %u ms", error->message, k->backoff_ms);
+        keeper_schedule_reconnect(k);
+        return;
+    }
+    k->backoff_ms = KEEPER_BACKOFF_MIN_MS;
+    vgpu_log(LOG_INFO, "connected to %s", k->uri);
+    keeper_full_pass(k, "full pass after connecting");
+}
+
+void
+keeper_schedule_reconnect(Keeper *k)
+{
+    if (k->reconnect_timer < 0)
+        k->reconnect_timer = virEventAddTimeout(-1, on_reconnect_timer, k, NULL);
+    virEventUpdateTimeout(k->reconnect_timer, (int)k->backoff_ms);
+}

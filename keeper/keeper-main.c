@@ -1,0 +1,161 @@
+/* vgpu-keeper's entry point: options, signals, the event loop. */
+#include "keeper.h"
+#include "vgpu-error.h"
+#include "vgpu-log.h"
+
+#include <libvirt/virterror.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#ifndef VGPU_VERSION
+# error "VGPU_VERSION comes from the Makefile"
+#endif
+
+static void
+quiet_error_handler(void *data, virErrorPtr err)
+{
+}
+
+static void
+on_work_timer(int timer, void *opaque)
+{
+    keeper_run_queue(opaque);
+}
+
+/* SIGTERM/SIGINT: stop after the current step. SIGHUP: a full pass. */
+static void
+on_signal(int watch, int fd, int events, void *opaque)
+{
+    Keeper *k = opaque;
+    struct signalfd_siginfo si;
+
+    if (read(fd, &si, sizeof(si)) != sizeof(si))
+        return;
+    if (si.ssi_signo == SIGHUP) {
+        if (k->conn)
+            keeper_full_pass(k, "full pass on SIGHUP");
+        return;
+    }
+    vgpu_log(LOG_INFO, "stopping on signal %u", si.ssi_signo);
+    k->quit = TRUE;
+}
+
+static int
+fail(const char *what, const char *message)
+{
+    fprintf(stderr, KEEPER_PROGRAM ": %s%s%s\n", what ? what : "", what ? ": " : "", message);
+    return 1;
+}
+
+static int
+run_once(Keeper *k)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (keeper_connect(k, &error) < 0)
+        return fail(NULL, error->message);
+    keeper_full_pass(k, k->dry_run ? "--once --dry-run" : "--once");
+    printf("%" G_GUINT64_FORMAT " redefinition(s), %u domain(s) failed\n",
+           k->status.redefinitions, k->failures);
+    keeper_disconnect(k);
+    return k->failures ? 1 : 0;
+}
+
+static int
+run_daemon(Keeper *k)
+{
+    sigset_t mask;
+    int sfd;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+        (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+        return fail("signalfd", g_strerror(errno));
+    if (virEventAddHandle(sfd, VIR_EVENT_HANDLE_READABLE, on_signal, k, NULL) < 0 ||
+        (k->work_timer = virEventAddTimeout(-1, on_work_timer, k, NULL)) < 0)
+        return fail("libvirt's event loop", virGetLastErrorMessage());
+    vgpu_log(LOG_INFO, "started (version %s, %s%s)", VGPU_VERSION, k->uri,
+             k->dry_run ? ", dry run" : "");
+    /* The first connection goes through the reconnect path: a keeper
+     * started before libvirtd waits for it with the same backoff. */
+    k->backoff_ms = 0;
+    keeper_schedule_reconnect(k);
+    while (!k->quit) {
+        if (virEventRunDefaultImpl() < 0) {
+            vgpu_log(LOG_ERR, "event loop failed: %s", virGetLastErrorMessage());
+            break;
+        }
+    }
+    keeper_disconnect(k);
+    g_free(k->status.stopped);
+    k->status.stopped = keeper_status_now();
+    keeper_status_save(k);
+    close(sfd);
+    return k->quit ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *uri = NULL, *config_path = NULL;
+    gboolean once = FALSE, dry_run = FALSE, foreground_log = FALSE, version = FALSE;
+    const GOptionEntry entries[] = {
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          "libvirt URI (default: LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+          "vgpu-hook.conf to read the state directory from", "FILE" },
+        { "once", '1', 0, G_OPTION_ARG_NONE, &once, "One full pass, then exit", NULL },
+        { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+          "Change nothing; print what would change", NULL },
+        { "stderr", 0, 0, G_OPTION_ARG_NONE, &foreground_log,
+          "Also write log lines to standard error", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VgpuConfig) cfg = NULL;
+    Keeper k = { .lifecycle_cb = -1, .metadata_cb = -1, .work_timer = -1,
+                 .reconnect_timer = -1 };
+    const char *env_uri = g_getenv("LIBVIRT_DEFAULT_URI");
+    int rc;
+
+    g_option_context_set_summary(ctx, "Keeps every persistent libvirt domain with vGPU metadata "
+                                      "ready to start: adds the <hostdev> its metadata lacks.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return fail(NULL, error->message);
+    if (argc > 1)
+        return fail(NULL, "unexpected argument (see --help)");
+    if (version) {
+        printf(KEEPER_PROGRAM " %s\n", VGPU_VERSION);
+        return 0;
+    }
+    if (!(cfg = vgpu_config_load(config_path ? config_path : vgpu_config_path(), &error)))
+        return fail(NULL, error->message);
+    k.uri = uri && *uri ? uri : env_uri && *env_uri ? env_uri : "qemu:///system";
+    k.state_dir = cfg->state_dir;
+    k.once = once;
+    k.dry_run = dry_run;
+    k.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    k.status.pid = getpid();
+    k.status.uri = g_strdup(k.uri);
+    k.status.dry_run = dry_run;
+    k.status.started = keeper_status_now();
+
+    vgpu_log_open(KEEPER_PROGRAM, foreground_log || dry_run);
+    virSetErrorFunc(NULL, quiet_error_handler);
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+        return fail("libvirt", virGetLastErrorMessage());
+    rc = once ? run_once(&k) : run_daemon(&k);
+    g_hash_table_unref(k.pending);
+    keeper_status_clear(&k.status);
+    return rc;
+}

@@ -1,0 +1,136 @@
+/* The keeper's work on domains: one sync per queued domain, a full pass
+ * over all of them, and one log line per change. */
+#include "keeper.h"
+#include "domain-sync.h"
+#include "vgpu-log.h"
+
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+keeper_status_save(Keeper *k)
+{
+    g_autoptr(GError) error = NULL;
+
+    /* --once is a script's tool, not the keeper: a running keeper's
+     * status stays its own. */
+    if (k->once)
+        return;
+    if (keeper_status_write(k->state_dir, &k->status, &error) < 0)
+        vgpu_log(LOG_WARNING, "cannot write the status file: %s", error->message);
+}
+
+void
+keeper_queue(Keeper *k, virDomainPtr dom, const char *why)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return;
+    g_hash_table_replace(k->pending, g_strdup(uuid), g_strdup(why));
+    virEventUpdateTimeout(k->work_timer, 0);
+}
+
+/* Bring one domain in line; log and count what changed. */
+static void
+sync_one(Keeper *k, virDomainPtr dom, const char *why)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *what = NULL, *list = NULL;
+    DomainSyncResult res = { 0 };
+
+    if (domain_sync(dom, k->dry_run, &res, &error) < 0) {
+        vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
+        k->failures++;
+        domain_sync_result_clear(&res);
+        return;
+    }
+    if (res.outcome == DOMAIN_SYNC_CHANGED || res.outcome == DOMAIN_SYNC_WOULD_CHANGE) {
+        guint count = res.added->len;
+        g_autofree char *retried = res.attempts > 1 ?
+            g_strdup_printf("; read %u times: the definition changed meanwhile", res.attempts) :
+            NULL;
+
+        g_ptr_array_add(res.added, NULL);
+        list = g_strjoinv(", ", (char **)res.added->pdata);
+        what = g_strdup_printf("domain '%s': %s <hostdev> for %s", res.name,
+                               res.outcome == DOMAIN_SYNC_CHANGED ? "added" : "would add", list);
+        /* Why: the metadata asks for vGPUs the definition has no <hostdev>
+         * for; and what made the keeper look. */
+        vgpu_log(LOG_NOTICE, "%s: its vGPU metadata had no <hostdev> for %s (%s)%s%s", what,
+                 count > 1 ? "them" : "it", why,
+                 res.running ? "; running: applies at its next start" : "", retried ? retried : "");
+        if (k->once)   /* a script's tool: its output too */
+            printf("%s\n", what);
+        if (res.outcome == DOMAIN_SYNC_CHANGED) {
+            k->status.redefinitions++;
+            g_free(k->status.last_change);
+            k->status.last_change = keeper_status_now();
+            g_free(k->status.last_change_what);
+            k->status.last_change_what = g_steal_pointer(&what);
+            keeper_status_save(k);
+        }
+    }
+    /* Whole-VF requests (issue 13) are not handled yet. When they are,
+     * this is where the domain's whole-VF <hostdev>s are re-pointed at a
+     * free, fitting VF while it is stopped (with the hook's placement
+     * rules), and the lifecycle callback in keeper-conn.c queues domains on
+     * STARTED, STOPPED and UNDEFINED too. mdev requests need nothing more:
+     * the hook creates the mdev at each start. */
+    domain_sync_result_clear(&res);
+}
+
+void
+keeper_run_queue(Keeper *k)
+{
+    g_autoptr(GHashTable) batch = NULL;
+    GHashTableIter it;
+    gpointer uuid, why;
+
+    virEventUpdateTimeout(k->work_timer, -1);
+    if (!k->conn || g_hash_table_size(k->pending) == 0)
+        return;   /* a reconnection's full pass covers what is pending */
+    batch = g_steal_pointer(&k->pending);
+    k->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_iter_init(&it, batch);
+    while (g_hash_table_iter_next(&it, &uuid, &why)) {
+        virDomainPtr dom = virDomainLookupByUUIDString(k->conn, uuid);
+
+        if (!dom) {
+            if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)   /* undefined meanwhile: fine */
+                vgpu_log(LOG_ERR, "looking up domain %s: %s", (const char *)uuid,
+                         virGetLastErrorMessage());
+            continue;
+        }
+        /* Transient domains have no definition to keep. */
+        if (virDomainIsPersistent(dom) == 1)
+            sync_one(k, dom, why);
+        virDomainFree(dom);
+    }
+}
+
+int
+keeper_full_pass(Keeper *k, const char *why)
+{
+    virDomainPtr *doms = NULL;
+    int n;
+
+    if ((n = virConnectListAllDomains(k->conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
+        vgpu_log(LOG_ERR, "full pass (%s): listing domains: %s", why, virGetLastErrorMessage());
+        k->failures++;
+        return -1;
+    }
+    /* The pass sees every domain: what was queued before it is covered. */
+    g_hash_table_remove_all(k->pending);
+    for (int i = 0; i < n; i++) {
+        sync_one(k, doms[i], why);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    k->status.passes++;
+    g_free(k->status.last_pass);
+    k->status.last_pass = keeper_status_now();
+    keeper_status_save(k);
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* vgpu-keeper: keeps every persistent domain with vGPU metadata ready to
+ * start, so that writing only the metadata (virsh define, virsh metadata
+ * --set, virt-xml, virt-manager) needs no second command.
+ *
+ * One thread, libvirt's default event loop (virEventRegisterDefaultImpl,
+ * virEventRunDefaultImpl): libvirt's own events, keepalive and close
+ * callback need it, and its timers and fd watches are all the keeper needs
+ * besides (signals arrive on a signalfd watched by the same loop). Events
+ * only queue domains; a zero-delay timer then syncs the queue, so that a
+ * burst of events for one domain costs one read, and no libvirt call is
+ * made from inside libvirt's dispatch of an event. */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "keeper-status.h"
+#include "vgpu-config.h"
+
+#define KEEPER_PROGRAM "vgpu-keeper"
+#define KEEPER_BACKOFF_MIN_MS 250
+#define KEEPER_BACKOFF_MAX_MS 10000
+
+typedef struct {
+    const char *uri;
+    const char *state_dir;
+    gboolean once;
+    gboolean dry_run;
+
+    virConnectPtr conn;         /* NULL while disconnected */
+    int lifecycle_cb;           /* event callback ids, -1 when none */
+    int metadata_cb;
+    int work_timer;             /* fires when @pending is not empty */
+    int reconnect_timer;
+    guint backoff_ms;
+
+    GHashTable *pending;        /* domain uuid -> why it is queued */
+    KeeperStatus status;
+    guint failures;             /* domains a pass could not sync */
+    gboolean quit;
+} Keeper;
+
+/* keeper-conn.c: connect, register for events, reconnect with backoff,
+ * and a full pass after every (re)connection. */
+int keeper_connect(Keeper *k, GError **error);
+void keeper_disconnect(Keeper *k);
+void keeper_schedule_reconnect(Keeper *k);
+
+/* keeper-work.c: what the keeper does to domains. */
+void keeper_queue(Keeper *k, virDomainPtr dom, const char *why);
+void keeper_run_queue(Keeper *k);
+/* Every persistent domain. -1 when libvirt could not list them. */
+int keeper_full_pass(Keeper *k, const char *why);
+void keeper_status_save(Keeper *k);

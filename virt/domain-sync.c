@@ -1,0 +1,155 @@
+/* Adding the <hostdev> a domain's vGPU metadata lacks, through libvirt. */
+#include "domain-sync.h"
+#include "domain-xml.h"
+#include "vgpu-error.h"
+
+#include <libvirt/virterror.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef VGPU_TEST_HOOKS
+/* VGPU_TEST_STOP_AT kills the process at the step; VGPU_TEST_PAUSE_AT
+ * stops it there (SIGSTOP) once, until the test sends SIGCONT. */
+static void
+test_point(const char *step)
+{
+    const char *kill_at = getenv("VGPU_TEST_STOP_AT");
+    const char *pause_at = getenv("VGPU_TEST_PAUSE_AT");
+
+    if (kill_at && strcmp(kill_at, step) == 0)
+        raise(SIGKILL);
+    if (pause_at && strcmp(pause_at, step) == 0) {
+        g_unsetenv("VGPU_TEST_PAUSE_AT");
+        raise(SIGSTOP);
+    }
+}
+#else
+# define test_point(step) do { } while (0)
+#endif
+
+void
+domain_sync_result_clear(DomainSyncResult *res)
+{
+    g_clear_pointer(&res->name, g_free);
+    g_clear_pointer(&res->added, g_ptr_array_unref);
+}
+
+static void
+set_virt_error(GError **error, const char *name, const char *what)
+{
+    const char *why = virGetLastErrorMessage();
+
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': %s: %s", name, what,
+                why && *why ? why : "unknown libvirt error");
+}
+
+/* The persistent definition with its secrets, so that defining the
+ * modified text loses nothing. */
+static char *
+read_definition(virDomainPtr dom, const char *name, GError **error)
+{
+    char *raw = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    char *xml;
+
+    if (!raw) {
+        set_virt_error(error, name, "reading the definition");
+        return NULL;
+    }
+    xml = g_strdup(raw);   /* libvirt's memory is free()d, ours g_free()d */
+    free(raw);
+    return xml;
+}
+
+/* One read-modify-compare-define attempt. FALSE with no @error: the
+ * definition changed between the reads, try again. */
+static gboolean
+sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error)
+{
+    g_autofree char *xml = NULL, *again = NULL, *updated = NULL;
+    g_autoptr(VgpuDomain) vd = NULL;
+    virDomainPtr defined;
+    guint added = 0;
+
+    if (!(xml = read_definition(dom, res->name, error)))
+        return FALSE;
+    if (!(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;   /* the reader's message names the domain */
+    res->requests = vd->requests->len;
+    g_ptr_array_set_size(res->added, 0);
+    if (vd->requests->len == 0) {
+        res->outcome = DOMAIN_SYNC_NOT_OURS;
+        return TRUE;
+    }
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!xml_domain_request_has_hostdev(vd, req))
+            g_ptr_array_add(res->added, g_strdup_printf("%s vGPU %s", vgpu_request_label(req),
+                                                        req->uuid));
+    }
+    if (res->added->len == 0) {
+        res->outcome = DOMAIN_SYNC_IN_ORDER;
+        return TRUE;
+    }
+    if (dry_run) {
+        res->outcome = DOMAIN_SYNC_WOULD_CHANGE;
+        return TRUE;
+    }
+    if (!(updated = xml_domain_add_hostdevs(xml, strlen(xml), &added, error)))
+        return FALSE;
+    test_point("sync-before-compare");
+    /* libvirt has no compare-and-swap on a definition: the closest is to
+     * compare right before the write, so that an edit saved meanwhile
+     * (virsh edit, virt-manager) is never overwritten with what we read
+     * before it. */
+    if (!(again = read_definition(dom, res->name, error)))
+        return FALSE;
+    if (strcmp(xml, again) != 0)
+        return FALSE;
+    test_point("sync-before-define");
+    if (!(defined = virDomainDefineXML(virDomainGetConnect(dom), updated))) {
+        set_virt_error(error, res->name, "defining it with the added <hostdev>");
+        return FALSE;
+    }
+    virDomainFree(defined);
+    test_point("sync-after-define");
+    res->outcome = DOMAIN_SYNC_CHANGED;
+    return TRUE;
+}
+
+int
+domain_sync(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error)
+{
+    int persistent;
+
+    memset(res, 0, sizeof(*res));
+    res->name = g_strdup(virDomainGetName(dom));
+    res->added = g_ptr_array_new_with_free_func(g_free);
+    if ((persistent = virDomainIsPersistent(dom)) < 0) {
+        set_virt_error(error, res->name, "asking whether it is persistent");
+        return -1;
+    }
+    if (!persistent) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s' is transient: it has no persistent definition to edit",
+                    res->name);
+        return -1;
+    }
+    res->running = virDomainIsActive(dom) > 0;
+    while (res->attempts < DOMAIN_SYNC_ATTEMPTS) {
+        GError *err = NULL;
+
+        res->attempts++;
+        if (sync_attempt(dom, dry_run, res, &err))
+            return 0;
+        if (err) {
+            g_propagate_error(error, err);
+            return -1;
+        }
+    }
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
+                "domain '%s': its definition changed while the <hostdev> was being added, "
+                "%u times in a row; left as it is", res->name, res->attempts);
+    return -1;
+}

@@ -21,8 +21,9 @@ inner=$(cat <<'INNER'
 set -eu
 R=$1; shift
 # The root as a mount of its own: inside, / is then a mount point, as on a
-# real machine (`unshare --propagation private` fails on a bare directory).
-mount --bind "$R" "$R"
+# real machine (`unshare --propagation private` fails on a bare directory);
+# --rbind keeps what a caller mounted inside ROOT beforehand.
+mount --rbind "$R" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
 mount -t tmpfs -o mode=0755,nosuid dev "$R/dev"
@@ -46,10 +47,14 @@ fi
 # pivot_root, not chroot: the namespace's root becomes the Debian root, so
 # a command that enters a mount namespace (nsenter -m, as the tests' own
 # namespaces do) lands in it and not on the host's /.
+# The old root goes under the fresh /tmp, so the root's own /mnt (where a
+# caller may have mounted something, as tests/deb does) stays as it is.
+mkdir "$R/tmp/.old-root"
 cd "$R"
-pivot_root . mnt
+pivot_root . tmp/.old-root
 cd /
-umount -l /mnt
+umount -l /tmp/.old-root
+rmdir /tmp/.old-root
 exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
 INNER

@@ -40,10 +40,22 @@ FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
-             -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
+             -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)
+# The layers, each seeing only the ones below it: util < model < xml,
+# allocator < hooks, cli. A directory gets the include paths of its own
+# layer and those below, so an include that goes up or sideways (allocator/
+# reaching into xml/) fails the build instead of growing a dependency.
+INC_util      = -Iutil
+INC_model     = $(INC_util) -Imodel
+INC_xml       = $(INC_model) -Ixml
+INC_allocator = $(INC_model) -Iallocator
+INC_top       = $(INC_model) -Ixml -Iallocator
+# hooks/, cli/, tests/ and bench/ sit on top and see every layer.
+layer_inc     = $(or $(INC_$(firstword $(subst /, ,$(1)))),$(INC_top))
+
+LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
 FRONT_SRCS := hooks/vgpu-hook.c
 CLI_SRCS   := $(wildcard cli/*.c)
@@ -73,7 +85,7 @@ FORCE:
 
 $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
+	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(if $(filter cli/%,$<),$(VIRT_CFLAGS)) \
 	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
@@ -153,15 +165,15 @@ clean:
 # make fuzz-build    only build $(FUZZ_O)/fuzz-xml (clang; needs libclang-rt-14-dev)
 FUZZ_O     ?= build/fuzz
 FUZZ_CC    ?= clang
-FUZZ_SRCS   = $(wildcard util/*.c xml/*.c) tests/fuzz/fuzz-xml.c
+FUZZ_SRCS   = $(wildcard util/*.c model/*.c xml/*.c) tests/fuzz/fuzz-xml.c
 FUZZ_BIN    = $(FUZZ_O)/fuzz-xml
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h xml/*.h)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h model/*.h xml/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -Iutil -Ixml -Iallocator $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
+	    $(INC_xml) $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
 stress: deps
 	@tests/stress/run-stress.sh
 fuzz: deps

@@ -12,6 +12,7 @@
 #include "type-description.h"
 #include "vgpu-error.h"
 #include "vgpu-request.h"
+#include "vgpu-validate.h"
 
 #include <errno.h>
 
@@ -348,7 +349,7 @@ scan_mdevs(const char *root, GPtrArray *mdevs, GError **error)
         g_autofree char *type = NULL;
         HostMdev *m;
 
-        if (!vgpu_validate_uuid("mdev", uuid, NULL, NULL))
+        if (vgpu_validate_uuid("mdev", uuid, NULL, NULL) < 0)
             continue;
         if (sysfs_mdev_lookup(root, uuid, &parent, &type, &local) < 0) {
             /* Removed while we looked: not there any more. */

@@ -21,6 +21,7 @@
 #include "vgpu-error.h"
 #include "vgpu-metadata.h"
 #include "virt-conn.h"
+#include "vgpu-validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,16 +261,16 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     }
     probe->numa = -1;
     if (by_type) {
-        if (!vgpu_validate_type_id(argv[2], &error))
+        if (vgpu_validate_type_id(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->type = g_strdup(argv[2]);
     } else {
-        if (!vgpu_validate_profile(argv[2], &error))
+        if (vgpu_validate_profile(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->profile = g_strdup(argv[2]);
     }
-    if ((parent_arg && !vgpu_validate_pci_addr("--parent", parent_arg, &probe->parent, &error)) ||
-        (placement_arg && !vgpu_placement_parse(placement_arg, &probe->placement, &error)))
+    if ((parent_arg && vgpu_validate_pci_addr("--parent", parent_arg, &probe->parent, &error) < 0) ||
+        (placement_arg && vgpu_placement_parse(placement_arg, &probe->placement, &error) < 0))
         return cli_fail("attach", error);
     /* Only for the host check; placement never looks at it. */
     probe->uuid = g_strdup("00000000-0000-0000-0000-000000000000");
@@ -285,9 +286,9 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     }
     if (!edit_target_open(&t, conn, argv[1], &error))
         goto out;
-    if (t.vd->requests->len + count > 64) {
+    if (t.vd->requests->len + count > VGPU_REQUEST_MAX) {
         g_set_error(&error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "domain '%s' would have more than 64 vGPUs", t.name);
+                    "domain '%s' would have more than %d vGPUs", t.name, VGPU_REQUEST_MAX);
         goto out;
     }
     for (guint i = 0; i < t.vd->requests->len; i++)
@@ -348,7 +349,7 @@ cmd_detach(CliOptions *opts, int argc, char **argv)
                   "(see 'vgpuctl detach --help')");
         return 1;
     }
-    if (argc == 3 && !vgpu_validate_uuid("UUID", argv[2], &uuid, &error))
+    if (argc == 3 && vgpu_validate_uuid("UUID", argv[2], &uuid, &error) < 0)
         return cli_fail("detach", error);
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("detach", error);

@@ -4,6 +4,7 @@
 #include "json-out.h"
 #include "table.h"
 #include "vgpu-request.h"
+#include "vgpu-validate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -221,7 +222,7 @@ find_gpu_arg(GPtrArray *gpus, const char *arg)
     g_autofree char *norm = NULL;
     const char *want = arg;
 
-    if (vgpu_validate_pci_addr("--gpu", arg, &norm, NULL))
+    if (vgpu_validate_pci_addr("--gpu", arg, &norm, NULL) == 0)
         want = norm;
     for (guint i = 0; i < gpus->len; i++) {
         const CliGpu *g = g_ptr_array_index(gpus, i);

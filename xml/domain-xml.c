@@ -10,6 +10,7 @@
 #include "xml-message.h"
 #include "xml-safe-read.h"
 #include "xml-util.h"
+#include "vgpu-validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define NAME_MAX_BYTES 255     /* libvirt keeps NAME.xml and NAME.log files */
 #define VALUE_MAX_BYTES 256    /* any attribute of ours, any UUID */
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
-#define DEVICES_MAX 64         /* <vgpu:device> per domain */
 
 static const char *const device_attrs[] = {
     "uuid", "profile", "type", "parent", "placement", "numa", NULL
@@ -188,7 +188,7 @@ read_uuid(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
         return TRUE;
     g_strstrip(uuid);
     if (!check_value("<uuid>", uuid, error) ||
-        !vgpu_validate_uuid("<uuid>", uuid, &dom->uuid, error)) {
+        vgpu_validate_uuid("<uuid>", uuid, &dom->uuid, error) < 0) {
         g_prefix_error(error, "domain '%s': ", dom->name);
         return FALSE;
     }
@@ -231,7 +231,7 @@ get_attr(xmlNode *node, const char *name)
 static gboolean
 read_parent(const char *value, char **parent, GError **error)
 {
-    if (vgpu_validate_pci_addr("parent", value, parent, NULL))
+    if (vgpu_validate_pci_addr("parent", value, parent, NULL) == 0)
         return TRUE;
     if (g_regex_match_simple("^[A-Za-z][A-Za-z0-9_-]{0,63}$", value, G_REGEX_DOLLAR_ENDONLY, 0)) {
         *parent = g_strdup(value);
@@ -283,22 +283,22 @@ read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
                     "needs a 'profile' or a 'type' attribute (e.g. profile=\"A40-2Q\")");
         return NULL;
     }
-    if ((req->profile && !vgpu_validate_profile(req->profile, error)) ||
-        (req->type && !vgpu_validate_type_id(req->type, error)) ||
+    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
+        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
         (parent && !read_parent(parent, &req->parent, error)) ||
-        (placement && !vgpu_placement_parse(placement, &req->placement, error)) ||
+        (placement && vgpu_placement_parse(placement, &req->placement, error) < 0) ||
         (numa && !read_numa(numa, &req->numa, error)))
         return NULL;
 
     if (uuid) {
-        if (!vgpu_validate_uuid("uuid", uuid, &req->uuid, error))
+        if (vgpu_validate_uuid("uuid", uuid, &req->uuid, error) < 0)
             return NULL;
     } else if (!dom->uuid) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "has no 'uuid' attribute and the domain has no <uuid> to derive one from");
         return NULL;
     } else {
-        req->uuid = vgpu_uuid_derive(dom->uuid, index);
+        req->uuid = vgpu_request_uuid_derive(dom->uuid, index);
         req->uuid_derived = TRUE;
     }
     return g_steal_pointer(&req);
@@ -338,8 +338,8 @@ read_container(xmlNode *container, VgpuDomain *dom, GError **error)
             return xml_domain_error(dom, error, "unexpected element <%s> in <vgpu> (only "
                                     "<device> in namespace " VGPU_XML_NS " is known)", name);
         }
-        if (index >= DEVICES_MAX)
-            return xml_domain_error(dom, error, "more than %d vGPU devices", DEVICES_MAX);
+        if (index >= VGPU_REQUEST_MAX)
+            return xml_domain_error(dom, error, "more than %d vGPU devices", VGPU_REQUEST_MAX);
         if (!(req = read_device(dom, node, index, error))) {
             g_prefix_error(error, "domain '%s': vGPU device %u: ", dom->name, index);
             return FALSE;
@@ -386,7 +386,7 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
             return xml_domain_error(dom, error,
                                     "mdev hostdev %d has no <source><address uuid=...>", i);
         if (!check_value("address uuid", uuid, error) ||
-            !vgpu_validate_uuid("address uuid", uuid, &canonical, error)) {
+            vgpu_validate_uuid("address uuid", uuid, &canonical, error) < 0) {
             g_prefix_error(error, "domain '%s': mdev hostdev %d: ", dom->name, i);
             return FALSE;
         }

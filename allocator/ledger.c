@@ -382,3 +382,19 @@ ledger_load_all(const char *state_dir, GError **error)
     }
     return g_steal_pointer(&all);
 }
+
+const Ledger *
+ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid, const LedgerDevice **dev)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+        const LedgerDevice *d = ledger_find(l, uuid);
+
+        if (d) {
+            if (dev)
+                *dev = d;
+            return l;
+        }
+    }
+    return NULL;
+}

@@ -5,13 +5,12 @@
  * what a GPU model's types are called is read once per model, the PF's
  * identity once per GPU, and available_instances only for types a request
  * could use. */
-#include "host.h"
+#include "device-kind.h"
 #include "mdev.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "type-description.h"
 #include "vgpu-error.h"
-#include "vgpu-request.h"
 #include "vgpu-validate.h"
 
 #include <errno.h>
@@ -56,40 +55,6 @@ type_info_free(gpointer p)
     g_free(t->name);
     g_free(t->description);
     g_free(t);
-}
-
-static void
-host_type_free(gpointer p)
-{
-    HostType *t = p;
-
-    g_free(t->id);
-    g_free(t->name);
-    g_free(t->description);
-    g_free(t);
-}
-
-static void
-host_parent_free(gpointer p)
-{
-    HostParent *parent = p;
-
-    g_free(parent->addr);
-    g_free(parent->gpu);
-    g_free(parent->model);
-    g_ptr_array_unref(parent->types);
-    g_free(parent);
-}
-
-static void
-host_mdev_free(gpointer p)
-{
-    HostMdev *m = p;
-
-    g_free(m->uuid);
-    g_free(m->parent);
-    g_free(m->type);
-    g_free(m);
 }
 
 static gboolean
@@ -163,8 +128,8 @@ scan_type(ScanContext *ctx, const HostParent *parent, const char *id, GError **e
     t->framebuffer_mb = info->framebuffer_mb;
     t->max_instance = info->max_instance;
     t->available = -1;
-    if (info->wanted && (t->available = host_type_read_available(ctx->root, parent->addr,
-                                                                  id, error)) < 0) {
+    if (info->wanted && (t->available = mdev_read_available(ctx->root, parent->addr,
+                                                             id, error)) < 0) {
         host_type_free(t);
         return NULL;
     }
@@ -172,8 +137,8 @@ scan_type(ScanContext *ctx, const HostParent *parent, const char *id, GError **e
 }
 
 int
-host_type_read_available(const char *root, const char *parent, const char *type,
-                         GError **error)
+mdev_read_available(const char *root, const char *parent, const char *type,
+                    GError **error)
 {
     g_autofree char *path = sysfs_path_type_file(root, parent, type, "available_instances");
     g_autofree char *text = sysfs_read_attr(path, error);
@@ -292,12 +257,13 @@ scan_parent(ScanContext *ctx, const char *addr, GError **error)
     if (!(gpu = gpu_info_get(ctx, pf ? pf : addr, error)))
         return NULL;
     parent = g_new0(HostParent, 1);
+    parent->kind = &device_kind_mdev;
     parent->addr = g_strdup(addr);
     parent->is_vf = pf != NULL;
     parent->gpu = pf ? g_steal_pointer(&pf) : g_strdup(addr);
     parent->model = g_strdup(gpu->model);
     parent->numa_node = gpu->numa_node;
-    parent->types = g_ptr_array_new_with_free_func(host_type_free);
+    parent->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
     /* A VF has the PF's node; the parent's own file is only a fallback
      * when the GPU has none to offer. */
     if (!gpu->numa_known) {
@@ -335,7 +301,7 @@ scan_parents(ScanContext *ctx, GPtrArray *parents, GError **error)
 }
 
 static gboolean
-scan_mdevs(const char *root, GPtrArray *mdevs, GError **error)
+scan_mdevs(const char *root, GPtrArray *devices, GError **error)
 {
     g_autofree char *dir = sysfs_path_mdev_devices(root);
     g_autoptr(GPtrArray) names = sysfs_list_dir(dir, error);
@@ -347,11 +313,11 @@ scan_mdevs(const char *root, GPtrArray *mdevs, GError **error)
         g_autoptr(GError) local = NULL;
         g_autofree char *parent = NULL;
         g_autofree char *type = NULL;
-        HostMdev *m;
+        HostDevice *m;
 
         if (vgpu_validate_uuid("mdev", uuid, NULL, NULL) < 0)
             continue;
-        if (sysfs_mdev_lookup(root, uuid, &parent, &type, &local) < 0) {
+        if (mdev_lookup(root, uuid, &parent, &type, &local) < 0) {
             /* Removed while we looked: not there any more. */
             if (g_error_matches(local, VGPU_ERROR, VGPU_ERROR_NOT_FOUND) ||
                 sysfs_error_is_absent(local))
@@ -359,29 +325,26 @@ scan_mdevs(const char *root, GPtrArray *mdevs, GError **error)
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
-        m = g_new0(HostMdev, 1);
+        /* Listed in UUID order already. */
+        m = g_new0(HostDevice, 1);
         m->uuid = g_strdup(uuid);
         m->parent = g_steal_pointer(&parent);
         m->type = g_steal_pointer(&type);
-        g_ptr_array_add(mdevs, m);
+        g_ptr_array_add(devices, m);
     }
     return TRUE;
 }
 
-Host *
-host_scan(const char *root, const GPtrArray *requests, GError **error)
+int
+mdev_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
-    g_autoptr(Host) host = g_new0(Host, 1);
     g_autoptr(GHashTable) gpus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                         gpu_info_free);
     g_autoptr(GHashTable) types = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                          type_info_free);
     ScanContext ctx = { .root = root, .requests = requests, .gpus = gpus, .types = types };
 
-    host->root = g_strdup(root);
-    host->parents = g_ptr_array_new_with_free_func(host_parent_free);
-    host->mdevs = g_ptr_array_new_with_free_func(host_mdev_free);
-    if (!scan_parents(&ctx, host->parents, error) || !scan_mdevs(root, host->mdevs, error))
-        return NULL;
-    return g_steal_pointer(&host);
+    if (!scan_parents(&ctx, host->parents, error) || !scan_mdevs(root, host->devices, error))
+        return -1;
+    return 0;
 }

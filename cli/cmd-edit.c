@@ -16,7 +16,7 @@
  * a <hostdev> naming an mdev nobody will create. */
 #include "cli.h"
 #include "domain-xml.h"
-#include "host.h"
+#include "host-scan.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-metadata.h"
@@ -42,7 +42,7 @@ static void
 edit_target_clear(EditTarget *t)
 {
     g_clear_pointer(&t->old_xml, g_free);
-    g_clear_pointer(&t->vd, vgpu_domain_free);
+    g_clear_pointer(&t->vd, xml_domain_free);
     if (t->dom)
         virDomainFree(t->dom);
     t->dom = NULL;
@@ -111,16 +111,6 @@ detach_hostdev(EditTarget *t, const char *uuid, GError **error)
     }
     t->changed = TRUE;
     return TRUE;
-}
-
-static gboolean
-has_hostdev(const VgpuDomain *vd, const char *uuid)
-{
-    for (guint i = 0; i < vd->mdev_hostdevs->len; i++) {
-        if (strcmp(g_ptr_array_index(vd->mdev_hostdevs, i), uuid) == 0)
-            return TRUE;
-    }
-    return FALSE;
 }
 
 static void
@@ -201,8 +191,8 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     if (!offered || (probe->parent && !parent_offers)) {
         g_autofree char *why = NULL;
 
-        cands = alloc_placement_choose(host, probe, NULL, refusals);
-        why = !offered ? alloc_placement_explain(host, probe, refusals)
+        cands = placement_choose(host, probe, NULL, refusals);
+        why = !offered ? placement_explain(host, probe, refusals)
                        : g_strdup(refusals->len ? (const char *)refusals->pdata[0]
                                                 : "the requested parent does not offer it");
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "%s (--force skips this check)",
@@ -212,9 +202,9 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     rules.policy = cfg->placement;
     rules.allow = cfg->allow;
     rules.deny = cfg->deny;
-    cands = alloc_placement_choose(host, probe, &rules, refusals);
+    cands = placement_choose(host, probe, &rules, refusals);
     if (cands->len == 0) {
-        g_autofree char *why = alloc_placement_explain(host, probe, refusals);
+        g_autofree char *why = placement_explain(host, probe, refusals);
 
         printf("Note: right now %s.\n", why);
     }
@@ -381,7 +371,7 @@ cmd_detach(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < removed->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(removed, i);
 
-        if (has_hostdev(t.vd, req->uuid) && !detach_hostdev(&t, req->uuid, &error))
+        if (xml_domain_request_has_hostdev(t.vd, req) && !detach_hostdev(&t, req->uuid, &error))
             goto out;
     }
     if (!set_metadata(&t, keep, &error))

@@ -34,7 +34,7 @@ vgpu_domain_new(void)
 }
 
 void
-vgpu_domain_free(VgpuDomain *dom)
+xml_domain_free(VgpuDomain *dom)
 {
     if (!dom)
         return;
@@ -433,4 +433,27 @@ xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req)
             return TRUE;
     }
     return FALSE;
+}
+
+char *
+xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, guint *count)
+{
+    g_autoptr(GString) elems = g_string_new(NULL);
+    guint n = 0;
+
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
+        g_autofree char *elem = NULL;
+
+        if ((only && req != only) || xml_domain_request_has_hostdev(dom, req))
+            continue;
+        elem = xml_hostdev_element(req->uuid);
+        g_string_append_printf(elems, "%s%s", n++ ? " " : "", elem);
+    }
+    if (count)
+        *count = n;
+    if (n == 0)
+        return NULL;
+    return g_strdup_printf("add to <devices>: %s (or run: vgpuctl sync %s)", elems->str,
+                           dom->name ? dom->name : "DOMAIN");
 }

@@ -37,16 +37,16 @@ test_lookup(void)
     g_autofree char *type = NULL;
 
     fake_add_mdev(fh, VF, "nvidia-558", U1);
-    g_assert_cmpint(sysfs_mdev_lookup(fh->root, U1, &parent, &type, &err), ==, 0);
+    g_assert_cmpint(mdev_lookup(fh->root, U1, &parent, &type, &err), ==, 0);
     g_assert_no_error(err);
     g_assert_cmpstr(parent, ==, VF);
     g_assert_cmpstr(type, ==, "nvidia-558");
     g_clear_pointer(&parent, g_free);
     g_clear_pointer(&type, g_free);
-    g_assert_cmpint(sysfs_mdev_lookup(fh->root, U2, &parent, &type, &err), ==, 0);
+    g_assert_cmpint(mdev_lookup(fh->root, U2, &parent, &type, &err), ==, 0);
     g_assert_cmpstr(parent, ==, "mtty");
     g_assert_cmpstr(type, ==, "mtty-2");
-    g_assert_cmpint(sysfs_mdev_lookup(fh->root, U2, NULL, NULL, &err), ==, 0);
+    g_assert_cmpint(mdev_lookup(fh->root, U2, NULL, NULL, &err), ==, 0);
 }
 
 static void
@@ -56,7 +56,7 @@ test_lookup_missing(void)
     g_autoptr(GError) err = NULL;
     g_autofree char *parent = NULL;
 
-    g_assert_cmpint(sysfs_mdev_lookup(fh->root, U1, &parent, NULL, &err), ==, -1);
+    g_assert_cmpint(mdev_lookup(fh->root, U1, &parent, NULL, &err), ==, -1);
     g_assert_error(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND);
     g_assert_cmpstr(err->message, ==, "mdev " U1 " does not exist");
     g_assert_null(parent);
@@ -68,7 +68,7 @@ test_create_missing_create_file(void)
     g_autoptr(FakeHost) fh = build();
     g_autoptr(GError) err = NULL;
 
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-999", U1, 5000, &err), ==, -1);
+    g_assert_cmpint(mdev_create(fh->root, VF, "nvidia-999", U1, 5000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, ENOENT);
     g_assert_cmpstr(err->message, ==, "creating " U1 " of type nvidia-999 on " VF
                                       ": No such file or directory");
@@ -84,7 +84,7 @@ test_create_writes_uuid_once(void)
     gsize len = 0;
 
     /* a plain file takes the write, but no device appears */
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, -1);
+    g_assert_cmpint(mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, EIO);
     g_assert_nonnull(strstr(err->message, "creating " U1 " of type nvidia-558 on " VF
                                           ": created but "));
@@ -96,7 +96,7 @@ test_create_writes_uuid_once(void)
 
     /* when the device is there afterwards, it is success */
     fake_add_mdev(fh, VF, "nvidia-558", U1);
-    g_assert_cmpint(sysfs_mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, 0);
+    g_assert_cmpint(mdev_create(fh->root, VF, "nvidia-558", U1, 5000, &err), ==, 0);
     g_assert_no_error(err);
 }
 
@@ -106,7 +106,7 @@ test_remove_missing_is_success(void)
     g_autoptr(FakeHost) fh = build();
     g_autoptr(GError) err = NULL;
 
-    g_assert_cmpint(sysfs_mdev_remove(fh->root, U1, 3, 10, 1000, &err), ==, 0);
+    g_assert_cmpint(mdev_remove(fh->root, U1, 3, 10, 1000, &err), ==, 0);
     g_assert_no_error(err);
 }
 
@@ -119,7 +119,7 @@ test_remove_device_stays(void)
     g_autofree char *written = NULL;
 
     /* the write succeeds each time, the device never goes */
-    g_assert_cmpint(sysfs_mdev_remove(fh->root, U2, 2, 10, 1000, &err), ==, -1);
+    g_assert_cmpint(mdev_remove(fh->root, U2, 2, 10, 1000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, EBUSY);
     g_assert_cmpstr(err->message, ==, "removing " U2 ": still present after 3 tries");
     g_assert_true(g_file_get_contents(remove, &written, NULL, NULL));
@@ -133,7 +133,7 @@ test_remove_without_remove_file(void)
     g_autoptr(GError) err = NULL;
 
     fake_unlink(fh, "devices/virtual/mtty/mtty/" U2 "/remove");
-    g_assert_cmpint(sysfs_mdev_remove(fh->root, U2, 0, 10, 1000, &err), ==, -1);
+    g_assert_cmpint(mdev_remove(fh->root, U2, 0, 10, 1000, &err), ==, -1);
     g_assert_error(err, VGPU_SYSFS_ERROR, ENOENT);
     g_assert_cmpstr(err->message, ==, "removing " U2 ": No such file or directory");
 }
@@ -151,7 +151,7 @@ test_remove_blocked_times_out(void)
     fake_unlink(fh, "devices/virtual/mtty/mtty/" U2 "/remove");
     g_assert_cmpint(mkfifo(remove, 0600), ==, 0);
     start = g_get_monotonic_time();
-    g_assert_cmpint(sysfs_mdev_remove(fh->root, U2, 5, 10, 200, &err), ==, -1);
+    g_assert_cmpint(mdev_remove(fh->root, U2, 5, 10, 200, &err), ==, -1);
     waited_ms = (g_get_monotonic_time() - start) / 1000;
     g_assert_error(err, VGPU_ERROR, VGPU_ERROR_TIMEOUT);
     g_assert_cmpstr(err->message, ==,
@@ -196,7 +196,7 @@ test_remove_succeeds(void)
     fake_unlink(fh, "devices/virtual/mtty/mtty/" U2 "/remove");
     g_assert_cmpint(mkfifo(r.fifo, 0600), ==, 0);
     t = g_thread_new("remover", remover_thread, &r);
-    g_assert_cmpint(sysfs_mdev_remove(fh->root, U2, 3, 10, 5000, &err), ==, 0);
+    g_assert_cmpint(mdev_remove(fh->root, U2, 3, 10, 5000, &err), ==, 0);
     g_assert_no_error(err);
     g_thread_join(t);
     g_assert_false(g_file_test(r.bus_entry, G_FILE_TEST_EXISTS));
@@ -270,7 +270,7 @@ test_remove_writer_does_not_inherit_lock(void)
     g_assert_cmpint(mkfifo(in.fifo, 0600), ==, 0);
     t = g_thread_new("inspector", inspector_thread, &in);
     /* the device stays (nobody removes it): the outcome is an error */
-    sysfs_mdev_remove(fh->root, U2, 0, 10, 5000, &err);
+    mdev_remove(fh->root, U2, 0, 10, 5000, &err);
     g_thread_join(t);
     g_assert_true(in.child_seen);
     g_assert_false(in.child_has_lock);

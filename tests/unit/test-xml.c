@@ -693,7 +693,6 @@ static void
 test_deep_nesting(void)
 {
     GString *s = g_string_new("<domain><name>deep</name>");
-    gint64 start = g_get_monotonic_time();
 
     for (int i = 0; i < 100000; i++)
         g_string_append(s, "<a>");
@@ -702,7 +701,6 @@ test_deep_nesting(void)
     g_string_append(s, "</domain>");
     assert_refused(s->str, s->len, "domain XML is not well-formed: line 1: Excessive depth in "
                    "document: 256");
-    g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
     {
         g_autoptr(GError) err = NULL;
 

@@ -12,6 +12,7 @@
 #include "ledger.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
+#include "vgpu-sort.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
 
@@ -336,12 +337,6 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
     return 0;
 }
 
-static int
-compare_strings(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 GPtrArray *
 ledger_load_all(const char *state_dir, GError **error)
 {
@@ -372,7 +367,7 @@ ledger_load_all(const char *state_dir, GError **error)
             continue;
         g_ptr_array_add(names, g_steal_pointer(&uuid));
     }
-    g_ptr_array_sort(names, compare_strings);
+    g_ptr_array_sort(names, vgpu_compare_strings);
     for (guint i = 0; i < names->len; i++) {
         Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, error);
 

@@ -76,14 +76,15 @@ type_wanted(const ScanContext *ctx, const char *id, const char *name)
 static TypeInfo *
 type_info_read(const ScanContext *ctx, const char *parent, const char *id, GError **error)
 {
-    g_autofree char *name_path = sysfs_path_type_file(ctx->root, parent, id, "name");
-    g_autofree char *desc_path = sysfs_path_type_file(ctx->root, parent, id, "description");
+    g_autofree char *name_path = NULL, *desc_path = NULL;
     g_autofree char *name = NULL;
     g_autofree char *desc = NULL;
     TypeInfo *info;
 
-    if (!sysfs_read_attr_optional(name_path, &name, error) ||
-        !sysfs_read_attr_optional(desc_path, &desc, error))
+    if (!(name_path = sysfs_path_type_file(ctx->root, parent, id, "name", error)) ||
+        !(desc_path = sysfs_path_type_file(ctx->root, parent, id, "description", error)) ||
+        sysfs_read_attr_optional(name_path, &name, error) < 0 ||
+        sysfs_read_attr_optional(desc_path, &desc, error) < 0)
         return NULL;
     info = g_new0(TypeInfo, 1);
     info->name = name && *name ? g_steal_pointer(&name) : g_strdup(id);
@@ -140,11 +141,13 @@ int
 mdev_read_available(const char *root, const char *parent, const char *type,
                     GError **error)
 {
-    g_autofree char *path = sysfs_path_type_file(root, parent, type, "available_instances");
-    g_autofree char *text = sysfs_read_attr(path, error);
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
     int n = -1;
 
-    if (!text || !sysfs_parse_int(path, text, 0, &n, error))
+    if (!(path = sysfs_path_type_file(root, parent, type, "available_instances", error)) ||
+        !(text = sysfs_read_attr(path, error)) ||
+        sysfs_parse_int(path, text, 0, &n, error) < 0)
         return -1;
     return n;
 }
@@ -152,8 +155,8 @@ mdev_read_available(const char *root, const char *parent, const char *type,
 static gboolean
 scan_types(ScanContext *ctx, HostParent *parent, GError **error)
 {
-    g_autofree char *dir = sysfs_path_types(ctx->root, parent->addr);
-    g_autoptr(GPtrArray) ids = sysfs_list_dir(dir, error);
+    g_autofree char *dir = sysfs_path_types(ctx->root, parent->addr, error);
+    g_autoptr(GPtrArray) ids = dir ? sysfs_list_dir(dir, error) : NULL;
 
     if (!ids)
         return FALSE;
@@ -171,10 +174,10 @@ scan_types(ScanContext *ctx, HostParent *parent, GError **error)
 static char *
 read_pci_id(const char *root, const char *addr, const char *file, GError **error)
 {
-    g_autofree char *path = sysfs_path_pci_file(root, addr, file);
+    g_autofree char *path = sysfs_path_pci_file(root, addr, file, error);
     g_autofree char *text = NULL;
 
-    if (!sysfs_read_attr_optional(path, &text, error))
+    if (!path || sysfs_read_attr_optional(path, &text, error) < 0)
         return NULL;
     if (!text)
         return g_strdup("");
@@ -191,11 +194,11 @@ read_numa_node(const char *path, int *node, gboolean *known, GError **error)
 
     *node = -1;
     *known = FALSE;
-    if (!sysfs_read_attr_optional(path, &text, error))
+    if (sysfs_read_attr_optional(path, &text, error) < 0)
         return FALSE;
     if (!text)
         return TRUE;
-    if (!sysfs_parse_int(path, text, -1, node, error))
+    if (sysfs_parse_int(path, text, -1, node, error) < 0)
         return FALSE;
     *known = TRUE;
     return TRUE;
@@ -216,8 +219,8 @@ gpu_info_get(ScanContext *ctx, const char *gpu, GError **error)
     if (!(vendor = read_pci_id(ctx->root, gpu, "vendor", error)) ||
         !(device = read_pci_id(ctx->root, gpu, "device", error)))
         return NULL;
-    numa_path = sysfs_path_pci_file(ctx->root, gpu, "numa_node");
-    if (!read_numa_node(numa_path, &node, &known, error))
+    if (!(numa_path = sysfs_path_pci_file(ctx->root, gpu, "numa_node", error)) ||
+        !read_numa_node(numa_path, &node, &known, error))
         return NULL;
     info = g_new0(GpuInfo, 1);
     info->model = *vendor && *device ? g_strdup_printf("%s:%s", vendor, device) : g_strdup("");
@@ -232,9 +235,11 @@ gpu_info_get(ScanContext *ctx, const char *gpu, GError **error)
 static gboolean
 read_physfn(const ScanContext *ctx, const char *addr, char **pf, GError **error)
 {
-    g_autofree char *path = sysfs_path_parent_file(ctx->root, addr, "physfn");
+    g_autofree char *path = sysfs_path_parent_file(ctx->root, addr, "physfn", error);
     g_autoptr(GError) local = NULL;
 
+    if (!path)
+        return FALSE;
     *pf = sysfs_read_link_name(path, &local);
     if (*pf)
         return TRUE;
@@ -267,10 +272,10 @@ scan_parent(ScanContext *ctx, const char *addr, GError **error)
     /* A VF has the PF's node; the parent's own file is only a fallback
      * when the GPU has none to offer. */
     if (!gpu->numa_known) {
-        g_autofree char *path = sysfs_path_parent_file(ctx->root, addr, "numa_node");
+        g_autofree char *path = sysfs_path_parent_file(ctx->root, addr, "numa_node", error);
         gboolean known;
 
-        if (!read_numa_node(path, &parent->numa_node, &known, error)) {
+        if (!path || !read_numa_node(path, &parent->numa_node, &known, error)) {
             host_parent_free(parent);
             return NULL;
         }

@@ -21,15 +21,15 @@ int
 mdev_create(const char *root, const char *parent, const char *type, const char *uuid,
             guint timeout_ms, GError **error)
 {
-    g_autofree char *create = sysfs_path_type_file(root, parent, type, "create");
-    g_autofree char *dev = sysfs_path_mdev(root, uuid);
-    g_autofree char *undo = sysfs_path_mdev_file(root, uuid, "remove");
+    g_autofree char *create = NULL, *dev = NULL, *undo = NULL;
     g_autofree char *line = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (!create || !dev || !undo) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "creating %s of type %s on %s: invalid name", uuid, type, parent);
+    if (!(create = sysfs_path_type_file(root, parent, type, "create", &err)) ||
+        !(dev = sysfs_path_mdev(root, uuid, &err)) ||
+        !(undo = sysfs_path_mdev_file(root, uuid, "remove", &err))) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&err),
+                                   "creating %s of type %s on %s: ", uuid, type, parent);
         return -1;
     }
     line = g_strdup_printf("%s\n", uuid);
@@ -58,12 +58,12 @@ int
 mdev_remove(const char *root, const char *uuid, guint retries, guint retry_delay_ms,
             guint timeout_ms, GError **error)
 {
-    g_autofree char *dev = sysfs_path_mdev(root, uuid);
-    g_autofree char *remove = sysfs_path_mdev_file(root, uuid, "remove");
+    g_autofree char *dev = NULL, *remove = NULL;
     int err = 0;
 
-    if (!dev || !remove) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "removing '%s': invalid name", uuid);
+    if (!(dev = sysfs_path_mdev(root, uuid, error)) ||
+        !(remove = sysfs_path_mdev_file(root, uuid, "remove", error))) {
+        g_prefix_error(error, "removing a device: ");
         return -1;
     }
     for (guint attempt = 0; attempt <= retries; attempt++) {
@@ -108,16 +108,16 @@ int
 mdev_lookup(const char *root, const char *uuid, char **parent, char **type,
             GError **error)
 {
-    g_autofree char *dev = sysfs_path_mdev(root, uuid);
-    g_autofree char *type_link = sysfs_path_mdev_file(root, uuid, "mdev_type");
+    g_autofree char *dev = NULL, *type_link = NULL;
     g_autofree char *target = NULL;
     g_autofree char *dir = NULL;
     g_autofree char *parent_name = NULL;
     g_autofree char *type_name = NULL;
     g_autoptr(GError) local = NULL;
 
-    if (!dev || !type_link) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "mdev '%s': invalid name", uuid);
+    if (!(dev = sysfs_path_mdev(root, uuid, error)) ||
+        !(type_link = sysfs_path_mdev_file(root, uuid, "mdev_type", error))) {
+        g_prefix_error(error, "looking up a device: ");
         return -1;
     }
     if (!(target = sysfs_read_link(dev, &local))) {

@@ -8,6 +8,9 @@
 #include "host.h"
 #include "ledger.h"
 
+/* A device is named by @id: an mdev by its UUID; a whole VF would be by
+ * its PCI address. A parent is where one is made: an mdev parent; a VF
+ * that takes a vendor type is its own parent. */
 struct DeviceKind {
     const char *name;       /* "mdev": in messages, and the ledger's name for it */
 
@@ -22,18 +25,18 @@ struct DeviceKind {
     /* What making one @type on @parent consumes, applied to @host: so the
      * next placement in the same call (the hook's next request, vgpuctl
      * check's dry run) sees it. No I/O. */
-    void (*note_made)(Host *host, const char *uuid, const char *parent, const char *type);
-    /* Make device @uuid of @type on @parent, verified. VGPU_SYSFS_ERROR
+    void (*note_made)(Host *host, const char *id, const char *parent, const char *type);
+    /* Make device @id of @type on @parent, verified. VGPU_SYSFS_ERROR
      * with the driver's errno on failure (ETIMEDOUT: no answer within
      * @timeout_ms; the device may still appear). */
-    int (*make)(const char *root, const char *parent, const char *type, const char *uuid,
+    int (*make)(const char *root, const char *parent, const char *type, const char *id,
                 guint timeout_ms, GError **error);
-    /* Remove device @uuid; gone already is success. */
-    int (*unmake)(const char *root, const char *uuid, guint retries, guint retry_delay_ms,
+    /* Undo the device @id; gone already is success. */
+    int (*unmake)(const char *root, const char *id, guint retries, guint retry_delay_ms,
                   guint timeout_ms, GError **error);
-    /* Parent and type of the existing device @uuid; -1 with
+    /* Parent and type of the existing device @id; -1 with
      * VGPU_ERROR_NOT_FOUND when there is none. */
-    int (*lookup)(const char *root, const char *uuid, char **parent, char **type,
+    int (*lookup)(const char *root, const char *id, char **parent, char **type,
                   GError **error);
 };
 

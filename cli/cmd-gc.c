@@ -75,13 +75,12 @@ action_name(GcAction a, gboolean dry_run)
 static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
+    const DeviceKind *kind = device_kind_of(d);
     g_autoptr(GError) err = NULL;
 
     it->uuid = g_strdup(d->uuid);
     it->parent = g_strdup(d->parent);
     it->type = g_strdup(d->type);
-    const DeviceKind *kind = device_kind_of(d);
-
     switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, NULL, NULL,
                               &err)) {
     case DEVICE_STATUS_ERROR:

@@ -34,9 +34,8 @@ release_domain_uuid(const VgpuConfig *cfg, const char *name, const VgpuDomain *d
 static int
 release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, GError **error)
 {
-    g_autofree char *parent = NULL, *type = NULL;
-
     const DeviceKind *kind = device_kind_of(d);
+    g_autofree char *parent = NULL, *type = NULL;
 
     switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, &parent,
                               &type, error)) {
@@ -65,7 +64,7 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
  * so the remove before it, which may block, holds nobody up. */
 static int
 release_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name,
-                      const char *dev, GError **error)
+                       const char *dev, GError **error)
 {
     g_autoptr(Ledger) ledger = NULL;
     int lock, rc = -1;

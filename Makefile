@@ -49,10 +49,23 @@ FUSE_CFLAGS = $(call lazy,FUSE_CFLAGS,--cflags fuse3)
 FUSE_LIBS   = $(call lazy,FUSE_LIBS,--libs fuse3)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
-             -Iutil -Ixml -Iallocator -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
+             -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIB_SRCS   := $(wildcard util/*.c xml/*.c allocator/*.c)
+# The layers, each seeing only the ones below it: util < model < xml,
+# allocator < hooks, cli. A directory gets the include paths of its own
+# layer and those below, so an include that goes up or sideways (allocator/
+# reaching into xml/) fails the build instead of growing a dependency.
+INC_util      = -Iutil
+INC_model     = $(INC_util) -Imodel
+INC_xml       = $(INC_model) -Ixml
+INC_allocator = $(INC_model) -Iallocator
+INC_top       = $(INC_model) -Ixml -Iallocator
+# hooks/, cli/, virt/, keeper/, tests/ and bench/ sit on top and see every layer
+# (virt/, cli/ and keeper/ also get -Ivirt and libvirt: they alone link it).
+layer_inc     = $(or $(INC_$(firstword $(subst /, ,$(1)))),$(INC_top))
+
+LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
 FRONT_SRCS := hooks/vgpu-hook.c
 CLI_SRCS   := $(wildcard cli/*.c)
@@ -87,7 +100,7 @@ FORCE:
 
 $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
+	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
 	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
@@ -198,15 +211,15 @@ clean:
 # make fuzz-build    only build $(FUZZ_O)/fuzz-xml (clang; needs libclang-rt-14-dev)
 FUZZ_O     ?= build/fuzz
 FUZZ_CC    ?= clang
-FUZZ_SRCS   = $(wildcard util/*.c xml/*.c) tests/fuzz/fuzz-xml.c
+FUZZ_SRCS   = $(wildcard util/*.c model/*.c xml/*.c) tests/fuzz/fuzz-xml.c
 FUZZ_BIN    = $(FUZZ_O)/fuzz-xml
 .PHONY: fuzz-build
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h xml/*.h)
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard util/*.h model/*.h xml/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -Iutil -Ixml -Iallocator $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
+	    $(INC_xml) $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
 stress:
 	@tests/ensure-deps.sh test
 	@tests/stress/run-stress.sh

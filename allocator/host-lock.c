@@ -1,7 +1,10 @@
-/* The host-wide lock. flock, not fcntl locks: it belongs to the open file,
- * so a forked child cannot drop it by closing an unrelated fd, and the
- * kernel releases it when the holder dies, so there is no stale lock to
- * take over. */
+/* The host-wide lock. flock, not fcntl locks: it belongs to the open file
+ * description, so closing some other descriptor of the same file does not
+ * drop it, and the kernel releases it when the last descriptor goes, so a
+ * dead holder leaves no stale lock. The flip side: a forked child that
+ * keeps the descriptor shares the lock and holds it after we exit, which
+ * is why the bounded writer (util/bounded-write.c) closes what it
+ * inherits. */
 #include "host-lock.h"
 #include "vgpu-error.h"
 

@@ -1,8 +1,55 @@
-/* Looking things up in a scanned host, and freeing it (host-scan.c builds
- * it, with each array owning its elements). */
+/* The host model: building it up, freeing it, and the questions every
+ * user of it asks (host-scan.c fills it through the device kinds). */
 #include "host.h"
+#include "profile.h"
 
 #include <string.h>
+
+void
+host_type_free(HostType *t)
+{
+    if (!t)
+        return;
+    g_free(t->id);
+    g_free(t->name);
+    g_free(t->description);
+    g_free(t);
+}
+
+void
+host_parent_free(HostParent *parent)
+{
+    if (!parent)
+        return;
+    g_free(parent->addr);
+    g_free(parent->gpu);
+    g_free(parent->model);
+    if (parent->types)
+        g_ptr_array_unref(parent->types);
+    g_free(parent);
+}
+
+void
+host_device_free(HostDevice *dev)
+{
+    if (!dev)
+        return;
+    g_free(dev->uuid);
+    g_free(dev->parent);
+    g_free(dev->type);
+    g_free(dev);
+}
+
+Host *
+host_new(const char *root)
+{
+    Host *host = g_new0(Host, 1);
+
+    host->root = g_strdup(root);
+    host->parents = g_ptr_array_new_with_free_func((GDestroyNotify)host_parent_free);
+    host->devices = g_ptr_array_new_with_free_func((GDestroyNotify)host_device_free);
+    return host;
+}
 
 void
 host_free(Host *host)
@@ -11,8 +58,27 @@ host_free(Host *host)
         return;
     g_free(host->root);
     g_ptr_array_unref(host->parents);
-    g_ptr_array_unref(host->mdevs);
+    g_ptr_array_unref(host->devices);
     g_free(host);
+}
+
+static gint
+compare_device_uuid(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(HostDevice *const *)a)->uuid, (*(HostDevice *const *)b)->uuid);
+}
+
+HostDevice *
+host_add_device(Host *host, const char *uuid, const char *parent, const char *type)
+{
+    HostDevice *dev = g_new0(HostDevice, 1);
+
+    dev->uuid = g_strdup(uuid);
+    dev->parent = g_strdup(parent);
+    dev->type = g_strdup(type);
+    g_ptr_array_add(host->devices, dev);
+    g_ptr_array_sort(host->devices, compare_device_uuid);
+    return dev;
 }
 
 HostParent *
@@ -39,53 +105,106 @@ host_parent_find_type(const HostParent *parent, const char *type_id)
     return NULL;
 }
 
-const HostMdev *
-host_find_mdev(const Host *host, const char *uuid)
+const HostDevice *
+host_find_device(const Host *host, const char *uuid)
 {
-    for (guint i = 0; i < host->mdevs->len; i++) {
-        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
+    for (guint i = 0; i < host->devices->len; i++) {
+        const HostDevice *d = g_ptr_array_index(host->devices, i);
 
-        if (g_ascii_strcasecmp(m->uuid, uuid) == 0)
-            return m;
+        if (g_ascii_strcasecmp(d->uuid, uuid) == 0)
+            return d;
     }
     return NULL;
 }
 
+const char *
+host_device_gpu(const Host *host, const HostDevice *dev)
+{
+    const HostParent *p = host_find_parent(host, dev->parent);
+
+    /* A device whose parent left the bus still sits on its device. */
+    return p ? p->gpu : dev->parent;
+}
+
+const HostType *
+host_device_type(const Host *host, const HostDevice *dev)
+{
+    const HostParent *p = host_find_parent(host, dev->parent);
+
+    return p ? host_parent_find_type(p, dev->type) : NULL;
+}
+
+const char *
+host_device_type_name(const Host *host, const HostDevice *dev)
+{
+    const HostType *t = host_device_type(host, dev);
+
+    return t ? host_type_short_name(t) : dev->type;
+}
+
 guint
-host_gpu_mdev_count(const Host *host, const char *gpu, const char *type)
+host_gpu_device_count(const Host *host, const char *gpu, const char *type)
 {
     guint n = 0;
 
-    for (guint i = 0; i < host->mdevs->len; i++) {
-        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
-        const HostParent *p = host_find_parent(host, m->parent);
-        /* An mdev whose parent left the mdev bus still sits on its device. */
-        const char *its_gpu = p ? p->gpu : m->parent;
+    for (guint i = 0; i < host->devices->len; i++) {
+        const HostDevice *d = g_ptr_array_index(host->devices, i);
 
-        if (strcmp(its_gpu, gpu) == 0 && (!type || strcmp(m->type, type) == 0))
+        if (strcmp(host_device_gpu(host, d), gpu) == 0 && (!type || strcmp(d->type, type) == 0))
             n++;
     }
     return n;
 }
 
-static gint
-compare_mdev_uuid(gconstpointer a, gconstpointer b)
+gboolean
+host_parent_holds_one_type(const HostParent *parent)
 {
-    return strcmp((*(HostMdev *const *)a)->uuid, (*(HostMdev *const *)b)->uuid);
+    return g_str_has_prefix(parent->model, "10de:");
 }
 
-void
-host_note_created(Host *host, const char *uuid, const char *parent_addr, const char *type_id)
+gboolean
+host_type_matches_profile(const HostType *type, const char *profile)
 {
-    HostParent *parent = host_find_parent(host, parent_addr);
-    HostType *type = parent ? host_parent_find_type(parent, type_id) : NULL;
-    HostMdev *m = g_new0(HostMdev, 1);
+    return type && profile_equal(type->name, profile);
+}
 
-    m->uuid = g_strdup(uuid);
-    m->parent = g_strdup(parent_addr);
-    m->type = g_strdup(type_id);
-    g_ptr_array_add(host->mdevs, m);
-    g_ptr_array_sort(host->mdevs, compare_mdev_uuid);
-    if (type && type->available > 0)
-        type->available--;
+const char *
+host_type_short_name(const HostType *type)
+{
+    return profile_short_name(type->name);
+}
+
+gboolean
+host_type_fits(const HostType *type, const char *type_id, const char *profile)
+{
+    if (type_id)
+        return strcmp(type->id, type_id) == 0 &&
+               (!profile || host_type_matches_profile(type, profile));
+    return profile && host_type_matches_profile(type, profile);
+}
+
+GPtrArray *
+host_parent_matching_types(const HostParent *parent, const char *type_id, const char *profile)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; i < parent->types->len; i++) {
+        HostType *t = g_ptr_array_index(parent->types, i);
+
+        if (host_type_fits(t, type_id, profile))
+            g_ptr_array_add(out, t);
+    }
+    return out;
+}
+
+gboolean
+host_device_fits(const Host *host, const HostDevice *dev, const VgpuRequest *req)
+{
+    const HostType *t = host_device_type(host, dev);
+
+    if (t)
+        return host_type_fits(t, req->type, req->profile);
+    /* The type id names one type of the driver; a profile can only be
+     * checked against a listed name. */
+    return req->type && strcmp(dev->type, req->type) == 0;
 }

@@ -12,7 +12,9 @@
 #include "ledger.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
+#include "vgpu-sort.h"
 #include "vgpu-request.h"
+#include "vgpu-validate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -158,7 +160,7 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
     g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     LedgerState st;
 
-    if (!vgpu_validate_uuid("device", uuid_text, &uuid, NULL))
+    if (vgpu_validate_uuid("device", uuid_text, &uuid, NULL) < 0)
         return damaged(error, path, "group [%s] does not name a UUID", group);
     for (guint i = 0; keys && keys[i]; i++) {
         if (strcmp(keys[i], "parent") && strcmp(keys[i], "type") && strcmp(keys[i], "state"))
@@ -166,7 +168,7 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
     }
     if (!parent || !parent_name_ok(parent))
         return damaged(error, path, "device %s has a bad or no parent", uuid);
-    if (!type || !vgpu_validate_type_id(type, NULL))
+    if (!type || vgpu_validate_type_id(type, NULL) < 0)
         return damaged(error, path, "device %s has a bad or no type", uuid);
     if (g_strcmp0(state, "intent") == 0)
         st = LEDGER_INTENT;
@@ -191,7 +193,7 @@ ledger_parse(GKeyFile *kf, const char *path, const char *domain_uuid, const char
     g_autofree char *stored_name = g_key_file_get_string(kf, LEDGER_GROUP_DOMAIN, "name", NULL);
     g_autofree char *canonical = NULL;
 
-    if (!stored_uuid || !vgpu_validate_uuid("domain", stored_uuid, &canonical, NULL) ||
+    if (!stored_uuid || vgpu_validate_uuid("domain", stored_uuid, &canonical, NULL) < 0 ||
         g_ascii_strcasecmp(canonical, domain_uuid) != 0) {
         damaged(error, path, "it is not the record of domain %s", domain_uuid);
         return NULL;
@@ -219,7 +221,7 @@ ledger_load(const char *state_dir, const char *domain_uuid, const char *domain_n
     g_autoptr(GError) local = NULL;
 
     /* It becomes a file name. */
-    if (!vgpu_validate_uuid("domain", domain_uuid, NULL, error))
+    if (vgpu_validate_uuid("domain", domain_uuid, NULL, error) < 0)
         return NULL;
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -316,7 +318,7 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
     g_autofree char *data = NULL;
     gsize len = 0;
 
-    if (!vgpu_validate_uuid("domain", ledger->domain_uuid, NULL, error))
+    if (vgpu_validate_uuid("domain", ledger->domain_uuid, NULL, error) < 0)
         return -1;
     if (ledger->devices->len == 0)
         return ledger_unlink(path, error);
@@ -333,12 +335,6 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
         return ledger_fail(error, path, saved);
     }
     return 0;
-}
-
-static int
-compare_strings(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 GPtrArray *
@@ -367,11 +363,11 @@ ledger_load_all(const char *state_dir, GError **error)
 
         uuid = g_strndup(name, strlen(name) - strlen(LEDGER_SUFFIX));
         /* Only names ledger_save could have written. */
-        if (!vgpu_validate_uuid("ledger", uuid, &canonical, NULL) || strcmp(uuid, canonical))
+        if (vgpu_validate_uuid("ledger", uuid, &canonical, NULL) < 0 || strcmp(uuid, canonical))
             continue;
         g_ptr_array_add(names, g_steal_pointer(&uuid));
     }
-    g_ptr_array_sort(names, compare_strings);
+    g_ptr_array_sort(names, vgpu_compare_strings);
     for (guint i = 0; i < names->len; i++) {
         Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, error);
 
@@ -380,4 +376,20 @@ ledger_load_all(const char *state_dir, GError **error)
         g_ptr_array_add(all, l);
     }
     return g_steal_pointer(&all);
+}
+
+const Ledger *
+ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid, const LedgerDevice **dev)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+        const LedgerDevice *d = ledger_find(l, uuid);
+
+        if (d) {
+            if (dev)
+                *dev = d;
+            return l;
+        }
+    }
+    return NULL;
 }

@@ -37,17 +37,9 @@ void ledger_set(Ledger *ledger, const char *uuid, const char *parent,
                 const char *type, LedgerState state);
 void ledger_drop(Ledger *ledger, const char *uuid);
 
-typedef enum {
-    LEDGER_DEVICE_ERROR = -1,   /* the lookup failed; @error set */
-    LEDGER_DEVICE_GONE,         /* no device with that UUID */
-    LEDGER_DEVICE_OURS,         /* the parent and type we recorded */
-    LEDGER_DEVICE_REPLACED,     /* same UUID, another device: not ours */
-} LedgerDeviceStatus;
-
-/* What became of @d in sysfs under @root. For REPLACED, *now_parent and
- * *now_type (when given) say what the device is now. */
-LedgerDeviceStatus ledger_device_check(const char *root, const LedgerDevice *d,
-                                       char **now_parent, char **now_type, GError **error);
-
 /* Every stored ledger (for vgpuctl status/gc and reconnect). */
 GPtrArray *ledger_load_all(const char *state_dir, GError **error);
+/* The ledger among @ledgers (Ledger*, may be NULL) that holds device
+ * @uuid, and that device in *dev (when given); NULL when none does. */
+const Ledger *ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid,
+                                     const LedgerDevice **dev);

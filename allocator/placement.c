@@ -15,7 +15,7 @@ typedef struct {
     GPtrArray *parents;     /* const HostParent* offering a matching type, by addr */
     guint same;             /* existing mdevs of a matching type */
     guint other;            /* existing mdevs of any other type */
-    const HostMdev *other_example;
+    const HostDevice *other_example;
     GPtrArray *candidates;  /* PlacementCandidate*, owned until handed out */
 } GpuView;
 
@@ -69,35 +69,6 @@ parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementR
     return FILTER_PASS;
 }
 
-static gboolean
-mdev_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
-
-    if (t)
-        return host_type_fits(t, req->type, req->profile);
-    /* Its parent or type is no longer listed: only the id can tell. */
-    return req->type && strcmp(m->type, req->type) == 0;
-}
-
-static const char *
-mdev_gpu(const Host *host, const HostMdev *m)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-
-    return p ? p->gpu : m->parent;
-}
-
-static char *
-mdev_type_short_name(const Host *host, const HostMdev *m)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
-
-    return g_strdup(t ? host_type_short_name(t) : m->type);
-}
-
 static int
 compare_views_by_gpu(gconstpointer a, gconstpointer b)
 {
@@ -131,13 +102,13 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
         }
         g_ptr_array_add(v->parents, (gpointer)parent);
     }
-    for (guint i = 0; i < host->mdevs->len; i++) {
-        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
-        GpuView *v = g_hash_table_lookup(by_gpu, mdev_gpu(host, m));
+    for (guint i = 0; i < host->devices->len; i++) {
+        const HostDevice *m = g_ptr_array_index(host->devices, i);
+        GpuView *v = g_hash_table_lookup(by_gpu, host_device_gpu(host, m));
 
         if (!v)
             continue;
-        if (mdev_fits(host, m, req)) {
+        if (host_device_fits(host, m, req)) {
             v->same++;
         } else {
             v->other++;
@@ -154,8 +125,8 @@ parent_mdev_count(const Host *host, const HostParent *parent)
 {
     guint n = 0;
 
-    for (guint i = 0; i < host->mdevs->len; i++) {
-        const HostMdev *m = g_ptr_array_index(host->mdevs, i);
+    for (guint i = 0; i < host->devices->len; i++) {
+        const HostDevice *m = g_ptr_array_index(host->devices, i);
 
         if (strcmp(m->parent, parent->addr) == 0)
             n++;
@@ -163,16 +134,9 @@ parent_mdev_count(const Host *host, const HostParent *parent)
     return n;
 }
 
-/* Why a GPU whose parents passed every filter has no free instance. */
-/* NVIDIA vGPU, time-sliced or SR-IOV: every vGPU on one physical GPU has
- * the same type. Intel GVT-g and the mtty sample instead share one pool
- * among all their types, so another type there is not a refusal reason. */
-static gboolean
-gpu_holds_one_type(const HostParent *parent)
-{
-    return g_str_has_prefix(parent->model, "10de:");
-}
-
+/* Why a GPU whose parents passed every filter has no free instance. On a
+ * GPU that shares one pool among its types (GVT-g, mtty), another type
+ * there is no reason of its own. */
 static char *
 capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
 {
@@ -185,10 +149,9 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
 
     if (max > 0 && v->same >= (guint)max)
         return g_strdup_printf("all %d %s instances in use on %s", max, name, v->gpu);
-    if (v->other > 0 && gpu_holds_one_type(first)) {
-        g_autofree char *other = mdev_type_short_name(host, v->other_example);
-
-        return g_strdup_printf("GPU %s holds %s vGPUs", v->gpu, other);
+    if (v->other > 0 && host_parent_holds_one_type(first)) {
+        return g_strdup_printf("GPU %s holds %s vGPUs", v->gpu,
+                               host_device_type_name(host, v->other_example));
     }
     if (v->other > 0 && !first->is_vf)
         return g_strdup_printf("no room for %s on %s: its shared pool is used by %u vGPU(s)",
@@ -378,9 +341,22 @@ gather_candidates(GPtrArray *views, VgpuPlacement policy, GPtrArray *out)
         g_ptr_array_set_free_func(((GpuView *)g_ptr_array_index(views, i))->candidates, NULL);
 }
 
+PlacementRules
+placement_rules_from_config(const VgpuConfig *cfg)
+{
+    PlacementRules rules = {
+        .policy = cfg->placement != VGPU_PLACEMENT_DEFAULT ? cfg->placement
+                                                           : VGPU_PLACEMENT_PACK,
+        .allow = cfg->allow,
+        .deny = cfg->deny,
+    };
+
+    return rules;
+}
+
 GPtrArray *
-alloc_placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
-                       GPtrArray *refusals)
+placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                 GPtrArray *refusals)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
@@ -480,7 +456,7 @@ explain_not_offered(const Host *host, const VgpuRequest *req)
 }
 
 char *
-alloc_placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
+placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
 {
     g_autoptr(GString) s = NULL;
 

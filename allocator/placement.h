@@ -3,13 +3,18 @@
 
 #include <glib.h>
 #include "host.h"
+#include "vgpu-config.h"
 #include "vgpu-request.h"
 
 typedef struct {
-    VgpuPlacement policy;        /* PACK or SPREAD (DEFAULT resolved by caller) */
-    char **allow;                /* PCI addresses (PF = all its VFs); NULL = all */
-    char **deny;                 /* PCI addresses; NULL = none */
+    VgpuPlacement policy;        /* PACK or SPREAD; a request's own placement wins */
+    char **allow;                /* PCI addresses (PF = all its VFs); NULL = all; borrowed */
+    char **deny;                 /* PCI addresses; NULL = none; borrowed */
 } PlacementRules;
+
+/* The rules the config sets, borrowing its lists: the hook and vgpuctl
+ * check place with the same ones. */
+PlacementRules placement_rules_from_config(const VgpuConfig *cfg);
 
 typedef struct {
     const HostParent *parent;
@@ -21,9 +26,9 @@ typedef struct {
  * e.g. "all 24 A40-2Q instances in use on 0000:e8:00.0",
  * "GPU 0000:67:00.0 holds A40-4Q vGPUs", "0000:e8:00.0 is denied by config".
  * Returns an array of PlacementCandidate* (possibly empty), never NULL. */
-GPtrArray *alloc_placement_choose(const Host *host, const VgpuRequest *req,
-                                  const PlacementRules *rules, GPtrArray *refusals);
+GPtrArray *placement_choose(const Host *host, const VgpuRequest *req,
+                            const PlacementRules *rules, GPtrArray *refusals);
 
 /* One sentence why nothing fits, built from @refusals (or "no such profile
  * on this host" when no parent offers it). */
-char *alloc_placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals);
+char *placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals);

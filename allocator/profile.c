@@ -2,7 +2,7 @@
  * ("NVIDIA A40-2Q"). Users copy names from nvidia-smi, from the driver's
  * name file or from NVIDIA's documentation, which disagree on case, on the
  * vendor prefix and on spaces vs '_' (KubeVirt turns spaces into '_'). */
-#include "host.h"
+#include "profile.h"
 
 #include <string.h>
 
@@ -51,7 +51,7 @@ profile_normalize(const char *name)
 }
 
 gboolean
-host_profile_equal(const char *a, const char *b)
+profile_equal(const char *a, const char *b)
 {
     g_autofree char *na = NULL;
     g_autofree char *nb = NULL;
@@ -63,54 +63,12 @@ host_profile_equal(const char *a, const char *b)
     return *na && strcmp(na, nb) == 0;
 }
 
-gboolean
-host_type_matches_profile(const HostType *type, const char *profile)
-{
-    return type && host_profile_equal(type->name, profile);
-}
-
 const char *
-host_type_short_name(const HostType *type)
+profile_short_name(const char *name)
 {
-    const char *p = type->name;
+    const char *p = name;
 
     for (const char *next = skip_vendor_prefix(p); next != p; next = skip_vendor_prefix(p))
         p = next;
     return p;
-}
-
-gboolean
-host_type_fits(const HostType *type, const char *type_id, const char *profile)
-{
-    if (type_id)
-        return strcmp(type->id, type_id) == 0 &&
-               (!profile || host_type_matches_profile(type, profile));
-    return profile && host_type_matches_profile(type, profile);
-}
-
-GPtrArray *
-host_parent_matching_types(const HostParent *parent, const char *type_id, const char *profile)
-{
-    GPtrArray *out = g_ptr_array_new();
-
-    for (guint i = 0; i < parent->types->len; i++) {
-        HostType *t = g_ptr_array_index(parent->types, i);
-
-        if (host_type_fits(t, type_id, profile))
-            g_ptr_array_add(out, t);
-    }
-    return out;
-}
-
-gboolean
-host_mdev_fits(const Host *host, const HostMdev *m, const VgpuRequest *req)
-{
-    const HostParent *parent = host_find_parent(host, m->parent);
-    const HostType *type = parent ? host_parent_find_type(parent, m->type) : NULL;
-
-    if (req->type && g_strcmp0(req->type, m->type) != 0)
-        return FALSE;
-    if (req->profile)
-        return type && host_type_matches_profile(type, req->profile);
-    return TRUE;
 }

@@ -1,6 +1,7 @@
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
+#include "vgpu-sort.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,21 +77,19 @@ sysfs_error_is_absent(const GError *error)
     return g_error_matches(error, VGPU_SYSFS_ERROR, ENOENT);
 }
 
-gboolean
+int
 sysfs_read_attr_optional(const char *path, char **out, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
     *out = sysfs_read_attr(path, &local);
-    if (*out)
-        return TRUE;
-    if (sysfs_error_is_absent(local))
-        return TRUE;
+    if (*out || sysfs_error_is_absent(local))
+        return 0;
     g_propagate_error(error, g_steal_pointer(&local));
-    return FALSE;
+    return -1;
 }
 
-gboolean
+int
 sysfs_parse_int(const char *path, const char *text, gint64 min, int *out, GError **error)
 {
     gint64 v;
@@ -101,16 +100,10 @@ sysfs_parse_int(const char *path, const char *text, gint64 min, int *out, GError
     if (errno || end == text || *end || v < min || v > G_MAXINT) {
         g_set_error(error, VGPU_SYSFS_ERROR, EINVAL, "reading %s: unexpected content '%s'",
                     path, text);
-        return FALSE;
+        return -1;
     }
     *out = (int)v;
-    return TRUE;
-}
-
-static int
-compare_strings(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return 0;
 }
 
 GPtrArray *
@@ -131,6 +124,6 @@ sysfs_list_dir(const char *path, GError **error)
         if (sysfs_component_ok(name))
             g_ptr_array_add(names, g_strdup(name));
     }
-    g_ptr_array_sort(names, compare_strings);
+    g_ptr_array_sort(names, vgpu_compare_strings);
     return g_steal_pointer(&names);
 }

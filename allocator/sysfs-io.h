@@ -18,12 +18,12 @@ char *sysfs_read_link_name(const char *path, GError **error);
 /* TRUE when @error is VGPU_SYSFS_ERROR ENOENT: the file does not exist. */
 gboolean sysfs_error_is_absent(const GError *error);
 
-/* An attribute that may be absent: absent gives *@out = NULL and TRUE. */
-gboolean sysfs_read_attr_optional(const char *path, char **out, GError **error);
+/* An attribute that may be absent: absent gives *@out = NULL and 0. */
+int sysfs_read_attr_optional(const char *path, char **out, GError **error);
 /* @text, read from @path, as an int of at least @min; EINVAL naming both
  * when it is not one. */
-gboolean sysfs_parse_int(const char *path, const char *text, gint64 min, int *out,
-                         GError **error);
+int sysfs_parse_int(const char *path, const char *text, gint64 min, int *out,
+                    GError **error);
 /* Entries of the directory @path, sorted, skipping names that could not be
  * one path component. A missing directory is an empty list. */
 GPtrArray *sysfs_list_dir(const char *path, GError **error);

@@ -1,5 +1,7 @@
 #include "sysfs-path.h"
+#include "vgpu-error.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 /* Longest name a sysfs directory entry can have (NAME_MAX). */
@@ -24,55 +26,82 @@ sysfs_component_ok(const char *s)
     return TRUE;
 }
 
+/* Ends a list of components: NULL is one of the bad components. */
+static const char path_end[] = "";
+#define SYSFS_PATH_END path_end
+
+/* TRUE when every component up to SYSFS_PATH_END is safe; else @error names the
+ * first one that is not. The callers validated what they were given; this
+ * is the last line, and it stays in every build (no g_return_if_fail,
+ * which G_DISABLE_CHECKS removes and which prints onto the hook's stderr). */
+static gboolean
+components_ok(GError **error, ...)
+{
+    va_list ap;
+    const char *c;
+    gboolean ok = TRUE;
+
+    va_start(ap, error);
+    while (ok && (c = va_arg(ap, const char *)) != SYSFS_PATH_END) {
+        if (!sysfs_component_ok(c)) {
+            g_autofree char *shown = c ? g_strescape(c, NULL) : g_strdup("(none)");
+
+            if (strlen(shown) > 64)
+                strcpy(shown + 61, "...");
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                        "'%s' is not a safe sysfs path component", shown);
+            ok = FALSE;
+        }
+    }
+    va_end(ap);
+    return ok;
+}
+
 char *
 sysfs_path_mdev_bus(const char *root)
 {
-    g_return_val_if_fail(root != NULL, NULL);
     return g_build_filename(root, "class", "mdev_bus", NULL);
 }
 
 char *
-sysfs_path_parent(const char *root, const char *parent)
+sysfs_path_parent(const char *root, const char *parent, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(parent), NULL);
+    if (!components_ok(error, parent, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "class", "mdev_bus", parent, NULL);
 }
 
 char *
-sysfs_path_parent_file(const char *root, const char *parent, const char *file)
+sysfs_path_parent_file(const char *root, const char *parent, const char *file, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(parent), NULL);
-    g_return_val_if_fail(sysfs_component_ok(file), NULL);
+    if (!components_ok(error, parent, file, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "class", "mdev_bus", parent, file, NULL);
 }
 
 char *
-sysfs_path_types(const char *root, const char *parent)
+sysfs_path_types(const char *root, const char *parent, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(parent), NULL);
+    if (!components_ok(error, parent, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "class", "mdev_bus", parent, "mdev_supported_types", NULL);
 }
 
 char *
-sysfs_path_type(const char *root, const char *parent, const char *type)
+sysfs_path_type(const char *root, const char *parent, const char *type, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(parent), NULL);
-    g_return_val_if_fail(sysfs_component_ok(type), NULL);
+    if (!components_ok(error, parent, type, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "class", "mdev_bus", parent, "mdev_supported_types",
                             type, NULL);
 }
 
 char *
-sysfs_path_type_file(const char *root, const char *parent, const char *type, const char *file)
+sysfs_path_type_file(const char *root, const char *parent, const char *type, const char *file,
+                     GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(parent), NULL);
-    g_return_val_if_fail(sysfs_component_ok(type), NULL);
-    g_return_val_if_fail(sysfs_component_ok(file), NULL);
+    if (!components_ok(error, parent, type, file, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "class", "mdev_bus", parent, "mdev_supported_types",
                             type, file, NULL);
 }
@@ -80,40 +109,37 @@ sysfs_path_type_file(const char *root, const char *parent, const char *type, con
 char *
 sysfs_path_mdev_devices(const char *root)
 {
-    g_return_val_if_fail(root != NULL, NULL);
     return g_build_filename(root, "bus", "mdev", "devices", NULL);
 }
 
 char *
-sysfs_path_mdev(const char *root, const char *uuid)
+sysfs_path_mdev(const char *root, const char *uuid, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(uuid), NULL);
+    if (!components_ok(error, uuid, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "bus", "mdev", "devices", uuid, NULL);
 }
 
 char *
-sysfs_path_mdev_file(const char *root, const char *uuid, const char *file)
+sysfs_path_mdev_file(const char *root, const char *uuid, const char *file, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(uuid), NULL);
-    g_return_val_if_fail(sysfs_component_ok(file), NULL);
+    if (!components_ok(error, uuid, file, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "bus", "mdev", "devices", uuid, file, NULL);
 }
 
 char *
-sysfs_path_pci_device(const char *root, const char *addr)
+sysfs_path_pci_device(const char *root, const char *addr, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(addr), NULL);
+    if (!components_ok(error, addr, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "bus", "pci", "devices", addr, NULL);
 }
 
 char *
-sysfs_path_pci_file(const char *root, const char *addr, const char *file)
+sysfs_path_pci_file(const char *root, const char *addr, const char *file, GError **error)
 {
-    g_return_val_if_fail(root != NULL, NULL);
-    g_return_val_if_fail(sysfs_component_ok(addr), NULL);
-    g_return_val_if_fail(sysfs_component_ok(file), NULL);
+    if (!components_ok(error, addr, file, SYSFS_PATH_END))
+        return NULL;
     return g_build_filename(root, "bus", "pci", "devices", addr, file, NULL);
 }

@@ -3,6 +3,7 @@
  * may touch. */
 #include "vgpu-config.h"
 #include "vgpu-error.h"
+#include "vgpu-validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +165,7 @@ config_addr_list(GKeyFile *kf, const char *path, const char *key, char ***out, G
 
         if (!*words[i])
             continue;
-        if (!vgpu_validate_pci_addr("address", words[i], &norm, &local))
+        if (vgpu_validate_pci_addr("address", words[i], &norm, &local) < 0)
             return config_fail(error, path, key, "%s", local->message);
         g_ptr_array_add(addrs, norm);
     }
@@ -211,7 +212,7 @@ config_parse(GKeyFile *kf, const char *path, VgpuConfig *cfg, GError **error)
         g_autoptr(GError) local = NULL;
 
         g_strstrip(placement);
-        if (!vgpu_placement_parse(placement, &cfg->placement, &local))
+        if (vgpu_placement_parse(placement, &cfg->placement, &local) < 0)
             return config_fail(error, path, "placement", "%s", local->message);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(config_numbers); i++) {

@@ -2,16 +2,15 @@
  * start now, on which parents, and if not, why (in the hook's own words)?
  * Reads sysfs, never writes it.
  *
- * The requests are placed in order, as the hook does, each on a copy of
- * the host in which the earlier ones already took their share: the VF
- * (one vGPU per VF), the GPU's max_instance of that type, NVIDIA's
- * one-type-per-GPU rule and the parent's available_instances. What a
- * driver does beyond that (how one GVT-g or mtty device shrinks the other
- * types of the shared pool, GVT-g's 7-vGPU limit) is not modelled, and the
- * output says so when it could matter. */
+ * The requests are placed in order, as the hook does, with the hook's
+ * placement and the hook's model of what a create consumes (the device
+ * kind's note_made): each sees the host as the earlier ones left it. What
+ * a driver does beyond that model is not predicted, and the output says
+ * so when it could matter. */
 #include "cli.h"
 #include "domain-xml.h"
-#include "host.h"
+#include "device-kind.h"
+#include "host-scan.h"
 #include "json-out.h"
 #include "ledger.h"
 #include "placement.h"
@@ -54,63 +53,6 @@ device_check_free(gpointer p)
     g_free(d);
 }
 
-static gboolean
-is_nvidia(const HostParent *p)
-{
-    return g_str_has_prefix(p->model, "10de:");
-}
-
-/* The copy of the host after the driver created one @type_id on @addr. */
-static void
-simulate_create(Host *host, const char *addr, const char *type_id, const char *uuid)
-{
-    HostParent *parent = host_find_parent(host, addr);
-    HostMdev *m = g_new0(HostMdev, 1);
-    const HostType *made = host_parent_find_type(parent, type_id);
-    int max_instance = made ? made->max_instance : -1;
-    guint on_gpu;
-
-    m->uuid = g_strdup(uuid);
-    m->parent = g_strdup(addr);
-    m->type = g_strdup(type_id);
-    g_ptr_array_add(host->mdevs, m);
-    on_gpu = host_gpu_mdev_count(host, parent->gpu, type_id);
-
-    for (guint i = 0; i < host->parents->len; i++) {
-        HostParent *p = g_ptr_array_index(host->parents, i);
-
-        if (strcmp(p->gpu, parent->gpu) != 0)
-            continue;
-        for (guint k = 0; k < p->types->len; k++) {
-            HostType *t = g_ptr_array_index(p->types, k);
-            gboolean same = strcmp(t->id, type_id) == 0;
-
-            if (p == parent && t->available > 0) {
-                /* A VF holds one vGPU; any other parent loses one instance. */
-                t->available = parent->is_vf ? 0 : same ? t->available - 1 : t->available;
-            }
-            if (!is_nvidia(p) || t->available <= 0)
-                continue;
-            /* NVIDIA: one type per GPU, at most max_instance of it. */
-            if (!same || (max_instance >= 0 && on_gpu >= (guint)max_instance))
-                t->available = 0;
-        }
-    }
-}
-
-
-static const Ledger *
-ledger_of(GPtrArray *ledgers, const char *mdev_uuid)
-{
-    for (guint i = 0; ledgers && i < ledgers->len; i++) {
-        const Ledger *l = g_ptr_array_index(ledgers, i);
-
-        if (ledger_find(l, mdev_uuid))
-            return l;
-    }
-    return NULL;
-}
-
 static void
 fill_type(DeviceCheck *d, const Host *host, const char *parent, const char *type_id)
 {
@@ -131,13 +73,9 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
 
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        const HostMdev *m = host_find_mdev(host, req->uuid);
+        const HostDevice *m = host_find_device(host, req->uuid);
         DeviceCheck *d = g_new0(DeviceCheck, 1);
-        PlacementRules rules = {
-            .policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement : cfg->placement,
-            .allow = cfg->allow,
-            .deny = cfg->deny,
-        };
+        PlacementRules rules = placement_rules_from_config(cfg);
         g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) cands = NULL;
         const PlacementCandidate *c;
@@ -146,10 +84,10 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         d->req = req;
         g_ptr_array_add(r->devices, d);
         if (m) {
-            const Ledger *owner = ledger_of(ledgers, m->uuid);
+            const Ledger *owner = ledger_list_find_owner(ledgers, m->uuid, NULL);
 
             fill_type(d, host, m->parent, m->type);
-            if (!host_mdev_fits(host, m, req)) {
+            if (!host_device_fits(host, m, req)) {
                 d->result = RESULT_REFUSED;
                 d->reason = g_strdup_printf("mdev %s already exists as type %s on %s, which is "
                                             "not %s", m->uuid, m->type, m->parent,
@@ -164,10 +102,10 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
                     owner->domain_name ? owner->domain_name : owner->domain_uuid));
             continue;
         }
-        cands = alloc_placement_choose(host, req, &rules, refusals);
+        cands = placement_choose(host, req, &rules, refusals);
         if (cands->len == 0) {
             d->result = RESULT_REFUSED;
-            d->reason = alloc_placement_explain(host, req, refusals);
+            d->reason = placement_explain(host, req, refusals);
             continue;
         }
         c = g_ptr_array_index(cands, 0);
@@ -179,9 +117,10 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
                 "vGPU device %u: an earlier vGPU of this domain also goes to %s; how it shrinks "
                 "that device's shared pool for other types is not modelled by this dry run, "
                 "and the driver may refuse", i, chosen->addr));
-        if (!chosen->is_vf && !is_nvidia(chosen))
+        if (!chosen->is_vf && !host_parent_holds_one_type(chosen))
             g_hash_table_add(pooled, g_strdup(chosen->addr));
-        simulate_create(host, chosen->addr, c->type->id, req->uuid);
+        /* The hook's own model of what the create consumes. */
+        chosen->kind->note_made(host, req->uuid, chosen->addr, c->type->id);
     }
 }
 
@@ -190,14 +129,11 @@ check_hostdevs(CheckReport *r, const VgpuDomain *vd)
 {
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        g_autofree char *elem = NULL;
+        g_autofree char *advice = xml_domain_hostdev_advice(vd, req, NULL);
 
-        if (xml_domain_request_has_hostdev(vd, req))
-            continue;
-        elem = xml_hostdev_element(req->uuid);
-        g_ptr_array_add(r->problems, g_strdup_printf(
-            "vGPU device %u (%s) has no matching <hostdev>; add to <devices>: %s "
-            "(or run: vgpuctl sync %s)", i, req->uuid, elem, vd->name ? vd->name : "DOMAIN"));
+        if (advice)
+            g_ptr_array_add(r->problems, g_strdup_printf(
+                "vGPU device %u (%s) has no matching <hostdev>; %s", i, req->uuid, advice));
     }
 }
 

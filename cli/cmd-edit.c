@@ -20,11 +20,12 @@
 #include "cli.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
-#include "host.h"
+#include "host-scan.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-metadata.h"
 #include "virt-conn.h"
+#include "vgpu-validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ static void
 edit_target_clear(EditTarget *t)
 {
     g_clear_pointer(&t->old_xml, g_free);
-    g_clear_pointer(&t->vd, vgpu_domain_free);
+    g_clear_pointer(&t->vd, xml_domain_free);
     if (t->dom)
         virDomainFree(t->dom);
     t->dom = NULL;
@@ -114,16 +115,6 @@ detach_hostdev(EditTarget *t, const char *uuid, GError **error)
     }
     t->changed = TRUE;
     return TRUE;
-}
-
-static gboolean
-has_hostdev(const VgpuDomain *vd, const char *uuid)
-{
-    for (guint i = 0; i < vd->mdev_hostdevs->len; i++) {
-        if (strcmp(g_ptr_array_index(vd->mdev_hostdevs, i), uuid) == 0)
-            return TRUE;
-    }
-    return FALSE;
 }
 
 static void
@@ -204,8 +195,8 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     if (!offered || (probe->parent && !parent_offers)) {
         g_autofree char *why = NULL;
 
-        cands = alloc_placement_choose(host, probe, NULL, refusals);
-        why = !offered ? alloc_placement_explain(host, probe, refusals)
+        cands = placement_choose(host, probe, NULL, refusals);
+        why = !offered ? placement_explain(host, probe, refusals)
                        : g_strdup(refusals->len ? (const char *)refusals->pdata[0]
                                                 : "the requested parent does not offer it");
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "%s (--force skips this check)",
@@ -215,9 +206,9 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     rules.policy = cfg->placement;
     rules.allow = cfg->allow;
     rules.deny = cfg->deny;
-    cands = alloc_placement_choose(host, probe, &rules, refusals);
+    cands = placement_choose(host, probe, &rules, refusals);
     if (cands->len == 0) {
-        g_autofree char *why = alloc_placement_explain(host, probe, refusals);
+        g_autofree char *why = placement_explain(host, probe, refusals);
 
         printf("Note: right now %s.\n", why);
     }
@@ -264,16 +255,16 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     }
     probe->numa = -1;
     if (by_type) {
-        if (!vgpu_validate_type_id(argv[2], &error))
+        if (vgpu_validate_type_id(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->type = g_strdup(argv[2]);
     } else {
-        if (!vgpu_validate_profile(argv[2], &error))
+        if (vgpu_validate_profile(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->profile = g_strdup(argv[2]);
     }
-    if ((parent_arg && !vgpu_validate_pci_addr("--parent", parent_arg, &probe->parent, &error)) ||
-        (placement_arg && !vgpu_placement_parse(placement_arg, &probe->placement, &error)))
+    if ((parent_arg && vgpu_validate_pci_addr("--parent", parent_arg, &probe->parent, &error) < 0) ||
+        (placement_arg && vgpu_placement_parse(placement_arg, &probe->placement, &error) < 0))
         return cli_fail("attach", error);
     /* Only for the host check; placement never looks at it. */
     probe->uuid = g_strdup("00000000-0000-0000-0000-000000000000");
@@ -289,9 +280,9 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     }
     if (!edit_target_open(&t, conn, argv[1], &error))
         goto out;
-    if (t.vd->requests->len + count > 64) {
+    if (t.vd->requests->len + count > VGPU_REQUEST_MAX) {
         g_set_error(&error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "domain '%s' would have more than 64 vGPUs", t.name);
+                    "domain '%s' would have more than %d vGPUs", t.name, VGPU_REQUEST_MAX);
         goto out;
     }
     for (guint i = 0; i < t.vd->requests->len; i++)
@@ -352,7 +343,7 @@ cmd_detach(CliOptions *opts, int argc, char **argv)
                   "(see 'vgpuctl detach --help')");
         return 1;
     }
-    if (argc == 3 && !vgpu_validate_uuid("UUID", argv[2], &uuid, &error))
+    if (argc == 3 && vgpu_validate_uuid("UUID", argv[2], &uuid, &error) < 0)
         return cli_fail("detach", error);
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("detach", error);
@@ -384,7 +375,7 @@ cmd_detach(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < removed->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(removed, i);
 
-        if (has_hostdev(t.vd, req->uuid) && !detach_hostdev(&t, req->uuid, &error))
+        if (xml_domain_request_has_hostdev(t.vd, req) && !detach_hostdev(&t, req->uuid, &error))
             goto out;
     }
     if (!set_metadata(&t, keep, &error))

@@ -14,7 +14,7 @@
 #include "host-lock.h"
 #include "json-out.h"
 #include "ledger.h"
-#include "mdev.h"
+#include "device-kind.h"
 #include "table.h"
 #include "vgpu-error.h"
 #include "virt-conn.h"
@@ -75,30 +75,32 @@ action_name(GcAction a, gboolean dry_run)
 static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
+    const DeviceKind *kind = device_kind_of(d);
     g_autoptr(GError) err = NULL;
 
     it->uuid = g_strdup(d->uuid);
     it->parent = g_strdup(d->parent);
     it->type = g_strdup(d->type);
-    switch (ledger_device_check(cfg->sysfs_root, d, NULL, NULL, &err)) {
-    case LEDGER_DEVICE_ERROR:
+    switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, NULL, NULL,
+                              &err)) {
+    case DEVICE_STATUS_ERROR:
         it->action = GC_FAILED;
         it->error = g_strdup(err->message);
         return FALSE;
-    case LEDGER_DEVICE_GONE:
+    case DEVICE_STATUS_GONE:
         it->action = GC_FORGET;
         return TRUE;
-    case LEDGER_DEVICE_REPLACED:
+    case DEVICE_STATUS_REPLACED:
         it->action = GC_FOREIGN;
         return TRUE;
-    case LEDGER_DEVICE_OURS:
+    case DEVICE_STATUS_OURS:
         break;
     }
     it->action = GC_REMOVE;
     if (dry_run)
         return TRUE;
-    if (sysfs_mdev_remove(cfg->sysfs_root, d->uuid, cfg->remove_retries,
-                          cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, &err) < 0) {
+    if (kind->unmake(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+                     cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, &err) < 0) {
         it->action = GC_FAILED;
         it->error = g_strdup(err->message);
         return FALSE;

@@ -5,6 +5,7 @@
 #include "domain-xml.h"
 #include "gpu-view.h"
 #include "keeper-status.h"
+#include "host-scan.h"
 #include "json-out.h"
 #include "ledger.h"
 #include "table.h"
@@ -88,22 +89,6 @@ read_libvirt(StatusData *sd, virConnectPtr conn, GError **error)
     return TRUE;
 }
 
-static const Ledger *
-ledger_owner(const StatusData *sd, const char *mdev_uuid, const LedgerDevice **dev)
-{
-    for (guint i = 0; i < sd->ledgers->len; i++) {
-        const Ledger *l = g_ptr_array_index(sd->ledgers, i);
-        const LedgerDevice *d = ledger_find(l, mdev_uuid);
-
-        if (d) {
-            if (dev)
-                *dev = d;
-            return l;
-        }
-    }
-    return NULL;
-}
-
 /* Who uses @m and in what state, as shown in a row. */
 typedef struct {
     const char *domain;         /* name, or NULL */
@@ -117,7 +102,7 @@ static MdevOwner
 mdev_owner(const StatusData *sd, const char *mdev_uuid)
 {
     MdevOwner o = { 0 };
-    const Ledger *l = ledger_owner(sd, mdev_uuid, NULL);
+    const Ledger *l = ledger_list_find_owner(sd->ledgers, mdev_uuid, NULL);
     const DomainInfo *info = NULL;
 
     if (l) {
@@ -145,9 +130,9 @@ mdev_owner(const StatusData *sd, const char *mdev_uuid)
 static int
 compare_mdevs_by_gpu(gconstpointer a, gconstpointer b, gpointer host)
 {
-    const HostMdev *ma = *(const HostMdev *const *)a;
-    const HostMdev *mb = *(const HostMdev *const *)b;
-    int c = strcmp(cli_mdev_gpu(host, ma), cli_mdev_gpu(host, mb));
+    const HostDevice *ma = *(const HostDevice *const *)a;
+    const HostDevice *mb = *(const HostDevice *const *)b;
+    int c = strcmp(host_device_gpu(host, ma), host_device_gpu(host, mb));
 
     if (c)
         return c;
@@ -171,7 +156,7 @@ print_missing(const StatusData *sd, const Host *host, JsonOut *j)
         for (guint k = 0; k < l->devices->len; k++) {
             const LedgerDevice *d = g_ptr_array_index(l->devices, k);
 
-            if (host_find_mdev(host, d->uuid))
+            if (host_find_device(host, d->uuid))
                 continue;
             if (j) {
                 json_begin_object(j);
@@ -209,14 +194,14 @@ print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *
         cli_table_add(gt, g->addr, g->model, numa, vfs, n);
     }
     for (guint i = 0; i < mdevs->len; i++) {
-        const HostMdev *m = g_ptr_array_index(mdevs, i);
+        const HostDevice *m = g_ptr_array_index(mdevs, i);
         MdevOwner o = mdev_owner(sd, m->uuid);
         g_autofree char *state = o.leaked ? g_strdup_printf("%s (leaked)", o.state)
                                           : g_strdup(o.state);
 
         leaked += o.leaked;
-        cli_table_add(mt, m->uuid, cli_mdev_type_name(host, m), m->type, m->parent,
-                      cli_mdev_gpu(host, m), o.domain ? o.domain : o.domain_uuid,
+        cli_table_add(mt, m->uuid, host_device_type_name(host, m), m->type, m->parent,
+                      host_device_gpu(host, m), o.domain ? o.domain : o.domain_uuid,
                       o.ours ? "vgpu-hook" : "other", state);
     }
     if (gpus->len == 0)
@@ -287,15 +272,15 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
         json_key(j, "mdevs");
         json_begin_array(j);
         for (guint k = 0; k < mdevs->len; k++) {
-            const HostMdev *m = g_ptr_array_index(mdevs, k);
+            const HostDevice *m = g_ptr_array_index(mdevs, k);
             MdevOwner o;
 
-            if (strcmp(cli_mdev_gpu(host, m), g->addr) != 0)
+            if (strcmp(host_device_gpu(host, m), g->addr) != 0)
                 continue;
             o = mdev_owner(sd, m->uuid);
             json_begin_object(j);
             json_member_string(j, "uuid", m->uuid);
-            json_member_string(j, "profile", cli_mdev_type_name(host, m));
+            json_member_string(j, "profile", host_device_type_name(host, m));
             json_member_string(j, "type", m->type);
             json_member_string(j, "parent", m->parent);
             json_member_string(j, "domain", o.domain);
@@ -370,7 +355,7 @@ cmd_status(CliOptions *opts, int argc, char **argv)
     }
 
     gpus = cli_gpus_collect(host);
-    mdevs = g_ptr_array_copy(host->mdevs, NULL, NULL);
+    mdevs = g_ptr_array_copy(host->devices, NULL, NULL);
     g_ptr_array_set_free_func(mdevs, NULL);   /* borrowed from the host */
     g_ptr_array_sort_with_data(mdevs, compare_mdevs_by_gpu, host);
     if (opts->json)

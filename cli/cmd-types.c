@@ -1,9 +1,11 @@
 /* vgpuctl types: what the host offers, one line per profile across GPUs. */
 #include "cli.h"
 #include "gpu-view.h"
+#include "host-scan.h"
 #include "json-out.h"
 #include "table.h"
 #include "vgpu-request.h"
+#include "vgpu-validate.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +72,7 @@ add_gpu_types(GHashTable *by_name, GPtrArray *profiles, const Host *host, const 
             on->gpu = gpu;
             on->type = t;
             on->free = cli_gpu_free_count(host, gpu, t->id);
-            on->used = host_gpu_mdev_count(host, gpu->addr, t->id);
+            on->used = host_gpu_device_count(host, gpu->addr, t->id);
             g_ptr_array_add(prof->on_gpus, on);
             prof->free = prof->free < 0 || on->free < 0 ? -1 : prof->free + on->free;
         }
@@ -221,7 +223,7 @@ find_gpu_arg(GPtrArray *gpus, const char *arg)
     g_autofree char *norm = NULL;
     const char *want = arg;
 
-    if (vgpu_validate_pci_addr("--gpu", arg, &norm, NULL))
+    if (vgpu_validate_pci_addr("--gpu", arg, &norm, NULL) == 0)
         want = norm;
     for (guint i = 0; i < gpus->len; i++) {
         const CliGpu *g = g_ptr_array_index(gpus, i);

@@ -67,8 +67,8 @@ cli_gpus_collect(const Host *host)
         g_ptr_array_add(g->parents, (gpointer)p);
         if (!g->model)
             g->model = model_from_types(p);
-        for (guint j = 0; j < host->mdevs->len && !used; j++)
-            used = strcmp(((const HostMdev *)g_ptr_array_index(host->mdevs, j))->parent,
+        for (guint j = 0; j < host->devices->len && !used; j++)
+            used = strcmp(((const HostDevice *)g_ptr_array_index(host->devices, j))->parent,
                           p->addr) == 0;
         if (p->is_vf) {
             g->vfs_total++;
@@ -81,7 +81,7 @@ cli_gpus_collect(const Host *host)
 
         if (!g->model)
             g->model = g_strdup(*first->model ? first->model : "-");
-        g->mdevs = host_gpu_mdev_count(host, g->addr, NULL);
+        g->mdevs = host_gpu_device_count(host, g->addr, NULL);
     }
     g_ptr_array_sort(gpus, compare_gpus);
     return gpus;
@@ -121,27 +121,10 @@ cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
             other += (guint)t->available;
     }
     if (free_vfs > 0 && max_instance >= 0) {
-        guint used = host_gpu_mdev_count(host, gpu->addr, type_id);
+        guint used = host_gpu_device_count(host, gpu->addr, type_id);
         guint room = (guint)max_instance > used ? (guint)max_instance - used : 0;
 
         free_vfs = MIN(free_vfs, room);
     }
     return (int)MIN(free_vfs + other, (guint)G_MAXINT);
-}
-
-const char *
-cli_mdev_type_name(const Host *host, const HostMdev *m)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-    const HostType *t = p ? host_parent_find_type(p, m->type) : NULL;
-
-    return t ? host_type_short_name(t) : m->type;
-}
-
-const char *
-cli_mdev_gpu(const Host *host, const HostMdev *m)
-{
-    const HostParent *p = host_find_parent(host, m->parent);
-
-    return p ? p->gpu : m->parent;
 }

@@ -31,9 +31,3 @@ int cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
 
 /* The HostType for @type_id on the first parent of @gpu that offers it. */
 const HostType *cli_gpu_find_type(const CliGpu *gpu, const char *type_id);
-
-/* The short name of the mdev's type ("A40-2Q"), or its id when its parent
- * or type is no longer listed. */
-const char *cli_mdev_type_name(const Host *host, const HostMdev *m);
-/* The physical GPU of an mdev (its parent when that is not listed). */
-const char *cli_mdev_gpu(const Host *host, const HostMdev *m);

@@ -1,4 +1,5 @@
 #include "hook.h"
+#include "hook-exit.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -16,8 +17,7 @@
  * normal call uses milliseconds. */
 #define HOOK_CPU_LIMIT_S 20
 
-/* What the limit handlers exit with: 1, but 0 for reconnect, because a
- * failing reconnect hook makes libvirt kill the running domain. */
+/* What the limit handlers exit with (hook-exit.h). */
 static volatile sig_atomic_t limit_exit_code = 1;
 
 #ifdef VGPU_TEST_HOOKS
@@ -86,9 +86,7 @@ static int
 fail(const char *op, GError *error)
 {
     vgpu_log(LOG_ERR, "%s", error->message);
-    /* A failing reconnect hook makes libvirt kill the running domain:
-     * never let that happen over our own trouble. */
-    if (strcmp(op, "reconnect") == 0)
+    if (hook_exit_code_on_failure(op) == 0)
         return 0;
     fprintf(stderr, "vgpu-hook: %s\n", error->message);
     return 1;
@@ -104,8 +102,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
     gboolean release = strcmp(op, "release") == 0;
 
     (void)argc;
-    if (strcmp(op, "reconnect") == 0)
-        limit_exit_code = 0;
+    limit_exit_code = hook_exit_code_on_failure(op);
     bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
 
@@ -133,7 +130,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
         if (hook_release(cfg, name, dom, &error) < 0)
             return fail(op, error);
     } else if (strcmp(op, "reconnect") == 0) {
-        return hook_reconnect(cfg, dom);
+        hook_reconnect(cfg, dom);
     }
     return 0;
 }

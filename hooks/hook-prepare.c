@@ -1,49 +1,54 @@
 /* prepare begin: make every mdev the domain asks for exist, all or nothing. */
 #include "hook.h"
-#include "host.h"
+#include "device-kind.h"
 #include "host-lock.h"
+#include "host-scan.h"
 #include "ledger.h"
-#include "mdev.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
 #include <errno.h>
 
+/* A device this call made, for rollback. */
+typedef struct {
+    char *uuid;
+    const DeviceKind *kind;
+} Made;
+
 typedef struct {
     const VgpuConfig *cfg;
     const VgpuDomain *dom;
     Ledger *ledger;
-    GPtrArray *created;      /* char* uuids this call created, for rollback */
+    GPtrArray *made;         /* Made* */
     gboolean fresh;          /* the host view was scanned under the lock */
 } Prepare;
+
+static void
+made_free(gpointer data)
+{
+    Made *m = data;
+
+    g_free(m->uuid);
+    g_free(m);
+}
 
 static int
 check_hostdevs(const VgpuDomain *dom, GError **error)
 {
-    g_autoptr(GString) missing = g_string_new(NULL);
     guint count = 0;
+    g_autofree char *advice = xml_domain_hostdev_advice(dom, NULL, &count);
 
-    for (guint i = 0; i < dom->requests->len; i++) {
-        const VgpuRequest *req = dom->requests->pdata[i];
-        g_autofree char *elem = NULL;
-
-        if (xml_domain_request_has_hostdev(dom, req))
-            continue;
-        elem = xml_hostdev_element(req->uuid);
-        g_string_append_printf(missing, "%s%s", count++ ? " " : "", elem);
-    }
     if (count == 0)
         return 0;
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                "domain '%s' asks for %u vGPU(s) with no matching <hostdev> in its definition; "
-                "add to <devices>: %s (or run: vgpuctl sync %s)",
-                dom->name, count, missing->str, dom->name);
+                "domain '%s' asks for %u vGPU(s) with no matching <hostdev> in its definition; %s",
+                dom->name, count, advice);
     return -1;
 }
 
 static int
-ledger_record(Prepare *p, const char *uuid, const char *parent, const char *type,
+prepare_record(Prepare *p, const char *uuid, const char *parent, const char *type,
               LedgerState state, GError **error)
 {
     ledger_set(p->ledger, uuid, parent, type, state);
@@ -62,29 +67,42 @@ static PlaceResult
 create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
                      GPtrArray *cands, GPtrArray *refusals, GError **error)
 {
+    g_autoptr(GError) read_error = NULL;
     guint tried = 0;
 
     for (guint i = 0; i < cands->len && tried < p->cfg->create_attempts; i++) {
         const PlacementCandidate *c = cands->pdata[i];
+        const DeviceKind *kind = c->parent->kind;
         g_autoptr(GError) err = NULL;
-        int avail = host_type_read_available(p->cfg->sysfs_root, c->parent->addr,
-                                             c->type->id, &err);
+        int avail = kind->available(p->cfg->sysfs_root, c->parent->addr, c->type->id, &err);
 
+        if (avail < 0 && !g_error_matches(err, VGPU_SYSFS_ERROR, ENOENT)) {
+            /* Not "taken meanwhile" but a failure: kept, so that it, not
+             * "no GPU can take", is what the user reads. */
+            g_ptr_array_add(refusals, g_strdup(err->message));
+            if (!read_error)
+                read_error = g_steal_pointer(&err);
+            continue;
+        }
         if (avail < 1)
             continue;
         tried++;
-        if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
+        if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
             return PLACE_FAILED;
         HOOK_TEST_POINT("prepare-intent");
-        if (sysfs_mdev_create(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid,
-                              p->cfg->create_timeout_ms, &err) == 0) {
+        if (kind->make(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid,
+                       p->cfg->create_timeout_ms, &err) == 0) {
+            Made *m = g_new0(Made, 1);
+
             /* Ours from this moment: rollback must see it even if the
              * ledger commit below fails (a full state dir). */
-            g_ptr_array_add(p->created, g_strdup(req->uuid));
+            m->uuid = g_strdup(req->uuid);
+            m->kind = kind;
+            g_ptr_array_add(p->made, m);
             HOOK_TEST_POINT("prepare-created");
-            if (ledger_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
+            if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
                 return PLACE_FAILED;
-            host_note_created(host, req->uuid, c->parent->addr, c->type->id);
+            kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
             vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s",
                      p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr);
             return PLACE_OK;
@@ -114,33 +132,40 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
         g_ptr_array_add(refusals, g_strdup_printf("creating it on %s failed: %s",
                                                   c->parent->addr, g_strerror(err->code)));
     }
+    if (tried == 0 && read_error) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&read_error),
+                                   "domain '%s': vGPU device %u: ", p->dom->name, req->index);
+        return PLACE_FAILED;
+    }
     /* Never refuse on the view scanned before the lock: a release may
      * have freed room since. */
     if (tried == 0 && !p->fresh)
         return PLACE_STALE;
 
-    g_autofree char *why = alloc_placement_explain(host, req, refusals);
+    g_autofree char *why = placement_explain(host, req, refusals);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
                 "domain '%s': vGPU device %u: %s", p->dom->name, req->index, why);
     return PLACE_FAILED;
 }
 
-/* An mdev with the request's UUID exists now (looked up under the lock):
- * reuse it if its type fits. 1 reused, 0 absent, -1 error. */
+/* A device with the request's UUID may exist now (looked up under the
+ * lock): reuse it if its type fits. *reused says whether one was there. */
 static int
-reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, GError **error)
+reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *reused,
+               GError **error)
 {
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (sysfs_mdev_lookup(p->cfg->sysfs_root, req->uuid, &parent, &type, &err) < 0) {
+    *reused = FALSE;
+    if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, NULL, &parent, &type, &err) < 0) {
         if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
             return 0;
         g_propagate_error(error, g_steal_pointer(&err));
         return -1;
     }
-    HostMdev m = { .uuid = req->uuid, .parent = parent, .type = type };
-    if (!host_mdev_fits(host, &m, req)) {
+    HostDevice m = { .uuid = req->uuid, .parent = parent, .type = type };
+    if (!host_device_fits(host, &m, req)) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "domain '%s': vGPU device %u: mdev %s already exists as type %s on %s, "
                     "which is not %s", p->dom->name, req->index, req->uuid, type, parent,
@@ -159,24 +184,21 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, GError **er
         if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
             return -1;
     } else if (d && d->state == LEDGER_INTENT &&
-               ledger_record(p, req->uuid, parent, type, LEDGER_CREATED, error) < 0) {
+               prepare_record(p, req->uuid, parent, type, LEDGER_CREATED, error) < 0) {
         return -1;
     }
     vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
              p->dom->name, req->uuid, type, parent, d ? ", created by vgpu-hook" : ", not ours");
-    return 1;
+    *reused = TRUE;
+    return 0;
 }
 
 static PlaceResult
 place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
 {
-    PlacementRules rules = {
-        .policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement : p->cfg->placement,
-        .allow = p->cfg->allow,
-        .deny = p->cfg->deny,
-    };
+    PlacementRules rules = placement_rules_from_config(p->cfg);
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) cands = alloc_placement_choose(host, req, &rules, refusals);
+    g_autoptr(GPtrArray) cands = placement_choose(host, req, &rules, refusals);
 
     return create_on_candidates(p, host, req, cands, refusals, error);
 }
@@ -184,11 +206,13 @@ place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
 static int
 prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
 {
-    int reused = reuse_existing(p, *host, req, error);
+    gboolean reused;
     PlaceResult r;
 
-    if (reused != 0)
-        return reused < 0 ? -1 : 0;
+    if (reuse_existing(p, *host, req, &reused, error) < 0)
+        return -1;
+    if (reused)
+        return 0;
     if ((r = place_one(p, *host, req, error)) == PLACE_STALE) {
         /* Nothing fitted in the view scanned before the lock: look again,
          * now under it, so the choice and any refusal are exact. */
@@ -206,12 +230,13 @@ prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
 static void
 rollback(Prepare *p)
 {
-    for (guint i = 0; i < p->created->len; i++) {
-        const char *uuid = p->created->pdata[i];
+    for (guint i = 0; i < p->made->len; i++) {
+        const Made *m = p->made->pdata[i];
+        const char *uuid = m->uuid;
         g_autoptr(GError) err = NULL;
 
-        if (sysfs_mdev_remove(p->cfg->sysfs_root, uuid, p->cfg->remove_retries,
-                              p->cfg->remove_retry_delay_ms, p->cfg->remove_timeout_ms, &err) < 0) {
+        if (m->kind->unmake(p->cfg->sysfs_root, uuid, p->cfg->remove_retries,
+                            p->cfg->remove_retry_delay_ms, p->cfg->remove_timeout_ms, &err) < 0) {
             /* Left in the ledger: the release libvirt runs next retries it. */
             vgpu_log(LOG_ERR, "domain '%s': rollback: %s", p->dom->name, err->message);
             continue;
@@ -240,9 +265,9 @@ prepare_locked(Prepare *p, Host **host, GError **error)
 int
 hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
 {
-    g_autoptr(GPtrArray) created = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(made_free);
     g_autoptr(Host) host = NULL;
-    Prepare p = { .cfg = cfg, .dom = dom, .created = created };
+    Prepare p = { .cfg = cfg, .dom = dom, .made = made };
     int lock, rc;
 
     if (!dom->uuid) {

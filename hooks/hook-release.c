@@ -1,9 +1,8 @@
-/* release end: remove exactly what this domain's prepare created.
- * reconnect begin: compare the ledger with sysfs, change nothing. */
+/* release end: remove exactly what this domain's prepare created. */
 #include "hook.h"
 #include "host-lock.h"
 #include "ledger.h"
-#include "mdev.h"
+#include "device-kind.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -35,24 +34,26 @@ release_domain_uuid(const VgpuConfig *cfg, const char *name, const VgpuDomain *d
 static int
 release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, GError **error)
 {
+    const DeviceKind *kind = device_kind_of(d);
     g_autofree char *parent = NULL, *type = NULL;
 
-    switch (ledger_device_check(cfg->sysfs_root, d, &parent, &type, error)) {
-    case LEDGER_DEVICE_ERROR:
+    switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, &parent,
+                              &type, error)) {
+    case DEVICE_STATUS_ERROR:
         return -1;
-    case LEDGER_DEVICE_GONE:
+    case DEVICE_STATUS_GONE:
         vgpu_log(LOG_INFO, "domain '%s': %s already gone", name, d->uuid);
         return 0;
-    case LEDGER_DEVICE_REPLACED:
+    case DEVICE_STATUS_REPLACED:
         vgpu_log(LOG_WARNING, "domain '%s': %s is now %s on %s, not the %s on %s we made; "
                  "leaving it", name, d->uuid, type, parent, d->type, d->parent);
         return 0;
-    case LEDGER_DEVICE_OURS:
+    case DEVICE_STATUS_OURS:
         break;
     }
     HOOK_TEST_POINT("release-removing");
-    if (sysfs_mdev_remove(cfg->sysfs_root, d->uuid, cfg->remove_retries,
-                          cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, error) < 0)
+    if (kind->unmake(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+                     cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, error) < 0)
         return -1;
     HOOK_TEST_POINT("release-removed");
     vgpu_log(LOG_INFO, "domain '%s': removed %s (%s on %s)", name, d->uuid, d->type, d->parent);
@@ -62,8 +63,8 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
 /* Drop @dev from the domain's ledger: a short critical section of its own,
  * so the remove before it, which may block, holds nobody up. */
 static int
-ledger_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name,
-                      const char *dev, GError **error)
+release_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name,
+                       const char *dev, GError **error)
 {
     g_autoptr(Ledger) ledger = NULL;
     int lock, rc = -1;
@@ -84,6 +85,8 @@ hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GEr
     g_autofree char *uuid = release_domain_uuid(cfg, name, dom);
     g_autoptr(Ledger) ledger = NULL;
     g_autoptr(GString) failed = g_string_new(NULL);
+    GQuark failed_domain = 0;
+    int failed_code = 0;
 
     if (!uuid)
         return 0;
@@ -101,64 +104,25 @@ hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GEr
 
         if (release_device(cfg, name, d, &err) < 0) {
             g_string_append_printf(failed, "%s%s", failed->len ? "; " : "", err->message);
+            /* The error keeps the first failure's cause: a timeout, the
+             * driver's errno, or an unreadable device. */
+            if (!failed_domain) {
+                failed_domain = err->domain;
+                failed_code = err->code;
+            }
             continue;
         }
         /* Committed after each device, so a crash mid-release forgets
          * nothing and repeats nothing. */
-        if (ledger_commit_removed(cfg, uuid, name, d->uuid, error) < 0)
+        if (release_commit_removed(cfg, uuid, name, d->uuid, error) < 0)
             return -1;
     }
 
     if (failed->len) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
+        g_set_error(error, failed_domain, failed_code,
                     "domain '%s': could not remove its vGPU(s): %s (kept in the ledger; "
                     "the next release or 'vgpuctl gc' retries)", name, failed->str);
         return -1;
-    }
-    return 0;
-}
-
-int
-hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
-{
-    g_autoptr(Ledger) ledger = NULL;
-    g_autoptr(GError) err = NULL;
-
-    if (!dom->uuid)
-        return 0;
-    if (!(ledger = ledger_load(cfg->state_dir, dom->uuid, dom->name, &err))) {
-        vgpu_log(LOG_ERR, "domain '%s': reconnect: %s", dom->name, err->message);
-        return 0;
-    }
-    for (guint i = 0; i < dom->requests->len; i++) {
-        const VgpuRequest *req = dom->requests->pdata[i];
-        const LedgerDevice *d = ledger_find(ledger, req->uuid);
-        g_autofree char *parent = NULL, *type = NULL;
-        g_autoptr(GError) lerr = NULL;
-
-        if (sysfs_mdev_lookup(cfg->sysfs_root, req->uuid, &parent, &type, &lerr) < 0) {
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
-                     dom->name, req->uuid, d ? " although the ledger records it" : "");
-        } else if (!d) {
-            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) present, not created "
-                     "by vgpu-hook", dom->name, req->uuid, type, parent);
-        } else if (g_strcmp0(parent, d->parent) || g_strcmp0(type, d->type)) {
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: %s is %s on %s, ledger says %s on %s",
-                     dom->name, req->uuid, type, parent, d->type, d->parent);
-        } else {
-            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) ok",
-                     dom->name, req->uuid, type, parent);
-        }
-    }
-    for (guint i = 0; i < ledger->devices->len; i++) {
-        const LedgerDevice *d = ledger->devices->pdata[i];
-        gboolean asked = FALSE;
-
-        for (guint j = 0; j < dom->requests->len && !asked; j++)
-            asked = g_strcmp0(((VgpuRequest *)dom->requests->pdata[j])->uuid, d->uuid) == 0;
-        if (!asked)
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s, which the domain "
-                     "no longer asks for", dom->name, d->uuid);
     }
     return 0;
 }

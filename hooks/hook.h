@@ -1,6 +1,7 @@
-/* The hook core: one function per hook call libvirt makes. Each returns
- * the process exit code; on failure it has set @error to the one sentence
- * libvirt shows the user. */
+/* The hook core: one function per hook call libvirt makes. prepare and
+ * release return 0, or -1 with @error set to the one sentence libvirt
+ * shows the user; hook-main.c turns that into the exit code
+ * (hook-exit.h). reconnect only reports. */
 #pragma once
 
 #include <glib.h>
@@ -10,7 +11,7 @@
 int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
 int hook_release(const VgpuConfig *cfg, const char *domain_name,
                  const VgpuDomain *dom, GError **error);
-int hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
+void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
 
 /* Entry point the libc-only front dlopen()s. */
 int vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)

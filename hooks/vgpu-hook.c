@@ -17,6 +17,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "hook-exit.h"
+
 #define VGPU_NS "urn:vgpu-hook:1"
 #define CORE_NAME "vgpu-hook-core.so"
 /* The core refuses documents over its own limit (4 MiB); reading stops
@@ -148,9 +150,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    /* A failing reconnect hook makes libvirt kill the running domain:
-     * whatever goes wrong here, reconnect exits 0. */
-    fail_code = strcmp(argv[2], "reconnect") == 0 ? 0 : 1;
+    fail_code = hook_exit_code_on_failure(argv[2]);
     if (!(xml = read_stdin(&len))) {
         fprintf(stderr, "vgpu-hook: domain '%s': out of memory reading the domain XML\n", argv[1]);
         return fail_code;

@@ -92,6 +92,59 @@ sim_ns_stop() {
 }
 in_sim_ns() { nsenter -t "$SIM_NS_PID" -m -- "$@"; }
 
+# --- the simulated host and test domains, as every tier sees them --------
+
+u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
+du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n
+
+mdevs()       { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
+mdev_count()  { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | wc -l; }
+mdev_parent() { basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/mdev/devices/$1")")"; }
+mdev_type()   { basename "$(readlink "$SIM_ROOT/bus/mdev/devices/$1/mdev_type")"; }
+# gpu_of PARENT: the physical GPU (the PF of a VF, else the parent itself)
+gpu_of() {
+    if [ -e "$SIM_ROOT/class/mdev_bus/$1/physfn" ]; then
+        basename "$(readlink "$SIM_ROOT/class/mdev_bus/$1/physfn")"
+    else
+        echo "$1"
+    fi
+}
+mdev_gpu()    { gpu_of "$(mdev_parent "$1")"; }
+
+# vgpu_hostdevs 'DEVICE ATTRS'...: the <hostdev type='mdev'> a domain needs
+# for each device that names a uuid.
+vgpu_hostdevs() {
+    local d uuid
+    for d in "$@"; do
+        uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
+        [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
+    done
+    return 0
+}
+
+# err_name MESSAGE: the errno name behind a shell's error message.
+err_name() {
+    case "$1" in
+    *"Input/output error"*) echo EIO ;;
+    *"No space left on device"*) echo ENOSPC ;;
+    *"File exists"*) echo EEXIST ;;
+    *"Invalid argument"*) echo EINVAL ;;
+    *"Device or resource busy"*) echo EBUSY ;;
+    *"Too many users"*) echo EUSERS ;;
+    *"Permission denied"*) echo EACCES ;;
+    *"No such file or directory"*) echo ENOENT ;;
+    *"No such device"*) echo ENODEV ;;
+    *"Resource temporarily unavailable"*) echo EAGAIN ;;
+    *) echo "unexpected: $1" ;;
+    esac
+}
+
+# wr FILE DATA: one write() of exactly DATA; prints "ok" or the errno name.
+wr() {
+    local out
+    if out=$( (printf '%s' "$2" > "$1") 2>&1 ); then echo ok; else err_name "$out"; fi
+}
+
 t_done() {
     echo "# $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
     [ "$T_FAIL" -eq 0 ]

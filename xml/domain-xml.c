@@ -10,6 +10,7 @@
 #include "xml-message.h"
 #include "xml-safe-read.h"
 #include "xml-util.h"
+#include "vgpu-validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define NAME_MAX_BYTES 255     /* libvirt keeps NAME.xml and NAME.log files */
 #define VALUE_MAX_BYTES 256    /* any attribute of ours, any UUID */
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
-#define DEVICES_MAX 64         /* <vgpu:device> per domain */
 
 static const char *const device_attrs[] = {
     "uuid", "profile", "type", "parent", "placement", "numa", NULL
@@ -34,7 +34,7 @@ vgpu_domain_new(void)
 }
 
 void
-vgpu_domain_free(VgpuDomain *dom)
+xml_domain_free(VgpuDomain *dom)
 {
     if (!dom)
         return;
@@ -139,30 +139,30 @@ xpath_string(xmlXPathContext *xpath, xmlNode *node, const char *expr,
 }
 
 /* Bounded and free of control characters, so that a message can quote it. */
-static gboolean
+static int
 check_value(const char *what, const char *value, GError **error)
 {
     if (strlen(value) > VALUE_MAX_BYTES) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s is too long (%zu bytes, at most %d)",
                     what, strlen(value), VALUE_MAX_BYTES);
-        return FALSE;
+        return -1;
     }
     if (has_control_char(value)) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s contains a control character",
                     what);
-        return FALSE;
+        return -1;
     }
-    return TRUE;
+    return 0;
 }
 
-static gboolean
+static int
 read_name(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
 {
     gboolean ok;
     g_autofree char *name = xpath_string(xpath, NULL, "/domain/name", &ok, error);
 
     if (!ok)
-        return FALSE;
+        return -1;
     if (!name)
         return xml_domain_error(NULL, error, "<name> is missing");
     if (!*name)
@@ -172,30 +172,30 @@ read_name(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     if (has_control_char(name))
         return xml_domain_error(NULL, error, "<name> contains a control character");
     dom->name = g_steal_pointer(&name);
-    return TRUE;
+    return 0;
 }
 
 /* Optional here; required later when a device needs a derived UUID. */
-static gboolean
+static int
 read_uuid(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
 {
     gboolean ok;
     g_autofree char *uuid = xpath_string(xpath, NULL, "/domain/uuid", &ok, error);
 
     if (!ok)
-        return FALSE;
+        return -1;
     if (!uuid)
-        return TRUE;
+        return 0;
     g_strstrip(uuid);
-    if (!check_value("<uuid>", uuid, error) ||
-        !vgpu_validate_uuid("<uuid>", uuid, &dom->uuid, error)) {
+    if (check_value("<uuid>", uuid, error) < 0 ||
+        vgpu_validate_uuid("<uuid>", uuid, &dom->uuid, error) < 0) {
         g_prefix_error(error, "domain '%s': ", dom->name);
-        return FALSE;
+        return -1;
     }
-    return TRUE;
+    return 0;
 }
 
-static gboolean
+static int
 check_device_attributes(xmlNode *node, GError **error)
 {
     for (xmlAttr *attr = node->properties; attr; attr = attr->next) {
@@ -207,14 +207,14 @@ check_device_attributes(xmlNode *node, GError **error)
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "unknown attribute '%s' (known: uuid, profile, type, parent, placement, "
                         "numa)", name);
-            return FALSE;
+            return -1;
         }
         value = node_text((xmlNode *)attr);
         what = g_strdup_printf("attribute '%s'", name);
-        if (!check_value(what, value, error))
-            return FALSE;
+        if (check_value(what, value, error) < 0)
+            return -1;
     }
-    return TRUE;
+    return 0;
 }
 
 static char *
@@ -228,22 +228,22 @@ get_attr(xmlNode *node, const char *name)
 }
 
 /* A PCI address (normalized), or a non-PCI parent device name ("mtty"). */
-static gboolean
+static int
 read_parent(const char *value, char **parent, GError **error)
 {
-    if (vgpu_validate_pci_addr("parent", value, parent, NULL))
-        return TRUE;
+    if (vgpu_validate_pci_addr("parent", value, parent, NULL) == 0)
+        return 0;
     if (g_regex_match_simple("^[A-Za-z][A-Za-z0-9_-]{0,63}$", value, G_REGEX_DOLLAR_ENDONLY, 0)) {
         *parent = g_strdup(value);
-        return TRUE;
+        return 0;
     }
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                 "parent '%s' is neither a PCI address (DDDD:BB:DD.F, e.g. 0000:e8:00.4) "
                 "nor a device name (letters, digits, '_', '-'; e.g. mtty)", value);
-    return FALSE;
+    return -1;
 }
 
-static gboolean
+static int
 read_numa(const char *value, int *numa, GError **error)
 {
     gsize len = strlen(value);
@@ -251,10 +251,10 @@ read_numa(const char *value, int *numa, GError **error)
     if (len == 0 || len > 4 || strspn(value, "0123456789") != len || atoi(value) > 1023) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "numa '%s' is not a NUMA node number (0 to 1023)", value);
-        return FALSE;
+        return -1;
     }
     *numa = atoi(value);
-    return TRUE;
+    return 0;
 }
 
 /* One <vgpu:device>; errors come without the "domain/device" prefix. */
@@ -269,7 +269,7 @@ read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
 
     req->index = index;
     req->numa = -1;
-    if (!check_device_attributes(node, error))
+    if (check_device_attributes(node, error) < 0)
         return NULL;
     uuid = get_attr(node, "uuid");
     req->profile = get_attr(node, "profile");
@@ -283,28 +283,28 @@ read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
                     "needs a 'profile' or a 'type' attribute (e.g. profile=\"A40-2Q\")");
         return NULL;
     }
-    if ((req->profile && !vgpu_validate_profile(req->profile, error)) ||
-        (req->type && !vgpu_validate_type_id(req->type, error)) ||
-        (parent && !read_parent(parent, &req->parent, error)) ||
-        (placement && !vgpu_placement_parse(placement, &req->placement, error)) ||
-        (numa && !read_numa(numa, &req->numa, error)))
+    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
+        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
+        (parent && read_parent(parent, &req->parent, error) < 0) ||
+        (placement && vgpu_placement_parse(placement, &req->placement, error) < 0) ||
+        (numa && read_numa(numa, &req->numa, error) < 0))
         return NULL;
 
     if (uuid) {
-        if (!vgpu_validate_uuid("uuid", uuid, &req->uuid, error))
+        if (vgpu_validate_uuid("uuid", uuid, &req->uuid, error) < 0)
             return NULL;
     } else if (!dom->uuid) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "has no 'uuid' attribute and the domain has no <uuid> to derive one from");
         return NULL;
     } else {
-        req->uuid = vgpu_uuid_derive(dom->uuid, index);
+        req->uuid = vgpu_request_uuid_derive(dom->uuid, index);
         req->uuid_derived = TRUE;
     }
     return g_steal_pointer(&req);
 }
 
-static gboolean
+static int
 check_unique_uuid(const VgpuDomain *dom, const VgpuRequest *req, GError **error)
 {
     for (guint i = 0; i < dom->requests->len; i++) {
@@ -316,10 +316,10 @@ check_unique_uuid(const VgpuDomain *dom, const VgpuRequest *req, GError **error)
                                     req->uuid_derived ? " (derived)" : "", other->index,
                                     other->uuid_derived ? " (derived)" : "");
     }
-    return TRUE;
+    return 0;
 }
 
-static gboolean
+static int
 read_container(xmlNode *container, VgpuDomain *dom, GError **error)
 {
     for (xmlNode *node = container->children; node; node = node->next) {
@@ -338,42 +338,42 @@ read_container(xmlNode *container, VgpuDomain *dom, GError **error)
             return xml_domain_error(dom, error, "unexpected element <%s> in <vgpu> (only "
                                     "<device> in namespace " VGPU_XML_NS " is known)", name);
         }
-        if (index >= DEVICES_MAX)
-            return xml_domain_error(dom, error, "more than %d vGPU devices", DEVICES_MAX);
+        if (index >= VGPU_REQUEST_MAX)
+            return xml_domain_error(dom, error, "more than %d vGPU devices", VGPU_REQUEST_MAX);
         if (!(req = read_device(dom, node, index, error))) {
             g_prefix_error(error, "domain '%s': vGPU device %u: ", dom->name, index);
-            return FALSE;
+            return -1;
         }
-        if (!check_unique_uuid(dom, req, error))
-            return FALSE;
+        if (check_unique_uuid(dom, req, error) < 0)
+            return -1;
         g_ptr_array_add(dom->requests, g_steal_pointer(&req));
     }
-    return TRUE;
+    return 0;
 }
 
-static gboolean
+static int
 read_requests(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
 {
     g_autoptr(xmlXPathObject) obj = xpath_eval(xpath, NULL, "/domain/metadata/vgpu:vgpu", error);
 
     if (!obj)
-        return FALSE;
+        return -1;
     if (node_count(obj) == 0)
-        return TRUE;
+        return 0;
     if (node_count(obj) > 1)
         return xml_domain_error(dom, error, "more than one <vgpu> element in namespace "
                                 VGPU_XML_NS " under <metadata>");
     return read_container(obj->nodesetval->nodeTab[0], dom, error);
 }
 
-static gboolean
+static int
 read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
 {
     g_autoptr(xmlXPathObject) obj =
         xpath_eval(xpath, NULL, "/domain/devices/hostdev[@type='mdev']", error);
 
     if (!obj)
-        return FALSE;
+        return -1;
     for (int i = 0; i < node_count(obj); i++) {
         gboolean ok;
         g_autofree char *uuid = xpath_string(xpath, obj->nodesetval->nodeTab[i],
@@ -381,18 +381,18 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
         char *canonical = NULL;
 
         if (!ok)
-            return FALSE;
+            return -1;
         if (!uuid)
             return xml_domain_error(dom, error,
                                     "mdev hostdev %d has no <source><address uuid=...>", i);
-        if (!check_value("address uuid", uuid, error) ||
-            !vgpu_validate_uuid("address uuid", uuid, &canonical, error)) {
+        if (check_value("address uuid", uuid, error) < 0 ||
+            vgpu_validate_uuid("address uuid", uuid, &canonical, error) < 0) {
             g_prefix_error(error, "domain '%s': mdev hostdev %d: ", dom->name, i);
-            return FALSE;
+            return -1;
         }
         g_ptr_array_add(dom->mdev_hostdevs, canonical);
     }
-    return TRUE;
+    return 0;
 }
 
 VgpuDomain *
@@ -411,8 +411,8 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
         return NULL;
     }
     dom = vgpu_domain_new();
-    if (!read_name(xpath, dom, error) || !read_uuid(xpath, dom, error) ||
-        !read_requests(xpath, dom, error) || !read_hostdevs(xpath, dom, error))
+    if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
+        read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0)
         return NULL;
     if (docp)
         *docp = g_steal_pointer(&doc);
@@ -433,4 +433,27 @@ xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req)
             return TRUE;
     }
     return FALSE;
+}
+
+char *
+xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, guint *count)
+{
+    g_autoptr(GString) elems = g_string_new(NULL);
+    guint n = 0;
+
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
+        g_autofree char *elem = NULL;
+
+        if ((only && req != only) || xml_domain_request_has_hostdev(dom, req))
+            continue;
+        elem = xml_hostdev_element(req->uuid);
+        g_string_append_printf(elems, "%s%s", n++ ? " " : "", elem);
+    }
+    if (count)
+        *count = n;
+    if (n == 0)
+        return NULL;
+    return g_strdup_printf("add to <devices>: %s (or run: vgpuctl sync %s)", elems->str,
+                           dom->name ? dom->name : "DOMAIN");
 }

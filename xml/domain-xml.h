@@ -15,8 +15,8 @@ typedef struct {
     GPtrArray *mdev_hostdevs;  /* char* canonical UUIDs of <hostdev type='mdev'> */
 } VgpuDomain;
 
-void vgpu_domain_free(VgpuDomain *dom);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, vgpu_domain_free)
+void xml_domain_free(VgpuDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, xml_domain_free)
 
 /* Parse and validate. NULL + @error (one line naming the field) on any
  * problem: malformed XML, DTD/entities, over size, bad or duplicate UUIDs,
@@ -25,6 +25,12 @@ VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
 
 /* TRUE when @req's UUID has a <hostdev type='mdev'> in @dom. */
 gboolean xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req);
+
+/* What to do about the requests (only @only when not NULL) that have no
+ * <hostdev>: "add to <devices>: <hostdev …/> … (or run: vgpuctl sync
+ * NAME)". NULL when none lacks one; *count (when given) is how many do.
+ * The hook and vgpuctl check give the same advice. */
+char *xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, guint *count);
 
 /* The exact element to add for @uuid, on one line. */
 char *xml_hostdev_element(const char *uuid);

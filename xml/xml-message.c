@@ -1,7 +1,7 @@
 #include "xml-message.h"
 #include "vgpu-error.h"
 
-gboolean
+int
 xml_domain_error(const VgpuDomain *dom, GError **error, const char *fmt, ...)
 {
     va_list ap;
@@ -14,7 +14,7 @@ xml_domain_error(const VgpuDomain *dom, GError **error, const char *fmt, ...)
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': %s", dom->name, msg);
     else
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain XML: %s", msg);
-    return FALSE;
+    return -1;
 }
 
 char *

@@ -7,8 +7,8 @@
 #include "domain-xml.h"
 
 /* Sets @error to "domain 'NAME': ..." (or "domain XML: ..." before the
- * name is known) and returns FALSE. */
-gboolean xml_domain_error(const VgpuDomain *dom, GError **error, const char *fmt, ...)
+ * name is known) and returns -1, so a reader can return it. */
+int xml_domain_error(const VgpuDomain *dom, GError **error, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
 /* @s made fit for a one-line message: controls blanked, at most @max chars. */

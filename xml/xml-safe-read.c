@@ -19,7 +19,7 @@ typedef struct {
     char *message;
 } FirstError;
 
-static gboolean
+static int
 check_raw_bytes(const char *buf, gsize len, GError **error)
 {
     const char *nul;
@@ -36,7 +36,7 @@ check_raw_bytes(const char *buf, gsize len, GError **error)
      * entities and parameter entities never reach the parser. */
     if (memmem(buf, len, "<!DOCTYPE", 9) || memmem(buf, len, "<!ENTITY", 8))
         return xml_domain_error(NULL, error, "a DOCTYPE or entity declaration is not allowed");
-    return TRUE;
+    return 0;
 }
 
 static void
@@ -51,7 +51,7 @@ remember_first_error(void *data, ParserError *err)
     first->message = g_strdup(err->message ? err->message : "unknown error");
 }
 
-static gboolean
+static int
 not_well_formed(FirstError *first, GError **error)
 {
     g_autofree char *msg = NULL;
@@ -65,7 +65,7 @@ not_well_formed(FirstError *first, GError **error)
     msg = xml_one_line(first->message, 200);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                 "domain XML is not well-formed: line %d: %s", first->line, msg);
-    return FALSE;
+    return -1;
 }
 
 xmlDoc *
@@ -76,7 +76,7 @@ xml_safe_read(const char *buf, gsize len, GError **error)
     FirstError first = { 0, NULL };
     gboolean ok;
 
-    if (!check_raw_bytes(buf, len, error))
+    if (check_raw_bytes(buf, len, error) < 0)
         return NULL;
     if (!(ctxt = xmlNewParserCtxt())) {
         xml_domain_error(NULL, error, "cannot create an XML parser");

@@ -13,20 +13,6 @@ unset VGPU_HOOK_CONF   # vgpuctl reads the namespace's /etc/libvirt/vgpu-hook.co
 
 lv_tier_begin "vgpuctl libvirt tier"
 
-u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
-du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n
-mdevs()       { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
-mdev_parent() { basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/mdev/devices/$1")")"; }
-mdev_type()   { basename "$(readlink "$SIM_ROOT/bus/mdev/devices/$1/mdev_type")"; }
-mdev_gpu() {
-    local p
-    p=$(mdev_parent "$1")
-    if [ -e "$SIM_ROOT/class/mdev_bus/$p/physfn" ]; then
-        basename "$(readlink "$SIM_ROOT/class/mdev_bus/$p/physfn")"
-    else
-        echo "$p"
-    fi
-}
 one_line() { [ "$(printf '%s\n' "$1" | wc -l)" = 1 ] && echo yes || echo no; }
 
 # lvc ARGS...: vgpuctl in the namespace; sets RC, OUT, ERR

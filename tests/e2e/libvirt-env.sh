@@ -289,7 +289,7 @@ lv_dump_logs() {
 # attributes: a plain domain without our metadata. TCG where KVM is absent.
 lv_domain_xml() { lv_domain_xml_kvm "$@" | lv_for_host; }
 lv_domain_xml_kvm() {
-    local name=$1 duuid=$2 hostdevs=1 d uuid
+    local name=$1 duuid=$2 hostdevs=1 d
     shift 2
     [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
     printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
@@ -314,12 +314,7 @@ lv_domain_xml_kvm() {
     <emulator>$LV_EMULATOR</emulator>
     <memballoon model='none'/>
 EOF
-    if [ $hostdevs = 1 ]; then
-        for d in "$@"; do
-            uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
-            [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
-        done
-    fi
+    [ $hostdevs = 1 ] && vgpu_hostdevs "$@"
     printf "  </devices>\n</domain>\n"
 }
 

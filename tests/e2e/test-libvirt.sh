@@ -29,19 +29,6 @@ run_test() {
     return 0
 }
 
-u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
-du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n
-
-mdevs()       { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
-mdev_parent() { basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/mdev/devices/$1")")"; }
-mdev_type()   { basename "$(readlink "$SIM_ROOT/bus/mdev/devices/$1/mdev_type")"; }
-gpu_of() {
-    if [ -e "$SIM_ROOT/class/mdev_bus/$1/physfn" ]; then
-        basename "$(readlink "$SIM_ROOT/class/mdev_bus/$1/physfn")"
-    else
-        echo "$1"
-    fi
-}
 vf_of()       { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
 state()       { lv_virsh domstate "$1" 2>&1 | head -n 1; }
 ledgers()     { ls "$(lv_nsfile /run/vgpu-hook)" 2>/dev/null | grep -c '\.ledger$'; }

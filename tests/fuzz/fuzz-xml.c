@@ -17,6 +17,7 @@
  */
 #include "domain-xml.h"
 #include "vgpu-request.h"
+#include "vgpu-validate.h"
 
 #include <libxml/parser.h>
 #include <stdint.h>
@@ -167,33 +168,33 @@ check_validators(const char *s)
     VgpuPlacement pl;
     gboolean ok;
 
-    ok = vgpu_validate_uuid("uuid", s, &canonical, &e1);
+    ok = vgpu_validate_uuid("uuid", s, &canonical, &e1) == 0;
     check_error("validate_uuid", !ok, e1);
     if (ok) {
         if (!is_canonical_uuid(canonical))
             fail("validate_uuid: not canonical", canonical);
         if (g_ascii_strcasecmp(canonical, s) != 0)
             fail("validate_uuid: accepted something else than a UUID", s);
-        g_autofree char *d0 = vgpu_uuid_derive(canonical, 0);
-        g_autofree char *d1 = vgpu_uuid_derive(canonical, 1);
-        g_autofree char *d0b = vgpu_uuid_derive(canonical, 0);
+        g_autofree char *d0 = vgpu_request_uuid_derive(canonical, 0);
+        g_autofree char *d1 = vgpu_request_uuid_derive(canonical, 1);
+        g_autofree char *d0b = vgpu_request_uuid_derive(canonical, 0);
 
         if (!is_canonical_uuid(d0) || !is_canonical_uuid(d1) || !strcmp(d0, d1) || strcmp(d0, d0b))
             fail("uuid_derive", canonical);
     }
-    ok = vgpu_validate_type_id(s, &e2);
+    ok = vgpu_validate_type_id(s, &e2) == 0;
     check_error("validate_type_id", !ok, e2);
     if (ok && !path_safe(s))
         fail("validate_type_id accepted a path", s);
-    ok = vgpu_validate_profile(s, &e3);
+    ok = vgpu_validate_profile(s, &e3) == 0;
     check_error("validate_profile", !ok, e3);
     if (ok && !path_safe(s))
         fail("validate_profile accepted a path", s);
-    ok = vgpu_validate_pci_addr("parent", s, &addr, &e4);
+    ok = vgpu_validate_pci_addr("parent", s, &addr, &e4) == 0;
     check_error("validate_pci_addr", !ok, e4);
     if (ok && (!addr || strlen(addr) != 12 || !path_safe(addr)))
         fail("validate_pci_addr: bad normalized form", addr);
-    ok = vgpu_placement_parse(s, &pl, &e5);
+    ok = vgpu_placement_parse(s, &pl, &e5) == 0;
     check_error("placement_parse", !ok, e5);
 }
 

@@ -38,24 +38,16 @@ hook() {
     ERR=$(cat "$WORK/err")
 }
 
-u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }   # device UUID n
-du() { printf 'dddddddd-0000-4000-8000-%012x' "$1"; }   # domain UUID n
-
 # dom NAME DOMUUID [--no-hostdev] 'DEVICE ATTRS'...: a domain XML
 dom() {
-    local name=$1 duuid=$2 hostdevs=1 d uuid
+    local name=$1 duuid=$2 hostdevs=1 d
     shift 2
     [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
     printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
     printf "  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
     for d in "$@"; do printf "      <vgpu:device %s/>\n" "$d"; done
     printf "    </vgpu:vgpu>\n  </metadata>\n  <devices>\n"
-    if [ $hostdevs = 1 ]; then
-        for d in "$@"; do
-            uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
-            [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
-        done
-    fi
+    [ $hostdevs = 1 ] && vgpu_hostdevs "$@"
     printf "  </devices>\n</domain>\n"
 }
 
@@ -70,18 +62,6 @@ stop() {   # stop NAME: release with the XML start used
     hook "$1" release end < "$WORK/$1.xml"
 }
 
-mdevs()       { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
-mdev_count()  { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | wc -l; }
-mdev_parent() { basename "$(dirname "$(readlink -f "$SIM_ROOT/bus/mdev/devices/$1")")"; }
-mdev_type()   { basename "$(readlink "$SIM_ROOT/bus/mdev/devices/$1/mdev_type")"; }
-gpu_of() {
-    if [ -e "$SIM_ROOT/class/mdev_bus/$1/physfn" ]; then
-        basename "$(readlink "$SIM_ROOT/class/mdev_bus/$1/physfn")"
-    else
-        echo "$1"
-    fi
-}
-mdev_gpu()    { gpu_of "$(mdev_parent "$1")"; }
 # PFs that have VFs, sorted
 sriov_gpus()  {
     local d

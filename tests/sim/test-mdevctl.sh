@@ -20,21 +20,6 @@ if ! command -v mdevctl >/dev/null; then
         { t_skip "mdevctl tier" "mdevctl is not installed and cannot be installed"; exit 0; }
 fi
 
-err_name() {
-    case "$1" in
-    *"Input/output error"*) echo EIO ;;
-    *"No space left on device"*) echo ENOSPC ;;
-    *"File exists"*) echo EEXIST ;;
-    *"Device or resource busy"*) echo EBUSY ;;
-    *) echo "unexpected: $1" ;;
-    esac
-}
-wr() {
-    local out
-    if out=$( (printf '%s' "$2" > "$1") 2>&1 ); then echo ok; else err_name "$out"; fi
-}
-
-
 # What must not change on the host.
 host_state() {
     findmnt -R -n -o TARGET,SOURCE,FSTYPE /sys

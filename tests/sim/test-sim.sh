@@ -18,31 +18,10 @@ fi
 
 # --- helpers ---------------------------------------------------------------
 
-err_name() {
-    case "$1" in
-    *"Input/output error"*) echo EIO ;;
-    *"No space left on device"*) echo ENOSPC ;;
-    *"File exists"*) echo EEXIST ;;
-    *"Invalid argument"*) echo EINVAL ;;
-    *"Device or resource busy"*) echo EBUSY ;;
-    *"Too many users"*) echo EUSERS ;;
-    *"Permission denied"*) echo EACCES ;;
-    *"No such file or directory"*) echo ENOENT ;;
-    *"No such device"*) echo ENODEV ;;
-    *"Resource temporarily unavailable"*) echo EAGAIN ;;
-    *) echo "unexpected: $1" ;;
-    esac
-}
-
-# wr FILE DATA: one write() of exactly DATA; prints "ok" or the errno name.
-wr() {
-    local out
-    if out=$( (printf '%s' "$2" > "$1") 2>&1 ); then echo ok; else err_name "$out"; fi
-}
-
 start() { sim_start "$1" 2>>"$SIMLOG" || { t_fail "mount $1" "see $SIMLOG"; exit 1; }; }
 stop() { sim_stop 2>>"$SIMLOG"; }
 
+# Its own UUID numbering (not lib.sh's u): the number shows in both halves.
 u() { printf '%08x-0000-4000-8000-%012x' "$1" "$1"; }        # test UUID number N
 ty() { echo "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2"; }
 avail() { cat "$(ty "$1" "$2")/available_instances"; }
@@ -489,11 +468,15 @@ S=$SIM_ROOT
 t_eq "dgx: 160 parents" 160 "$(ls "$S/class/mdev_bus" | wc -l)"
 t_eq "dgx: 8 PFs with 20 VFs" "8 20" \
     "$(ls "$S/bus/pci/devices" | grep -c '00\.0$') $(cat "$S/bus/pci/devices/0000:bd:00.0/sriov_numvfs")"
-t_ok "dgx: mounts fast ($ms ms)" test "$ms" -lt 3000
+# Figures, not checks: how fast is bench/'s business, and a loaded
+# machine would fail a bound here without anything being wrong.
+echo "# dgx: mounted in $ms ms"
 t0=$(now_us)
-for p in $(ls "$S/class/mdev_bus"); do cat "$S/class/mdev_bus/$p/mdev_supported_types/nvidia-558/available_instances"; done >/dev/null
-ms=$(ms_since "$t0")
-t_ok "dgx: 160 available_instances reads are fast ($ms ms)" test "$ms" -lt 3000
+reads=$(for p in $(ls "$S/class/mdev_bus"); do
+            cat "$S/class/mdev_bus/$p/mdev_supported_types/nvidia-558/available_instances"
+        done | grep -c '^[0-9][0-9]*$')
+echo "# dgx: 160 available_instances reads in $(ms_since "$t0") ms"
+t_eq "dgx: 160 available_instances reads give a number each" 160 "$reads"
 stop
 
 # --- scenario errors ----------------------------------------------------------

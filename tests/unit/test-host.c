@@ -1,6 +1,6 @@
 /* host_scan on fake sysfs trees. */
 #include "fakehost.h"
-#include "host.h"
+#include "host-scan.h"
 #include "vgpu-error.h"
 #include "vgpu-request.h"
 
@@ -108,20 +108,20 @@ test_scan_full(void)
     g_assert_cmpint(t->max_instance, ==, -1);
     g_assert_cmpint(t->available, ==, 24);
 
-    g_assert_cmpuint(host->mdevs->len, ==, 2);
+    g_assert_cmpuint(host->devices->len, ==, 2);
     /* sorted by uuid */
-    g_assert_cmpstr(((HostMdev *)host->mdevs->pdata[0])->uuid, ==, U2);
-    g_assert_cmpstr(((HostMdev *)host->mdevs->pdata[0])->parent, ==, "mtty");
-    g_assert_cmpstr(((HostMdev *)host->mdevs->pdata[0])->type, ==, "mtty-2");
-    g_assert_cmpstr(host_find_mdev(host, U1)->parent, ==, "0000:e8:00.4");
-    g_assert_cmpstr(host_find_mdev(host, U1)->type, ==, "nvidia-558");
-    g_assert_null(host_find_mdev(host, "11111111-1111-1111-1111-111111111111"));
+    g_assert_cmpstr(((HostDevice *)host->devices->pdata[0])->uuid, ==, U2);
+    g_assert_cmpstr(((HostDevice *)host->devices->pdata[0])->parent, ==, "mtty");
+    g_assert_cmpstr(((HostDevice *)host->devices->pdata[0])->type, ==, "mtty-2");
+    g_assert_cmpstr(host_find_device(host, U1)->parent, ==, "0000:e8:00.4");
+    g_assert_cmpstr(host_find_device(host, U1)->type, ==, "nvidia-558");
+    g_assert_null(host_find_device(host, "11111111-1111-1111-1111-111111111111"));
 
-    g_assert_cmpuint(host_gpu_mdev_count(host, "0000:e8:00.0", NULL), ==, 1);
-    g_assert_cmpuint(host_gpu_mdev_count(host, "0000:e8:00.0", "nvidia-558"), ==, 1);
-    g_assert_cmpuint(host_gpu_mdev_count(host, "0000:e8:00.0", "nvidia-559"), ==, 0);
-    g_assert_cmpuint(host_gpu_mdev_count(host, "0000:41:00.0", NULL), ==, 0);
-    g_assert_cmpuint(host_gpu_mdev_count(host, "mtty", NULL), ==, 1);
+    g_assert_cmpuint(host_gpu_device_count(host, "0000:e8:00.0", NULL), ==, 1);
+    g_assert_cmpuint(host_gpu_device_count(host, "0000:e8:00.0", "nvidia-558"), ==, 1);
+    g_assert_cmpuint(host_gpu_device_count(host, "0000:e8:00.0", "nvidia-559"), ==, 0);
+    g_assert_cmpuint(host_gpu_device_count(host, "0000:41:00.0", NULL), ==, 0);
+    g_assert_cmpuint(host_gpu_device_count(host, "mtty", NULL), ==, 1);
 }
 
 static VgpuRequest *
@@ -228,7 +228,7 @@ test_scan_empty_host(void)
 
     g_assert_no_error(err);
     g_assert_cmpuint(host->parents->len, ==, 0);
-    g_assert_cmpuint(host->mdevs->len, ==, 0);
+    g_assert_cmpuint(host->devices->len, ==, 0);
     g_assert_cmpstr(host->root, ==, fh->root);
 
     /* an empty mdev_bus and no mdev bus devices either */

@@ -3,50 +3,6 @@
 
 #include <string.h>
 
-static void
-type_free(gpointer p)
-{
-    HostType *t = p;
-
-    g_free(t->id);
-    g_free(t->name);
-    g_free(t);
-}
-
-static void
-parent_free(gpointer p)
-{
-    HostParent *hp = p;
-
-    g_free(hp->addr);
-    g_free(hp->gpu);
-    g_free(hp->model);
-    g_ptr_array_unref(hp->types);
-    g_free(hp);
-}
-
-static void
-mdev_free(gpointer p)
-{
-    HostMdev *m = p;
-
-    g_free(m->uuid);
-    g_free(m->parent);
-    g_free(m->type);
-    g_free(m);
-}
-
-static Host *
-host_new(void)
-{
-    Host *h = g_new0(Host, 1);
-
-    h->root = g_strdup("/nonexistent");
-    h->parents = g_ptr_array_new_with_free_func(parent_free);
-    h->mdevs = g_ptr_array_new_with_free_func(mdev_free);
-    return h;
-}
-
 static HostParent *
 add_parent(Host *h, const char *addr, const char *gpu, int numa)
 {
@@ -57,7 +13,7 @@ add_parent(Host *h, const char *addr, const char *gpu, int numa)
     p->is_vf = strcmp(addr, gpu) != 0;
     p->numa_node = numa;
     p->model = g_strdup("10de:2235");
-    p->types = g_ptr_array_new_with_free_func(type_free);
+    p->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
     g_ptr_array_add(h->parents, p);
     return p;
 }
@@ -78,12 +34,9 @@ add_type(HostParent *p, const char *id, const char *name, int max, int available
 static void
 add_mdev(Host *h, const char *parent, const char *type)
 {
-    HostMdev *m = g_new0(HostMdev, 1);
+    g_autofree char *uuid = g_strdup_printf("00000000-0000-4000-8000-%012u", h->devices->len);
 
-    m->uuid = g_strdup_printf("00000000-0000-4000-8000-%012u", h->mdevs->len);
-    m->parent = g_strdup(parent);
-    m->type = g_strdup(type);
-    g_ptr_array_add(h->mdevs, m);
+    host_add_device(h, uuid, parent, type);
 }
 
 /* An A40: @nvfs VFs on bus @bus, each offering 1B, 2Q and 4Q. */
@@ -122,12 +75,12 @@ a40_recompute(Host *h)
         HostParent *p = h->parents->pdata[i];
         gboolean busy = FALSE;
 
-        for (guint j = 0; j < h->mdevs->len; j++)
-            busy |= strcmp(((HostMdev *)h->mdevs->pdata[j])->parent, p->addr) == 0;
+        for (guint j = 0; j < h->devices->len; j++)
+            busy |= strcmp(((HostDevice *)h->devices->pdata[j])->parent, p->addr) == 0;
         for (guint t = 0; t < p->types->len; t++) {
             HostType *ty = p->types->pdata[t];
-            guint all = host_gpu_mdev_count(h, p->gpu, NULL);
-            guint same = host_gpu_mdev_count(h, p->gpu, ty->id);
+            guint all = host_gpu_device_count(h, p->gpu, NULL);
+            guint same = host_gpu_device_count(h, p->gpu, ty->id);
 
             ty->available = !busy && all == same && same < (guint)ty->max_instance ? 1 : 0;
         }
@@ -189,7 +142,7 @@ cand_gpus(GPtrArray *cands)
 static void
 test_pack_fills_one_gpu_first(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -200,7 +153,7 @@ test_pack_fills_one_gpu_first(void)
 
     add_a40(h, "41", 3, 0);
     add_a40(h, "e8", 3, 0);
-    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    c1 = placement_choose(h, req, &rules, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:41:00.4 0000:41:00.5 0000:41:00.6 "
                             "0000:e8:00.4 0000:e8:00.5 0000:e8:00.6");
@@ -209,7 +162,7 @@ test_pack_fills_one_gpu_first(void)
 
     /* Once e8 hosts a 2Q, pack fills e8 before opening 41. */
     a40_place(h, "e8", 1, "nvidia-558");
-    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    c2 = placement_choose(h, req, &rules, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:e8:00.4 0000:e8:00.6 "
                             "0000:41:00.4 0000:41:00.5 0000:41:00.6");
@@ -219,7 +172,7 @@ test_pack_fills_one_gpu_first(void)
 static void
 test_pack_prefers_gpu_with_most_of_the_profile(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("nvidia a40-2q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) c = NULL;
@@ -231,7 +184,7 @@ test_pack_prefers_gpu_with_most_of_the_profile(void)
     a40_place(h, "41", 0, "nvidia-558");
     a40_place(h, "e8", 0, "nvidia-558");
     a40_place(h, "e8", 1, "nvidia-558");
-    c = alloc_placement_choose(h, req, &rules, NULL);
+    c = placement_choose(h, req, &rules, NULL);
     s = cand_gpus(c);
     g_assert_cmpstr(s, ==, "e8 e8 41 41 41 81 81 81 81");
 }
@@ -239,7 +192,7 @@ test_pack_prefers_gpu_with_most_of_the_profile(void)
 static void
 test_one_profile_per_gpu(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -249,7 +202,7 @@ test_one_profile_per_gpu(void)
     add_a40(h, "67", 32, 0);
     add_a40(h, "e8", 2, 0);
     a40_place(h, "67", 3, "nvidia-559");
-    c = alloc_placement_choose(h, req, &rules, refusals);
+    c = placement_choose(h, req, &rules, refusals);
     s = cand_addrs(c);
     g_assert_cmpstr(s, ==, "0000:e8:00.4 0000:e8:00.5");
     /* one line for 32 VFs */
@@ -260,7 +213,7 @@ test_one_profile_per_gpu(void)
 static void
 test_all_instances_in_use(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -270,11 +223,11 @@ test_all_instances_in_use(void)
     add_a40(h, "e8", 32, 1);
     for (guint i = 0; i < 24; i++)
         a40_place(h, "e8", i, "nvidia-558");
-    c = alloc_placement_choose(h, req, &rules, refusals);
+    c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
     g_assert_cmpstr(refusals->pdata[0], ==, "all 24 A40-2Q instances in use on 0000:e8:00.0");
-    why = alloc_placement_explain(h, req, refusals);
+    why = placement_explain(h, req, refusals);
     g_assert_cmpstr(why, ==,
                     "no GPU can take A40-2Q: all 24 A40-2Q instances in use on 0000:e8:00.0");
 }
@@ -282,7 +235,7 @@ test_all_instances_in_use(void)
 static void
 test_no_free_vf(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -291,7 +244,7 @@ test_no_free_vf(void)
     add_a40(h, "e8", 2, 0);
     a40_place(h, "e8", 0, "nvidia-558");
     a40_place(h, "e8", 1, "nvidia-558");
-    c = alloc_placement_choose(h, req, &rules, refusals);
+    c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
     g_assert_cmpstr(refusals->pdata[0], ==, "no free VF on 0000:e8:00.0");
@@ -300,7 +253,7 @@ test_no_free_vf(void)
 static void
 test_spread_alternates(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = SPREAD_RULES;
     g_autoptr(GPtrArray) c = NULL;
@@ -311,7 +264,7 @@ test_spread_alternates(void)
     add_a40(h, "41", 3, 0);
     add_a40(h, "e8", 3, 0);
     a40_place(h, "41", 0, "nvidia-558");
-    c = alloc_placement_choose(h, req, &rules, NULL);
+    c = placement_choose(h, req, &rules, NULL);
     s = cand_addrs(c);
     /* e8 is the less loaded: it comes first, then they alternate */
     g_assert_cmpstr(s, ==, "0000:e8:00.4 0000:41:00.5 0000:e8:00.5 0000:41:00.6 0000:e8:00.6");
@@ -319,7 +272,7 @@ test_spread_alternates(void)
     /* the request's own placement overrides the config's */
     rules.policy = VGPU_PLACEMENT_PACK;
     req->placement = VGPU_PLACEMENT_SPREAD;
-    c2 = alloc_placement_choose(h, req, &rules, NULL);
+    c2 = placement_choose(h, req, &rules, NULL);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, s);
 }
@@ -327,7 +280,7 @@ test_spread_alternates(void)
 static void
 test_parent_restriction(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -344,20 +297,20 @@ test_parent_restriction(void)
     a40_place(h, "41", 0, "nvidia-558");  /* pack would pick 41 */
 
     req->parent = g_strdup("0000:e8:00.0");   /* a PF: any of its VFs */
-    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    c1 = placement_choose(h, req, &rules, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:e8:00.4 0000:e8:00.5");
     g_assert_cmpuint(refusals->len, ==, 0);
 
     g_free(req->parent);
     req->parent = g_strdup("0000:e8:00.5");   /* one VF */
-    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    c2 = placement_choose(h, req, &rules, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:e8:00.5");
 
     g_free(req->parent);
     req->parent = g_strdup("0000:41:00.4");   /* a VF that holds a vGPU */
-    c3 = alloc_placement_choose(h, req, &rules, refusals);
+    c3 = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c3->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
     g_assert_cmpstr(refusals->pdata[0], ==, "VF 0000:41:00.4 already holds a vGPU");
@@ -365,10 +318,10 @@ test_parent_restriction(void)
 
     g_free(req->parent);
     req->parent = g_strdup("0000:99:00.0");
-    c4 = alloc_placement_choose(h, req, &rules, refusals);
+    c4 = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c4->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
-    why = alloc_placement_explain(h, req, refusals);
+    why = placement_explain(h, req, refusals);
     g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: the requested parent 0000:99:00.0 "
                              "is not an mdev parent on this host");
 }
@@ -376,7 +329,7 @@ test_parent_restriction(void)
 static void
 test_numa(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -388,7 +341,7 @@ test_numa(void)
     add_a40(h, "41", 2, 0);
     add_a40(h, "e8", 2, 1);
     req->numa = 1;
-    c = alloc_placement_choose(h, req, &rules, refusals);
+    c = placement_choose(h, req, &rules, refusals);
     s = cand_gpus(c);
     g_assert_cmpstr(s, ==, "e8 e8");
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -396,9 +349,9 @@ test_numa(void)
 
     g_ptr_array_set_size(refusals, 0);
     req->numa = 2;
-    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    c2 = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c2->len, ==, 0);
-    why = alloc_placement_explain(h, req, refusals);
+    why = placement_explain(h, req, refusals);
     g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is on NUMA node 0, not 2; "
                              "0000:e8:00.0 is on NUMA node 1, not 2");
 }
@@ -406,7 +359,7 @@ test_numa(void)
 static void
 test_allow_deny(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     char *deny_pf[] = { (char *)"0000:e8:00.0", NULL };
     char *deny_vf[] = { (char *)"0000:41:00.4", NULL };
@@ -424,7 +377,7 @@ test_allow_deny(void)
     add_a40(h, "e8", 2, 0);
 
     rules.deny = deny_pf;
-    c1 = alloc_placement_choose(h, req, &rules, refusals);
+    c1 = placement_choose(h, req, &rules, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:41:00.4 0000:41:00.5");
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -432,14 +385,14 @@ test_allow_deny(void)
 
     g_ptr_array_set_size(refusals, 0);
     rules.deny = deny_vf;
-    c2 = alloc_placement_choose(h, req, &rules, refusals);
+    c2 = placement_choose(h, req, &rules, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:41:00.5 0000:e8:00.4 0000:e8:00.5");
     g_assert_cmpuint(refusals->len, ==, 0);
 
     rules.deny = NULL;
     rules.allow = allow;
-    c3 = alloc_placement_choose(h, req, &rules, refusals);
+    c3 = placement_choose(h, req, &rules, refusals);
     s3 = cand_addrs(c3);
     g_assert_cmpstr(s3, ==, "0000:e8:00.4 0000:e8:00.5");
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -449,7 +402,7 @@ test_allow_deny(void)
 static void
 test_explain_unknown_profile(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
     g_autoptr(VgpuRequest) by_id = req_new(NULL, "nvidia-999");
     g_autoptr(VgpuRequest) id_and_name = req_new("A40-4Q", "nvidia-558");
@@ -462,23 +415,23 @@ test_explain_unknown_profile(void)
 
     add_a40(h, "41", 2, 0);
     add_a40(h, "e8", 2, 0);
-    c = alloc_placement_choose(h, req, &rules, refusals);
+    c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 0);
-    w1 = alloc_placement_explain(h, req, refusals);
+    w1 = placement_explain(h, req, refusals);
     g_assert_cmpstr(w1, ==, "no type matching profile 'A40-3Z' on this host "
                             "(offered: A40-1B, A40-2Q, A40-4Q)");
-    w2 = alloc_placement_explain(h, by_id, refusals);
+    w2 = placement_explain(h, by_id, refusals);
     g_assert_cmpstr(w2, ==, "no type 'nvidia-999' on this host");
-    w3 = alloc_placement_explain(h, id_and_name, refusals);
+    w3 = placement_explain(h, id_and_name, refusals);
     g_assert_cmpstr(w3, ==, "type 'nvidia-558' on this host is not profile 'A40-4Q'");
 }
 
 static void
 test_explain_caps_offered_list(void)
 {
-    g_autoptr(Host) h = host_new();
-    g_autoptr(Host) empty = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) empty = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
     HostParent *p = add_parent(h, "0000:e8:00.4", "0000:e8:00.0", 0);
     g_autofree char *why = NULL;
@@ -490,11 +443,11 @@ test_explain_caps_offered_list(void)
 
         add_type(p, id, name, 1, 1);
     }
-    why = alloc_placement_explain(h, req, NULL);
+    why = placement_explain(h, req, NULL);
     g_assert_cmpstr(why, ==, "no type matching profile 'A40-3Z' on this host (offered: "
                              "A40-1Q, A40-2Q, A40-3Q, A40-4Q, A40-5Q, A40-6Q, A40-7Q, "
                              "A40-8Q, A40-9Q, A40-10Q, A40-11Q, A40-12Q, …)");
-    why_empty = alloc_placement_explain(empty, req, NULL);
+    why_empty = placement_explain(empty, req, NULL);
     g_assert_cmpstr(why_empty, ==,
                     "no type matching profile 'A40-3Z' on this host (it offers no mdev types)");
 }
@@ -503,7 +456,7 @@ test_explain_caps_offered_list(void)
 static void
 test_time_sliced(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) q1 = req_new("P40-1Q", NULL);
     g_autoptr(VgpuRequest) q2 = req_new("GRID P40-2Q", NULL);
     PlacementRules pack = PACK_RULES;
@@ -526,15 +479,15 @@ test_time_sliced(void)
     for (guint i = 0; i < 3; i++)
         add_mdev(h, "0000:5e:00.0", "nvidia-46");
 
-    c1 = alloc_placement_choose(h, q1, &pack, refusals);
+    c1 = placement_choose(h, q1, &pack, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:5e:00.0 0000:3b:00.0");
-    c2 = alloc_placement_choose(h, q1, &spread, refusals);
+    c2 = placement_choose(h, q1, &spread, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:3b:00.0 0000:5e:00.0");
     g_assert_cmpuint(refusals->len, ==, 0);
 
-    c3 = alloc_placement_choose(h, q2, &pack, refusals);
+    c3 = placement_choose(h, q2, &pack, refusals);
     s3 = cand_addrs(c3);
     g_assert_cmpstr(s3, ==, "0000:3b:00.0");
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -544,8 +497,8 @@ test_time_sliced(void)
     ((HostType *)a->types->pdata[1])->available = 0;
     g_ptr_array_set_size(refusals, 0);
     add_mdev(h, "0000:3b:00.0", "nvidia-46");
-    g_ptr_array_unref(alloc_placement_choose(h, q2, &pack, refusals));
-    why = alloc_placement_explain(h, q2, refusals);
+    g_ptr_array_unref(placement_choose(h, q2, &pack, refusals));
+    why = placement_explain(h, q2, refusals);
     g_assert_cmpstr(why, ==, "no GPU can take GRID P40-2Q: GPU 0000:3b:00.0 holds P40-1Q vGPUs; "
                              "GPU 0000:5e:00.0 holds P40-1Q vGPUs");
 }
@@ -553,7 +506,7 @@ test_time_sliced(void)
 static void
 test_mtty(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("single_port_serial", NULL);
     g_autoptr(VgpuRequest) by_id = req_new(NULL, "mtty-1");
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -568,37 +521,37 @@ test_mtty(void)
     p->model = g_strdup("");
 
     req->parent = g_strdup("mtty");
-    c1 = alloc_placement_choose(h, req, NULL, refusals);
+    c1 = placement_choose(h, req, NULL, refusals);
     g_assert_cmpuint(c1->len, ==, 1);
     g_assert_true(((PlacementCandidate *)c1->pdata[0])->type == t);
 
     t->available = 0;
-    c2 = alloc_placement_choose(h, by_id, NULL, refusals);
+    c2 = placement_choose(h, by_id, NULL, refusals);
     g_assert_cmpuint(c2->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
     g_assert_cmpstr(refusals->pdata[0], ==, "no free instance on mtty");
-    why = alloc_placement_explain(h, by_id, refusals);
+    why = placement_explain(h, by_id, refusals);
     g_assert_cmpstr(why, ==, "no GPU can take mtty-1: no free instance on mtty");
 }
 
 static void
 test_unread_availability_is_no_candidate(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     g_autoptr(GPtrArray) c = NULL;
 
     add_a40(h, "e8", 2, 0);
     for (guint i = 0; i < h->parents->len; i++)
         ((HostType *)((HostParent *)h->parents->pdata[i])->types->pdata[1])->available = -1;
-    c = alloc_placement_choose(h, req, NULL, NULL);
+    c = placement_choose(h, req, NULL, NULL);
     g_assert_cmpuint(c->len, ==, 0);
 }
 
 static void
 test_ordering_stable(void)
 {
-    g_autoptr(Host) h = host_new();
+    g_autoptr(Host) h = host_new("/nonexistent");
     g_autoptr(VgpuRequest) req = req_new("A40-1B", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) c1 = NULL;
@@ -611,8 +564,8 @@ test_ordering_stable(void)
     add_a40(h, "e8", 2, 0);
     add_a40(h, "41", 2, 0);
     add_a40(h, "81", 2, 0);
-    c1 = alloc_placement_choose(h, req, &rules, NULL);
-    c2 = alloc_placement_choose(h, req, &rules, NULL);
+    c1 = placement_choose(h, req, &rules, NULL);
+    c2 = placement_choose(h, req, &rules, NULL);
     s1 = cand_addrs(c1);
     s2 = cand_addrs(c2);
     g1 = cand_gpus(c1);

@@ -1,6 +1,7 @@
 /* Unit tests for xml/vgpu-request.c: field validators and UUID derivation. */
 #include "vgpu-request.h"
 #include "vgpu-error.h"
+#include "vgpu-validate.h"
 
 #include <string.h>
 
@@ -28,12 +29,12 @@ test_uuid(void)
     g_autofree char *upper = NULL;
     g_autoptr(GError) err = NULL;
 
-    g_assert_true(vgpu_validate_uuid("uuid", UUID_A, &lower, &err));
+    g_assert_cmpint(vgpu_validate_uuid("uuid", UUID_A, &lower, &err), ==, 0);
     g_assert_no_error(err);
     g_assert_cmpstr(lower, ==, UUID_A);
-    g_assert_true(vgpu_validate_uuid("uuid", "4B20D080-1B54-4048-85B3-A6A62D165C01", &upper, NULL));
+    g_assert_cmpint(vgpu_validate_uuid("uuid", "4B20D080-1B54-4048-85B3-A6A62D165C01", &upper, NULL), ==, 0);
     g_assert_cmpstr(upper, ==, UUID_A);
-    g_assert_true(vgpu_validate_uuid("uuid", UUID_A, NULL, NULL));
+    g_assert_cmpint(vgpu_validate_uuid("uuid", UUID_A, NULL, NULL), ==, 0);
 
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
@@ -41,11 +42,11 @@ test_uuid(void)
         g_autofree char *expect = g_strdup_printf("my field '%s' is not a UUID (expected "
                                                   "8-4-4-4-12 hex digits)", bad[i]);
 
-        g_assert_false(vgpu_validate_uuid("my field", bad[i], &out, &e));
+        g_assert_cmpint(vgpu_validate_uuid("my field", bad[i], &out, &e), ==, -1);
         g_assert_null(out);
         assert_invalid(e, expect);
     }
-    g_assert_false(vgpu_validate_uuid("uuid", NULL, NULL, &err));
+    g_assert_cmpint(vgpu_validate_uuid("uuid", NULL, NULL, &err), ==, -1);
     assert_invalid(err, "uuid '' is not a UUID");
 }
 
@@ -61,21 +62,21 @@ test_type_id(void)
     g_autoptr(GError) err = NULL;
 
     for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
-        g_assert_true(vgpu_validate_type_id(good[i], &err));
+        g_assert_cmpint(vgpu_validate_type_id(good[i], &err), ==, 0);
         g_assert_no_error(err);
     }
-    g_assert_true(vgpu_validate_type_id(max, NULL));
+    g_assert_cmpint(vgpu_validate_type_id(max, NULL), ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
         g_autofree char *expect = g_strdup_printf("type '%s' is not a valid mdev type id",
                                                   bad[i]);
 
-        g_assert_false(vgpu_validate_type_id(bad[i], &e));
+        g_assert_cmpint(vgpu_validate_type_id(bad[i], &e), ==, -1);
         g_assert_error(e, VGPU_ERROR, VGPU_ERROR_INVALID);
         g_assert_true(g_str_has_prefix(e->message, expect));
     }
-    g_assert_false(vgpu_validate_type_id(too_long, NULL));
-    g_assert_false(vgpu_validate_type_id(NULL, &err));
+    g_assert_cmpint(vgpu_validate_type_id(too_long, NULL), ==, -1);
+    g_assert_cmpint(vgpu_validate_type_id(NULL, &err), ==, -1);
     assert_invalid(err, "type '' is not a valid mdev type id");
 }
 
@@ -89,18 +90,18 @@ test_profile(void)
     g_autofree char *too_long = g_strnfill(65, 'Q');
 
     for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
-        g_assert_true(vgpu_validate_profile(good[i], NULL));
-    g_assert_true(vgpu_validate_profile(max, NULL));
+        g_assert_cmpint(vgpu_validate_profile(good[i], NULL), ==, 0);
+    g_assert_cmpint(vgpu_validate_profile(max, NULL), ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
         g_autofree char *expect = g_strdup_printf("profile '%s' is not a valid profile name",
                                                   bad[i]);
 
-        g_assert_false(vgpu_validate_profile(bad[i], &e));
+        g_assert_cmpint(vgpu_validate_profile(bad[i], &e), ==, -1);
         assert_invalid(e, expect);
     }
-    g_assert_false(vgpu_validate_profile(too_long, NULL));
-    g_assert_false(vgpu_validate_profile(NULL, NULL));
+    g_assert_cmpint(vgpu_validate_profile(too_long, NULL), ==, -1);
+    g_assert_cmpint(vgpu_validate_profile(NULL, NULL), ==, -1);
 }
 
 static void
@@ -121,22 +122,22 @@ test_pci_addr(void)
         g_autofree char *norm = NULL;
         g_autoptr(GError) e = NULL;
 
-        g_assert_true(vgpu_validate_pci_addr("parent", good[i].in, &norm, &e));
+        g_assert_cmpint(vgpu_validate_pci_addr("parent", good[i].in, &norm, &e), ==, 0);
         g_assert_no_error(e);
         g_assert_cmpstr(norm, ==, good[i].out);
     }
-    g_assert_true(vgpu_validate_pci_addr("parent", "e8:00.4", NULL, NULL));
+    g_assert_cmpint(vgpu_validate_pci_addr("parent", "e8:00.4", NULL, NULL), ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
         char *norm = NULL;
         g_autofree char *expect = g_strdup_printf("gpu '%s' is not a PCI address (expected "
                                                   "DDDD:BB:DD.F, e.g. 0000:e8:00.4)", bad[i]);
 
-        g_assert_false(vgpu_validate_pci_addr("gpu", bad[i], &norm, &e));
+        g_assert_cmpint(vgpu_validate_pci_addr("gpu", bad[i], &norm, &e), ==, -1);
         g_assert_null(norm);
         assert_invalid(e, expect);
     }
-    g_assert_false(vgpu_validate_pci_addr("parent", NULL, NULL, NULL));
+    g_assert_cmpint(vgpu_validate_pci_addr("parent", NULL, NULL, NULL), ==, -1);
 }
 
 static void
@@ -145,9 +146,9 @@ test_placement(void)
     VgpuPlacement p = VGPU_PLACEMENT_DEFAULT;
     const char *bad[] = { "PACK", "fill", "", " pack", "spread " };
 
-    g_assert_true(vgpu_placement_parse("pack", &p, NULL));
+    g_assert_cmpint(vgpu_placement_parse("pack", &p, NULL), ==, 0);
     g_assert_cmpint(p, ==, VGPU_PLACEMENT_PACK);
-    g_assert_true(vgpu_placement_parse("spread", &p, NULL));
+    g_assert_cmpint(vgpu_placement_parse("spread", &p, NULL), ==, 0);
     g_assert_cmpint(p, ==, VGPU_PLACEMENT_SPREAD);
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) e = NULL;
@@ -155,11 +156,11 @@ test_placement(void)
                                                   "'spread')", bad[i]);
 
         p = VGPU_PLACEMENT_SPREAD;
-        g_assert_false(vgpu_placement_parse(bad[i], &p, &e));
+        g_assert_cmpint(vgpu_placement_parse(bad[i], &p, &e), ==, -1);
         g_assert_cmpint(p, ==, VGPU_PLACEMENT_SPREAD);
         assert_invalid(e, expect);
     }
-    g_assert_false(vgpu_placement_parse(NULL, &p, NULL));
+    g_assert_cmpint(vgpu_placement_parse(NULL, &p, NULL), ==, -1);
     g_assert_cmpstr(vgpu_placement_name(VGPU_PLACEMENT_PACK), ==, "pack");
     g_assert_cmpstr(vgpu_placement_name(VGPU_PLACEMENT_SPREAD), ==, "spread");
     g_assert_cmpstr(vgpu_placement_name(VGPU_PLACEMENT_DEFAULT), ==, "default");
@@ -168,11 +169,11 @@ test_placement(void)
 static void
 test_uuid_derive(void)
 {
-    g_autofree char *d0 = vgpu_uuid_derive(UUID_A, 0);
-    g_autofree char *d0_again = vgpu_uuid_derive(UUID_A, 0);
-    g_autofree char *d0_upper = vgpu_uuid_derive("4B20D080-1B54-4048-85B3-A6A62D165C01", 0);
-    g_autofree char *d1 = vgpu_uuid_derive(UUID_A, 1);
-    g_autofree char *other = vgpu_uuid_derive("c7a5fdbd-edaf-9455-926a-d65c16db1809", 0);
+    g_autofree char *d0 = vgpu_request_uuid_derive(UUID_A, 0);
+    g_autofree char *d0_again = vgpu_request_uuid_derive(UUID_A, 0);
+    g_autofree char *d0_upper = vgpu_request_uuid_derive("4B20D080-1B54-4048-85B3-A6A62D165C01", 0);
+    g_autofree char *d1 = vgpu_request_uuid_derive(UUID_A, 1);
+    g_autofree char *other = vgpu_request_uuid_derive("c7a5fdbd-edaf-9455-926a-d65c16db1809", 0);
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     /* Regression values: SHA-1 name-based UUIDs of "vgpu-hook/device/<index>"
@@ -182,20 +183,20 @@ test_uuid_derive(void)
     g_assert_cmpstr(other, ==, "08a22175-b8a5-5e89-8e2d-5564c163243d");
     g_assert_cmpstr(d0_again, ==, d0);
     g_assert_cmpstr(d0_upper, ==, d0);
-    g_assert_true(vgpu_validate_uuid("derived", d0, NULL, NULL));
+    g_assert_cmpint(vgpu_validate_uuid("derived", d0, NULL, NULL), ==, 0);
     g_assert_cmpint(d0[14], ==, '5');
 
     for (guint i = 0; i < 256; i++) {
-        char *d = vgpu_uuid_derive(UUID_A, i);
+        char *d = vgpu_request_uuid_derive(UUID_A, i);
 
         g_assert_nonnull(d);
         g_assert_false(g_hash_table_contains(seen, d));
         g_hash_table_add(seen, d);
     }
     g_assert_cmpuint(g_hash_table_size(seen), ==, 256);
-    g_assert_null(vgpu_uuid_derive("not-a-uuid", 0));
-    g_assert_null(vgpu_uuid_derive("", 0));
-    g_assert_null(vgpu_uuid_derive("4b20d080-1b54-4048-85b3-a6a62d165c0", 0));
+    g_assert_null(vgpu_request_uuid_derive("not-a-uuid", 0));
+    g_assert_null(vgpu_request_uuid_derive("", 0));
+    g_assert_null(vgpu_request_uuid_derive("4b20d080-1b54-4048-85b3-a6a62d165c0", 0));
 }
 
 static void

@@ -195,8 +195,8 @@ test_live_domain(void)
 {
     g_autoptr(VgpuDomain) dom = parse_corpus_ok("live-domain.xml");
     const VgpuRequest *req;
-    g_autofree char *derived0 = vgpu_uuid_derive(DOM_UUID, 0);
-    g_autofree char *derived2 = vgpu_uuid_derive(DOM_UUID, 2);
+    g_autofree char *derived0 = vgpu_request_uuid_derive(DOM_UUID, 0);
+    g_autofree char *derived2 = vgpu_request_uuid_derive(DOM_UUID, 2);
 
     g_assert_cmpstr(dom->name, ==, "web-01");
     g_assert_cmpstr(dom->uuid, ==, DOM_UUID);   /* canonicalized from upper case */
@@ -296,8 +296,8 @@ test_derived_uuid(void)
                                        "<vgpu:device profile='A40-2Q'/>");
     g_autoptr(VgpuDomain) first = parse_ok(xml);
     g_autoptr(VgpuDomain) again = parse_ok(xml);
-    g_autofree char *expect0 = vgpu_uuid_derive(DOM_UUID, 0);
-    g_autofree char *expect1 = vgpu_uuid_derive(DOM_UUID, 1);
+    g_autofree char *expect0 = vgpu_request_uuid_derive(DOM_UUID, 0);
+    g_autofree char *expect1 = vgpu_request_uuid_derive(DOM_UUID, 1);
 
     g_assert_true(request(first, 0)->uuid_derived);
     g_assert_true(request(first, 1)->uuid_derived);
@@ -419,7 +419,7 @@ test_bad_second_device(void)
 static void
 test_duplicate_uuids(void)
 {
-    g_autofree char *derived1 = vgpu_uuid_derive(DOM_UUID, 1);
+    g_autofree char *derived1 = vgpu_request_uuid_derive(DOM_UUID, 1);
     g_autofree char *explicit_twice = domain_with(
         "<vgpu:device uuid='" UUID_A "' profile='A40-2Q'/>"
         "<vgpu:device uuid='4B20D080-1B54-4048-85B3-A6A62D165C01' profile='A40-4Q'/>");
@@ -862,8 +862,8 @@ test_add_one_line_document(void)
 static void
 test_add_several_and_derived(void)
 {
-    g_autofree char *derived1 = vgpu_uuid_derive(DOM_UUID, 1);
-    g_autofree char *derived2 = vgpu_uuid_derive(DOM_UUID, 2);
+    g_autofree char *derived1 = vgpu_request_uuid_derive(DOM_UUID, 1);
+    g_autofree char *derived2 = vgpu_request_uuid_derive(DOM_UUID, 2);
     g_autofree char *h1 = hostdev_serialized(derived1);
     g_autofree char *h2 = hostdev_serialized(derived2);
     const char *in =
@@ -945,8 +945,8 @@ test_add_live_domain(void)
     const char *data = g_bytes_get_data(bytes, &len);
     guint added = 0;
     g_autofree char *out = xml_domain_add_hostdevs(data, len, &added, &err);
-    g_autofree char *d0 = vgpu_uuid_derive(DOM_UUID, 0);
-    g_autofree char *d2 = vgpu_uuid_derive(DOM_UUID, 2);
+    g_autofree char *d0 = vgpu_request_uuid_derive(DOM_UUID, 0);
+    g_autofree char *d2 = vgpu_request_uuid_derive(DOM_UUID, 2);
     g_autofree char *h0 = hostdev_serialized(d0);
     g_autofree char *h2 = hostdev_serialized(d2);
     g_autofree char *tail = g_strdup_printf("    </hostdev>\n    %s\n    %s\n  </devices>\n"

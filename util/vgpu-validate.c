@@ -1,28 +1,13 @@
-#include "vgpu-request.h"
+/* Validators for every untrusted value that can reach a sysfs path, a
+ * ledger file name or a message: one place says what a UUID, a type id,
+ * a profile and a PCI address may look like. */
+#include "vgpu-validate.h"
 #include "vgpu-error.h"
 
 #include <string.h>
 #include <uuid/uuid.h>
 
-void
-vgpu_request_free(VgpuRequest *req)
-{
-    if (!req)
-        return;
-    g_free(req->uuid);
-    g_free(req->profile);
-    g_free(req->type);
-    g_free(req->parent);
-    g_free(req);
-}
-
-const char *
-vgpu_request_label(const VgpuRequest *req)
-{
-    return req->profile ? req->profile : req->type;
-}
-
-gboolean
+int
 vgpu_validate_uuid(const char *field, const char *value, char **canonical, GError **error)
 {
     uuid_t u;
@@ -34,12 +19,12 @@ vgpu_validate_uuid(const char *field, const char *value, char **canonical, GErro
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "%s '%s' is not a UUID (expected 8-4-4-4-12 hex digits)",
                     field, value ? value : "");
-        return FALSE;
+        return -1;
     }
     uuid_unparse_lower(u, out);
     if (canonical)
         *canonical = g_strdup(out);
-    return TRUE;
+    return 0;
 }
 
 static gboolean
@@ -52,7 +37,7 @@ chars_in(const char *s, const char *extra)
     return TRUE;
 }
 
-gboolean
+int
 vgpu_validate_type_id(const char *value, GError **error)
 {
     /* Kernel type ids are "<driver>-<group>": nvidia-558, i915-GVTg_V5_4,
@@ -62,12 +47,12 @@ vgpu_validate_type_id(const char *value, GError **error)
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "type '%s' is not a valid mdev type id (letters, digits, '_', '-', '.', '+'; "
                     "e.g. nvidia-558)", value ? value : "");
-        return FALSE;
+        return -1;
     }
-    return TRUE;
+    return 0;
 }
 
-gboolean
+int
 vgpu_validate_profile(const char *value, GError **error)
 {
     if (!value || !*value || strlen(value) > 64 || !g_ascii_isalnum(value[0]) ||
@@ -75,9 +60,9 @@ vgpu_validate_profile(const char *value, GError **error)
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "profile '%s' is not a valid profile name (letters, digits, spaces, "
                     "'_', '-', '.', '+'; e.g. A40-2Q)", value ? value : "");
-        return FALSE;
+        return -1;
     }
-    return TRUE;
+    return 0;
 }
 
 static gboolean
@@ -90,7 +75,7 @@ hex_at(const char *s, size_t from, size_t n)
     return TRUE;
 }
 
-gboolean
+int
 vgpu_validate_pci_addr(const char *field, const char *value, char **normalized, GError **error)
 {
     /* Strict positional parse: "DDDD:BB:DD.F" or "BB:DD.F". */
@@ -109,50 +94,10 @@ vgpu_validate_pci_addr(const char *field, const char *value, char **normalized, 
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "%s '%s' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:e8:00.4)",
                     field, value ? value : "");
-        return FALSE;
+        return -1;
     }
     if (normalized)
         *normalized = g_ascii_strdown(full, -1);
-    return TRUE;
+    return 0;
 }
 
-gboolean
-vgpu_placement_parse(const char *value, VgpuPlacement *out, GError **error)
-{
-    if (g_strcmp0(value, "pack") == 0) {
-        *out = VGPU_PLACEMENT_PACK;
-    } else if (g_strcmp0(value, "spread") == 0) {
-        *out = VGPU_PLACEMENT_SPREAD;
-    } else {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "placement '%s' is not known (use 'pack' or 'spread')", value ? value : "");
-        return FALSE;
-    }
-    return TRUE;
-}
-
-const char *
-vgpu_placement_name(VgpuPlacement p)
-{
-    switch (p) {
-    case VGPU_PLACEMENT_PACK: return "pack";
-    case VGPU_PLACEMENT_SPREAD: return "spread";
-    case VGPU_PLACEMENT_DEFAULT: break;
-    }
-    return "default";
-}
-
-char *
-vgpu_uuid_derive(const char *domain_uuid, guint index)
-{
-    uuid_t ns, out;
-    char name[64];
-    char str[37];
-
-    if (!domain_uuid || uuid_parse(domain_uuid, ns) < 0)
-        return NULL;
-    g_snprintf(name, sizeof(name), "vgpu-hook/device/%u", index);
-    uuid_generate_sha1(out, ns, name, strlen(name));
-    uuid_unparse_lower(out, str);
-    return g_strdup(str);
-}

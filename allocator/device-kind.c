@@ -1,0 +1,76 @@
+/* The list of device kinds, and the questions asked the same way of each. */
+#include "device-kind.h"
+#include "vgpu-error.h"
+
+#include <string.h>
+
+const DeviceKind *const device_kinds[] = {
+    &device_kind_mdev,
+    NULL,
+};
+
+const DeviceKind *
+device_kind_find(const char *name)
+{
+    for (guint i = 0; device_kinds[i]; i++) {
+        if (g_strcmp0(device_kinds[i]->name, name) == 0)
+            return device_kinds[i];
+    }
+    return NULL;
+}
+
+const DeviceKind *
+device_kind_of(const LedgerDevice *d)
+{
+    /* The ledger records mdevs only so far. The first other kind adds a
+     * "kind" key to a device's group (absent: mdev), read here. */
+    (void)d;
+    return &device_kind_mdev;
+}
+
+int
+device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind, char **parent,
+                   char **type, GError **error)
+{
+    for (guint i = 0; device_kinds[i]; i++) {
+        g_autoptr(GError) err = NULL;
+
+        if (device_kinds[i]->lookup(root, uuid, parent, type, &err) == 0) {
+            if (kind)
+                *kind = device_kinds[i];
+            return 0;
+        }
+        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND) || !device_kinds[i + 1]) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return -1;
+        }
+    }
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "device %s does not exist", uuid);
+    return -1;
+}
+
+DeviceStatus
+device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
+                  const char *parent, const char *type, char **now_parent, char **now_type,
+                  GError **error)
+{
+    g_autofree char *is_parent = NULL, *is_type = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (kind->lookup(root, uuid, &is_parent, &is_type, &err) < 0) {
+        if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return DEVICE_STATUS_ERROR;
+        }
+        return DEVICE_STATUS_GONE;
+    }
+    /* Same UUID, another device: someone made it after ours went. */
+    if (g_strcmp0(is_parent, parent) != 0 || g_strcmp0(is_type, type) != 0) {
+        if (now_parent)
+            *now_parent = g_steal_pointer(&is_parent);
+        if (now_type)
+            *now_type = g_steal_pointer(&is_type);
+        return DEVICE_STATUS_REPLACED;
+    }
+    return DEVICE_STATUS_OURS;
+}

@@ -1,0 +1,69 @@
+/* A kind of device the hook can make for a domain: an mdev today; next a
+ * VF given a vendor type through a file, or a VF given whole
+ * (../docs/architecture.md). One module per kind fills this table; the
+ * host model, placement, the ledger and the hook calls are shared. */
+#pragma once
+
+#include <glib.h>
+#include "host.h"
+#include "ledger.h"
+
+/* A device is named by @id: an mdev by its UUID; a whole VF would be by
+ * its PCI address. A parent is where one is made: an mdev parent; a VF
+ * that takes a vendor type is its own parent. */
+struct DeviceKind {
+    const char *name;       /* "mdev": in messages, and the ledger's name for it */
+
+    /* Add what this kind offers and holds under @root to @host: its
+     * parents, with HostParent.kind set to this kind, their types, and
+     * the devices that exist. Availability only for types one of
+     * @requests (VgpuRequest*) could use; all when @requests is NULL. */
+    int (*scan)(Host *host, const char *root, const GPtrArray *requests, GError **error);
+    /* Instances of @type @parent can take, read now: the check made under
+     * the host lock right before a make. -1 with @error on failure. */
+    int (*available)(const char *root, const char *parent, const char *type, GError **error);
+    /* What making one @type on @parent consumes, applied to @host: so the
+     * next placement in the same call (the hook's next request, vgpuctl
+     * check's dry run) sees it. No I/O. */
+    void (*note_made)(Host *host, const char *id, const char *parent, const char *type);
+    /* Make device @id of @type on @parent, verified. VGPU_SYSFS_ERROR
+     * with the driver's errno on failure (ETIMEDOUT: no answer within
+     * @timeout_ms; the device may still appear). */
+    int (*make)(const char *root, const char *parent, const char *type, const char *id,
+                guint timeout_ms, GError **error);
+    /* Undo the device @id; gone already is success. */
+    int (*unmake)(const char *root, const char *id, guint retries, guint retry_delay_ms,
+                  guint timeout_ms, GError **error);
+    /* Parent and type of the existing device @id; -1 with
+     * VGPU_ERROR_NOT_FOUND when there is none. */
+    int (*lookup)(const char *root, const char *id, char **parent, char **type,
+                  GError **error);
+};
+
+/* Every kind, NULL-terminated, in scan order. */
+extern const DeviceKind *const device_kinds[];
+extern const DeviceKind device_kind_mdev;
+
+/* The kind called @name; NULL when there is none. */
+const DeviceKind *device_kind_find(const char *name);
+/* The kind that made a ledger's device. */
+const DeviceKind *device_kind_of(const LedgerDevice *d);
+/* Find device @uuid, whatever its kind: *kind (when given), *parent and
+ * *type say what it is. -1 with VGPU_ERROR_NOT_FOUND when no kind has it. */
+int device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind,
+                       char **parent, char **type, GError **error);
+
+typedef enum {
+    DEVICE_STATUS_ERROR = -1,   /* the lookup failed; @error set */
+    DEVICE_STATUS_GONE,         /* no device with that UUID */
+    DEVICE_STATUS_OURS,         /* the parent and type we recorded */
+    DEVICE_STATUS_REPLACED,     /* same UUID, another device: not ours */
+} DeviceStatus;
+
+/* Is device @uuid, recorded as @type on @parent when we made it, still the
+ * one we made? Release and vgpuctl gc must answer this the same way
+ * before they remove anything. For REPLACED, *now_parent and *now_type
+ * (when given) say what the device is now. */
+DeviceStatus device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
+                               const char *parent, const char *type, char **now_parent,
+                               char **now_type, GError **error);

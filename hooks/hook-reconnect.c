@@ -1,0 +1,52 @@
+/* reconnect begin (libvirtd restarted while the domain runs): compare the
+ * ledger with sysfs and say what differs. Changes nothing: the domain is
+ * running on these devices. */
+#include "hook.h"
+#include "device-kind.h"
+#include "ledger.h"
+#include "vgpu-error.h"
+#include "vgpu-log.h"
+
+void
+hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
+{
+    g_autoptr(Ledger) ledger = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!dom->uuid)
+        return;
+    if (!(ledger = ledger_load(cfg->state_dir, dom->uuid, dom->name, &err))) {
+        vgpu_log(LOG_ERR, "domain '%s': reconnect: %s", dom->name, err->message);
+        return;
+    }
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *req = dom->requests->pdata[i];
+        const LedgerDevice *d = ledger_find(ledger, req->uuid);
+        g_autofree char *parent = NULL, *type = NULL;
+        g_autoptr(GError) lerr = NULL;
+
+        if (device_kind_lookup(cfg->sysfs_root, req->uuid, NULL, &parent, &type, &lerr) < 0) {
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
+                     dom->name, req->uuid, d ? " although the ledger records it" : "");
+        } else if (!d) {
+            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) present, not created "
+                     "by vgpu-hook", dom->name, req->uuid, type, parent);
+        } else if (g_strcmp0(parent, d->parent) || g_strcmp0(type, d->type)) {
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: %s is %s on %s, ledger says %s on %s",
+                     dom->name, req->uuid, type, parent, d->type, d->parent);
+        } else {
+            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) ok",
+                     dom->name, req->uuid, type, parent);
+        }
+    }
+    for (guint i = 0; i < ledger->devices->len; i++) {
+        const LedgerDevice *d = ledger->devices->pdata[i];
+        gboolean asked = FALSE;
+
+        for (guint j = 0; j < dom->requests->len && !asked; j++)
+            asked = g_strcmp0(((VgpuRequest *)dom->requests->pdata[j])->uuid, d->uuid) == 0;
+        if (!asked)
+            vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s, which the domain "
+                     "no longer asks for", dom->name, d->uuid);
+    }
+}

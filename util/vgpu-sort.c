@@ -1,0 +1,9 @@
+#include "vgpu-sort.h"
+
+#include <string.h>
+
+int
+vgpu_compare_strings(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -80,7 +80,8 @@ release_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name
 }
 
 int
-hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GError **error)
+hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const VgpuDomain *dom,
+             GError **error)
 {
     g_autofree char *uuid = release_domain_uuid(cfg, name, dom);
     g_autoptr(Ledger) ledger = NULL;
@@ -98,6 +99,9 @@ hook_release(const VgpuConfig *cfg, const char *name, const VgpuDomain *dom, GEr
      * device already gone counts it as removed. */
     if (!(ledger = ledger_load(cfg->state_dir, uuid, name, error)))
         return -1;
+    if (ledger->devices->len)
+        vgpu_log(LOG_INFO, "domain '%s': releasing %u vGPU(s); shutoff reason: %s", name,
+                 ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)");
     for (guint i = 0; i < ledger->devices->len; i++) {
         const LedgerDevice *d = ledger->devices->pdata[i];
         g_autoptr(GError) err = NULL;

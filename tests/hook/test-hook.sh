@@ -397,6 +397,23 @@ test_reconnect() {
     t_eq "release after the device vanished: exit 0, ledger cleared" "0:0" "$RC:$(ledgers)"
 }
 
+test_release_reason() {
+    fresh a40x2-sriov
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hook vm1 release end destroyed < "$WORK/vm1.xml"
+    t_eq "release end with a shutoff reason (libvirt >= 10.5): removed" "0:0" "$RC:$(mdev_count)"
+    t_match "the shutoff reason is logged with the release" "vm1': releasing 1 vGPU.*shutoff reason: destroyed" "$(hook_log)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    stop vm1
+    t_match "release end - (libvirt < 10.5): logged as not given" "shutoff reason: not given" "$(hook_log)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hook vm1 release end 'crash%ed
+x' < "$WORK/vm1.xml"
+    t_eq "an odd reason: still released" "0:0" "$RC:$(mdev_count)"
+    t_match "an odd reason is not copied into the log" "shutoff reason: \\(unrecognised\\)" "$(hook_log)"
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -415,10 +432,12 @@ test_crash_points() {
     t_eq "killed mid-release: next release finishes" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
 }
 
-for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
+all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_crash_points; do
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_crash_points"
+# Arguments name the tests to run (all when none).
+for t in ${*:-$all_tests}; do
     echo "# $t"
     $t
 done

@@ -10,6 +10,7 @@
  * stop release from reading it. What is read back is validated like user
  * input, because it names sysfs paths. */
 #include "ledger.h"
+#include "state-dir.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
 #include "vgpu-sort.h"
@@ -220,9 +221,18 @@ ledger_load(const char *state_dir, const char *domain_uuid, const char *domain_n
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local = NULL;
 
+    int trusted;
+
     /* It becomes a file name. */
     if (vgpu_validate_uuid("domain", domain_uuid, NULL, error) < 0)
         return NULL;
+    /* What it names gets removed as root: only a file nobody else could
+     * have written counts. */
+    if (state_dir_check(state_dir, error) < 0 ||
+        (trusted = state_file_check(path, "ledger", error)) < 0)
+        return NULL;
+    if (trusted == 0)
+        return ledger_new(domain_uuid, domain_name);
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return ledger_new(domain_uuid, domain_name);
@@ -322,8 +332,8 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
         return -1;
     if (ledger->devices->len == 0)
         return ledger_unlink(path, error);
-    if (g_mkdir_with_parents(state_dir, 0700) < 0)
-        return ledger_fail(error, path, errno);
+    if (state_dir_prepare(state_dir, error) < 0)
+        return -1;
     tmp_name = g_strdup_printf(".%s%s.tmp-%ld", ledger->domain_uuid, LEDGER_SUFFIX,
                                (long)getpid());
     tmp = g_build_filename(state_dir, tmp_name, NULL);
@@ -346,6 +356,8 @@ ledger_load_all(const char *state_dir, GError **error)
     g_autoptr(GDir) dir = g_dir_open(state_dir, 0, &local);
     const char *name;
 
+    if (state_dir_check(state_dir, error) < 0)
+        return NULL;
     if (!dir) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return g_steal_pointer(&all);

@@ -414,6 +414,45 @@ x' < "$WORK/vm1.xml"
     t_match "an odd reason is not copied into the log" "shutoff reason: \\(unrecognised\\)" "$(hook_log)"
 }
 
+test_state_trust() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "the state directory is created 0700, the ledger 0600" "700 600" \
+        "$(stat -c %a "$WORK/state") $(stat -c %a "$WORK/state/$(du 1).ledger")"
+    local led=$WORK/state/$(du 1).ledger
+    chown nobody "$led"
+    stop vm1
+    t_eq "ledger owned by another user: release refused, device kept" "1:1" "$RC:$(mdev_count)"
+    t_match "ledger owned by another user: one line naming it" "ledger $led is owned by uid [0-9]+, not root; refusing" "$ERR"
+    t_eq "refusal is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    chown root "$led"; chmod 0666 "$led"
+    stop vm1
+    t_match "ledger writable by others: refused" "mode 0666" "$RC:$ERR"
+    t_eq "ledger writable by others: device kept" 1 "$(mdev_count)"
+    chmod 0600 "$led"
+    chmod 0777 "$WORK/state"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "state directory writable by others: prepare refused, nothing created" "1:1" "$RC:$(mdev_count)"
+    t_match "state directory writable by others: says so" "state directory $WORK/state is writable by group or others \\(mode 0777\\)" "$ERR"
+    chmod 0700 "$WORK/state"; chown nobody "$WORK/state"
+    stop vm1
+    t_match "state directory owned by another user: release refused" "^1:.*state directory .* is owned by uid" "$RC:$ERR"
+    chown root "$WORK/state"
+    stop vm1
+    t_eq "trusted again: release removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    # A ledger planted for a domain that never created anything.
+    local vf
+    vf=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$(sriov_gpus | head -n 1)/virtfn3")")
+    hand_create "$vf" nvidia-558 "$(u 5)"
+    printf '[domain]\nuuid=%s\n\n[device %s]\nparent=%s\ntype=nvidia-558\nstate=created\n' \
+        "$(du 5)" "$(u 5)" "$vf" > "$WORK/state/$(du 5).ledger"
+    chown nobody "$WORK/state/$(du 5).ledger"
+    dom vm5 "$(du 5)" "uuid=\"$(u 5)\" profile=\"A40-2Q\"" > "$WORK/vm5.xml"
+    hook vm5 release end < "$WORK/vm5.xml"
+    t_eq "a planted ledger removes nothing" "1:$(u 5)" "$RC:$(mdevs)"
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -435,7 +474,7 @@ test_crash_points() {
 all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_crash_points"
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_state_trust test_crash_points"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

@@ -104,6 +104,47 @@ mdev_remove(const char *root, const char *uuid, guint retries, guint retry_delay
     return -1;
 }
 
+gboolean
+mdev_parent_is_nvidia(const char *root, const char *parent)
+{
+    g_autofree char *path = sysfs_path_parent_file(root, parent, "vendor", NULL);
+    g_autofree char *vendor = NULL;
+
+    /* No vendor file (mtty, a parent gone): not NVIDIA. */
+    if (!path || sysfs_read_attr_optional(path, &vendor, NULL) < 0 || !vendor)
+        return FALSE;
+    return g_ascii_strcasecmp(vendor, "0x10de") == 0;
+}
+
+static guint
+count_present(const char *root, GPtrArray *uuids)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < uuids->len; i++) {
+        g_autofree char *dev = sysfs_path_mdev(root, uuids->pdata[i], NULL);
+
+        n += dev && path_exists(dev);
+    }
+    return n;
+}
+
+guint
+mdev_wait_gone(const char *root, GPtrArray *uuids, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    guint left;
+
+    while ((left = count_present(root, uuids)) > 0) {
+        gint64 now = g_get_monotonic_time();
+
+        if (now >= deadline)
+            break;
+        g_usleep((gulong)MIN(deadline - now, (gint64)MDEV_GONE_POLL_MS * 1000));
+    }
+    return left;
+}
+
 int
 mdev_lookup(const char *root, const char *uuid, char **parent, char **type,
             GError **error)

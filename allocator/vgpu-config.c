@@ -25,6 +25,7 @@ static const ConfigNumber config_numbers[] = {
     { "create_attempts", G_STRUCT_OFFSET(VgpuConfig, create_attempts), 1, 64 },
     { "create_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, create_timeout_ms), 1, 600000 },
     { "hook_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, hook_timeout_ms), 100, 3600000 },
+    { "release_wait_ms", G_STRUCT_OFFSET(VgpuConfig, release_wait_ms), 0, 600000 },
 };
 
 static const char *const config_strings[] = {
@@ -68,6 +69,9 @@ config_defaults(void)
     cfg->create_attempts = 4;
     cfg->create_timeout_ms = 20000;
     cfg->hook_timeout_ms = 120000;
+    /* As Proxmox: some NVIDIA drivers remove the mdev themselves when the
+     * VM stops, and a remove written first breaks the GPU until a reboot. */
+    cfg->release_wait_ms = 10000;
     return cfg;
 }
 

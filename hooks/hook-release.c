@@ -3,6 +3,7 @@
 #include "host-lock.h"
 #include "ledger.h"
 #include "device-kind.h"
+#include "mdev.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -60,6 +61,43 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
     return 0;
 }
 
+/* Some NVIDIA drivers remove the mdev themselves once the VM has stopped,
+ * and a remove written before theirs leaves the GPU unusable until a
+ * reboot. So our NVIDIA devices get up to release_wait_ms, all together,
+ * to vanish on their own; the loop after this finds them gone. Other
+ * drivers never do it, and are not waited for. */
+static void
+release_wait_driver(const VgpuConfig *cfg, const char *name, const Ledger *ledger)
+{
+    g_autoptr(GPtrArray) nvidia = g_ptr_array_new();
+    gint64 t0;
+    guint left;
+
+    if (cfg->release_wait_ms == 0)
+        return;
+    for (guint i = 0; i < ledger->devices->len; i++) {
+        const LedgerDevice *d = ledger->devices->pdata[i];
+
+        if (device_kind_of(d) == &device_kind_mdev &&
+            device_kind_check(&device_kind_mdev, cfg->sysfs_root, d->uuid, d->parent, d->type,
+                              NULL, NULL, NULL) == DEVICE_STATUS_OURS &&
+            mdev_parent_is_nvidia(cfg->sysfs_root, d->parent))
+            g_ptr_array_add(nvidia, d->uuid);
+    }
+    if (nvidia->len == 0)
+        return;
+    t0 = g_get_monotonic_time();
+    left = mdev_wait_gone(cfg->sysfs_root, nvidia, cfg->release_wait_ms);
+    if (left == 0)
+        vgpu_log(LOG_INFO, "domain '%s': the NVIDIA driver removed its %u vGPU(s) itself "
+                 "after %" G_GINT64_FORMAT " ms", name, nvidia->len,
+                 (g_get_monotonic_time() - t0) / 1000);
+    else
+        vgpu_log(LOG_INFO, "domain '%s': %u NVIDIA vGPU(s) still present after waiting "
+                 "release_wait_ms (%u ms) for the driver; removing them", name, left,
+                 cfg->release_wait_ms);
+}
+
 /* Drop @dev from the domain's ledger: a short critical section of its own,
  * so the remove before it, which may block, holds nobody up. */
 static int
@@ -102,6 +140,7 @@ hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const 
     if (ledger->devices->len)
         vgpu_log(LOG_INFO, "domain '%s': releasing %u vGPU(s); shutoff reason: %s", name,
                  ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)");
+    release_wait_driver(cfg, name, ledger);
     for (guint i = 0; i < ledger->devices->len; i++) {
         const LedgerDevice *d = ledger->devices->pdata[i];
         g_autoptr(GError) err = NULL;

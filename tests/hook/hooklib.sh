@@ -18,6 +18,9 @@ conf() {
         echo "sysfs_root=$SIM_ROOT"
         echo "state_dir=$WORK/state"
         echo "remove_retry_delay_ms=20"
+        # The simulator's NVIDIA drivers remove nothing themselves unless a
+        # scenario says self_remove_ms; test_driver_self_remove sets this.
+        echo "release_wait_ms=0"
         local kv
         for kv in "$@"; do echo "$kv"; done
     } > "$VGPU_HOOK_CONF"

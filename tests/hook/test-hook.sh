@@ -453,6 +453,68 @@ test_state_trust() {
     t_eq "a planted ledger removes nothing" "1:$(u 5)" "$RC:$(mdevs)"
 }
 
+# One A40 whose driver removes an mdev itself 300 ms after the VM lets go
+# ("idle" in the simulator, which cannot see QEMU), beside one whose driver
+# never does.
+self_remove_scenario() {
+    cat > "$WORK/selfremove.ini" <<'EOF'
+[gpu self]
+model=a40
+address=0000:e8:00.0
+vfs=4
+self_remove_ms=300
+
+[gpu plain]
+model=a40
+address=0000:67:00.0
+vfs=4
+EOF
+    echo "$WORK/selfremove.ini"
+}
+
+test_driver_self_remove() {
+    fresh "$(self_remove_scenario)" release_wait_ms=5000
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    sim_ctl busy "$(u 1)"       # the VM runs
+    sim_ctl idle "$(u 1)"       # and lets go: the driver removes it 300 ms later
+    sim_ctl reset-stats
+    stop vm1
+    t_eq "self-removing driver: release exit 0, device gone, ledger gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "self-removing driver: nothing written to remove" 0 "$(sim_stat remove_stores)"
+    t_match "self-removing driver: the release says the driver did it" "NVIDIA driver removed its 1 vGPU\\(s\\) itself" "$(hook_log)"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    t_eq "self-removing driver: the GPU still works afterwards" "0:1" "$RC:$(mdev_count)"
+    stop vm2
+
+    # The other kind: waited for release_wait_ms, then removed by us.
+    fresh "$(self_remove_scenario)" release_wait_ms=300
+    : > "$VGPU_TEST_LOG"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\""
+    sim_ctl busy "$(u 3)"; sim_ctl idle "$(u 3)"
+    sim_ctl reset-stats
+    stop vm3
+    t_eq "driver that leaves it: release exit 0, device gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "driver that leaves it: removed through remove, once" 1 "$(sim_stat remove_stores)"
+    t_match "driver that leaves it: waited release_wait_ms first" "still present after waiting release_wait_ms \\(300 ms\\)" "$(hook_log)"
+
+    # Why the wait matters: without it the remove races the driver's own.
+    fresh "$(self_remove_scenario)" release_wait_ms=0
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    sim_ctl busy "$(u 4)"; sim_ctl idle "$(u 4)"
+    stop vm4
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    t_eq "release_wait_ms=0 on a self-removing driver: the GPU breaks (the hazard)" 1 "$RC"
+
+    # Not NVIDIA: never waited for.
+    fresh mtty release_wait_ms=600000
+    : > "$VGPU_TEST_LOG"
+    start vm6 6 "uuid=\"$(u 6)\" type=\"mtty-1\""
+    stop vm6
+    t_eq "mtty: released" "0:0" "$RC:$(mdev_count)"
+    t_no "mtty: no wait for a driver that never removes its own" grep -q "release_wait_ms\\|driver removed" "$VGPU_TEST_LOG"
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -474,7 +536,7 @@ test_crash_points() {
 all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_state_trust test_crash_points"
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_crash_points"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

@@ -49,6 +49,7 @@ test_defaults(void)
     g_assert_cmpuint(cfg->remove_retry_delay_ms, ==, 500);
     g_assert_cmpuint(cfg->remove_timeout_ms, ==, 15000);
     g_assert_cmpuint(cfg->create_attempts, ==, 4);
+    g_assert_cmpuint(cfg->release_wait_ms, ==, 10000);
 
     empty = load_text(fh, "# nothing set\n[vgpu-hook]\n", &err);
     g_assert_no_error(err);

@@ -46,7 +46,7 @@ mdev_create(const char *root, const char *parent, const char *type, const char *
         return -1;
     }
     if (!path_exists(dev)) {
-        g_set_error(error, VGPU_SYSFS_ERROR, EIO,
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_PENDING,
                     "creating %s of type %s on %s: created but %s did not appear",
                     uuid, type, parent, dev);
         return -1;

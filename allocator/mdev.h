@@ -10,7 +10,8 @@
  * (EIO, ENOSPC, EUSERS, EEXIST...), so the caller can try another parent;
  * ETIMEDOUT when the driver did not answer within @timeout_ms (the write
  * then finishes on its own and removes what it made, never leaving a
- * device nobody knows of). */
+ * device nobody knows of). VGPU_ERROR_PENDING when the driver accepted the
+ * write but the device did not appear: it may still, under this UUID. */
 int mdev_create(const char *root, const char *parent, const char *type,
                 const char *uuid, guint timeout_ms, GError **error);
 

@@ -108,14 +108,23 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
+        /* The kernel may still be creating the device under this UUID
+         * (no answer in time, or an answer but no device yet): another
+         * parent would only get EEXIST, and the intent stays so that the
+         * release libvirt runs next removes it if it appears. */
         if (err->domain == VGPU_SYSFS_ERROR && err->code == ETIMEDOUT) {
-            /* The kernel may still be creating the device under this UUID:
-             * another parent would only get EEXIST, and the intent stays so
-             * that the release libvirt runs next removes it if it appears. */
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
                         "domain '%s': vGPU device %u: the driver did not answer a create on %s "
                         "within %u ms", p->dom->name, req->index, c->parent->addr,
                         p->cfg->create_timeout_ms);
+            return PLACE_FAILED;
+        }
+        if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_PENDING)) {
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_PENDING,
+                        "domain '%s': vGPU device %u: the driver accepted a create of %s on %s "
+                        "but the device did not appear (kept in the ledger: the release that "
+                        "follows removes it if it shows up late)", p->dom->name, req->index,
+                        req->uuid, c->parent->addr);
             return PLACE_FAILED;
         }
         ledger_drop(p->ledger, req->uuid);

@@ -368,6 +368,21 @@ test_bounded_through_a_pipe() {
     t_eq "create timeout: the late device undone, nothing left" "0:0" "$(mdev_count):$(ledgers)"
 }
 
+test_created_but_not_appeared() {
+    fresh a40x2-sriov
+    sim_ctl fault create_appear_ms 400
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "created but did not appear: prepare fails" 1 "$RC"
+    t_match "created but did not appear: says so, one line" "accepted a create of $(u 1) on .* but the device did not appear" "$ERR"
+    t_eq "created but did not appear: the intent is kept, one create only" "1 1" "$(ledgers) $(sim_stat create_stores)"
+    local i
+    for i in $(seq 1 50); do [ "$(mdev_count)" -eq 1 ] && break; sleep 0.1; done
+    sim_ctl fault create_appear_ms 0
+    t_eq "the device shows up late" "$(u 1)" "$(mdevs)"
+    stop vm1
+    t_eq "the release that follows removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+}
+
 test_release_without_metadata() {
     fresh a40x2-sriov
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
@@ -536,7 +551,7 @@ test_crash_points() {
 all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_crash_points"
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_crash_points"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

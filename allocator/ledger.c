@@ -13,6 +13,7 @@
 #include "state-dir.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
+#include "vgpu-log.h"
 #include "vgpu-sort.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
@@ -347,8 +348,18 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
     return 0;
 }
 
+void
+ledger_damaged_free(gpointer p)
+{
+    LedgerDamaged *d = p;
+
+    g_free(d->path);
+    g_free(d->reason);
+    g_free(d);
+}
+
 GPtrArray *
-ledger_load_all(const char *state_dir, GError **error)
+ledger_load_all(const char *state_dir, GPtrArray *damaged, GError **error)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)ledger_free);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -381,11 +392,21 @@ ledger_load_all(const char *state_dir, GError **error)
     }
     g_ptr_array_sort(names, vgpu_compare_strings);
     for (guint i = 0; i < names->len; i++) {
-        Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, error);
+        g_autoptr(GError) err = NULL;
+        Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, &err);
+        LedgerDamaged *d;
 
-        if (!l)
-            return NULL;
-        g_ptr_array_add(all, l);
+        if (l) {
+            g_ptr_array_add(all, l);
+            continue;
+        }
+        vgpu_log(LOG_WARNING, "%s; skipped", err->message);
+        if (!damaged)
+            continue;
+        d = g_new0(LedgerDamaged, 1);
+        d->path = ledger_path(state_dir, g_ptr_array_index(names, i));
+        d->reason = g_strdup(err->message);
+        g_ptr_array_add(damaged, d);
     }
     return g_steal_pointer(&all);
 }

@@ -37,8 +37,20 @@ void ledger_set(Ledger *ledger, const char *uuid, const char *parent,
                 const char *type, LedgerState state);
 void ledger_drop(Ledger *ledger, const char *uuid);
 
-/* Every stored ledger (for vgpuctl status/gc and reconnect). */
-GPtrArray *ledger_load_all(const char *state_dir, GError **error);
+/* A ledger ledger_load_all could not use: damaged, unreadable or not
+ * trusted (state-dir.h). */
+typedef struct {
+    char *path;
+    char *reason;       /* one line, naming the path */
+} LedgerDamaged;
+
+void ledger_damaged_free(gpointer p);
+
+/* Every stored ledger (for vgpuctl status/gc/check and release by name).
+ * One that cannot be used is skipped, logged with its path, and added to
+ * @damaged (LedgerDamaged*, may be NULL), so one bad file stops nothing
+ * else. Fails only when the state directory itself cannot be used. */
+GPtrArray *ledger_load_all(const char *state_dir, GPtrArray *damaged, GError **error);
 /* The ledger among @ledgers (Ledger*, may be NULL) that holds device
  * @uuid, and that device in *dev (when given); NULL when none does. */
 const Ledger *ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid,

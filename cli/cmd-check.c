@@ -287,7 +287,7 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     if (!(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
         return cli_fail("check", error);
     /* Only to name the owner of an existing device: not worth failing for. */
-    ledgers = ledger_load_all(cfg->state_dir, NULL);
+    ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
 
     check_hostdevs(&r, vd);
     check_requests(&r, cfg, host, vd, ledgers);

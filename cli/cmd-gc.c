@@ -233,6 +233,7 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(gc_item_free);
     g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
     g_autoptr(GError) error = NULL;
     GcResult res = { .items = items, .skipped = skipped };
     int lock = -1;
@@ -256,10 +257,14 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     }
     if (!dry_run && (lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, &error)) < 0)
         return cli_fail("gc", error);
-    if (!(ledgers = ledger_load_all(cfg->state_dir, &error))) {
+    if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error))) {
         host_lock_release(lock);
         return cli_fail("gc", error);
     }
+    /* A damaged ledger proves nothing ours: its devices are left alone. */
+    for (guint i = 0; i < damaged->len; i++)
+        g_ptr_array_add(skipped, g_strdup_printf("%s; what it names is left alone",
+                                                 ((LedgerDamaged *)damaged->pdata[i])->reason));
     for (guint i = 0; i < ledgers->len; i++)
         gc_ledger(cfg, conn, g_ptr_array_index(ledgers, i), dry_run, &res);
     if (lock >= 0)

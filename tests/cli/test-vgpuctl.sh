@@ -288,6 +288,28 @@ test_gc() {
     hook test release end < "$WORK/test.xml"
 }
 
+# One damaged ledger stops neither status nor gc; its devices are left alone.
+test_damaged_ledgers() {
+    fresh a40x2-sriov
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start hurt 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    local bad=$WORK/state/$(du 2).ledger
+    printf '[domain]\nuuid=%s\n[device %s]\nparent=../../etc\ntype=nvidia-558\nstate=created\n' \
+        "$(du 2)" "$(u 2)" > "$bad"
+    vc status --no-libvirt
+    t_eq "status with a damaged ledger: exit 0" 0 "$RC"
+    t_match "status: the good ledger's device still owned" "^$(u 1) .* leak +vgpu-hook" "$OUT"
+    t_match "status: lists the damaged ledger with its path" "^Damaged ledger: ledger $bad is damaged: device $(u 2) has a bad or no parent" "$OUT"
+    vc status --no-libvirt --json
+    t_ok "status --json with a damaged ledger parses" json_ok
+    t_eq "status --json: damaged_ledgers names it" "$bad" "$(jqv '.damaged_ledgers[0].path')"
+    vc -c "$TEST_URI" gc
+    t_eq "gc with a damaged ledger: exit 0" 0 "$RC"
+    t_match "gc: the other leak removed" "^$(u 1) .* leak +undefined +removed$" "$OUT"
+    t_match "gc: says it skipped the damaged ledger" "^Skipped ledger $bad is damaged: .*; what it names is left alone" "$OUT"
+    t_eq "gc: the damaged ledger's device left alone, the file kept" "$(u 2) 1" "$(mdevs) $(ledgers)"
+}
+
 # Every error: exit 1 and exactly one line "vgpuctl: ...".
 test_errors() {
     fresh a40x2-sriov
@@ -387,6 +409,7 @@ test_types_other_drivers
 test_status
 test_check
 test_gc
+test_damaged_ledgers
 test_errors
 test_define_test_driver
 test_completion

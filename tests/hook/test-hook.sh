@@ -530,6 +530,28 @@ test_driver_self_remove() {
     t_no "mtty: no wait for a driver that never removes its own" grep -q "release_wait_ms\\|driver removed" "$VGPU_TEST_LOG"
 }
 
+test_damaged_ledger() {
+    fresh a40x2-sriov
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    local bad=$WORK/state/$(du 2).ledger
+    printf '[domain\nthis is not a ledger\n' > "$bad"
+    # An unreadable live XML: release finds the ledger by the domain's name.
+    local broken="<domain type='kvm'><name>vm1</name><metadata><vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'><vgpu:device"
+    hook vm1 release end <<< "$broken"
+    t_eq "release by name with another domain's ledger damaged: removes its own" "0:$(u 2)" "$RC:$(mdevs)"
+    t_match "the damaged ledger is logged with its path, and skipped" "ledger $bad is damaged: .*; skipped" "$(hook_log)"
+    stop vm2
+    t_eq "the damaged domain's own release: refused, its device kept" "1:$(u 2)" "$RC:$(mdevs)"
+    t_match "the damaged domain's own release: says why, one line" "^vgpu-hook: domain 'vm2': ledger $bad is damaged: .*; removing none of its vGPUs" "$ERR"
+    t_eq "... one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    hook vm3 release end <<< "${broken/vm1/vm3}"
+    t_eq "release by name of a domain no readable ledger names: refused" 1 "$RC"
+    t_match "... it says the damaged ledger may be its own" "vm3': its XML gives no UUID and no readable ledger names it; 1 damaged ledger\\(s\\) \\($bad\\) may be its own, so nothing is removed" "$ERR"
+    t_eq "nothing else removed" "$(u 2)" "$(mdevs)"
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -551,7 +573,7 @@ test_crash_points() {
 all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_crash_points"
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_crash_points"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

@@ -159,6 +159,8 @@ test_load_all(void)
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(GPtrArray) none = NULL;
     g_autoptr(GPtrArray) broken = NULL;
+    g_autoptr(GPtrArray) damaged = NULL;
+    const LedgerDamaged *first;
     g_autofree char *junk = NULL;
 
     ledger_set(a, D1, "mtty", "mtty-1", LEDGER_CREATED);
@@ -170,7 +172,7 @@ test_load_all(void)
     fake_write(fh, "run/vgpu-hook/." DOM ".ledger.tmp-123", "garbage [");
     fake_write(fh, "run/vgpu-hook/notes.ledger", "garbage [");
 
-    all = ledger_load_all(dir, &err);
+    all = ledger_load_all(dir, NULL, &err);
     g_assert_no_error(err);
     g_assert_cmpuint(all->len, ==, 2);
     g_assert_cmpstr(((Ledger *)all->pdata[0])->domain_uuid, ==, DOM2);   /* sorted */
@@ -178,16 +180,21 @@ test_load_all(void)
     g_assert_cmpstr(((Ledger *)all->pdata[1])->domain_uuid, ==, DOM);
     g_assert_cmpstr(ledger_find(all->pdata[1], D1)->type, ==, "mtty-1");
 
-    none = ledger_load_all(missing, &err);
+    none = ledger_load_all(missing, NULL, &err);
     g_assert_no_error(err);
     g_assert_cmpuint(none->len, ==, 0);
 
-    /* a damaged ledger is reported, not skipped */
+    /* a damaged ledger is skipped and reported; the others still load */
     fake_write(fh, "run/vgpu-hook/" DOM2 ".ledger", "[domain]\nuuid=bad\n");
-    broken = ledger_load_all(dir, &err);
-    g_assert_null(broken);
-    g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
-    junk = g_strdup(err->message);
+    damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
+    broken = ledger_load_all(dir, damaged, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(broken->len, ==, 1);
+    g_assert_cmpstr(((Ledger *)broken->pdata[0])->domain_uuid, ==, DOM);
+    g_assert_cmpuint(damaged->len, ==, 1);
+    first = damaged->pdata[0];
+    g_assert_true(g_str_has_suffix(first->path, "/run/vgpu-hook/" DOM2 ".ledger"));
+    junk = g_strdup(first->reason);
     g_assert_nonnull(strstr(junk, DOM2 ".ledger is damaged"));
 }
 
@@ -211,8 +218,8 @@ test_unwritable_state_dir(void)
     ledger_set(l, D1, "mtty", "mtty-1", LEDGER_INTENT);
     g_assert_cmpint(ledger_save(dir, l, &err), ==, -1);
     g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
-    g_assert_nonnull(strstr(err->message, "cannot write ledger "));
-    g_assert_nonnull(strstr(err->message, "afile/state/" DOM ".ledger: Not a directory"));
+    g_assert_nonnull(strstr(err->message, "cannot create state directory "));
+    g_assert_nonnull(strstr(err->message, "afile/state: Not a directory"));
     g_assert_cmpuint(count_entries(fh->root), ==, 1);
 }
 

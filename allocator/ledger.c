@@ -65,7 +65,12 @@ ledger_new(const char *domain_uuid, const char *domain_name)
 static const char *
 ledger_state_name(LedgerState s)
 {
-    return s == LEDGER_CREATED ? "created" : "intent";
+    switch (s) {
+    case LEDGER_CREATED:  return "created";
+    case LEDGER_REMOVING: return "removing";
+    case LEDGER_INTENT:   break;
+    }
+    return "intent";
 }
 
 LedgerDevice *
@@ -176,8 +181,11 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
         st = LEDGER_INTENT;
     else if (g_strcmp0(state, "created") == 0)
         st = LEDGER_CREATED;
+    else if (g_strcmp0(state, "removing") == 0)
+        st = LEDGER_REMOVING;
     else
-        return damaged(error, path, "device %s has state '%s' (expected intent or created)",
+        return damaged(error, path, "device %s has state '%s' (expected intent, created "
+                       "or removing)",
                        uuid, state ? state : "");
     if (ledger_find(ledger, uuid))
         return damaged(error, path, "device %s is listed twice", uuid);

@@ -165,8 +165,18 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
 {
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
+    const LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
 
     *reused = FALSE;
+    /* Checked before sysfs: a device being removed has already left the
+     * bus, and neither reusing nor re-creating it is safe meanwhile. */
+    if (mark && mark->state == LEDGER_REMOVING) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s': vGPU device %u: mdev %s is being removed by 'vgpuctl gc' "
+                    "(the domain was not running when it looked); start the domain again "
+                    "once that is done", p->dom->name, req->index, req->uuid);
+        return -1;
+    }
     if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, NULL, &parent, &type, &err) < 0) {
         if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
             return 0;

@@ -109,25 +109,6 @@ release_wait_driver(const VgpuConfig *cfg, const char *name, const Ledger *ledge
                  cfg->release_wait_ms);
 }
 
-/* Drop @dev from the domain's ledger: a short critical section of its own,
- * so the remove before it, which may block, holds nobody up. */
-static int
-release_commit_removed(const VgpuConfig *cfg, const char *uuid, const char *name,
-                       const char *dev, GError **error)
-{
-    g_autoptr(Ledger) ledger = NULL;
-    int lock, rc = -1;
-
-    if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
-        return -1;
-    if ((ledger = ledger_load(cfg->state_dir, uuid, name, error))) {
-        ledger_drop(ledger, dev);
-        rc = ledger_save(cfg->state_dir, ledger, error);
-    }
-    host_lock_release(lock);
-    return rc;
-}
-
 int
 hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const VgpuDomain *dom,
              GError **error)
@@ -179,7 +160,8 @@ hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const 
         }
         /* Committed after each device, so a crash mid-release forgets
          * nothing and repeats nothing. */
-        if (release_commit_removed(cfg, uuid, name, d->uuid, error) < 0)
+        if (ledger_commit_drop(cfg->state_dir, cfg->lock_timeout_ms, uuid, d->uuid, FALSE,
+                               error) < 0)
             return -1;
     }
 

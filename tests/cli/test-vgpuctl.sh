@@ -288,6 +288,29 @@ test_gc() {
     hook test release end < "$WORK/test.xml"
 }
 
+# gc never holds the host lock across a remove: one the driver blocks
+# (the VM still holds the device) must not stall every start meanwhile.
+test_gc_lock() {
+    fresh a40x2-sriov lock_timeout_ms=1000 remove_retries=0 remove_timeout_ms=20000
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    sim_ctl busy "$(u 1)"
+    "$VGPUCTL" -c "$TEST_URI" gc > "$WORK/gc.out" 2> "$WORK/gc.err" &
+    local gc=$! i
+    for i in $(seq 1 100); do grep -q "$(u 1) .* removing" "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+    t_match "gc: its remove is blocked in the driver" "$(u 1) .* removing" "$(cat "$SIM_ROOT/vgpu-sim/mdevs")"
+    start other 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "a start meanwhile gets the lock (lock_timeout_ms=1000) and its device" "0:" "$RC:$ERR"
+    t_match "the leaked domain's ledger entry is marked removing" "state=removing" "$(cat "$WORK/state/$(du 1).ledger")"
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "the leaked domain starting meanwhile: refused" 1 "$RC"
+    t_match "... it says gc is removing its device" "mdev $(u 1) is being removed by 'vgpuctl gc'" "$ERR"
+    sim_ctl idle "$(u 1)"
+    wait "$gc"
+    t_eq "gc: exit 0 once the driver let go" "0:" "$?:$(cat "$WORK/gc.err")"
+    t_eq "gc: the leak removed, its ledger gone; the other kept" "$(u 2) 1" "$(mdevs) $(ledgers)"
+    hook other release end < "$WORK/other.xml"
+}
+
 # One damaged ledger stops neither status nor gc; its devices are left alone.
 test_damaged_ledgers() {
     fresh a40x2-sriov
@@ -409,6 +432,7 @@ test_types_other_drivers
 test_status
 test_check
 test_gc
+test_gc_lock
 test_damaged_ledgers
 test_errors
 test_define_test_driver

@@ -434,3 +434,24 @@ ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid, const LedgerD
     }
     return NULL;
 }
+
+const Ledger *
+ledger_other_owner(GPtrArray *ledgers, const char *domain_uuid, const char *dev)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = ledgers->pdata[i];
+
+        if (g_ascii_strcasecmp(l->domain_uuid, domain_uuid) != 0 && ledger_find(l, dev))
+            return l;
+    }
+    return NULL;
+}
+
+char *
+ledger_clone_refusal(const Ledger *owner, const char *dev)
+{
+    return g_strdup_printf("mdev %s is held by domain '%s', for which vgpu-hook made it; this "
+                           "definition names the same mdev UUID (a clone?) and cannot start "
+                           "while that one holds it: give it a UUID of its own", dev,
+                           owner->domain_name ? owner->domain_name : owner->domain_uuid);
+}

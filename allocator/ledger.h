@@ -39,6 +39,12 @@ void ledger_set(Ledger *ledger, const char *uuid, const char *parent,
                 const char *type, LedgerState state);
 void ledger_drop(Ledger *ledger, const char *uuid);
 
+/* Clones: the ledger in @ledgers, other than @domain_uuid's, that records
+ * @dev (two definitions naming the same explicit mdev UUID), or NULL. */
+const Ledger *ledger_other_owner(GPtrArray *ledgers, const char *domain_uuid, const char *dev);
+/* The sentence the hook and vgpuctl check both give for it. */
+char *ledger_clone_refusal(const Ledger *owner, const char *dev);
+
 /* A short critical section of its own: under the host lock, reload the
  * domain's ledger and drop @dev from it, so the remove before it, which
  * may block, holds nobody up. With @only_if_removing, an entry a prepare

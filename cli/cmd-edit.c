@@ -15,6 +15,7 @@
  * start with the element to add and the command that adds it — never with
  * a <hostdev> naming an mdev nobody will create. */
 #include "cli.h"
+#include "clone-check.h"
 #include "domain-xml.h"
 #include "host-scan.h"
 #include "placement.h"
@@ -304,6 +305,8 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < added->len; i++)
         printf("Added %s vGPU %s to domain '%s'.\n", vgpu_request_label(probe),
                (const char *)g_ptr_array_index(added, i), t.name);
+    /* The new UUIDs are random; the ones it kept may be a clone's. */
+    cli_warn_shared_uuids(conn, t.vd);
     note_missing_hostdevs(&t);
     note_running(&t);
     rc = 0;
@@ -505,5 +508,6 @@ cmd_define(CliOptions *opts, int argc, char **argv)
         if (!xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
     }
+    cli_warn_shared_uuids(conn, vd);
     return 0;
 }

@@ -268,10 +268,39 @@ rollback(Prepare *p)
         vgpu_log(LOG_ERR, "domain '%s': rollback: %s", p->dom->name, err->message);
 }
 
+/* A cloned definition names the same explicit mdev UUID as another domain:
+ * reusing the device would share one vGPU between two VMs, and creating
+ * it anew (the first one's went) would let either release remove the
+ * other's. Refused while another ledger records it; under the lock, so a
+ * prepare of the other domain cannot slip in between. */
+static int
+check_clones(Prepare *p, GError **error)
+{
+    g_autoptr(GPtrArray) all = ledger_load_all(p->cfg->state_dir, NULL, error);
+
+    if (!all)
+        return -1;
+    for (guint i = 0; i < p->dom->requests->len; i++) {
+        const VgpuRequest *req = p->dom->requests->pdata[i];
+        const Ledger *owner = ledger_other_owner(all, p->dom->uuid, req->uuid);
+        g_autofree char *why = NULL;
+
+        if (!owner)
+            continue;
+        why = ledger_clone_refusal(owner, req->uuid);
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': vGPU device %u: %s",
+                    p->dom->name, req->index, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 prepare_locked(Prepare *p, Host **host, GError **error)
 {
     if (!(p->ledger = ledger_load(p->cfg->state_dir, p->dom->uuid, p->dom->name, error)))
+        return -1;
+    if (check_clones(p, error) < 0)
         return -1;
     for (guint i = 0; i < p->dom->requests->len; i++) {
         if (prepare_one(p, host, p->dom->requests->pdata[i], error) < 0)

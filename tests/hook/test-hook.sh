@@ -552,6 +552,26 @@ test_damaged_ledger() {
     t_eq "nothing else removed" "$(u 2)" "$(mdevs)"
 }
 
+# Two definitions naming the same explicit mdev UUID (a cloned domain).
+test_clones() {
+    fresh a40x2-sriov
+    start orig 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone while the first holds the device: refused" 1 "$RC"
+    t_match "clone: one sentence naming the first domain" "^vgpu-hook: domain 'clone': vGPU device 0: mdev $(u 1) is held by domain 'orig', for which vgpu-hook made it; this definition names the same mdev UUID \\(a clone\\?\\)" "$ERR"
+    t_eq "clone: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    stop clone
+    t_eq "clone: the release after its failed start leaves the first's device" "0:$(u 1):1" "$RC:$(mdevs):$(ledgers)"
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$(u 1)/remove"
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone: still refused while the first's ledger holds the UUID (its device gone)" "1:0" "$RC:$(mdev_count)"
+    stop clone
+    stop orig
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone: starts once the first let go" "0:$(u 1)" "$RC:$(mdevs)"
+    stop clone
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -573,7 +593,7 @@ test_crash_points() {
 all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_crash_points"
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

@@ -119,6 +119,18 @@ config_value(GKeyFile *kf, const char *key)
 }
 
 static gboolean
+path_has_dotdot(const char *v)
+{
+    g_auto(GStrv) parts = g_strsplit(v, "/", -1);
+
+    for (guint i = 0; parts[i]; i++) {
+        if (strcmp(parts[i], "..") == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
 config_path_value(GKeyFile *kf, const char *path, const char *key, char **out, GError **error)
 {
     g_autofree char *v = config_value(kf, key);
@@ -126,8 +138,16 @@ config_path_value(GKeyFile *kf, const char *path, const char *key, char **out, G
     if (!v)
         return TRUE;
     g_strstrip(v);
+    /* The hook builds root-owned paths from these: no way out of them. */
     if (!g_path_is_absolute(v))
-        return config_fail(error, path, key, "'%s' is not an absolute path", v);
+        return config_fail(error, path, key, "'%s' is not an absolute path (allowed: an "
+                           "absolute path without '..', not '/')", v);
+    if (path_has_dotdot(v))
+        return config_fail(error, path, key, "'%s' has a '..' component (allowed: an "
+                           "absolute path without '..', not '/')", v);
+    if (strspn(v, "/") == strlen(v))
+        return config_fail(error, path, key, "'%s' is the root directory (allowed: an "
+                           "absolute path without '..', not '/')", v);
     g_free(*out);
     *out = g_steal_pointer(&v);
     return TRUE;

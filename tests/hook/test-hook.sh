@@ -291,6 +291,13 @@ test_lock_and_config() {
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
     t_eq "bad config: refused" 1 "$RC"
     t_match "bad config: names file and key" "vgpu-hook.conf.*placement" "$ERR"
+    conf release_wait_ms=600001
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "out-of-range config value: one line naming file, key and range" \
+        "^1:vgpu-hook: $VGPU_HOOK_CONF: key release_wait_ms: '600001' is not a number from 0 to 600000$" "$RC:$ERR"
+    conf "state_dir=$WORK/../etc"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "a state_dir with '..': refused" "key state_dir: .* has a '\\.\\.' component" "$ERR"
     conf colour=blue
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
     t_match "unknown config key: named" "colour" "$ERR"

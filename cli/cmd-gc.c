@@ -184,6 +184,14 @@ gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolea
             l->devices->len));
         return;
     }
+    /* As release: a domain that stopped moments ago may have a release
+     * waiting for an NVIDIA driver to remove its devices itself; writing
+     * remove first would break the GPU. */
+    if (!dry_run) {
+        guint left;
+
+        device_kind_wait_self_removal(cfg->sysfs_root, l, cfg->release_wait_ms, &left);
+    }
     for (guint i = 0; i < l->devices->len; i++) {
         const LedgerDevice *d = g_ptr_array_index(l->devices, i);
         GcItem *it = gc_item_add(res, l, d, shown, state);

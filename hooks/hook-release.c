@@ -3,7 +3,6 @@
 #include "host-lock.h"
 #include "ledger.h"
 #include "device-kind.h"
-#include "mdev.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -72,38 +71,19 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
     return 0;
 }
 
-/* Some NVIDIA drivers remove the mdev themselves once the VM has stopped,
- * and a remove written before theirs leaves the GPU unusable until a
- * reboot. So our NVIDIA devices get up to release_wait_ms, all together,
- * to vanish on their own; the loop after this finds them gone. Other
- * drivers never do it, and are not waited for. */
+/* Our NVIDIA devices get up to release_wait_ms to vanish on their own
+ * (device_kind_wait_self_removal); the loop after this finds them gone. */
 static void
 release_wait_driver(const VgpuConfig *cfg, const char *name, const Ledger *ledger)
 {
-    g_autoptr(GPtrArray) nvidia = g_ptr_array_new();
-    gint64 t0;
-    guint left;
+    gint64 t0 = g_get_monotonic_time();
+    guint left, n = device_kind_wait_self_removal(cfg->sysfs_root, ledger,
+                                                  cfg->release_wait_ms, &left);
 
-    if (cfg->release_wait_ms == 0)
-        return;
-    for (guint i = 0; i < ledger->devices->len; i++) {
-        const LedgerDevice *d = ledger->devices->pdata[i];
-
-        if (device_kind_of(d) == &device_kind_mdev &&
-            device_kind_check(&device_kind_mdev, cfg->sysfs_root, d->uuid, d->parent, d->type,
-                              NULL, NULL, NULL) == DEVICE_STATUS_OURS &&
-            mdev_parent_is_nvidia(cfg->sysfs_root, d->parent))
-            g_ptr_array_add(nvidia, d->uuid);
-    }
-    if (nvidia->len == 0)
-        return;
-    t0 = g_get_monotonic_time();
-    left = mdev_wait_gone(cfg->sysfs_root, nvidia, cfg->release_wait_ms);
-    if (left == 0)
+    if (n && left == 0)
         vgpu_log(LOG_INFO, "domain '%s': the NVIDIA driver removed its %u vGPU(s) itself "
-                 "after %" G_GINT64_FORMAT " ms", name, nvidia->len,
-                 (g_get_monotonic_time() - t0) / 1000);
-    else
+                 "after %" G_GINT64_FORMAT " ms", name, n, (g_get_monotonic_time() - t0) / 1000);
+    else if (n)
         vgpu_log(LOG_INFO, "domain '%s': %u NVIDIA vGPU(s) still present after waiting "
                  "release_wait_ms (%u ms) for the driver; removing them", name, left,
                  cfg->release_wait_ms);

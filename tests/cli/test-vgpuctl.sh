@@ -288,6 +288,28 @@ test_gc() {
     hook test release end < "$WORK/test.xml"
 }
 
+# gc right after a domain stopped on a driver that removes its own mdevs
+# (the simulator's self_remove_ms): it waits for the driver as release does.
+test_gc_self_removing_driver() {
+    cat > "$WORK/selfremove.ini" <<'EOF'
+[gpu self]
+model=a40
+address=0000:e8:00.0
+vfs=4
+self_remove_ms=300
+EOF
+    fresh "$WORK/selfremove.ini" release_wait_ms=5000
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    sim_ctl busy "$(u 1)"; sim_ctl idle "$(u 1)"    # it ran, then stopped
+    sim_ctl reset-stats
+    vc -c "$TEST_URI" gc
+    t_eq "gc after a stop on a self-removing driver: exit 0, device and ledger gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "... nothing written to remove: the driver did it" 0 "$(sim_stat remove_stores)"
+    start next 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "... and the GPU still works" "0:$(u 2)" "$RC:$(mdevs)"
+    hook next release end < "$WORK/next.xml"
+}
+
 # Cloned definitions: check refuses like the hook; define warns.
 test_clones() {
     fresh a40x2-sriov
@@ -464,6 +486,7 @@ test_types_other_drivers
 test_status
 test_check
 test_gc
+test_gc_self_removing_driver
 test_clones
 test_gc_lock
 test_damaged_ledgers

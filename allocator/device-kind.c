@@ -1,5 +1,6 @@
 /* The list of device kinds, and the questions asked the same way of each. */
 #include "device-kind.h"
+#include "mdev.h"
 #include "vgpu-error.h"
 
 #include <string.h>
@@ -73,4 +74,27 @@ device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
         return DEVICE_STATUS_REPLACED;
     }
     return DEVICE_STATUS_OURS;
+}
+
+guint
+device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint timeout_ms,
+                              guint *left)
+{
+    g_autoptr(GPtrArray) waited = g_ptr_array_new();
+
+    *left = 0;
+    if (timeout_ms == 0)
+        return 0;
+    for (guint i = 0; i < ledger->devices->len; i++) {
+        const LedgerDevice *d = ledger->devices->pdata[i];
+
+        if (device_kind_of(d) == &device_kind_mdev &&
+            device_kind_check(&device_kind_mdev, root, d->uuid, d->parent, d->type, NULL, NULL,
+                              NULL) == DEVICE_STATUS_OURS &&
+            mdev_parent_is_nvidia(root, d->parent))
+            g_ptr_array_add(waited, d->uuid);
+    }
+    if (waited->len)
+        *left = mdev_wait_gone(root, waited, timeout_ms);
+    return waited->len;
 }

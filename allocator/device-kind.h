@@ -67,3 +67,12 @@ typedef enum {
 DeviceStatus device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
                                const char *parent, const char *type, char **now_parent,
                                char **now_type, GError **error);
+
+/* Some NVIDIA drivers (14.4, 15.x) remove an mdev themselves once its VM
+ * has stopped, and a remove written before theirs leaves the GPU unusable
+ * until a reboot. Waits at most @timeout_ms, all together, for @ledger's
+ * devices that are still ours and could go that way (mdevs on an NVIDIA
+ * parent) to vanish. Returns how many were waited for; *@left gets how
+ * many are still there. */
+guint device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint timeout_ms,
+                                    guint *left);

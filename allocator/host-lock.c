@@ -6,6 +6,7 @@
  * is why the bounded writer (util/bounded-write.c) closes what it
  * inherits. */
 #include "host-lock.h"
+#include "state-dir.h"
 #include "vgpu-error.h"
 
 #include <errno.h>
@@ -58,8 +59,9 @@ host_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     int fd;
 
-    if (g_mkdir_with_parents(state_dir, 0700) < 0 ||
-        (fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+    if (state_dir_prepare(state_dir, error) < 0)
+        return -1;
+    if ((fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE, "cannot open host lock %s: %s",
                     path, g_strerror(errno));
         return -1;

@@ -10,8 +10,10 @@
  * stop release from reading it. What is read back is validated like user
  * input, because it names sysfs paths. */
 #include "ledger.h"
+#include "state-dir.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
+#include "vgpu-log.h"
 #include "vgpu-sort.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
@@ -63,7 +65,12 @@ ledger_new(const char *domain_uuid, const char *domain_name)
 static const char *
 ledger_state_name(LedgerState s)
 {
-    return s == LEDGER_CREATED ? "created" : "intent";
+    switch (s) {
+    case LEDGER_CREATED:  return "created";
+    case LEDGER_REMOVING: return "removing";
+    case LEDGER_INTENT:   break;
+    }
+    return "intent";
 }
 
 LedgerDevice *
@@ -174,8 +181,11 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
         st = LEDGER_INTENT;
     else if (g_strcmp0(state, "created") == 0)
         st = LEDGER_CREATED;
+    else if (g_strcmp0(state, "removing") == 0)
+        st = LEDGER_REMOVING;
     else
-        return damaged(error, path, "device %s has state '%s' (expected intent or created)",
+        return damaged(error, path, "device %s has state '%s' (expected intent, created "
+                       "or removing)",
                        uuid, state ? state : "");
     if (ledger_find(ledger, uuid))
         return damaged(error, path, "device %s is listed twice", uuid);
@@ -220,9 +230,18 @@ ledger_load(const char *state_dir, const char *domain_uuid, const char *domain_n
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) local = NULL;
 
+    int trusted;
+
     /* It becomes a file name. */
     if (vgpu_validate_uuid("domain", domain_uuid, NULL, error) < 0)
         return NULL;
+    /* What it names gets removed as root: only a file nobody else could
+     * have written counts. */
+    if (state_dir_check(state_dir, error) < 0 ||
+        (trusted = state_file_check(path, "ledger", error)) < 0)
+        return NULL;
+    if (trusted == 0)
+        return ledger_new(domain_uuid, domain_name);
     if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return ledger_new(domain_uuid, domain_name);
@@ -322,8 +341,8 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
         return -1;
     if (ledger->devices->len == 0)
         return ledger_unlink(path, error);
-    if (g_mkdir_with_parents(state_dir, 0700) < 0)
-        return ledger_fail(error, path, errno);
+    if (state_dir_prepare(state_dir, error) < 0)
+        return -1;
     tmp_name = g_strdup_printf(".%s%s.tmp-%ld", ledger->domain_uuid, LEDGER_SUFFIX,
                                (long)getpid());
     tmp = g_build_filename(state_dir, tmp_name, NULL);
@@ -337,8 +356,18 @@ ledger_save(const char *state_dir, const Ledger *ledger, GError **error)
     return 0;
 }
 
+void
+ledger_damaged_free(gpointer p)
+{
+    LedgerDamaged *d = p;
+
+    g_free(d->path);
+    g_free(d->reason);
+    g_free(d);
+}
+
 GPtrArray *
-ledger_load_all(const char *state_dir, GError **error)
+ledger_load_all(const char *state_dir, GPtrArray *damaged, GError **error)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)ledger_free);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -346,6 +375,8 @@ ledger_load_all(const char *state_dir, GError **error)
     g_autoptr(GDir) dir = g_dir_open(state_dir, 0, &local);
     const char *name;
 
+    if (state_dir_check(state_dir, error) < 0)
+        return NULL;
     if (!dir) {
         if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return g_steal_pointer(&all);
@@ -369,11 +400,21 @@ ledger_load_all(const char *state_dir, GError **error)
     }
     g_ptr_array_sort(names, vgpu_compare_strings);
     for (guint i = 0; i < names->len; i++) {
-        Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, error);
+        g_autoptr(GError) err = NULL;
+        Ledger *l = ledger_load(state_dir, g_ptr_array_index(names, i), NULL, &err);
+        LedgerDamaged *d;
 
-        if (!l)
-            return NULL;
-        g_ptr_array_add(all, l);
+        if (l) {
+            g_ptr_array_add(all, l);
+            continue;
+        }
+        vgpu_log(LOG_WARNING, "%s; skipped", err->message);
+        if (!damaged)
+            continue;
+        d = g_new0(LedgerDamaged, 1);
+        d->path = ledger_path(state_dir, g_ptr_array_index(names, i));
+        d->reason = g_strdup(err->message);
+        g_ptr_array_add(damaged, d);
     }
     return g_steal_pointer(&all);
 }
@@ -392,4 +433,25 @@ ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid, const LedgerD
         }
     }
     return NULL;
+}
+
+const Ledger *
+ledger_other_owner(GPtrArray *ledgers, const char *domain_uuid, const char *dev)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = ledgers->pdata[i];
+
+        if (g_ascii_strcasecmp(l->domain_uuid, domain_uuid) != 0 && ledger_find(l, dev))
+            return l;
+    }
+    return NULL;
+}
+
+char *
+ledger_clone_refusal(const Ledger *owner, const char *dev)
+{
+    return g_strdup_printf("mdev %s is held by domain '%s', for which vgpu-hook made it; this "
+                           "definition names the same mdev UUID (a clone?) and cannot start "
+                           "while that one holds it: give it a UUID of its own", dev,
+                           owner->domain_name ? owner->domain_name : owner->domain_uuid);
 }

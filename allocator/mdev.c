@@ -46,7 +46,7 @@ mdev_create(const char *root, const char *parent, const char *type, const char *
         return -1;
     }
     if (!path_exists(dev)) {
-        g_set_error(error, VGPU_SYSFS_ERROR, EIO,
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_PENDING,
                     "creating %s of type %s on %s: created but %s did not appear",
                     uuid, type, parent, dev);
         return -1;
@@ -102,6 +102,47 @@ mdev_remove(const char *root, const char *uuid, guint retries, guint retry_delay
     else
         vgpu_error_set_errno(error, err, "removing %s", uuid);
     return -1;
+}
+
+gboolean
+mdev_parent_is_nvidia(const char *root, const char *parent)
+{
+    g_autofree char *path = sysfs_path_parent_file(root, parent, "vendor", NULL);
+    g_autofree char *vendor = NULL;
+
+    /* No vendor file (mtty, a parent gone): not NVIDIA. */
+    if (!path || sysfs_read_attr_optional(path, &vendor, NULL) < 0 || !vendor)
+        return FALSE;
+    return g_ascii_strcasecmp(vendor, "0x10de") == 0;
+}
+
+static guint
+count_present(const char *root, GPtrArray *uuids)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < uuids->len; i++) {
+        g_autofree char *dev = sysfs_path_mdev(root, uuids->pdata[i], NULL);
+
+        n += dev && path_exists(dev);
+    }
+    return n;
+}
+
+guint
+mdev_wait_gone(const char *root, GPtrArray *uuids, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    guint left;
+
+    while ((left = count_present(root, uuids)) > 0) {
+        gint64 now = g_get_monotonic_time();
+
+        if (now >= deadline)
+            break;
+        g_usleep((gulong)MIN(deadline - now, (gint64)MDEV_GONE_POLL_MS * 1000));
+    }
+    return left;
 }
 
 int

@@ -10,7 +10,8 @@
  * (EIO, ENOSPC, EUSERS, EEXIST...), so the caller can try another parent;
  * ETIMEDOUT when the driver did not answer within @timeout_ms (the write
  * then finishes on its own and removes what it made, never leaving a
- * device nobody knows of). */
+ * device nobody knows of). VGPU_ERROR_PENDING when the driver accepted the
+ * write but the device did not appear: it may still, under this UUID. */
 int mdev_create(const char *root, const char *parent, const char *type,
                 const char *uuid, guint timeout_ms, GError **error);
 
@@ -21,6 +22,16 @@ int mdev_create(const char *root, const char *parent, const char *type,
  * ENODEV, is success; other failures are VGPU_SYSFS_ERROR with the errno. */
 int mdev_remove(const char *root, const char *uuid, guint retries,
                 guint retry_delay_ms, guint timeout_ms, GError **error);
+
+/* TRUE when @parent is an NVIDIA device (PCI vendor 0x10de), whose vGPU
+ * drivers (14.4, 15.x) may remove their own mdevs after the VM stops. */
+gboolean mdev_parent_is_nvidia(const char *root, const char *parent);
+
+/* Wait at most @timeout_ms for every device in @uuids (char*) to vanish,
+ * looking every MDEV_GONE_POLL_MS; returns as soon as they have. The
+ * number still present. */
+#define MDEV_GONE_POLL_MS 100
+guint mdev_wait_gone(const char *root, GPtrArray *uuids, guint timeout_ms);
 
 /* Parent addr and type id of an existing mdev, from its links. -1 +
  * VGPU_ERROR_NOT_FOUND when it does not exist. */

@@ -25,6 +25,7 @@ static const ConfigNumber config_numbers[] = {
     { "create_attempts", G_STRUCT_OFFSET(VgpuConfig, create_attempts), 1, 64 },
     { "create_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, create_timeout_ms), 1, 600000 },
     { "hook_timeout_ms", G_STRUCT_OFFSET(VgpuConfig, hook_timeout_ms), 100, 3600000 },
+    { "release_wait_ms", G_STRUCT_OFFSET(VgpuConfig, release_wait_ms), 0, 600000 },
 };
 
 static const char *const config_strings[] = {
@@ -68,6 +69,9 @@ config_defaults(void)
     cfg->create_attempts = 4;
     cfg->create_timeout_ms = 20000;
     cfg->hook_timeout_ms = 120000;
+    /* As Proxmox: some NVIDIA drivers remove the mdev themselves when the
+     * VM stops, and a remove written first breaks the GPU until a reboot. */
+    cfg->release_wait_ms = 10000;
     return cfg;
 }
 
@@ -115,6 +119,18 @@ config_value(GKeyFile *kf, const char *key)
 }
 
 static gboolean
+path_has_dotdot(const char *v)
+{
+    g_auto(GStrv) parts = g_strsplit(v, "/", -1);
+
+    for (guint i = 0; parts[i]; i++) {
+        if (strcmp(parts[i], "..") == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
 config_path_value(GKeyFile *kf, const char *path, const char *key, char **out, GError **error)
 {
     g_autofree char *v = config_value(kf, key);
@@ -122,8 +138,16 @@ config_path_value(GKeyFile *kf, const char *path, const char *key, char **out, G
     if (!v)
         return TRUE;
     g_strstrip(v);
+    /* The hook builds root-owned paths from these: no way out of them. */
     if (!g_path_is_absolute(v))
-        return config_fail(error, path, key, "'%s' is not an absolute path", v);
+        return config_fail(error, path, key, "'%s' is not an absolute path (allowed: an "
+                           "absolute path without '..', not '/')", v);
+    if (path_has_dotdot(v))
+        return config_fail(error, path, key, "'%s' has a '..' component (allowed: an "
+                           "absolute path without '..', not '/')", v);
+    if (strspn(v, "/") == strlen(v))
+        return config_fail(error, path, key, "'%s' is the root directory (allowed: an "
+                           "absolute path without '..', not '/')", v);
     g_free(*out);
     *out = g_steal_pointer(&v);
     return TRUE;

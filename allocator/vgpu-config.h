@@ -19,6 +19,8 @@ typedef struct {
     guint create_attempts;     /* 4: candidates tried per request */
     guint create_timeout_ms;   /* 20000: a create write that blocks longer is abandoned */
     guint hook_timeout_ms;     /* 120000: the whole hook call, a last resort */
+    guint release_wait_ms;     /* 10000: release waits this long for an NVIDIA driver to
+                                * remove its own mdev before writing remove (0: no wait) */
 } VgpuConfig;
 
 void vgpu_config_free(VgpuConfig *cfg);

@@ -86,7 +86,9 @@ mdev_lines() { grep -c . "$SIM_ROOT/vgpu-sim/mdevs"; }
 
 # hook config: sysfs_root and a fresh state dir
 write_conf() {   # write_conf FILE SYSFS_ROOT STATE_DIR
-    printf '[vgpu-hook]\nsysfs_root=%s\nstate_dir=%s\nremove_retry_delay_ms=20\n' "$2" "$3" > "$1"
+    # release_wait_ms=0: the simulated drivers never remove their own mdevs,
+    # so the NVIDIA wait would only add its full bound to every release.
+    printf '[vgpu-hook]\nsysfs_root=%s\nstate_dir=%s\nremove_retry_delay_ms=20\nrelease_wait_ms=0\n' "$2" "$3" > "$1"
 }
 
 # vgpu_domain NAME DOMUUID DEVUUID PROFILE: the 7.7 KB domain with our

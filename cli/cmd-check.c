@@ -80,12 +80,17 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         g_autoptr(GPtrArray) cands = NULL;
         const PlacementCandidate *c;
         const HostParent *chosen;
+        const Ledger *owner;
 
         d->req = req;
         g_ptr_array_add(r->devices, d);
+        /* As the hook refuses it (hooks/hook-prepare.c, check_clones). */
+        if (vd->uuid && (owner = ledger_other_owner(ledgers, vd->uuid, req->uuid))) {
+            d->result = RESULT_REFUSED;
+            d->reason = ledger_clone_refusal(owner, req->uuid);
+            continue;
+        }
         if (m) {
-            const Ledger *owner = ledger_list_find_owner(ledgers, m->uuid, NULL);
-
             fill_type(d, host, m->parent, m->type);
             if (!host_device_fits(host, m, req)) {
                 d->result = RESULT_REFUSED;
@@ -95,11 +100,6 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
                 continue;
             }
             d->result = RESULT_EXISTING;
-            if (owner && vd->uuid && g_strcmp0(owner->domain_uuid, vd->uuid) != 0)
-                g_ptr_array_add(r->notes, g_strdup_printf(
-                    "vGPU device %u: mdev %s was created by vgpu-hook for domain '%s'; libvirt "
-                    "refuses to start a second domain with it while that one runs", i, m->uuid,
-                    owner->domain_name ? owner->domain_name : owner->domain_uuid));
             continue;
         }
         cands = placement_choose(host, req, &rules, refusals);
@@ -286,8 +286,8 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     }
     if (!(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
         return cli_fail("check", error);
-    /* Only to name the owner of an existing device: not worth failing for. */
-    ledgers = ledger_load_all(cfg->state_dir, NULL);
+    /* For clones; a state directory that cannot be read holds no owner. */
+    ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
 
     check_hostdevs(&r, vd);
     check_requests(&r, cfg, host, vd, ledgers);

@@ -18,6 +18,7 @@
  * sync is the exception: one compare-before-write redefinition, the code
  * vgpu-keeper runs too (virt/domain-sync.c). */
 #include "cli.h"
+#include "clone-check.h"
 #include "domain-sync.h"
 #include "domain-xml.h"
 #include "host-scan.h"
@@ -308,6 +309,8 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < added->len; i++)
         printf("Added %s vGPU %s to domain '%s'.\n", vgpu_request_label(probe),
                (const char *)g_ptr_array_index(added, i), t.name);
+    /* The new UUIDs are random; the ones it kept may be a clone's. */
+    cli_warn_shared_uuids(conn, t.vd);
     note_missing_hostdevs(&t);
     note_running(&t);
     rc = 0;
@@ -502,5 +505,6 @@ cmd_define(CliOptions *opts, int argc, char **argv)
         if (!xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
     }
+    cli_warn_shared_uuids(conn, vd);
     return 0;
 }

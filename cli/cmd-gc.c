@@ -4,12 +4,14 @@
  * touched, nor devices of a domain libvirt says is running, or does not
  * answer about in time.
  *
- * Under the host lock, like the hook, so no prepare or release runs
- * meanwhile. The domain states are asked while holding it, with a bounded
- * wait each: a domain whose start is in its prepare hook is locked inside
- * libvirt until the hook gets our lock, so libvirt cannot answer for it; it
- * is then skipped as "busy" (it is starting), and the hook gets the lock as
- * soon as we are done. */
+ * Never holds the host lock across a remove, which can block for
+ * remove_timeout_ms, as release does not: per domain, under the lock, it
+ * asks libvirt whether the domain runs (a bounded wait: a domain whose
+ * start is in its prepare hook waits for our lock inside libvirt and cannot
+ * answer; it is then skipped, since it is starting) and, if not, marks its
+ * devices "removing" in the ledger, so that a start meanwhile refuses to
+ * reuse them. The removes run without the lock, and each result is
+ * committed under it afterwards, device by device. */
 #include "cli.h"
 #include "host-lock.h"
 #include "json-out.h"
@@ -71,16 +73,13 @@ action_name(GcAction a, gboolean dry_run)
 }
 
 /* One device of a ledger whose domain does not run. Returns FALSE when
- * it stays in the ledger. */
+ * it stays in the ledger. Runs without the host lock. */
 static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
     const DeviceKind *kind = device_kind_of(d);
     g_autoptr(GError) err = NULL;
 
-    it->uuid = g_strdup(d->uuid);
-    it->parent = g_strdup(d->parent);
-    it->type = g_strdup(d->type);
     switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, NULL, NULL,
                               &err)) {
     case DEVICE_STATUS_ERROR:
@@ -114,14 +113,69 @@ typedef struct {
     gboolean failed;
 } GcResult;
 
-static void
-gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, Ledger *l, gboolean dry_run, GcResult *res)
+static GcItem *
+gc_item_add(GcResult *res, const Ledger *l, const LedgerDevice *d, const char *shown,
+            CliDomainState state)
 {
-    g_autofree char *name = NULL;
-    CliDomainState state = cli_virt_domain_state(conn, l->domain_uuid, GC_QUERY_TIMEOUT_MS, &name);
-    const char *shown = name ? name : l->domain_name ? l->domain_name : l->domain_uuid;
+    GcItem *it = g_new0(GcItem, 1);
 
-    if (state == CLI_DOMAIN_RUNNING)
+    it->uuid = g_strdup(d->uuid);
+    it->parent = g_strdup(d->parent);
+    it->type = g_strdup(d->type);
+    it->domain = g_strdup(shown);
+    it->domain_uuid = g_strdup(l->domain_uuid);
+    it->state = cli_domain_state_name(state);
+    g_ptr_array_add(res->items, it);
+    return it;
+}
+
+/* Is the domain running? With @mark, the answer is taken under the host
+ * lock and, when it does not run, its devices are marked removing before
+ * the lock goes. Returns the ledger as it stands then (NULL when it could
+ * not be read; the reason is in @res). */
+static Ledger *
+gc_look(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolean mark,
+        CliDomainState *state, char **shown, GcResult *res)
+{
+    g_autoptr(Ledger) l = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *name = NULL;
+    int lock = -1;
+
+    if (mark && (lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, &err)) < 0)
+        goto fail;
+    /* Reread: a release may have changed it since the list was made. */
+    if (!(l = ledger_load(cfg->state_dir, seen->domain_uuid, NULL, &err)))
+        goto fail;
+    *state = cli_virt_domain_state(conn, l->domain_uuid, GC_QUERY_TIMEOUT_MS, &name);
+    *shown = g_strdup(name ? name : l->domain_name ? l->domain_name : l->domain_uuid);
+    if (mark && *state != CLI_DOMAIN_RUNNING && *state != CLI_DOMAIN_UNKNOWN &&
+        l->devices->len) {
+        for (guint i = 0; i < l->devices->len; i++)
+            ((LedgerDevice *)l->devices->pdata[i])->state = LEDGER_REMOVING;
+        if (ledger_save(cfg->state_dir, l, &err) < 0)
+            goto fail;
+    }
+    host_lock_release(lock);
+    return g_steal_pointer(&l);
+
+ fail:
+    host_lock_release(lock);
+    g_ptr_array_add(res->skipped, g_strdup_printf("domain %s: %s; its vGPUs are left alone",
+                                                  seen->domain_uuid, err->message));
+    res->failed = TRUE;
+    return NULL;
+}
+
+static void
+gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolean dry_run,
+          GcResult *res)
+{
+    CliDomainState state = CLI_DOMAIN_UNKNOWN;
+    g_autofree char *shown = NULL;
+    g_autoptr(Ledger) l = gc_look(cfg, conn, seen, !dry_run, &state, &shown, res);
+
+    if (!l || state == CLI_DOMAIN_RUNNING)
         return;
     if (state == CLI_DOMAIN_UNKNOWN) {
         g_ptr_array_add(res->skipped, g_strdup_printf(
@@ -130,30 +184,38 @@ gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, Ledger *l, gboolean dry_run
             l->devices->len));
         return;
     }
-    for (guint i = 0; i < l->devices->len;) {
-        LedgerDevice *d = g_ptr_array_index(l->devices, i);
-        GcItem *it = g_new0(GcItem, 1);
-        g_autoptr(GError) err = NULL;
+    /* As release: a domain that stopped moments ago may have a release
+     * waiting for an NVIDIA driver to remove its devices itself; writing
+     * remove first would break the GPU. */
+    if (!dry_run) {
+        guint left;
 
-        it->domain = g_strdup(shown);
-        it->domain_uuid = g_strdup(l->domain_uuid);
-        it->state = cli_domain_state_name(state);
-        g_ptr_array_add(res->items, it);
-        if (!gc_device(cfg, d, it, dry_run)) {
+        device_kind_wait_self_removal(cfg->sysfs_root, l, cfg->release_wait_ms, &left);
+    }
+    for (guint i = 0; i < l->devices->len; i++) {
+        const LedgerDevice *d = g_ptr_array_index(l->devices, i);
+        GcItem *it = gc_item_add(res, l, d, shown, state);
+        g_autoptr(GError) err = NULL;
+        gboolean gone = gc_device(cfg, d, it, dry_run);
+        int rc;
+
+        if (dry_run)
+            continue;
+        /* Committed after each device, like release: a crash forgets
+         * nothing; an entry a start took back meanwhile is left. */
+        if (gone)
+            rc = ledger_commit_drop(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid,
+                                    d->uuid, TRUE, &err);
+        else
+            rc = ledger_commit_unmark(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid,
+                                      d->uuid, &err);
+        if (!gone)
             res->failed = TRUE;
-            i++;
-            continue;
-        }
-        if (dry_run) {
-            i++;
-            continue;
-        }
-        /* Saved after each device, like release: a crash forgets nothing. */
-        ledger_drop(l, it->uuid);
-        if (ledger_save(cfg->state_dir, l, &err) < 0) {
+        if (rc < 0) {
+            g_free(it->error);
             it->error = g_strdup_printf("updating the ledger: %s", err->message);
+            it->action = GC_FAILED;
             res->failed = TRUE;
-            return;
         }
     }
 }
@@ -233,9 +295,9 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(gc_item_free);
     g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
     g_autoptr(GError) error = NULL;
     GcResult res = { .items = items, .skipped = skipped };
-    int lock = -1;
 
     if (!cli_parse_options(opts, "gc", "[--dry-run] [--json]",
                            "Remove the vGPUs that vgpu-hook created for domains that are not "
@@ -254,16 +316,16 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
                   error->message);
         return 1;
     }
-    if (!dry_run && (lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, &error)) < 0)
+    /* Ledgers are replaced by rename: a read without the lock sees whole
+     * ones, and each is read again under the lock before it is acted on. */
+    if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
         return cli_fail("gc", error);
-    if (!(ledgers = ledger_load_all(cfg->state_dir, &error))) {
-        host_lock_release(lock);
-        return cli_fail("gc", error);
-    }
+    /* A damaged ledger proves nothing ours: its devices are left alone. */
+    for (guint i = 0; i < damaged->len; i++)
+        g_ptr_array_add(skipped, g_strdup_printf("%s; what it names is left alone",
+                                                 ((LedgerDamaged *)damaged->pdata[i])->reason));
     for (guint i = 0; i < ledgers->len; i++)
         gc_ledger(cfg, conn, g_ptr_array_index(ledgers, i), dry_run, &res);
-    if (lock >= 0)
-        host_lock_release(lock);
 
     if (opts->json)
         print_json(&res, dry_run);

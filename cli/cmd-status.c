@@ -33,6 +33,7 @@ typedef struct {
     GHashTable *hostdev_users;  /* mdev uuid -> domain uuid (borrowed key of domains) */
     GPtrArray *ledgers;         /* Ledger* */
     const char *state_dir;      /* where vgpu-keeper writes its status */
+    GPtrArray *damaged;         /* LedgerDamaged*: skipped, listed */
 } StatusData;
 
 static void
@@ -213,6 +214,9 @@ print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *
         cli_table_print(mt, stdout, 0);
     }
     print_missing(sd, host, NULL);
+    for (guint i = 0; i < sd->damaged->len; i++)
+        printf("Damaged ledger: %s (skipped; vgpu-hook removes nothing it names).\n",
+               ((LedgerDamaged *)sd->damaged->pdata[i])->reason);
     if (leaked)
         printf("%u vGPU(s) belong to domains that are not running: 'vgpuctl gc' removes them.\n",
                leaked);
@@ -299,6 +303,17 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
     print_missing(sd, host, j);
     json_end_array(j);
     print_json_keeper(sd, j);
+    json_key(j, "damaged_ledgers");
+    json_begin_array(j);
+    for (guint i = 0; i < sd->damaged->len; i++) {
+        const LedgerDamaged *d = sd->damaged->pdata[i];
+
+        json_begin_object(j);
+        json_member_string(j, "path", d->path);
+        json_member_string(j, "error", d->reason);
+        json_end_object(j);
+    }
+    json_end_array(j);
     json_end_object(j);
     json_out_print(j);
 }
@@ -322,8 +337,10 @@ cmd_status(CliOptions *opts, int argc, char **argv)
                                                            domain_info_free);
     g_autoptr(GHashTable) users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
     g_autoptr(GError) error = NULL;
-    StatusData sd = { .access = LIBVIRT_SKIPPED, .domains = domains, .hostdev_users = users };
+    StatusData sd = { .access = LIBVIRT_SKIPPED, .domains = domains, .hostdev_users = users,
+                      .damaged = damaged };
 
     if (!cli_parse_options(opts, "status", "[--no-libvirt] [--json]",
                            "Physical GPUs, their mdevs, the domain owning each and whether it "
@@ -338,7 +355,7 @@ cmd_status(CliOptions *opts, int argc, char **argv)
     /* No request: names and links only, no available_instances reads. */
     if (!(host = host_scan(cfg->sysfs_root, no_requests, &error)))
         return cli_fail("status", error);
-    if (!(ledgers = ledger_load_all(cfg->state_dir, &error)))
+    if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
         return cli_fail("status", error);
     sd.ledgers = ledgers;
     sd.state_dir = cfg->state_dir;

@@ -80,6 +80,20 @@ bound_cpu_time(void)
     setrlimit(RLIMIT_CPU, &rl);
 }
 
+/* The shutoff reason is a word from libvirt's list; anything else is not
+ * copied into the log as is. NULL for "-" (libvirt < 10.5). */
+static const char *
+release_reason(int argc, char **argv)
+{
+    const char *r = argc > 4 ? argv[4] : "-";
+
+    if (strcmp(r, "-") == 0 || !*r)
+        return NULL;
+    if (strlen(r) > 32 || strspn(r, "abcdefghijklmnopqrstuvwxyz-_") != strlen(r))
+        return "(unrecognised)";
+    return r;
+}
+
 /* stderr is what `virsh start` prints after "unexpected exit status 1:", so
  * it gets exactly one line. */
 static int
@@ -101,7 +115,6 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
     g_autoptr(VgpuDomain) dom = NULL;
     gboolean release = strcmp(op, "release") == 0;
 
-    (void)argc;
     limit_exit_code = hook_exit_code_on_failure(op);
     bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
@@ -127,7 +140,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
         if (hook_prepare(cfg, dom, &error) < 0)
             return fail(op, error);
     } else if (release) {
-        if (hook_release(cfg, name, dom, &error) < 0)
+        if (hook_release(cfg, name, release_reason(argc, argv), dom, &error) < 0)
             return fail(op, error);
     } else if (strcmp(op, "reconnect") == 0) {
         hook_reconnect(cfg, dom);

@@ -108,14 +108,23 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
+        /* The kernel may still be creating the device under this UUID
+         * (no answer in time, or an answer but no device yet): another
+         * parent would only get EEXIST, and the intent stays so that the
+         * release libvirt runs next removes it if it appears. */
         if (err->domain == VGPU_SYSFS_ERROR && err->code == ETIMEDOUT) {
-            /* The kernel may still be creating the device under this UUID:
-             * another parent would only get EEXIST, and the intent stays so
-             * that the release libvirt runs next removes it if it appears. */
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_TIMEOUT,
                         "domain '%s': vGPU device %u: the driver did not answer a create on %s "
                         "within %u ms", p->dom->name, req->index, c->parent->addr,
                         p->cfg->create_timeout_ms);
+            return PLACE_FAILED;
+        }
+        if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_PENDING)) {
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_PENDING,
+                        "domain '%s': vGPU device %u: the driver accepted a create of %s on %s "
+                        "but the device did not appear (kept in the ledger: the release that "
+                        "follows removes it if it shows up late)", p->dom->name, req->index,
+                        req->uuid, c->parent->addr);
             return PLACE_FAILED;
         }
         ledger_drop(p->ledger, req->uuid);
@@ -156,8 +165,18 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
 {
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
+    const LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
 
     *reused = FALSE;
+    /* Checked before sysfs: a device being removed has already left the
+     * bus, and neither reusing nor re-creating it is safe meanwhile. */
+    if (mark && mark->state == LEDGER_REMOVING) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s': vGPU device %u: mdev %s is being removed by 'vgpuctl gc' "
+                    "(the domain was not running when it looked); start the domain again "
+                    "once that is done", p->dom->name, req->index, req->uuid);
+        return -1;
+    }
     if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, NULL, &parent, &type, &err) < 0) {
         if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
             return 0;
@@ -249,10 +268,39 @@ rollback(Prepare *p)
         vgpu_log(LOG_ERR, "domain '%s': rollback: %s", p->dom->name, err->message);
 }
 
+/* A cloned definition names the same explicit mdev UUID as another domain:
+ * reusing the device would share one vGPU between two VMs, and creating
+ * it anew (the first one's went) would let either release remove the
+ * other's. Refused while another ledger records it; under the lock, so a
+ * prepare of the other domain cannot slip in between. */
+static int
+check_clones(Prepare *p, GError **error)
+{
+    g_autoptr(GPtrArray) all = ledger_load_all(p->cfg->state_dir, NULL, error);
+
+    if (!all)
+        return -1;
+    for (guint i = 0; i < p->dom->requests->len; i++) {
+        const VgpuRequest *req = p->dom->requests->pdata[i];
+        const Ledger *owner = ledger_other_owner(all, p->dom->uuid, req->uuid);
+        g_autofree char *why = NULL;
+
+        if (!owner)
+            continue;
+        why = ledger_clone_refusal(owner, req->uuid);
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': vGPU device %u: %s",
+                    p->dom->name, req->index, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 prepare_locked(Prepare *p, Host **host, GError **error)
 {
     if (!(p->ledger = ledger_load(p->cfg->state_dir, p->dom->uuid, p->dom->name, error)))
+        return -1;
+    if (check_clones(p, error) < 0)
         return -1;
     for (guint i = 0; i < p->dom->requests->len; i++) {
         if (prepare_one(p, host, p->dom->requests->pdata[i], error) < 0)

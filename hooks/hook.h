@@ -9,7 +9,9 @@
 #include "vgpu-config.h"
 
 int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
-int hook_release(const VgpuConfig *cfg, const char *domain_name,
+/* @reason: the shutoff reason libvirt >= 10.5 passes (shutdown,
+ * destroyed, crashed, migrated, saved...), NULL when it passed "-". */
+int hook_release(const VgpuConfig *cfg, const char *domain_name, const char *reason,
                  const VgpuDomain *dom, GError **error);
 void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
 

@@ -19,6 +19,8 @@ cat > "$WORK/vgpu-hook.conf" <<CONF
 [vgpu-hook]
 sysfs_root=$SIM_ROOT
 state_dir=$WORK/state
+# The simulated A40 driver never removes its own mdevs: do not wait for it.
+release_wait_ms=0
 CONF
 export VGPU_HOOK_CONF=$WORK/vgpu-hook.conf
 HOOK=$B/hooks/vgpu-hook

@@ -19,6 +19,7 @@ typedef enum {
     VGPU_ERROR_LOCK,          /* host lock not obtained in time */
     VGPU_ERROR_STATE,         /* ledger or state directory unusable */
     VGPU_ERROR_TIMEOUT,       /* a bounded wait ran out */
+    VGPU_ERROR_PENDING,       /* a write was accepted but its effect is not seen (yet) */
 } VgpuErrorCode;
 
 GQuark vgpu_error_quark(void);

@@ -1,6 +1,7 @@
 #include "vgpu-log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static gboolean log_mirror;
 static const char *log_ident = "vgpu-hook";
@@ -25,4 +26,14 @@ vgpu_log(int priority, const char *fmt, ...)
     syslog(priority, "%s", msg);
     if (log_mirror)
         fprintf(stderr, "%s: %s\n", log_ident, msg);
+#ifdef VGPU_TEST_HOOKS
+    /* Test builds only: the hook tier reads what went to syslog here. */
+    const char *copy = getenv("VGPU_TEST_LOG");
+    FILE *f = copy && *copy ? fopen(copy, "ae") : NULL;
+
+    if (f) {
+        fprintf(f, "<%d> %s\n", priority, msg);
+        fclose(f);
+    }
+#endif
 }

@@ -1,6 +1,7 @@
 /* Decisions go to syslog (ident "vgpu-hook"); vgpuctl and tests may also
  * mirror them to stderr. The hook's stderr is reserved for the one-line
- * error libvirt shows the user, so the hook never mirrors. */
+ * error libvirt shows the user, so the hook never mirrors. A test build
+ * (make TESTHOOKS=1) also appends each line to $VGPU_TEST_LOG when set. */
 #pragma once
 
 #include <glib.h>

@@ -174,6 +174,29 @@ test_sync_define() {
     t_eq "all stopped: no device left" "" "$(mdevs)"
 }
 
+# A cloned definition (virsh define of a copy that keeps the vGPU UUID):
+# its start is refused while the original runs; attach warns about it.
+test_clone() {
+    lv_domain_xml vm8 "$(du 8)" "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$LV_WORK/vm8.xml"
+    lv_domain_xml vm9 "$(du 9)" "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$LV_WORK/vm9.xml"
+    lv_virsh define "$LV_WORK/vm8.xml" > /dev/null
+    lv_virsh define "$LV_WORK/vm9.xml" > /dev/null
+    t_eq "original starts" running "$(lv_virsh start vm8 > /dev/null 2>&1; state vm8)"
+    local x
+    x=$(lv_virsh start vm9 2>&1)
+    t_eq "the clone's start: refused" "shut off" "$(state vm9)"
+    t_match "the clone's start: virsh shows the hook's sentence naming the original" "mdev $(u 8) is held by domain 'vm8'.*\\(a clone\\?\\)" "$x"
+    t_eq "the original's device untouched" "$(u 8)" "$(mdevs)"
+    lvc attach vm9 A40-1Q
+    t_eq "attach to the clone: exit 0" 0 "$RC"
+    t_match "attach to the clone: warns about the UUID it shares" "^Warning: vGPU device 0: mdev UUID $(u 8) is also used by domain 'vm8' \\(a cloned definition\\?\\)" "$OUT"
+    lvc attach vm8 A40-1Q
+    t_match "attach to the original warns too" "mdev UUID $(u 8) is also used by domain 'vm9'" "$OUT"
+    lv_virsh destroy vm8 > /dev/null
+    lv_virsh undefine vm8 > /dev/null; lv_virsh undefine vm9 > /dev/null
+    t_eq "clone test: no device left" "" "$(mdevs)"
+}
+
 test_status_gc() {
     local hand vf
     # vm6 runs; vm7 is defined but stopped and its device leaked (its
@@ -259,7 +282,7 @@ test_status_gc() {
 }
 
 if lv_start a40x2-sriov; then
-    for t in test_attach_start_detach test_sync_define test_status_gc; do
+    for t in test_attach_start_detach test_sync_define test_clone test_status_gc; do
         lv_log "=== $t"
         before=$T_FAIL
         $t

@@ -288,6 +288,105 @@ test_gc() {
     hook test release end < "$WORK/test.xml"
 }
 
+# gc right after a domain stopped on a driver that removes its own mdevs
+# (the simulator's self_remove_ms): it waits for the driver as release does.
+test_gc_self_removing_driver() {
+    cat > "$WORK/selfremove.ini" <<'EOF'
+[gpu self]
+model=a40
+address=0000:e8:00.0
+vfs=4
+self_remove_ms=300
+EOF
+    fresh "$WORK/selfremove.ini" release_wait_ms=5000
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    sim_ctl busy "$(u 1)"; sim_ctl idle "$(u 1)"    # it ran, then stopped
+    sim_ctl reset-stats
+    vc -c "$TEST_URI" gc
+    t_eq "gc after a stop on a self-removing driver: exit 0, device and ledger gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "... nothing written to remove: the driver did it" 0 "$(sim_stat remove_stores)"
+    start next 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "... and the GPU still works" "0:$(u 2)" "$RC:$(mdevs)"
+    hook next release end < "$WORK/next.xml"
+}
+
+# Cloned definitions: check refuses like the hook; define warns.
+test_clones() {
+    fresh a40x2-sriov
+    start orig 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    dom clone "$(du 2)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$WORK/clone.xml"
+    vc check "$WORK/clone.xml"
+    t_eq "check of a clone while the first holds the device: would not start" 1 "$RC"
+    t_match "check: the hook's sentence, naming the first domain" "^vGPU device 0: mdev $(u 1) is held by domain 'orig', for which vgpu-hook made it; this definition names the same mdev UUID" "$OUT"
+    hook orig release end < "$WORK/orig.xml"
+    vc check "$WORK/clone.xml"
+    t_eq "check of the clone once the first let go: would start" 0 "$RC"
+
+    # libvirt's test driver, with a node file holding the original.
+    local x
+    x=$(dom orig "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" |
+        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
+            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|")
+    printf '<node>\n%s\n</node>\n' "$x" > "$WORK/node.xml"
+    dom clone "$(du 2)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" |
+        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
+            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/clone-def.xml"
+    vc -c "test://$WORK/node.xml" define "$WORK/clone-def.xml"
+    t_eq "define of a clone: defined (exit 0)" 0 "$RC"
+    t_match "define of a clone: warns, naming the other domain" "^Warning: vGPU device 0: mdev UUID $(u 1) is also used by domain 'orig' \\(a cloned definition\\?\\)" "$OUT"
+    dom other "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" profile=\"A40-2Q\"" |
+        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
+            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/other-def.xml"
+    vc -c "test://$WORK/node.xml" define "$WORK/other-def.xml"
+    t_eq "define of a domain with its own UUIDs: no warning" "0:" "$RC:$(grep Warning <<< "$OUT")"
+    # attach: the test driver cannot attach devices; the libvirt tier checks it.
+}
+
+# gc never holds the host lock across a remove: one the driver blocks
+# (the VM still holds the device) must not stall every start meanwhile.
+test_gc_lock() {
+    fresh a40x2-sriov lock_timeout_ms=1000 remove_retries=0 remove_timeout_ms=20000
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    sim_ctl busy "$(u 1)"
+    "$VGPUCTL" -c "$TEST_URI" gc > "$WORK/gc.out" 2> "$WORK/gc.err" &
+    local gc=$! i
+    for i in $(seq 1 100); do grep -q "$(u 1) .* removing" "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+    t_match "gc: its remove is blocked in the driver" "$(u 1) .* removing" "$(cat "$SIM_ROOT/vgpu-sim/mdevs")"
+    start other 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "a start meanwhile gets the lock (lock_timeout_ms=1000) and its device" "0:" "$RC:$ERR"
+    t_match "the leaked domain's ledger entry is marked removing" "state=removing" "$(cat "$WORK/state/$(du 1).ledger")"
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "the leaked domain starting meanwhile: refused" 1 "$RC"
+    t_match "... it says gc is removing its device" "mdev $(u 1) is being removed by 'vgpuctl gc'" "$ERR"
+    sim_ctl idle "$(u 1)"
+    wait "$gc"
+    t_eq "gc: exit 0 once the driver let go" "0:" "$?:$(cat "$WORK/gc.err")"
+    t_eq "gc: the leak removed, its ledger gone; the other kept" "$(u 2) 1" "$(mdevs) $(ledgers)"
+    hook other release end < "$WORK/other.xml"
+}
+
+# One damaged ledger stops neither status nor gc; its devices are left alone.
+test_damaged_ledgers() {
+    fresh a40x2-sriov
+    start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start hurt 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    local bad=$WORK/state/$(du 2).ledger
+    printf '[domain]\nuuid=%s\n[device %s]\nparent=../../etc\ntype=nvidia-558\nstate=created\n' \
+        "$(du 2)" "$(u 2)" > "$bad"
+    vc status --no-libvirt
+    t_eq "status with a damaged ledger: exit 0" 0 "$RC"
+    t_match "status: the good ledger's device still owned" "^$(u 1) .* leak +vgpu-hook" "$OUT"
+    t_match "status: lists the damaged ledger with its path" "^Damaged ledger: ledger $bad is damaged: device $(u 2) has a bad or no parent" "$OUT"
+    vc status --no-libvirt --json
+    t_ok "status --json with a damaged ledger parses" json_ok
+    t_eq "status --json: damaged_ledgers names it" "$bad" "$(jqv '.damaged_ledgers[0].path')"
+    vc -c "$TEST_URI" gc
+    t_eq "gc with a damaged ledger: exit 0" 0 "$RC"
+    t_match "gc: the other leak removed" "^$(u 1) .* leak +undefined +removed$" "$OUT"
+    t_match "gc: says it skipped the damaged ledger" "^Skipped ledger $bad is damaged: .*; what it names is left alone" "$OUT"
+    t_eq "gc: the damaged ledger's device left alone, the file kept" "$(u 2) 1" "$(mdevs) $(ledgers)"
+}
+
 # Every error: exit 1 and exactly one line "vgpuctl: ...".
 test_errors() {
     fresh a40x2-sriov
@@ -387,6 +486,10 @@ test_types_other_drivers
 test_status
 test_check
 test_gc
+test_gc_self_removing_driver
+test_clones
+test_gc_lock
+test_damaged_ledgers
 test_errors
 test_define_test_driver
 test_completion

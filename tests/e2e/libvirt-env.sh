@@ -98,6 +98,8 @@ lv_write_conf() {
         echo "sysfs_root=/sys"
         echo "state_dir=/run/vgpu-hook"
         echo "remove_retry_delay_ms=20"
+        # No simulated driver here removes its own mdevs (hook tier tests that).
+        echo "release_wait_ms=0"
         local kv
         for kv in "$@"; do echo "$kv"; done
     } > "$LV_WORK/vgpu-hook.conf"

@@ -197,7 +197,9 @@ test_failed_start_after_prepare() {
     define_file twin "$LV_WORK/twin.xml"
     start twin
     t_eq "same UUID as a running domain: start fails" 1 "$RC"
-    t_match "same UUID: libvirt refuses it (in use by driver QEMU)" "in use by driver QEMU, domain keep" "$OUT"
+    # The hook refuses a clone before libvirt would ("in use by driver
+    # QEMU, domain keep"), with a sentence naming the running domain.
+    t_match "same UUID: the hook refuses it, naming the running domain" "mdev $(u 3) is held by domain 'keep'.*\\(a clone\\?\\)" "$OUT"
     echo "# virsh said: $OUT" | lv_short | tr '\n' ' '; echo
     t_eq "same UUID: the running domain's device survives its release" "$(u 3):running" "$(mdevs):$(state keep)"
 

@@ -4,6 +4,8 @@
 
 WORK=$(mktemp -d /tmp/vgpu-hooktest.XXXXXX)
 export VGPU_HOOK_CONF=$WORK/vgpu-hook.conf
+# What the hook sends to syslog, copied here by test builds (TESTHOOKS=1).
+export VGPU_TEST_LOG=$WORK/hook.log
 HOOK=$B/hooks/vgpu-hook
 
 hook_cleanup() { sim_stop; rm -rf "$WORK"; }
@@ -16,6 +18,9 @@ conf() {
         echo "sysfs_root=$SIM_ROOT"
         echo "state_dir=$WORK/state"
         echo "remove_retry_delay_ms=20"
+        # The simulator's NVIDIA drivers remove nothing themselves unless a
+        # scenario says self_remove_ms; test_driver_self_remove sets this.
+        echo "release_wait_ms=0"
         local kv
         for kv in "$@"; do echo "$kv"; done
     } > "$VGPU_HOOK_CONF"
@@ -30,9 +35,9 @@ fresh() {
     conf "$@"
 }
 
-# hook NAME OP SUBOP < xml: sets RC, OUT, ERR
+# hook NAME OP SUBOP [EXTRA] < xml: sets RC, OUT, ERR
 hook() {
-    "$HOOK" "$1" "$2" "$3" - > "$WORK/out" 2> "$WORK/err"
+    "$HOOK" "$1" "$2" "$3" "${4:--}" > "$WORK/out" 2> "$WORK/err"
     RC=$?
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
@@ -80,4 +85,5 @@ sim_ctl()     { printf '%s\n' "$*" > "$SIM_ROOT/vgpu-sim/control"; }
 sim_stat()    { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/stats"; }
 # create by hand, as an administrator would
 hand_create() { printf '%s\n' "$3" > "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2/create"; }
+hook_log()    { cat "$VGPU_TEST_LOG" 2>/dev/null; }
 sim_fault()   { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/faults"; }

@@ -291,6 +291,13 @@ test_lock_and_config() {
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
     t_eq "bad config: refused" 1 "$RC"
     t_match "bad config: names file and key" "vgpu-hook.conf.*placement" "$ERR"
+    conf release_wait_ms=600001
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "out-of-range config value: one line naming file, key and range" \
+        "^1:vgpu-hook: $VGPU_HOOK_CONF: key release_wait_ms: '600001' is not a number from 0 to 600000$" "$RC:$ERR"
+    conf "state_dir=$WORK/../etc"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "a state_dir with '..': refused" "key state_dir: .* has a '\\.\\.' component" "$ERR"
     conf colour=blue
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
     t_match "unknown config key: named" "colour" "$ERR"
@@ -368,6 +375,21 @@ test_bounded_through_a_pipe() {
     t_eq "create timeout: the late device undone, nothing left" "0:0" "$(mdev_count):$(ledgers)"
 }
 
+test_created_but_not_appeared() {
+    fresh a40x2-sriov
+    sim_ctl fault create_appear_ms 400
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "created but did not appear: prepare fails" 1 "$RC"
+    t_match "created but did not appear: says so, one line" "accepted a create of $(u 1) on .* but the device did not appear" "$ERR"
+    t_eq "created but did not appear: the intent is kept, one create only" "1 1" "$(ledgers) $(sim_stat create_stores)"
+    local i
+    for i in $(seq 1 50); do [ "$(mdev_count)" -eq 1 ] && break; sleep 0.1; done
+    sim_ctl fault create_appear_ms 0
+    t_eq "the device shows up late" "$(u 1)" "$(mdevs)"
+    stop vm1
+    t_eq "the release that follows removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+}
+
 test_release_without_metadata() {
     fresh a40x2-sriov
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
@@ -397,6 +419,166 @@ test_reconnect() {
     t_eq "release after the device vanished: exit 0, ledger cleared" "0:0" "$RC:$(ledgers)"
 }
 
+test_release_reason() {
+    fresh a40x2-sriov
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hook vm1 release end destroyed < "$WORK/vm1.xml"
+    t_eq "release end with a shutoff reason (libvirt >= 10.5): removed" "0:0" "$RC:$(mdev_count)"
+    t_match "the shutoff reason is logged with the release" "vm1': releasing 1 vGPU.*shutoff reason: destroyed" "$(hook_log)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    stop vm1
+    t_match "release end - (libvirt < 10.5): logged as not given" "shutoff reason: not given" "$(hook_log)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    hook vm1 release end 'crash%ed
+x' < "$WORK/vm1.xml"
+    t_eq "an odd reason: still released" "0:0" "$RC:$(mdev_count)"
+    t_match "an odd reason is not copied into the log" "shutoff reason: \\(unrecognised\\)" "$(hook_log)"
+}
+
+test_state_trust() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "the state directory is created 0700, the ledger 0600" "700 600" \
+        "$(stat -c %a "$WORK/state") $(stat -c %a "$WORK/state/$(du 1).ledger")"
+    local led=$WORK/state/$(du 1).ledger
+    chown nobody "$led"
+    stop vm1
+    t_eq "ledger owned by another user: release refused, device kept" "1:1" "$RC:$(mdev_count)"
+    t_match "ledger owned by another user: one line naming it" "ledger $led is owned by uid [0-9]+, not root; refusing" "$ERR"
+    t_eq "refusal is one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    chown root "$led"; chmod 0666 "$led"
+    stop vm1
+    t_match "ledger writable by others: refused" "mode 0666" "$RC:$ERR"
+    t_eq "ledger writable by others: device kept" 1 "$(mdev_count)"
+    chmod 0600 "$led"
+    chmod 0777 "$WORK/state"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "state directory writable by others: prepare refused, nothing created" "1:1" "$RC:$(mdev_count)"
+    t_match "state directory writable by others: says so" "state directory $WORK/state is writable by group or others \\(mode 0777\\)" "$ERR"
+    chmod 0700 "$WORK/state"; chown nobody "$WORK/state"
+    stop vm1
+    t_match "state directory owned by another user: release refused" "^1:.*state directory .* is owned by uid" "$RC:$ERR"
+    chown root "$WORK/state"
+    stop vm1
+    t_eq "trusted again: release removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    # A ledger planted for a domain that never created anything.
+    local vf
+    vf=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$(sriov_gpus | head -n 1)/virtfn3")")
+    hand_create "$vf" nvidia-558 "$(u 5)"
+    printf '[domain]\nuuid=%s\n\n[device %s]\nparent=%s\ntype=nvidia-558\nstate=created\n' \
+        "$(du 5)" "$(u 5)" "$vf" > "$WORK/state/$(du 5).ledger"
+    chown nobody "$WORK/state/$(du 5).ledger"
+    dom vm5 "$(du 5)" "uuid=\"$(u 5)\" profile=\"A40-2Q\"" > "$WORK/vm5.xml"
+    hook vm5 release end < "$WORK/vm5.xml"
+    t_eq "a planted ledger removes nothing" "1:$(u 5)" "$RC:$(mdevs)"
+}
+
+# One A40 whose driver removes an mdev itself 300 ms after the VM lets go
+# ("idle" in the simulator, which cannot see QEMU), beside one whose driver
+# never does.
+self_remove_scenario() {
+    cat > "$WORK/selfremove.ini" <<'EOF'
+[gpu self]
+model=a40
+address=0000:e8:00.0
+vfs=4
+self_remove_ms=300
+
+[gpu plain]
+model=a40
+address=0000:67:00.0
+vfs=4
+EOF
+    echo "$WORK/selfremove.ini"
+}
+
+test_driver_self_remove() {
+    fresh "$(self_remove_scenario)" release_wait_ms=5000
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    sim_ctl busy "$(u 1)"       # the VM runs
+    sim_ctl idle "$(u 1)"       # and lets go: the driver removes it 300 ms later
+    sim_ctl reset-stats
+    stop vm1
+    t_eq "self-removing driver: release exit 0, device gone, ledger gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "self-removing driver: nothing written to remove" 0 "$(sim_stat remove_stores)"
+    t_match "self-removing driver: the release says the driver did it" "NVIDIA driver removed its 1 vGPU\\(s\\) itself" "$(hook_log)"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    t_eq "self-removing driver: the GPU still works afterwards" "0:1" "$RC:$(mdev_count)"
+    stop vm2
+
+    # The other kind: waited for release_wait_ms, then removed by us.
+    fresh "$(self_remove_scenario)" release_wait_ms=300
+    : > "$VGPU_TEST_LOG"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\""
+    sim_ctl busy "$(u 3)"; sim_ctl idle "$(u 3)"
+    sim_ctl reset-stats
+    stop vm3
+    t_eq "driver that leaves it: release exit 0, device gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    t_eq "driver that leaves it: removed through remove, once" 1 "$(sim_stat remove_stores)"
+    t_match "driver that leaves it: waited release_wait_ms first" "still present after waiting release_wait_ms \\(300 ms\\)" "$(hook_log)"
+
+    # Why the wait matters: without it the remove races the driver's own.
+    fresh "$(self_remove_scenario)" release_wait_ms=0
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    sim_ctl busy "$(u 4)"; sim_ctl idle "$(u 4)"
+    stop vm4
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
+    t_eq "release_wait_ms=0 on a self-removing driver: the GPU breaks (the hazard)" 1 "$RC"
+
+    # Not NVIDIA: never waited for.
+    fresh mtty release_wait_ms=600000
+    : > "$VGPU_TEST_LOG"
+    start vm6 6 "uuid=\"$(u 6)\" type=\"mtty-1\""
+    stop vm6
+    t_eq "mtty: released" "0:0" "$RC:$(mdev_count)"
+    t_no "mtty: no wait for a driver that never removes its own" grep -q "release_wait_ms\\|driver removed" "$VGPU_TEST_LOG"
+}
+
+test_damaged_ledger() {
+    fresh a40x2-sriov
+    : > "$VGPU_TEST_LOG"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    local bad=$WORK/state/$(du 2).ledger
+    printf '[domain\nthis is not a ledger\n' > "$bad"
+    # An unreadable live XML: release finds the ledger by the domain's name.
+    local broken="<domain type='kvm'><name>vm1</name><metadata><vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'><vgpu:device"
+    hook vm1 release end <<< "$broken"
+    t_eq "release by name with another domain's ledger damaged: removes its own" "0:$(u 2)" "$RC:$(mdevs)"
+    t_match "the damaged ledger is logged with its path, and skipped" "ledger $bad is damaged: .*; skipped" "$(hook_log)"
+    stop vm2
+    t_eq "the damaged domain's own release: refused, its device kept" "1:$(u 2)" "$RC:$(mdevs)"
+    t_match "the damaged domain's own release: says why, one line" "^vgpu-hook: domain 'vm2': ledger $bad is damaged: .*; removing none of its vGPUs" "$ERR"
+    t_eq "... one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    hook vm3 release end <<< "${broken/vm1/vm3}"
+    t_eq "release by name of a domain no readable ledger names: refused" 1 "$RC"
+    t_match "... it says the damaged ledger may be its own" "vm3': its XML gives no UUID and no readable ledger names it; 1 damaged ledger\\(s\\) \\($bad\\) may be its own, so nothing is removed" "$ERR"
+    t_eq "nothing else removed" "$(u 2)" "$(mdevs)"
+}
+
+# Two definitions naming the same explicit mdev UUID (a cloned domain).
+test_clones() {
+    fresh a40x2-sriov
+    start orig 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone while the first holds the device: refused" 1 "$RC"
+    t_match "clone: one sentence naming the first domain" "^vgpu-hook: domain 'clone': vGPU device 0: mdev $(u 1) is held by domain 'orig', for which vgpu-hook made it; this definition names the same mdev UUID \\(a clone\\?\\)" "$ERR"
+    t_eq "clone: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    stop clone
+    t_eq "clone: the release after its failed start leaves the first's device" "0:$(u 1):1" "$RC:$(mdevs):$(ledgers)"
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$(u 1)/remove"
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone: still refused while the first's ledger holds the UUID (its device gone)" "1:0" "$RC:$(mdev_count)"
+    stop clone
+    stop orig
+    start clone 2 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "clone: starts once the first let go" "0:$(u 1)" "$RC:$(mdevs)"
+    stop clone
+}
+
 test_crash_points() {
     local step
     # SIGKILL at each step of prepare, then the release libvirt runs next.
@@ -415,10 +597,12 @@ test_crash_points() {
     t_eq "killed mid-release: next release finishes" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
 }
 
-for t in test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
+all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
-         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_release_without_metadata test_reconnect test_crash_points; do
+         test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"
+# Arguments name the tests to run (all when none).
+for t in ${*:-$all_tests}; do
     echo "# $t"
     $t
 done

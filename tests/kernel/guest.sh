@@ -268,17 +268,18 @@ if [ $START_RC -eq 0 ]; then ok "start again"; else nok "start again" "$START_ER
 expect "start again: the mdev is back" "mtty-2" "$(mtype $U1)"
 expect "start again: running, device on the VM's PCI bus" "running 1" "$(probe kt-type)"
 
-# ---------------------------------------------- 2. libvirt refuses after our prepare
-mark "2. libvirt refuses after our prepare"
-# A second domain naming the same mdev UUID: our prepare finds it existing
-# and reuses it; libvirt then refuses (in use by kt-type). The release that
-# follows the failed start must leave kt-type's device alone.
+# ---------------------------------------------- 2. a clone of a running domain
+mark "2. a clone of a running domain"
+# A second domain naming the same mdev UUID (a cloned definition): the
+# hook refuses it, naming kt-type, before libvirt would (in use by
+# kt-type). The release that follows the failed start must leave kt-type's
+# device alone.
 launch kt-dup "$DU5" "uuid=\"$U1\" type=\"mtty-2\""
 echo "kt-dup start: $START_ERR" | diag
 if [ $START_RC -ne 0 ]; then ok "second domain on the same UUID refused"
 else nok "second domain on the same UUID refused" "it started"; V destroy kt-dup > /dev/null 2>&1; fi
-if grep -q 'in use' <<< "$START_ERR"; then ok "refused by libvirt (in use), not by the hook"
-else nok "refused by libvirt (in use), not by the hook" "$START_ERR"; fi
+if grep -q "is held by domain 'kt-type'" <<< "$START_ERR"; then ok "refused by the hook as a clone, naming kt-type"
+else nok "refused by the hook as a clone, naming kt-type" "$START_ERR"; fi
 expect "after the refusal: the first domain's mdev is untouched" "mtty-2" "$(mtype $U1)"
 expect "after the refusal: first VM running, device on its PCI bus" "running 1" "$(probe kt-type)"
 expect "after the refusal: counts unchanged" "mtty-1=22 mtty-2=11" "$(avail)"

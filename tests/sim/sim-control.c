@@ -31,6 +31,10 @@ sim_control_stats(SimHost *host)
         total += host->ops[i];
     }
     g_string_append_printf(out, "total %" G_GUINT64_FORMAT "\n", total);
+    /* Not FUSE operations, so not in the total: the stores that reached a
+     * create or remove file (one write() each), whatever they answered. */
+    g_string_append_printf(out, "create_stores %" G_GUINT64_FORMAT "\n", host->stores_create);
+    g_string_append_printf(out, "remove_stores %" G_GUINT64_FORMAT "\n", host->stores_remove);
     return g_string_free(out, FALSE);
 }
 
@@ -72,6 +76,16 @@ sim_control_mdevs(SimHost *host)
     return g_string_free(out, FALSE);
 }
 
+/* A self-removing driver's own removal, once the VM let go. */
+static void
+sim_mdev_self_remove(SimHost *host, const SimLaterArgs *args)
+{
+    SimMdev *mdev = g_hash_table_lookup(host->mdevs, args->uuid);
+
+    if (mdev && mdev->serial == args->serial && !mdev->busy && !mdev->removing)
+        sim_mdev_destroy(host, mdev);
+}
+
 static int
 sim_control_set_busy(SimHost *host, const char *uuid, bool busy)
 {
@@ -83,6 +97,13 @@ sim_control_set_busy(SimHost *host, const char *uuid, bool busy)
     mdev = g_hash_table_lookup(host->mdevs, key);
     if (!mdev)
         return ENOENT;
+    if (mdev->busy && !busy && mdev->parent->gpu->self_remove && !mdev->removing) {
+        SimLaterArgs args = { .serial = mdev->serial };
+
+        g_strlcpy(args.uuid, mdev->uuid, sizeof(args.uuid));
+        mdev->self_removing = true;
+        sim_later(host, mdev->parent->gpu->self_remove_ms, sim_mdev_self_remove, &args);
+    }
     mdev->busy = busy;
     g_cond_broadcast(&host->changed);
     return 0;
@@ -107,6 +128,7 @@ sim_control_command(SimHost *host, char **argv)
     }
     if (argc == 1 && strcmp(argv[0], "reset-stats") == 0) {
         memset(host->ops, 0, sizeof(host->ops));
+        host->stores_create = host->stores_remove = 0;
         return 0;
     }
     return EINVAL;

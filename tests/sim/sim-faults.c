@@ -92,6 +92,8 @@ sim_faults_set(SimFaults *faults, const char *key, const char *value, GError **e
         field = &faults->latency_ms;
     else if (strcmp(key, "read_latency_ms") == 0)
         field = &faults->read_latency_ms;
+    else if (strcmp(key, "create_appear_ms") == 0)
+        field = &faults->create_appear_ms;
 
     if (!field) {
         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
@@ -138,9 +140,11 @@ sim_faults_format(const SimFaults *faults)
                            "creates %u\n"
                            "remove_ebusy %u\n"
                            "latency_ms %u\n"
-                           "read_latency_ms %u\n",
+                           "read_latency_ms %u\n"
+                           "create_appear_ms %u\n",
                            sim_errno_name(faults->create_errno),
                            faults->create_fail_every, faults->create_fail_at,
                            faults->creates, faults->remove_ebusy,
-                           faults->latency_ms, faults->read_latency_ms);
+                           faults->latency_ms, faults->read_latency_ms,
+                           faults->create_appear_ms);
 }

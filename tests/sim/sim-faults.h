@@ -14,6 +14,7 @@ typedef struct {
     unsigned remove_ebusy;       /* this many removes fail with EBUSY */
     unsigned latency_ms;         /* added to every create and remove */
     unsigned read_latency_ms;    /* added to each attribute read at offset 0 */
+    unsigned create_appear_ms;   /* a create succeeds, its device shows this late */
 } SimFaults;
 
 void sim_faults_init(SimFaults *faults);

@@ -162,6 +162,7 @@ sim_host_new(void)
     host->mdevs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sim_mdev_free);
     host->tree = sim_tree_new();
     sim_faults_init(&host->faults);
+    host->later = g_ptr_array_new();
     return host;
 }
 
@@ -170,6 +171,8 @@ sim_host_free(SimHost *host)
 {
     if (!host)
         return;
+    sim_later_join(host);
+    g_ptr_array_unref(host->later);
     g_hash_table_unref(host->mdevs);
     g_hash_table_unref(host->parents);
     g_ptr_array_unref(host->gpus);
@@ -203,6 +206,8 @@ sim_driver_admit(const SimParent *parent, const SimType *type)
 {
     const SimGpu *gpu = parent->gpu;
 
+    if (gpu->wedged)
+        return EIO;
     /* GVT-g's vgpu idr is full at 7 even while memory is left over. */
     if (gpu->model->kind == SIM_MODEL_GVTG && gpu->n_vgpus >= gpu->gvt.max_vgpus)
         return ENOSPC;

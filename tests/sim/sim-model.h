@@ -52,6 +52,8 @@ typedef struct SimMdev {
     unsigned iommu_group;
     bool busy;             /* "open by a VM" (control: busy/idle) */
     bool removing;         /* a remove is waiting for it to go idle */
+    bool self_removing;    /* the driver removes it itself soon (self_remove_ms) */
+    guint64 serial;        /* tells a device from a later one with its UUID */
 } SimMdev;
 
 /* Capacity of a GVT-g device, as i915 computes it (sizes in MiB). */
@@ -74,6 +76,12 @@ struct SimGpu {
     unsigned num_vfs;
     SimRemoveMode remove_mode;
     unsigned remove_block_ms;      /* 0: block until idle */
+    /* Some NVIDIA drivers remove an mdev themselves once the VM lets go
+     * of it (busy -> idle); a `remove` written meanwhile breaks the GPU:
+     * every later create on it fails with EIO (only a reboot helps). */
+    bool self_remove;
+    unsigned self_remove_ms;       /* after the VM let go */
+    bool wedged;
     GPtrArray *types;              /* SimType*, owned */
     GPtrArray *parents;            /* SimParent*, owned */
     GPtrArray *vf_addresses;       /* char*, owned */
@@ -122,6 +130,11 @@ typedef struct SimHost {
     unsigned next_iommu_group;
     SimFaults faults;
     guint64 ops[SIM_OP_COUNT];
+    guint64 stores_create;         /* writes that reached a create file */
+    guint64 stores_remove;         /* writes that reached a remove file */
+    guint64 next_serial;
+    GPtrArray *later;              /* GThread*: actions due later (sim-later.c) */
+    bool freeing;                  /* sim_host_free: end the pending actions */
     SimTree *tree;
     bool (*stopping)(void);        /* set by main: is the mount going away? */
 } SimHost;
@@ -142,6 +155,21 @@ const SimType *sim_parent_find_type(const SimParent *parent, const char *id);
 int sim_driver_admit(const SimParent *parent, const SimType *type);
 void sim_driver_charge(SimParent *parent, const SimType *type);
 void sim_driver_release(SimParent *parent, const SimType *type);
+
+/* sim-later.c: something a driver does on its own some time after a
+ * store or a control command. */
+typedef struct {
+    char uuid[SIM_UUID_LEN + 1];
+    guint64 serial;            /* of the mdev it is about (0: none yet) */
+    SimParent *parent;
+    const SimType *type;
+} SimLaterArgs;
+typedef void (*SimLaterFn)(SimHost *host, const SimLaterArgs *args);
+/* Run FN under the lock after DELAY_MS, unless the mount goes away first.
+ * Called with the lock held. */
+void sim_later(SimHost *host, unsigned delay_ms, SimLaterFn fn, const SimLaterArgs *args);
+/* Ends the waits and joins every pending action (the lock not held). */
+void sim_later_join(SimHost *host);
 
 /* sim-catalog.c: adds a model's types (ids, names, descriptions) to GPU. */
 void sim_catalog_add_a40(SimGpu *gpu);

@@ -146,6 +146,11 @@ sim_gpu_read_remove_mode(GKeyFile *kf, const char *group, SimGpu *gpu, GError **
         gpu->remove_mode = SIM_REMOVE_EBUSY;
     else
         return sim_fail(error, group, "remove= must be block or ebusy");
+    if (g_key_file_has_key(kf, group, "self_remove_ms", NULL)) {
+        gpu->self_remove = true;
+        if (!sim_kf_uint(kf, group, "self_remove_ms", 0, &gpu->self_remove_ms, error))
+            return FALSE;
+    }
     return sim_kf_uint(kf, group, "remove_block_ms", 0, &gpu->remove_block_ms, error);
 }
 
@@ -178,7 +183,8 @@ static SimGpu *
 sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **error)
 {
     static const char *const keys[] = {
-        "model", "address", "numa_node", "vfs", "remove", "remove_block_ms", "pci_path",
+        "model", "address", "numa_node", "vfs", "remove", "remove_block_ms", "self_remove_ms",
+        "pci_path",
         "device", "aperture_mb", "ggtt_mb", "fences", "max_vgpus", "ports", NULL,
     };
     g_autofree char *model_name = g_key_file_get_string(kf, group, "model", NULL);

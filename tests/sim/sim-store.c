@@ -28,6 +28,7 @@ sim_mdev_create(SimHost *host, SimParent *parent, const SimType *type,
     g_strlcpy(mdev->uuid, uuid, sizeof(mdev->uuid));
     mdev->parent = parent;
     mdev->type = type;
+    mdev->serial = ++host->next_serial;
     sim_driver_charge(parent, type);
     g_hash_table_insert(host->mdevs, mdev->uuid, mdev);
     sim_sysfs_add_mdev(host, mdev);
@@ -44,6 +45,18 @@ sim_mdev_destroy(SimHost *host, SimMdev *mdev)
     g_hash_table_remove(host->mdevs, mdev->uuid);
 }
 
+/* The create_appear_ms fault: the store said yes, the device comes now. */
+static void
+sim_mdev_appear(SimHost *host, const SimLaterArgs *args)
+{
+    int err;
+
+    if (g_hash_table_contains(host->mdevs, args->uuid))
+        return;
+    if ((err = sim_mdev_create(host, args->parent, args->type, args->uuid, NULL)))
+        g_printerr("vgpu-sim: late create of %s: %s\n", args->uuid, g_strerror(err));
+}
+
 ssize_t
 sim_store_create(SimHost *host, SimNode *node, const char *buf, size_t len)
 {
@@ -56,7 +69,17 @@ sim_store_create(SimHost *host, SimNode *node, const char *buf, size_t len)
         return -EINVAL;
     if (g_hash_table_contains(host->mdevs, uuid))
         return -EEXIST;
+    host->stores_create++;
     err = sim_faults_on_create(&host->faults);
+    if (!err && host->faults.create_appear_ms) {
+        SimLaterArgs late = { .parent = node->owner.parent, .type = node->owner.type };
+
+        if ((err = sim_driver_admit(node->owner.parent, node->owner.type)))
+            return -err;
+        g_strlcpy(late.uuid, uuid, sizeof(late.uuid));
+        sim_later(host, host->faults.create_appear_ms, sim_mdev_appear, &late);
+        return (ssize_t)len;
+    }
     if (!err)
         err = sim_mdev_create(host, node->owner.parent, node->owner.type, uuid, NULL);
     return err ? -err : (ssize_t)len;
@@ -119,6 +142,10 @@ sim_store_remove(SimHost *host, SimNode *node, const char *buf, size_t len)
         return (ssize_t)len;
     if (mdev->removing)
         return -EAGAIN;
+    host->stores_remove++;
+    /* Removing what the driver is about to remove itself breaks the GPU. */
+    if (mdev->self_removing)
+        mdev->parent->gpu->wedged = true;
     err = sim_faults_on_remove(&host->faults);
     if (err)
         return -err;

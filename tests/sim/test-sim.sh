@@ -278,9 +278,9 @@ st=$(cat "$S/vgpu-sim/stats")
 t_eq "stats: one cat = 1 open" 1 "$(awk '$1=="open"{print $2}' <<<"$st")"
 t_ok "stats: one cat reads and looks up" test "$(awk '$1=="read"{print $2}' <<<"$st")" -ge 1 -a \
     "$(awk '$1=="getattr"{print $2}' <<<"$st")" -ge 1
-t_eq "stats: total is the sum" "$(awk '$1!="total"{s+=$2} END{print s}' <<<"$st")" \
+t_eq "stats: total is the sum of the FUSE operations" "$(awk '$1!="total" && $1 !~ /_stores$/ {s+=$2} END{print s}' <<<"$st")" \
     "$(awk '$1=="total"{print $2}' <<<"$st")"
-t_eq "stats: has every field" "getattr readdir readlink open read write other total" \
+t_eq "stats: has every field" "getattr readdir readlink open read write other total create_stores remove_stores" \
     "$(awk '{print $1}' <<<"$st" | paste -sd' ')"
 ctl reset-stats >/dev/null; cat "$(ty $V0 nvidia-558)/available_instances" >/dev/null
 t_eq "stats: the same access costs the same" "$st" "$(cat "$S/vgpu-sim/stats")"
@@ -317,6 +317,45 @@ mountpoint -q "$S" && umount -l "$S"
 wait
 SIM_PID=
 rmdir "$S" 2>/dev/null
+
+# --- a driver that removes its own mdev; a create whose device shows late -----
+
+SC=$(scenario selfremove <<'EOF'
+[gpu g]
+model=a40
+address=0000:e8:00.0
+vfs=4
+self_remove_ms=300
+EOF
+)
+start "$SC"
+S=$SIM_ROOT
+V1=$(vf 1); V2=$(vf 2)
+create "$V1" nvidia-558 "$(u 1)" >/dev/null; ctl busy "$(u 1)" >/dev/null
+ctl reset-stats >/dev/null
+ctl idle "$(u 1)" >/dev/null
+t_eq "self_remove: still there just after the VM let go" yes "$(exists "$(u 1)")"
+for i in $(seq 1 40); do [ "$(exists "$(u 1)")" = no ] && break; sleep 0.05; done
+t_eq "self_remove: the driver removed it, nobody wrote remove" "no 0" \
+    "$(exists "$(u 1)") $(awk '$1=="remove_stores"{print $2}' "$S/vgpu-sim/stats")"
+t_eq "self_remove: its VF is free again" 1 "$(avail "$V1" nvidia-558)"
+create "$V1" nvidia-558 "$(u 2)" >/dev/null
+t_eq "self_remove: an idle device is not removed by itself" yes "$(sleep 0.5; exists "$(u 2)")"
+ctl busy "$(u 2)" >/dev/null; ctl idle "$(u 2)" >/dev/null
+t_eq "self_remove: remove written before the driver's own: accepted" ok "$(rm_mdev "$(u 2)")"
+t_eq "self_remove: ... and counted" 1 "$(awk '$1=="remove_stores"{print $2}' "$S/vgpu-sim/stats")"
+t_eq "self_remove: ... but the GPU is broken until a reboot" EIO "$(create "$V2" nvidia-558 "$(u 3)")"
+stop
+start a40-1vf
+S=$SIM_ROOT
+V1=$(ls "$S/class/mdev_bus" | head -n 1)
+ctl fault create_appear_ms 300 >/dev/null
+t_eq "create_appear_ms: the create succeeds" ok "$(create "$V1" nvidia-558 "$(u 4)")"
+t_eq "create_appear_ms: but the device is not there yet" no "$(exists "$(u 4)")"
+for i in $(seq 1 40); do [ "$(exists "$(u 4)")" = yes ] && break; sleep 0.05; done
+t_eq "create_appear_ms: it shows up later, counted once" "yes 1" \
+    "$(exists "$(u 4)") $(awk '$1=="create_stores"{print $2}' "$S/vgpu-sim/stats")"
+stop
 
 # --- remove=ebusy, on time-sliced P40 ------------------------------------------
 

@@ -10,6 +10,8 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/stress/stresslib.sh"
+# Every write the hook makes is traced here: no test-only copy of its log.
+unset VGPU_TEST_LOG
 
 CORPUS=$TOP/tests/stress/hostile
 GEN=$WORK/gen

@@ -49,6 +49,7 @@ test_defaults(void)
     g_assert_cmpuint(cfg->remove_retry_delay_ms, ==, 500);
     g_assert_cmpuint(cfg->remove_timeout_ms, ==, 15000);
     g_assert_cmpuint(cfg->create_attempts, ==, 4);
+    g_assert_cmpuint(cfg->release_wait_ms, ==, 10000);
 
     empty = load_text(fh, "# nothing set\n[vgpu-hook]\n", &err);
     g_assert_no_error(err);
@@ -112,7 +113,52 @@ test_errors(void)
                  "key create_attempts: '65' is not a number from 1 to 64");
     expect_error("[vgpu-hook]\nremove_retries=-1\n", "key remove_retries: '-1'");
     expect_error("[vgpu-hook]\nremove_timeout_ms=5s\n", "key remove_timeout_ms: '5s'");
+    expect_error("[vgpu-hook]\nstate_dir=/run/../etc\n",
+                 "key state_dir: '/run/../etc' has a '..' component (allowed: an absolute path "
+                 "without '..', not '/')");
+    expect_error("[vgpu-hook]\nsysfs_root=/\n", "key sysfs_root: '/' is the root directory");
     expect_error("not a key file\n", "");
+}
+
+/* Every number key, just outside each end of its range: a one-line error
+ * naming the file (checked by expect_error), the key and the range. */
+static void
+test_every_number_range(void)
+{
+    static const struct { const char *key; guint min, max; } keys[] = {
+        { "lock_timeout_ms", 1, 600000 },
+        { "remove_retries", 0, 1000 },
+        { "remove_retry_delay_ms", 0, 60000 },
+        { "remove_timeout_ms", 1, 600000 },
+        { "create_attempts", 1, 64 },
+        { "create_timeout_ms", 1, 600000 },
+        { "hook_timeout_ms", 100, 3600000 },
+        { "release_wait_ms", 0, 600000 },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *range = g_strdup_printf("is not a number from %u to %u",
+                                                 keys[i].min, keys[i].max);
+        g_autofree char *above = g_strdup_printf("[vgpu-hook]\n%s=%u\n", keys[i].key,
+                                                 keys[i].max + 1);
+        g_autofree char *below = keys[i].min ? g_strdup_printf("[vgpu-hook]\n%s=%u\n",
+                                                               keys[i].key, keys[i].min - 1)
+                                             : g_strdup_printf("[vgpu-hook]\n%s=-1\n",
+                                                               keys[i].key);
+        g_autofree char *what = g_strdup_printf("key %s: ", keys[i].key);
+        g_autoptr(FakeHost) fh = fake_host_new();
+        g_autoptr(GError) err = NULL;
+        g_autofree char *at_max = g_strdup_printf("[vgpu-hook]\n%s=%u\n", keys[i].key,
+                                                  keys[i].max);
+        g_autoptr(VgpuConfig) ok = load_text(fh, at_max, &err);
+
+        g_assert_no_error(err);
+        g_assert_nonnull(ok);
+        expect_error(above, what);
+        expect_error(above, range);
+        expect_error(below, what);
+        expect_error(below, range);
+    }
 }
 
 static void
@@ -146,6 +192,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/defaults", test_defaults);
     g_test_add_func("/config/full", test_full);
     g_test_add_func("/config/errors", test_errors);
+    g_test_add_func("/config/every-number-range", test_every_number_range);
     g_test_add_func("/config/empty-lists", test_empty_lists);
     g_test_add_func("/config/path-from-env", test_path_from_env);
     return g_test_run();

@@ -3,6 +3,9 @@
 #include "ledger.h"
 #include "vgpu-error.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #define DOM "7b3f4e2a-0c1d-4e5f-8a9b-0c1d2e3f4a5b"
 #define DOM2 "11111111-2222-4333-8444-555555555555"
 #define D1 "4b20d080-1b54-4048-85b3-a6a62d165c01"
@@ -159,6 +162,8 @@ test_load_all(void)
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(GPtrArray) none = NULL;
     g_autoptr(GPtrArray) broken = NULL;
+    g_autoptr(GPtrArray) damaged = NULL;
+    const LedgerDamaged *first;
     g_autofree char *junk = NULL;
 
     ledger_set(a, D1, "mtty", "mtty-1", LEDGER_CREATED);
@@ -170,7 +175,7 @@ test_load_all(void)
     fake_write(fh, "run/vgpu-hook/." DOM ".ledger.tmp-123", "garbage [");
     fake_write(fh, "run/vgpu-hook/notes.ledger", "garbage [");
 
-    all = ledger_load_all(dir, &err);
+    all = ledger_load_all(dir, NULL, &err);
     g_assert_no_error(err);
     g_assert_cmpuint(all->len, ==, 2);
     g_assert_cmpstr(((Ledger *)all->pdata[0])->domain_uuid, ==, DOM2);   /* sorted */
@@ -178,16 +183,21 @@ test_load_all(void)
     g_assert_cmpstr(((Ledger *)all->pdata[1])->domain_uuid, ==, DOM);
     g_assert_cmpstr(ledger_find(all->pdata[1], D1)->type, ==, "mtty-1");
 
-    none = ledger_load_all(missing, &err);
+    none = ledger_load_all(missing, NULL, &err);
     g_assert_no_error(err);
     g_assert_cmpuint(none->len, ==, 0);
 
-    /* a damaged ledger is reported, not skipped */
+    /* a damaged ledger is skipped and reported; the others still load */
     fake_write(fh, "run/vgpu-hook/" DOM2 ".ledger", "[domain]\nuuid=bad\n");
-    broken = ledger_load_all(dir, &err);
-    g_assert_null(broken);
-    g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
-    junk = g_strdup(err->message);
+    damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
+    broken = ledger_load_all(dir, damaged, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(broken->len, ==, 1);
+    g_assert_cmpstr(((Ledger *)broken->pdata[0])->domain_uuid, ==, DOM);
+    g_assert_cmpuint(damaged->len, ==, 1);
+    first = damaged->pdata[0];
+    g_assert_true(g_str_has_suffix(first->path, "/run/vgpu-hook/" DOM2 ".ledger"));
+    junk = g_strdup(first->reason);
     g_assert_nonnull(strstr(junk, DOM2 ".ledger is damaged"));
 }
 
@@ -211,8 +221,8 @@ test_unwritable_state_dir(void)
     ledger_set(l, D1, "mtty", "mtty-1", LEDGER_INTENT);
     g_assert_cmpint(ledger_save(dir, l, &err), ==, -1);
     g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
-    g_assert_nonnull(strstr(err->message, "cannot write ledger "));
-    g_assert_nonnull(strstr(err->message, "afile/state/" DOM ".ledger: Not a directory"));
+    g_assert_nonnull(strstr(err->message, "cannot create state directory "));
+    g_assert_nonnull(strstr(err->message, "afile/state: Not a directory"));
     g_assert_cmpuint(count_entries(fh->root), ==, 1);
 }
 
@@ -243,6 +253,81 @@ test_rename_failure_leaves_no_temp(void)
     g_assert_cmpuint(count_entries(dir), ==, 1);   /* only the directory in the way */
 }
 
+/* A ledger nobody else could have written is the only one believed. */
+static void
+test_untrusted(void)
+{
+    g_autoptr(FakeHost) fh = fake_host_new();
+    g_autofree char *dir = state_dir(fh);
+    g_autofree char *path = g_build_filename(dir, DOM ".ledger", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Ledger) l = ledger_load(dir, DOM, "a", &err);
+    g_autoptr(Ledger) back = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
+    struct stat st;
+
+    ledger_set(l, D1, "mtty", "mtty-1", LEDGER_CREATED);
+    g_assert_cmpint(ledger_save(dir, l, &err), ==, 0);
+    g_assert_cmpint(stat(dir, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0700);
+    g_assert_cmpint(chmod(path, 0622), ==, 0);
+    back = ledger_load(dir, DOM, "a", &err);
+    g_assert_null(back);
+    g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
+    g_assert_nonnull(strstr(err->message, DOM ".ledger is writable by group or others "
+                                          "(mode 0622); refusing to trust it"));
+    g_clear_error(&err);
+    all = ledger_load_all(dir, damaged, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(all->len, ==, 0);
+    g_assert_cmpuint(damaged->len, ==, 1);
+    g_assert_cmpint(chmod(path, 0600), ==, 0);
+    if (geteuid() == 0) {
+        g_assert_cmpint(chown(path, 65534, 65534), ==, 0);
+        g_assert_null(ledger_load(dir, DOM, "a", &err));
+        g_assert_nonnull(strstr(err->message, "is owned by uid 65534, not root"));
+        g_clear_error(&err);
+    }
+    g_assert_cmpint(chmod(dir, 0777), ==, 0);
+    g_assert_null(ledger_load_all(dir, NULL, &err));
+    g_assert_nonnull(strstr(err->message, "state directory "));
+}
+
+/* gc marks a device "removing", removes it without the lock, then drops
+ * it only if no prepare took the entry back meanwhile. */
+static void
+test_removing_and_commit(void)
+{
+    g_autoptr(FakeHost) fh = fake_host_new();
+    g_autofree char *dir = state_dir(fh);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Ledger) l = ledger_load(dir, DOM, "a", &err);
+    g_autoptr(Ledger) back = NULL;
+
+    ledger_set(l, D1, "mtty", "mtty-1", LEDGER_REMOVING);
+    ledger_set(l, D2, "mtty", "mtty-1", LEDGER_CREATED);
+    g_assert_cmpint(ledger_save(dir, l, &err), ==, 0);
+    /* D2 is not marked: a start took it back; it stays. */
+    g_assert_cmpint(ledger_commit_drop(dir, 1000, DOM, D2, TRUE, &err), ==, 0);
+    g_assert_cmpint(ledger_commit_unmark(dir, 1000, DOM, D2, &err), ==, 0);
+    back = ledger_load(dir, DOM, NULL, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(back->devices->len, ==, 2);
+    g_assert_cmpint(ledger_find(back, D1)->state, ==, LEDGER_REMOVING);   /* round trip */
+    g_assert_cmpint(ledger_find(back, D2)->state, ==, LEDGER_CREATED);
+    g_assert_cmpstr(back->domain_name, ==, "a");
+    g_clear_pointer(&back, ledger_free);
+    g_assert_cmpint(ledger_commit_unmark(dir, 1000, DOM, D1, &err), ==, 0);
+    back = ledger_load(dir, DOM, NULL, &err);
+    g_assert_cmpint(ledger_find(back, D1)->state, ==, LEDGER_CREATED);
+    g_clear_pointer(&back, ledger_free);
+    g_assert_cmpint(ledger_commit_drop(dir, 1000, DOM, D1, FALSE, &err), ==, 0);
+    g_assert_cmpint(ledger_commit_drop(dir, 1000, DOM, D2, FALSE, &err), ==, 0);
+    g_assert_no_error(err);
+    g_assert_cmpuint(count_entries(dir), ==, 1);   /* only the lock: the ledger went */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -253,5 +338,7 @@ main(int argc, char **argv)
     g_test_add_func("/ledger/load-all", test_load_all);
     g_test_add_func("/ledger/unwritable", test_unwritable_state_dir);
     g_test_add_func("/ledger/rename-failure", test_rename_failure_leaves_no_temp);
+    g_test_add_func("/ledger/untrusted", test_untrusted);
+    g_test_add_func("/ledger/removing-and-commit", test_removing_and_commit);
     return g_test_run();
 }

@@ -131,14 +131,36 @@ test_unusable_state_dir(void)
     fake_write(fh, "afile", "x");
     g_assert_cmpint(host_lock_acquire(dir, 100, &err), ==, -1);
     g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
-    g_assert_nonnull(strstr(err->message, "cannot open host lock "));
-    g_assert_nonnull(strstr(err->message, "afile/state/lock: Not a directory"));
+    g_assert_nonnull(strstr(err->message, "cannot create state directory "));
+    g_assert_nonnull(strstr(err->message, "afile/state: Not a directory"));
+}
+
+/* The hook acts as root on what the state directory holds. */
+static void
+test_untrusted_state_dir(void)
+{
+    g_autoptr(FakeHost) fh = fake_host_new();
+    g_autofree char *dir = g_build_filename(fh->root, "state", NULL);
+    g_autoptr(GError) err = NULL;
+    struct stat st;
+    int fd = host_lock_acquire(dir, 100, &err);
+
+    g_assert_cmpint(fd, >=, 0);
+    host_lock_release(fd);
+    g_assert_cmpint(stat(dir, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0700);
+    g_assert_cmpint(chmod(dir, 0775), ==, 0);
+    g_assert_cmpint(host_lock_acquire(dir, 100, &err), ==, -1);
+    g_assert_error(err, VGPU_ERROR, VGPU_ERROR_STATE);
+    g_assert_nonnull(strstr(err->message, "/state is writable by group or others (mode 0775); "
+                                          "refusing to trust it"));
 }
 
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/lock/untrusted-state-dir", test_untrusted_state_dir);
     g_test_add_func("/lock/acquire-release", test_acquire_release);
     g_test_add_func("/lock/second-acquire-times-out", test_second_acquire_times_out);
     g_test_add_func("/lock/child-waits", test_child_waits_for_parent);

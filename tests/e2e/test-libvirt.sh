@@ -227,6 +227,13 @@ test_restart_reconnect() {
         return
     fi
     t_eq "after restart: domain still running" running "$(state keep)"
+    # virsh may answer before libvirt has run (and logged) the reconnect
+    # hook: wait for the log line, bounded, rather than read it once.
+    local i
+    for i in $(seq 1 300); do
+        [ "$(hook_calls keep reconnect)" -gt "$before" ] && break
+        sleep 0.1
+    done
     t_eq "after restart: reconnect hook called" 1 "$([ "$(hook_calls keep reconnect)" -gt "$before" ] && echo 1)"
     t_eq "after restart: device kept" "$(u 3)" "$(mdevs)"
     step "destroy 'keep' after the restart"

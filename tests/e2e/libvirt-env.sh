@@ -212,9 +212,14 @@ lv_ns_procs() {
 # Sets LV_LEFTOVER to the processes that were still in the namespace after
 # the orderly stop (then killed): empty when all went well.
 lv_stop() {
-    local d pid ns=
+    local d pid ns= nsfd=
     LV_LEFTOVER=
-    [ -n "$LV_KEEPER" ] && ns=$(readlink "/proc/$LV_KEEPER/ns/mnt" 2>/dev/null)
+    # An open descriptor pins the namespace: once its last process is gone
+    # the kernel may give its inode number to a new namespace (another
+    # run's), whose processes the sweep below must never take for ours.
+    if [ -n "$LV_KEEPER" ] && ns=$(readlink "/proc/$LV_KEEPER/ns/mnt" 2>/dev/null); then
+        exec {nsfd}< "/proc/$LV_KEEPER/ns/mnt" || ns=
+    fi
     if [ -n "$LV_KEEPER" ] && kill -0 "$LV_KEEPER" 2>/dev/null; then
         if [ -n "$(lv_libvirtd_pid)" ]; then
             for d in $(LV_TIMEOUT=10 lv_virsh list --all --name 2>/dev/null); do
@@ -250,6 +255,7 @@ lv_stop() {
         for d in $LV_LEFTOVER; do kill -KILL "${d%%:*}" 2>/dev/null; done
         [ -n "$LV_LEFTOVER" ] && echo "# lv_stop: killed what was left in the namespace: $LV_LEFTOVER"
     fi
+    [ -n "$nsfd" ] && exec {nsfd}<&-
     sim_stop
     if [ -n "$LV_WORK" ] && [ -d "$LV_WORK" ]; then
         if [ "${LV_KEEP:-0}" = 1 ]; then

@@ -335,7 +335,7 @@ test_once_dry_run() {
         t_eq "valgrind: and it did the work" "domain 'kd1': added <hostdev> for A40-2Q vGPU $(u 1)|1 redefinition(s), 0 domain(s) failed" \
             "$(tr '\n' '|' <<< "$out" | sed 's/|$//')"
     else
-        echo "# skip: no valgrind or no $plain: the keeper not run under valgrind"
+        t_skip "valgrind: a --once pass" "no valgrind or no $plain"
     fi
     out=$(lv_ns timeout 10 "$LV_B/keeper/vgpu-keeper" -c "qemu+unix:///system?socket=/nonexistent/sock" --once 2>&1)
     t_eq "--once without libvirt: exit 1, one line" "1:1" "$?:$(wc -l <<< "$out")"

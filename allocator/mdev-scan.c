@@ -58,16 +58,17 @@ type_info_free(gpointer p)
 }
 
 static gboolean
-type_wanted(const ScanContext *ctx, const char *id, const char *name)
+type_wanted(const ScanContext *ctx, const char *id, const TypeInfo *info)
 {
-    HostType probe = { .id = (char *)id, .name = (char *)name };
+    HostType probe = { .id = (char *)id, .name = info->name,
+                       .framebuffer_mb = info->framebuffer_mb };
 
     if (!ctx->requests)
         return TRUE;
     for (guint i = 0; i < ctx->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(ctx->requests, i);
 
-        if (host_type_fits(&probe, req->type, req->profile))
+        if (host_type_fits_request(&probe, req))
             return TRUE;
     }
     return FALSE;
@@ -91,7 +92,7 @@ type_info_read(const ScanContext *ctx, const char *parent, const char *id, GErro
     info->description = g_steal_pointer(&desc);
     info->framebuffer_mb = type_description_framebuffer_mb(info->description);
     info->max_instance = type_description_max_instance(info->description);
-    info->wanted = type_wanted(ctx, id, info->name);
+    info->wanted = type_wanted(ctx, id, info);
     return info;
 }
 

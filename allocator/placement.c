@@ -87,7 +87,7 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
 
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *parent = g_ptr_array_index(host->parents, i);
-        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+        g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
         if (types->len == 0)
@@ -141,7 +141,7 @@ static char *
 capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
 {
     const HostParent *first = g_ptr_array_index(passed, 0);
-    g_autoptr(GPtrArray) types = host_parent_matching_types(first, req->type, req->profile);
+    g_autoptr(GPtrArray) types = host_parent_request_types(first, req);
     const HostType *type = g_ptr_array_index(types, 0);
     const char *name = host_type_short_name(type);
     int max = type->max_instance;
@@ -201,7 +201,7 @@ filter_reason(const VgpuRequest *req, const GpuView *v, FilterResult why,
 static PlacementCandidate *
 parent_candidate(const HostParent *parent, const VgpuRequest *req)
 {
-    g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+    g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
 
     for (guint i = 0; i < types->len; i++) {
         const HostType *t = g_ptr_array_index(types, i);
@@ -354,9 +354,9 @@ placement_rules_from_config(const VgpuConfig *cfg)
     return rules;
 }
 
-GPtrArray *
-placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
-                 GPtrArray *refusals)
+static GPtrArray *
+choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+             GPtrArray *refusals)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
@@ -385,6 +385,70 @@ placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules 
                                                              : compare_views_pack);
     gather_candidates(usable, policy, out);
     return out;
+}
+
+static gint
+compare_mb(gconstpointer a, gconstpointer b)
+{
+    guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The framebuffer sizes on the host that fit a need, smallest first. */
+static GArray *
+need_sizes(const Host *host, const VgpuRequest *req)
+{
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        g_autoptr(GPtrArray) types = host_parent_request_types(host->parents->pdata[i], req);
+
+        for (guint j = 0; j < types->len; j++) {
+            guint64 mb = host_type_framebuffer_mb(types->pdata[j]);
+            gboolean seen = FALSE;
+
+            for (guint k = 0; k < sizes->len && !seen; k++)
+                seen = g_array_index(sizes, guint64, k) == mb;
+            if (!seen)
+                g_array_append_val(sizes, mb);
+        }
+    }
+    g_array_sort(sizes, compare_mb);
+    return sizes;
+}
+
+/* By need: the smallest size that can be placed now, with the usual
+ * policy among the GPUs offering it, so pack fills a GPU already hosting
+ * that size before opening another. Refusals of the sizes tried before
+ * are kept: they say why a bigger profile was chosen or nothing was. */
+static GPtrArray *
+choose_by_need(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+               GPtrArray *refusals)
+{
+    g_autoptr(GArray) sizes = need_sizes(host, req);
+    VgpuRequest exact = *req;
+
+    exact.framebuffer_exact = TRUE;
+    for (guint i = 0; i < sizes->len; i++) {
+        GPtrArray *out;
+
+        exact.framebuffer_mb = g_array_index(sizes, guint64, i);
+        out = choose_named(host, &exact, rules, refusals);
+        if (out->len > 0 || i + 1 == sizes->len)
+            return out;
+        g_ptr_array_unref(out);
+    }
+    return g_ptr_array_new_with_free_func(g_free);
+}
+
+GPtrArray *
+placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                 GPtrArray *refusals)
+{
+    if (vgpu_request_is_need(req) && !req->framebuffer_exact)
+        return choose_by_need(host, req, rules, refusals);
+    return choose_named(host, req, rules, refusals);
 }
 
 /* Collation key order: "A40-2Q" before "A40-12Q". */
@@ -428,11 +492,11 @@ offered_names(const Host *host)
 }
 
 static gboolean
-host_offers(const Host *host, const char *type_id, const char *profile)
+host_offers(const Host *host, const VgpuRequest *req)
 {
     for (guint i = 0; i < host->parents->len; i++) {
         g_autoptr(GPtrArray) types =
-            host_parent_matching_types(g_ptr_array_index(host->parents, i), type_id, profile);
+            host_parent_request_types(g_ptr_array_index(host->parents, i), req);
 
         if (types->len > 0)
             return TRUE;
@@ -444,13 +508,16 @@ static char *
 explain_not_offered(const Host *host, const VgpuRequest *req)
 {
     g_autofree char *offered = NULL;
+    VgpuRequest by_type = { .type = req->type };
 
-    if (req->type && req->profile && host_offers(host, req->type, NULL))
+    if (req->type && req->profile && host_offers(host, &by_type))
         return g_strdup_printf("type '%s' on this host is not profile '%s'",
                                req->type, req->profile);
     if (req->type)
         return g_strdup_printf("no type '%s' on this host", req->type);
     offered = offered_names(host);
+    if (vgpu_request_is_need(req))
+        return g_strdup_printf("nothing on this host is %s (%s)", req->label, offered);
     return g_strdup_printf("no type matching profile '%s' on this host (%s)",
                            req->profile ? req->profile : "", offered);
 }
@@ -460,7 +527,7 @@ placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
 {
     g_autoptr(GString) s = NULL;
 
-    if (!host_offers(host, req->type, req->profile))
+    if (!host_offers(host, req))
         return explain_not_offered(host, req);
     s = g_string_new(NULL);
     g_string_append_printf(s, "no GPU can take %s", vgpu_request_label(req));

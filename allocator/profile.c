@@ -72,3 +72,32 @@ profile_short_name(const char *name)
         p = next;
     return p;
 }
+
+gboolean
+profile_size_series(const char *name, guint64 *mb, char *series, gboolean *plain)
+{
+    const char *p = name ? strrchr(name, '-') : NULL;
+    const char *digits, *letters;
+    guint64 gb;
+
+    if (!p)
+        return FALSE;
+    digits = p + 1;
+    letters = digits + strspn(digits, "0123456789");
+    if (letters == digits || letters - digits > 4 || !g_ascii_isupper(*letters))
+        return FALSE;
+    for (const char *c = letters; *c; c++) {
+        if (!g_ascii_isupper(*c))
+            return FALSE;
+    }
+    gb = g_ascii_strtoull(digits, NULL, 10);
+    if (gb == 0)
+        return FALSE;
+    if (mb)
+        *mb = gb * 1024;
+    if (series)
+        *series = *letters;
+    if (plain)
+        *plain = letters[1] == '\0';
+    return TRUE;
+}

@@ -103,8 +103,9 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
             if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
                 return PLACE_FAILED;
             kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
-            vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s",
-                     p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr);
+            vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s%s%s",
+                     p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr,
+                     req->label ? ", chosen for " : "", req->label ? req->label : "");
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);

@@ -20,7 +20,7 @@
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
 
 static const char *const device_attrs[] = {
-    "uuid", "profile", "type", "parent", "placement", "numa", NULL
+    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", NULL
 };
 
 static VgpuDomain *
@@ -206,7 +206,7 @@ check_device_attributes(xmlNode *node, GError **error)
         if (attr->ns || !g_strv_contains(device_attrs, (const char *)attr->name)) {
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "unknown attribute '%s' (known: uuid, profile, type, parent, placement, "
-                        "numa)", name);
+                        "numa, framebuffer, series)", name);
             return -1;
         }
         value = node_text((xmlNode *)attr);
@@ -257,6 +257,48 @@ read_numa(const char *value, int *numa, GError **error)
     return 0;
 }
 
+/* What names the device: a profile and/or a type id, or a need
+ * (framebuffer with series). parent, placement and numa go with any. */
+static int
+read_what(xmlNode *node, VgpuRequest *req, GError **error)
+{
+    g_autofree char *framebuffer = get_attr(node, "framebuffer");
+    g_autofree char *series = get_attr(node, "series");
+    guint64 mb = 0;
+    char letter = 0;
+
+    req->profile = get_attr(node, "profile");
+    req->type = get_attr(node, "type");
+    if ((framebuffer || series) && (req->profile || req->type)) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "'framebuffer' and 'series' ask for a profile by need and do not combine "
+                    "with 'profile' or 'type'; allowed: profile, type, profile with type, "
+                    "or framebuffer with series");
+        return -1;
+    }
+    if (!!framebuffer != !!series) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "'%s' needs '%s' too: a profile by need names both "
+                    "(e.g. framebuffer=\"8G\" series=\"Q\")",
+                    framebuffer ? "framebuffer" : "series", framebuffer ? "series" : "framebuffer");
+        return -1;
+    }
+    if (!req->profile && !req->type && !framebuffer) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "needs a 'profile' or a 'type' attribute, or 'framebuffer' with 'series' "
+                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\")");
+        return -1;
+    }
+    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
+        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
+        (framebuffer && vgpu_validate_size_mb("framebuffer", framebuffer, &mb, error) < 0) ||
+        (series && vgpu_validate_series("series", series, &letter, error) < 0))
+        return -1;
+    if (framebuffer)
+        vgpu_request_set_need(req, letter, mb);
+    return 0;
+}
+
 /* One <vgpu:device>; errors come without the "domain/device" prefix. */
 static VgpuRequest *
 read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
@@ -272,19 +314,11 @@ read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
     if (check_device_attributes(node, error) < 0)
         return NULL;
     uuid = get_attr(node, "uuid");
-    req->profile = get_attr(node, "profile");
-    req->type = get_attr(node, "type");
     parent = get_attr(node, "parent");
     placement = get_attr(node, "placement");
     numa = get_attr(node, "numa");
 
-    if (!req->profile && !req->type) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "needs a 'profile' or a 'type' attribute (e.g. profile=\"A40-2Q\")");
-        return NULL;
-    }
-    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
-        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
+    if (read_what(node, req, error) < 0 ||
         (parent && read_parent(parent, &req->parent, error) < 0) ||
         (placement && vgpu_placement_parse(placement, &req->placement, error) < 0) ||
         (numa && read_numa(numa, &req->numa, error) < 0))

@@ -189,6 +189,74 @@ test_pack_prefers_gpu_with_most_of_the_profile(void)
     g_assert_cmpstr(s, ==, "e8 e8 41 41 41 81 81 81 81");
 }
 
+static VgpuRequest *
+need_new(char series, guint64 mb)
+{
+    VgpuRequest *r = req_new(NULL, NULL);
+
+    vgpu_request_set_need(r, series, mb);
+    return r;
+}
+
+/* By need: the smallest size of the series that fits, sizes from the name
+ * when there is no description; 1B is series B, never a Q answer. */
+static void
+test_need_smallest_size(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) q1 = need_new('Q', 1024);
+    g_autoptr(VgpuRequest) q3 = need_new('Q', 3 * 1024);
+    g_autoptr(VgpuRequest) q5 = need_new('Q', 5 * 1024);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c3 = NULL, c5 = NULL;
+    g_autofree char *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 0);
+    c1 = placement_choose(h, q1, &rules, NULL);
+    c3 = placement_choose(h, q3, &rules, NULL);
+    g_assert_cmpuint(c1->len, ==, 4);
+    g_assert_cmpstr(((PlacementCandidate *)c1->pdata[0])->type->id, ==, "nvidia-558");
+    g_assert_cmpuint(c3->len, ==, 4);
+    g_assert_cmpstr(((PlacementCandidate *)c3->pdata[0])->type->id, ==, "nvidia-559");
+    c5 = placement_choose(h, q5, &rules, refusals);
+    g_assert_cmpuint(c5->len, ==, 0);
+    why = placement_explain(h, q5, refusals);
+    g_assert_cmpstr(why, ==, "nothing on this host is a Q profile with at least 5G "
+                             "(offered: A40-1B, A40-2Q, A40-4Q)");
+}
+
+/* A size with no room gives way to the next size, and pack puts that on
+ * the GPU already hosting it. */
+static void
+test_need_next_size_packs(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) q2 = need_new('Q', 2 * 1024);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *s = NULL;
+
+    add_a40(h, "41", 3, 0);
+    add_a40(h, "81", 3, 0);
+    add_a40(h, "e8", 3, 0);
+    a40_place(h, "41", 0, "nvidia-557");   /* 1B: 2Q cannot go there */
+    a40_place(h, "81", 0, "nvidia-559");   /* 4Q */
+    a40_place(h, "e8", 0, "nvidia-559");
+    a40_place(h, "e8", 1, "nvidia-559");
+    c = placement_choose(h, q2, &rules, NULL);
+    s = cand_gpus(c);
+    g_assert_cmpstr(s, ==, "e8 81 81");
+    g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-559");
+    /* A 2Q on a free GPU beats packing 4Q: the smallest size comes first. */
+    add_a40(h, "c1", 1, 0);
+    g_clear_pointer(&c, g_ptr_array_unref);
+    c = placement_choose(h, q2, &rules, NULL);
+    g_assert_cmpuint(c->len, ==, 1);
+    g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-558");
+}
+
 static void
 test_one_profile_per_gpu(void)
 {
@@ -592,5 +660,7 @@ main(int argc, char **argv)
     g_test_add_func("/placement/mtty", test_mtty);
     g_test_add_func("/placement/unread-availability", test_unread_availability_is_no_candidate);
     g_test_add_func("/placement/ordering-stable", test_ordering_stable);
+    g_test_add_func("/placement/need/smallest-size", test_need_smallest_size);
+    g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
     return g_test_run();
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Placement that knows the hardware, through the real hook program and
+# vgpuctl against the simulator: profiles by need (framebuffer + series),
+# NUMA from the domain, MIG-backed profiles.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/hook/hooklib.sh"
+
+VGPUCTL=$B/cli/vgpuctl
+vc() {
+    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$WORK/vc.out")
+    ERR=$(cat "$WORK/vc.err")
+}
+
+# The hook logs with syslog(3) only. hook_logged runs it in a private mount
+# namespace whose /dev/log is a socket we read, so a test can check the log
+# line; SYSLOG holds the lines of that one call.
+LOG_PID=
+log_listen() {
+    [ -n "$LOG_PID" ] && return 0
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(65536).decode(errors="replace").rstrip("\n\0") + "\n")
+' "$WORK/log.sock" "$WORK/syslog" < /dev/null > /dev/null 2>&1 &
+    LOG_PID=$!
+    local i
+    for i in $(seq 1 100); do [ -S "$WORK/log.sock" ] && return 0; sleep 0.05; done
+    return 1
+}
+log_cleanup() { [ -n "$LOG_PID" ] && kill "$LOG_PID" 2>/dev/null; hook_cleanup; }
+trap log_cleanup EXIT
+
+# hook_logged NAME OP SUBOP < xml: as hook, and sets SYSLOG
+hook_logged() {
+    log_listen
+    : > "$WORK/syslog"
+    unshare -m bash -c '
+        mount --make-rprivate / && touch "$1/null.keep" && mount --bind /dev/null "$1/null.keep" &&
+        mount -t tmpfs vgpu-test-dev /dev && touch /dev/null /dev/log &&
+        mount --bind "$1/null.keep" /dev/null && mount --bind "$1/log.sock" /dev/log || exit 99
+        shift; exec "$@"' _ "$WORK" "$HOOK" "$1" "$2" "$3" - > "$WORK/out" 2> "$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+    local i
+    for i in $(seq 1 40); do [ -s "$WORK/syslog" ] && break; sleep 0.05; done
+    SYSLOG=$(cat "$WORK/syslog")
+}
+# start_logged NAME N 'DEVICE ATTRS'...: as start, and sets SYSLOG
+start_logged() {
+    local name=$1 n=$2
+    shift 2
+    dom "$name" "$(du "$n")" "$@" > "$WORK/$name.xml"
+    hook_logged "$name" prepare begin < "$WORK/$name.xml"
+}
+
+test_need_attributes() {
+    fresh a40x2-sriov
+    start bad1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\" profile=\"A40-8Q\""
+    t_eq "need + profile: refused" 1 "$RC"
+    t_match "need + profile: says which combinations are allowed" \
+        "do not combine with 'profile' or 'type'; allowed: profile, type, profile with type, or framebuffer with series" "$ERR"
+    start bad2 2 "uuid=\"$(u 2)\" framebuffer=\"8G\""
+    t_match "framebuffer without series: refused, names the pair" "^1:.*'framebuffer' needs 'series' too" "$RC:$ERR"
+    start bad3 3 "uuid=\"$(u 3)\" framebuffer=\"8\" series=\"Q\""
+    t_match "framebuffer without a unit: refused" "^1:.*framebuffer '8' is not a size: a number with a unit M, G or T" "$RC:$ERR"
+    start bad4 4 "uuid=\"$(u 4)\" framebuffer=\"8G\" series=\"X\""
+    t_match "unknown series: refused" "^1:.*series 'X' is not an NVIDIA vGPU series" "$RC:$ERR"
+    start bad5 5 "uuid=\"$(u 5)\" framebuffer=\"64G\" series=\"Q\""
+    t_match "more than any profile offers: says none exists and what is offered" \
+        "^1:.*nothing on this host is a Q profile with at least 64G \(offered: A40-1A" "$RC:$ERR"
+    t_eq "refusals created nothing" 0 "$(mdev_count)"
+}
+
+test_need_a40() {
+    fresh a40x2-sriov
+    local a b n
+    a=$(sriov_gpus | head -n 1)   # 0000:67:00.0, NUMA node 0
+    b=$(sriov_gpus | tail -n 1)   # 0000:e8:00.0, NUMA node 1
+    start_logged n1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\""
+    t_eq "need 8G Q: prepare exit 0, silent" "0:" "$RC:$ERR"
+    t_eq "need 8G Q: A40-8Q (nvidia-562) made" nvidia-562 "$(mdev_type "$(u 1)")"
+    t_match "need 8G Q: the log line names the profile chosen" \
+        "created $(u 1) \(NVIDIA A40-8Q, nvidia-562\) on .*, chosen for a Q profile with at least 8G" "$SYSLOG"
+    start n2 2 "uuid=\"$(u 2)\" framebuffer=\"7G\" series=\"q\""
+    t_eq "need 7G q: the next size up, A40-8Q, packed on the same GPU" \
+        "0:nvidia-562:$(mdev_gpu "$(u 1)")" "$RC:$(mdev_type "$(u 2)"):$(mdev_gpu "$(u 2)")"
+    vc status --no-libvirt
+    t_match "status names the chosen profile" "$(u 1) +A40-8Q +nvidia-562 " "$OUT"
+    # The GPU holding 8Q cannot take 4Q; the other one is empty: 4Q there.
+    start n3 3 "uuid=\"$(u 3)\" framebuffer=\"3500M\" series=\"Q\""
+    t_eq "need 3500M Q: A40-4Q on the GPU without 8Q" "0:nvidia-560:$b" \
+        "$RC:$(mdev_type "$(u 3)"):$(mdev_gpu "$(u 3)")"
+    # 6G: 6Q has room on no GPU now (8Q on one, 4Q on the other); 8Q has.
+    dom n4 "$(du 4)" "uuid=\"$(u 4)\" framebuffer=\"6G\" series=\"Q\"" > "$WORK/n4.xml"
+    vc check "$WORK/n4.xml"
+    t_match "check: a 6G need becomes A40-8Q where 6Q has no room" \
+        "$(u 4) +a Q profile with at least 6G +create +[0-9a-f:.]+ +$(mdev_gpu "$(u 1)") +A40-8Q \(nvidia-562\)" "$OUT"
+    hook n4 prepare begin < "$WORK/n4.xml"
+    t_eq "the hook agrees with check" "0:nvidia-562:$(mdev_gpu "$(u 1)")" \
+        "$RC:$(mdev_type "$(u 4)"):$(mdev_gpu "$(u 4)")"
+    for n in n1 n2 n3 n4; do stop $n; done
+    t_eq "need devices released" 0 "$(mdev_count)"
+}
+
+for t in test_need_attributes test_need_a40; do
+    echo "# $t"
+    $t
+done
+t_done

@@ -6,6 +6,7 @@
  * per-GPU max_instance) and what an administrator recognises; a GPU with
  * 32 VFs gets one reason, not 32. */
 #include "placement.h"
+#include "vgpu-cpuset.h"
 
 #include <string.h>
 
@@ -16,6 +17,7 @@ typedef struct {
     guint same;             /* existing mdevs of a matching type */
     guint other;            /* existing mdevs of any other type */
     const HostDevice *other_example;
+    gboolean remote;        /* off the domain's NUMA nodes */
     GPtrArray *candidates;  /* PlacementCandidate*, owned until handed out */
 } GpuView;
 
@@ -25,6 +27,7 @@ typedef enum {
     FILTER_DENIED,
     FILTER_NOT_ALLOWED,
     FILTER_NUMA,
+    FILTER_DOMAIN_NUMA,
 } FilterResult;
 
 static void
@@ -55,6 +58,16 @@ parent_in_list(const HostParent *parent, char *const *list)
     return FALSE;
 }
 
+gboolean
+placement_is_remote(const HostParent *parent, const VgpuRequest *req,
+                    const PlacementRules *rules)
+{
+    if (!rules || !rules->domain_nodes || req->numa >= 0)
+        return FALSE;
+    return parent->numa_node < 0 ||
+           !vgpu_cpuset_contains(rules->domain_nodes, (guint)parent->numa_node);
+}
+
 static FilterResult
 parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementRules *rules)
 {
@@ -66,6 +79,8 @@ parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementR
         return FILTER_NOT_ALLOWED;
     if (req->numa >= 0 && parent->numa_node != req->numa)
         return FILTER_NUMA;
+    if (rules && !rules->numa_fallback && placement_is_remote(parent, req, rules))
+        return FILTER_DOMAIN_NUMA;
     return FILTER_PASS;
 }
 
@@ -176,10 +191,19 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
 }
 
 static char *
-filter_reason(const VgpuRequest *req, const GpuView *v, FilterResult why,
-              const HostParent *example)
+filter_reason(const VgpuRequest *req, const PlacementRules *rules, const GpuView *v,
+              FilterResult why, const HostParent *example)
 {
+    g_autofree char *nodes = NULL;
+
     switch (why) {
+    case FILTER_DOMAIN_NUMA:
+        nodes = vgpu_cpuset_format(rules->domain_nodes);
+        if (example->numa_node < 0)
+            return g_strdup_printf("%s has no known NUMA node, and the domain runs on "
+                                   "node(s) %s (numa_fallback=false)", v->gpu, nodes);
+        return g_strdup_printf("%s is on NUMA node %d, not on node(s) %s where the domain "
+                               "runs (numa_fallback=false)", v->gpu, example->numa_node, nodes);
     case FILTER_DENIED:
         return g_strdup_printf("%s is denied by config", v->gpu);
     case FILTER_NOT_ALLOWED:
@@ -248,7 +272,7 @@ gpu_view_evaluate(const Host *host, const VgpuRequest *req, const PlacementRules
         return NULL;
     if (passed->len > 0)
         return capacity_reason(host, req, v, passed);
-    return filter_reason(req, v, first_refusal, first_refused);
+    return filter_reason(req, rules, v, first_refusal, first_refused);
 }
 
 /* A parent restriction that nothing on the host satisfies deserves its
@@ -349,6 +373,7 @@ placement_rules_from_config(const VgpuConfig *cfg)
                                                            : VGPU_PLACEMENT_PACK,
         .allow = cfg->allow,
         .deny = cfg->deny,
+        .numa_fallback = cfg->numa_fallback,
     };
 
     return rules;
@@ -361,6 +386,7 @@ choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rul
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
     g_autoptr(GPtrArray) usable = g_ptr_array_new();
+    g_autoptr(GPtrArray) remote = g_ptr_array_new();
     VgpuPlacement policy = rules ? rules->policy : VGPU_PLACEMENT_PACK;
     char *reason;
 
@@ -378,12 +404,20 @@ choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rul
             g_ptr_array_add(refusals, reason);
         else
             g_free(reason);
-        if (v->candidates->len > 0)
-            g_ptr_array_add(usable, v);
+        if (v->candidates->len == 0)
+            continue;
+        /* Parents of one GPU share its NUMA node. */
+        v->remote = placement_is_remote(g_ptr_array_index(v->parents, 0), req, rules);
+        g_ptr_array_add(v->remote ? remote : usable, v);
     }
+    /* Locality outranks the policy: the policy orders the GPUs on the
+     * domain's nodes, then the others. */
     g_ptr_array_sort(usable, policy == VGPU_PLACEMENT_SPREAD ? compare_views_spread
                                                              : compare_views_pack);
+    g_ptr_array_sort(remote, policy == VGPU_PLACEMENT_SPREAD ? compare_views_spread
+                                                             : compare_views_pack);
     gather_candidates(usable, policy, out);
+    gather_candidates(remote, policy, out);
     return out;
 }
 

@@ -11,6 +11,7 @@
 #include "xml-safe-read.h"
 #include "xml-util.h"
 #include "vgpu-validate.h"
+#include "vgpu-cpuset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,10 @@ xml_domain_free(VgpuDomain *dom)
     g_free(dom->uuid);
     g_ptr_array_unref(dom->requests);
     g_ptr_array_unref(dom->mdev_hostdevs);
+    if (dom->mem_nodes)
+        g_array_unref(dom->mem_nodes);
+    if (dom->cpus)
+        g_array_unref(dom->cpus);
     g_free(dom);
 }
 
@@ -429,6 +434,47 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return 0;
 }
 
+/* The union of the lists every node @expr selects says; *set stays NULL
+ * when none does. */
+static int
+read_set(xmlXPathContext *xpath, VgpuDomain *dom, const char *expr, const char *what,
+         GArray **set, GError **error)
+{
+    g_autoptr(xmlXPathObject) obj = xpath_eval(xpath, NULL, expr, error);
+
+    if (!obj)
+        return -1;
+    for (int i = 0; i < node_count(obj); i++) {
+        g_autofree char *value = node_text(obj->nodesetval->nodeTab[i]);
+        g_autoptr(GArray) one = NULL;
+
+        if (check_value(what, value, error) < 0 ||
+            vgpu_cpuset_parse(what, value, &one, error) < 0) {
+            g_prefix_error(error, "domain '%s': ", dom->name);
+            return -1;
+        }
+        if (!*set)
+            *set = g_array_new(FALSE, FALSE, sizeof(guint));
+        vgpu_cpuset_merge(*set, one);
+    }
+    return 0;
+}
+
+/* Only domains asking for a vGPU need them. */
+static int
+read_locality(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
+{
+    if (dom->requests->len == 0)
+        return 0;
+    if (read_set(xpath, dom, "/domain/numatune/memory/@nodeset", "<numatune><memory nodeset>",
+                 &dom->mem_nodes, error) < 0 ||
+        read_set(xpath, dom, "/domain/vcpu/@cpuset", "<vcpu cpuset>", &dom->cpus, error) < 0 ||
+        read_set(xpath, dom, "/domain/cputune/vcpupin/@cpuset", "<vcpupin cpuset>",
+                 &dom->cpus, error) < 0)
+        return -1;
+    return 0;
+}
+
 VgpuDomain *
 xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
@@ -446,7 +492,8 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
     }
     dom = vgpu_domain_new();
     if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
-        read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0)
+        read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0 ||
+        read_locality(xpath, dom, error) < 0)
         return NULL;
     if (docp)
         *docp = g_steal_pointer(&doc);

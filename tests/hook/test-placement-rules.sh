@@ -109,7 +109,63 @@ test_need_a40() {
     t_eq "need devices released" 0 "$(mdev_count)"
 }
 
-for t in test_need_attributes test_need_a40; do
+test_numa_from_domain() {
+    fresh a40x2-sriov
+    local a b
+    a=$(sriov_gpus | head -n 1)   # 0000:67:00.0, NUMA node 0
+    b=$(sriov_gpus | tail -n 1)   # 0000:e8:00.0, NUMA node 1
+    t_eq "simulator: node1 holds CPUs 16-31" 16-31 "$(cat "$SIM_ROOT/devices/system/node/node1/cpulist")"
+    start v1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "unbound domain: pack by address, $a" "0:$a" "$RC:$(mdev_gpu "$(u 1)")"
+    DOM_EXTRA="<numatune><memory mode='strict' nodeset='1'/></numatune>" \
+        dom v2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/v2.xml"
+    vc check "$WORK/v2.xml"
+    t_match "check: shows the node the domain asks for" "NUMA: the domain runs on node\(s\) 1\." "$OUT"
+    t_match "check: the chosen parent's node" "$(u 2) +A40-2Q +create +[0-9a-f:.]+ +$b +A40-2Q \(nvidia-558\) +1" "$OUT"
+    t_match "check: each candidate with its node, local first" \
+        "vGPU device 0 candidates: $b \(node 1\), $a \(node 0\)" "$OUT"
+    hook v2 prepare begin < "$WORK/v2.xml"
+    t_eq "memory on node 1: NUMA beats pack, $b" "0:$b" "$RC:$(mdev_gpu "$(u 2)")"
+    DOM_EXTRA="<vcpu placement='static' cpuset='20-23'>2</vcpu>" \
+        start v3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
+    t_eq "vCPUs on CPUs 20-23 (node 1): $b" "0:$b" "$RC:$(mdev_gpu "$(u 3)")"
+    DOM_EXTRA="<vcpu cpuset='20-23'>2</vcpu><numatune><memory nodeset='0'/></numatune>" \
+        start v4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\""
+    t_eq "memory binding wins over vCPU pinning: $a" "0:$a" "$RC:$(mdev_gpu "$(u 4)")"
+    DOM_EXTRA="<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='17'/><vcpupin vcpu='1' cpuset='18'/></cputune>" \
+        start v5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\""
+    t_eq "vcpupin on node 1: $b" "0:$b" "$RC:$(mdev_gpu "$(u 5)")"
+    DOM_EXTRA="<numatune><memory nodeset='1'/></numatune>" \
+        start v6 6 "uuid=\"$(u 6)\" profile=\"A40-2Q\" numa=\"0\""
+    t_eq "the request's own numa wins over the domain's" "0:$a" "$RC:$(mdev_gpu "$(u 6)")"
+    DOM_EXTRA="<numatune><memory nodeset='1-x'/></numatune>" \
+        start v7 7 "uuid=\"$(u 7)\" profile=\"A40-2Q\""
+    t_match "a bad nodeset: one-line refusal naming it" \
+        "^1:vgpu-hook: domain 'v7': <numatune><memory nodeset> '1-x' is not a list of numbers" "$RC:$ERR"
+    for n in v1 v2 v3 v4 v5 v6; do stop $n; done
+    t_eq "NUMA devices released" 0 "$(mdev_count)"
+
+    # Node 1's GPU holds A40-2Q: an A40-4Q for a node-1 domain falls back
+    # to node 0 with a log line, or is refused with numa_fallback=false.
+    start w1 11 "uuid=\"$(u 11)\" profile=\"A40-2Q\" numa=\"1\""
+    DOM_EXTRA="<numatune><memory nodeset='1'/></numatune>" \
+        dom w2 "$(du 12)" "uuid=\"$(u 12)\" profile=\"A40-4Q\"" > "$WORK/w2.xml"
+    conf numa_fallback=false
+    hook w2 prepare begin < "$WORK/w2.xml"
+    t_eq "numa_fallback=false: refused" "1:0" "$RC:$(gpu_mdevs "$a")"
+    t_match "numa_fallback=false: the refusal names the GPU off the domain's node" \
+        "no GPU can take A40-4Q: .*$a is on NUMA node 0, not on node\(s\) 1 where the domain runs \(numa_fallback=false\)" "$ERR"
+    t_match "numa_fallback=false: and why the local GPU could not" "GPU $b holds A40-2Q vGPUs" "$ERR"
+    conf
+    hook_logged w2 prepare begin < "$WORK/w2.xml"
+    t_eq "fallback: placed on node 0's GPU" "0:$a" "$RC:$(mdev_gpu "$(u 12)")"
+    t_match "fallback: a log line says so" \
+        "domain 'w2': vGPU device 0: no room on NUMA node\(s\) 1 where the domain runs; placed on [0-9a-f:.]+, NUMA node 0" "$SYSLOG"
+    stop w2; stop w1
+    t_eq "fallback devices released" 0 "$(mdev_count)"
+}
+
+for t in test_need_attributes test_need_a40 test_numa_from_domain; do
     echo "# $t"
     $t
 done

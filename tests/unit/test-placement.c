@@ -257,6 +257,56 @@ test_need_next_size_packs(void)
     g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-558");
 }
 
+static GArray *
+nodes_of(guint n)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    g_array_append_val(a, n);
+    return a;
+}
+
+/* The domain's NUMA node outranks pack; with fallback the other GPUs
+ * follow, without it they are refused with a reason. */
+static void
+test_domain_numa(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    g_autoptr(VgpuRequest) own = req_new("A40-2Q", NULL);
+    g_autoptr(GArray) node1 = nodes_of(1);
+    PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .domain_nodes = node1,
+                             .numa_fallback = TRUE };
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL, c4 = NULL;
+    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    a40_place(h, "41", 0, "nvidia-558");     /* pack alone would pick 41 */
+    c1 = placement_choose(h, req, &rules, NULL);
+    s1 = cand_gpus(c1);
+    g_assert_cmpstr(s1, ==, "e8 e8 41");
+    g_assert_false(placement_is_remote(((PlacementCandidate *)c1->pdata[0])->parent, req, &rules));
+    g_assert_true(placement_is_remote(((PlacementCandidate *)c1->pdata[2])->parent, req, &rules));
+    own->numa = 0;                            /* the request's own numa wins */
+    c2 = placement_choose(h, own, &rules, NULL);
+    s2 = cand_gpus(c2);
+    g_assert_cmpstr(s2, ==, "41");
+    /* Node 1 full of another profile: fallback, or a refusal. */
+    a40_place(h, "e8", 0, "nvidia-559");
+    c3 = placement_choose(h, req, &rules, NULL);
+    s3 = cand_gpus(c3);
+    g_assert_cmpstr(s3, ==, "41");
+    rules.numa_fallback = FALSE;
+    c4 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c4->len, ==, 0);
+    why = placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is on NUMA node 0, not on "
+                             "node(s) 1 where the domain runs (numa_fallback=false); "
+                             "GPU 0000:e8:00.0 holds A40-4Q vGPUs");
+}
+
 static void
 test_one_profile_per_gpu(void)
 {
@@ -662,5 +712,6 @@ main(int argc, char **argv)
     g_test_add_func("/placement/ordering-stable", test_ordering_stable);
     g_test_add_func("/placement/need/smallest-size", test_need_smallest_size);
     g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
+    g_test_add_func("/placement/domain-numa", test_domain_numa);
     return g_test_run();
 }

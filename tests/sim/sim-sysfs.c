@@ -151,6 +151,7 @@ sim_sysfs_add_control(SimHost *host)
         { "stats", 0444, SIM_ATTR_STATS },
         { "mdevs", 0444, SIM_ATTR_MDEVS },
         { "faults", 0444, SIM_ATTR_FAULTS },
+        { "mig", 0444, SIM_ATTR_MIG },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {

@@ -7,6 +7,7 @@
  * could use. */
 #include "device-kind.h"
 #include "mdev.h"
+#include "mig.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "type-description.h"
@@ -14,6 +15,7 @@
 #include "vgpu-validate.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* What every parent of one GPU shares. */
 typedef struct {
@@ -341,6 +343,51 @@ scan_mdevs(const char *root, GPtrArray *devices, GError **error)
     return TRUE;
 }
 
+static gboolean
+parent_holds_device(const Host *host, const HostParent *p)
+{
+    for (guint i = 0; i < host->devices->len; i++) {
+        if (strcmp(((const HostDevice *)host->devices->pdata[i])->parent, p->addr) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* On a GPU with MIG-backed types, every type's availability on one free
+ * VF: what tells MIG mode and the free GPU instances (mig.h) for
+ * refusals and vgpuctl types. A dozen reads per such GPU. */
+static int
+scan_mig_gpus(Host *host, const char *root, GError **error)
+{
+    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        HostParent *p = host->parents->pdata[i];
+        gboolean mig = FALSE;
+
+        if (!p->is_vf || g_hash_table_contains(done, p->gpu))
+            continue;
+        for (guint j = 0; j < p->types->len && !mig; j++) {
+            g_autofree char *inst = mig_type_instance(p->types->pdata[j]);
+
+            mig = inst != NULL;
+        }
+        if (!mig)
+            continue;
+        if (parent_holds_device(host, p))
+            continue;       /* busy VF: the next one of this GPU */
+        g_hash_table_add(done, p->gpu);
+        for (guint j = 0; j < p->types->len; j++) {
+            HostType *t = p->types->pdata[j];
+
+            if (t->available < 0 &&
+                (t->available = mdev_read_available(root, p->addr, t->id, error)) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int
 mdev_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
@@ -352,5 +399,5 @@ mdev_scan(Host *host, const char *root, const GPtrArray *requests, GError **erro
 
     if (!scan_parents(&ctx, host->parents, error) || !scan_mdevs(root, host->devices, error))
         return -1;
-    return 0;
+    return scan_mig_gpus(host, root, error);
 }

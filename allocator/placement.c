@@ -6,6 +6,7 @@
  * per-GPU max_instance) and what an administrator recognises; a GPU with
  * 32 VFs gets one reason, not 32. */
 #include "placement.h"
+#include "mig.h"
 #include "vgpu-cpuset.h"
 
 #include <string.h>
@@ -149,6 +150,36 @@ parent_mdev_count(const Host *host, const HostParent *parent)
     return n;
 }
 
+/* On a GPU with MIG: a MIG-backed type needs a free GPU instance of its
+ * size, which only the administrator creates, and a time-sliced one needs
+ * MIG off. Say which, what the GPU has, and the nvidia-smi line. NULL
+ * when MIG is not the reason. */
+static char *
+mig_reason(const Host *host, const GpuView *v, const HostType *type)
+{
+    g_autoptr(MigState) st = mig_gpu_state(host, v->gpu);
+    g_autofree char *inst = mig_type_instance(type);
+    g_autofree char *has = NULL;
+    const char *name = host_type_short_name(type);
+
+    if (!st)
+        return NULL;
+    if (!inst && st->mode == MIG_ON)
+        return g_strdup_printf("GPU %s is in MIG mode: time-sliced %s cannot go there, "
+                               "MIG-backed profiles can (after destroying its GPU instances, "
+                               "nvidia-smi -i %s -mig 0 turns MIG off)", v->gpu, name, v->gpu);
+    if (!inst)
+        return NULL;
+    if (st->mode == MIG_OFF)
+        return g_strdup_printf("GPU %s is not in MIG mode, so MIG-backed %s cannot go there "
+                               "(nvidia-smi -i %s -mig 1, then nvidia-smi mig -i %s -cgi %s)",
+                               v->gpu, name, v->gpu, v->gpu, inst);
+    has = mig_state_free_text(st);
+    return g_strdup_printf("GPU %s has no free %s GPU instance for %s (free: %s; create one: "
+                           "nvidia-smi mig -i %s -cgi %s)", v->gpu, inst, name, has, v->gpu,
+                           inst);
+}
+
 /* Why a GPU whose parents passed every filter has no free instance. On a
  * GPU that shares one pool among its types (GVT-g, mtty), another type
  * there is no reason of its own. */
@@ -161,7 +192,16 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
     const char *name = host_type_short_name(type);
     int max = type->max_instance;
     gboolean all_vfs_busy = TRUE;
+    char *mig;
 
+    for (guint i = 0; i < passed->len; i++) {
+        const HostParent *p = g_ptr_array_index(passed, i);
+
+        if (!p->is_vf || parent_mdev_count(host, p) == 0)
+            all_vfs_busy = FALSE;
+    }
+    if (!all_vfs_busy && (mig = mig_reason(host, v, type)))
+        return mig;
     if (max > 0 && v->same >= (guint)max)
         return g_strdup_printf("all %d %s instances in use on %s", max, name, v->gpu);
     if (v->other > 0 && host_parent_holds_one_type(first)) {
@@ -171,12 +211,6 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
     if (v->other > 0 && !first->is_vf)
         return g_strdup_printf("no room for %s on %s: its shared pool is used by %u vGPU(s)",
                                name, v->gpu, v->other + v->same);
-    for (guint i = 0; i < passed->len; i++) {
-        const HostParent *p = g_ptr_array_index(passed, i);
-
-        if (!p->is_vf || parent_mdev_count(host, p) == 0)
-            all_vfs_busy = FALSE;
-    }
     if (all_vfs_busy && passed->len == 1 && req->parent &&
         g_ascii_strcasecmp(first->addr, req->parent) == 0)
         return g_strdup_printf("VF %s already holds a vGPU", first->addr);

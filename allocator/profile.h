@@ -15,3 +15,7 @@ const char *profile_short_name(const char *name);
  * more letters ("A100-1-5CME": media engines). FALSE when the name has
  * no such part (GVTg_V5_4, mtty): its size is not known. */
 gboolean profile_size_series(const char *name, guint64 *mb, char *series, gboolean *plain);
+/* The GPU instance profile a MIG-backed type takes, from its name
+ * ("A100-3-20C" -> "3g.20gb", "A100-1-5CME" -> "1g.5gb+me"); NULL for a
+ * time-sliced name ("A100-20C") or any other. */
+char *profile_mig_instance(const char *name);

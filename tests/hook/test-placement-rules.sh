@@ -165,7 +165,75 @@ test_numa_from_domain() {
     t_eq "fallback devices released" 0 "$(mdev_count)"
 }
 
-for t in test_need_attributes test_need_a40 test_numa_from_domain; do
+mig_gis() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi .* $2 "; }
+
+test_mig() {
+    fresh a100x2-mig
+    local a=0000:17:00.0 b=0000:65:00.0
+    t_match "scenario: $a in MIG mode with seven free 1g.5gb" "^$a mig=on" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    t_eq "scenario: seven 1g.5gb on $a, 3g.20gb + 4g.20gb on $b" "7:1:1" \
+        "$(mig_gis $a 1g.5gb):$(mig_gis $b 3g.20gb):$(mig_gis $b 4g.20gb)"
+    start m1 1 "uuid=\"$(u 1)\" profile=\"A100-3-20C\""
+    t_eq "A100-3-20C: on $b, the GPU with a free 3g.20gb" "0:$b" "$RC:$(mdev_gpu "$(u 1)")"
+    t_match "the vGPU holds the 3g.20gb instance" " gi 1 3g.20gb $(mdev_parent "$(u 1)")" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    start m2 2 "uuid=\"$(u 2)\" profile=\"A100-4-20C\""
+    t_eq "A100-4-20C: beside it on $b (MIG sizes mix on one GPU)" "0:$b" "$RC:$(mdev_gpu "$(u 2)")"
+    start m3 3 "uuid=\"$(u 3)\" profile=\"A100-1-5C\"" "uuid=\"$(u 4)\" profile=\"A100-1-5C\""
+    t_eq "two A100-1-5C: both on $a, distinct VFs" "0:$a:$a" "$RC:$(mdev_gpu "$(u 3)"):$(mdev_gpu "$(u 4)")"
+    start m5 5 "uuid=\"$(u 5)\" profile=\"A100-3-20C\""
+    t_eq "a second A100-3-20C: refused" "1:4" "$RC:$(mdev_count)"
+    t_match "refusal: the size needed and what $a has, with the nvidia-smi line" \
+        "GPU $a has no free 3g.20gb GPU instance for A100-3-20C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 3g.20gb\)" "$ERR"
+    t_match "refusal: and what $b has" "GPU $b has no free 3g.20gb GPU instance for A100-3-20C \(free: none; create one: nvidia-smi mig -i $b -cgi 3g.20gb\)" "$ERR"
+    t_eq "refusal: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    start m6 6 "uuid=\"$(u 6)\" profile=\"A100-4C\""
+    t_match "time-sliced on MIG GPUs: says MIG mode is on" \
+        "^1:.*GPU $a is in MIG mode: time-sliced A100-4C cannot go there, MIG-backed profiles can.*GPU $b is in MIG mode" "$RC:$ERR"
+
+    dom m7 "$(du 7)" "uuid=\"$(u 7)\" profile=\"A100-7-40C\"" > "$WORK/m7.xml"
+    vc check "$WORK/m7.xml"
+    t_match "check: A100-7-40C refused with the same reason as the hook" \
+        "vGPU device 0: no GPU can take A100-7-40C: GPU $a has no free 7g.40gb GPU instance for A100-7-40C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 7g.40gb\)" "$OUT"
+    vc types
+    t_match "types: per GPU, MIG mode and free GPU instances" "$a +A100 +0 +on +1g.5gb x5 +A100-1-5C" "$OUT"
+    t_match "types: $b has nothing free now" "$b +A100 +1 +on +none +-" "$OUT"
+    vc types --json
+    t_eq "types --json: MIG state of $a" "true 5" "$(jq -r ".mig[] | select(.gpu==\"$a\") | \"\(.mig_mode) \(.free_gpu_instances[\"1g.5gb\"])\"" <<< "$OUT")"
+
+    # GPU instances made and destroyed while the domains run.
+    printf 'dgi %s 1\n' $b > "$SIM_ROOT/vgpu-sim/control" 2> /dev/null
+    t_match "destroying a GPU instance in use: refused by the driver" " gi 1 3g.20gb $(mdev_parent "$(u 1)")" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    sim_ctl dgi $a 7
+    sim_ctl dgi $a 6
+    sim_ctl dgi $a 5
+    sim_ctl cgi $a 3g.20gb
+    t_eq "after -dgi x3 and -cgi 3g.20gb on $a: one 3g.20gb free there" 1 "$(mig_gis $a 3g.20gb)"
+    hook m5 prepare begin < "$WORK/m5.xml"
+    t_eq "the refused A100-3-20C now starts, on $a" "0:$a" "$RC:$(mdev_gpu "$(u 5)")"
+    t_eq "running domains kept their vGPUs" "$b $b $a $a" \
+        "$(mdev_gpu "$(u 1)") $(mdev_gpu "$(u 2)") $(mdev_gpu "$(u 3)") $(mdev_gpu "$(u 4)")"
+    stop m1
+    t_match "release gives the 3g.20gb back" " gi 1 3g.20gb free" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    sim_ctl dgi $b 1
+    sim_ctl dgi $b 2 2> /dev/null
+    t_eq "4g.20gb in use: not destroyed" 1 "$(mig_gis $b 4g.20gb)"
+    for n in m2 m3 m5; do stop $n; done
+    t_eq "all MIG vGPUs released" 0 "$(mdev_count)"
+    sim_ctl dgi $b 2
+    sim_ctl mig $b off
+    start m8 8 "uuid=\"$(u 8)\" profile=\"A100-4C\""
+    t_eq "MIG off on $b: time-sliced A100-4C goes there" "0:$b" "$RC:$(mdev_gpu "$(u 8)")"
+    start m9 9 "uuid=\"$(u 9)\" profile=\"A100-2-10C\" parent=\"$b\""
+    t_match "MIG-backed on a GPU with MIG off: says so, and how to turn it on" \
+        "^1:.*GPU $b is not in MIG mode, so MIG-backed A100-2-10C cannot go there \(nvidia-smi -i $b -mig 1, then nvidia-smi mig -i $b -cgi 2g.10gb\)" "$RC:$ERR"
+    start m10 10 "uuid=\"$(u 10)\" framebuffer=\"5G\" series=\"C\""
+    t_eq "need 5G C on the MIG GPU: A100-1-5C (not the CME variant)" "0:nvidia-480:$a" \
+        "$RC:$(mdev_type "$(u 10)"):$(mdev_gpu "$(u 10)")"
+    stop m8; stop m10
+    t_eq "all released" 0 "$(mdev_count)"
+}
+
+for t in test_need_attributes test_need_a40 test_numa_from_domain test_mig; do
     echo "# $t"
     $t
 done

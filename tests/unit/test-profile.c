@@ -138,6 +138,22 @@ test_fits_need(void)
     g_free(need.label);
 }
 
+static void
+test_mig_instance(void)
+{
+    static const struct { const char *name, *gi; } mig_cases[] = {
+        { "A100-3-20C", "3g.20gb" }, { "A100-1-5CME", "1g.5gb+me" }, { "A100D-7-80C", "7g.80gb" },
+        { "H100-1-10C", "1g.10gb" }, { "NVIDIA H200X-1-18C", "1g.18gb" },
+        { "A100-40C", NULL }, { "A40-8Q", NULL }, { "GVTg_V5_4", NULL }, { "A100-12-5C", NULL },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(mig_cases); i++) {
+        g_autofree char *gi = profile_mig_instance(profile_short_name(mig_cases[i].name));
+
+        g_assert_cmpstr(gi, ==, mig_cases[i].gi);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -147,5 +163,6 @@ main(int argc, char **argv)
     g_test_add_func("/profile/matching-types", test_matching_types);
     g_test_add_func("/profile/size-series", test_size_series);
     g_test_add_func("/profile/fits-need", test_fits_need);
+    g_test_add_func("/profile/mig-instance", test_mig_instance);
     return g_test_run();
 }

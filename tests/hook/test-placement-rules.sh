@@ -173,6 +173,12 @@ test_mig() {
     t_match "scenario: $a in MIG mode with seven free 1g.5gb" "^$a mig=on" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
     t_eq "scenario: seven 1g.5gb on $a, 3g.20gb + 4g.20gb on $b" "7:1:1" \
         "$(mig_gis $a 1g.5gb):$(mig_gis $b 3g.20gb):$(mig_gis $b 4g.20gb)"
+    t_match "simulator: MIG off refused while GPU instances exist" "busy" \
+        "$( { printf 'mig %s off\n' $a > "$SIM_ROOT/vgpu-sim/control"; } 2>&1)"
+    t_match "simulator: an 8th 1g.5gb does not fit" "No space left" \
+        "$( { printf 'cgi %s 1g.5gb\n' $a > "$SIM_ROOT/vgpu-sim/control"; } 2>&1)"
+    t_eq "simulator: a MIG-backed type reads the free instances of its size on a free VF" "7:0:1" \
+        "$(cat "$SIM_ROOT/class/mdev_bus/0000:17:00.4/mdev_supported_types/nvidia-480/available_instances"):$(cat "$SIM_ROOT/class/mdev_bus/0000:17:00.4/mdev_supported_types/nvidia-470/available_instances"):$(cat "$SIM_ROOT/class/mdev_bus/0000:65:00.4/mdev_supported_types/nvidia-482/available_instances")"
     start m1 1 "uuid=\"$(u 1)\" profile=\"A100-3-20C\""
     t_eq "A100-3-20C: on $b, the GPU with a free 3g.20gb" "0:$b" "$RC:$(mdev_gpu "$(u 1)")"
     t_match "the vGPU holds the 3g.20gb instance" " gi 1 3g.20gb $(mdev_parent "$(u 1)")" "$(cat "$SIM_ROOT/vgpu-sim/mig")"

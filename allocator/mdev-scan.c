@@ -359,24 +359,32 @@ parent_holds_device(const Host *host, const HostParent *p)
 static int
 scan_mig_gpus(Host *host, const char *root, GError **error)
 {
-    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+    /* GPU -> MIG_GPU_*: its VFs share one model, so one look at its first
+     * VF's type names tells whether it has MIG-backed types at all. */
+    enum { MIG_GPU_NO = 1, MIG_GPU_PENDING, MIG_GPU_DONE };
+    g_autoptr(GHashTable) gpus = g_hash_table_new(g_str_hash, g_str_equal);
 
     for (guint i = 0; i < host->parents->len; i++) {
         HostParent *p = host->parents->pdata[i];
-        gboolean mig = FALSE;
+        int state = GPOINTER_TO_INT(g_hash_table_lookup(gpus, p->gpu));
 
-        if (!p->is_vf || g_hash_table_contains(done, p->gpu))
+        if (!p->is_vf || state == MIG_GPU_NO || state == MIG_GPU_DONE)
             continue;
-        for (guint j = 0; j < p->types->len && !mig; j++) {
-            g_autofree char *inst = mig_type_instance(p->types->pdata[j]);
+        if (!state) {
+            state = MIG_GPU_NO;
+            for (guint j = 0; j < p->types->len && state == MIG_GPU_NO; j++) {
+                g_autofree char *inst = mig_type_instance(p->types->pdata[j]);
 
-            mig = inst != NULL;
+                if (inst)
+                    state = MIG_GPU_PENDING;
+            }
+            g_hash_table_insert(gpus, p->gpu, GINT_TO_POINTER(state));
+            if (state == MIG_GPU_NO)
+                continue;
         }
-        if (!mig)
-            continue;
         if (parent_holds_device(host, p))
             continue;       /* busy VF: the next one of this GPU */
-        g_hash_table_add(done, p->gpu);
+        g_hash_table_insert(gpus, p->gpu, GINT_TO_POINTER(MIG_GPU_DONE));
         for (guint j = 0; j < p->types->len; j++) {
             HostType *t = p->types->pdata[j];
 

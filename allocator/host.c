@@ -197,13 +197,56 @@ host_parent_matching_types(const HostParent *parent, const char *type_id, const 
     return out;
 }
 
+guint64
+host_type_framebuffer_mb(const HostType *type)
+{
+    guint64 mb = 0;
+
+    if (type->framebuffer_mb)
+        return type->framebuffer_mb;
+    profile_size_series(host_type_short_name(type), &mb, NULL, NULL);
+    return mb;
+}
+
+gboolean
+host_type_fits_request(const HostType *type, const VgpuRequest *req)
+{
+    char series = 0;
+    gboolean plain = FALSE;
+    guint64 mb;
+
+    if (!vgpu_request_is_need(req))
+        return host_type_fits(type, req->type, req->profile);
+    /* The series comes from the name alone; a variant ("-5CME") is not
+     * what a plain series asks for. */
+    if (!profile_size_series(host_type_short_name(type), NULL, &series, &plain) ||
+        series != req->series || !plain)
+        return FALSE;
+    mb = host_type_framebuffer_mb(type);
+    return req->framebuffer_exact ? mb == req->framebuffer_mb : mb >= req->framebuffer_mb;
+}
+
+GPtrArray *
+host_parent_request_types(const HostParent *parent, const VgpuRequest *req)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; i < parent->types->len; i++) {
+        HostType *t = g_ptr_array_index(parent->types, i);
+
+        if (host_type_fits_request(t, req))
+            g_ptr_array_add(out, t);
+    }
+    return out;
+}
+
 gboolean
 host_device_fits(const Host *host, const HostDevice *dev, const VgpuRequest *req)
 {
     const HostType *t = host_device_type(host, dev);
 
     if (t)
-        return host_type_fits(t, req->type, req->profile);
+        return host_type_fits_request(t, req);
     /* The type id names one type of the driver; a profile can only be
      * checked against a listed name. */
     return req->type && strcmp(dev->type, req->type) == 0;

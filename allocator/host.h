@@ -83,6 +83,14 @@ gboolean host_type_fits(const HostType *type, const char *type_id, const char *p
  * borrowed from @parent. */
 GPtrArray *host_parent_matching_types(const HostParent *parent,
                                       const char *type_id, const char *profile);
+/* The type's framebuffer: from its description, else from its name
+ * (vendor-specific hosts give no description); 0 unknown. */
+guint64 host_type_framebuffer_mb(const HostType *type);
+/* host_type_fits for a request, which may also ask by need (series and
+ * framebuffer, vgpu-request.h). */
+gboolean host_type_fits_request(const HostType *type, const VgpuRequest *req);
+/* Types on @parent that fit @req (host_type_fits_request); borrowed. */
+GPtrArray *host_parent_request_types(const HostParent *parent, const VgpuRequest *req);
 /* Does the existing device @dev fit @req? By its type as listed
  * (host_type_fits); when its parent or type is no longer listed, only a
  * type id in the request can tell. The one answer for reusing a device

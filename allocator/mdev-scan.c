@@ -7,6 +7,7 @@
  * could use. */
 #include "device-kind.h"
 #include "mdev.h"
+#include "mig.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "type-description.h"
@@ -14,6 +15,7 @@
 #include "vgpu-validate.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* What every parent of one GPU shares. */
 typedef struct {
@@ -58,16 +60,17 @@ type_info_free(gpointer p)
 }
 
 static gboolean
-type_wanted(const ScanContext *ctx, const char *id, const char *name)
+type_wanted(const ScanContext *ctx, const char *id, const TypeInfo *info)
 {
-    HostType probe = { .id = (char *)id, .name = (char *)name };
+    HostType probe = { .id = (char *)id, .name = info->name,
+                       .framebuffer_mb = info->framebuffer_mb };
 
     if (!ctx->requests)
         return TRUE;
     for (guint i = 0; i < ctx->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(ctx->requests, i);
 
-        if (host_type_fits(&probe, req->type, req->profile))
+        if (host_type_fits_request(&probe, req))
             return TRUE;
     }
     return FALSE;
@@ -91,7 +94,7 @@ type_info_read(const ScanContext *ctx, const char *parent, const char *id, GErro
     info->description = g_steal_pointer(&desc);
     info->framebuffer_mb = type_description_framebuffer_mb(info->description);
     info->max_instance = type_description_max_instance(info->description);
-    info->wanted = type_wanted(ctx, id, info->name);
+    info->wanted = type_wanted(ctx, id, info);
     return info;
 }
 
@@ -340,6 +343,59 @@ scan_mdevs(const char *root, GPtrArray *devices, GError **error)
     return TRUE;
 }
 
+static gboolean
+parent_holds_device(const Host *host, const HostParent *p)
+{
+    for (guint i = 0; i < host->devices->len; i++) {
+        if (strcmp(((const HostDevice *)host->devices->pdata[i])->parent, p->addr) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* On a GPU with MIG-backed types, every type's availability on one free
+ * VF: what tells MIG mode and the free GPU instances (mig.h) for
+ * refusals and vgpuctl types. A dozen reads per such GPU. */
+static int
+scan_mig_gpus(Host *host, const char *root, GError **error)
+{
+    /* GPU -> MIG_GPU_*: its VFs share one model, so one look at its first
+     * VF's type names tells whether it has MIG-backed types at all. */
+    enum { MIG_GPU_NO = 1, MIG_GPU_PENDING, MIG_GPU_DONE };
+    g_autoptr(GHashTable) gpus = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        HostParent *p = host->parents->pdata[i];
+        int state = GPOINTER_TO_INT(g_hash_table_lookup(gpus, p->gpu));
+
+        if (!p->is_vf || state == MIG_GPU_NO || state == MIG_GPU_DONE)
+            continue;
+        if (!state) {
+            state = MIG_GPU_NO;
+            for (guint j = 0; j < p->types->len && state == MIG_GPU_NO; j++) {
+                g_autofree char *inst = mig_type_instance(p->types->pdata[j]);
+
+                if (inst)
+                    state = MIG_GPU_PENDING;
+            }
+            g_hash_table_insert(gpus, p->gpu, GINT_TO_POINTER(state));
+            if (state == MIG_GPU_NO)
+                continue;
+        }
+        if (parent_holds_device(host, p))
+            continue;       /* busy VF: the next one of this GPU */
+        g_hash_table_insert(gpus, p->gpu, GINT_TO_POINTER(MIG_GPU_DONE));
+        for (guint j = 0; j < p->types->len; j++) {
+            HostType *t = p->types->pdata[j];
+
+            if (t->available < 0 &&
+                (t->available = mdev_read_available(root, p->addr, t->id, error)) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 int
 mdev_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
@@ -351,5 +407,5 @@ mdev_scan(Host *host, const char *root, const GPtrArray *requests, GError **erro
 
     if (!scan_parents(&ctx, host->parents, error) || !scan_mdevs(root, host->devices, error))
         return -1;
-    return 0;
+    return scan_mig_gpus(host, root, error);
 }

@@ -6,6 +6,8 @@
  * per-GPU max_instance) and what an administrator recognises; a GPU with
  * 32 VFs gets one reason, not 32. */
 #include "placement.h"
+#include "mig.h"
+#include "vgpu-cpuset.h"
 
 #include <string.h>
 
@@ -16,6 +18,7 @@ typedef struct {
     guint same;             /* existing mdevs of a matching type */
     guint other;            /* existing mdevs of any other type */
     const HostDevice *other_example;
+    gboolean remote;        /* off the domain's NUMA nodes */
     GPtrArray *candidates;  /* PlacementCandidate*, owned until handed out */
 } GpuView;
 
@@ -25,6 +28,7 @@ typedef enum {
     FILTER_DENIED,
     FILTER_NOT_ALLOWED,
     FILTER_NUMA,
+    FILTER_DOMAIN_NUMA,
 } FilterResult;
 
 static void
@@ -55,6 +59,16 @@ parent_in_list(const HostParent *parent, char *const *list)
     return FALSE;
 }
 
+gboolean
+placement_is_remote(const HostParent *parent, const VgpuRequest *req,
+                    const PlacementRules *rules)
+{
+    if (!rules || !rules->domain_nodes || req->numa >= 0)
+        return FALSE;
+    return parent->numa_node < 0 ||
+           !vgpu_cpuset_contains(rules->domain_nodes, (guint)parent->numa_node);
+}
+
 static FilterResult
 parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementRules *rules)
 {
@@ -66,6 +80,8 @@ parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementR
         return FILTER_NOT_ALLOWED;
     if (req->numa >= 0 && parent->numa_node != req->numa)
         return FILTER_NUMA;
+    if (rules && !rules->numa_fallback && placement_is_remote(parent, req, rules))
+        return FILTER_DOMAIN_NUMA;
     return FILTER_PASS;
 }
 
@@ -87,7 +103,7 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
 
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *parent = g_ptr_array_index(host->parents, i);
-        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+        g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
         if (types->len == 0)
@@ -134,6 +150,36 @@ parent_mdev_count(const Host *host, const HostParent *parent)
     return n;
 }
 
+/* On a GPU with MIG: a MIG-backed type needs a free GPU instance of its
+ * size, which only the administrator creates, and a time-sliced one needs
+ * MIG off. Say which, what the GPU has, and the nvidia-smi line. NULL
+ * when MIG is not the reason. */
+static char *
+mig_reason(const Host *host, const GpuView *v, const HostType *type)
+{
+    g_autoptr(MigState) st = mig_gpu_state(host, v->gpu);
+    g_autofree char *inst = mig_type_instance(type);
+    g_autofree char *has = NULL;
+    const char *name = host_type_short_name(type);
+
+    if (!st)
+        return NULL;
+    if (!inst && st->mode == MIG_ON)
+        return g_strdup_printf("GPU %s is in MIG mode: time-sliced %s cannot go there, "
+                               "MIG-backed profiles can (after destroying its GPU instances, "
+                               "nvidia-smi -i %s -mig 0 turns MIG off)", v->gpu, name, v->gpu);
+    if (!inst)
+        return NULL;
+    if (st->mode == MIG_OFF)
+        return g_strdup_printf("GPU %s is not in MIG mode, so MIG-backed %s cannot go there "
+                               "(nvidia-smi -i %s -mig 1, then nvidia-smi mig -i %s -cgi %s)",
+                               v->gpu, name, v->gpu, v->gpu, inst);
+    has = mig_state_free_text(st);
+    return g_strdup_printf("GPU %s has no free %s GPU instance for %s (free: %s; create one: "
+                           "nvidia-smi mig -i %s -cgi %s)", v->gpu, inst, name, has, v->gpu,
+                           inst);
+}
+
 /* Why a GPU whose parents passed every filter has no free instance. On a
  * GPU that shares one pool among its types (GVT-g, mtty), another type
  * there is no reason of its own. */
@@ -141,12 +187,21 @@ static char *
 capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
 {
     const HostParent *first = g_ptr_array_index(passed, 0);
-    g_autoptr(GPtrArray) types = host_parent_matching_types(first, req->type, req->profile);
+    g_autoptr(GPtrArray) types = host_parent_request_types(first, req);
     const HostType *type = g_ptr_array_index(types, 0);
     const char *name = host_type_short_name(type);
     int max = type->max_instance;
     gboolean all_vfs_busy = TRUE;
+    char *mig;
 
+    for (guint i = 0; i < passed->len; i++) {
+        const HostParent *p = g_ptr_array_index(passed, i);
+
+        if (!p->is_vf || parent_mdev_count(host, p) == 0)
+            all_vfs_busy = FALSE;
+    }
+    if (!all_vfs_busy && (mig = mig_reason(host, v, type)))
+        return mig;
     if (max > 0 && v->same >= (guint)max)
         return g_strdup_printf("all %d %s instances in use on %s", max, name, v->gpu);
     if (v->other > 0 && host_parent_holds_one_type(first)) {
@@ -156,12 +211,6 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
     if (v->other > 0 && !first->is_vf)
         return g_strdup_printf("no room for %s on %s: its shared pool is used by %u vGPU(s)",
                                name, v->gpu, v->other + v->same);
-    for (guint i = 0; i < passed->len; i++) {
-        const HostParent *p = g_ptr_array_index(passed, i);
-
-        if (!p->is_vf || parent_mdev_count(host, p) == 0)
-            all_vfs_busy = FALSE;
-    }
     if (all_vfs_busy && passed->len == 1 && req->parent &&
         g_ascii_strcasecmp(first->addr, req->parent) == 0)
         return g_strdup_printf("VF %s already holds a vGPU", first->addr);
@@ -176,10 +225,19 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
 }
 
 static char *
-filter_reason(const VgpuRequest *req, const GpuView *v, FilterResult why,
-              const HostParent *example)
+filter_reason(const VgpuRequest *req, const PlacementRules *rules, const GpuView *v,
+              FilterResult why, const HostParent *example)
 {
+    g_autofree char *nodes = NULL;
+
     switch (why) {
+    case FILTER_DOMAIN_NUMA:
+        nodes = vgpu_cpuset_format(rules->domain_nodes);
+        if (example->numa_node < 0)
+            return g_strdup_printf("%s has no known NUMA node, and the domain runs on "
+                                   "node(s) %s (numa_fallback=false)", v->gpu, nodes);
+        return g_strdup_printf("%s is on NUMA node %d, not on node(s) %s where the domain "
+                               "runs (numa_fallback=false)", v->gpu, example->numa_node, nodes);
     case FILTER_DENIED:
         return g_strdup_printf("%s is denied by config", v->gpu);
     case FILTER_NOT_ALLOWED:
@@ -201,7 +259,7 @@ filter_reason(const VgpuRequest *req, const GpuView *v, FilterResult why,
 static PlacementCandidate *
 parent_candidate(const HostParent *parent, const VgpuRequest *req)
 {
-    g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+    g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
 
     for (guint i = 0; i < types->len; i++) {
         const HostType *t = g_ptr_array_index(types, i);
@@ -248,7 +306,7 @@ gpu_view_evaluate(const Host *host, const VgpuRequest *req, const PlacementRules
         return NULL;
     if (passed->len > 0)
         return capacity_reason(host, req, v, passed);
-    return filter_reason(req, v, first_refusal, first_refused);
+    return filter_reason(req, rules, v, first_refusal, first_refused);
 }
 
 /* A parent restriction that nothing on the host satisfies deserves its
@@ -349,18 +407,20 @@ placement_rules_from_config(const VgpuConfig *cfg)
                                                            : VGPU_PLACEMENT_PACK,
         .allow = cfg->allow,
         .deny = cfg->deny,
+        .numa_fallback = cfg->numa_fallback,
     };
 
     return rules;
 }
 
-GPtrArray *
-placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
-                 GPtrArray *refusals)
+static GPtrArray *
+choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+             GPtrArray *refusals)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
     g_autoptr(GPtrArray) usable = g_ptr_array_new();
+    g_autoptr(GPtrArray) remote = g_ptr_array_new();
     VgpuPlacement policy = rules ? rules->policy : VGPU_PLACEMENT_PACK;
     char *reason;
 
@@ -378,13 +438,85 @@ placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules 
             g_ptr_array_add(refusals, reason);
         else
             g_free(reason);
-        if (v->candidates->len > 0)
-            g_ptr_array_add(usable, v);
+        if (v->candidates->len == 0)
+            continue;
+        /* Parents of one GPU share its NUMA node. */
+        v->remote = placement_is_remote(g_ptr_array_index(v->parents, 0), req, rules);
+        g_ptr_array_add(v->remote ? remote : usable, v);
     }
+    /* Locality outranks the policy: the policy orders the GPUs on the
+     * domain's nodes, then the others. */
     g_ptr_array_sort(usable, policy == VGPU_PLACEMENT_SPREAD ? compare_views_spread
                                                              : compare_views_pack);
+    g_ptr_array_sort(remote, policy == VGPU_PLACEMENT_SPREAD ? compare_views_spread
+                                                             : compare_views_pack);
     gather_candidates(usable, policy, out);
+    gather_candidates(remote, policy, out);
     return out;
+}
+
+static gint
+compare_mb(gconstpointer a, gconstpointer b)
+{
+    guint64 x = *(const guint64 *)a, y = *(const guint64 *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The framebuffer sizes on the host that fit a need, smallest first. */
+static GArray *
+need_sizes(const Host *host, const VgpuRequest *req)
+{
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        g_autoptr(GPtrArray) types = host_parent_request_types(host->parents->pdata[i], req);
+
+        for (guint j = 0; j < types->len; j++) {
+            guint64 mb = host_type_framebuffer_mb(types->pdata[j]);
+            gboolean seen = FALSE;
+
+            for (guint k = 0; k < sizes->len && !seen; k++)
+                seen = g_array_index(sizes, guint64, k) == mb;
+            if (!seen)
+                g_array_append_val(sizes, mb);
+        }
+    }
+    g_array_sort(sizes, compare_mb);
+    return sizes;
+}
+
+/* By need: the smallest size that can be placed now, with the usual
+ * policy among the GPUs offering it, so pack fills a GPU already hosting
+ * that size before opening another. Refusals of the sizes tried before
+ * are kept: they say why a bigger profile was chosen or nothing was. */
+static GPtrArray *
+choose_by_need(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+               GPtrArray *refusals)
+{
+    g_autoptr(GArray) sizes = need_sizes(host, req);
+    VgpuRequest exact = *req;
+
+    exact.framebuffer_exact = TRUE;
+    for (guint i = 0; i < sizes->len; i++) {
+        GPtrArray *out;
+
+        exact.framebuffer_mb = g_array_index(sizes, guint64, i);
+        out = choose_named(host, &exact, rules, refusals);
+        if (out->len > 0 || i + 1 == sizes->len)
+            return out;
+        g_ptr_array_unref(out);
+    }
+    return g_ptr_array_new_with_free_func(g_free);
+}
+
+GPtrArray *
+placement_choose(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                 GPtrArray *refusals)
+{
+    if (vgpu_request_is_need(req) && !req->framebuffer_exact)
+        return choose_by_need(host, req, rules, refusals);
+    return choose_named(host, req, rules, refusals);
 }
 
 /* Collation key order: "A40-2Q" before "A40-12Q". */
@@ -428,11 +560,11 @@ offered_names(const Host *host)
 }
 
 static gboolean
-host_offers(const Host *host, const char *type_id, const char *profile)
+host_offers(const Host *host, const VgpuRequest *req)
 {
     for (guint i = 0; i < host->parents->len; i++) {
         g_autoptr(GPtrArray) types =
-            host_parent_matching_types(g_ptr_array_index(host->parents, i), type_id, profile);
+            host_parent_request_types(g_ptr_array_index(host->parents, i), req);
 
         if (types->len > 0)
             return TRUE;
@@ -444,13 +576,16 @@ static char *
 explain_not_offered(const Host *host, const VgpuRequest *req)
 {
     g_autofree char *offered = NULL;
+    VgpuRequest by_type = { .type = req->type };
 
-    if (req->type && req->profile && host_offers(host, req->type, NULL))
+    if (req->type && req->profile && host_offers(host, &by_type))
         return g_strdup_printf("type '%s' on this host is not profile '%s'",
                                req->type, req->profile);
     if (req->type)
         return g_strdup_printf("no type '%s' on this host", req->type);
     offered = offered_names(host);
+    if (vgpu_request_is_need(req))
+        return g_strdup_printf("nothing on this host is %s (%s)", req->label, offered);
     return g_strdup_printf("no type matching profile '%s' on this host (%s)",
                            req->profile ? req->profile : "", offered);
 }
@@ -460,7 +595,7 @@ placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
 {
     g_autoptr(GString) s = NULL;
 
-    if (!host_offers(host, req->type, req->profile))
+    if (!host_offers(host, req))
         return explain_not_offered(host, req);
     s = g_string_new(NULL);
     g_string_append_printf(s, "no GPU can take %s", vgpu_request_label(req));

@@ -10,6 +10,11 @@ typedef struct {
     VgpuPlacement policy;        /* PACK or SPREAD; a request's own placement wins */
     char **allow;                /* PCI addresses (PF = all its VFs); NULL = all; borrowed */
     char **deny;                 /* PCI addresses; NULL = none; borrowed */
+    /* NUMA nodes the domain runs on (guint, numa-map.h); NULL when it is
+     * not bound. A request without its own numa prefers GPUs there, over
+     * pack and spread; with numa_fallback FALSE it gets only those. */
+    const GArray *domain_nodes;
+    gboolean numa_fallback;
 } PlacementRules;
 
 /* The rules the config sets, borrowing its lists: the hook and vgpuctl
@@ -28,6 +33,11 @@ typedef struct {
  * Returns an array of PlacementCandidate* (possibly empty), never NULL. */
 GPtrArray *placement_choose(const Host *host, const VgpuRequest *req,
                             const PlacementRules *rules, GPtrArray *refusals);
+
+/* TRUE when @parent is off the domain's nodes that @rules prefer for @req:
+ * placed there, the hook says so in its log. */
+gboolean placement_is_remote(const HostParent *parent, const VgpuRequest *req,
+                             const PlacementRules *rules);
 
 /* One sentence why nothing fits, built from @refusals (or "no such profile
  * on this host" when no parent offers it). */

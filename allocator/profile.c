@@ -72,3 +72,62 @@ profile_short_name(const char *name)
         p = next;
     return p;
 }
+
+gboolean
+profile_size_series(const char *name, guint64 *mb, char *series, gboolean *plain)
+{
+    const char *p = name ? strrchr(name, '-') : NULL;
+    const char *digits, *letters;
+    guint64 gb;
+
+    if (!p)
+        return FALSE;
+    digits = p + 1;
+    letters = digits + strspn(digits, "0123456789");
+    if (letters == digits || letters - digits > 4 || !g_ascii_isupper(*letters))
+        return FALSE;
+    for (const char *c = letters; *c; c++) {
+        if (!g_ascii_isupper(*c))
+            return FALSE;
+    }
+    gb = g_ascii_strtoull(digits, NULL, 10);
+    if (gb == 0)
+        return FALSE;
+    if (mb)
+        *mb = gb * 1024;
+    if (series)
+        *series = *letters;
+    if (plain)
+        *plain = letters[1] == '\0';
+    return TRUE;
+}
+
+char *
+profile_mig_instance(const char *name)
+{
+    g_auto(GStrv) parts = name ? g_strsplit(name, "-", -1) : NULL;
+    guint n = parts ? g_strv_length(parts) : 0;
+    const char *slices, *last, *suffix;
+    gsize gb_len;
+
+    if (n < 3)
+        return NULL;
+    slices = parts[n - 2];
+    last = parts[n - 1];
+    gb_len = strspn(last, "0123456789");
+    if (!*slices || strspn(slices, "0123456789") != strlen(slices) || strlen(slices) > 1 ||
+        gb_len == 0 || gb_len > 3 || !g_ascii_isupper(last[gb_len]))
+        return NULL;
+    suffix = last + gb_len + 1;
+    /* [U] how the variants map to GPU instance profiles: ME is "+me",
+     * MEALL "+me.all", GFX "+gfx"; NOME takes a plain instance. */
+    if (!*suffix || g_str_equal(suffix, "NOME"))
+        return g_strdup_printf("%sg.%.*sgb", slices, (int)gb_len, last);
+    if (g_str_equal(suffix, "ME") || g_str_equal(suffix, "MEALL") || g_str_equal(suffix, "GFX")) {
+        g_autofree char *low = g_ascii_strdown(suffix, -1);
+
+        return g_strdup_printf("%sg.%.*sgb+%s", slices, (int)gb_len, last,
+                               g_str_equal(suffix, "MEALL") ? "me.all" : low);
+    }
+    return NULL;
+}

@@ -10,3 +10,12 @@ gboolean profile_equal(const char *a, const char *b);
 /* @name without its vendor words ("NVIDIA A40-2Q" -> "A40-2Q"), pointing
  * into @name. */
 const char *profile_short_name(const char *name);
+/* Framebuffer and series from an NVIDIA name's last part: "A40-8Q" is 8G
+ * of series Q, "A100-3-20C" 20G of C. *plain is FALSE for a variant with
+ * more letters ("A100-1-5CME": media engines). FALSE when the name has
+ * no such part (GVTg_V5_4, mtty): its size is not known. */
+gboolean profile_size_series(const char *name, guint64 *mb, char *series, gboolean *plain);
+/* The GPU instance profile a MIG-backed type takes, from its name
+ * ("A100-3-20C" -> "3g.20gb", "A100-1-5CME" -> "1g.5gb+me"); NULL for a
+ * time-sliced name ("A100-20C") or any other. */
+char *profile_mig_instance(const char *name);

@@ -113,6 +113,24 @@ sysfs_path_mdev_devices(const char *root)
 }
 
 char *
+sysfs_path_numa_nodes(const char *root)
+{
+    return g_build_filename(root, "devices", "system", "node", NULL);
+}
+
+char *
+sysfs_path_numa_node_file(const char *root, const char *node, const char *file,
+                          GError **error)
+{
+    if (!sysfs_component_ok(node) || !sysfs_component_ok(file)) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "not a NUMA node file name: '%s/%s'", node, file);
+        return NULL;
+    }
+    return g_build_filename(root, "devices", "system", "node", node, file, NULL);
+}
+
+char *
 sysfs_path_mdev(const char *root, const char *uuid, GError **error)
 {
     if (!components_ok(error, uuid, SYSFS_PATH_END))

@@ -31,6 +31,11 @@ char *sysfs_path_pci_device(const char *root, const char *addr,
 char *sysfs_path_pci_file(const char *root, const char *addr, const char *file,
                           GError **error);                    /* bus/pci/devices/A/FILE */
 
+/* NUMA nodes. */
+char *sysfs_path_numa_nodes(const char *root);                /* devices/system/node */
+char *sysfs_path_numa_node_file(const char *root, const char *node, const char *file,
+                                GError **error);              /* .../node/NODE/FILE */
+
 /* TRUE when @s is a single safe path component (no '/', not "." or "..",
  * not empty, printable). */
 gboolean sysfs_component_ok(const char *s);

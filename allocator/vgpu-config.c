@@ -29,7 +29,7 @@ static const ConfigNumber config_numbers[] = {
 };
 
 static const char *const config_strings[] = {
-    "sysfs_root", "state_dir", "placement", "allow", "deny",
+    "sysfs_root", "state_dir", "placement", "allow", "deny", "numa_fallback",
 };
 
 void
@@ -58,6 +58,7 @@ config_defaults(void)
     VgpuConfig *cfg = g_new0(VgpuConfig, 1);
 
     cfg->sysfs_root = g_strdup("/sys");
+    cfg->numa_fallback = TRUE;
     cfg->state_dir = g_strdup("/run/vgpu-hook");
     cfg->placement = VGPU_PLACEMENT_PACK;
     /* Longer than create_timeout_ms: a prepare holds the lock for at most one
@@ -225,6 +226,7 @@ static gboolean
 config_parse(GKeyFile *kf, const char *path, VgpuConfig *cfg, GError **error)
 {
     g_autofree char *placement = NULL;
+    g_autofree char *fallback = NULL;
 
     if (!config_check_names(kf, path, error) ||
         !config_path_value(kf, path, "sysfs_root", &cfg->sysfs_root, error) ||
@@ -238,6 +240,16 @@ config_parse(GKeyFile *kf, const char *path, VgpuConfig *cfg, GError **error)
         g_strstrip(placement);
         if (vgpu_placement_parse(placement, &cfg->placement, &local) < 0)
             return config_fail(error, path, "placement", "%s", local->message);
+    }
+    if ((fallback = config_value(kf, "numa_fallback"))) {
+        g_strstrip(fallback);
+        if (g_ascii_strcasecmp(fallback, "true") == 0)
+            cfg->numa_fallback = TRUE;
+        else if (g_ascii_strcasecmp(fallback, "false") == 0)
+            cfg->numa_fallback = FALSE;
+        else
+            return config_fail(error, path, "numa_fallback", "'%s' is not true or false",
+                               fallback);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(config_numbers); i++) {
         if (!config_number_value(kf, path, &config_numbers[i], cfg, error))

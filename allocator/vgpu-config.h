@@ -12,6 +12,7 @@ typedef struct {
     VgpuPlacement placement;   /* PACK */
     char **allow;              /* NULL: every GPU */
     char **deny;
+    gboolean numa_fallback;    /* TRUE: off the domain's NUMA nodes when they are full */
     guint lock_timeout_ms;     /* 30000 */
     guint remove_retries;      /* 10 */
     guint remove_retry_delay_ms;/* 500 */

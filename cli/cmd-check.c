@@ -13,7 +13,9 @@
 #include "host-scan.h"
 #include "json-out.h"
 #include "ledger.h"
+#include "numa-map.h"
 #include "placement.h"
+#include "vgpu-cpuset.h"
 #include "table.h"
 #include "vgpu-error.h"
 #include "virt-conn.h"
@@ -30,11 +32,14 @@ typedef struct {
     char *gpu;
     char *type;             /* id */
     char *type_name;
+    int numa_node;          /* of the parent; -1 unknown */
     char *reason;           /* RESULT_REFUSED */
+    GPtrArray *candidates;  /* char* "GPU (node N)", best first, one per GPU */
 } DeviceCheck;
 
 typedef struct {
     char *name;
+    const GArray *nodes;    /* the domain's NUMA nodes, or NULL */
     GPtrArray *devices;     /* DeviceCheck* */
     GPtrArray *problems;    /* char*: each one keeps the domain from starting */
     GPtrArray *notes;       /* char* */
@@ -50,6 +55,8 @@ device_check_free(gpointer p)
     g_free(d->type);
     g_free(d->type_name);
     g_free(d->reason);
+    if (d->candidates)
+        g_ptr_array_unref(d->candidates);
     g_free(d);
 }
 
@@ -61,8 +68,29 @@ fill_type(DeviceCheck *d, const Host *host, const char *parent, const char *type
 
     d->parent = g_strdup(parent);
     d->gpu = g_strdup(p ? p->gpu : parent);
+    d->numa_node = p ? p->numa_node : -1;
     d->type = g_strdup(type_id);
     d->type_name = g_strdup(t ? host_type_short_name(t) : type_id);
+}
+
+/* Each candidate GPU once, with its NUMA node, in the order tried. */
+static GPtrArray *
+candidate_gpus(GPtrArray *cands)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < cands->len; i++) {
+        const HostParent *p = ((const PlacementCandidate *)cands->pdata[i])->parent;
+
+        if (!g_hash_table_add(seen, p->gpu))
+            continue;
+        if (p->numa_node >= 0)
+            g_ptr_array_add(out, g_strdup_printf("%s (node %d)", p->gpu, p->numa_node));
+        else
+            g_ptr_array_add(out, g_strdup_printf("%s (node unknown)", p->gpu));
+    }
+    return out;
 }
 
 static void
@@ -83,6 +111,8 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         const Ledger *owner;
 
         d->req = req;
+        d->numa_node = -1;
+        rules.domain_nodes = r->nodes;
         g_ptr_array_add(r->devices, d);
         /* As the hook refuses it (hooks/hook-prepare.c, check_clones). */
         if (vd->uuid && (owner = ledger_other_owner(ledgers, vd->uuid, req->uuid))) {
@@ -103,6 +133,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
             continue;
         }
         cands = placement_choose(host, req, &rules, refusals);
+        d->candidates = candidate_gpus(cands);
         if (cands->len == 0) {
             d->result = RESULT_REFUSED;
             d->reason = placement_explain(host, req, refusals);
@@ -112,6 +143,11 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         chosen = c->parent;
         d->result = RESULT_NEW;
         fill_type(d, host, chosen->addr, c->type->id);
+        if (placement_is_remote(chosen, req, &rules))
+            g_ptr_array_add(r->notes, g_strdup_printf(
+                "vGPU device %u: no room on the domain's NUMA node(s); it would go to NUMA "
+                "node %d (numa_fallback=false in the config refuses instead)", i,
+                chosen->numa_node));
         if (g_hash_table_contains(pooled, chosen->addr))
             g_ptr_array_add(r->notes, g_strdup_printf(
                 "vGPU device %u: an earlier vGPU of this domain also goes to %s; how it shrinks "
@@ -152,23 +188,37 @@ static void
 print_human(const CheckReport *r, gboolean ok)
 {
     g_autoptr(CliTable) t = cli_table_new("DEVICE", "UUID", "REQUEST", "ACTION", "PARENT", "GPU",
-                                          "TYPE", NULL);
+                                          "TYPE", "NODE", NULL);
+    g_autofree char *nodes = r->nodes ? vgpu_cpuset_format(r->nodes) : NULL;
 
     printf("Domain '%s' %s.\n", r->name, ok ? "would start" : "would not start");
+    printf("NUMA: the domain runs on %s%s.\n", nodes ? "node(s) " : "",
+           nodes ? nodes : "no particular node (no <numatune> nodeset, no vCPU pinning)");
     for (guint i = 0; i < r->devices->len; i++) {
         const DeviceCheck *d = g_ptr_array_index(r->devices, i);
         g_autofree char *idx = g_strdup_printf("%u", d->req->index);
         g_autofree char *type = d->type ? g_strdup_printf("%s (%s)", d->type_name, d->type) : NULL;
+        g_autofree char *node = d->numa_node >= 0 ? g_strdup_printf("%d", d->numa_node)
+                                                  : g_strdup("-");
 
         cli_table_add(t, idx, d->req->uuid, vgpu_request_label(d->req), result_name(d->result),
                       d->result == RESULT_REFUSED ? NULL : d->parent,
                       d->result == RESULT_REFUSED ? NULL : d->gpu,
-                      d->result == RESULT_REFUSED ? NULL : type);
+                      d->result == RESULT_REFUSED ? NULL : type,
+                      d->result == RESULT_REFUSED ? NULL : node);
     }
     cli_table_print(t, stdout, 2);
     for (guint i = 0; i < r->devices->len; i++) {
         const DeviceCheck *d = g_ptr_array_index(r->devices, i);
 
+        if (d->candidates && d->candidates->len > 0) {
+            g_autofree char *list = NULL;
+
+            g_ptr_array_add(d->candidates, NULL);
+            list = g_strjoinv(", ", (char **)d->candidates->pdata);
+            g_ptr_array_remove_index(d->candidates, d->candidates->len - 1);
+            printf("vGPU device %u candidates: %s\n", d->req->index, list);
+        }
         if (d->reason)
             printf("vGPU device %u: %s\n", d->req->index, d->reason);
     }
@@ -186,6 +236,15 @@ print_json(const CheckReport *r, gboolean ok)
     json_begin_object(j);
     json_member_string(j, "domain", r->name);
     json_member_bool(j, "would_start", ok);
+    json_key(j, "numa_nodes");
+    if (r->nodes) {
+        json_begin_array(j);
+        for (guint i = 0; i < r->nodes->len; i++)
+            json_int(j, g_array_index(r->nodes, guint, i));
+        json_end_array(j);
+    } else {
+        json_null(j);
+    }
     json_key(j, "devices");
     json_begin_array(j);
     for (guint i = 0; i < r->devices->len; i++) {
@@ -200,6 +259,17 @@ print_json(const CheckReport *r, gboolean ok)
         json_member_string(j, "parent", placed ? d->parent : NULL);
         json_member_string(j, "gpu", placed ? d->gpu : NULL);
         json_member_string(j, "type", placed ? d->type : NULL);
+        json_member_string(j, "type_name", placed ? d->type_name : NULL);
+        json_key(j, "numa_node");
+        if (placed && d->numa_node >= 0)
+            json_int(j, d->numa_node);
+        else
+            json_null(j);
+        json_key(j, "candidates");
+        json_begin_array(j);
+        for (guint c = 0; d->candidates && c < d->candidates->len; c++)
+            json_string(j, g_ptr_array_index(d->candidates, c));
+        json_end_array(j);
         json_member_string(j, "reason", d->reason);
         json_end_object(j);
     }
@@ -253,6 +323,7 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     g_autoptr(VgpuDomain) vd = NULL;
     g_autoptr(Host) host = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(GArray) nodes = NULL;
     g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(device_check_free);
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
@@ -284,8 +355,10 @@ cmd_check(CliOptions *opts, int argc, char **argv)
             printf("Domain '%s' asks for no vGPU: vgpu-hook leaves it alone.\n", r.name);
         return 0;
     }
-    if (!(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
+    if (!(host = host_scan(cfg->sysfs_root, vd->requests, &error)) ||
+        numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, &error) < 0)
         return cli_fail("check", error);
+    r.nodes = nodes;
     /* For clones; a state directory that cannot be read holds no owner. */
     ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
 

@@ -184,7 +184,7 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
         return FALSE;
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *p = g_ptr_array_index(host->parents, i);
-        g_autoptr(GPtrArray) types = host_parent_matching_types(p, probe->type, probe->profile);
+        g_autoptr(GPtrArray) types = host_parent_request_types(p, probe);
 
         if (types->len == 0)
             continue;

@@ -3,6 +3,7 @@
 #include "gpu-view.h"
 #include "host-scan.h"
 #include "json-out.h"
+#include "mig.h"
 #include "table.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
@@ -163,8 +164,75 @@ print_table(GPtrArray *profiles, gboolean all)
     cli_table_print(t, stdout, 0);
 }
 
+/* MIG per GPU: mode, free GPU instances by size, the MIG-backed profiles
+ * a free VF takes now. Only GPUs that offer MIG-backed profiles. */
 static void
-print_json(GPtrArray *profiles, gboolean all)
+print_mig_table(const Host *host, GPtrArray *gpus)
+{
+    g_autoptr(CliTable) t = cli_table_new("GPU", "MODEL", "NODE", "MIG", "FREE GPU INSTANCES",
+                                          "MIG PROFILES THAT FIT NOW", NULL);
+
+    for (guint i = 0; i < gpus->len; i++) {
+        const CliGpu *g = g_ptr_array_index(gpus, i);
+        g_autoptr(MigState) st = mig_gpu_state(host, g->addr);
+        g_autofree char *node = NULL, *has = NULL;
+        g_autoptr(GString) fit = g_string_new(NULL);
+
+        if (!st)
+            continue;
+        node = g->numa_node >= 0 ? g_strdup_printf("%d", g->numa_node) : g_strdup("-");
+        has = mig_state_free_text(st);
+        for (guint k = 0; k < st->fitting->len; k++)
+            g_string_append_printf(fit, "%s%s", k ? ", " : "",
+                                   host_type_short_name(st->fitting->pdata[k]));
+        cli_table_add(t, g->addr, g->model, node,
+                      st->mode == MIG_ON ? "on" : st->mode == MIG_OFF ? "off" : "?", has,
+                      fit->len ? fit->str : "-");
+    }
+    if (cli_table_rows(t) == 0)
+        return;
+    printf("\n");
+    cli_table_print(t, stdout, 0);
+}
+
+static void
+json_mig(JsonOut *j, const Host *host, GPtrArray *gpus)
+{
+    json_key(j, "mig");
+    json_begin_array(j);
+    for (guint i = 0; i < gpus->len; i++) {
+        const CliGpu *g = g_ptr_array_index(gpus, i);
+        g_autoptr(MigState) st = mig_gpu_state(host, g->addr);
+
+        if (!st)
+            continue;
+        json_begin_object(j);
+        json_member_string(j, "gpu", g->addr);
+        json_key(j, "mig_mode");
+        if (st->mode == MIG_UNKNOWN)
+            json_null(j);
+        else
+            json_bool(j, st->mode == MIG_ON);
+        json_key(j, "free_gpu_instances");
+        json_begin_object(j);
+        for (guint k = 0; k < st->free->len; k++) {
+            const MigFree *f = st->free->pdata[k];
+
+            json_member_int(j, f->instance, f->count);
+        }
+        json_end_object(j);
+        json_key(j, "fitting_profiles");
+        json_begin_array(j);
+        for (guint k = 0; k < st->fitting->len; k++)
+            json_string(j, host_type_short_name(st->fitting->pdata[k]));
+        json_end_array(j);
+        json_end_object(j);
+    }
+    json_end_array(j);
+}
+
+static void
+print_json(GPtrArray *profiles, gboolean all, const Host *host, GPtrArray *gpus)
 {
     g_autoptr(JsonOut) j = json_out_new();
 
@@ -212,6 +280,7 @@ print_json(GPtrArray *profiles, gboolean all)
         json_end_object(j);
     }
     json_end_array(j);
+    json_mig(j, host, gpus);
     json_end_object(j);
     json_out_print(j);
 }
@@ -253,6 +322,7 @@ cmd_types(CliOptions *opts, int argc, char **argv)
     g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(Host) host = NULL;
     g_autoptr(GPtrArray) gpus = NULL;
+    g_autoptr(GPtrArray) shown = NULL;    /* --gpu: that one */
     g_autoptr(GPtrArray) profiles = g_ptr_array_new_with_free_func(profile_free);
     g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GError) error = NULL;
@@ -278,14 +348,18 @@ cmd_types(CliOptions *opts, int argc, char **argv)
             return 1;
         }
         add_gpu_types(by_name, profiles, host, g);
+        shown = g_ptr_array_new();
+        g_ptr_array_add(shown, (gpointer)g);
     } else {
         for (guint i = 0; i < gpus->len; i++)
             add_gpu_types(by_name, profiles, host, g_ptr_array_index(gpus, i));
     }
     g_ptr_array_sort(profiles, compare_profiles);
-    if (opts->json)
-        print_json(profiles, all);
-    else
+    if (opts->json) {
+        print_json(profiles, all, host, shown ? shown : gpus);
+    } else {
         print_table(profiles, all);
+        print_mig_table(host, shown ? shown : gpus);
+    }
     return 0;
 }

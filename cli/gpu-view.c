@@ -1,5 +1,6 @@
 /* The host seen per physical GPU. */
 #include "gpu-view.h"
+#include "mig.h"
 
 #include <string.h>
 
@@ -104,6 +105,7 @@ cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
 {
     guint free_vfs = 0, other = 0;
     int max_instance = -1;
+    guint mig_free = G_MAXUINT;    /* a MIG-backed type: the free instances of its size */
 
     for (guint i = 0; i < gpu->parents->len; i++) {
         const HostParent *p = g_ptr_array_index(gpu->parents, i);
@@ -115,6 +117,14 @@ cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
             return -1;
         if (t->max_instance >= 0)
             max_instance = t->max_instance;
+        if (p->is_vf && mig_free == G_MAXUINT) {
+            g_autofree char *inst = mig_type_instance(t);
+
+            if (inst)
+                mig_free = 0;
+        }
+        if (p->is_vf && mig_free != G_MAXUINT)
+            mig_free = MAX(mig_free, (guint)t->available);
         if (p->is_vf)
             free_vfs += t->available > 0;   /* a VF holds at most one vGPU */
         else
@@ -126,5 +136,6 @@ cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
 
         free_vfs = MIN(free_vfs, room);
     }
+    free_vfs = MIN(free_vfs, mig_free);
     return (int)MIN(free_vfs + other, (guint)G_MAXINT);
 }

@@ -4,7 +4,9 @@
 #include "host-lock.h"
 #include "host-scan.h"
 #include "ledger.h"
+#include "numa-map.h"
 #include "placement.h"
+#include "vgpu-cpuset.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -22,6 +24,7 @@ typedef struct {
     Ledger *ledger;
     GPtrArray *made;         /* Made* */
     gboolean fresh;          /* the host view was scanned under the lock */
+    GArray *nodes;           /* NUMA nodes the domain runs on, or NULL */
 } Prepare;
 
 static void
@@ -63,8 +66,25 @@ typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
  * read each, far less than scanning the host again. At most
  * create_attempts creates are tried, because the driver can refuse what
  * available_instances promised. */
+/* Placed off the domain's NUMA nodes: worth a line, as it costs the VM
+ * bandwidth, and the administrator can make it a refusal. */
+static void
+log_remote(const Prepare *p, const VgpuRequest *req, const PlacementRules *rules,
+           const PlacementCandidate *c)
+{
+    g_autofree char *nodes = NULL;
+
+    if (!placement_is_remote(c->parent, req, rules))
+        return;
+    nodes = vgpu_cpuset_format(rules->domain_nodes);
+    vgpu_log(LOG_WARNING, "domain '%s': vGPU device %u: no room on NUMA node(s) %s where "
+             "the domain runs; placed on %s, NUMA node %d (numa_fallback=false refuses "
+             "instead)", p->dom->name, req->index, nodes, c->parent->addr,
+             c->parent->numa_node);
+}
+
 static PlaceResult
-create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
+create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req, const PlacementRules *rules,
                      GPtrArray *cands, GPtrArray *refusals, GError **error)
 {
     g_autoptr(GError) read_error = NULL;
@@ -103,8 +123,10 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req,
             if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
                 return PLACE_FAILED;
             kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
-            vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s",
-                     p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr);
+            vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s%s%s",
+                     p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr,
+                     req->label ? ", chosen for " : "", req->label ? req->label : "");
+            log_remote(p, req, rules, c);
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
@@ -217,9 +239,11 @@ place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
 {
     PlacementRules rules = placement_rules_from_config(p->cfg);
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) cands = placement_choose(host, req, &rules, refusals);
+    g_autoptr(GPtrArray) cands = NULL;
 
-    return create_on_candidates(p, host, req, cands, refusals, error);
+    rules.domain_nodes = p->nodes;
+    cands = placement_choose(host, req, &rules, refusals);
+    return create_on_candidates(p, host, req, &rules, cands, refusals, error);
 }
 
 static int
@@ -315,6 +339,7 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
 {
     g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(made_free);
     g_autoptr(Host) host = NULL;
+    g_autoptr(GArray) nodes = NULL;
     Prepare p = { .cfg = cfg, .dom = dom, .made = made };
     int lock, rc;
 
@@ -329,6 +354,9 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
      * is checked afresh, candidate by candidate, under the lock. */
     if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)))
         return -1;
+    if (numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
+        return -1;
+    p.nodes = nodes;
     if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
         return -1;
     HOOK_TEST_POINT("prepare-locked");

@@ -12,13 +12,41 @@ vgpu_request_free(VgpuRequest *req)
     g_free(req->profile);
     g_free(req->type);
     g_free(req->parent);
+    g_free(req->label);
     g_free(req);
+}
+
+char *
+vgpu_request_format_mb(guint64 mb)
+{
+    if (mb % 1024 == 0)
+        return g_strdup_printf("%" G_GUINT64_FORMAT "G", mb / 1024);
+    return g_strdup_printf("%" G_GUINT64_FORMAT "M", mb);
+}
+
+void
+vgpu_request_set_need(VgpuRequest *req, char series, guint64 framebuffer_mb)
+{
+    g_autofree char *size = vgpu_request_format_mb(framebuffer_mb);
+
+    req->series = series;
+    req->framebuffer_mb = framebuffer_mb;
+    g_free(req->label);
+    req->label = g_strdup_printf("a %c profile with at least %s", series, size);
+}
+
+gboolean
+vgpu_request_is_need(const VgpuRequest *req)
+{
+    return req->series != '\0';
 }
 
 const char *
 vgpu_request_label(const VgpuRequest *req)
 {
-    return req->profile ? req->profile : req->type;
+    if (req->profile)
+        return req->profile;
+    return req->type ? req->type : req->label;
 }
 
 char *

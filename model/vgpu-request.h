@@ -22,12 +22,28 @@ typedef struct {
                              parent name such as "mtty", or NULL */
     VgpuPlacement placement;
     int numa;             /* NUMA node, -1 for any */
+    /* A profile by need (framebuffer="8G" series="Q"), instead of profile
+     * and type: the smallest profile of that series with at least that
+     * framebuffer. 0 / '\0' when the request names its profile. */
+    guint64 framebuffer_mb;
+    char series;
+    /* Placement's own: only profiles of exactly framebuffer_mb (it tries
+     * the sizes that fit one by one, smallest first). */
+    gboolean framebuffer_exact;
+    char *label;          /* "a Q profile with at least 8G", for messages */
 } VgpuRequest;
 
 void vgpu_request_free(VgpuRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuRequest, vgpu_request_free)
 
-/* The profile ("A40-2Q"), else the type id ("nvidia-558"): how messages name it. */
+/* Make @req a request by need; sets its label. */
+void vgpu_request_set_need(VgpuRequest *req, char series, guint64 framebuffer_mb);
+gboolean vgpu_request_is_need(const VgpuRequest *req);
+/* "8G", "1536M": a size as messages and NVIDIA's names write it. */
+char *vgpu_request_format_mb(guint64 mb);
+
+/* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the need
+ * ("a Q profile with at least 8G"): how messages name it. */
 const char *vgpu_request_label(const VgpuRequest *req);
 
 /* Name-based (SHA-1) UUID from the domain UUID and the device index:

@@ -101,3 +101,48 @@ vgpu_validate_pci_addr(const char *field, const char *value, char **normalized, 
     return 0;
 }
 
+
+/* At most 1 TiB: no GPU comes near, and the number stays far from overflow. */
+#define SIZE_MAX_MB (1024ULL * 1024)
+
+int
+vgpu_validate_size_mb(const char *field, const char *value, guint64 *mb, GError **error)
+{
+    gsize len = strlen(value);
+    gsize digits = strspn(value, "0123456789");
+    guint64 v, scale;
+
+    if (len < 2 || digits == 0 || digits > 7 || digits != len - 1)
+        goto bad;
+    switch (g_ascii_toupper(value[len - 1])) {
+    case 'M': scale = 1; break;
+    case 'G': scale = 1024; break;
+    case 'T': scale = 1024 * 1024; break;
+    default: goto bad;
+    }
+    v = g_ascii_strtoull(value, NULL, 10) * scale;
+    if (v == 0 || v > SIZE_MAX_MB)
+        goto bad;
+    *mb = v;
+    return 0;
+bad:
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                "%s '%s' is not a size: a number with a unit M, G or T, from 1M to 1T "
+                "(e.g. 8G)", field, value);
+    return -1;
+}
+
+int
+vgpu_validate_series(const char *field, const char *value, char *series, GError **error)
+{
+    /* NVIDIA's vGPU series: A (apps), B (virtual PC), C (compute), Q
+     * (workstation). */
+    if (strlen(value) != 1 || !strchr("ABCQ", g_ascii_toupper(value[0]))) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "%s '%s' is not an NVIDIA vGPU series: one letter of A, B, C, Q", field,
+                    value);
+        return -1;
+    }
+    *series = g_ascii_toupper(value[0]);
+    return 0;
+}

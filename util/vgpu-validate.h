@@ -12,3 +12,7 @@ int vgpu_validate_profile(const char *value, GError **error);
  * the lowercase 4-digit-domain form. */
 int vgpu_validate_pci_addr(const char *field, const char *value, char **normalized,
                            GError **error);
+/* A size with a unit ("8G", "512M", "1T") in MiB. */
+int vgpu_validate_size_mb(const char *field, const char *value, guint64 *mb, GError **error);
+/* One NVIDIA series letter (A, B, C, Q), any case; *series is uppercase. */
+int vgpu_validate_series(const char *field, const char *value, char *series, GError **error);

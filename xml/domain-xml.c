@@ -11,6 +11,7 @@
 #include "xml-safe-read.h"
 #include "xml-util.h"
 #include "vgpu-validate.h"
+#include "vgpu-cpuset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
 
 static const char *const device_attrs[] = {
-    "uuid", "profile", "type", "parent", "placement", "numa", NULL
+    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", NULL
 };
 
 static VgpuDomain *
@@ -42,6 +43,10 @@ xml_domain_free(VgpuDomain *dom)
     g_free(dom->uuid);
     g_ptr_array_unref(dom->requests);
     g_ptr_array_unref(dom->mdev_hostdevs);
+    if (dom->mem_nodes)
+        g_array_unref(dom->mem_nodes);
+    if (dom->cpus)
+        g_array_unref(dom->cpus);
     g_free(dom);
 }
 
@@ -206,7 +211,7 @@ check_device_attributes(xmlNode *node, GError **error)
         if (attr->ns || !g_strv_contains(device_attrs, (const char *)attr->name)) {
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "unknown attribute '%s' (known: uuid, profile, type, parent, placement, "
-                        "numa)", name);
+                        "numa, framebuffer, series)", name);
             return -1;
         }
         value = node_text((xmlNode *)attr);
@@ -257,6 +262,48 @@ read_numa(const char *value, int *numa, GError **error)
     return 0;
 }
 
+/* What names the device: a profile and/or a type id, or a need
+ * (framebuffer with series). parent, placement and numa go with any. */
+static int
+read_what(xmlNode *node, VgpuRequest *req, GError **error)
+{
+    g_autofree char *framebuffer = get_attr(node, "framebuffer");
+    g_autofree char *series = get_attr(node, "series");
+    guint64 mb = 0;
+    char letter = 0;
+
+    req->profile = get_attr(node, "profile");
+    req->type = get_attr(node, "type");
+    if ((framebuffer || series) && (req->profile || req->type)) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "'framebuffer' and 'series' ask for a profile by need and do not combine "
+                    "with 'profile' or 'type'; allowed: profile, type, profile with type, "
+                    "or framebuffer with series");
+        return -1;
+    }
+    if (!!framebuffer != !!series) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "'%s' needs '%s' too: a profile by need names both "
+                    "(e.g. framebuffer=\"8G\" series=\"Q\")",
+                    framebuffer ? "framebuffer" : "series", framebuffer ? "series" : "framebuffer");
+        return -1;
+    }
+    if (!req->profile && !req->type && !framebuffer) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "needs a 'profile' or a 'type' attribute, or 'framebuffer' with 'series' "
+                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\")");
+        return -1;
+    }
+    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
+        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
+        (framebuffer && vgpu_validate_size_mb("framebuffer", framebuffer, &mb, error) < 0) ||
+        (series && vgpu_validate_series("series", series, &letter, error) < 0))
+        return -1;
+    if (framebuffer)
+        vgpu_request_set_need(req, letter, mb);
+    return 0;
+}
+
 /* One <vgpu:device>; errors come without the "domain/device" prefix. */
 static VgpuRequest *
 read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
@@ -272,19 +319,11 @@ read_device(const VgpuDomain *dom, xmlNode *node, guint index, GError **error)
     if (check_device_attributes(node, error) < 0)
         return NULL;
     uuid = get_attr(node, "uuid");
-    req->profile = get_attr(node, "profile");
-    req->type = get_attr(node, "type");
     parent = get_attr(node, "parent");
     placement = get_attr(node, "placement");
     numa = get_attr(node, "numa");
 
-    if (!req->profile && !req->type) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "needs a 'profile' or a 'type' attribute (e.g. profile=\"A40-2Q\")");
-        return NULL;
-    }
-    if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
-        (req->type && vgpu_validate_type_id(req->type, error) < 0) ||
+    if (read_what(node, req, error) < 0 ||
         (parent && read_parent(parent, &req->parent, error) < 0) ||
         (placement && vgpu_placement_parse(placement, &req->placement, error) < 0) ||
         (numa && read_numa(numa, &req->numa, error) < 0))
@@ -395,6 +434,47 @@ read_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return 0;
 }
 
+/* The union of the lists every node @expr selects says; *set stays NULL
+ * when none does. */
+static int
+read_set(xmlXPathContext *xpath, VgpuDomain *dom, const char *expr, const char *what,
+         GArray **set, GError **error)
+{
+    g_autoptr(xmlXPathObject) obj = xpath_eval(xpath, NULL, expr, error);
+
+    if (!obj)
+        return -1;
+    for (int i = 0; i < node_count(obj); i++) {
+        g_autofree char *value = node_text(obj->nodesetval->nodeTab[i]);
+        g_autoptr(GArray) one = NULL;
+
+        if (check_value(what, value, error) < 0 ||
+            vgpu_cpuset_parse(what, value, &one, error) < 0) {
+            g_prefix_error(error, "domain '%s': ", dom->name);
+            return -1;
+        }
+        if (!*set)
+            *set = g_array_new(FALSE, FALSE, sizeof(guint));
+        vgpu_cpuset_merge(*set, one);
+    }
+    return 0;
+}
+
+/* Only domains asking for a vGPU need them. */
+static int
+read_locality(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
+{
+    if (dom->requests->len == 0)
+        return 0;
+    if (read_set(xpath, dom, "/domain/numatune/memory/@nodeset", "<numatune><memory nodeset>",
+                 &dom->mem_nodes, error) < 0 ||
+        read_set(xpath, dom, "/domain/vcpu/@cpuset", "<vcpu cpuset>", &dom->cpus, error) < 0 ||
+        read_set(xpath, dom, "/domain/cputune/vcpupin/@cpuset", "<vcpupin cpuset>",
+                 &dom->cpus, error) < 0)
+        return -1;
+    return 0;
+}
+
 VgpuDomain *
 xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
@@ -412,7 +492,8 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
     }
     dom = vgpu_domain_new();
     if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
-        read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0)
+        read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0 ||
+        read_locality(xpath, dom, error) < 0)
         return NULL;
     if (docp)
         *docp = g_steal_pointer(&doc);

@@ -13,6 +13,11 @@ typedef struct {
     char *uuid;                /* canonical lowercase */
     GPtrArray *requests;       /* VgpuRequest*, in document order */
     GPtrArray *mdev_hostdevs;  /* char* canonical UUIDs of <hostdev type='mdev'> */
+    /* Where the domain runs, for NUMA locality (guint each; NULL when the
+     * XML does not say): <numatune><memory nodeset>, and the CPUs of
+     * <vcpu cpuset> and every <cputune><vcpupin cpuset>. */
+    GArray *mem_nodes;
+    GArray *cpus;
 } VgpuDomain;
 
 void xml_domain_free(VgpuDomain *dom);

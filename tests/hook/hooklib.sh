@@ -43,12 +43,14 @@ hook() {
     ERR=$(cat "$WORK/err")
 }
 
-# dom NAME DOMUUID [--no-hostdev] 'DEVICE ATTRS'...: a domain XML
+# dom NAME DOMUUID [--no-hostdev] 'DEVICE ATTRS'...: a domain XML (DOM_EXTRA:
+# more elements after <uuid>)
 dom() {
     local name=$1 duuid=$2 hostdevs=1 d
     shift 2
     [ "${1:-}" = --no-hostdev ] && { hostdevs=0; shift; }
     printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
+    printf '%s' "${DOM_EXTRA:-}"   # e.g. <numatune>, <vcpu>, <cputune>
     printf "  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
     for d in "$@"; do printf "      <vgpu:device %s/>\n" "$d"; done
     printf "    </vgpu:vgpu>\n  </metadata>\n  <devices>\n"

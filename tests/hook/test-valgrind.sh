@@ -33,4 +33,19 @@ t_eq "valgrind: hostile input refused cleanly" 1 "$RC"
 vhook vm-two-vgpus release end < "$TOP/examples/vm-two-vgpus.xml"
 t_eq "valgrind: release clean" "0:" "$RC:$ERR"
 t_eq "valgrind: released" 0 "$(mdev_count)"
+
+# A request by need, placed by the domain's vCPU pinning (NUMA node 1).
+DOM_EXTRA="<vcpu cpuset='16-17'>2</vcpu>" dom need "$(du 7)" "uuid=\"$(u 7)\" framebuffer=\"7G\" series=\"Q\"" > "$WORK/need.xml"
+vhook need prepare begin < "$WORK/need.xml"
+t_eq "valgrind: need + NUMA prepare clean, A40-8Q on node 1's GPU" "0::nvidia-562:0000:e8:00.0" \
+    "$RC:$ERR:$(mdev_type "$(u 7)"):$(mdev_gpu "$(u 7)")"
+vhook need release end < "$WORK/need.xml"
+t_eq "valgrind: need release clean" "0:0" "$RC:$(mdev_count)"
+
+# MIG: a placement and a refusal that reads the GPUs' MIG state.
+fresh a100x2-mig
+dom mig "$(du 6)" "uuid=\"$(u 6)\" profile=\"A100-3-20C\"" "uuid=\"$(u 5)\" profile=\"A100-3-20C\"" > "$WORK/mig.xml"
+vhook mig prepare begin < "$WORK/mig.xml"
+t_match "valgrind: MIG refusal clean, names the size" "^1:.*no free 3g.20gb GPU instance" "$RC:$ERR"
+t_eq "valgrind: MIG refusal rolled back" 0 "$(mdev_count)"
 t_done

@@ -4,8 +4,10 @@
  * at run time and read the cost of what they did (stats).
  */
 #include "sim-control.h"
+#include "sim-mig.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim-store.h"
@@ -109,11 +111,49 @@ sim_control_set_busy(SimHost *host, const char *uuid, bool busy)
     return 0;
 }
 
+static SimGpu *
+sim_control_gpu(SimHost *host, const char *address)
+{
+    for (guint i = 0; i < host->gpus->len; i++) {
+        SimGpu *gpu = g_ptr_array_index(host->gpus, i);
+
+        if (gpu->address && g_ascii_strcasecmp(gpu->address, address) == 0)
+            return gpu;
+    }
+    return NULL;
+}
+
+/* What nvidia-smi would do: "mig GPU on|off" (nvidia-smi -i GPU -mig 1|0),
+ * "cgi GPU PROFILE" (nvidia-smi mig -i GPU -cgi PROFILE), "dgi GPU ID"
+ * (nvidia-smi mig -i GPU -dgi -gi ID). */
+static int
+sim_control_mig(SimHost *host, guint argc, char **argv)
+{
+    SimGpu *gpu = argc == 3 ? sim_control_gpu(host, argv[1]) : NULL;
+    unsigned id;
+    char *end;
+
+    if (!gpu)
+        return argc == 3 ? ENODEV : EINVAL;
+    if (strcmp(argv[0], "mig") == 0 && (!strcmp(argv[2], "on") || !strcmp(argv[2], "off")))
+        return sim_mig_set_mode(gpu, strcmp(argv[2], "on") == 0);
+    if (strcmp(argv[0], "cgi") == 0)
+        return sim_mig_create_gi(gpu, argv[2], NULL);
+    if (strcmp(argv[0], "dgi") == 0) {
+        id = (unsigned)strtoul(argv[2], &end, 10);
+        return *argv[2] && !*end ? sim_mig_destroy_gi(gpu, id) : EINVAL;
+    }
+    return EINVAL;
+}
+
 static int
 sim_control_command(SimHost *host, char **argv)
 {
     guint argc = g_strv_length(argv);
 
+    if (argc >= 1 && (!strcmp(argv[0], "mig") || !strcmp(argv[0], "cgi") ||
+                      !strcmp(argv[0], "dgi")))
+        return sim_control_mig(host, argc, argv);
     if (argc == 2 && strcmp(argv[0], "busy") == 0)
         return sim_control_set_busy(host, argv[1], true);
     if (argc == 2 && strcmp(argv[0], "idle") == 0)
@@ -176,6 +216,8 @@ sim_attr_show(SimHost *host, SimNode *node, int *err)
         return sim_control_mdevs(host);
     case SIM_ATTR_FAULTS:
         return sim_faults_format(&host->faults);
+    case SIM_ATTR_MIG:
+        return sim_mig_format(host);
     case SIM_ATTR_CREATE:
     case SIM_ATTR_REMOVE:
     case SIM_ATTR_CONTROL:
@@ -202,6 +244,7 @@ sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
     case SIM_ATTR_STATS:
     case SIM_ATTR_MDEVS:
     case SIM_ATTR_FAULTS:
+    case SIM_ATTR_MIG:
         break;
     }
     return -EACCES;

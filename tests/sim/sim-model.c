@@ -6,6 +6,7 @@
  * does too (the GVT-g vGPU count limit) or where faults are injected.
  */
 #include "sim-model.h"
+#include "sim-mig.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +28,21 @@ sim_available_nvidia_vf(const SimParent *parent, const SimType *type)
     if (parent->n_mdevs > 0 || !sim_nvidia_type_fits(gpu, type))
         return 0;
     return gpu->n_vgpus < type->max_instance ? 1 : 0;
+}
+
+/* A100 in mdev mode (sim-mig.c lists the choices): MIG-backed types
+ * follow the free GPU instances of their size, time-sliced ones the A40's
+ * rule; each reads 0 while MIG mode says the other kind. */
+static unsigned
+sim_available_a100(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    if (!type->mig_profile)
+        return gpu->mig_on ? 0 : sim_available_nvidia_vf(parent, type);
+    if (!gpu->mig_on || parent->n_mdevs > 0)
+        return 0;
+    return sim_mig_free_count(gpu, type->mig_profile);
 }
 
 /* Time-sliced vGPU: the PF holds up to max_instance of one type. */
@@ -70,6 +86,8 @@ static const SimModel sim_models[] = {
       0, ENOSPC, sim_catalog_add_gvtg, sim_available_gvtg },
     { "mtty", SIM_MODEL_MTTY, 0, 0, NULL, NULL, "mtty",
       0, ENOSPC, sim_catalog_add_mtty, sim_available_mtty },
+    { "a100", SIM_MODEL_A100, 0x10de, 0x20f1, "0x030200", "nvidia", "nvidia-vgpu-vfio",
+      16, EIO, sim_catalog_add_a100, sim_available_a100 },
 };
 
 const SimModel *
@@ -120,6 +138,7 @@ sim_gpu_new(const char *label, const SimModel *model)
     gpu->types = g_ptr_array_new_with_free_func(sim_type_free);
     gpu->parents = g_ptr_array_new_with_free_func(sim_parent_free);
     gpu->vf_addresses = g_ptr_array_new_with_free_func(g_free);
+    gpu->gis = g_ptr_array_new_with_free_func(g_free);
     return gpu;
 }
 
@@ -134,6 +153,7 @@ sim_gpu_free(SimGpu *gpu)
     g_ptr_array_unref(gpu->types);
     g_ptr_array_unref(gpu->parents);
     g_ptr_array_unref(gpu->vf_addresses);
+    g_ptr_array_unref(gpu->gis);
     g_free(gpu);
 }
 
@@ -228,7 +248,10 @@ sim_driver_charge(SimParent *parent, const SimType *type)
     gpu->used_high_mb += type->high_gm_mb;
     gpu->used_fences += type->fences;
     gpu->used_ports += type->ports;
-    gpu->held_type = type;
+    if (type->mig_profile)
+        sim_mig_bind(gpu, parent, type->mig_profile);
+    else
+        gpu->held_type = type;
 }
 
 void
@@ -242,6 +265,8 @@ sim_driver_release(SimParent *parent, const SimType *type)
     gpu->used_high_mb -= type->high_gm_mb;
     gpu->used_fences -= type->fences;
     gpu->used_ports -= type->ports;
+    if (type->mig_profile)
+        sim_mig_unbind(gpu, parent);
     if (gpu->n_vgpus == 0)
         gpu->held_type = NULL;
 }

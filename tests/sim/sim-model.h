@@ -18,6 +18,7 @@ typedef enum {
     SIM_MODEL_P40,     /* NVIDIA Pascal, time-sliced on the PF */
     SIM_MODEL_GVTG,    /* Intel GVT-g, shared graphics memory pool */
     SIM_MODEL_MTTY,    /* kernel sample driver, pool of serial ports */
+    SIM_MODEL_A100,    /* NVIDIA Ampere, SR-IOV, with MIG (sim-mig.h) */
 } SimModelKind;
 
 typedef enum {
@@ -34,6 +35,7 @@ typedef struct SimType {
     unsigned low_gm_mb;    /* GVT-g: aperture memory per vGPU */
     unsigned high_gm_mb;   /* GVT-g: hidden memory per vGPU */
     unsigned fences;       /* GVT-g: fence registers per vGPU */
+    const char *mig_profile; /* MIG-backed: the GPU instance it takes ("3g.20gb") */
 } SimType;
 
 typedef struct SimGpu SimGpu;
@@ -90,8 +92,13 @@ struct SimGpu {
     SimGvtPool gvt;
     unsigned ports;                /* mtty pool size */
 
+    /* MIG (sim-mig.h) */
+    bool mig_on;
+    GPtrArray *gis;                /* SimGpuInstance*, owned */
+    unsigned last_gi_id;
+
     /* Usage */
-    const SimType *held_type;      /* NVIDIA same-type rule */
+    const SimType *held_type;      /* NVIDIA same-type rule (time-sliced types) */
     unsigned n_vgpus;
     unsigned used_low_mb, used_high_mb, used_fences, used_ports;
 };
@@ -176,6 +183,7 @@ void sim_catalog_add_a40(SimGpu *gpu);
 void sim_catalog_add_p40(SimGpu *gpu);
 void sim_catalog_add_gvtg(SimGpu *gpu);
 void sim_catalog_add_mtty(SimGpu *gpu);
+void sim_catalog_add_a100(SimGpu *gpu);
 
 /* Kernel uuid_is_valid() on the first 36 bytes; writes the lowercase form. */
 bool sim_uuid_parse(const char *buf, size_t len, char out[SIM_UUID_LEN + 1]);

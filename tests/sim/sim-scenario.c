@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim-mig.h"
 #include "sim-store.h"
 #include "sim-sysfs.h"
 
@@ -179,13 +180,50 @@ sim_gpu_read_placement(GKeyFile *kf, const char *group, SimGpu *gpu,
     return TRUE;
 }
 
+/* mig=on|off and gpu_instances=3g.20gb,1g.5gb*7: the state an
+ * administrator left with nvidia-smi before the host was handed over. */
+static gboolean
+sim_gpu_read_mig(GKeyFile *kf, const char *group, SimGpu *gpu, GError **error)
+{
+    g_autofree char *mig = g_key_file_get_string(kf, group, "mig", NULL);
+    g_autofree char *gis = g_key_file_get_string(kf, group, "gpu_instances", NULL);
+    g_auto(GStrv) items = NULL;
+
+    if ((mig || gis) && gpu->model->kind != SIM_MODEL_A100)
+        return sim_fail(error, group, "mig= and gpu_instances= need model=a100");
+    if (mig && strcmp(mig, "on") != 0 && strcmp(mig, "off") != 0)
+        return sim_fail(error, group, "mig= must be on or off");
+    gpu->mig_on = mig && strcmp(mig, "on") == 0;
+    if (!gis)
+        return TRUE;
+    items = g_strsplit(gis, ",", -1);
+    for (char **it = items; *it; it++) {
+        g_auto(GStrv) pc = g_strsplit(g_strstrip(*it), "*", 2);
+        unsigned count = 1;
+
+        if (pc[1] && (sscanf(pc[1], "%u", &count) != 1 || count == 0 || count > 7))
+            return sim_fail(error, group, "gpu_instances=: a count after '*' is 1 to 7");
+        for (unsigned i = 0; i < count; i++) {
+            int err = sim_mig_create_gi(gpu, pc[0], NULL);
+
+            if (err) {
+                g_autofree char *msg = g_strdup_printf("gpu_instances=: cannot create %s (%s)",
+                                                       pc[0], g_strerror(err));
+                return sim_fail(error, group, msg);
+            }
+        }
+    }
+    return TRUE;
+}
+
 static SimGpu *
 sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **error)
 {
     static const char *const keys[] = {
         "model", "address", "numa_node", "vfs", "remove", "remove_block_ms", "self_remove_ms",
         "pci_path",
-        "device", "aperture_mb", "ggtt_mb", "fences", "max_vgpus", "ports", NULL,
+        "device", "aperture_mb", "ggtt_mb", "fences", "max_vgpus", "ports", "mig",
+        "gpu_instances", NULL,
     };
     g_autofree char *model_name = g_key_file_get_string(kf, group, "model", NULL);
     const SimModel *model = model_name ? sim_model_find(model_name) : NULL;
@@ -196,7 +234,7 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
     if (!sim_check_keys(kf, group, keys, error))
         return NULL;
     if (!model) {
-        sim_fail(error, group, "model= must be a40, p40, gvtg or mtty");
+        sim_fail(error, group, "model= must be a40, a100, p40, gvtg or mtty");
         return NULL;
     }
     gpu = sim_gpu_new(label, model);
@@ -205,7 +243,8 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
         !sim_kf_uint(kf, group, "device", model->device, &gpu->device_id, &local) ||
         !sim_kf_uint(kf, group, "vfs", model->total_vfs, &gpu->num_vfs, &local) ||
         !sim_kf_uint(kf, group, "ports", 24, &gpu->ports, &local) ||
-        (model->kind == SIM_MODEL_GVTG && !sim_gpu_read_gvt_pool(kf, group, gpu, &local)))
+        (model->kind == SIM_MODEL_GVTG && !sim_gpu_read_gvt_pool(kf, group, gpu, &local)) ||
+        !sim_gpu_read_mig(kf, group, gpu, &local))
         goto error;
     if (gpu->num_vfs > model->total_vfs) {
         sim_fail(&local, group, "vfs= exceeds the model's sriov_totalvfs");

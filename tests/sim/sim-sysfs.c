@@ -151,12 +151,38 @@ sim_sysfs_add_control(SimHost *host)
         { "stats", 0444, SIM_ATTR_STATS },
         { "mdevs", 0444, SIM_ATTR_MDEVS },
         { "faults", 0444, SIM_ATTR_FAULTS },
+        { "mig", 0444, SIM_ATTR_MIG },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *path = g_build_path("/", SIM_CONTROL_DIR, files[i].name, NULL);
         sim_tree_add_attr(host->tree, path, files[i].mode, files[i].attr, NULL);
     }
+}
+
+/* NUMA nodes: as many as the GPUs name (at least one), each with
+ * SIM_CPUS_PER_NODE CPUs in order, node N holding N*16 to N*16+15: what
+ * the kernel shows in devices/system/node on a plain two-socket host. */
+#define SIM_CPUS_PER_NODE 16
+
+static void
+sim_sysfs_add_nodes(SimHost *host)
+{
+    int max = 0;
+    g_autoptr(GString) online = g_string_new(NULL);
+
+    for (guint i = 0; i < host->gpus->len; i++)
+        max = MAX(max, ((SimGpu *)g_ptr_array_index(host->gpus, i))->numa_node);
+    for (int n = 0; n <= max; n++) {
+        g_autofree char *dir = g_strdup_printf("devices/system/node/node%d", n);
+        g_autofree char *cpus = g_strdup_printf("%d-%d\n", n * SIM_CPUS_PER_NODE,
+                                                (n + 1) * SIM_CPUS_PER_NODE - 1);
+
+        sim_tree_mkdir(host->tree, dir);
+        sim_sysfs_text(host->tree, dir, "cpulist", cpus);
+    }
+    g_string_printf(online, max ? "0-%d\n" : "0\n", max);
+    sim_sysfs_text(host->tree, "devices/system/node", "online", online->str);
 }
 
 void
@@ -171,6 +197,7 @@ sim_sysfs_build(SimHost *host)
         sim_tree_mkdir(host->tree, skeleton[i]);
     for (guint i = 0; i < host->gpus->len; i++)
         sim_sysfs_add_gpu(host, g_ptr_array_index(host->gpus, i));
+    sim_sysfs_add_nodes(host);
     sim_sysfs_add_control(host);
 }
 

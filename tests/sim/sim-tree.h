@@ -32,6 +32,7 @@ typedef enum {
     SIM_ATTR_STATS,          /* vgpu-sim/stats */
     SIM_ATTR_MDEVS,          /* vgpu-sim/mdevs */
     SIM_ATTR_FAULTS,         /* vgpu-sim/faults */
+    SIM_ATTR_MIG,            /* vgpu-sim/mig */
 } SimAttr;
 
 /* The model objects an attribute belongs to (any may be NULL). */

@@ -36,10 +36,12 @@ stress_sanitizers() {   # reports written since this tier started, under the log
 
 # Descriptions -> max_instance per type id, parent -> GPU, parent is a VF.
 # Read once per mount (the maps do not change while it is mounted).
-declare -A P_GPU P_VF T_MAX
+# MIG: T_MIG[type id] is the GPU instance a MIG-backed type takes
+# ("3g.20gb"), G_MIG["GPU PROFILE"] how many such instances the GPU has.
+declare -A P_GPU P_VF T_MAX T_MIG G_MIG
 host_maps() {
-    P_GPU=(); P_VF=(); T_MAX=()
-    local p d line t
+    P_GPU=(); P_VF=(); T_MAX=(); T_MIG=(); G_MIG=()
+    local p d line t f n g
     for p in "$SIM_ROOT"/class/mdev_bus/*; do
         d=${p##*/}
         if [ -e "$p/physfn" ]; then
@@ -53,6 +55,16 @@ host_maps() {
         t=${line%%/description:*}; t=${t##*/}
         [[ $line =~ max_instance=([0-9]+) ]] && T_MAX[$t]=${BASH_REMATCH[1]}
     done < <(grep -H . "$SIM_ROOT/class/mdev_bus/$p"/mdev_supported_types/*/description 2>/dev/null)
+    for f in "$SIM_ROOT/class/mdev_bus/$p"/mdev_supported_types/*/name; do
+        n=$(< "$f")
+        [[ $n =~ -([0-9])-([0-9]+)C(ME)?$ ]] || continue
+        T_MIG[$(basename "$(dirname "$f")")]="${BASH_REMATCH[1]}g.${BASH_REMATCH[2]}gb${BASH_REMATCH[3]:+"+me"}"
+    done
+    while read -r line; do
+        if [[ $line == 0000:* ]]; then g=${line%% *}; continue; fi
+        set -- $line
+        G_MIG["$g $3"]=$(( ${G_MIG["$g $3"]:-0} + 1 ))
+    done < "$SIM_ROOT/vgpu-sim/mig"
 }
 
 # The simulator's device list: "uuid parent type state" lines.
@@ -133,6 +145,7 @@ run_batch() {
 #             parent/type, not "created", record of a domain not running,
 #             device with no record)
 #   V_CAP     a GPU holding two types, or more of a type than max_instance
+#             (MIG-backed types: more than the GPU's instances of their size)
 # and V_WHY (the first few problems, one line).
 check_host() {
     local n d out
@@ -143,6 +156,8 @@ check_host() {
             ledger_records | sed 's/^/L /'
             for n in "${!P_GPU[@]}"; do echo "P $n ${P_GPU[$n]} ${P_VF[$n]}"; done
             for n in "${!T_MAX[@]}"; do echo "M $n ${T_MAX[$n]}"; done
+            for n in "${!T_MIG[@]}"; do echo "Q $n ${T_MIG[$n]}"; done
+            for n in "${!G_MIG[@]}"; do echo "I $n ${G_MIG[$n]}"; done
         } | awk '
         function why(s) { if (nw++ < 4) W = W (W ? "; " : "") s }
         $1 == "E" { E[$3] = $2; next }
@@ -151,12 +166,20 @@ check_host() {
                     L[$3] = $2; LP[$3] = $4; LT[$3] = $5; LS[$3] = $6; next }
         $1 == "P" { G[$2] = $3; VF[$2] = $4; next }
         $1 == "M" { MX[$2] = $3; next }
+        $1 == "Q" { Q[$2] = $3; next }
+        $1 == "I" { I[$2, $3] = $4; next }
         END {
             for (u in S) {
                 if (!(u in E)) { leak++; why("leak " u " on " S[u]) }
                 if (!(u in L)) { ledger++; why("device " u " has no ledger record") }
                 if (VF[S[u]] == 1) { if (S[u] in usedvf) { dbl++; why("VF " S[u] " holds two devices") } usedvf[S[u]] = 1 }
-                g = G[S[u]]; cnt[g, ST[u]]++
+                g = G[S[u]]
+                if (ST[u] in Q) {
+                    # MIG-backed: sizes mix on a GPU, each takes an instance of its size.
+                    if (++mig[g, Q[ST[u]]] == I[g, Q[ST[u]]] + 1) { cap++; why("GPU " g " holds more " ST[u] " than it has " Q[ST[u]] " instances") }
+                    continue
+                }
+                cnt[g, ST[u]]++
                 if ((g in gtype) && gtype[g] != ST[u]) { cap++; why("GPU " g " holds " gtype[g] " and " ST[u]) }
                 gtype[g] = ST[u]
                 if ((ST[u] in MX) && cnt[g, ST[u]] == MX[ST[u]] + 1) { cap++; why("GPU " g " holds more than " MX[ST[u]] " " ST[u]) }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Many domains prepared at once against one simulated host, round after
 # round: the real hook program, 32 processes at a time, on two A40s, on a
-# DGX-class host (8 GPUs x 20 VFs) and on a host with one VF for 32
-# domains. After every batch: every device belongs to exactly one domain
+# DGX-class host (8 GPUs x 20 VFs), on a host with one VF for 32 domains
+# and on two A100s in MIG mode (a100x2-mig). After every batch: every device belongs to exactly one domain
 # whose prepare exited 0, no VF holds two devices (in sysfs or in the
 # ledgers), no GPU mixes profiles or exceeds max_instance, ledgers and sysfs
 # agree, every refusal is one clear line, and no refusal happened while the
 # host still had room. Then all release at once (some rounds release while
 # the next round prepares) and the host must be empty again.
 #
-# STRESS=quick: 4 rounds (128 starts); STRESS=full: 1,024 starts.
+# STRESS=quick: 6 rounds (192 starts); STRESS=full: 1,024 starts.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/stress/stresslib.sh"
@@ -24,7 +24,18 @@ declare -A REASONS
 CLEAR_RE="^vgpu-hook: domain '[^']+': vGPU device [0-9]+: .*(in use|holds|no free|full|no VF|instances|cannot fit|no parent|not offered|free)"
 
 # free_for PROFILE_TYPE: how many more of type id T sysfs says fit now
-free_for() { cat "$SIM_ROOT"/class/mdev_bus/*/mdev_supported_types/"$1"/available_instances 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+# (a MIG-backed type reads its GPU's free instances on every free VF: the
+# most any VF of a GPU reads, summed over GPUs)
+free_for() {
+    local p
+    if [ -n "${T_MIG[$1]:-}" ]; then
+        for p in "${!P_GPU[@]}"; do
+            echo "${P_GPU[$p]} $(cat "$SIM_ROOT/class/mdev_bus/$p/mdev_supported_types/$1/available_instances" 2>/dev/null)"
+        done | awk '$2 > m[$1] { m[$1] = $2 } END { for (g in m) s += m[g]; print s + 0 }'
+        return
+    fi
+    cat "$SIM_ROOT"/class/mdev_bus/*/mdev_supported_types/"$1"/available_instances 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+}
 # type id of a profile on this host
 declare -A PTYPE
 profile_types() {
@@ -92,7 +103,7 @@ round() {
     if [ "${PIPE:-0}" != 1 ] || [ ${#PREV[@]} -eq 0 ]; then
         for n in "${refused[@]}"; do
             p=${PROF[$n]#profile=\"}; p=${p%%\"*}
-            [[ ${ERR1[$n]} == *"in use"* || ${ERR1[$n]} == *holds* || ${ERR1[$n]} == *instances* ]] || continue
+            [[ ${ERR1[$n]} == *"in use"* || ${ERR1[$n]} == *holds* || ${ERR1[$n]} == *instance* ]] || continue
             k=$(free_for "${PTYPE[$p]}")
             if [ "$k" -ge "$(wc -w <<< "${DEVS[$n]}")" ]; then
                 T_FALSE=$((T_FALSE + 1)); echo "# $n refused ($p) while $k more fit: ${ERR1[$n]}"
@@ -143,10 +154,12 @@ if full; then
     scenario a40x2-sriov 4 1 A40-2Q A40-4Q
     scenario dgx-8x20 12 1 A40-1Q A40-2Q A40-4Q A40-8Q A40-16Q
     scenario a40-1vf 4 0 A40-2Q
+    scenario a100x2-mig 8 1 A100-1-5C A100-2-10C A100-3-20C A100-4-20C
 else
     scenario a40x2-sriov 2 1 A40-2Q A40-4Q A40-8Q
     scenario dgx-8x20 1 0 A40-2Q A40-4Q A40-8Q
     scenario a40-1vf 1 0 A40-2Q
+    scenario a100x2-mig 2 1 A100-1-5C A100-3-20C A100-4-20C
 fi
 T1=$(now_ms)
 

@@ -20,6 +20,9 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 VGPUCTL=$B/cli/vgpuctl
 PLAIN=${PLAIN:-$TOP/build/plain}
 KILLS=0 CASES=0 LEAKED=0 LOST=0 DISAGREE=0 GCRUNS=0
+# The host and profile the crash cases run on; test_mig_crashes repeats
+# them on two A100s in MIG mode.
+CSCEN=a40x2-sriov CPROF=A40-2Q
 
 # gc RUNNING...: vgpuctl gc, libvirt saying exactly the RUNNING domains run
 gc() {
@@ -65,7 +68,7 @@ one() {   # one NAME OP SUBOP [STEP]: the hook once; RC, ERR
 
 # A bystander with two vGPUs, running before any crash and after all of them.
 bystander() {
-    mkdom keep 'profile="A40-2Q"' 'profile="A40-2Q"'
+    mkdom keep "profile=\"$CPROF\"" "profile=\"$CPROF\""
     one keep prepare begin
     t_eq "bystander started" "0:" "$RC:$ERR"
 }
@@ -73,12 +76,12 @@ bystander() {
 test_prepare_crashes() {
     local step next v
     for step in prepare-locked prepare-intent prepare-created prepare-done; do
-        fresh a40x2-sriov remove_retry_delay_ms=20 || return
+        fresh "$CSCEN" remove_retry_delay_ms=20 || return
         host_maps
         bystander
         for next in release prepare nothing; do
             v="v-$step-$next"
-            mkdom "$v" 'profile="A40-2Q"' 'profile="A40-2Q"'
+            mkdom "$v" "profile=\"$CPROF\"" "profile=\"$CPROF\""
             CASES=$((CASES + 1)); KILLS=$((KILLS + 1))
             one "$v" prepare begin "$step"
             t_eq "prepare killed at $step: died by SIGKILL" 137 "$RC"
@@ -116,12 +119,12 @@ test_prepare_crashes() {
 test_release_crashes() {
     local step next v
     for step in release-removing release-removed; do
-        fresh a40x2-sriov remove_retry_delay_ms=20 || return
+        fresh "$CSCEN" remove_retry_delay_ms=20 || return
         host_maps
         bystander
         for next in release gc prepare; do
             v="r-$step-$next"
-            mkdom "$v" 'profile="A40-2Q"' 'profile="A40-2Q"'
+            mkdom "$v" "profile=\"$CPROF\"" "profile=\"$CPROF\""
             one "$v" prepare begin
             t_eq "$v started" "0:" "$RC:$ERR"
             CASES=$((CASES + 1)); KILLS=$((KILLS + 1))
@@ -157,11 +160,11 @@ test_release_crashes() {
 test_kill_blocked_remove() {
     local next v pid i st
     for next in release gc; do
-        fresh a40x2-sriov remove_retry_delay_ms=20 || return
+        fresh "$CSCEN" remove_retry_delay_ms=20 || return
         host_maps
         bystander
         v="b-$next"
-        mkdom "$v" 'profile="A40-2Q"'
+        mkdom "$v" "profile=\"$CPROF\""
         one "$v" prepare begin
         sim_ctl busy "${DEVS[$v]}"
         "$HOOK" "$v" release end - < "$WORK/x/$v.xml" > /dev/null 2>&1 &
@@ -194,13 +197,13 @@ test_kill_blocked_remove() {
 test_random_kills() {
     local r n i pids victims rounds=2
     full && rounds=8
-    fresh a40x2-sriov remove_retry_delay_ms=20 || return
+    fresh "$CSCEN" remove_retry_delay_ms=20 || return
     host_maps
     bystander
     for r in $(seq 1 $rounds); do
         local -a names=() pids=()
         for i in $(seq 1 16); do
-            n="k$r-$i"; mkdom "$n" 'profile="A40-2Q"' 'profile="A40-2Q"'; names+=("$n")
+            n="k$r-$i"; mkdom "$n" "profile=\"$CPROF\"" "profile=\"$CPROF\""; names+=("$n")
         done
         for n in "${names[@]}"; do
             "$HOOK" "$n" prepare begin - < "$WORK/x/$n.xml" > /dev/null 2>&1 & pids+=($!)
@@ -236,9 +239,22 @@ test_production_build_has_no_crash_points() {
     t_eq "production build: VGPU_TEST_STOP_AT=release-removing does nothing" "0:0" "$?:$(sim_mdevs | wc -l)"
 }
 
+# The same crashes where a vGPU holds a MIG GPU instance: A100-1-5C on
+# a100x2-mig (seven 1g.5gb instances on one GPU); afterwards every
+# instance the hook's devices held is free again.
+test_mig_crashes() {
+    CSCEN=a100x2-mig CPROF=A100-1-5C
+    test_prepare_crashes
+    test_release_crashes
+    test_random_kills
+    t_eq "a100x2-mig: every GPU instance free once all is released" 0 \
+        "$(grep -c ' gi .* 0000:[0-9a-f:.]*$' "$SIM_ROOT/vgpu-sim/mig")"
+    CSCEN=a40x2-sriov CPROF=A40-2Q
+}
+
 T0=$(now_ms)
 for t in test_prepare_crashes test_release_crashes test_kill_blocked_remove test_random_kills \
-         test_production_build_has_no_crash_points; do
+         test_mig_crashes test_production_build_has_no_crash_points; do
     echo "# $t"
     $t
 done

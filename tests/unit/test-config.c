@@ -42,6 +42,7 @@ test_defaults(void)
     g_assert_cmpstr(cfg->sysfs_root, ==, "/sys");
     g_assert_cmpstr(cfg->state_dir, ==, "/run/vgpu-hook");
     g_assert_cmpint(cfg->placement, ==, VGPU_PLACEMENT_PACK);
+    g_assert_true(cfg->numa_fallback);
     g_assert_null(cfg->allow);
     g_assert_null(cfg->deny);
     g_assert_cmpuint(cfg->lock_timeout_ms, ==, 30000);
@@ -74,12 +75,14 @@ test_full(void)
         "remove_retries = 0\n"
         "remove_retry_delay_ms = 100\n"
         "remove_timeout_ms = 3000\n"
-        "create_attempts = 64\n", &err);
+        "create_attempts = 64\n"
+        "numa_fallback = false\n", &err);
 
     g_assert_no_error(err);
     g_assert_cmpstr(cfg->sysfs_root, ==, "/tmp/sim/sys");
     g_assert_cmpstr(cfg->state_dir, ==, "/tmp/state");
     g_assert_cmpint(cfg->placement, ==, VGPU_PLACEMENT_SPREAD);
+    g_assert_false(cfg->numa_fallback);
     g_assert_cmpuint(g_strv_length(cfg->allow), ==, 3);
     g_assert_cmpstr(cfg->allow[0], ==, "0000:e8:00.0");
     g_assert_cmpstr(cfg->allow[1], ==, "0000:41:00.0");
@@ -98,6 +101,8 @@ test_errors(void)
 {
     expect_error("[vgpu-hook]\nplacement=packed\n",
                  "key placement: placement 'packed' is not known (use 'pack' or 'spread')");
+    expect_error("[vgpu-hook]\nnuma_fallback=no\n",
+                 "key numa_fallback: 'no' is not true or false");
     expect_error("[vgpu-hook]\nalow=0000:e8:00.0\n", "unknown key 'alow' in [vgpu-hook]");
     expect_error("[vgpu-hooks]\n", "unknown group [vgpu-hooks]");
     expect_error("[vgpu-hook]\n[extra]\nx=1\n", "unknown group [extra]");

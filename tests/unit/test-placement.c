@@ -1,5 +1,6 @@
 /* Placement on synthetic hosts: no I/O. */
 #include "placement.h"
+#include "mig.h"
 
 #include <string.h>
 
@@ -187,6 +188,206 @@ test_pack_prefers_gpu_with_most_of_the_profile(void)
     c = placement_choose(h, req, &rules, NULL);
     s = cand_gpus(c);
     g_assert_cmpstr(s, ==, "e8 e8 41 41 41 81 81 81 81");
+}
+
+static VgpuRequest *
+need_new(char series, guint64 mb)
+{
+    VgpuRequest *r = req_new(NULL, NULL);
+
+    vgpu_request_set_need(r, series, mb);
+    return r;
+}
+
+/* By need: the smallest size of the series that fits, sizes from the name
+ * when there is no description; 1B is series B, never a Q answer. */
+static void
+test_need_smallest_size(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) q1 = need_new('Q', 1024);
+    g_autoptr(VgpuRequest) q3 = need_new('Q', 3 * 1024);
+    g_autoptr(VgpuRequest) q5 = need_new('Q', 5 * 1024);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c3 = NULL, c5 = NULL;
+    g_autofree char *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 0);
+    c1 = placement_choose(h, q1, &rules, NULL);
+    c3 = placement_choose(h, q3, &rules, NULL);
+    g_assert_cmpuint(c1->len, ==, 4);
+    g_assert_cmpstr(((PlacementCandidate *)c1->pdata[0])->type->id, ==, "nvidia-558");
+    g_assert_cmpuint(c3->len, ==, 4);
+    g_assert_cmpstr(((PlacementCandidate *)c3->pdata[0])->type->id, ==, "nvidia-559");
+    c5 = placement_choose(h, q5, &rules, refusals);
+    g_assert_cmpuint(c5->len, ==, 0);
+    why = placement_explain(h, q5, refusals);
+    g_assert_cmpstr(why, ==, "nothing on this host is a Q profile with at least 5G "
+                             "(offered: A40-1B, A40-2Q, A40-4Q)");
+}
+
+/* A size with no room gives way to the next size, and pack puts that on
+ * the GPU already hosting it. */
+static void
+test_need_next_size_packs(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) q2 = need_new('Q', 2 * 1024);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *s = NULL;
+
+    add_a40(h, "41", 3, 0);
+    add_a40(h, "81", 3, 0);
+    add_a40(h, "e8", 3, 0);
+    a40_place(h, "41", 0, "nvidia-557");   /* 1B: 2Q cannot go there */
+    a40_place(h, "81", 0, "nvidia-559");   /* 4Q */
+    a40_place(h, "e8", 0, "nvidia-559");
+    a40_place(h, "e8", 1, "nvidia-559");
+    c = placement_choose(h, q2, &rules, NULL);
+    s = cand_gpus(c);
+    g_assert_cmpstr(s, ==, "e8 81 81");
+    g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-559");
+    /* A 2Q on a free GPU beats packing 4Q: the smallest size comes first. */
+    add_a40(h, "c1", 1, 0);
+    g_clear_pointer(&c, g_ptr_array_unref);
+    c = placement_choose(h, q2, &rules, NULL);
+    g_assert_cmpuint(c->len, ==, 1);
+    g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-558");
+}
+
+static GArray *
+nodes_of(guint n)
+{
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(guint));
+
+    g_array_append_val(a, n);
+    return a;
+}
+
+/* The domain's NUMA node outranks pack; with fallback the other GPUs
+ * follow, without it they are refused with a reason. */
+static void
+test_domain_numa(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    g_autoptr(VgpuRequest) own = req_new("A40-2Q", NULL);
+    g_autoptr(GArray) node1 = nodes_of(1);
+    PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .domain_nodes = node1,
+                             .numa_fallback = TRUE };
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL, c4 = NULL;
+    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *why = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    a40_place(h, "41", 0, "nvidia-558");     /* pack alone would pick 41 */
+    c1 = placement_choose(h, req, &rules, NULL);
+    s1 = cand_gpus(c1);
+    g_assert_cmpstr(s1, ==, "e8 e8 41");
+    g_assert_false(placement_is_remote(((PlacementCandidate *)c1->pdata[0])->parent, req, &rules));
+    g_assert_true(placement_is_remote(((PlacementCandidate *)c1->pdata[2])->parent, req, &rules));
+    own->numa = 0;                            /* the request's own numa wins */
+    c2 = placement_choose(h, own, &rules, NULL);
+    s2 = cand_gpus(c2);
+    g_assert_cmpstr(s2, ==, "41");
+    /* Node 1 full of another profile: fallback, or a refusal. */
+    a40_place(h, "e8", 0, "nvidia-559");
+    c3 = placement_choose(h, req, &rules, NULL);
+    s3 = cand_gpus(c3);
+    g_assert_cmpstr(s3, ==, "41");
+    rules.numa_fallback = FALSE;
+    c4 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c4->len, ==, 0);
+    why = placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is on NUMA node 0, not on "
+                             "node(s) 1 where the domain runs (numa_fallback=false); "
+                             "GPU 0000:e8:00.0 holds A40-4Q vGPUs");
+}
+
+/* An A100 in MIG mode: @nvfs VFs offering a time-sliced 4C and the
+ * MIG-backed 1-5C and 3-20C, reading what the driver reads with @free5
+ * free 1g.5gb and @free20 free 3g.20gb instances (time-sliced: 0). */
+static void
+add_a100(Host *h, const char *bus, guint nvfs, int numa, gboolean mig, int free5, int free20)
+{
+    g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
+
+    for (guint i = 0; i < nvfs; i++) {
+        g_autofree char *addr = vf_addr(bus, i);
+        HostParent *p = add_parent(h, addr, gpu, numa);
+
+        add_type(p, "nvidia-470", "NVIDIA A100-4C", 10, mig ? 0 : 1);
+        add_type(p, "nvidia-480", "NVIDIA A100-1-5C", 7, mig ? free5 : 0);
+        add_type(p, "nvidia-482", "NVIDIA A100-3-20C", 2, mig ? free20 : 0);
+    }
+}
+
+static void
+test_mig(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) r20 = req_new("A100-3-20C", NULL);
+    g_autoptr(VgpuRequest) r4 = req_new("A100-4C", NULL);
+    g_autoptr(VgpuRequest) r5 = req_new("A100-1-5C", NULL);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) ref20 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) ref4 = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c20 = NULL, c4 = NULL, c5 = NULL;
+    g_autoptr(MigState) st = NULL;
+    g_autofree char *why20 = NULL, *why4 = NULL, *has = NULL;
+
+    add_a100(h, "17", 3, 0, TRUE, 7, 0);
+    add_a100(h, "65", 3, 1, FALSE, 0, 0);
+    c20 = placement_choose(h, r20, &rules, ref20);
+    g_assert_cmpuint(c20->len, ==, 0);
+    why20 = placement_explain(h, r20, ref20);
+    g_assert_cmpstr(why20, ==, "no GPU can take A100-3-20C: GPU 0000:17:00.0 has no free 3g.20gb "
+                    "GPU instance for A100-3-20C (free: 1g.5gb x7; create one: nvidia-smi mig "
+                    "-i 0000:17:00.0 -cgi 3g.20gb); GPU 0000:65:00.0 is not in MIG mode, so "
+                    "MIG-backed A100-3-20C cannot go there (nvidia-smi -i 0000:65:00.0 -mig 1, "
+                    "then nvidia-smi mig -i 0000:65:00.0 -cgi 3g.20gb)");
+    c4 = placement_choose(h, r4, &rules, ref4);
+    g_assert_cmpuint(c4->len, ==, 3);
+    g_assert_cmpstr(((PlacementCandidate *)c4->pdata[0])->parent->gpu, ==, "0000:65:00.0");
+    g_clear_pointer(&c4, g_ptr_array_unref);
+    /* 65 full of 4C now: the time-sliced refusal on 17 says MIG is on. */
+    for (guint i = 0; i < h->parents->len; i++) {
+        HostParent *p = h->parents->pdata[i];
+
+        if (g_str_equal(p->gpu, "0000:65:00.0"))
+            ((HostType *)p->types->pdata[0])->available = 0;
+    }
+    c4 = placement_choose(h, r4, &rules, ref4);
+    why4 = placement_explain(h, r4, ref4);
+    g_assert_nonnull(strstr(why4, "GPU 0000:17:00.0 is in MIG mode: time-sliced A100-4C cannot "
+                                  "go there, MIG-backed profiles can"));
+    st = mig_gpu_state(h, "0000:17:00.0");
+    g_assert_cmpint(st->mode, ==, MIG_ON);
+    has = mig_state_free_text(st);
+    g_assert_cmpstr(has, ==, "1g.5gb x7");
+    g_assert_cmpuint(st->fitting->len, ==, 1);
+    g_clear_pointer(&st, mig_state_free);
+    g_clear_pointer(&has, g_free);
+    /* Every instance taken, as the driver then reads: a MIG-backed vGPU
+     * in use still tells MIG mode. */
+    for (guint i = 0; i < h->parents->len; i++) {
+        HostParent *p = h->parents->pdata[i];
+
+        for (guint t = 0; t < p->types->len && g_str_equal(p->gpu, "0000:17:00.0"); t++)
+            ((HostType *)p->types->pdata[t])->available = 0;
+    }
+    add_mdev(h, "0000:17:00.4", "nvidia-480");
+    st = mig_gpu_state(h, "0000:17:00.0");
+    g_assert_cmpint(st->mode, ==, MIG_ON);
+    has = mig_state_free_text(st);
+    g_assert_cmpstr(has, ==, "none");
+    c5 = placement_choose(h, r5, &rules, NULL);
+    g_assert_cmpuint(c5->len, ==, 0);
+    g_assert_null(mig_gpu_state(h, "0000:99:00.0"));
 }
 
 static void
@@ -592,5 +793,9 @@ main(int argc, char **argv)
     g_test_add_func("/placement/mtty", test_mtty);
     g_test_add_func("/placement/unread-availability", test_unread_availability_is_no_candidate);
     g_test_add_func("/placement/ordering-stable", test_ordering_stable);
+    g_test_add_func("/placement/need/smallest-size", test_need_smallest_size);
+    g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
+    g_test_add_func("/placement/domain-numa", test_domain_numa);
+    g_test_add_func("/placement/mig", test_mig);
     return g_test_run();
 }

@@ -1,5 +1,6 @@
 /* Profile names against type names. */
 #include "host.h"
+#include "profile.h"
 
 typedef struct {
     const char *type_name;
@@ -92,6 +93,67 @@ test_matching_types(void)
     g_assert_cmpuint(m5->len, ==, 0);
 }
 
+static void
+test_size_series(void)
+{
+    guint64 mb = 0;
+    char series = 0;
+    gboolean plain = FALSE;
+
+    g_assert_true(profile_size_series("A40-8Q", &mb, &series, &plain));
+    g_assert_true(mb == 8192 && series == 'Q' && plain);
+    g_assert_true(profile_size_series("A100-3-20C", &mb, &series, &plain));
+    g_assert_true(mb == 20480 && series == 'C' && plain);
+    g_assert_true(profile_size_series("A100-1-5CME", &mb, &series, &plain));
+    g_assert_true(mb == 5120 && series == 'C' && !plain);
+    g_assert_false(profile_size_series("GVTg_V5_4", NULL, NULL, NULL));
+    g_assert_false(profile_size_series("Single port serial", NULL, NULL, NULL));
+    g_assert_false(profile_size_series("A40-0Q", NULL, NULL, NULL));
+    g_assert_false(profile_size_series("A40-Q", NULL, NULL, NULL));
+}
+
+/* By need: series from the name, size from the description first; a
+ * variant (-5CME) is not a plain C. */
+static void
+test_fits_need(void)
+{
+    HostType q8 = { .id = (char *)"nvidia-562", .name = (char *)"NVIDIA A40-8Q" };
+    HostType q8desc = { .id = (char *)"x", .name = (char *)"NVIDIA A40-8Q",
+                        .framebuffer_mb = 4096 };
+    HostType cme = { .id = (char *)"nvidia-700", .name = (char *)"NVIDIA A100-1-5CME" };
+    HostType c5 = { .id = (char *)"nvidia-699", .name = (char *)"NVIDIA A100-1-5C" };
+    VgpuRequest need = { .numa = -1 };
+
+    vgpu_request_set_need(&need, 'Q', 8192);
+    g_assert_true(host_type_fits_request(&q8, &need));
+    g_assert_false(host_type_fits_request(&q8desc, &need));   /* the description wins */
+    need.framebuffer_exact = TRUE;
+    need.framebuffer_mb = 16384;
+    g_assert_false(host_type_fits_request(&q8, &need));
+    vgpu_request_set_need(&need, 'C', 4096);
+    need.framebuffer_exact = FALSE;
+    g_assert_true(host_type_fits_request(&c5, &need));
+    g_assert_false(host_type_fits_request(&cme, &need));
+    g_assert_false(host_type_fits_request(&q8, &need));
+    g_free(need.label);
+}
+
+static void
+test_mig_instance(void)
+{
+    static const struct { const char *name, *gi; } mig_cases[] = {
+        { "A100-3-20C", "3g.20gb" }, { "A100-1-5CME", "1g.5gb+me" }, { "A100D-7-80C", "7g.80gb" },
+        { "H100-1-10C", "1g.10gb" }, { "NVIDIA H200X-1-18C", "1g.18gb" },
+        { "A100-40C", NULL }, { "A40-8Q", NULL }, { "GVTg_V5_4", NULL }, { "A100-12-5C", NULL },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(mig_cases); i++) {
+        g_autofree char *gi = profile_mig_instance(profile_short_name(mig_cases[i].name));
+
+        g_assert_cmpstr(gi, ==, mig_cases[i].gi);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -99,5 +161,8 @@ main(int argc, char **argv)
     g_test_add_func("/profile/table", test_profile_table);
     g_test_add_func("/profile/short-name", test_short_name);
     g_test_add_func("/profile/matching-types", test_matching_types);
+    g_test_add_func("/profile/size-series", test_size_series);
+    g_test_add_func("/profile/fits-need", test_fits_need);
+    g_test_add_func("/profile/mig-instance", test_mig_instance);
     return g_test_run();
 }

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Placement that knows the hardware, through the real hook program and
+# vgpuctl against the simulator: profiles by need (framebuffer + series),
+# NUMA from the domain, MIG-backed profiles.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/hook/hooklib.sh"
+
+VGPUCTL=$B/cli/vgpuctl
+vc() {
+    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$WORK/vc.out")
+    ERR=$(cat "$WORK/vc.err")
+}
+
+# The hook logs with syslog(3) only. hook_logged runs it in a private mount
+# namespace whose /dev/log is a socket we read, so a test can check the log
+# line; SYSLOG holds the lines of that one call.
+LOG_PID=
+log_listen() {
+    [ -n "$LOG_PID" ] && return 0
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(65536).decode(errors="replace").rstrip("\n\0") + "\n")
+' "$WORK/log.sock" "$WORK/syslog" < /dev/null > /dev/null 2>&1 &
+    LOG_PID=$!
+    local i
+    for i in $(seq 1 100); do [ -S "$WORK/log.sock" ] && return 0; sleep 0.05; done
+    return 1
+}
+log_cleanup() { [ -n "$LOG_PID" ] && kill "$LOG_PID" 2>/dev/null; hook_cleanup; }
+trap log_cleanup EXIT
+
+# hook_logged NAME OP SUBOP < xml: as hook, and sets SYSLOG
+hook_logged() {
+    log_listen
+    : > "$WORK/syslog"
+    unshare -m bash -c '
+        mount --make-rprivate / && touch "$1/null.keep" && mount --bind /dev/null "$1/null.keep" &&
+        mount -t tmpfs vgpu-test-dev /dev && touch /dev/null /dev/log &&
+        mount --bind "$1/null.keep" /dev/null && mount --bind "$1/log.sock" /dev/log || exit 99
+        shift; exec "$@"' _ "$WORK" "$HOOK" "$1" "$2" "$3" - > "$WORK/out" 2> "$WORK/err"
+    RC=$?
+    OUT=$(cat "$WORK/out")
+    ERR=$(cat "$WORK/err")
+    local i
+    for i in $(seq 1 40); do [ -s "$WORK/syslog" ] && break; sleep 0.05; done
+    SYSLOG=$(cat "$WORK/syslog")
+}
+# start_logged NAME N 'DEVICE ATTRS'...: as start, and sets SYSLOG
+start_logged() {
+    local name=$1 n=$2
+    shift 2
+    dom "$name" "$(du "$n")" "$@" > "$WORK/$name.xml"
+    hook_logged "$name" prepare begin < "$WORK/$name.xml"
+}
+
+test_need_attributes() {
+    fresh a40x2-sriov
+    start bad1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\" profile=\"A40-8Q\""
+    t_eq "need + profile: refused" 1 "$RC"
+    t_match "need + profile: says which combinations are allowed" \
+        "do not combine with 'profile' or 'type'; allowed: profile, type, profile with type, or framebuffer with series" "$ERR"
+    start bad2 2 "uuid=\"$(u 2)\" framebuffer=\"8G\""
+    t_match "framebuffer without series: refused, names the pair" "^1:.*'framebuffer' needs 'series' too" "$RC:$ERR"
+    start bad3 3 "uuid=\"$(u 3)\" framebuffer=\"8\" series=\"Q\""
+    t_match "framebuffer without a unit: refused" "^1:.*framebuffer '8' is not a size: a number with a unit M, G or T" "$RC:$ERR"
+    start bad4 4 "uuid=\"$(u 4)\" framebuffer=\"8G\" series=\"X\""
+    t_match "unknown series: refused" "^1:.*series 'X' is not an NVIDIA vGPU series" "$RC:$ERR"
+    start bad5 5 "uuid=\"$(u 5)\" framebuffer=\"64G\" series=\"Q\""
+    t_match "more than any profile offers: says none exists and what is offered" \
+        "^1:.*nothing on this host is a Q profile with at least 64G \(offered: A40-1A" "$RC:$ERR"
+    t_eq "refusals created nothing" 0 "$(mdev_count)"
+}
+
+test_need_a40() {
+    fresh a40x2-sriov
+    local a b n
+    a=$(sriov_gpus | head -n 1)   # 0000:67:00.0, NUMA node 0
+    b=$(sriov_gpus | tail -n 1)   # 0000:e8:00.0, NUMA node 1
+    start_logged n1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\""
+    t_eq "need 8G Q: prepare exit 0, silent" "0:" "$RC:$ERR"
+    t_eq "need 8G Q: A40-8Q (nvidia-562) made" nvidia-562 "$(mdev_type "$(u 1)")"
+    t_match "need 8G Q: the log line names the profile chosen" \
+        "created $(u 1) \(NVIDIA A40-8Q, nvidia-562\) on .*, chosen for a Q profile with at least 8G" "$SYSLOG"
+    start n2 2 "uuid=\"$(u 2)\" framebuffer=\"7G\" series=\"q\""
+    t_eq "need 7G q: the next size up, A40-8Q, packed on the same GPU" \
+        "0:nvidia-562:$(mdev_gpu "$(u 1)")" "$RC:$(mdev_type "$(u 2)"):$(mdev_gpu "$(u 2)")"
+    vc status --no-libvirt
+    t_match "status names the chosen profile" "$(u 1) +A40-8Q +nvidia-562 " "$OUT"
+    # The GPU holding 8Q cannot take 4Q; the other one is empty: 4Q there.
+    start n3 3 "uuid=\"$(u 3)\" framebuffer=\"3500M\" series=\"Q\""
+    t_eq "need 3500M Q: A40-4Q on the GPU without 8Q" "0:nvidia-560:$b" \
+        "$RC:$(mdev_type "$(u 3)"):$(mdev_gpu "$(u 3)")"
+    # 6G: 6Q has room on no GPU now (8Q on one, 4Q on the other); 8Q has.
+    dom n4 "$(du 4)" "uuid=\"$(u 4)\" framebuffer=\"6G\" series=\"Q\"" > "$WORK/n4.xml"
+    vc check "$WORK/n4.xml"
+    t_match "check: a 6G need becomes A40-8Q where 6Q has no room" \
+        "$(u 4) +a Q profile with at least 6G +create +[0-9a-f:.]+ +$(mdev_gpu "$(u 1)") +A40-8Q \(nvidia-562\)" "$OUT"
+    hook n4 prepare begin < "$WORK/n4.xml"
+    t_eq "the hook agrees with check" "0:nvidia-562:$(mdev_gpu "$(u 1)")" \
+        "$RC:$(mdev_type "$(u 4)"):$(mdev_gpu "$(u 4)")"
+    for n in n1 n2 n3 n4; do stop $n; done
+    t_eq "need devices released" 0 "$(mdev_count)"
+}
+
+test_numa_from_domain() {
+    fresh a40x2-sriov
+    local a b
+    a=$(sriov_gpus | head -n 1)   # 0000:67:00.0, NUMA node 0
+    b=$(sriov_gpus | tail -n 1)   # 0000:e8:00.0, NUMA node 1
+    t_eq "simulator: node1 holds CPUs 16-31" 16-31 "$(cat "$SIM_ROOT/devices/system/node/node1/cpulist")"
+    start v1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "unbound domain: pack by address, $a" "0:$a" "$RC:$(mdev_gpu "$(u 1)")"
+    DOM_EXTRA="<numatune><memory mode='strict' nodeset='1'/></numatune>" \
+        dom v2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/v2.xml"
+    vc check "$WORK/v2.xml"
+    t_match "check: shows the node the domain asks for" "NUMA: the domain runs on node\(s\) 1\." "$OUT"
+    t_match "check: the chosen parent's node" "$(u 2) +A40-2Q +create +[0-9a-f:.]+ +$b +A40-2Q \(nvidia-558\) +1" "$OUT"
+    t_match "check: each candidate with its node, local first" \
+        "vGPU device 0 candidates: $b \(node 1\), $a \(node 0\)" "$OUT"
+    hook v2 prepare begin < "$WORK/v2.xml"
+    t_eq "memory on node 1: NUMA beats pack, $b" "0:$b" "$RC:$(mdev_gpu "$(u 2)")"
+    DOM_EXTRA="<vcpu placement='static' cpuset='20-23'>2</vcpu>" \
+        start v3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
+    t_eq "vCPUs on CPUs 20-23 (node 1): $b" "0:$b" "$RC:$(mdev_gpu "$(u 3)")"
+    DOM_EXTRA="<vcpu cpuset='20-23'>2</vcpu><numatune><memory nodeset='0'/></numatune>" \
+        start v4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\""
+    t_eq "memory binding wins over vCPU pinning: $a" "0:$a" "$RC:$(mdev_gpu "$(u 4)")"
+    DOM_EXTRA="<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='17'/><vcpupin vcpu='1' cpuset='18'/></cputune>" \
+        start v5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\""
+    t_eq "vcpupin on node 1: $b" "0:$b" "$RC:$(mdev_gpu "$(u 5)")"
+    DOM_EXTRA="<numatune><memory nodeset='1'/></numatune>" \
+        start v6 6 "uuid=\"$(u 6)\" profile=\"A40-2Q\" numa=\"0\""
+    t_eq "the request's own numa wins over the domain's" "0:$a" "$RC:$(mdev_gpu "$(u 6)")"
+    DOM_EXTRA="<numatune><memory nodeset='1-x'/></numatune>" \
+        start v7 7 "uuid=\"$(u 7)\" profile=\"A40-2Q\""
+    t_match "a bad nodeset: one-line refusal naming it" \
+        "^1:vgpu-hook: domain 'v7': <numatune><memory nodeset> '1-x' is not a list of numbers" "$RC:$ERR"
+    for n in v1 v2 v3 v4 v5 v6; do stop $n; done
+    t_eq "NUMA devices released" 0 "$(mdev_count)"
+
+    # Node 1's GPU holds A40-2Q: an A40-4Q for a node-1 domain falls back
+    # to node 0 with a log line, or is refused with numa_fallback=false.
+    start w1 11 "uuid=\"$(u 11)\" profile=\"A40-2Q\" numa=\"1\""
+    DOM_EXTRA="<numatune><memory nodeset='1'/></numatune>" \
+        dom w2 "$(du 12)" "uuid=\"$(u 12)\" profile=\"A40-4Q\"" > "$WORK/w2.xml"
+    conf numa_fallback=false
+    hook w2 prepare begin < "$WORK/w2.xml"
+    t_eq "numa_fallback=false: refused" "1:0" "$RC:$(gpu_mdevs "$a")"
+    t_match "numa_fallback=false: the refusal names the GPU off the domain's node" \
+        "no GPU can take A40-4Q: .*$a is on NUMA node 0, not on node\(s\) 1 where the domain runs \(numa_fallback=false\)" "$ERR"
+    t_match "numa_fallback=false: and why the local GPU could not" "GPU $b holds A40-2Q vGPUs" "$ERR"
+    conf
+    hook_logged w2 prepare begin < "$WORK/w2.xml"
+    t_eq "fallback: placed on node 0's GPU" "0:$a" "$RC:$(mdev_gpu "$(u 12)")"
+    t_match "fallback: a log line says so" \
+        "domain 'w2': vGPU device 0: no room on NUMA node\(s\) 1 where the domain runs; placed on [0-9a-f:.]+, NUMA node 0" "$SYSLOG"
+    stop w2; stop w1
+    t_eq "fallback devices released" 0 "$(mdev_count)"
+}
+
+mig_gis() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi .* $2 "; }
+
+test_mig() {
+    fresh a100x2-mig
+    local a=0000:17:00.0 b=0000:65:00.0
+    t_match "scenario: $a in MIG mode with seven free 1g.5gb" "^$a mig=on" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    t_eq "scenario: seven 1g.5gb on $a, 3g.20gb + 4g.20gb on $b" "7:1:1" \
+        "$(mig_gis $a 1g.5gb):$(mig_gis $b 3g.20gb):$(mig_gis $b 4g.20gb)"
+    t_match "simulator: MIG off refused while GPU instances exist" "busy" \
+        "$( { printf 'mig %s off\n' $a > "$SIM_ROOT/vgpu-sim/control"; } 2>&1)"
+    t_match "simulator: an 8th 1g.5gb does not fit" "No space left" \
+        "$( { printf 'cgi %s 1g.5gb\n' $a > "$SIM_ROOT/vgpu-sim/control"; } 2>&1)"
+    t_eq "simulator: a MIG-backed type reads the free instances of its size on a free VF" "7:0:1" \
+        "$(cat "$SIM_ROOT/class/mdev_bus/0000:17:00.4/mdev_supported_types/nvidia-480/available_instances"):$(cat "$SIM_ROOT/class/mdev_bus/0000:17:00.4/mdev_supported_types/nvidia-470/available_instances"):$(cat "$SIM_ROOT/class/mdev_bus/0000:65:00.4/mdev_supported_types/nvidia-482/available_instances")"
+    start m1 1 "uuid=\"$(u 1)\" profile=\"A100-3-20C\""
+    t_eq "A100-3-20C: on $b, the GPU with a free 3g.20gb" "0:$b" "$RC:$(mdev_gpu "$(u 1)")"
+    t_match "the vGPU holds the 3g.20gb instance" " gi 1 3g.20gb $(mdev_parent "$(u 1)")" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    start m2 2 "uuid=\"$(u 2)\" profile=\"A100-4-20C\""
+    t_eq "A100-4-20C: beside it on $b (MIG sizes mix on one GPU)" "0:$b" "$RC:$(mdev_gpu "$(u 2)")"
+    start m3 3 "uuid=\"$(u 3)\" profile=\"A100-1-5C\"" "uuid=\"$(u 4)\" profile=\"A100-1-5C\""
+    t_eq "two A100-1-5C: both on $a, distinct VFs" "0:$a:$a" "$RC:$(mdev_gpu "$(u 3)"):$(mdev_gpu "$(u 4)")"
+    start m5 5 "uuid=\"$(u 5)\" profile=\"A100-3-20C\""
+    t_eq "a second A100-3-20C: refused" "1:4" "$RC:$(mdev_count)"
+    t_match "refusal: the size needed and what $a has, with the nvidia-smi line" \
+        "GPU $a has no free 3g.20gb GPU instance for A100-3-20C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 3g.20gb\)" "$ERR"
+    t_match "refusal: and what $b has" "GPU $b has no free 3g.20gb GPU instance for A100-3-20C \(free: none; create one: nvidia-smi mig -i $b -cgi 3g.20gb\)" "$ERR"
+    t_eq "refusal: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    start m6 6 "uuid=\"$(u 6)\" profile=\"A100-4C\""
+    t_match "time-sliced on MIG GPUs: says MIG mode is on" \
+        "^1:.*GPU $a is in MIG mode: time-sliced A100-4C cannot go there, MIG-backed profiles can.*GPU $b is in MIG mode" "$RC:$ERR"
+
+    dom m7 "$(du 7)" "uuid=\"$(u 7)\" profile=\"A100-7-40C\"" > "$WORK/m7.xml"
+    vc check "$WORK/m7.xml"
+    t_match "check: A100-7-40C refused with the same reason as the hook" \
+        "vGPU device 0: no GPU can take A100-7-40C: GPU $a has no free 7g.40gb GPU instance for A100-7-40C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 7g.40gb\)" "$OUT"
+    vc types
+    t_match "types: per GPU, MIG mode and free GPU instances" "$a +A100 +0 +on +1g.5gb x5 +A100-1-5C" "$OUT"
+    t_match "types: $b has nothing free now" "$b +A100 +1 +on +none +-" "$OUT"
+    vc types --json
+    t_eq "types --json: MIG state of $a" "true 5" "$(jq -r ".mig[] | select(.gpu==\"$a\") | \"\(.mig_mode) \(.free_gpu_instances[\"1g.5gb\"])\"" <<< "$OUT")"
+
+    # GPU instances made and destroyed while the domains run.
+    printf 'dgi %s 1\n' $b > "$SIM_ROOT/vgpu-sim/control" 2> /dev/null
+    t_match "destroying a GPU instance in use: refused by the driver" " gi 1 3g.20gb $(mdev_parent "$(u 1)")" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    sim_ctl dgi $a 7
+    sim_ctl dgi $a 6
+    sim_ctl dgi $a 5
+    sim_ctl cgi $a 3g.20gb
+    t_eq "after -dgi x3 and -cgi 3g.20gb on $a: one 3g.20gb free there" 1 "$(mig_gis $a 3g.20gb)"
+    hook m5 prepare begin < "$WORK/m5.xml"
+    t_eq "the refused A100-3-20C now starts, on $a" "0:$a" "$RC:$(mdev_gpu "$(u 5)")"
+    t_eq "running domains kept their vGPUs" "$b $b $a $a" \
+        "$(mdev_gpu "$(u 1)") $(mdev_gpu "$(u 2)") $(mdev_gpu "$(u 3)") $(mdev_gpu "$(u 4)")"
+    stop m1
+    t_match "release gives the 3g.20gb back" " gi 1 3g.20gb free" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    sim_ctl dgi $b 1
+    sim_ctl dgi $b 2 2> /dev/null
+    t_eq "4g.20gb in use: not destroyed" 1 "$(mig_gis $b 4g.20gb)"
+    for n in m2 m3 m5; do stop $n; done
+    t_eq "all MIG vGPUs released" 0 "$(mdev_count)"
+    sim_ctl dgi $b 2
+    sim_ctl mig $b off
+    start m8 8 "uuid=\"$(u 8)\" profile=\"A100-4C\""
+    t_eq "MIG off on $b: time-sliced A100-4C goes there" "0:$b" "$RC:$(mdev_gpu "$(u 8)")"
+    start m9 9 "uuid=\"$(u 9)\" profile=\"A100-2-10C\" parent=\"$b\""
+    t_match "MIG-backed on a GPU with MIG off: says so, and how to turn it on" \
+        "^1:.*GPU $b is not in MIG mode, so MIG-backed A100-2-10C cannot go there \(nvidia-smi -i $b -mig 1, then nvidia-smi mig -i $b -cgi 2g.10gb\)" "$RC:$ERR"
+    start m10 10 "uuid=\"$(u 10)\" framebuffer=\"5G\" series=\"C\""
+    t_eq "need 5G C on the MIG GPU: A100-1-5C (not the CME variant)" "0:nvidia-480:$a" \
+        "$RC:$(mdev_type "$(u 10)"):$(mdev_gpu "$(u 10)")"
+    stop m8; stop m10
+    t_eq "all released" 0 "$(mdev_count)"
+}
+
+for t in test_need_attributes test_need_a40 test_numa_from_domain test_mig; do
+    echo "# $t"
+    $t
+done
+t_done

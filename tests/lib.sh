@@ -44,7 +44,7 @@ sim_start() {
     SIM_PID=$!
     local i
     for i in $(seq 1 200); do
-        [ -d "$SIM_ROOT/class/mdev_bus" ] && return 0
+        [ -e "$SIM_ROOT/vgpu-sim/control" ] && return 0
         kill -0 "$SIM_PID" 2>/dev/null || { echo "vgpu-sim exited early" >&2; return 1; }
         sleep 0.05
     done

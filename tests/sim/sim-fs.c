@@ -84,7 +84,8 @@ sim_fs_delay(SimHost *host, const char *path, SimOp op)
     g_mutex_lock(&host->lock);
     node = sim_tree_lookup(host->tree, rel);
     if (node && node->kind == SIM_NODE_FILE && !sim_fs_is_control(rel)) {
-        if (op == SIM_OP_WRITE && (node->attr == SIM_ATTR_CREATE || node->attr == SIM_ATTR_REMOVE))
+        if (op == SIM_OP_WRITE && (node->attr == SIM_ATTR_CREATE || node->attr == SIM_ATTR_REMOVE ||
+                                  node->attr == SIM_ATTR_VGPU_CURRENT))
             ms = host->faults.latency_ms;
         else if (op == SIM_OP_READ)
             ms = host->faults.read_latency_ms;

@@ -7,6 +7,7 @@
 
 const DeviceKind *const device_kinds[] = {
     &device_kind_mdev,
+    &device_kind_nvvf,
     NULL,
 };
 

@@ -13,6 +13,9 @@
  * that takes a vendor type is its own parent. */
 struct DeviceKind {
     const char *name;       /* "mdev": in messages, and the ledger's name for it */
+    /* The device is a whole VF that the domain's <hostdev> names: never
+     * chosen by placement (libvirt fixes the address before any hook). */
+    gboolean named_by_hostdev;
 
     /* Add what this kind offers and holds under @root to @host: its
      * parents, with HostParent.kind set to this kind, their types, and
@@ -43,6 +46,7 @@ struct DeviceKind {
 /* Every kind, NULL-terminated, in scan order. */
 extern const DeviceKind *const device_kinds[];
 extern const DeviceKind device_kind_mdev;
+extern const DeviceKind device_kind_nvvf;
 
 /* The kind called @name; NULL when there is none. */
 const DeviceKind *device_kind_find(const char *name);

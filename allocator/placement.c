@@ -6,6 +6,7 @@
  * per-GPU max_instance) and what an administrator recognises; a GPU with
  * 32 VFs gets one reason, not 32. */
 #include "placement.h"
+#include "device-kind.h"
 #include "mig.h"
 #include "vgpu-cpuset.h"
 
@@ -106,7 +107,7 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
         g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
-        if (types->len == 0)
+        if (types->len == 0 || (parent->kind && parent->kind->named_by_hostdev))
             continue;
         if (!(v = g_hash_table_lookup(by_gpu, parent->gpu))) {
             v = g_new0(GpuView, 1);

@@ -481,7 +481,28 @@ test_completion() {
         "$(comp vgpuctl attach vm1 Si)"
 }
 
+# NVIDIA vendor-specific VFs (vGPU 17+): types and status read them; one
+# VF given a type by hand counts as used on its GPU, and its GPU then lists
+# only that size.
+test_types_vfio() {
+    fresh a40x2-vfio
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:00.5/nvidia/current_vgpu_type"
+    vc types
+    t_eq "vfio types: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_match "vfio types: A40-2Q on both GPUs, 31 VFs left on the used one" \
+        "^A40-2Q +nvidia-558 .* 0000:67:00.0 \(32\), 0000:e8:00.0 \(31\)$" "$(types_row A40-2Q)"
+    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule)" \
+        "^A40-4Q +nvidia-560 .* 0000:67:00.0 \(32\)$" "$(types_row A40-4Q)"
+    vc types --json
+    t_eq "vfio types --json: model and free of A40-2Q" "A40 31" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.free)"')"
+    vc status
+    t_match "vfio status: the used GPU has 1 of 32 VFs in use" "^0000:e8:00.0 +A40 +1 +1/32" "$OUT"
+    t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
+}
+
 test_types_a40
+test_types_vfio
 test_types_other_drivers
 test_status
 test_check

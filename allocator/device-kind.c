@@ -24,10 +24,12 @@ device_kind_find(const char *name)
 const DeviceKind *
 device_kind_of(const LedgerDevice *d)
 {
-    /* The ledger records mdevs only so far. The first other kind adds a
-     * "kind" key to a device's group (absent: mdev), read here. */
-    (void)d;
-    return &device_kind_mdev;
+    /* Ledgers from before whole VFs have no kind: mdev. An unknown kind
+     * cannot be unmade by this build; treat it as mdev's lookup would
+     * (not found), never as another kind. */
+    const DeviceKind *kind = d->kind ? device_kind_find(d->kind) : &device_kind_mdev;
+
+    return kind ? kind : &device_kind_mdev;
 }
 
 int
@@ -98,4 +100,10 @@ device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint time
     if (waited->len)
         *left = mdev_wait_gone(root, waited, timeout_ms);
     return waited->len;
+}
+
+const char *
+device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent)
+{
+    return kind->named_by_hostdev ? parent : uuid;
 }

@@ -50,6 +50,9 @@ extern const DeviceKind device_kind_nvvf;
 
 /* The kind called @name; NULL when there is none. */
 const DeviceKind *device_kind_find(const char *name);
+/* The id the kind's lookup and unmake take for a request's device: the
+ * UUID of an mdev, the VF (its parent) of a whole-VF device. */
+const char *device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent);
 /* The kind that made a ledger's device. */
 const DeviceKind *device_kind_of(const LedgerDevice *d);
 /* Find device @uuid, whatever its kind: *kind (when given), *parent and

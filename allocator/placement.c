@@ -605,3 +605,16 @@ placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
                                (const char *)g_ptr_array_index(refusals, i));
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
+
+char *
+placement_parent_refusal(const HostParent *parent, const VgpuRequest *req,
+                         const PlacementRules *rules)
+{
+    FilterResult why = parent_filter(parent, req, rules);
+    GpuView v = { .gpu = parent->gpu };
+
+    if (why == FILTER_NOT_REQUESTED)
+        return g_strdup_printf("%s is not the parent '%s' the request names", parent->addr,
+                               req->parent);
+    return filter_reason(req, rules, &v, why, parent);
+}

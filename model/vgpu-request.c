@@ -13,6 +13,7 @@ vgpu_request_free(VgpuRequest *req)
     g_free(req->type);
     g_free(req->parent);
     g_free(req->label);
+    g_free(req->vf);
     g_free(req);
 }
 

@@ -12,6 +12,9 @@
  * messages of one hook call, and what vgpuctl lets a domain grow to. */
 #define VGPU_REQUEST_MAX 64
 
+/* The user alias that ties a whole-VF request to its PCI hostdev. */
+#define VGPU_HOSTDEV_ALIAS_PREFIX "ua-vgpu-"
+
 typedef struct {
     guint index;          /* position among the domain's <vgpu:device>, from 0 */
     char *uuid;           /* canonical lowercase 8-4-4-4-12 */
@@ -31,6 +34,8 @@ typedef struct {
      * the sizes that fit one by one, smallest first). */
     gboolean framebuffer_exact;
     char *label;          /* "a Q profile with at least 8G", for messages */
+    char *vf;             /* whole VF: the address its <hostdev type='pci'> with
+                             alias ua-vgpu-<uuid> names; NULL for an mdev */
 } VgpuRequest;
 
 void vgpu_request_free(VgpuRequest *req);

@@ -8,6 +8,7 @@
 const DeviceKind *const device_kinds[] = {
     &device_kind_mdev,
     &device_kind_nvvf,
+    &device_kind_plainvf,
     NULL,
 };
 

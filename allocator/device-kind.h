@@ -47,6 +47,7 @@ struct DeviceKind {
 extern const DeviceKind *const device_kinds[];
 extern const DeviceKind device_kind_mdev;
 extern const DeviceKind device_kind_nvvf;
+extern const DeviceKind device_kind_plainvf;
 
 /* The kind called @name; NULL when there is none. */
 const DeviceKind *device_kind_find(const char *name);

@@ -5,6 +5,7 @@
  * current_vgpu_type (vf-backends.md). */
 #include "hook-prepare.h"
 #include "placement.h"
+#include "plainvf.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -82,7 +83,8 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
 {
     const DeviceKind *kind = vf->kind;
     const char *root = p->cfg->sysfs_root;
-    g_autoptr(GPtrArray) types = host_parent_matching_types(vf, req->type, req->profile);
+    g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
+                                          : host_parent_matching_types(vf, req->type, req->profile);
     g_autoptr(GError) err = NULL;
     const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
     int avail = t ? kind->available(root, vf->addr, t->id, &err) : 0;
@@ -120,6 +122,120 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
     return 0;
 }
 
+/* Does @vf suit @req at all (before rules, holders and capacity)? NULL
+ * when it does, else why not. */
+static char *
+vf_kind_mismatch(Prepare *p, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(PciNames) names = NULL;
+    g_autofree char *name = NULL;
+
+    if (vf->kind == &device_kind_plainvf) {
+        if (!req->gpu)
+            return g_strdup_printf("VF %s is a whole VF with no vGPU type; ask for it with "
+                                   "gpu=, not %s", vf->addr, vgpu_request_label(req));
+        names = pci_names_new(p->cfg->pci_ids_path);
+        if (plainvf_fits(names, vf, req->gpu))
+            return NULL;
+        name = pci_names_device(names, vf->model);
+        return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
+                               vf->model, req->gpu);
+    }
+    if (req->gpu)
+        return g_strdup_printf("VF %s takes a vGPU type; ask for it with profile= or type=, "
+                               "not gpu=", vf->addr);
+    return NULL;
+}
+
+/* A VF for @req that nobody holds and that can take it now, for the
+ * advice; NULL when there is none. */
+static const HostParent *
+vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
+{
+    PlacementRules rules = placement_rules_from_config(p->cfg);
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *vf = g_ptr_array_index(host->parents, i);
+        g_autofree char *mismatch = NULL, *refusal = NULL;
+        g_autoptr(GPtrArray) types = NULL;
+        gboolean free_type = FALSE;
+
+        if (!vf->kind->named_by_hostdev || (mismatch = vf_kind_mismatch(p, vf, req)) ||
+            (refusal = placement_parent_refusal(vf, req, &rules)) ||
+            ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, NULL))
+            continue;
+        types = req->gpu ? g_ptr_array_ref(vf->types)
+                         : host_parent_matching_types(vf, req->type, req->profile);
+        for (guint k = 0; k < types->len; k++)
+            free_type |= ((const HostType *)g_ptr_array_index(types, k))->available > 0;
+        if (free_type && !host_find_device(host, vf->addr))
+            return vf;
+    }
+    return NULL;
+}
+
+static gboolean
+vf_wanted(const Host *host, const VgpuRequest *req)
+{
+    gboolean by_vf = FALSE;
+
+    if (req->gpu)
+        return TRUE;
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *parent = g_ptr_array_index(host->parents, i);
+        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+
+        if (types->len == 0)
+            continue;
+        if (!parent->kind->named_by_hostdev)
+            return FALSE;   /* an mdev can serve it: the mdev advice */
+        by_vf = TRUE;
+    }
+    return by_vf;
+}
+
+static VgpuRequest vf_request_view(const VgpuRequest *req, char **owned);
+
+int
+prepare_vf_advice(Prepare *p, const Host *host, GError **error)
+{
+    g_autoptr(GString) elems = g_string_new(NULL);
+    g_autoptr(GPtrArray) ledgers = NULL;
+    guint n = 0, unfit = 0;
+
+    for (guint i = 0; i < p->dom->requests->len; i++) {
+        const VgpuRequest *orig = g_ptr_array_index(p->dom->requests, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest view = vf_request_view(orig, &type_owned);
+        const HostParent *vf;
+        g_autofree char *elem = NULL;
+
+        /* An mdev hostdev cannot serve a request only a VF can. */
+        if (orig->vf || !vf_wanted(host, &view))
+            continue;
+        if (!ledgers && !(ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)))
+            return -1;
+        n++;
+        if (!(vf = vf_find_free(p, host, &view, ledgers))) {
+            unfit++;
+            elem = xml_vf_hostdev_element(orig->uuid, "0000:00:00.0",
+                                          view.gpu != NULL);
+        } else {
+            elem = xml_vf_hostdev_element(orig->uuid, vf->addr,
+                                          vf->kind == &device_kind_plainvf);
+        }
+        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+    }
+    if (n == 0)
+        return 0;
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
+                "definition; add to <devices>: %s%s (or run: vgpuctl sync %s)", p->dom->name, n,
+                elems->str, unfit ? " with the address of a free VF (none fits now)" : "",
+                p->dom->name);
+    return -1;
+}
+
 /* On a vendor-specific host "558" is "nvidia-558" (the number
  * creatable_vgpu_types shows); the copy's type says it the kind's way. */
 static VgpuRequest
@@ -148,10 +264,22 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
     if (!vf || !vf->kind->named_by_hostdev)
         return vf_refuse(p, req, error, "its hostdev names %s, which is no VF that takes a vGPU "
                          "type on this host", req->vf);
+    if ((refusal = vf_kind_mismatch(p, vf, req)))
+        return vf_refuse(p, req, error, "%s", refusal);
     if ((refusal = placement_parent_refusal(vf, req, &rules)))
         return vf_refuse(p, req, error, "its hostdev names VF %s, but %s", vf->addr, refusal);
     if (vf_check_holder(p, vf, req, error) < 0)
         return -1;
+    if (vf->kind == &device_kind_plainvf) {
+        /* Nothing in sysfs says who holds a plain VF: the ledgers do. */
+        LedgerDevice *d = ledger_find(p->ledger, req->uuid);
+
+        if (d && !g_strcmp0(d->parent, vf->addr) && !g_strcmp0(d->kind, vf->kind->name))
+            return d->state == LEDGER_CREATED ? 0 :
+                   prepare_record(p, vf->kind, req->uuid, vf->addr, d->type, LEDGER_CREATED,
+                                  error);
+        return vf_make(p, host, vf, req, error);
+    }
     if (vf->kind->lookup(p->cfg->sysfs_root, vf->addr, &parent, &type, &err) == 0)
         return vf_reuse(p, vf, req, type, error);
     if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND)) {

@@ -347,8 +347,6 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
                     "domain '%s' has no <uuid> in its XML", dom->name);
         return -1;
     }
-    if (check_hostdevs(dom, error) < 0)
-        return -1;
     /* The scan is most of a prepare's cost and needs no lock: what it saw
      * is checked afresh, candidate by candidate, under the lock. */
     if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)))
@@ -356,6 +354,9 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     if (numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
         return -1;
     p.nodes = nodes;
+    /* Whole-VF requests first: their advice names a VF, the mdev one a UUID. */
+    if (prepare_vf_advice(&p, host, error) < 0 || check_hostdevs(dom, error) < 0)
+        return -1;
     if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
         return -1;
     HOOK_TEST_POINT("prepare-locked");

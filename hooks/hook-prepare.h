@@ -28,6 +28,12 @@ int prepare_record(Prepare *p, const DeviceKind *kind, const char *uuid, const c
 /* Remember a device made by this call, for rollback. */
 void prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const char *id);
 
+/* Requests that want a whole VF (gpu=, or a type only VFs offer) but have
+ * no <hostdev type='pci'> tied to
+ * them: -1 with the one sentence showing the element to add, a free
+ * fitting VF filled in. 0 when there is none. */
+int prepare_vf_advice(Prepare *p, const Host *host, GError **error);
+
 /* A whole-VF request (req->vf set): give the VF its hostdev names the
  * request's type, under the host lock. */
 int prepare_vf(Prepare *p, Host *host, const VgpuRequest *req, GError **error);

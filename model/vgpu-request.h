@@ -34,6 +34,8 @@ typedef struct {
      * the sizes that fit one by one, smallest first). */
     gboolean framebuffer_exact;
     char *label;          /* "a Q profile with at least 8G", for messages */
+    char *gpu;            /* whole VF given as is: the GPU's model name or a
+                             PCI id "1002:74a1"; NULL otherwise */
     char *vf;             /* whole VF: the address its <hostdev type='pci'> with
                              alias ua-vgpu-<uuid> names; NULL for an mdev */
 } VgpuRequest;
@@ -49,6 +51,8 @@ char *vgpu_request_format_mb(guint64 mb);
 
 /* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the need
  * ("a Q profile with at least 8G"): how messages name it. */
+/* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the GPU
+ * ("MI300X"): how messages name it. */
 const char *vgpu_request_label(const VgpuRequest *req);
 
 /* Name-based (SHA-1) UUID from the domain UUID and the device index:

@@ -21,7 +21,8 @@
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
 
 static const char *const device_attrs[] = {
-    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", NULL
+    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", "gpu",
+    NULL
 };
 
 static VgpuDomain *
@@ -211,7 +212,7 @@ check_device_attributes(xmlNode *node, GError **error)
         if (attr->ns || !g_strv_contains(device_attrs, (const char *)attr->name)) {
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "unknown attribute '%s' (known: uuid, profile, type, parent, placement, "
-                        "numa, framebuffer, series)", name);
+                        "numa, framebuffer, series, gpu)", name);
             return -1;
         }
         value = node_text((xmlNode *)attr);
@@ -274,6 +275,16 @@ read_what(xmlNode *node, VgpuRequest *req, GError **error)
 
     req->profile = get_attr(node, "profile");
     req->type = get_attr(node, "type");
+    req->gpu = get_attr(node, "gpu");
+    if (req->gpu) {
+        if (req->profile || req->type || framebuffer || series) {
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                        "'gpu' asks for a whole VF and takes no 'profile', 'type', "
+                        "'framebuffer' or 'series'");
+            return -1;
+        }
+        return vgpu_validate_gpu_name(req->gpu, error);
+    }
     if ((framebuffer || series) && (req->profile || req->type)) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "'framebuffer' and 'series' ask for a profile by need and do not combine "
@@ -291,7 +302,8 @@ read_what(xmlNode *node, VgpuRequest *req, GError **error)
     if (!req->profile && !req->type && !framebuffer) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "needs a 'profile' or a 'type' attribute, or 'framebuffer' with 'series' "
-                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\")");
+                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\"), or 'gpu' "
+                    "for a whole VF (gpu=\"MI300X\")");
         return -1;
     }
     if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||

@@ -39,6 +39,11 @@ char *xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, 
 
 /* The exact element to add for @uuid, on one line. */
 char *xml_hostdev_element(const char *uuid);
+/* The PCI hostdev of a whole-VF request: VF @addr ("0000:e8:00.4") tied
+ * to request @uuid by alias ua-vgpu-<uuid>, on one line. managed='no' for
+ * NVIDIA vendor-specific VFs (their driver is their VFIO provider), 'yes'
+ * for plain VFs (libvirt binds vfio-pci). */
+char *xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean managed);
 
 /* Return a copy of the definition @buf with a <hostdev type='mdev'> added
  * under <devices> for every request that lacks one (and, for requests

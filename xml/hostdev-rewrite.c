@@ -6,6 +6,7 @@
 #include "xml-message.h"
 #include "xml-util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define INDENT_STEP "  "
@@ -25,6 +26,19 @@ xml_hostdev_element(const char *uuid)
         g_string_append_printf(elem, " %s='%s'", hostdev_attrs[i][0], hostdev_attrs[i][1]);
     g_string_append_printf(elem, "><source><address uuid='%s'/></source></hostdev>", uuid);
     return g_string_free(elem, FALSE);
+}
+
+char *
+xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean managed)
+{
+    unsigned d, b, s, f;
+
+    if (sscanf(addr, "%x:%x:%x.%x", &d, &b, &s, &f) != 4)
+        return g_strdup("");
+    return g_strdup_printf("<hostdev mode='subsystem' type='pci' managed='%s'><source>"
+                           "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+                           "function='0x%x'/></source><alias name='" VGPU_HOSTDEV_ALIAS_PREFIX
+                           "%s'/></hostdev>", managed ? "yes" : "no", d, b, s, f, uuid);
 }
 
 static xmlNode *

@@ -185,7 +185,86 @@ test_hostile_xml() {
     t_eq "hostile XML wrote nothing" "0:" "$(ledgers):$(vfs_in_use)"
 }
 
-for t in test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
+IDS=$TOP/tests/sim/pci.ids
+A0=0000:05:02.0; A1=0000:26:02.0; A2=0000:85:02.0
+
+test_plain_vf() {
+    fresh mi300x-4 "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "plain VF: gpu=MI300X takes the named VF" "0:" "$RC:$ERR"
+    t_eq "plain VF: recorded with its kind and the VF's id" "$A0 vf-1002-74b5 plain-vf created" \
+        "$(ledger_key parent) $(ledger_key type) $(ledger_key kind) $(ledger_key state)"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "plain VF: taken, refused naming the holder" \
+        "vgpu-hook: domain 'vm2': vGPU device 0: VF $A0 is taken by domain 'vm1'; run 'vgpuctl sync vm2' to point 'vm2' at a free VF" "$ERR"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_eq "plain VF: prepare again by its holder" "0:1" "$RC:$(ledgers)"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"instinct mi300x\" @vf=$A1"
+    t_eq "plain VF: name matched forgivingly" "0:2" "$RC:$(ledgers)"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"1002:74a1\" @vf=$A1"
+    t_eq "plain VF: the PF's PCI id" 0 "$RC"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"1002:74b5\" @vf=$A1"
+    t_eq "plain VF: the VF's PCI id" 0 "$RC"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"S7150\" @vf=$A1"
+    t_eq "plain VF: another GPU's name refused" \
+        "vgpu-hook: domain 'vm2': vGPU device 0: VF $A1 belongs to a Aqua Vanjaram [Instinct MI300X] (1002:74a1), not 'S7150'" "$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" numa=\"1\" @vf=$A1"
+    t_match "plain VF: numa rule" "but 0000:26:00.0 is on NUMA node 0, not 1" "$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$A1"
+    t_match "plain VF: a typed request refused" "VF $A1 is a whole VF with no vGPU type; ask for it with gpu=" "$ERR"
+    start vm3 3 --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\" numa=\"1\""
+    t_eq "plain VF: no hostdev: the element to add, a free fitting VF filled in" \
+        "vgpu-hook: domain 'vm3' asks for 1 whole-VF vGPU(s) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/></source><alias name='ua-vgpu-$(u 3)'/></hostdev> (or run: vgpuctl sync vm3)" "$ERR"
+    start vm3 3 "uuid=\"$(u 3)\" gpu=\"MI300X\""
+    t_match "plain VF: the advice skips a VF a domain holds" "bus='0x26' slot='0x02'" "$ERR"
+    stop vm1
+    t_eq "plain VF: release drops the record" "0:0" "$RC:$(ledgers)"
+    t_eq "plain VF: the VF is still there" 0x74b5 "$(cat "$SIM_ROOT/bus/pci/devices/$A0/device")"
+
+    conf "pci_ids_path=/usr/share/misc/pci.ids"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"MI300X\" @vf=$A0"
+    t_match "Debian 12's database: no MI300X by name" "belongs to a Device 74a1 \(1002:74a1\), not 'MI300X'" "$ERR"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"Device 74a1\" @vf=$A0"
+    t_eq "Debian 12's database: matched as lspci shows it" 0 "$RC"
+    stop vm4
+    conf "pci_ids_path=/nonexistent/pci.ids"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"1002:74a1\" @vf=$A0"
+    t_eq "no database at all: the PCI id still works" 0 "$RC"
+    stop vm4
+}
+
+test_plain_vf_other_hosts() {
+    fresh s7150-2vf "pci_ids_path=/usr/share/misc/pci.ids"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"FirePro S7150\" @vf=0000:04:02.1"
+    t_eq "s7150: by the name Debian 12 knows" "0:" "$RC:$ERR"
+    stop vm1
+    fresh intel-xe-sriov "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"Arc Pro B60\" @vf=0000:03:00.3"
+    t_eq "xe: by name" "0:" "$RC:$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"8086:e211\" @vf=0000:03:00.0"
+    t_match "xe: the PF is no VF" "its hostdev names 0000:03:00.0, which is no VF" "$ERR"
+    stop vm1
+    t_eq "xe: released" 0 "$(ledgers)"
+}
+
+test_vfio_advice() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$W0"
+    start vm2 2 --no-hostdev "uuid=\"$(u 2)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\""
+    t_eq "vfio: no hostdev: a free VF of the named GPU, managed='no'" \
+        "vgpu-hook: domain 'vm2' asks for 1 whole-VF vGPU(s) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x67' slot='0x00' function='0x5'/></source><alias name='ua-vgpu-$(u 2)'/></hostdev> (or run: vgpuctl sync vm2)" "$ERR"
+    t_eq "vfio: advice wrote nothing" "$W0 nvidia-558 idle" "$(vfs_in_use)"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_match "vfio: an mdev hostdev gets the same advice" "asks for 1 whole-VF vGPU\\(s\\) with no matching <hostdev>.*managed='no'" "$ERR"
+    start vm3 3 "uuid=\"$(u 3)\" gpu=\"A40\" @vf=$V0"
+    t_match "vfio: gpu= on a vendor-specific VF refused" "VF $V0 takes a vGPU type; ask for it with profile= or type=" "$ERR"
+    stop vm1
+}
+
+for t in test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
          test_mixed_host test_hostile_xml; do
     echo "# $t"
     $t

@@ -147,31 +147,89 @@ vf_kind_mismatch(Prepare *p, const HostParent *vf, const VgpuRequest *req)
     return NULL;
 }
 
-/* A VF for @req that nobody holds and that can take it now, for the
- * advice; NULL when there is none. */
-static const HostParent *
-vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
+/* Can @vf serve @req here and now: it suits the request and the rules, no
+ * ledger but this domain's holds it, and it can take the type now (or
+ * this domain's ledger says it already holds it)? */
+static gboolean
+vf_usable(Prepare *p, const Host *host, const HostParent *vf, const VgpuRequest *req,
+          GPtrArray *ledgers)
 {
     PlacementRules rules = placement_rules_from_config(p->cfg);
+    g_autofree char *mismatch = NULL, *refusal = NULL;
+    g_autoptr(GPtrArray) types = NULL;
+    const LedgerDevice *d = NULL;
+    const Ledger *owner;
+    gboolean free_type = FALSE;
+
+    if (!vf->kind->named_by_hostdev || (mismatch = vf_kind_mismatch(p, vf, req)) ||
+        (refusal = placement_parent_refusal(vf, req, &rules)))
+        return FALSE;
+    if ((owner = ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, &d)))
+        return g_strcmp0(owner->domain_uuid, p->dom->uuid) == 0 &&
+               g_strcmp0(d->uuid, req->uuid) == 0;
+    types = req->gpu ? g_ptr_array_ref(vf->types)
+                     : host_parent_matching_types(vf, req->type, req->profile);
+    for (guint k = 0; k < types->len; k++)
+        free_type |= ((const HostType *)g_ptr_array_index(types, k))->available > 0;
+    return free_type && !host_find_device(host, vf->addr);
+}
+
+/* VFs of @gpu in use: with a type, or held by a ledger (plain VFs). */
+static guint
+vf_gpu_used(const Host *host, const char *gpu, GPtrArray *ledgers)
+{
+    guint used = 0;
 
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *vf = g_ptr_array_index(host->parents, i);
-        g_autofree char *mismatch = NULL, *refusal = NULL;
-        g_autoptr(GPtrArray) types = NULL;
-        gboolean free_type = FALSE;
 
-        if (!vf->kind->named_by_hostdev || (mismatch = vf_kind_mismatch(p, vf, req)) ||
-            (refusal = placement_parent_refusal(vf, req, &rules)) ||
-            ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, NULL))
-            continue;
-        types = req->gpu ? g_ptr_array_ref(vf->types)
-                         : host_parent_matching_types(vf, req->type, req->profile);
-        for (guint k = 0; k < types->len; k++)
-            free_type |= ((const HostType *)g_ptr_array_index(types, k))->available > 0;
-        if (free_type && !host_find_device(host, vf->addr))
-            return vf;
+        if (vf->kind->named_by_hostdev && strcmp(vf->gpu, gpu) == 0 &&
+            (host_find_device(host, vf->addr) ||
+             ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, NULL)))
+            used++;
     }
-    return NULL;
+    return used;
+}
+
+/* The placement policy as for mdevs: pack fills the busiest GPU first,
+ * spread the idlest; VF address breaks ties. */
+const HostParent *
+prepare_vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
+{
+    VgpuPlacement policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement :
+                           p->cfg->placement != VGPU_PLACEMENT_DEFAULT ? p->cfg->placement :
+                           VGPU_PLACEMENT_PACK;
+    const HostParent *best = NULL;
+    guint best_used = 0;
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *vf = g_ptr_array_index(host->parents, i);
+        guint used;
+
+        if (!vf_usable(p, host, vf, req, ledgers))
+            continue;
+        used = vf_gpu_used(host, vf->gpu, ledgers);
+        if (!best || (policy == VGPU_PLACEMENT_SPREAD ? used < best_used : used > best_used)) {
+            best = vf;
+            best_used = used;
+        }
+    }
+    return best;
+}
+
+gboolean
+prepare_vf_usable(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
+{
+    const HostParent *vf = host_find_parent(host, req->vf);
+
+    return vf && vf_usable(p, host, vf, req, ledgers);
+}
+
+/* The advice's VF: one nobody holds that can take @req now. */
+static const HostParent *
+vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
+{
+    return prepare_vf_find_free(p, host, req, ledgers);
 }
 
 static gboolean
@@ -194,7 +252,6 @@ vf_wanted(const Host *host, const VgpuRequest *req)
     return by_vf;
 }
 
-static VgpuRequest vf_request_view(const VgpuRequest *req, char **owned);
 
 int
 prepare_vf_advice(Prepare *p, const Host *host, GError **error)
@@ -206,7 +263,7 @@ prepare_vf_advice(Prepare *p, const Host *host, GError **error)
     for (guint i = 0; i < p->dom->requests->len; i++) {
         const VgpuRequest *orig = g_ptr_array_index(p->dom->requests, i);
         g_autofree char *type_owned = NULL;
-        VgpuRequest view = vf_request_view(orig, &type_owned);
+        VgpuRequest view = prepare_vf_request_view(orig, &type_owned);
         const HostParent *vf;
         g_autofree char *elem = NULL;
 
@@ -238,8 +295,8 @@ prepare_vf_advice(Prepare *p, const Host *host, GError **error)
 
 /* On a vendor-specific host "558" is "nvidia-558" (the number
  * creatable_vgpu_types shows); the copy's type says it the kind's way. */
-static VgpuRequest
-vf_request_view(const VgpuRequest *req, char **owned)
+VgpuRequest
+prepare_vf_request_view(const VgpuRequest *req, char **owned)
 {
     VgpuRequest view = *req;
 
@@ -253,7 +310,7 @@ int
 prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
 {
     g_autofree char *type_owned = NULL;
-    VgpuRequest view = vf_request_view(orig, &type_owned);
+    VgpuRequest view = prepare_vf_request_view(orig, &type_owned);
     const VgpuRequest *req = &view;
     PlacementRules rules = placement_rules_from_config(p->cfg);
     HostParent *vf = host_find_parent(host, req->vf);

@@ -45,6 +45,11 @@ char *xml_hostdev_element(const char *uuid);
  * for plain VFs (libvirt binds vfio-pci). */
 char *xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean managed);
 
+/* A copy of @buf with the PCI hostdev of each request UUID in @moves
+ * (uuid -> VF "0000:e8:00.5") pointed at that VF; nothing else changes
+ * (the alias stays). For migrate begin and restore begin. */
+char *xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **error);
+
 /* Return a copy of the definition @buf with a <hostdev type='mdev'> added
  * under <devices> for every request that lacks one (and, for requests
  * whose UUID was derived, nothing else changes: the derivation is stable).

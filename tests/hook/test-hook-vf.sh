@@ -264,7 +264,91 @@ test_vfio_advice() {
     stop vm1
 }
 
-for t in test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
+vf_addr_in() {   # vf_addr_in XML UUID: the address the hostdev aliased ua-vgpu-UUID names
+    python3 - "$1" "$2" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.argv[1])
+for h in root.iter('hostdev'):
+    a = h.find('alias')
+    if a is not None and a.get('name') == 'ua-vgpu-' + sys.argv[2]:
+        x = h.find('source/address')
+        print('%04x:%02x:%02x.%x' % tuple(int(x.get(k), 16) for k in ('domain', 'bus', 'slot', 'function')))
+PY
+}
+
+# The document as a canonical string, without the VF addresses.
+xml_sans_addr() {
+    python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+for h in root.iter("hostdev"):
+    for a in h.iter("address"):
+        a.attrib.clear()
+print(ET.canonicalize(ET.tostring(root), strip_text=True))'
+}
+
+test_migrate_restore() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V1" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate: a free fitting VF: exit 0, nothing printed" "0::" "$RC:$OUT:$ERR"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0" "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=$V0" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate: a taken VF: exit 0, the XML printed" "0:" "$RC:$ERR"
+    t_eq "migrate: the first request moved to the next free VF" "$V1" "$(vf_addr_in "$OUT" "$(u 2)")"
+    t_eq "migrate: the second one to another free VF" "$V2" "$(vf_addr_in "$OUT" "$(u 3)")"
+    t_eq "migrate: nothing else changed (addresses aside)" "$(xml_sans_addr < "$WORK/vm2.xml")" \
+        "$(xml_sans_addr <<< "$OUT")"
+    t_eq "migrate: nothing written or recorded" "$V0 nvidia-558 idle:1" "$(vfs_in_use):$(ledgers)"
+    printf '%s' "$OUT" > "$WORK/vm2.xml"
+    hook vm2 prepare begin < "$WORK/vm2.xml"
+    t_eq "migrate: the re-pointed XML prepares" "0:558:558" "$RC:$(cur $V1):$(cur $V2)"
+    hook vm2 release end < "$WORK/vm2.xml"
+
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-4Q\" @vf=$V1" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: a VF whose GPU holds another size: moved to the other GPU" "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: a VF missing on this host: moved (pack: the GPU already holding 2Q)" "0:$V1" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" placement=\"spread\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: placement=spread: the idle GPU" "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    hook vm1 migrate begin < "$WORK/vm1.xml"
+    t_eq "migrate: the holder itself keeps its VF" "0:" "$RC:$OUT"
+    dom vm4 "$(du 4)" "uuid=\"$(u 5)\" profile=\"A40-2Q\"" > "$WORK/vm4.xml"
+    hook vm4 migrate begin < "$WORK/vm4.xml"
+    t_eq "migrate: no whole-VF request: nothing printed" "0:" "$RC:$OUT"
+    conf "deny=0000:67:00.0"
+    dom vm5 "$(du 5)" "uuid=\"$(u 6)\" profile=\"A40-48Q\" @vf=$V0" > "$WORK/vm5.xml"
+    hook vm5 migrate begin < "$WORK/vm5.xml"
+    t_eq "migrate: nothing fits here: refused in one sentence" \
+        "1:vgpu-hook: domain 'vm5': vGPU device 0: VF $V0 is missing or taken on this host and no free VF here fits A40-48Q" "$RC:$ERR"
+    conf
+    stop vm1
+
+    fresh mi300x-4 "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=$A0"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" gpu=\"MI300X\" numa=\"1\" @vf=$A0" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate, plain VF: moved to a free VF on the asked NUMA node" "0:$A2" "$RC:$(vf_addr_in "$OUT" "$(u 2)")"
+    stop vm1
+}
+
+test_reconnect() {
+    fresh mixed-vf
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$W0"
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect: exit 0, silent, both kept" "0::1:558" "$RC:$OUT$ERR:$(mdev_count):$(cur $W0)"
+    setty $W0 0
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect with the VF cleared by hand: still exit 0, nothing changed" "0::0:1" "$RC:$OUT$ERR:$(cur $W0):$(ledgers)"
+    stop vm1
+    t_eq "release after that: exit 0, all gone" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
+}
+
+for t in test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
          test_mixed_host test_hostile_xml; do
     echo "# $t"
     $t

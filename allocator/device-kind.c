@@ -108,3 +108,21 @@ device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *pare
 {
     return kind->named_by_hostdev ? parent : uuid;
 }
+
+void
+device_kind_note_ledgers(Host *host, const GPtrArray *ledgers)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+
+        for (guint k = 0; k < l->devices->len; k++) {
+            const LedgerDevice *d = g_ptr_array_index(l->devices, k);
+            const DeviceKind *kind = device_kind_of(d);
+            HostParent *vf = host_find_parent(host, d->parent);
+
+            if (kind->named_by_hostdev && vf && vf->kind == kind &&
+                !host_find_device(host, d->parent))
+                kind->note_made(host, d->parent, d->parent, d->type);
+        }
+    }
+}

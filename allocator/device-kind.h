@@ -61,6 +61,11 @@ const DeviceKind *device_kind_of(const LedgerDevice *d);
 int device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind,
                        char **parent, char **type, GError **error);
 
+/* Whole VFs that @ledgers (Ledger*) hold but sysfs cannot show as taken
+ * (a plain VF has nothing to write), added to @host as devices, so that
+ * what vgpuctl lists and chooses counts them as used. */
+void device_kind_note_ledgers(Host *host, const GPtrArray *ledgers);
+
 typedef enum {
     DEVICE_STATUS_ERROR = -1,   /* the lookup failed; @error set */
     DEVICE_STATUS_GONE,         /* no device with that UUID */

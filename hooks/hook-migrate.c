@@ -29,7 +29,7 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
 
     *out = NULL;
     if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)) ||
-        !(ledgers = ledger_load_all(cfg->state_dir, error)))
+        !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
         return -1;
     /* Requests keeping their VF are marked first, so a move never takes
      * one of them. */

@@ -501,8 +501,40 @@ test_types_vfio() {
     t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
 }
 
+# Whole VFs in status, types and gc: a VF is its own device; its holder
+# comes from the ledger (plain VFs show nothing in sysfs).
+test_vf_status_gc() {
+    fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=0000:05:02.0"
+    vc types
+    t_match "plain types: the model from the PCI ID database, 3 of 4 VFs free" \
+        "^Aqua Vanjaram \\[Instinct MI300X\\] +vf-1002-74b5 .* 3 +0000:26:00.0 \\(1\\), 0000:85:00.0 \\(1\\), 0000:a6:00.0 \\(1\\)$" "$OUT"
+    vc status --no-libvirt
+    t_match "plain status: the GPU's model and its VF in use" "^0000:05:00.0 +Aqua Vanjaram \\[Instinct MI300X\\] +0 +1/1 +1$" "$OUT"
+    t_match "plain status: the VF's holder from the ledger" "^0000:05:02.0 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_eq "plain status: no false 'does not exist' line" 0 "$(grep -c 'does not exist' <<< "$OUT")"
+    vc -c "$TEST_URI" gc
+    t_match "plain gc: the record of a domain that does not run is dropped" "^$(u 1) +vf-1002-74b5 +0000:05:02.0 +vm1 +undefined +remove" "$OUT"
+    t_eq "plain gc: ledger gone" 0 "$(ledgers)"
+
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
+    printf 559 > "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type"   # by hand
+    vc status --no-libvirt
+    t_match "vfio status: the VF's holder" "^0000:e8:00.4 +nvidia-558 +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +nvidia-559 .* - +other +-$" "$OUT"
+    vc -c "$TEST_URI" gc --dry-run
+    t_match "vfio gc --dry-run: would clear the type this host set" "^$(u 1) +nvidia-558 +0000:e8:00.4 +vm1 +undefined +would remove$" "$OUT"
+    t_eq "vfio gc --dry-run: changes nothing" 558 "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type")"
+    vc -c "$TEST_URI" gc
+    t_eq "vfio gc: cleared ours, left the hand-set one" "0 559 0" \
+        "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type") $(cat "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type") $(ledgers)"
+}
+
+
 test_types_a40
 test_types_vfio
+test_vf_status_gc
 test_types_other_drivers
 test_status
 test_check

@@ -3,8 +3,9 @@
  * whose VF is missing or taken here gets its hostdev pointed at a free VF
  * that fits (alias kept, nothing else changed); otherwise nothing is
  * printed. Nothing is made or recorded: prepare begin follows. */
-#include "hook-prepare.h"
+#include "hook.h"
 #include "host-scan.h"
+#include "vf-choice.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -25,20 +26,24 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(Host) host = NULL;
     g_autofree gboolean *keep = g_new0(gboolean, dom->requests->len);
-    Prepare p = { .cfg = cfg, .dom = dom };
+    PlacementRules rules = placement_rules_from_config(cfg);
+    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
+    VfChoice c = { .rules = &rules, .names = names, .domain_uuid = dom->uuid };
 
     *out = NULL;
     if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)) ||
         !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
         return -1;
+    c.ledgers = ledgers;
     /* Requests keeping their VF are marked first, so a move never takes
      * one of them. */
     for (guint i = 0; i < dom->requests->len; i++) {
         const VgpuRequest *orig = g_ptr_array_index(dom->requests, i);
         g_autofree char *type_owned = NULL;
-        VgpuRequest req = prepare_vf_request_view(orig, &type_owned);
+        VgpuRequest req = vf_choice_view(orig, &type_owned);
+        const HostParent *vf = orig->vf ? host_find_parent(host, orig->vf) : NULL;
 
-        keep[i] = orig->vf && prepare_vf_usable(&p, host, &req, ledgers);
+        keep[i] = vf && vf_choice_usable(&c, host, vf, &req);
     }
     for (guint i = 0; i < dom->requests->len; i++)
         if (keep[i])
@@ -48,12 +53,12 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
         for (guint i = 0; i < dom->requests->len; i++) {
             const VgpuRequest *orig = g_ptr_array_index(dom->requests, i);
             g_autofree char *type_owned = NULL;
-            VgpuRequest req = prepare_vf_request_view(orig, &type_owned);
+            VgpuRequest req = vf_choice_view(orig, &type_owned);
             const HostParent *vf;
 
             if (!orig->vf || keep[i])
                 continue;
-            if (!(vf = prepare_vf_find_free(&p, host, &req, ledgers))) {
+            if (!(vf = vf_choice_find(&c, host, &req))) {
                 g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
                             "domain '%s': vGPU device %u: VF %s is missing or taken on this "
                             "host and no free VF here fits %s", dom->name, orig->index,

@@ -6,6 +6,7 @@
 #include "hook-prepare.h"
 #include "placement.h"
 #include "plainvf.h"
+#include "vf-choice.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -122,197 +123,15 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
     return 0;
 }
 
-/* Does @vf suit @req at all (before rules, holders and capacity)? NULL
- * when it does, else why not. */
-static char *
-vf_kind_mismatch(Prepare *p, const HostParent *vf, const VgpuRequest *req)
-{
-    g_autoptr(PciNames) names = NULL;
-    g_autofree char *name = NULL;
-
-    if (vf->kind == &device_kind_plainvf) {
-        if (!req->gpu)
-            return g_strdup_printf("VF %s is a whole VF with no vGPU type; ask for it with "
-                                   "gpu=, not %s", vf->addr, vgpu_request_label(req));
-        names = pci_names_new(p->cfg->pci_ids_path);
-        if (plainvf_fits(names, vf, req->gpu))
-            return NULL;
-        name = pci_names_device(names, vf->model);
-        return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
-                               vf->model, req->gpu);
-    }
-    if (req->gpu)
-        return g_strdup_printf("VF %s takes a vGPU type; ask for it with profile= or type=, "
-                               "not gpu=", vf->addr);
-    return NULL;
-}
-
-/* Can @vf serve @req here and now: it suits the request and the rules, no
- * ledger but this domain's holds it, and it can take the type now (or
- * this domain's ledger says it already holds it)? */
-static gboolean
-vf_usable(Prepare *p, const Host *host, const HostParent *vf, const VgpuRequest *req,
-          GPtrArray *ledgers)
-{
-    PlacementRules rules = placement_rules_from_config(p->cfg);
-    g_autofree char *mismatch = NULL, *refusal = NULL;
-    g_autoptr(GPtrArray) types = NULL;
-    const LedgerDevice *d = NULL;
-    const Ledger *owner;
-    gboolean free_type = FALSE;
-
-    if (!vf->kind->named_by_hostdev || (mismatch = vf_kind_mismatch(p, vf, req)) ||
-        (refusal = placement_parent_refusal(vf, req, &rules)))
-        return FALSE;
-    if ((owner = ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, &d)))
-        return g_strcmp0(owner->domain_uuid, p->dom->uuid) == 0 &&
-               g_strcmp0(d->uuid, req->uuid) == 0;
-    types = req->gpu ? g_ptr_array_ref(vf->types)
-                     : host_parent_matching_types(vf, req->type, req->profile);
-    for (guint k = 0; k < types->len; k++)
-        free_type |= ((const HostType *)g_ptr_array_index(types, k))->available > 0;
-    return free_type && !host_find_device(host, vf->addr);
-}
-
-/* VFs of @gpu in use: with a type, or held by a ledger (plain VFs). */
-static guint
-vf_gpu_used(const Host *host, const char *gpu, GPtrArray *ledgers)
-{
-    guint used = 0;
-
-    for (guint i = 0; i < host->parents->len; i++) {
-        const HostParent *vf = g_ptr_array_index(host->parents, i);
-
-        if (vf->kind->named_by_hostdev && strcmp(vf->gpu, gpu) == 0 &&
-            (host_find_device(host, vf->addr) ||
-             ledger_list_find_parent(ledgers, vf->kind->name, vf->addr, NULL)))
-            used++;
-    }
-    return used;
-}
-
-/* The placement policy as for mdevs: pack fills the busiest GPU first,
- * spread the idlest; VF address breaks ties. */
-const HostParent *
-prepare_vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
-{
-    VgpuPlacement policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement :
-                           p->cfg->placement != VGPU_PLACEMENT_DEFAULT ? p->cfg->placement :
-                           VGPU_PLACEMENT_PACK;
-    const HostParent *best = NULL;
-    guint best_used = 0;
-
-    for (guint i = 0; i < host->parents->len; i++) {
-        const HostParent *vf = g_ptr_array_index(host->parents, i);
-        guint used;
-
-        if (!vf_usable(p, host, vf, req, ledgers))
-            continue;
-        used = vf_gpu_used(host, vf->gpu, ledgers);
-        if (!best || (policy == VGPU_PLACEMENT_SPREAD ? used < best_used : used > best_used)) {
-            best = vf;
-            best_used = used;
-        }
-    }
-    return best;
-}
-
-gboolean
-prepare_vf_usable(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
-{
-    const HostParent *vf = host_find_parent(host, req->vf);
-
-    return vf && vf_usable(p, host, vf, req, ledgers);
-}
-
-/* The advice's VF: one nobody holds that can take @req now. */
-static const HostParent *
-vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req, GPtrArray *ledgers)
-{
-    return prepare_vf_find_free(p, host, req, ledgers);
-}
-
-static gboolean
-vf_wanted(const Host *host, const VgpuRequest *req)
-{
-    gboolean by_vf = FALSE;
-
-    if (req->gpu)
-        return TRUE;
-    for (guint i = 0; i < host->parents->len; i++) {
-        const HostParent *parent = g_ptr_array_index(host->parents, i);
-        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
-
-        if (types->len == 0)
-            continue;
-        if (!parent->kind->named_by_hostdev)
-            return FALSE;   /* an mdev can serve it: the mdev advice */
-        by_vf = TRUE;
-    }
-    return by_vf;
-}
-
-
-int
-prepare_vf_advice(Prepare *p, const Host *host, GError **error)
-{
-    g_autoptr(GString) elems = g_string_new(NULL);
-    g_autoptr(GPtrArray) ledgers = NULL;
-    guint n = 0, unfit = 0;
-
-    for (guint i = 0; i < p->dom->requests->len; i++) {
-        const VgpuRequest *orig = g_ptr_array_index(p->dom->requests, i);
-        g_autofree char *type_owned = NULL;
-        VgpuRequest view = prepare_vf_request_view(orig, &type_owned);
-        const HostParent *vf;
-        g_autofree char *elem = NULL;
-
-        /* An mdev hostdev cannot serve a request only a VF can. */
-        if (orig->vf || !vf_wanted(host, &view))
-            continue;
-        if (!ledgers && !(ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)))
-            return -1;
-        n++;
-        if (!(vf = vf_find_free(p, host, &view, ledgers))) {
-            unfit++;
-            elem = xml_vf_hostdev_element(orig->uuid, "0000:00:00.0",
-                                          view.gpu != NULL);
-        } else {
-            elem = xml_vf_hostdev_element(orig->uuid, vf->addr,
-                                          vf->kind == &device_kind_plainvf);
-        }
-        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
-    }
-    if (n == 0)
-        return 0;
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
-                "definition; add to <devices>: %s%s (or run: vgpuctl sync %s)", p->dom->name, n,
-                elems->str, unfit ? " with the address of a free VF (none fits now)" : "",
-                p->dom->name);
-    return -1;
-}
-
-/* On a vendor-specific host "558" is "nvidia-558" (the number
- * creatable_vgpu_types shows); the copy's type says it the kind's way. */
-VgpuRequest
-prepare_vf_request_view(const VgpuRequest *req, char **owned)
-{
-    VgpuRequest view = *req;
-
-    if (req->type && g_ascii_isdigit(req->type[0]) &&
-        strspn(req->type, "0123456789") == strlen(req->type))
-        view.type = *owned = g_strconcat("nvidia-", req->type, NULL);
-    return view;
-}
-
 int
 prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
 {
     g_autofree char *type_owned = NULL;
-    VgpuRequest view = prepare_vf_request_view(orig, &type_owned);
+    VgpuRequest view = vf_choice_view(orig, &type_owned);
     const VgpuRequest *req = &view;
     PlacementRules rules = placement_rules_from_config(p->cfg);
+    g_autoptr(PciNames) names = pci_names_new(p->cfg->pci_ids_path);
+    VfChoice c = { .rules = &rules, .names = names };
     HostParent *vf = host_find_parent(host, req->vf);
     g_autofree char *refusal = NULL;
     g_autofree char *parent = NULL, *type = NULL;
@@ -321,7 +140,7 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
     if (!vf || !vf->kind->named_by_hostdev)
         return vf_refuse(p, req, error, "its hostdev names %s, which is no VF that takes a vGPU "
                          "type on this host", req->vf);
-    if ((refusal = vf_kind_mismatch(p, vf, req)))
+    if ((refusal = vf_choice_mismatch(&c, vf, req)))
         return vf_refuse(p, req, error, "%s", refusal);
     if ((refusal = placement_parent_refusal(vf, req, &rules)))
         return vf_refuse(p, req, error, "its hostdev names VF %s, but %s", vf->addr, refusal);
@@ -345,4 +164,50 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
         return -1;
     }
     return vf_make(p, host, vf, req, error);
+}
+
+int
+prepare_vf_advice(Prepare *p, const Host *host, GError **error)
+{
+    g_autoptr(GString) elems = g_string_new(NULL);
+    g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(PciNames) names = NULL;
+    PlacementRules rules = placement_rules_from_config(p->cfg);
+    VfChoice c = { .rules = &rules, .domain_uuid = p->dom->uuid };
+    guint n = 0, unfit = 0;
+
+    for (guint i = 0; i < p->dom->requests->len; i++) {
+        const VgpuRequest *orig = g_ptr_array_index(p->dom->requests, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest view = vf_choice_view(orig, &type_owned);
+        const HostParent *vf;
+        g_autofree char *elem = NULL;
+
+        /* An mdev hostdev cannot serve a request only a VF can. */
+        if (orig->vf || !vf_choice_wanted(host, &view))
+            continue;
+        if (!ledgers && !(ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)))
+            return -1;
+        if (!names)
+            names = pci_names_new(p->cfg->pci_ids_path);
+        c.ledgers = ledgers;
+        c.names = names;
+        n++;
+        if (!(vf = vf_choice_find(&c, host, &view))) {
+            unfit++;
+            elem = xml_vf_hostdev_element(orig->uuid, "0000:00:00.0", view.gpu != NULL);
+        } else {
+            elem = xml_vf_hostdev_element(orig->uuid, vf->addr,
+                                          vf->kind == &device_kind_plainvf);
+        }
+        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+    }
+    if (n == 0)
+        return 0;
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
+                "definition; add to <devices>: %s%s (or run: vgpuctl sync %s)", p->dom->name, n,
+                elems->str, unfit ? " with the address of a free VF (none fits now)" : "",
+                p->dom->name);
+    return -1;
 }

@@ -34,16 +34,6 @@ void prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const ch
  * fitting VF filled in. 0 when there is none. */
 int prepare_vf_advice(Prepare *p, const Host *host, GError **error);
 
-/* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a
- * new string, if any, goes to *owned. */
-VgpuRequest prepare_vf_request_view(const VgpuRequest *req, char **owned);
-/* Can the VF @req's hostdev names serve it here now (rules, holders, type)? */
-gboolean prepare_vf_usable(Prepare *p, const Host *host, const VgpuRequest *req,
-                           GPtrArray *ledgers);
-/* The first VF, in address order, that can serve @req now; NULL if none. */
-const HostParent *prepare_vf_find_free(Prepare *p, const Host *host, const VgpuRequest *req,
-                                       GPtrArray *ledgers);
-
 /* A whole-VF request (req->vf set): give the VF its hostdev names the
  * request's type, under the host lock. */
 int prepare_vf(Prepare *p, Host *host, const VgpuRequest *req, GError **error);

@@ -18,7 +18,7 @@ vf_choice_view(const VgpuRequest *req, char **owned)
 gboolean
 vf_choice_wanted(const Host *host, const VgpuRequest *req)
 {
-    gboolean by_vf = FALSE;
+    gboolean by_vf = FALSE, any_vf = FALSE, any_mdev = FALSE;
 
     if (req->gpu)
         return TRUE;
@@ -26,13 +26,17 @@ vf_choice_wanted(const Host *host, const VgpuRequest *req)
         const HostParent *parent = g_ptr_array_index(host->parents, i);
         g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
 
+        any_vf |= parent->kind->named_by_hostdev;
+        any_mdev |= !parent->kind->named_by_hostdev;
         if (types->len == 0)
             continue;
         if (!parent->kind->named_by_hostdev)
             return FALSE;   /* an mdev can serve it */
         by_vf = TRUE;
     }
-    return by_vf;
+    /* Nothing offers it now (a full vendor-specific host lists nothing):
+     * a host with VFs only serves it with a VF or not at all. */
+    return by_vf || (any_vf && !any_mdev);
 }
 
 char *

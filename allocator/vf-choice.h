@@ -22,7 +22,8 @@ typedef struct {
 /* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a new
  * string, if any, goes to *owned. */
 VgpuRequest vf_choice_view(const VgpuRequest *req, char **owned);
-/* Does a whole VF serve @req on @host (gpu=, or a type only VFs offer)? */
+/* Does a whole VF serve @req on @host: gpu=, a type only VFs offer, or
+ * anything on a host with VFs and no mdev parent? */
 gboolean vf_choice_wanted(const Host *host, const VgpuRequest *req);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);

@@ -251,8 +251,44 @@ sim_control_write(SimHost *host, const char *buf, size_t len)
     return err ? -err : (ssize_t)len;
 }
 
+/* A type-0 PCI config header (256 bytes, no extended space): ids,
+ * revision, class, no capability list. */
+static char *
+sim_pci_config(const SimNode *node, size_t *len)
+{
+    unsigned char *c = g_malloc0(256);
+
+    c[0] = node->text[0];
+    c[1] = node->text[1];
+    c[2] = node->text[2];
+    c[3] = node->text[3];
+    c[8] = node->text[4];                 /* revision */
+    c[9] = node->text[5];                 /* class: prog-if, subclass, base */
+    c[10] = node->text[6];
+    c[11] = node->text[7];
+    *len = 256;
+    return (char *)c;
+}
+
+static char *
+sim_attr_show_text(SimHost *host, SimNode *node, int *err);
+
 char *
-sim_attr_show(SimHost *host, SimNode *node, int *err)
+sim_attr_show(SimHost *host, SimNode *node, int *err, size_t *len)
+{
+    char *out;
+
+    if (node->attr == SIM_ATTR_PCI_CONFIG) {
+        *err = 0;
+        return sim_pci_config(node, len);
+    }
+    out = sim_attr_show_text(host, node, err);
+    *len = out ? strlen(out) : 0;
+    return out;
+}
+
+static char *
+sim_attr_show_text(SimHost *host, SimNode *node, int *err)
 {
     *err = 0;
     switch (node->attr) {
@@ -281,6 +317,7 @@ sim_attr_show(SimHost *host, SimNode *node, int *err)
     case SIM_ATTR_CREATE:
     case SIM_ATTR_REMOVE:
     case SIM_ATTR_CONTROL:
+    case SIM_ATTR_PCI_CONFIG:
         break;
     }
     *err = -EACCES;
@@ -302,6 +339,7 @@ sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
     case SIM_ATTR_VGPU_CURRENT:
         return sim_store_vgpu_type(host, node, buf, len);
     case SIM_ATTR_TEXT:
+    case SIM_ATTR_PCI_CONFIG:
     case SIM_ATTR_VGPU_CREATABLE:
     case SIM_ATTR_VFS:
     case SIM_ATTR_AVAILABLE:

@@ -7,6 +7,8 @@
  */
 #include "sim-sysfs.h"
 
+#include <stdlib.h>
+
 static void
 sim_sysfs_text(SimTree *tree, const char *dir, const char *name, const char *text)
 {
@@ -42,6 +44,26 @@ sim_sysfs_add_to_new_group(SimHost *host, const char *dev_path, const char *dev_
     return group;
 }
 
+/* The config space libvirt reads before it accepts a PCI hostdev: the ids
+ * and class bytes, kept in the node's text, laid out by sim_attr_show. */
+static void
+sim_sysfs_add_config(SimTree *tree, const char *dir, unsigned vendor, unsigned device,
+                     const char *pci_class)
+{
+    g_autofree char *path = g_build_path("/", dir, "config", NULL);
+    unsigned long cls = strtoul(pci_class, NULL, 16);
+    SimNode *node = sim_tree_add_attr(tree, path, 0644, SIM_ATTR_PCI_CONFIG, NULL);
+
+    node->text = g_malloc0(8);
+    node->text[0] = (char)(vendor & 0xff);
+    node->text[1] = (char)(vendor >> 8);
+    node->text[2] = (char)(device & 0xff);
+    node->text[3] = (char)(device >> 8);
+    node->text[5] = (char)(cls & 0xff);
+    node->text[6] = (char)((cls >> 8) & 0xff);
+    node->text[7] = (char)((cls >> 16) & 0xff);
+}
+
 static void
 sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is_vf)
 {
@@ -62,6 +84,7 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is
     sim_sysfs_text(tree, dir, "class", pci_class);
     sim_sysfs_text(tree, dir, "numa_node", numa);
     sim_sysfs_link(tree, dir, "subsystem", "bus/pci");
+    sim_sysfs_add_config(tree, dir, model->vendor, device_id, model->pci_class);
     if (driver_name) {
         g_autofree char *driver = g_build_path("/", "bus/pci/drivers", driver_name, NULL);
         sim_sysfs_link(tree, dir, "driver", driver);

@@ -62,6 +62,8 @@ t_match "vfio: VF has a vfio-dev cdev" '^vfio[0-9]+$' "$(ls "$(dev "$V0")/vfio-d
 t_match "vfio: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(dev "$V0")/iommu_group")"
 t_eq "vfio: physfn" 0000:e8:00.0 "$(basename "$(readlink "$(dev "$V0")/physfn")")"
 t_eq "vfio: NUMA nodes as on a40x2-sriov" "1 0" "$(cat "$(dev "$V0")/numa_node") $(cat "$(dev "$W0")/numa_node")"
+t_eq "vfio: a 256-byte config space with the ids and class" "256 10de 2235 0302" \
+    "$(stat -c %s "$(dev "$V0")/config" >/dev/null; wc -c < "$(dev "$V0")/config") $(od -An -tx1 -N4 "$(dev "$V0")/config" | awk '{print $2$1, $4$3}') $(od -An -tx1 -j10 -N2 "$(dev "$V0")/config" | awk '{print $2$1}')"
 t_eq "vfio: no mdev_supported_types" no "$([ -e "$(dev "$V0")/mdev_supported_types" ] && echo yes || echo no)"
 t_eq "vfio: current_vgpu_type starts 0" 0 "$(cur "$V0")"
 t_eq "vfio: creatable header" "ID    : vGPU Name" "$(head -1 "$(dev "$V0")/nvidia/creatable_vgpu_types")"

@@ -130,3 +130,39 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
     }
     return best;
 }
+
+char *
+vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
+                  const VgpuRequest *req, const char *self_name)
+{
+    const HostParent *vf = host_find_parent(host, addr);
+    const HostDevice *dev = vf ? host_find_device(host, vf->addr) : NULL;
+    const LedgerDevice *d = NULL;
+    const Ledger *owner;
+    g_autofree char *why = NULL;
+
+    if (!vf || !vf->kind->named_by_hostdev)
+        return g_strdup_printf("its hostdev names %s, which is no VF that takes a vGPU type on "
+                               "this host", addr);
+    if ((why = vf_choice_mismatch(c, vf, req)))
+        return g_steal_pointer(&why);
+    if ((why = placement_parent_refusal(vf, req, c->rules)))
+        return g_strdup_printf("its hostdev names VF %s, but %s", vf->addr, why);
+    owner = ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, &d);
+    if (owner && g_strcmp0(owner->domain_uuid, c->domain_uuid) != 0)
+        return g_strdup_printf("VF %s is taken by domain '%s'; run 'vgpuctl sync %s' to point "
+                               "'%s' at a free VF", vf->addr,
+                               owner->domain_name ? owner->domain_name : owner->domain_uuid,
+                               self_name, self_name);
+    if (owner)
+        return NULL;   /* this domain's own, as its ledger says */
+    if (dev && vf->kind != &device_kind_plainvf)
+        return g_strdup_printf("VF %s already has vGPU type %s, which vgpu-hook did not set for "
+                               "this domain; clear it (write 0 to its nvidia/current_vgpu_type) "
+                               "or run 'vgpuctl sync %s'", vf->addr, dev->type, self_name);
+    if (!vf_choice_usable(c, host, vf, req))
+        return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
+                               "or is full); run 'vgpuctl sync %s' to point it at a VF that can",
+                               vf->addr, vgpu_request_label(req), self_name);
+    return NULL;
+}

@@ -31,6 +31,11 @@ char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequ
  * ledger holds it, and it can take the type (or the domain holds it). */
 gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,
                           const VgpuRequest *req);
+/* Why the hook would refuse the VF @addr for @req (domain @self_name), in
+ * the hook's words; NULL when it would take it. From the scanned @host
+ * and the ledgers alone: for vgpuctl check's dry run. */
+char *vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
+                        const VgpuRequest *req, const char *self_name);
 /* The VF to take for @req by the policy (pack: the busiest GPU, spread: the
  * idlest; address breaks ties), avoiding c->avoid while another is free.
  * NULL when none can serve it. */

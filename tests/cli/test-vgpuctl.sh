@@ -532,9 +532,29 @@ test_vf_status_gc() {
 }
 
 
+# vgpuctl check on whole-VF requests: the hook's answer, dry.
+test_vf_check() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=0000:e8:00.4" > "$WORK/vm2.xml"
+    vc check "$WORK/vm2.xml"
+    t_eq "vf check: a taken VF: exit 1" 1 "$RC"
+    t_match "vf check: in the hook's words" "^vGPU device 0: VF 0000:e8:00.4 is taken by domain 'vm1'; run 'vgpuctl sync vm2'" "$OUT"
+    dom vm3 "$(du 3)" "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=0000:e8:00.5" > "$WORK/vm3.xml"
+    vc check "$WORK/vm3.xml"
+    t_match "vf check: a free VF: would take A40-2Q there" "^0:.*create +0000:e8:00.5 +0000:e8:00.0 +A40-2Q \\(nvidia-558\\)" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    dom vm4 "$(du 4)" "uuid=\"$(u 4)\" profile=\"A40-4Q\" @vf=0000:e8:00.5" > "$WORK/vm4.xml"
+    vc check "$WORK/vm4.xml"
+    t_match "vf check: the same-size rule" "^1:.*VF 0000:e8:00.5 cannot take A40-4Q now" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    vc check "$WORK/vm1.xml"
+    t_match "vf check: the holder itself: reuse" "^0:.*reuse +0000:e8:00.4" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    t_eq "vf check: wrote nothing" "0000:e8:00.4 nvidia-558 idle" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+}
+
 test_types_a40
 test_types_vfio
 test_vf_status_gc
+test_vf_check
 test_types_other_drivers
 test_status
 test_check

@@ -126,3 +126,23 @@ device_kind_note_ledgers(Host *host, const GPtrArray *ledgers)
         }
     }
 }
+
+GPtrArray *
+device_kind_named_vfs(const GPtrArray *requests)
+{
+    GPtrArray *vfs;
+
+    if (!requests || requests->len == 0)
+        return NULL;
+    vfs = g_ptr_array_new();
+    for (guint i = 0; i < requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(requests, i);
+
+        if (!req->vf) {
+            g_ptr_array_unref(vfs);
+            return NULL;
+        }
+        g_ptr_array_add(vfs, req->vf);
+    }
+    return vfs;
+}

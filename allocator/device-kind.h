@@ -61,6 +61,11 @@ const DeviceKind *device_kind_of(const LedgerDevice *d);
 int device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind,
                        char **parent, char **type, GError **error);
 
+/* When every one of @requests names its VF by a hostdev, those VFs
+ * (borrowed): all a whole-VF kind's scan needs to read for them, instead
+ * of every PCI device. NULL otherwise (and for no requests). */
+GPtrArray *device_kind_named_vfs(const GPtrArray *requests);
+
 /* Whole VFs that @ledgers (Ledger*) hold but sysfs cannot show as taken
  * (a plain VF has nothing to write), added to @host as devices, so that
  * what vgpuctl lists and chooses counts them as used. */

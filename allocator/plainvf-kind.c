@@ -81,9 +81,9 @@ static int
 plainvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
     g_autofree char *dir = sysfs_path_pci_devices(root);
-    g_autoptr(GPtrArray) names = sysfs_list_dir(dir, error);
+    g_autoptr(GPtrArray) named = device_kind_named_vfs(requests);
+    g_autoptr(GPtrArray) names = named ? g_ptr_array_ref(named) : sysfs_list_dir(dir, error);
 
-    (void)requests;
     if (!names)
         return -1;
     for (guint i = 0; i < names->len; i++) {

@@ -68,7 +68,7 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
                const VgpuDomain *vd, GHashTable *vf_requests, gboolean *changed,
                GError **error)
 {
-    g_autoptr(Host) host = host_scan(cfg->sysfs_root, vd->requests, error);
+    g_autoptr(Host) host = host_scan(cfg->sysfs_root, NULL, error);
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(GHashTable) avoid = NULL;
     g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
@@ -76,7 +76,7 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
     VfChoice c = { .rules = &rules, .names = names, .domain_uuid = vd->uuid };
     int pointed = 0;
 
-    if (!host || !(ledgers = ledger_load_all(cfg->state_dir, error)))
+    if (!host || !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
         return -1;
     device_kind_note_ledgers(host, ledgers);
     c.ledgers = ledgers;

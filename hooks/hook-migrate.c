@@ -31,7 +31,7 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
     VfChoice c = { .rules = &rules, .names = names, .domain_uuid = dom->uuid };
 
     *out = NULL;
-    if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)) ||
+    if (!(host = host_scan(cfg->sysfs_root, NULL, error)) ||
         !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
         return -1;
     c.ledgers = ledgers;

@@ -535,7 +535,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
 
-        if (!xml_domain_request_has_hostdev(vd, req))
+        if (!req->gpu && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
     }
     cli_warn_shared_uuids(conn, vd);

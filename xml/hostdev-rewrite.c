@@ -155,7 +155,8 @@ xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error
     for (guint i = 0; i < dom->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
 
-        if (xml_domain_request_has_hostdev(dom, req))
+        /* A whole VF is chosen on its host (vgpuctl sync), never here. */
+        if (req->gpu || xml_domain_request_has_hostdev(dom, req))
             continue;
         if (!devices)
             devices = find_or_add_devices(doc);

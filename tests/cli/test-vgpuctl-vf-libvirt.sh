@@ -70,6 +70,18 @@ test_sync_vf() {
     for d in vm1 vm2 vm3 vm4; do lv_virsh undefine "$d" > /dev/null; done
 }
 
+# gpu= on an AMD host: define never writes an mdev hostdev for it; sync
+# writes a managed='yes' PCI hostdev for a free VF of that GPU model.
+test_define_sync_plain() {
+    lv_domain_xml vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" gpu=\"MI300X\" numa=\"1\"" > "$LV_WORK/vm5.xml"
+    lvc define "$LV_WORK/vm5.xml"
+    t_eq "define gpu=: exit 0, no hostdev claimed" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml." "$RC:$OUT"
+    t_eq "define gpu=: no mdev hostdev written" 0 "$(mdev_hostdevs vm5)"
+    lvc sync vm5
+    t_eq "sync gpu=: a managed='yes' VF on NUMA node 1" "0:0000:85:02.0 yes" "$RC:$(vf_of_alias vm5 "$(u 5)")"
+    lv_virsh undefine vm5 > /dev/null
+}
+
 if lv_start a40x2-vfio; then
     for t in test_sync_vf; do
         lv_log "=== $t"
@@ -80,6 +92,12 @@ if lv_start a40x2-vfio; then
 else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"
     lv_dump_logs
+fi
+lv_stop
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    test_define_sync_plain
+else
+    t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"
 fi
 lv_stop
 t_done

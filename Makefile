@@ -24,7 +24,7 @@ O          ?= .
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS      = glib-2.0 libxml-2.0 uuid
+PKGS      = glib-2.0 libxml-2.0 uuid libpci
 WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN     += -Werror

@@ -7,6 +7,8 @@
 
 const DeviceKind *const device_kinds[] = {
     &device_kind_mdev,
+    &device_kind_nvvf,
+    &device_kind_plainvf,
     NULL,
 };
 
@@ -23,10 +25,12 @@ device_kind_find(const char *name)
 const DeviceKind *
 device_kind_of(const LedgerDevice *d)
 {
-    /* The ledger records mdevs only so far. The first other kind adds a
-     * "kind" key to a device's group (absent: mdev), read here. */
-    (void)d;
-    return &device_kind_mdev;
+    /* Ledgers from before whole VFs have no kind: mdev. An unknown kind
+     * cannot be unmade by this build; treat it as mdev's lookup would
+     * (not found), never as another kind. */
+    const DeviceKind *kind = d->kind ? device_kind_find(d->kind) : &device_kind_mdev;
+
+    return kind ? kind : &device_kind_mdev;
 }
 
 int
@@ -97,4 +101,48 @@ device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint time
     if (waited->len)
         *left = mdev_wait_gone(root, waited, timeout_ms);
     return waited->len;
+}
+
+const char *
+device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent)
+{
+    return kind->named_by_hostdev ? parent : uuid;
+}
+
+void
+device_kind_note_ledgers(Host *host, const GPtrArray *ledgers)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+
+        for (guint k = 0; k < l->devices->len; k++) {
+            const LedgerDevice *d = g_ptr_array_index(l->devices, k);
+            const DeviceKind *kind = device_kind_of(d);
+            HostParent *vf = host_find_parent(host, d->parent);
+
+            if (kind->named_by_hostdev && vf && vf->kind == kind &&
+                !host_find_device(host, d->parent))
+                kind->note_made(host, d->parent, d->parent, d->type);
+        }
+    }
+}
+
+GPtrArray *
+device_kind_named_vfs(const GPtrArray *requests)
+{
+    GPtrArray *vfs;
+
+    if (!requests || requests->len == 0)
+        return NULL;
+    vfs = g_ptr_array_new();
+    for (guint i = 0; i < requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(requests, i);
+
+        if (!req->vf) {
+            g_ptr_array_unref(vfs);
+            return NULL;
+        }
+        g_ptr_array_add(vfs, req->vf);
+    }
+    return vfs;
 }

@@ -13,6 +13,9 @@
  * that takes a vendor type is its own parent. */
 struct DeviceKind {
     const char *name;       /* "mdev": in messages, and the ledger's name for it */
+    /* The device is a whole VF that the domain's <hostdev> names: never
+     * chosen by placement (libvirt fixes the address before any hook). */
+    gboolean named_by_hostdev;
 
     /* Add what this kind offers and holds under @root to @host: its
      * parents, with HostParent.kind set to this kind, their types, and
@@ -43,15 +46,30 @@ struct DeviceKind {
 /* Every kind, NULL-terminated, in scan order. */
 extern const DeviceKind *const device_kinds[];
 extern const DeviceKind device_kind_mdev;
+extern const DeviceKind device_kind_nvvf;
+extern const DeviceKind device_kind_plainvf;
 
 /* The kind called @name; NULL when there is none. */
 const DeviceKind *device_kind_find(const char *name);
+/* The id the kind's lookup and unmake take for a request's device: the
+ * UUID of an mdev, the VF (its parent) of a whole-VF device. */
+const char *device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent);
 /* The kind that made a ledger's device. */
 const DeviceKind *device_kind_of(const LedgerDevice *d);
 /* Find device @uuid, whatever its kind: *kind (when given), *parent and
  * *type say what it is. -1 with VGPU_ERROR_NOT_FOUND when no kind has it. */
 int device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind,
                        char **parent, char **type, GError **error);
+
+/* When every one of @requests names its VF by a hostdev, those VFs
+ * (borrowed): all a whole-VF kind's scan needs to read for them, instead
+ * of every PCI device. NULL otherwise (and for no requests). */
+GPtrArray *device_kind_named_vfs(const GPtrArray *requests);
+
+/* Whole VFs that @ledgers (Ledger*) hold but sysfs cannot show as taken
+ * (a plain VF has nothing to write), added to @host as devices, so that
+ * what vgpuctl lists and chooses counts them as used. */
+void device_kind_note_ledgers(Host *host, const GPtrArray *ledgers);
 
 typedef enum {
     DEVICE_STATUS_ERROR = -1,   /* the lookup failed; @error set */

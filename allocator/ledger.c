@@ -37,6 +37,7 @@ ledger_device_free(gpointer p)
     g_free(d->uuid);
     g_free(d->parent);
     g_free(d->type);
+    g_free(d->kind);
     g_free(d);
 }
 
@@ -141,6 +142,18 @@ damaged(GError **error, const char *path, const char *fmt, ...)
     return FALSE;
 }
 
+/* A kind's name: lowercase letters and '-', as device-kind.h names them. */
+static gboolean
+ledger_kind_name_ok(const char *s)
+{
+    if (!*s || strlen(s) > 32)
+        return FALSE;
+    for (; *s; s++)
+        if (!g_ascii_islower(*s) && *s != '-')
+            return FALSE;
+    return TRUE;
+}
+
 /* A parent is a PCI address or, for virtual parents like mtty, a plain
  * device name; either way one safe path component. */
 static gboolean
@@ -164,13 +177,15 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
     g_autofree char *parent = g_key_file_get_string(kf, group, "parent", NULL);
     g_autofree char *type = g_key_file_get_string(kf, group, "type", NULL);
     g_autofree char *state = g_key_file_get_string(kf, group, "state", NULL);
+    g_autofree char *kind = g_key_file_get_string(kf, group, "kind", NULL);
     g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
     LedgerState st;
 
     if (vgpu_validate_uuid("device", uuid_text, &uuid, NULL) < 0)
         return damaged(error, path, "group [%s] does not name a UUID", group);
     for (guint i = 0; keys && keys[i]; i++) {
-        if (strcmp(keys[i], "parent") && strcmp(keys[i], "type") && strcmp(keys[i], "state"))
+        if (strcmp(keys[i], "parent") && strcmp(keys[i], "type") && strcmp(keys[i], "state") &&
+            strcmp(keys[i], "kind"))
             return damaged(error, path, "unknown key '%s' in [%s]", keys[i], group);
     }
     if (!parent || !parent_name_ok(parent))
@@ -189,7 +204,10 @@ ledger_read_device(GKeyFile *kf, const char *path, const char *group, Ledger *le
                        uuid, state ? state : "");
     if (ledger_find(ledger, uuid))
         return damaged(error, path, "device %s is listed twice", uuid);
+    if (kind && !ledger_kind_name_ok(kind))
+        return damaged(error, path, "device %s has a bad kind", uuid);
     ledger_set(ledger, uuid, parent, type, st);
+    ledger_set_kind(ledger, uuid, kind);
     return TRUE;
 }
 
@@ -270,6 +288,8 @@ ledger_serialize(const Ledger *ledger, gsize *len)
         g_key_file_set_string(kf, group, "parent", d->parent ? d->parent : "");
         g_key_file_set_string(kf, group, "type", d->type ? d->type : "");
         g_key_file_set_string(kf, group, "state", ledger_state_name(d->state));
+        if (d->kind)
+            g_key_file_set_string(kf, group, "kind", d->kind);
     }
     return g_key_file_to_data(kf, len, NULL);
 }
@@ -454,4 +474,35 @@ ledger_clone_refusal(const Ledger *owner, const char *dev)
                            "definition names the same mdev UUID (a clone?) and cannot start "
                            "while that one holds it: give it a UUID of its own", dev,
                            owner->domain_name ? owner->domain_name : owner->domain_uuid);
+}
+
+void
+ledger_set_kind(Ledger *ledger, const char *uuid, const char *kind)
+{
+    LedgerDevice *d = ledger_find(ledger, uuid);
+
+    if (!d || d->kind == kind)
+        return;
+    g_free(d->kind);
+    d->kind = g_strdup(kind);
+}
+
+const Ledger *
+ledger_list_find_parent(const GPtrArray *ledgers, const char *kind, const char *parent,
+                        const LedgerDevice **dev)
+{
+    for (guint i = 0; ledgers && i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+
+        for (guint k = 0; k < l->devices->len; k++) {
+            const LedgerDevice *d = g_ptr_array_index(l->devices, k);
+
+            if (g_strcmp0(d->kind, kind) == 0 && g_strcmp0(d->parent, parent) == 0) {
+                if (dev)
+                    *dev = d;
+                return l;
+            }
+        }
+    }
+    return NULL;
 }

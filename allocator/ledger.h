@@ -17,6 +17,7 @@ typedef struct {
     char *parent;
     char *type;
     LedgerState state;
+    char *kind;             /* the DeviceKind's name; NULL: mdev (older ledgers) */
 } LedgerDevice;
 
 typedef struct {
@@ -38,6 +39,8 @@ LedgerDevice *ledger_find(const Ledger *ledger, const char *uuid);
 void ledger_set(Ledger *ledger, const char *uuid, const char *parent,
                 const char *type, LedgerState state);
 void ledger_drop(Ledger *ledger, const char *uuid);
+/* Record which kind of device @uuid is (NULL: mdev). */
+void ledger_set_kind(Ledger *ledger, const char *uuid, const char *kind);
 
 /* Clones: the ledger in @ledgers, other than @domain_uuid's, that records
  * @dev (two definitions naming the same explicit mdev UUID), or NULL. */
@@ -73,3 +76,7 @@ GPtrArray *ledger_load_all(const char *state_dir, GPtrArray *damaged, GError **e
  * @uuid, and that device in *dev (when given); NULL when none does. */
 const Ledger *ledger_list_find_owner(const GPtrArray *ledgers, const char *uuid,
                                      const LedgerDevice **dev);
+/* The ledger among @ledgers holding a device of kind @kind on @parent (a
+ * whole VF: one device per parent), and that device in *dev; NULL when none. */
+const Ledger *ledger_list_find_parent(const GPtrArray *ledgers, const char *kind,
+                                      const char *parent, const LedgerDevice **dev);

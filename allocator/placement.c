@@ -6,6 +6,7 @@
  * per-GPU max_instance) and what an administrator recognises; a GPU with
  * 32 VFs gets one reason, not 32. */
 #include "placement.h"
+#include "device-kind.h"
 #include "mig.h"
 #include "vgpu-cpuset.h"
 
@@ -106,7 +107,7 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
         g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
-        if (types->len == 0)
+        if (types->len == 0 || (parent->kind && parent->kind->named_by_hostdev))
             continue;
         if (!(v = g_hash_table_lookup(by_gpu, parent->gpu))) {
             v = g_new0(GpuView, 1);
@@ -603,4 +604,17 @@ placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
         g_string_append_printf(s, "%s%s", i ? "; " : ": ",
                                (const char *)g_ptr_array_index(refusals, i));
     return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+char *
+placement_parent_refusal(const HostParent *parent, const VgpuRequest *req,
+                         const PlacementRules *rules)
+{
+    FilterResult why = parent_filter(parent, req, rules);
+    GpuView v = { .gpu = parent->gpu };
+
+    if (why == FILTER_NOT_REQUESTED)
+        return g_strdup_printf("%s is not the parent '%s' the request names", parent->addr,
+                               req->parent);
+    return filter_reason(req, rules, &v, why, parent);
 }

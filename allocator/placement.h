@@ -38,6 +38,11 @@ GPtrArray *placement_choose(const Host *host, const VgpuRequest *req,
  * placed there, the hook says so in its log. */
 gboolean placement_is_remote(const HostParent *parent, const VgpuRequest *req,
                              const PlacementRules *rules);
+/* Why the rules refuse @parent for @req (the request's parent and numa,
+ * the config's allow and deny), in the words placement_choose uses; NULL
+ * when they do not. For a whole VF, which the domain's hostdev names. */
+char *placement_parent_refusal(const HostParent *parent, const VgpuRequest *req,
+                               const PlacementRules *rules);
 
 /* One sentence why nothing fits, built from @refusals (or "no such profile
  * on this host" when no parent offers it). */

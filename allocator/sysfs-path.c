@@ -161,3 +161,17 @@ sysfs_path_pci_file(const char *root, const char *addr, const char *file, GError
         return NULL;
     return g_build_filename(root, "bus", "pci", "devices", addr, file, NULL);
 }
+
+char *
+sysfs_path_nvvf_file(const char *root, const char *vf, const char *file, GError **error)
+{
+    if (!components_ok(error, vf, file, SYSFS_PATH_END))
+        return NULL;
+    return g_build_filename(root, "bus", "pci", "devices", vf, "nvidia", file, NULL);
+}
+
+char *
+sysfs_path_pci_devices(const char *root)
+{
+    return g_build_filename(root, "bus", "pci", "devices", NULL);
+}

@@ -35,6 +35,10 @@ char *sysfs_path_pci_file(const char *root, const char *addr, const char *file,
 char *sysfs_path_numa_nodes(const char *root);                /* devices/system/node */
 char *sysfs_path_numa_node_file(const char *root, const char *node, const char *file,
                                 GError **error);              /* .../node/NODE/FILE */
+/* NVIDIA vendor-specific VFIO: a VF's nvidia/FILE. */
+char *sysfs_path_nvvf_file(const char *root, const char *vf, const char *file,
+                           GError **error);                   /* bus/pci/devices/A/nvidia/FILE */
+char *sysfs_path_pci_devices(const char *root);               /* bus/pci/devices */
 
 /* TRUE when @s is a single safe path component (no '/', not "." or "..",
  * not empty, printable). */

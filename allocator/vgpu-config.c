@@ -29,7 +29,7 @@ static const ConfigNumber config_numbers[] = {
 };
 
 static const char *const config_strings[] = {
-    "sysfs_root", "state_dir", "placement", "allow", "deny", "numa_fallback",
+    "sysfs_root", "state_dir", "placement", "allow", "deny", "numa_fallback", "pci_ids_path",
 };
 
 void
@@ -39,6 +39,7 @@ vgpu_config_free(VgpuConfig *cfg)
         return;
     g_free(cfg->sysfs_root);
     g_free(cfg->state_dir);
+    g_free(cfg->pci_ids_path);
     g_strfreev(cfg->allow);
     g_strfreev(cfg->deny);
     g_free(cfg);
@@ -231,6 +232,7 @@ config_parse(GKeyFile *kf, const char *path, VgpuConfig *cfg, GError **error)
     if (!config_check_names(kf, path, error) ||
         !config_path_value(kf, path, "sysfs_root", &cfg->sysfs_root, error) ||
         !config_path_value(kf, path, "state_dir", &cfg->state_dir, error) ||
+        !config_path_value(kf, path, "pci_ids_path", &cfg->pci_ids_path, error) ||
         !config_addr_list(kf, path, "allow", &cfg->allow, error) ||
         !config_addr_list(kf, path, "deny", &cfg->deny, error))
         return FALSE;

@@ -9,6 +9,7 @@
 typedef struct {
     char *sysfs_root;          /* "/sys" */
     char *state_dir;           /* "/run/vgpu-hook" */
+    char *pci_ids_path;        /* NULL: libpci's default PCI ID database */
     VgpuPlacement placement;   /* PACK */
     char **allow;              /* NULL: every GPU */
     char **deny;

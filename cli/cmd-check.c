@@ -18,6 +18,7 @@
 #include "vgpu-cpuset.h"
 #include "table.h"
 #include "vgpu-error.h"
+#include "vf-choice.h"
 #include "virt-conn.h"
 
 #include <stdio.h>
@@ -98,9 +99,43 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
                GPtrArray *ledgers)
 {
     g_autoptr(GHashTable) pooled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
+    PlacementRules vf_rules = placement_rules_from_config(cfg);
+    VfChoice vc = { .rules = &vf_rules, .names = names, .ledgers = ledgers,
+                    .domain_uuid = vd->uuid };
 
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest view = vf_choice_view(req, &type_owned);
+
+        if (req->vf) {
+            /* A whole VF: the one its hostdev names, checked as the hook would. */
+            DeviceCheck *d = g_new0(DeviceCheck, 1);
+            HostParent *vf = host_find_parent(host, req->vf);
+
+            d->req = req;
+            g_ptr_array_add(r->devices, d);
+            if ((d->reason = vf_choice_refusal(&vc, host, req->vf, &view, r->name))) {
+                d->result = RESULT_REFUSED;
+                fill_type(d, host, req->vf, view.type ? view.type : "-");
+                continue;
+            }
+            d->result = host_find_device(host, vf->addr) ? RESULT_EXISTING : RESULT_NEW;
+            if (d->result == RESULT_EXISTING) {
+                fill_type(d, host, vf->addr, host_find_device(host, vf->addr)->type);
+            } else if (vf->types->len) {
+                g_autoptr(GPtrArray) types = view.gpu ? g_ptr_array_ref(vf->types)
+                    : host_parent_matching_types(vf, view.type, view.profile);
+                const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
+                fill_type(d, host, vf->addr, t ? t->id : "-");
+                if (t && d->result == RESULT_NEW)
+                    vf->kind->note_made(host, vf->addr, vf->addr, t->id);
+            } else {
+                fill_type(d, host, vf->addr, "-");
+            }
+            continue;
+        }
         const HostDevice *m = host_find_device(host, req->uuid);
         DeviceCheck *d = g_new0(DeviceCheck, 1);
         PlacementRules rules = placement_rules_from_config(cfg);
@@ -361,6 +396,7 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     r.nodes = nodes;
     /* For clones; a state directory that cannot be read holds no owner. */
     ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
+    device_kind_note_ledgers(host, ledgers);
 
     check_hostdevs(&r, vd);
     check_requests(&r, cfg, host, vd, ledgers);

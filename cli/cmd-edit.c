@@ -27,6 +27,7 @@
 #include "vgpu-metadata.h"
 #include "virt-conn.h"
 #include "vgpu-validate.h"
+#include "sync-vf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,25 +399,53 @@ out:
     return rc;
 }
 
-/* Add the <hostdev> that the metadata of one domain lacks: the same code as
- * vgpu-keeper's (virt/domain-sync.c). */
+/* Whole-VF requests first (sync-vf.c, from this host's sysfs): all or
+ * nothing, the old definition is defined again when a step fails. */
 static int
-sync_domain(virConnectPtr conn, const char *arg, gboolean quiet_when_none)
+sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
+{
+    g_autofree char *old_xml = cli_virt_inactive_xml(dom, error);
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(GHashTable) vf_requests = g_hash_table_new(g_str_hash, g_str_equal);
+    gboolean changed = FALSE;
+    int pointed;
+    virDomainPtr again;
+
+    if (!old_xml || !(vd = xml_domain_parse(old_xml, strlen(old_xml), error)))
+        return -1;
+    if ((pointed = sync_vf_domain(cfg, dom, virDomainGetName(dom), vd, vf_requests, &changed,
+                                  error)) >= 0 || !changed)
+        return pointed;
+    if ((again = virDomainDefineXML(virDomainGetConnect(dom), old_xml))) {
+        virDomainFree(again);
+        g_prefix_error(error, "the definition was restored as it was: ");
+    }
+    return -1;
+}
+
+/* Add the <hostdev> that the metadata of one domain lacks: the same code as
+ * vgpu-keeper's (virt/domain-sync.c), after pointing whole-VF requests at a
+ * VF that can serve them. */
+static int
+sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean quiet_when_none)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(virDomain) dom = NULL;
     DomainSyncResult res = { 0 };
-    int rc = 1;
+    int rc = 1, pointed = 0;
 
-    if (!(dom = cli_virt_domain(conn, arg, &error)) || domain_sync(dom, FALSE, &res, &error) < 0)
+    if (!(dom = cli_virt_domain(conn, arg, &error)) ||
+        (cfg && (pointed = sync_vf_pass(cfg, dom, &error)) < 0) ||
+        domain_sync(dom, FALSE, &res, &error) < 0)
         goto out;
     for (guint i = 0; i < res.added->len; i++)
         printf("Domain '%s': added <hostdev> for %s.\n", res.name,
                (const char *)g_ptr_array_index(res.added, i));
-    if (res.outcome != DOMAIN_SYNC_CHANGED && !(quiet_when_none && res.requests == 0))
+    if (res.outcome != DOMAIN_SYNC_CHANGED && pointed == 0 &&
+        !(quiet_when_none && res.requests == 0))
         printf("Domain '%s': nothing to add (%u vGPU(s), each with its <hostdev>).\n", res.name,
                res.requests);
-    else if (res.outcome == DOMAIN_SYNC_CHANGED && res.running)
+    else if ((res.outcome == DOMAIN_SYNC_CHANGED || pointed > 0) && res.running)
         printf("Domain '%s' is running: the change applies at its next start.\n", res.name);
     rc = 0;
 out:
@@ -435,6 +464,7 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
         { NULL },
     };
     g_autoptr(virConnect) conn = NULL;
+    g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
     virDomainPtr *doms = NULL;
     int n, rc = 0;
@@ -450,8 +480,11 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     }
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("sync", error);
+    /* Whole VFs are chosen from this host's sysfs: only for a local URI. */
+    if (uri_is_local(cli_virt_uri(opts)) && !(cfg = cli_config_load(opts, &error)))
+        return cli_fail("sync", error);
     if (!all)
-        return sync_domain(conn, argv[1], FALSE);
+        return sync_domain(cfg, conn, argv[1], FALSE);
     if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
         cli_virt_error(&error, "listing domains");
         return cli_fail("sync", error);
@@ -459,7 +492,7 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
-        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(conn, uuid, TRUE) != 0)
+        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(cfg, conn, uuid, TRUE) != 0)
             rc = 1;
         virDomainFree(doms[i]);
     }
@@ -502,7 +535,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
 
-        if (!xml_domain_request_has_hostdev(vd, req))
+        if (!req->gpu && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
     }
     cli_warn_shared_uuids(conn, vd);

@@ -78,9 +78,10 @@ static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
     const DeviceKind *kind = device_kind_of(d);
+    const char *id = device_kind_device_id(kind, d->uuid, d->parent);
     g_autoptr(GError) err = NULL;
 
-    switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, NULL, NULL,
+    switch (device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, NULL, NULL,
                               &err)) {
     case DEVICE_STATUS_ERROR:
         it->action = GC_FAILED;
@@ -98,7 +99,7 @@ gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry
     it->action = GC_REMOVE;
     if (dry_run)
         return TRUE;
-    if (kind->unmake(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+    if (kind->unmake(cfg->sysfs_root, id, cfg->remove_retries,
                      cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, &err) < 0) {
         it->action = GC_FAILED;
         it->error = g_strdup(err->message);

@@ -3,6 +3,7 @@
  * only adds domain states and the users of devices made by hand. */
 #include "cli.h"
 #include "domain-xml.h"
+#include "device-kind.h"
 #include "gpu-view.h"
 #include "keeper-status.h"
 #include "host-scan.h"
@@ -100,10 +101,14 @@ typedef struct {
 } MdevOwner;
 
 static MdevOwner
-mdev_owner(const StatusData *sd, const char *mdev_uuid)
+mdev_owner(const StatusData *sd, const Host *host, const char *mdev_uuid)
 {
     MdevOwner o = { 0 };
-    const Ledger *l = ledger_list_find_owner(sd->ledgers, mdev_uuid, NULL);
+    const HostParent *vf = host_find_parent(host, mdev_uuid);
+    /* A whole VF is its own device: its ledger record names it as parent. */
+    const Ledger *l = vf && vf->kind->named_by_hostdev
+                      ? ledger_list_find_parent(sd->ledgers, vf->kind->name, mdev_uuid, NULL)
+                      : ledger_list_find_owner(sd->ledgers, mdev_uuid, NULL);
     const DomainInfo *info = NULL;
 
     if (l) {
@@ -157,7 +162,8 @@ print_missing(const StatusData *sd, const Host *host, JsonOut *j)
         for (guint k = 0; k < l->devices->len; k++) {
             const LedgerDevice *d = g_ptr_array_index(l->devices, k);
 
-            if (host_find_device(host, d->uuid))
+            if (host_find_device(host, device_kind_device_id(device_kind_of(d), d->uuid,
+                                                             d->parent)))
                 continue;
             if (j) {
                 json_begin_object(j);
@@ -196,7 +202,7 @@ print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *
     }
     for (guint i = 0; i < mdevs->len; i++) {
         const HostDevice *m = g_ptr_array_index(mdevs, i);
-        MdevOwner o = mdev_owner(sd, m->uuid);
+        MdevOwner o = mdev_owner(sd, host, m->uuid);
         g_autofree char *state = o.leaked ? g_strdup_printf("%s (leaked)", o.state)
                                           : g_strdup(o.state);
 
@@ -281,7 +287,7 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
 
             if (strcmp(host_device_gpu(host, m), g->addr) != 0)
                 continue;
-            o = mdev_owner(sd, m->uuid);
+            o = mdev_owner(sd, host, m->uuid);
             json_begin_object(j);
             json_member_string(j, "uuid", m->uuid);
             json_member_string(j, "profile", host_device_type_name(host, m));
@@ -357,6 +363,8 @@ cmd_status(CliOptions *opts, int argc, char **argv)
         return cli_fail("status", error);
     if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
         return cli_fail("status", error);
+    device_kind_note_ledgers(host, ledgers);
+    cli_host_name_plain_vfs(host, cfg->pci_ids_path);
     sd.ledgers = ledgers;
     sd.state_dir = cfg->state_dir;
     if (!no_libvirt) {

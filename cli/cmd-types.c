@@ -1,6 +1,8 @@
 /* vgpuctl types: what the host offers, one line per profile across GPUs. */
 #include "cli.h"
+#include "device-kind.h"
 #include "gpu-view.h"
+#include "ledger.h"
 #include "host-scan.h"
 #include "json-out.h"
 #include "mig.h"
@@ -326,6 +328,7 @@ cmd_types(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) profiles = g_ptr_array_new_with_free_func(profile_free);
     g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) ledgers = NULL;
 
     if (!cli_parse_options(opts, "types", "[--all] [--gpu ADDR] [--json]",
                            "The vGPU profiles this host offers, grouped across GPUs, with how "
@@ -339,6 +342,10 @@ cmd_types(CliOptions *opts, int argc, char **argv)
         return cli_fail(NULL, error);
     if (!(host = host_scan(cfg->sysfs_root, NULL, &error)))
         return cli_fail("types", error);
+    if (!(ledgers = ledger_load_all(cfg->state_dir, NULL, &error)))
+        return cli_fail("types", error);
+    device_kind_note_ledgers(host, ledgers);
+    cli_host_name_plain_vfs(host, cfg->pci_ids_path);
     gpus = cli_gpus_collect(host);
     if (gpu_arg) {
         const CliGpu *g = find_gpu_arg(gpus, gpu_arg);

@@ -1,5 +1,7 @@
 /* The host seen per physical GPU. */
 #include "gpu-view.h"
+#include "device-kind.h"
+#include "pci-name.h"
 #include "mig.h"
 
 #include <string.h>
@@ -20,6 +22,9 @@ cli_gpu_free(CliGpu *gpu)
 static char *
 model_from_types(const HostParent *p)
 {
+    /* A plain VF's one type is named after its GPU (cli_host_name_plain_vfs). */
+    if (p->kind == &device_kind_plainvf && p->types->len)
+        return g_strdup(((const HostType *)g_ptr_array_index(p->types, 0))->name);
     for (guint i = 0; i < p->types->len; i++) {
         const char *name = host_type_short_name(g_ptr_array_index(p->types, i));
         const char *dash = strchr(name, '-');
@@ -138,4 +143,25 @@ cli_gpu_free_count(const Host *host, const CliGpu *gpu, const char *type_id)
     }
     free_vfs = MIN(free_vfs, mig_free);
     return (int)MIN(free_vfs + other, (guint)G_MAXINT);
+}
+
+void
+cli_host_name_plain_vfs(Host *host, const char *ids_path)
+{
+    g_autoptr(PciNames) names = NULL;
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        HostParent *p = g_ptr_array_index(host->parents, i);
+
+        if (p->kind != &device_kind_plainvf)
+            continue;
+        if (!names)
+            names = pci_names_new(ids_path);
+        for (guint k = 0; k < p->types->len; k++) {
+            HostType *t = g_ptr_array_index(p->types, k);
+
+            g_free(t->name);
+            t->name = pci_names_device(names, p->model);
+        }
+    }
 }

@@ -16,6 +16,10 @@ typedef struct {
 } CliGpu;
 
 void cli_gpu_free(CliGpu *gpu);
+
+/* Plain VFs (AMD, Intel) carry their GPU's PCI id as type name: show the
+ * PCI ID database's name instead (pci_ids_path; NULL: libpci's default). */
+void cli_host_name_plain_vfs(Host *host, const char *ids_path);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CliGpu, cli_gpu_free)
 
 /* Every physical GPU of @host, by address. */

@@ -144,6 +144,13 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
             return fail(op, error);
     } else if (strcmp(op, "reconnect") == 0) {
         hook_reconnect(cfg, dom);
+    } else if (strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) {
+        g_autofree char *out = NULL;
+
+        if (hook_migrate(cfg, dom, xml, len, &out, &error) < 0)
+            return fail(op, error);
+        if (out)
+            fputs(out, stdout);
     }
     return 0;
 }

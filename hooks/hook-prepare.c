@@ -1,6 +1,5 @@
 /* prepare begin: make every mdev the domain asks for exist, all or nothing. */
-#include "hook.h"
-#include "device-kind.h"
+#include "hook-prepare.h"
 #include "host-lock.h"
 #include "host-scan.h"
 #include "ledger.h"
@@ -12,27 +11,13 @@
 
 #include <errno.h>
 
-/* A device this call made, for rollback. */
-typedef struct {
-    char *uuid;
-    const DeviceKind *kind;
-} Made;
-
-typedef struct {
-    const VgpuConfig *cfg;
-    const VgpuDomain *dom;
-    Ledger *ledger;
-    GPtrArray *made;         /* Made* */
-    gboolean fresh;          /* the host view was scanned under the lock */
-    GArray *nodes;           /* NUMA nodes the domain runs on, or NULL */
-} Prepare;
-
 static void
 made_free(gpointer data)
 {
     Made *m = data;
 
     g_free(m->uuid);
+    g_free(m->id);
     g_free(m);
 }
 
@@ -50,12 +35,25 @@ check_hostdevs(const VgpuDomain *dom, GError **error)
     return -1;
 }
 
-static int
-prepare_record(Prepare *p, const char *uuid, const char *parent, const char *type,
-              LedgerState state, GError **error)
+int
+prepare_record(Prepare *p, const DeviceKind *kind, const char *uuid, const char *parent,
+               const char *type, LedgerState state, GError **error)
 {
     ledger_set(p->ledger, uuid, parent, type, state);
+    /* mdev stays unnamed, as in ledgers written before other kinds. */
+    ledger_set_kind(p->ledger, uuid, kind == &device_kind_mdev ? NULL : kind->name);
     return ledger_save(p->cfg->state_dir, p->ledger, error);
+}
+
+void
+prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const char *id)
+{
+    Made *m = g_new0(Made, 1);
+
+    m->uuid = g_strdup(uuid);
+    m->id = g_strdup(id);
+    m->kind = kind;
+    g_ptr_array_add(p->made, m);
 }
 
 typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
@@ -107,20 +105,18 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req, const Place
         if (avail < 1)
             continue;
         tried++;
-        if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT, error) < 0)
+        if (prepare_record(p, kind, req->uuid, c->parent->addr, c->type->id, LEDGER_INTENT,
+                           error) < 0)
             return PLACE_FAILED;
         HOOK_TEST_POINT("prepare-intent");
         if (kind->make(p->cfg->sysfs_root, c->parent->addr, c->type->id, req->uuid,
                        p->cfg->create_timeout_ms, &err) == 0) {
-            Made *m = g_new0(Made, 1);
-
             /* Ours from this moment: rollback must see it even if the
              * ledger commit below fails (a full state dir). */
-            m->uuid = g_strdup(req->uuid);
-            m->kind = kind;
-            g_ptr_array_add(p->made, m);
+            prepare_made(p, kind, req->uuid, req->uuid);
             HOOK_TEST_POINT("prepare-created");
-            if (prepare_record(p, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED, error) < 0)
+            if (prepare_record(p, kind, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED,
+                               error) < 0)
                 return PLACE_FAILED;
             kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
             vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s%s%s",
@@ -225,7 +221,8 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
         if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
             return -1;
     } else if (d && d->state == LEDGER_INTENT &&
-               prepare_record(p, req->uuid, parent, type, LEDGER_CREATED, error) < 0) {
+               prepare_record(p, &device_kind_mdev, req->uuid, parent, type, LEDGER_CREATED,
+                              error) < 0) {
         return -1;
     }
     vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
@@ -252,6 +249,8 @@ prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
     gboolean reused;
     PlaceResult r;
 
+    if (req->vf)
+        return prepare_vf(p, *host, req, error);
     if (reuse_existing(p, *host, req, &reused, error) < 0)
         return -1;
     if (reused)
@@ -278,7 +277,7 @@ rollback(Prepare *p)
         const char *uuid = m->uuid;
         g_autoptr(GError) err = NULL;
 
-        if (m->kind->unmake(p->cfg->sysfs_root, uuid, p->cfg->remove_retries,
+        if (m->kind->unmake(p->cfg->sysfs_root, m->id, p->cfg->remove_retries,
                             p->cfg->remove_retry_delay_ms, p->cfg->remove_timeout_ms, &err) < 0) {
             /* Left in the ledger: the release libvirt runs next retries it. */
             vgpu_log(LOG_ERR, "domain '%s': rollback: %s", p->dom->name, err->message);
@@ -348,8 +347,6 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
                     "domain '%s' has no <uuid> in its XML", dom->name);
         return -1;
     }
-    if (check_hostdevs(dom, error) < 0)
-        return -1;
     /* The scan is most of a prepare's cost and needs no lock: what it saw
      * is checked afresh, candidate by candidate, under the lock. */
     if (!(host = host_scan(cfg->sysfs_root, dom->requests, error)))
@@ -357,6 +354,9 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     if (numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
         return -1;
     p.nodes = nodes;
+    /* Whole-VF requests first: their advice names a VF, the mdev one a UUID. */
+    if (prepare_vf_advice(&p, host, error) < 0 || check_hostdevs(dom, error) < 0)
+        return -1;
     if ((lock = host_lock_acquire(cfg->state_dir, cfg->lock_timeout_ms, error)) < 0)
         return -1;
     HOOK_TEST_POINT("prepare-locked");

@@ -7,6 +7,30 @@
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
+/* What the request's device is now: by the ledger's kind and id when the
+ * ledger has it, by the VF its hostdev names for a whole VF, else by UUID. */
+static int
+reconnect_lookup(const VgpuConfig *cfg, const VgpuRequest *req, const LedgerDevice *d,
+                 char **parent, char **type, GError **error)
+{
+    if (d) {
+        const DeviceKind *kind = device_kind_of(d);
+
+        return kind->lookup(cfg->sysfs_root, device_kind_device_id(kind, d->uuid, d->parent),
+                            parent, type, error);
+    }
+    if (req->vf) {
+        for (guint i = 0; device_kinds[i]; i++) {
+            if (device_kinds[i]->named_by_hostdev &&
+                device_kinds[i]->lookup(cfg->sysfs_root, req->vf, parent, type, NULL) == 0)
+                return 0;
+        }
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "no VF %s", req->vf);
+        return -1;
+    }
+    return device_kind_lookup(cfg->sysfs_root, req->uuid, NULL, parent, type, error);
+}
+
 void
 hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
 {
@@ -25,7 +49,7 @@ hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
         g_autofree char *parent = NULL, *type = NULL;
         g_autoptr(GError) lerr = NULL;
 
-        if (device_kind_lookup(cfg->sysfs_root, req->uuid, NULL, &parent, &type, &lerr) < 0) {
+        if (reconnect_lookup(cfg, req, d, &parent, &type, &lerr) < 0) {
             vgpu_log(LOG_WARNING, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
                      dom->name, req->uuid, d ? " although the ledger records it" : "");
         } else if (!d) {

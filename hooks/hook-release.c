@@ -46,9 +46,10 @@ static int
 release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, GError **error)
 {
     const DeviceKind *kind = device_kind_of(d);
+    const char *id = device_kind_device_id(kind, d->uuid, d->parent);
     g_autofree char *parent = NULL, *type = NULL;
 
-    switch (device_kind_check(kind, cfg->sysfs_root, d->uuid, d->parent, d->type, &parent,
+    switch (device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, &parent,
                               &type, error)) {
     case DEVICE_STATUS_ERROR:
         return -1;
@@ -63,7 +64,7 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
         break;
     }
     HOOK_TEST_POINT("release-removing");
-    if (kind->unmake(cfg->sysfs_root, d->uuid, cfg->remove_retries,
+    if (kind->unmake(cfg->sysfs_root, id, cfg->remove_retries,
                      cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, error) < 0)
         return -1;
     HOOK_TEST_POINT("release-removed");

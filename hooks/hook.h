@@ -14,6 +14,10 @@ int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
 int hook_release(const VgpuConfig *cfg, const char *domain_name, const char *reason,
                  const VgpuDomain *dom, GError **error);
 void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
+/* migrate begin / restore begin: *out is the XML to print, or NULL to
+ * print nothing (libvirt keeps the XML it has). */
+int hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size_t len,
+                 char **out, GError **error);
 
 /* Entry point the libc-only front dlopen()s. */
 int vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)

@@ -34,13 +34,15 @@ classify(const char *op, const char *subop)
 {
     static const char *const core_ops[][2] = {
         { "prepare", "begin" }, { "release", "end" }, { "reconnect", "begin" },
+        /* stdout replaces the domain XML: printed only when a whole VF
+         * must be re-pointed (hook-migrate.c), else nothing. */
+        { "migrate", "begin" }, { "restore", "begin" },
     };
     /* Calls we know and deliberately do nothing for: the device is made in
-     * prepare and removed in release; migrate/restore must print nothing
-     * because their stdout would replace the domain XML. */
+     * prepare and removed in release. */
     static const char *const quiet_ops[][2] = {
         { "start", "begin" }, { "started", "begin" }, { "stopped", "end" },
-        { "migrate", "begin" }, { "restore", "begin" }, { "attach", "begin" },
+        { "attach", "begin" },
     };
     size_t i;
 

@@ -13,6 +13,8 @@ vgpu_request_free(VgpuRequest *req)
     g_free(req->type);
     g_free(req->parent);
     g_free(req->label);
+    g_free(req->vf);
+    g_free(req->gpu);
     g_free(req);
 }
 
@@ -46,7 +48,9 @@ vgpu_request_label(const VgpuRequest *req)
 {
     if (req->profile)
         return req->profile;
-    return req->type ? req->type : req->label;
+    if (req->type)
+        return req->type;
+    return req->gpu ? req->gpu : req->label;
 }
 
 char *

@@ -12,6 +12,9 @@
  * messages of one hook call, and what vgpuctl lets a domain grow to. */
 #define VGPU_REQUEST_MAX 64
 
+/* The user alias that ties a whole-VF request to its PCI hostdev. */
+#define VGPU_HOSTDEV_ALIAS_PREFIX "ua-vgpu-"
+
 typedef struct {
     guint index;          /* position among the domain's <vgpu:device>, from 0 */
     char *uuid;           /* canonical lowercase 8-4-4-4-12 */
@@ -31,6 +34,10 @@ typedef struct {
      * the sizes that fit one by one, smallest first). */
     gboolean framebuffer_exact;
     char *label;          /* "a Q profile with at least 8G", for messages */
+    char *gpu;            /* whole VF given as is: the GPU's model name or a
+                             PCI id "1002:74a1"; NULL otherwise */
+    char *vf;             /* whole VF: the address its <hostdev type='pci'> with
+                             alias ua-vgpu-<uuid> names; NULL for an mdev */
 } VgpuRequest;
 
 void vgpu_request_free(VgpuRequest *req);
@@ -44,6 +51,8 @@ char *vgpu_request_format_mb(guint64 mb);
 
 /* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the need
  * ("a Q profile with at least 8G"): how messages name it. */
+/* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the GPU
+ * ("MI300X"): how messages name it. */
 const char *vgpu_request_label(const VgpuRequest *req);
 
 /* Name-based (SHA-1) UUID from the domain UUID and the device index:

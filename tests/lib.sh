@@ -44,7 +44,7 @@ sim_start() {
     SIM_PID=$!
     local i
     for i in $(seq 1 200); do
-        [ -d "$SIM_ROOT/class/mdev_bus" ] && return 0
+        [ -e "$SIM_ROOT/vgpu-sim/control" ] && return 0
         kill -0 "$SIM_PID" 2>/dev/null || { echo "vgpu-sim exited early" >&2; return 1; }
         sleep 0.05
     done
@@ -113,10 +113,21 @@ mdev_gpu()    { gpu_of "$(mdev_parent "$1")"; }
 
 # vgpu_hostdevs 'DEVICE ATTRS'...: the <hostdev type='mdev'> a domain needs
 # for each device that names a uuid.
+# A device given as '... @vf=DDDD:BB:SS.F' gets a PCI hostdev for that VF
+# with alias ua-vgpu-<uuid> instead (whole-VF requests); vgpu_attrs drops
+# the @vf word from what goes into <vgpu:device>.
+vgpu_attrs() { sed 's/ *@vf=[^ ]*//' <<< "$1"; }
+vf_hostdev() {   # vf_hostdev UUID DDDD:BB:SS.F [MANAGED]
+    local a=$2
+    printf "    <hostdev mode='subsystem' type='pci' managed='%s'>\n      <source>\n        <address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/>\n      </source>\n      <alias name='ua-vgpu-%s'/>\n    </hostdev>\n" \
+        "${3:-no}" "${a:0:4}" "${a:5:2}" "${a:8:2}" "${a:11:1}" "$1"
+}
 vgpu_hostdevs() {
-    local d uuid
+    local d uuid vf
     for d in "$@"; do
         uuid=$(sed -n 's/.*uuid="\([^"]*\)".*/\1/p' <<< "$d")
+        vf=$(sed -n 's/.*@vf=\([^ ]*\).*/\1/p' <<< "$d")
+        if [ -n "$uuid" ] && [ -n "$vf" ]; then vf_hostdev "$uuid" "$vf"; continue; fi
         [ -n "$uuid" ] && printf "    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>\n      <source>\n        <address uuid='%s'/>\n      </source>\n    </hostdev>\n" "$uuid"
     done
     return 0

@@ -53,6 +53,19 @@ vgpu_validate_type_id(const char *value, GError **error)
 }
 
 int
+vgpu_validate_gpu_name(const char *value, GError **error)
+{
+    if (!value || !*value || strlen(value) > 64 || !g_ascii_isalnum(value[0]) ||
+        !chars_in(value, " _.+-:[]()/")) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "gpu '%s' is not a GPU model name or PCI id (letters, digits, spaces and "
+                    "'_.+-:[]()/'; e.g. MI300X or 1002:74a1)", value ? value : "");
+        return -1;
+    }
+    return 0;
+}
+
+int
 vgpu_validate_profile(const char *value, GError **error)
 {
     if (!value || !*value || strlen(value) > 64 || !g_ascii_isalnum(value[0]) ||

@@ -8,6 +8,8 @@
 int vgpu_validate_uuid(const char *field, const char *value, char **canonical, GError **error);
 int vgpu_validate_type_id(const char *value, GError **error);
 int vgpu_validate_profile(const char *value, GError **error);
+/* A gpu= value: a model name ("MI300X", "FirePro S7150") or "1002:74a1". */
+int vgpu_validate_gpu_name(const char *value, GError **error);
 /* Accepts "0000:e8:00.4" and "e8:00.4" (domain 0000), any case; returns
  * the lowercase 4-digit-domain form. */
 int vgpu_validate_pci_addr(const char *field, const char *value, char **normalized,

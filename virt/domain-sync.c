@@ -84,7 +84,9 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
 
-        if (!xml_domain_request_has_hostdev(vd, req))
+        /* gpu= asks for a whole VF: its PCI hostdev names a VF of this
+         * host, which vgpuctl sync chooses; an mdev one would be wrong. */
+        if (!req->gpu && !xml_domain_request_has_hostdev(vd, req))
             g_ptr_array_add(res->added, g_strdup_printf("%s vGPU %s", vgpu_request_label(req),
                                                         req->uuid));
     }

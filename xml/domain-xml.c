@@ -21,7 +21,8 @@
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
 
 static const char *const device_attrs[] = {
-    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", NULL
+    "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", "gpu",
+    NULL
 };
 
 static VgpuDomain *
@@ -211,7 +212,7 @@ check_device_attributes(xmlNode *node, GError **error)
         if (attr->ns || !g_strv_contains(device_attrs, (const char *)attr->name)) {
             g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                         "unknown attribute '%s' (known: uuid, profile, type, parent, placement, "
-                        "numa, framebuffer, series)", name);
+                        "numa, framebuffer, series, gpu)", name);
             return -1;
         }
         value = node_text((xmlNode *)attr);
@@ -274,6 +275,16 @@ read_what(xmlNode *node, VgpuRequest *req, GError **error)
 
     req->profile = get_attr(node, "profile");
     req->type = get_attr(node, "type");
+    req->gpu = get_attr(node, "gpu");
+    if (req->gpu) {
+        if (req->profile || req->type || framebuffer || series) {
+            g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                        "'gpu' asks for a whole VF and takes no 'profile', 'type', "
+                        "'framebuffer' or 'series'");
+            return -1;
+        }
+        return vgpu_validate_gpu_name(req->gpu, error);
+    }
     if ((framebuffer || series) && (req->profile || req->type)) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "'framebuffer' and 'series' ask for a profile by need and do not combine "
@@ -291,7 +302,8 @@ read_what(xmlNode *node, VgpuRequest *req, GError **error)
     if (!req->profile && !req->type && !framebuffer) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "needs a 'profile' or a 'type' attribute, or 'framebuffer' with 'series' "
-                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\")");
+                    "(e.g. profile=\"A40-2Q\", or framebuffer=\"8G\" series=\"Q\"), or 'gpu' "
+                    "for a whole VF (gpu=\"MI300X\")");
         return -1;
     }
     if ((req->profile && vgpu_validate_profile(req->profile, error) < 0) ||
@@ -475,6 +487,68 @@ read_locality(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return 0;
 }
 
+/* One hex number of at most @max: a <source><address> attribute. */
+static gboolean
+read_hex_attr(xmlNode *addr, const char *name, guint64 max, guint *out)
+{
+    g_autofree char *v = get_attr(addr, name);
+    guint64 n;
+
+    if (!v || !g_str_has_prefix(v, "0x") ||
+        !g_ascii_string_to_unsigned(v + 2, 16, 0, max, &n, NULL))
+        return FALSE;
+    *out = (guint)n;
+    return TRUE;
+}
+
+/* <hostdev type='pci'> with <alias name='ua-vgpu-UUID'/>: the VF of the
+ * request UUID. Other PCI hostdevs are none of our business. */
+static int
+read_pci_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
+{
+    g_autoptr(xmlXPathObject) obj = xpath_eval(
+        xpath, NULL, "/domain/devices/hostdev[@type='pci'][starts-with(alias/@name,'"
+        VGPU_HOSTDEV_ALIAS_PREFIX "')]", error);
+
+    if (!obj)
+        return -1;
+    for (int i = 0; i < node_count(obj); i++) {
+        xmlNode *node = obj->nodesetval->nodeTab[i];
+        gboolean ok;
+        g_autofree char *alias = xpath_string(xpath, node, "alias/@name", &ok, error);
+        g_autoptr(xmlXPathObject) addr = ok ? xpath_eval(xpath, node, "source/address", error)
+                                            : NULL;
+        g_autofree char *uuid = NULL;
+        guint d, b, s, f;
+
+        if (!addr)
+            return -1;
+        if (check_value("hostdev alias", alias, error) < 0 ||
+            vgpu_validate_uuid("hostdev alias", alias + strlen(VGPU_HOSTDEV_ALIAS_PREFIX),
+                               &uuid, error) < 0) {
+            g_prefix_error(error, "domain '%s': ", dom->name);
+            return -1;
+        }
+        if (node_count(addr) != 1 ||
+            !read_hex_attr(addr->nodesetval->nodeTab[0], "domain", 0xffff, &d) ||
+            !read_hex_attr(addr->nodesetval->nodeTab[0], "bus", 0xff, &b) ||
+            !read_hex_attr(addr->nodesetval->nodeTab[0], "slot", 0x1f, &s) ||
+            !read_hex_attr(addr->nodesetval->nodeTab[0], "function", 0x7, &f))
+            return xml_domain_error(dom, error, "hostdev '%s' has no <source><address "
+                                    "domain= bus= slot= function=> in hex (0x...)", alias);
+        for (guint k = 0; k < dom->requests->len; k++) {
+            VgpuRequest *req = g_ptr_array_index(dom->requests, k);
+
+            if (strcmp(req->uuid, uuid) != 0)
+                continue;
+            if (req->vf)
+                return xml_domain_error(dom, error, "two hostdevs carry alias '%s'", alias);
+            req->vf = g_strdup_printf("%04x:%02x:%02x.%x", d, b, s, f);
+        }
+    }
+    return 0;
+}
+
 VgpuDomain *
 xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
@@ -493,7 +567,7 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
     dom = vgpu_domain_new();
     if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
         read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0 ||
-        read_locality(xpath, dom, error) < 0)
+        read_pci_hostdevs(xpath, dom, error) < 0 || read_locality(xpath, dom, error) < 0)
         return NULL;
     if (docp)
         *docp = g_steal_pointer(&doc);
@@ -509,6 +583,8 @@ xml_domain_parse(const char *buf, gsize len, GError **error)
 gboolean
 xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req)
 {
+    if (req->vf)
+        return TRUE;
     for (guint i = 0; i < dom->mdev_hostdevs->len; i++) {
         if (g_str_equal(g_ptr_array_index(dom->mdev_hostdevs, i), req->uuid))
             return TRUE;

@@ -39,6 +39,16 @@ char *xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, 
 
 /* The exact element to add for @uuid, on one line. */
 char *xml_hostdev_element(const char *uuid);
+/* The PCI hostdev of a whole-VF request: VF @addr ("0000:e8:00.4") tied
+ * to request @uuid by alias ua-vgpu-<uuid>, on one line. managed='no' for
+ * NVIDIA vendor-specific VFs (their driver is their VFIO provider), 'yes'
+ * for plain VFs (libvirt binds vfio-pci). */
+char *xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean managed);
+
+/* A copy of @buf with the PCI hostdev of each request UUID in @moves
+ * (uuid -> VF "0000:e8:00.5") pointed at that VF; nothing else changes
+ * (the alias stays). For migrate begin and restore begin. */
+char *xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **error);
 
 /* Return a copy of the definition @buf with a <hostdev type='mdev'> added
  * under <devices> for every request that lacks one (and, for requests

@@ -6,6 +6,7 @@
 #include "xml-message.h"
 #include "xml-util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define INDENT_STEP "  "
@@ -25,6 +26,19 @@ xml_hostdev_element(const char *uuid)
         g_string_append_printf(elem, " %s='%s'", hostdev_attrs[i][0], hostdev_attrs[i][1]);
     g_string_append_printf(elem, "><source><address uuid='%s'/></source></hostdev>", uuid);
     return g_string_free(elem, FALSE);
+}
+
+char *
+xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean managed)
+{
+    unsigned d, b, s, f;
+
+    if (sscanf(addr, "%x:%x:%x.%x", &d, &b, &s, &f) != 4)
+        return g_strdup("");
+    return g_strdup_printf("<hostdev mode='subsystem' type='pci' managed='%s'><source>"
+                           "<address domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+                           "function='0x%x'/></source><alias name='" VGPU_HOSTDEV_ALIAS_PREFIX
+                           "%s'/></hostdev>", managed ? "yes" : "no", d, b, s, f, uuid);
 }
 
 static xmlNode *
@@ -141,7 +155,8 @@ xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error
     for (guint i = 0; i < dom->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
 
-        if (xml_domain_request_has_hostdev(dom, req))
+        /* A whole VF is chosen on its host (vgpuctl sync), never here. */
+        if (req->gpu || xml_domain_request_has_hostdev(dom, req))
             continue;
         if (!devices)
             devices = find_or_add_devices(doc);
@@ -152,5 +167,78 @@ xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error
         *added = count;
     if (count == 0)
         return g_strndup(buf, len);
+    return doc_to_string(doc, has_xml_declaration(buf, len), error);
+}
+
+/* The <address> of the PCI hostdev aliased ua-vgpu-@uuid, or NULL. */
+static xmlNode *
+find_vf_address(xmlDoc *doc, const char *uuid)
+{
+    g_autofree char *alias = g_strconcat(VGPU_HOSTDEV_ALIAS_PREFIX, uuid, NULL);
+    xmlNode *root = xmlDocGetRootElement(doc);
+
+    for (xmlNode *devs = xmlFirstElementChild(root); devs; devs = xmlNextElementSibling(devs)) {
+        if (devs->ns || !xmlStrEqual(devs->name, BAD_CAST "devices"))
+            continue;
+        for (xmlNode *h = xmlFirstElementChild(devs); h; h = xmlNextElementSibling(h)) {
+            xmlNode *src = NULL, *addr = NULL;
+            gboolean ours = FALSE;
+            g_autofree xmlChar *type = NULL;
+
+            if (h->ns || !xmlStrEqual(h->name, BAD_CAST "hostdev"))
+                continue;
+            type = xmlGetProp(h, BAD_CAST "type");
+            if (!type || !xmlStrEqual(type, BAD_CAST "pci"))
+                continue;
+            for (xmlNode *c = xmlFirstElementChild(h); c; c = xmlNextElementSibling(c)) {
+                g_autofree xmlChar *name = NULL;
+
+                if (xmlStrEqual(c->name, BAD_CAST "source"))
+                    src = c;
+                else if (xmlStrEqual(c->name, BAD_CAST "alias") &&
+                         (name = xmlGetProp(c, BAD_CAST "name")))
+                    ours = xmlStrEqual(name, BAD_CAST alias);
+            }
+            for (xmlNode *c = src ? xmlFirstElementChild(src) : NULL; c && !addr;
+                 c = xmlNextElementSibling(c))
+                if (xmlStrEqual(c->name, BAD_CAST "address"))
+                    addr = c;
+            if (ours && addr)
+                return addr;
+        }
+    }
+    return NULL;
+}
+
+char *
+xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(VgpuDomain) dom = xml_domain_read(buf, len, &doc, error);
+    GHashTableIter iter;
+    gpointer uuid, vf;
+
+    if (!dom)
+        return NULL;
+    g_hash_table_iter_init(&iter, moves);
+    while (g_hash_table_iter_next(&iter, &uuid, &vf)) {
+        xmlNode *addr = find_vf_address(doc, uuid);
+        unsigned d, b, s, f;
+        char v[8];
+
+        if (!addr || sscanf(vf, "%x:%x:%x.%x", &d, &b, &s, &f) != 4) {
+            xml_domain_error(dom, error, "no PCI hostdev with alias '%s%s' to point at %s",
+                             VGPU_HOSTDEV_ALIAS_PREFIX, (const char *)uuid, (const char *)vf);
+            return NULL;
+        }
+        g_snprintf(v, sizeof(v), "0x%04x", d);
+        xmlSetProp(addr, BAD_CAST "domain", BAD_CAST v);
+        g_snprintf(v, sizeof(v), "0x%02x", b);
+        xmlSetProp(addr, BAD_CAST "bus", BAD_CAST v);
+        g_snprintf(v, sizeof(v), "0x%02x", s);
+        xmlSetProp(addr, BAD_CAST "slot", BAD_CAST v);
+        g_snprintf(v, sizeof(v), "0x%x", f);
+        xmlSetProp(addr, BAD_CAST "function", BAD_CAST v);
+    }
     return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }

@@ -481,7 +481,80 @@ test_completion() {
         "$(comp vgpuctl attach vm1 Si)"
 }
 
+# NVIDIA vendor-specific VFs (vGPU 17+): types and status read them; one
+# VF given a type by hand counts as used on its GPU, and its GPU then lists
+# only that size.
+test_types_vfio() {
+    fresh a40x2-vfio
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:00.5/nvidia/current_vgpu_type"
+    vc types
+    t_eq "vfio types: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_match "vfio types: A40-2Q on both GPUs, 31 VFs left on the used one" \
+        "^A40-2Q +nvidia-558 .* 0000:67:00.0 \(32\), 0000:e8:00.0 \(31\)$" "$(types_row A40-2Q)"
+    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule)" \
+        "^A40-4Q +nvidia-560 .* 0000:67:00.0 \(32\)$" "$(types_row A40-4Q)"
+    vc types --json
+    t_eq "vfio types --json: model and free of A40-2Q" "A40 31" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.free)"')"
+    vc status
+    t_match "vfio status: the used GPU has 1 of 32 VFs in use" "^0000:e8:00.0 +A40 +1 +1/32" "$OUT"
+    t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
+}
+
+# Whole VFs in status, types and gc: a VF is its own device; its holder
+# comes from the ledger (plain VFs show nothing in sysfs).
+test_vf_status_gc() {
+    fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=0000:05:02.0"
+    vc types
+    t_match "plain types: the model from the PCI ID database, 3 of 4 VFs free" \
+        "^Aqua Vanjaram \\[Instinct MI300X\\] +vf-1002-74b5 .* 3 +0000:26:00.0 \\(1\\), 0000:85:00.0 \\(1\\), 0000:a6:00.0 \\(1\\)$" "$OUT"
+    vc status --no-libvirt
+    t_match "plain status: the GPU's model and its VF in use" "^0000:05:00.0 +Aqua Vanjaram \\[Instinct MI300X\\] +0 +1/1 +1$" "$OUT"
+    t_match "plain status: the VF's holder from the ledger" "^0000:05:02.0 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_eq "plain status: no false 'does not exist' line" 0 "$(grep -c 'does not exist' <<< "$OUT")"
+    vc -c "$TEST_URI" gc
+    t_match "plain gc: the record of a domain that does not run is dropped" "^$(u 1) +vf-1002-74b5 +0000:05:02.0 +vm1 +undefined +remove" "$OUT"
+    t_eq "plain gc: ledger gone" 0 "$(ledgers)"
+
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
+    printf 559 > "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type"   # by hand
+    vc status --no-libvirt
+    t_match "vfio status: the VF's holder" "^0000:e8:00.4 +nvidia-558 +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +nvidia-559 .* - +other +-$" "$OUT"
+    vc -c "$TEST_URI" gc --dry-run
+    t_match "vfio gc --dry-run: would clear the type this host set" "^$(u 1) +nvidia-558 +0000:e8:00.4 +vm1 +undefined +would remove$" "$OUT"
+    t_eq "vfio gc --dry-run: changes nothing" 558 "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type")"
+    vc -c "$TEST_URI" gc
+    t_eq "vfio gc: cleared ours, left the hand-set one" "0 559 0" \
+        "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type") $(cat "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type") $(ledgers)"
+}
+
+
+# vgpuctl check on whole-VF requests: the hook's answer, dry.
+test_vf_check() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=0000:e8:00.4" > "$WORK/vm2.xml"
+    vc check "$WORK/vm2.xml"
+    t_eq "vf check: a taken VF: exit 1" 1 "$RC"
+    t_match "vf check: in the hook's words" "^vGPU device 0: VF 0000:e8:00.4 is taken by domain 'vm1'; run 'vgpuctl sync vm2'" "$OUT"
+    dom vm3 "$(du 3)" "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=0000:e8:00.5" > "$WORK/vm3.xml"
+    vc check "$WORK/vm3.xml"
+    t_match "vf check: a free VF: would take A40-2Q there" "^0:.*create +0000:e8:00.5 +0000:e8:00.0 +A40-2Q \\(nvidia-558\\)" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    dom vm4 "$(du 4)" "uuid=\"$(u 4)\" profile=\"A40-4Q\" @vf=0000:e8:00.5" > "$WORK/vm4.xml"
+    vc check "$WORK/vm4.xml"
+    t_match "vf check: the same-size rule" "^1:.*VF 0000:e8:00.5 cannot take A40-4Q now" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    vc check "$WORK/vm1.xml"
+    t_match "vf check: the holder itself: reuse" "^0:.*reuse +0000:e8:00.4" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    t_eq "vf check: wrote nothing" "0000:e8:00.4 nvidia-558 idle" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+}
+
 test_types_a40
+test_types_vfio
+test_vf_status_gc
+test_vf_check
 test_types_other_drivers
 test_status
 test_check

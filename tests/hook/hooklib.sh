@@ -52,7 +52,7 @@ dom() {
     printf "<domain type='kvm' id='1'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$name" "$duuid"
     printf '%s' "${DOM_EXTRA:-}"   # e.g. <numatune>, <vcpu>, <cputune>
     printf "  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"
-    for d in "$@"; do printf "      <vgpu:device %s/>\n" "$d"; done
+    for d in "$@"; do printf "      <vgpu:device %s/>\n" "$(vgpu_attrs "$d")"; done
     printf "    </vgpu:vgpu>\n  </metadata>\n  <devices>\n"
     [ $hostdevs = 1 ] && vgpu_hostdevs "$@"
     printf "  </devices>\n</domain>\n"

@@ -597,7 +597,18 @@ test_crash_points() {
     t_eq "killed mid-release: next release finishes" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
 }
 
-all_tests="test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
+# On a vendor-specific host the VF comes from the domain's <hostdev>: the
+# hook must never pick one itself and write a type onto it.
+test_vendor_specific_never_placed() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_eq "vfio: an mdev-style request is refused" 1 "$([ "$RC" -ne 0 ] && echo 1)"
+    t_eq "vfio: one line on stderr" 1 "$(wc -l <<< "$ERR")"
+    t_eq "vfio: no VF took a type" "" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+    t_eq "vfio: no ledger" 0 "$(ledgers)"
+}
+
+all_tests="test_vendor_specific_never_placed test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
          test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"

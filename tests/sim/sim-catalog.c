@@ -30,6 +30,7 @@ sim_nvidia_type_new(const SimNvBoard *board, unsigned id, const SimNvProfile *pr
     if (board->max_cap && type->max_instance > board->max_cap)
         type->max_instance = board->max_cap;
     type->id = g_strdup_printf("nvidia-%u", id);
+    type->number = id;
     type->name = g_strdup_printf("%s-%u%c", board->board, prof->fb_gb, prof->cls);
     type->description = g_strdup_printf("num_heads=%u, frl_config=%u, framebuffer=%uM, "
                                         "max_resolution=%s, max_instance=%u\n",

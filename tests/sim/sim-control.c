@@ -88,12 +88,65 @@ sim_mdev_self_remove(SimHost *host, const SimLaterArgs *args)
         sim_mdev_destroy(host, mdev);
 }
 
+/* One line per vendor-specific VF with a type: "vf type-id state". */
+static char *
+sim_control_vfs(SimHost *host)
+{
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; i < host->gpus->len; i++) {
+        const SimGpu *gpu = g_ptr_array_index(host->gpus, i);
+
+        for (guint j = 0; j < gpu->parents->len; j++) {
+            const SimParent *parent = g_ptr_array_index(gpu->parents, j);
+            if (parent->vf_type)
+                g_string_append_printf(out, "%s %s %s\n", parent->name, parent->vf_type->id,
+                                       parent->vf_open ? "busy" : "idle");
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* "ID    : vGPU Name", then what this VF could take now: nothing once
+ * it has a type, and less as its GPU fills (the same-size rule). */
+static char *
+sim_control_creatable(const SimParent *parent)
+{
+    GString *out = g_string_new("ID    : vGPU Name\n");
+    GPtrArray *types = parent->gpu->types;
+
+    if (parent->vf_type)
+        return g_string_free(out, FALSE);
+    for (guint i = 0; i < types->len; i++) {
+        const SimType *type = g_ptr_array_index(types, i);
+        if (sim_available_instances(parent, type) > 0)
+            g_string_append_printf(out, "%-5u : %s\n", type->number, type->name);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* A vendor-specific VF is "open by QEMU", which needs a type first. */
+static int
+sim_control_set_vf_busy(SimHost *host, const char *addr, bool busy)
+{
+    SimParent *parent = g_hash_table_lookup(host->parents, addr);
+
+    if (!parent || parent->gpu->model->mdev_driver)
+        return ENOENT;
+    if (busy && !parent->vf_type)
+        return ENODEV;
+    parent->vf_open = busy;
+    return 0;
+}
+
 static int
 sim_control_set_busy(SimHost *host, const char *uuid, bool busy)
 {
     char key[SIM_UUID_LEN + 1];
     SimMdev *mdev;
 
+    if (strlen(uuid) == 12 && uuid[4] == ':')
+        return sim_control_set_vf_busy(host, uuid, busy);
     if (!sim_uuid_parse(uuid, strlen(uuid), key) || uuid[SIM_UUID_LEN])
         return EINVAL;
     mdev = g_hash_table_lookup(host->mdevs, key);
@@ -198,8 +251,44 @@ sim_control_write(SimHost *host, const char *buf, size_t len)
     return err ? -err : (ssize_t)len;
 }
 
+/* A type-0 PCI config header (256 bytes, no extended space): ids,
+ * revision, class, no capability list. */
+static char *
+sim_pci_config(const SimNode *node, size_t *len)
+{
+    unsigned char *c = g_malloc0(256);
+
+    c[0] = node->text[0];
+    c[1] = node->text[1];
+    c[2] = node->text[2];
+    c[3] = node->text[3];
+    c[8] = node->text[4];                 /* revision */
+    c[9] = node->text[5];                 /* class: prog-if, subclass, base */
+    c[10] = node->text[6];
+    c[11] = node->text[7];
+    *len = 256;
+    return (char *)c;
+}
+
+static char *
+sim_attr_show_text(SimHost *host, SimNode *node, int *err);
+
 char *
-sim_attr_show(SimHost *host, SimNode *node, int *err)
+sim_attr_show(SimHost *host, SimNode *node, int *err, size_t *len)
+{
+    char *out;
+
+    if (node->attr == SIM_ATTR_PCI_CONFIG) {
+        *err = 0;
+        return sim_pci_config(node, len);
+    }
+    out = sim_attr_show_text(host, node, err);
+    *len = out ? strlen(out) : 0;
+    return out;
+}
+
+static char *
+sim_attr_show_text(SimHost *host, SimNode *node, int *err)
 {
     *err = 0;
     switch (node->attr) {
@@ -218,9 +307,17 @@ sim_attr_show(SimHost *host, SimNode *node, int *err)
         return sim_faults_format(&host->faults);
     case SIM_ATTR_MIG:
         return sim_mig_format(host);
+    case SIM_ATTR_VFS:
+        return sim_control_vfs(host);
+    case SIM_ATTR_VGPU_CREATABLE:
+        return sim_control_creatable(node->owner.parent);
+    case SIM_ATTR_VGPU_CURRENT:
+        return g_strdup_printf("%u\n", node->owner.parent->vf_type ?
+                                       node->owner.parent->vf_type->number : 0);
     case SIM_ATTR_CREATE:
     case SIM_ATTR_REMOVE:
     case SIM_ATTR_CONTROL:
+    case SIM_ATTR_PCI_CONFIG:
         break;
     }
     *err = -EACCES;
@@ -239,7 +336,12 @@ sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
         return sim_store_sriov_numvfs(host, node, buf, len);
     case SIM_ATTR_CONTROL:
         return sim_control_write(host, buf, len);
+    case SIM_ATTR_VGPU_CURRENT:
+        return sim_store_vgpu_type(host, node, buf, len);
     case SIM_ATTR_TEXT:
+    case SIM_ATTR_PCI_CONFIG:
+    case SIM_ATTR_VGPU_CREATABLE:
+    case SIM_ATTR_VFS:
     case SIM_ATTR_AVAILABLE:
     case SIM_ATTR_STATS:
     case SIM_ATTR_MDEVS:

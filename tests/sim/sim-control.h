@@ -8,8 +8,9 @@
 
 #include "sim-model.h"
 
-/* Content of a readable attribute, or NULL with -errno in *err. */
-char *sim_attr_show(SimHost *host, SimNode *node, int *err);
+/* Content of a readable attribute, or NULL with -errno in *err; *len is
+ * its size (binary attributes such as a PCI config space hold NULs). */
+char *sim_attr_show(SimHost *host, SimNode *node, int *err, size_t *len);
 
 /* One write() to an attribute: the byte count or -errno. */
 ssize_t sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len);

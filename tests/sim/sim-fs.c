@@ -84,7 +84,8 @@ sim_fs_delay(SimHost *host, const char *path, SimOp op)
     g_mutex_lock(&host->lock);
     node = sim_tree_lookup(host->tree, rel);
     if (node && node->kind == SIM_NODE_FILE && !sim_fs_is_control(rel)) {
-        if (op == SIM_OP_WRITE && (node->attr == SIM_ATTR_CREATE || node->attr == SIM_ATTR_REMOVE))
+        if (op == SIM_OP_WRITE && (node->attr == SIM_ATTR_CREATE || node->attr == SIM_ATTR_REMOVE ||
+                                  node->attr == SIM_ATTR_VGPU_CURRENT))
             ms = host->faults.latency_ms;
         else if (op == SIM_OP_READ)
             ms = host->faults.read_latency_ms;
@@ -190,7 +191,7 @@ sim_fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
     SimHost *host = sim_fs_host();
     g_autofree char *content = NULL;
     SimNode *node;
-    size_t len;
+    size_t len = 0;
     int err = -ENODEV;   /* the file went away while open, as on sysfs */
 
     /* sysfs calls show() once per open, for the read at offset 0. */
@@ -198,12 +199,11 @@ sim_fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
         sim_fs_delay(host, path, SIM_OP_READ);
     node = sim_fs_enter(host, path, SIM_OP_READ);
     if (node && node->kind == SIM_NODE_FILE)
-        content = sim_attr_show(host, node, &err);
+        content = sim_attr_show(host, node, &err, &len);
     g_mutex_unlock(&host->lock);
     if (!content)
         return err;
 
-    len = strlen(content);
     if (off < 0 || (size_t)off >= len)
         return 0;
     size = MIN(size, len - (size_t)off);

@@ -77,17 +77,58 @@ sim_available_mtty(const SimParent *parent, const SimType *type)
     return (gpu->ports - gpu->used_ports) / type->ports;
 }
 
+/* Whole VFs with no type (AMD, Intel): nothing to create. */
+static unsigned
+sim_available_none(const SimParent *parent, const SimType *type)
+{
+    return 0;
+}
+
+static void
+sim_catalog_add_none(SimGpu *gpu)
+{
+}
+
+/* Device ids as lspci -n shows them; AMD and Intel VF offsets are [U] in
+ * vf-backends.md terms: read from the tree, never assumed by the hook. */
 static const SimModel sim_models[] = {
-    { "a40", SIM_MODEL_A40, 0x10de, 0x2235, "0x030200", "nvidia", "nvidia-vgpu-vfio",
-      32, EIO, sim_catalog_add_a40, sim_available_nvidia_vf },
-    { "p40", SIM_MODEL_P40, 0x10de, 0x1b38, "0x030200", "nvidia", "nvidia-vgpu-vfio",
-      0, EIO, sim_catalog_add_p40, sim_available_nvidia_pf },
-    { "gvtg", SIM_MODEL_GVTG, 0x8086, 0x3e92, "0x030000", "i915", "intel_vgpu_mdev",
-      0, ENOSPC, sim_catalog_add_gvtg, sim_available_gvtg },
-    { "mtty", SIM_MODEL_MTTY, 0, 0, NULL, NULL, "mtty",
-      0, ENOSPC, sim_catalog_add_mtty, sim_available_mtty },
-    { "a100", SIM_MODEL_A100, 0x10de, 0x20f1, "0x030200", "nvidia", "nvidia-vgpu-vfio",
-      16, EIO, sim_catalog_add_a100, sim_available_a100 },
+    { .name = "a40", .kind = SIM_MODEL_A40, .vendor = 0x10de, .device = 0x2235,
+      .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",
+      .total_vfs = 32, .vf_driver = "nvidia", .vf_offset = 4, .full_errno = EIO,
+      .add_types = sim_catalog_add_a40, .available = sim_available_nvidia_vf },
+    { .name = "a40-vfio", .kind = SIM_MODEL_A40_VFIO, .vendor = 0x10de, .device = 0x2235,
+      .pci_class = "0x030200", .pci_driver = "nvidia",
+      .total_vfs = 32, .vf_driver = "nvidia", .vf_offset = 4, .full_errno = ENOSPC,
+      .add_types = sim_catalog_add_a40, .available = sim_available_nvidia_vf },
+    { .name = "a100", .kind = SIM_MODEL_A100, .vendor = 0x10de, .device = 0x20f1,
+      .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",
+      .total_vfs = 16, .vf_driver = "nvidia", .vf_offset = 4, .full_errno = EIO,
+      .add_types = sim_catalog_add_a100, .available = sim_available_a100 },
+    { .name = "p40", .kind = SIM_MODEL_P40, .vendor = 0x10de, .device = 0x1b38,
+      .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",
+      .full_errno = EIO, .add_types = sim_catalog_add_p40,
+      .available = sim_available_nvidia_pf },
+    { .name = "gvtg", .kind = SIM_MODEL_GVTG, .vendor = 0x8086, .device = 0x3e92,
+      .pci_class = "0x030000", .pci_driver = "i915", .mdev_driver = "intel_vgpu_mdev",
+      .full_errno = ENOSPC, .add_types = sim_catalog_add_gvtg,
+      .available = sim_available_gvtg },
+    { .name = "mtty", .kind = SIM_MODEL_MTTY, .mdev_driver = "mtty",
+      .full_errno = ENOSPC, .add_types = sim_catalog_add_mtty,
+      .available = sim_available_mtty },
+    /* GIM binds the PF and enables vf_num VFs itself. */
+    { .name = "mi300x", .kind = SIM_MODEL_PLAIN_VF, .vendor = 0x1002, .device = 0x74a1,
+      .pci_class = "0x120000", .pci_driver = "gim", .total_vfs = 1, .vf_device = 0x74b5,
+      .vf_offset = 16, .full_errno = ENOSPC, .add_types = sim_catalog_add_none,
+      .available = sim_available_none },
+    { .name = "s7150", .kind = SIM_MODEL_PLAIN_VF, .vendor = 0x1002, .device = 0x6929,
+      .pci_class = "0x038000", .pci_driver = "gim", .total_vfs = 16, .vf_device = 0x692f,
+      .vf_offset = 16, .full_errno = ENOSPC, .add_types = sim_catalog_add_none,
+      .available = sim_available_none },
+    /* Arc Pro B60 on xe: VFs keep the PF's device id, as Intel VFs do. */
+    { .name = "xe", .kind = SIM_MODEL_PLAIN_VF, .vendor = 0x8086, .device = 0xe211,
+      .pci_class = "0x030000", .pci_driver = "xe", .total_vfs = 24, .vf_device = 0xe211,
+      .vf_offset = 1, .full_errno = ENOSPC, .add_types = sim_catalog_add_none,
+      .available = sim_available_none },
 };
 
 const SimModel *
@@ -269,6 +310,32 @@ sim_driver_release(SimParent *parent, const SimType *type)
         sim_mig_unbind(gpu, parent);
     if (gpu->n_vgpus == 0)
         gpu->held_type = NULL;
+}
+
+/* Writing a type id into a vendor-specific VF's current_vgpu_type: the
+ * upstream RFC driver's EINVAL for a type breaking the same-size rule,
+ * ENOSPC past capacity. */
+int
+sim_vf_type_admit(const SimParent *parent, const SimType *type)
+{
+    const SimGpu *gpu = parent->gpu;
+
+    if (!sim_nvidia_type_fits(gpu, type))
+        return EINVAL;
+    if (gpu->n_vgpus >= type->max_instance)
+        return ENOSPC;
+    return 0;
+}
+
+const SimType *
+sim_gpu_find_type_number(const SimGpu *gpu, unsigned number)
+{
+    for (guint i = 0; i < gpu->types->len; i++) {
+        const SimType *type = g_ptr_array_index(gpu->types, i);
+        if (type->number && type->number == number)
+            return type;
+    }
+    return NULL;
 }
 
 bool

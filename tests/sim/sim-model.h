@@ -19,6 +19,8 @@ typedef enum {
     SIM_MODEL_GVTG,    /* Intel GVT-g, shared graphics memory pool */
     SIM_MODEL_MTTY,    /* kernel sample driver, pool of serial ports */
     SIM_MODEL_A100,    /* NVIDIA Ampere, SR-IOV, with MIG (sim-mig.h) */
+    SIM_MODEL_A40_VFIO, /* NVIDIA vGPU 17+: vendor-specific VFIO, a type per VF */
+    SIM_MODEL_PLAIN_VF, /* AMD MxGPU, Intel xe SR-IOV: whole VFs, no type */
 } SimModelKind;
 
 typedef enum {
@@ -36,6 +38,7 @@ typedef struct SimType {
     unsigned high_gm_mb;   /* GVT-g: hidden memory per vGPU */
     unsigned fences;       /* GVT-g: fence registers per vGPU */
     const char *mig_profile; /* MIG-backed: the GPU instance it takes ("3g.20gb") */
+    unsigned number;       /* NVIDIA: the id's number, 558 */
 } SimType;
 
 typedef struct SimGpu SimGpu;
@@ -44,7 +47,9 @@ typedef struct SimParent {
     char *name;            /* "0000:e8:00.4", "mtty" */
     char *dir;             /* its device directory below the mount */
     SimGpu *gpu;
-    unsigned n_mdevs;
+    unsigned n_mdevs;      /* mdevs, or 1 while a vendor-specific VF has a type */
+    const struct SimType *vf_type; /* vendor-specific VF: current_vgpu_type */
+    bool vf_open;          /* vendor-specific VF: open by QEMU (control: busy/idle) */
 } SimParent;
 
 typedef struct SimMdev {
@@ -110,8 +115,11 @@ typedef struct SimModel {
     unsigned device;
     const char *pci_class;
     const char *pci_driver;
-    const char *mdev_driver;
+    const char *mdev_driver;       /* NULL: no mdev at all */
     unsigned total_vfs;            /* 0: no SR-IOV */
+    unsigned vf_device;            /* 0: the PF's device id */
+    const char *vf_driver;         /* NULL: VFs bound to no driver */
+    unsigned vf_offset;            /* First VF Offset (stride 1) */
     int full_errno;                /* errno of a create without capacity */
     void (*add_types)(SimGpu *gpu);
     unsigned (*available)(const SimParent *parent, const SimType *type);
@@ -177,6 +185,9 @@ typedef void (*SimLaterFn)(SimHost *host, const SimLaterArgs *args);
 void sim_later(SimHost *host, unsigned delay_ms, SimLaterFn fn, const SimLaterArgs *args);
 /* Ends the waits and joins every pending action (the lock not held). */
 void sim_later_join(SimHost *host);
+/* 0 when a vendor-specific VF may take TYPE now, else the driver's errno. */
+int sim_vf_type_admit(const SimParent *parent, const SimType *type);
+const SimType *sim_gpu_find_type_number(const SimGpu *gpu, unsigned number);
 
 /* sim-catalog.c: adds a model's types (ids, names, descriptions) to GPU. */
 void sim_catalog_add_a40(SimGpu *gpu);

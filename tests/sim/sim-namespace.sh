@@ -103,7 +103,7 @@ sim_ns_is_private() {
 
 sim_namespace_setup() {
     local sim=${1:-} rel
-    [ -n "$sim" ] && [ -d "$sim/class/mdev_bus" ] ||
+    [ -n "$sim" ] && [ -e "$sim/vgpu-sim/control" ] ||
         { sim_ns_die "usage: sim-namespace.sh MOUNTPOINT (of a running vgpu-sim)"; return 1; }
     sim_ns_is_private ||
         { sim_ns_die "run me inside 'unshare -m --propagation private'"; return 1; }
@@ -120,8 +120,12 @@ sim_namespace_setup() {
     else
         sim_ns_overlay kernel     # no IOMMU on this host: add the directory
     fi || { sim_ns_die "could not lay $SIM_NS_SIM/kernel/iommu_groups over /sys"; return 1; }
-    [ -d /sys/class/mdev_bus ] && [ -d /sys/bus/mdev/devices ] ||
-        { sim_ns_die "/sys/class/mdev_bus missing after setup"; return 1; }
+    # A host without mdev (vendor-specific NVIDIA, AMD, Intel SR-IOV) has none.
+    if [ -d "$SIM_NS_SIM/class/mdev_bus" ]; then
+        [ -d /sys/class/mdev_bus ] && [ -d /sys/bus/mdev/devices ] ||
+            { sim_ns_die "/sys/class/mdev_bus missing after setup"; return 1; }
+    fi
+    [ -e "/sys/bus/pci/devices" ] || { sim_ns_die "/sys/bus/pci missing after setup"; return 1; }
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -103,14 +103,14 @@ sim_default_dev_dir(const SimGpu *gpu, const SimPciAddr *addr)
                            addr->domain, root, addr->domain, root, addr->bus & 7);
 }
 
-/* VFs follow the PF at First VF Offset 4, stride 1 (as on an A40). */
+/* VFs follow the PF at the model's First VF Offset, stride 1. */
 static void
 sim_gpu_add_vfs(SimGpu *gpu, const SimPciAddr *pf)
 {
     unsigned pf_devfn = pf->slot * 8 + pf->fn;
 
     for (unsigned i = 0; i < gpu->num_vfs; i++) {
-        unsigned devfn = pf_devfn + 4 + i;
+        unsigned devfn = pf_devfn + gpu->model->vf_offset + i;
         SimPciAddr vf = { pf->domain, pf->bus + devfn / 256, (devfn % 256) / 8, devfn % 8 };
 
         g_ptr_array_add(gpu->vf_addresses, sim_pci_addr_format(&vf));
@@ -234,7 +234,8 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
     if (!sim_check_keys(kf, group, keys, error))
         return NULL;
     if (!model) {
-        sim_fail(error, group, "model= must be a40, a100, p40, gvtg or mtty");
+        sim_fail(error, group, "model= must be a40, a40-vfio, a100, p40, gvtg, mtty, mi300x, s7150 "
+                 "or xe");
         return NULL;
     }
     gpu = sim_gpu_new(label, model);
@@ -260,13 +261,16 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
     return NULL;
 }
 
-/* Parents: every VF on SR-IOV models, else the device itself. */
+/* Parents: every VF on SR-IOV vGPU models (mdev parents, or VFs taking a
+ * vendor-specific type), else the device itself; plain VFs have none. */
 static gboolean
 sim_host_add_gpu(SimHost *host, SimGpu *gpu, const char *group, GError **error)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new();
 
     g_ptr_array_add(host->gpus, gpu);
+    if (gpu->model->kind == SIM_MODEL_PLAIN_VF)
+        return TRUE;
     if (gpu->model->total_vfs)
         g_ptr_array_extend(names, gpu->vf_addresses, NULL, NULL);
     else
@@ -301,7 +305,7 @@ sim_scenario_mdev(SimHost *host, GKeyFile *kf, const char *group, const char *uu
     if (!sim_uuid_parse(uuid, strlen(uuid), key) || uuid[SIM_UUID_LEN])
         return sim_fail(error, group, "not a UUID");
     parent = parent_name ? g_hash_table_lookup(host->parents, parent_name) : NULL;
-    if (!parent)
+    if (!parent || !parent->gpu->model->mdev_driver)
         return sim_fail(error, group, "parent= names no mdev parent of this scenario");
     type = type_id ? sim_parent_find_type(parent, type_id) : NULL;
     if (!type)

@@ -173,3 +173,47 @@ sim_store_sriov_numvfs(SimHost *host, SimNode *node, const char *buf, size_t len
      * kernel does while VFs are enabled. */
     return val == node->owner.gpu->num_vfs ? (ssize_t)len : -EBUSY;
 }
+
+/* NVIDIA vGPU 17+: current_vgpu_type.  A type goes only onto a VF
+ * without one, 0 only onto a VF with one (EPERM otherwise, as in the
+ * shipping driver); 0 fails with EBUSY while QEMU holds the VF. */
+ssize_t
+sim_store_vgpu_type(SimHost *host, SimNode *node, const char *buf, size_t len)
+{
+    SimParent *parent = node->owner.parent;
+    const SimType *type;
+    unsigned long val;
+    int err;
+
+    if (!sim_parse_kstrtoul(buf, len, &val) || val > G_MAXUINT)
+        return -EINVAL;
+    if (val == 0) {
+        if (!parent->vf_type)
+            return -EPERM;
+        if (parent->vf_open)
+            return -EBUSY;
+        err = sim_faults_on_remove(&host->faults);
+        if (err)
+            return -err;
+        if (host->faults.clear_ignored) {
+            host->faults.clear_ignored--;
+            return (ssize_t)len;
+        }
+        sim_driver_release(parent, parent->vf_type);
+        parent->vf_type = NULL;
+        return (ssize_t)len;
+    }
+    if (parent->vf_type)
+        return -EPERM;
+    type = sim_gpu_find_type_number(parent->gpu, (unsigned)val);
+    if (!type)
+        return -EINVAL;
+    err = sim_vf_type_admit(parent, type);
+    if (!err)
+        err = sim_faults_on_create(&host->faults);
+    if (err)
+        return -err;
+    sim_driver_charge(parent, type);
+    parent->vf_type = type;
+    return (ssize_t)len;
+}

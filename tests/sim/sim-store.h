@@ -15,6 +15,8 @@ ssize_t sim_store_create(SimHost *host, SimNode *node, const char *buf, size_t l
 /* May drop host->lock while a busy device blocks the removal. */
 ssize_t sim_store_remove(SimHost *host, SimNode *node, const char *buf, size_t len);
 
+ssize_t sim_store_vgpu_type(SimHost *host, SimNode *node, const char *buf, size_t len);
+
 ssize_t sim_store_sriov_numvfs(SimHost *host, SimNode *node, const char *buf, size_t len);
 
 /* Creates an mdev past the core's checks: 0 or the driver's errno. */

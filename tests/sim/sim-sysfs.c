@@ -7,6 +7,8 @@
  */
 #include "sim-sysfs.h"
 
+#include <stdlib.h>
+
 static void
 sim_sysfs_text(SimTree *tree, const char *dir, const char *name, const char *text)
 {
@@ -42,17 +44,39 @@ sim_sysfs_add_to_new_group(SimHost *host, const char *dev_path, const char *dev_
     return group;
 }
 
+/* The config space libvirt reads before it accepts a PCI hostdev: the ids
+ * and class bytes, kept in the node's text, laid out by sim_attr_show. */
 static void
-sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr)
+sim_sysfs_add_config(SimTree *tree, const char *dir, unsigned vendor, unsigned device,
+                     const char *pci_class)
+{
+    g_autofree char *path = g_build_path("/", dir, "config", NULL);
+    unsigned long cls = strtoul(pci_class, NULL, 16);
+    SimNode *node = sim_tree_add_attr(tree, path, 0644, SIM_ATTR_PCI_CONFIG, NULL);
+
+    node->text = g_malloc0(8);
+    node->text[0] = (char)(vendor & 0xff);
+    node->text[1] = (char)(vendor >> 8);
+    node->text[2] = (char)(device & 0xff);
+    node->text[3] = (char)(device >> 8);
+    node->text[5] = (char)(cls & 0xff);
+    node->text[6] = (char)((cls >> 8) & 0xff);
+    node->text[7] = (char)((cls >> 16) & 0xff);
+}
+
+static void
+sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is_vf)
 {
     const SimModel *model = gpu->model;
     SimTree *tree = host->tree;
+    const char *driver_name = is_vf ? model->vf_driver : model->pci_driver;
+    unsigned device_id = is_vf && model->vf_device ? model->vf_device : gpu->device_id;
     g_autofree char *dir = g_build_path("/", gpu->dev_dir, addr, NULL);
     g_autofree char *vendor = g_strdup_printf("0x%04x\n", model->vendor);
-    g_autofree char *device = g_strdup_printf("0x%04x\n", gpu->device_id);
+    g_autofree char *device = g_strdup_printf("0x%04x\n", device_id);
     g_autofree char *pci_class = g_strdup_printf("%s\n", model->pci_class);
     g_autofree char *numa = g_strdup_printf("%d\n", gpu->numa_node);
-    g_autofree char *driver = g_build_path("/", "bus/pci/drivers", model->pci_driver, NULL);
+    unsigned group;
 
     sim_tree_mkdir(tree, dir);
     sim_sysfs_text(tree, dir, "vendor", vendor);
@@ -60,10 +84,21 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr)
     sim_sysfs_text(tree, dir, "class", pci_class);
     sim_sysfs_text(tree, dir, "numa_node", numa);
     sim_sysfs_link(tree, dir, "subsystem", "bus/pci");
-    sim_sysfs_link(tree, dir, "driver", driver);
-    sim_sysfs_link(tree, driver, addr, dir);
+    sim_sysfs_add_config(tree, dir, model->vendor, device_id, model->pci_class);
+    if (driver_name) {
+        g_autofree char *driver = g_build_path("/", "bus/pci/drivers", driver_name, NULL);
+        sim_sysfs_link(tree, dir, "driver", driver);
+        sim_sysfs_link(tree, driver, addr, dir);
+    }
     sim_sysfs_link(tree, "bus/pci/devices", addr, dir);
-    sim_sysfs_add_to_new_group(host, dir, addr);
+    group = sim_sysfs_add_to_new_group(host, dir, addr);
+    /* The nvidia driver is the VF's VFIO provider: a vfio-dev/ cdev, the
+     * directory libvirt looks for before it accepts managed='no'. */
+    if (is_vf && model->kind == SIM_MODEL_A40_VFIO) {
+        g_autofree char *cdev = g_strdup_printf("%s/vfio-dev/vfio%u", dir, group);
+        g_autofree char *devnum = g_strdup_printf("511:%u\n", group);
+        sim_sysfs_text(tree, cdev, "dev", devnum);
+    }
 }
 
 static void
@@ -83,7 +118,7 @@ sim_sysfs_add_sriov(SimHost *host, SimGpu *gpu)
         g_autofree char *vf_dir = g_build_path("/", gpu->dev_dir, vf, NULL);
         g_autofree char *virtfn = g_strdup_printf("virtfn%u", i);
 
-        sim_sysfs_add_pci_function(host, gpu, vf);
+        sim_sysfs_add_pci_function(host, gpu, vf, true);
         sim_sysfs_link(tree, pf_dir, virtfn, vf_dir);
         sim_sysfs_link(tree, vf_dir, "physfn", pf_dir);
     }
@@ -110,11 +145,29 @@ sim_sysfs_add_type(SimHost *host, SimParent *parent, const SimType *type)
     sim_tree_mkdir(tree, devices);
 }
 
+/* NVIDIA vGPU 17+ without mdev: the type is a file of the VF. */
+static void
+sim_sysfs_add_vf_vgpu(SimHost *host, SimParent *parent)
+{
+    g_autofree char *creatable = g_build_path("/", parent->dir, "nvidia",
+                                              "creatable_vgpu_types", NULL);
+    g_autofree char *current = g_build_path("/", parent->dir, "nvidia",
+                                            "current_vgpu_type", NULL);
+    SimAttrOwner owner = { .gpu = parent->gpu, .parent = parent };
+
+    sim_tree_add_attr(host->tree, creatable, 0444, SIM_ATTR_VGPU_CREATABLE, &owner);
+    sim_tree_add_attr(host->tree, current, 0644, SIM_ATTR_VGPU_CURRENT, &owner);
+}
+
 static void
 sim_sysfs_add_parent(SimHost *host, SimParent *parent)
 {
     GPtrArray *types = parent->gpu->types;
 
+    if (!parent->gpu->model->mdev_driver) {
+        sim_sysfs_add_vf_vgpu(host, parent);
+        return;
+    }
     sim_tree_mkdir(host->tree, parent->dir);
     for (guint i = 0; i < types->len; i++)
         sim_sysfs_add_type(host, parent, g_ptr_array_index(types, i));
@@ -124,12 +177,13 @@ sim_sysfs_add_parent(SimHost *host, SimParent *parent)
 void
 sim_sysfs_add_gpu(SimHost *host, SimGpu *gpu)
 {
-    g_autofree char *mdev_driver = g_build_path("/", "bus/mdev/drivers",
-                                                gpu->model->mdev_driver, NULL);
-
-    sim_tree_mkdir(host->tree, mdev_driver);
+    if (gpu->model->mdev_driver) {
+        g_autofree char *mdev_driver = g_build_path("/", "bus/mdev/drivers",
+                                                    gpu->model->mdev_driver, NULL);
+        sim_tree_mkdir(host->tree, mdev_driver);
+    }
     if (gpu->address) {
-        sim_sysfs_add_pci_function(host, gpu, gpu->address);
+        sim_sysfs_add_pci_function(host, gpu, gpu->address, false);
         if (gpu->model->total_vfs)
             sim_sysfs_add_sriov(host, gpu);
     }
@@ -152,6 +206,7 @@ sim_sysfs_add_control(SimHost *host)
         { "mdevs", 0444, SIM_ATTR_MDEVS },
         { "faults", 0444, SIM_ATTR_FAULTS },
         { "mig", 0444, SIM_ATTR_MIG },
+        { "vfs", 0444, SIM_ATTR_VFS },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
@@ -189,12 +244,24 @@ void
 sim_sysfs_build(SimHost *host)
 {
     static const char *const skeleton[] = {
-        "class/mdev_bus", "bus/mdev/devices", "bus/mdev/drivers",
         "bus/pci/devices", "bus/pci/drivers", "devices", "kernel/iommu_groups",
+    };
+    static const char *const mdev_skeleton[] = {
+        "class/mdev_bus", "bus/mdev/devices", "bus/mdev/drivers",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(skeleton); i++)
         sim_tree_mkdir(host->tree, skeleton[i]);
+    /* Without an mdev driver loaded the kernel shows no mdev_bus class:
+     * a vendor-specific NVIDIA host, or AMD/Intel SR-IOV only. */
+    for (guint i = 0; i < host->gpus->len; i++) {
+        const SimGpu *gpu = g_ptr_array_index(host->gpus, i);
+        if (gpu->model->mdev_driver) {
+            for (size_t j = 0; j < G_N_ELEMENTS(mdev_skeleton); j++)
+                sim_tree_mkdir(host->tree, mdev_skeleton[j]);
+            break;
+        }
+    }
     for (guint i = 0; i < host->gpus->len; i++)
         sim_sysfs_add_gpu(host, g_ptr_array_index(host->gpus, i));
     sim_sysfs_add_nodes(host);

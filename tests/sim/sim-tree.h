@@ -33,6 +33,10 @@ typedef enum {
     SIM_ATTR_MDEVS,          /* vgpu-sim/mdevs */
     SIM_ATTR_FAULTS,         /* vgpu-sim/faults */
     SIM_ATTR_MIG,            /* vgpu-sim/mig */
+    SIM_ATTR_VGPU_CREATABLE, /* <VF>/nvidia/creatable_vgpu_types */
+    SIM_ATTR_VGPU_CURRENT,   /* <VF>/nvidia/current_vgpu_type */
+    SIM_ATTR_VFS,            /* vgpu-sim/vfs */
+    SIM_ATTR_PCI_CONFIG,     /* <PCI function>/config: binary; text holds its 8 id bytes */
 } SimAttr;
 
 /* The model objects an attribute belongs to (any may be NULL). */

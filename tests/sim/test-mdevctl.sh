@@ -116,6 +116,19 @@ t_eq "list: empty at the end" "" "$(in_sim_ns mdevctl list)"
 
 sim_ns_stop
 sim_stop 2>>"$SIMLOG"
+
+# --- a vendor-specific host: no mdev parents at all -------------------------------
+
+sim_start a40x2-vfio 2>>"$SIMLOG" && sim_ns_start 2>>"$SIMLOG" ||
+    { t_fail "a40x2-vfio: mount and namespace" "see $SIMLOG"; t_done; exit 1; }
+t_eq "a40x2-vfio: the VFs are there" 0x2235 "$(in_sim_ns cat /sys/bus/pci/devices/0000:e8:00.4/device)"
+t_eq "a40x2-vfio: mdevctl types sees no parents" "" "$(in_sim_ns mdevctl types 2>&1)"
+t_eq "a40x2-vfio: mdevctl list sees nothing" "" "$(in_sim_ns mdevctl list 2>&1)"
+t_no "a40x2-vfio: mdevctl start fails: the VF is no mdev parent" \
+    in_sim_ns mdevctl start -u "$(u 9)" -p 0000:e8:00.4 -t nvidia-558
+t_eq "a40x2-vfio: ... and changed nothing" 0 "$(in_sim_ns cat /sys/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type)"
+sim_ns_stop
+sim_stop 2>>"$SIMLOG"
 t_host_same "host: /sys and /etc/mdevctl.d unchanged"
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SIMLOG"; then
     t_fail "sanitizers: simulator stderr is clean" "$(head -3 "$SIMLOG" | tr '\n' ' ')"

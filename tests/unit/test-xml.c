@@ -387,7 +387,7 @@ static const BadDevice bad_devices[] = {
     { "profile='A40-2Q' numa=''", "numa '' is not a NUMA node number" },
     { "profil='A40-2Q'",
       "domain 'vm1': vGPU device 0: unknown attribute 'profil' (known: uuid, profile, type, "
-      "parent, placement, numa, framebuffer, series)" },
+      "parent, placement, numa, framebuffer, series, gpu)" },
     { "profile='A40-2Q' Type='nvidia-558'", "unknown attribute 'Type'" },
     { "vgpu:profile='A40-2Q'", "unknown attribute 'vgpu:profile'" },
     { "parent='0000:e8:00.4'",
@@ -398,6 +398,10 @@ static const BadDevice bad_devices[] = {
       "'framebuffer' and 'series' ask for a profile by need and do not combine with 'profile' "
       "or 'type'; allowed: profile, type, profile with type, or framebuffer with series" },
     { "series='Q'", "'series' needs 'framebuffer' too" },
+    { "gpu='MI300X' profile='A40-2Q'", "'gpu' asks for a whole VF and takes no 'profile'" },
+    { "gpu='MI300X' framebuffer='8G' series='Q'", "'gpu' asks for a whole VF and takes no" },
+    { "gpu='../../etc'", "gpu '../../etc' is not a GPU model name or PCI id" },
+    { "gpu=''", "gpu '' is not a GPU model name or PCI id" },
     { "framebuffer='0G' series='Q'", "framebuffer '0G' is not a size" },
     { "framebuffer='2048T' series='Q'", "framebuffer '2048T' is not a size" },
     { "framebuffer='8GB' series='Q'", "framebuffer '8GB' is not a size" },

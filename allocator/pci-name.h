@@ -1,0 +1,24 @@
+/* GPU model names from the PCI ID database, through libpci: what lspci
+ * shows ("Aqua Vanjaram [Instinct MI300X]", or "Device 74a1" for an id the
+ * database does not know), and the forgiving match a gpu= request uses. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct PciNames PciNames;
+
+/* @ids_path: a pci.ids file to use alone (no udev hwdb), so that names do
+ * not change under it; NULL: libpci's default sources. */
+PciNames *pci_names_new(const char *ids_path);
+void pci_names_free(PciNames *names);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PciNames, pci_names_free)
+
+/* The device name of @id ("1002:74a1"), as lspci shows it; @id itself
+ * when it is no vendor:device pair. */
+char *pci_names_device(PciNames *names, const char *id);
+
+/* Does @want name the GPU @pf_id (whose VF is @vf_id)? Either id exactly
+ * (any case), or @want's words appear in a row in the PF's name, ignoring
+ * case and punctuation: "MI300X", "instinct mi300x", "FirePro S7150". */
+gboolean pci_names_match(PciNames *names, const char *pf_id, const char *vf_id,
+                         const char *want);

@@ -1,0 +1,204 @@
+/* Plain VFs: a VF of a GPU that is neither an mdev parent nor an NVIDIA
+ * vendor-specific VF is given whole (vf-backends.md: AMD MxGPU, Intel xe).
+ * There is nothing to write: a VF is "made" for a domain by the ledger
+ * record alone, and libvirt binds vfio-pci (managed='yes'). Its one type
+ * is "vf-VVVV-DDDD", the VF's own PCI id; the device id is the VF.
+ * Which domain holds a VF is the ledger's to say, not sysfs's. */
+#include "plainvf.h"
+#include "sysfs-io.h"
+#include "sysfs-path.h"
+#include "vgpu-error.h"
+#include "vgpu-validate.h"
+
+#include <string.h>
+
+/* "0x1002" -> "1002"; NULL with @error. */
+static char *
+plainvf_read_id(const char *root, const char *addr, const char *file, GError **error)
+{
+    g_autofree char *path = sysfs_path_pci_file(root, addr, file, error);
+    g_autofree char *text = NULL;
+
+    if (!path || !(text = sysfs_read_attr(path, error)))
+        return NULL;
+    return g_ascii_strdown(g_str_has_prefix(text, "0x") ? text + 2 : text, -1);
+}
+
+/* Display controllers (0x03) and processing accelerators (0x12, the
+ * MI300X): not NICs or NVMe with VFs. NVIDIA VFs are vGPU VFs or useless. */
+static gboolean
+plainvf_is_gpu(const char *root, const char *pf)
+{
+    g_autofree char *class = plainvf_read_id(root, pf, "class", NULL);
+    g_autofree char *vendor = plainvf_read_id(root, pf, "vendor", NULL);
+
+    return class && vendor && strcmp(vendor, "10de") != 0 &&
+           (g_str_has_prefix(class, "03") || g_str_has_prefix(class, "12"));
+}
+
+static gboolean
+plainvf_has(const char *root, const char *addr, const char *file)
+{
+    g_autofree char *path = sysfs_path_pci_file(root, addr, file, NULL);
+
+    return path && g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static HostParent *
+plainvf_parent_new(const char *root, const char *vf, const char *pf, GError **error)
+{
+    g_autofree char *pv = NULL, *pd = NULL, *vv = NULL, *vd = NULL, *numa = NULL;
+    g_autofree char *numa_path = sysfs_path_pci_file(root, vf, "numa_node", error);
+    HostParent *parent;
+    HostType *t;
+    int node = -1;
+
+    if (!numa_path || !(pv = plainvf_read_id(root, pf, "vendor", error)) ||
+        !(pd = plainvf_read_id(root, pf, "device", error)) ||
+        !(vv = plainvf_read_id(root, vf, "vendor", error)) ||
+        !(vd = plainvf_read_id(root, vf, "device", error)) ||
+        sysfs_read_attr_optional(numa_path, &numa, error) < 0 ||
+        (numa && sysfs_parse_int(numa_path, numa, -1, &node, error) < 0))
+        return NULL;
+    parent = g_new0(HostParent, 1);
+    parent->kind = &device_kind_plainvf;
+    parent->addr = g_strdup(vf);
+    parent->gpu = g_strdup(pf);
+    parent->is_vf = TRUE;
+    parent->numa_node = node;
+    parent->model = g_strdup_printf("%s:%s", pv, pd);
+    parent->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
+    t = g_new0(HostType, 1);
+    t->id = g_strdup_printf("vf-%s-%s", vv, vd);
+    t->name = g_strdup(parent->model);
+    t->max_instance = 1;
+    t->available = 1;
+    g_ptr_array_add(parent->types, t);
+    return parent;
+}
+
+static int
+plainvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
+{
+    g_autofree char *dir = sysfs_path_pci_devices(root);
+    g_autoptr(GPtrArray) named = device_kind_named_vfs(requests);
+    g_autoptr(GPtrArray) names = named ? g_ptr_array_ref(named) : sysfs_list_dir(dir, error);
+
+    if (!names)
+        return -1;
+    for (guint i = 0; i < names->len; i++) {
+        const char *vf = g_ptr_array_index(names, i);
+        g_autofree char *physfn = sysfs_path_pci_file(root, vf, "physfn", NULL);
+        g_autofree char *pf = physfn ? sysfs_read_link_name(physfn, NULL) : NULL;
+        HostParent *parent;
+
+        if (!pf || vgpu_validate_pci_addr("physfn", pf, NULL, NULL) < 0 ||
+            plainvf_has(root, vf, "nvidia") || plainvf_has(root, vf, "mdev_supported_types") ||
+            !plainvf_is_gpu(root, pf))
+            continue;
+        if (!(parent = plainvf_parent_new(root, vf, pf, error)))
+            return -1;
+        g_ptr_array_add(host->parents, parent);
+    }
+    return 0;
+}
+
+/* The VF is there: who holds it is the ledger's question. */
+static int
+plainvf_available(const char *root, const char *parent, const char *type, GError **error)
+{
+    g_autofree char *path = sysfs_path_pci_file(root, parent, "physfn", error);
+
+    (void)type;
+    if (!path)
+        return -1;
+    return g_file_test(path, G_FILE_TEST_EXISTS) ? 1 : 0;
+}
+
+static void
+plainvf_note_made(Host *host, const char *id, const char *parent_addr, const char *type)
+{
+    HostParent *parent = host_find_parent(host, parent_addr);
+
+    host_add_device(host, id, parent_addr, type);
+    for (guint k = 0; parent && k < parent->types->len; k++)
+        ((HostType *)g_ptr_array_index(parent->types, k))->available = 0;
+}
+
+static int
+plainvf_lookup(const char *root, const char *id, char **parent, char **type, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *vv = NULL, *vd = NULL;
+
+    if (vgpu_validate_pci_addr("VF", id, NULL, NULL) < 0 ||
+        !plainvf_has(root, id, "physfn") ||
+        !(vv = plainvf_read_id(root, id, "vendor", &local)) ||
+        !(vd = plainvf_read_id(root, id, "device", &local))) {
+        if (local && !sysfs_error_is_absent(local)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return -1;
+        }
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "no VF %s", id);
+        return -1;
+    }
+    *parent = g_strdup(id);
+    *type = g_strdup_printf("vf-%s-%s", vv, vd);
+    return 0;
+}
+
+/* Nothing to write: the VF must still be the VF it was. */
+static int
+plainvf_make(const char *root, const char *parent, const char *type, const char *id,
+             guint timeout_ms, GError **error)
+{
+    g_autofree char *p = NULL, *t = NULL;
+
+    (void)id;
+    (void)timeout_ms;
+    if (plainvf_lookup(root, parent, &p, &t, error) < 0)
+        return -1;
+    if (strcmp(t, type) != 0) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "VF %s is %s now, not %s", parent,
+                    t, type);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+plainvf_unmake(const char *root, const char *id, guint retries, guint retry_delay_ms,
+               guint timeout_ms, GError **error)
+{
+    (void)root; (void)id; (void)retries; (void)retry_delay_ms; (void)timeout_ms; (void)error;
+    return 0;
+}
+
+const DeviceKind device_kind_plainvf = {
+    .name = "plain-vf",
+    .named_by_hostdev = TRUE,
+    .scan = plainvf_scan,
+    .available = plainvf_available,
+    .note_made = plainvf_note_made,
+    .make = plainvf_make,
+    .unmake = plainvf_unmake,
+    .lookup = plainvf_lookup,
+};
+
+char *
+plainvf_vf_id(const HostParent *vf)
+{
+    const HostType *t = vf->types->len ? g_ptr_array_index(vf->types, 0) : NULL;
+
+    if (!t || !g_str_has_prefix(t->id, "vf-") || strlen(t->id) != 12)
+        return g_strdup("");
+    return g_strdup_printf("%.4s:%.4s", t->id + 3, t->id + 8);
+}
+
+gboolean
+plainvf_fits(PciNames *names, const HostParent *vf, const char *gpu)
+{
+    g_autofree char *vf_id = plainvf_vf_id(vf);
+
+    return pci_names_match(names, vf->model, vf_id, gpu);
+}

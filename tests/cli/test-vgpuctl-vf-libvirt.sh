@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# vgpuctl sync for whole VFs against a real libvirtd (9.0 on Debian 12) in
+# a private namespace over a40x2-vfio: a request without a hostdev, or
+# whose VF is taken, gets a <hostdev type='pci'> with alias ua-vgpu-<uuid>
+# for a free fitting VF, avoiding VFs other defined domains name.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+unset VGPU_HOOK_CONF
+. "$TOP/tests/e2e/libvirt-env.sh"
+
+lv_tier_begin "vgpuctl whole-VF libvirt tier"
+
+lvc() {
+    lv_vgpuctl "$@" > "$LV_WORK/vc.out" 2> "$LV_WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$LV_WORK/vc.out")
+    ERR=$(cat "$LV_WORK/vc.err")
+}
+inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
+# vf_of_alias NAME UUID: the VF the PCI hostdev aliased ua-vgpu-UUID names
+vf_of_alias() {
+    inactive_xml "$1" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+for h in root.iter("hostdev"):
+    a = h.find("alias")
+    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
+        x = h.find("source/address")
+        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$2"
+}
+mdev_hostdevs() { inactive_xml "$1" | grep -c "type='mdev'"; }
+
+test_sync_vf() {
+    lv_domain_xml vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$LV_WORK/vm1.xml"
+    lv_virsh define "$LV_WORK/vm1.xml" > /dev/null
+    lvc sync vm1
+    t_eq "sync: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_eq "sync: says which VF" "Domain 'vm1': vGPU $(u 1) (A40-2Q) now uses VF 0000:67:00.4." "$OUT"
+    t_eq "sync: a managed='no' PCI hostdev tied by alias" "0000:67:00.4 no" "$(vf_of_alias vm1 "$(u 1)")"
+    lvc sync vm1
+    t_match "sync again: nothing to change" "^0:Domain 'vm1': nothing to add" "$RC:$OUT"
+
+    lv_domain_xml vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$LV_WORK/vm2.xml"
+    lv_virsh define "$LV_WORK/vm2.xml" > /dev/null
+    lvc sync vm2
+    t_eq "sync: a VF another defined domain names is avoided" "0000:67:00.5 no" "$(vf_of_alias vm2 "$(u 2)")"
+    t_eq "sync: the mdev hostdev that cannot serve it is gone" 0 "$(mdev_hostdevs vm2)"
+
+    # Someone gives vm1's VF a type by hand: vm1 is moved off it, onto the
+    # same GPU (pack), past vm2's VF.
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    lvc sync vm1
+    t_eq "sync: a taken VF: moved" "0:0000:67:00.6 no" "$RC:$(vf_of_alias vm1 "$(u 1)")"
+    t_match "sync: says from where" "now uses VF 0000:67:00.6, not 0000:67:00.4\.$" "$OUT"
+    t_eq "sync: one hostdev for the request" 1 "$(inactive_xml vm1 | grep -c "ua-vgpu-$(u 1)")"
+
+    lv_domain_xml vm3 "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" profile=\"A40-48Q\"" > "$LV_WORK/vm3.xml"
+    lv_virsh define "$LV_WORK/vm3.xml" > /dev/null
+    lvc sync vm3
+    t_eq "sync: A40-48Q needs an empty GPU: the other one" "0:0000:e8:00.4 no" "$RC:$(vf_of_alias vm3 "$(u 3)")"
+    lv_domain_xml vm4 "$(du 4)" --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-4Q\"" > "$LV_WORK/vm4.xml"
+    lv_virsh define "$LV_WORK/vm4.xml" > /dev/null
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.7/nvidia/current_vgpu_type"
+    printf 566 > "$SIM_ROOT/bus/pci/devices/0000:e8:00.5/nvidia/current_vgpu_type"
+    lvc sync vm4
+    t_match "sync: nothing fits: refused in one line, definition unchanged" \
+        "^1:vgpuctl: sync: domain 'vm4': vGPU $(u 4) \(A40-4Q\): no free VF on this host fits it$" "$RC:$ERR"
+    t_eq "sync refused: no hostdev added" "" "$(vf_of_alias vm4 "$(u 4)")"
+    for d in vm1 vm2 vm3 vm4; do lv_virsh undefine "$d" > /dev/null; done
+}
+
+# gpu= on an AMD host: define never writes an mdev hostdev for it; sync
+# writes a managed='yes' PCI hostdev for a free VF of that GPU model.
+test_define_sync_plain() {
+    lv_domain_xml vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" gpu=\"MI300X\" numa=\"1\"" > "$LV_WORK/vm5.xml"
+    lvc define "$LV_WORK/vm5.xml"
+    t_eq "define gpu=: exit 0, no hostdev claimed" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml." "$RC:$OUT"
+    t_eq "define gpu=: no mdev hostdev written" 0 "$(mdev_hostdevs vm5)"
+    lvc sync vm5
+    t_eq "sync gpu=: a managed='yes' VF on NUMA node 1" "0:0000:85:02.0 yes" "$RC:$(vf_of_alias vm5 "$(u 5)")"
+    lv_virsh undefine vm5 > /dev/null
+}
+
+if lv_start a40x2-vfio; then
+    for t in test_sync_vf; do
+        lv_log "=== $t"
+        before=$T_FAIL
+        $t
+        [ "$T_FAIL" -gt "$before" ] && lv_dump_logs
+    done
+else
+    t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"
+    lv_dump_logs
+fi
+lv_stop
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    test_define_sync_plain
+else
+    t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"
+fi
+lv_stop
+t_done

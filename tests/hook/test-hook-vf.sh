@@ -1,0 +1,356 @@
+#!/bin/bash
+# test-hook-vf.sh: the real hook program on whole-VF requests (issue 13):
+# NVIDIA vendor-specific VFs on a40x2-vfio and a mixed host, against the
+# simulator. A request is tied to its VF by a <hostdev type='pci'> with
+# alias ua-vgpu-<uuid>.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/hook/hooklib.sh"
+
+cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
+setty() { printf '%s' "$2" > "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
+vfs_in_use() { cat "$SIM_ROOT/vgpu-sim/vfs"; }
+ledger_key() { awk -F= -v k="$1" '$1 == k { print $2 }' "$WORK"/state/*.ledger 2>/dev/null | paste -sd' '; }
+V0=0000:e8:00.4; V1=0000:e8:00.5; V2=0000:e8:00.6; W0=0000:67:00.4
+
+test_prepare_release() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "prepare: exit 0, silent" "0:" "$RC:$OUT$ERR"
+    t_eq "prepare: the named VF took A40-2Q (558)" 558 "$(cur $V0)"
+    t_eq "prepare: no other VF touched" "$V0 nvidia-558 idle" "$(vfs_in_use)"
+    t_eq "prepare: ledger records VF, type, kind, state" "$V0 nvidia-558 nvidia-vf created" \
+        "$(ledger_key parent) $(ledger_key type) $(ledger_key kind) $(ledger_key state)"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_eq "prepare again (same domain): exit 0, type kept" "0:558" "$RC:$(cur $V0)"
+    stop vm1
+    t_eq "release: exit 0" "0:" "$RC:$ERR"
+    t_eq "release: type cleared" 0 "$(cur $V0)"
+    t_eq "release: ledger gone" 0 "$(ledgers)"
+    stop vm1
+    t_eq "release twice: exit 0, nothing to do" "0:0" "$RC:$(cur $V0)"
+
+    start vm2 2 "uuid=\"$(u 2)\" type=\"560\" @vf=$V1"
+    t_eq "type '560' is nvidia-560 on a vendor-specific host" "0:560" "$RC:$(cur $V1)"
+    stop vm2
+    start vm3 3 "uuid=\"$(u 3)\" type=\"nvidia-560\" @vf=$V1"
+    t_eq "type 'nvidia-560' likewise" "0:560" "$RC:$(cur $V1)"
+    stop vm3
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"nvidia a40-4q\" @vf=$V1"
+    t_eq "profile matched forgivingly" "0:560" "$RC:$(cur $V1)"
+    stop vm4
+    t_eq "all released" "" "$(vfs_in_use)"
+}
+
+test_refusals() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "taken: refused" 1 "$RC"
+    t_eq "taken: one sentence naming the VF, the holder and the fix" \
+        "vgpu-hook: domain 'vm2': vGPU device 0: VF $V0 is taken by domain 'vm1'; run 'vgpuctl sync vm2' to point 'vm2' at a free VF" "$ERR"
+    t_eq "taken: the holder's type untouched" 558 "$(cur $V0)"
+    t_eq "taken: no ledger for vm2" 1 "$(ledgers)"
+
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-4Q\" @vf=$V1"
+    t_eq "same-size rule: another size on the same GPU is refused" 1 "$RC"
+    t_match "same-size rule: the message says why" "VF $V1 cannot take A40-4Q now \\(its GPU holds vGPUs of another size" "$ERR"
+    t_eq "same-size rule: nothing written" 0 "$(cur $V1)"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-4Q\" @vf=$W0"
+    t_eq "same-size rule: the other GPU takes it" "0:560" "$RC:$(cur $W0)"
+    stop vm3
+
+    setty $V2 558
+    start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" @vf=$V2"
+    t_eq "hand-set type: refused" 1 "$RC"
+    t_match "hand-set type: says so and how to fix" "VF $V2 already has vGPU type nvidia-558, which vgpu-hook did not set for this domain" "$ERR"
+    stop vm4
+    t_eq "hand-set type: release of the refused domain leaves it" 558 "$(cur $V2)"
+
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=0000:e8:00.0"
+    t_match "a PF is no VF" "its hostdev names 0000:e8:00.0, which is no VF that takes a vGPU type" "$ERR"
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" numa=\"0\" @vf=$V1"
+    t_match "numa: VF on the wrong node refused" "its hostdev names VF $V1, but 0000:e8:00.0 is on NUMA node 1, not 0" "$ERR"
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\" @vf=$V1"
+    t_match "parent: a VF of another GPU refused" "is not the parent '0000:67:00.0'" "$ERR"
+    conf "deny=0000:e8:00.0"
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=$V1"
+    t_match "deny: a VF of a denied GPU refused" "0000:e8:00.0 is denied by config" "$ERR"
+    conf
+    start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=$V1"
+    t_eq "the same request on an allowed VF" "0:558" "$RC:$(cur $V1)"
+    t_eq "refusals wrote nothing" "$V0 nvidia-558 idle|$V1 nvidia-558 idle|$V2 nvidia-558 idle" "$(vfs_in_use | paste -sd'|')"
+    stop vm1; stop vm5
+    t_eq "hand-set VF survives every release" "$V2 nvidia-558 idle" "$(vfs_in_use)"
+}
+
+test_release_safety() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    # Someone clears it and sets another type by hand: release leaves that.
+    setty $V0 0; setty $V0 559
+    stop vm1
+    t_eq "re-typed by hand: release exits 0" 0 "$RC"
+    t_eq "re-typed by hand: left alone" 559 "$(cur $V0)"
+    t_eq "re-typed by hand: forgotten" 0 "$(ledgers)"
+    setty $V0 0
+
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0"
+    sim_ctl busy $V0
+    stop vm2
+    t_eq "open by QEMU throughout: release fails" 1 "$RC"
+    t_match "open by QEMU: the message says what is kept" "kept in the ledger" "$ERR"
+    t_eq "open by QEMU: type and ledger kept" "558:1" "$(cur $V0):$(ledgers)"
+    sim_ctl idle $V0
+    stop vm2
+    t_eq "closed: the next release clears it" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
+
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=$V0"
+    sim_ctl fault clear_ignored 3
+    stop vm3
+    t_eq "VF not ready at once: release retries until 0 sticks" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
+    t_eq "... it took four writes" 0 "$(sim_fault clear_ignored)"
+    conf remove_retries=2
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=$V0"
+    sim_ctl fault clear_ignored 5
+    stop vm3
+    t_eq "bounded: remove_retries=2 gives up after 3 tries" "1:558:1" "$RC:$(cur $V0):$(ledgers)"
+    t_match "bounded: says so" "VF $V0 still shows vGPU type 558 after 3 tries" "$ERR"
+    sim_ctl fault clear_ignored 0
+    stop vm3
+    t_eq "bounded: the next release finishes" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
+}
+
+test_faults_and_crashes() {
+    fresh a40x2-vfio
+    sim_ctl fault create_errno EIO
+    sim_ctl fault create_fail_at 1
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "EIO on the type write: refused" 1 "$RC"
+    t_match "EIO: named" "giving VF $V0 type A40-2Q failed: .*Input/output error" "$ERR"
+    t_eq "EIO: nothing left" "0:0" "$(cur $V0):$(ledgers)"
+    sim_ctl fault create_fail_at 0
+
+    local step
+    for step in prepare-intent prepare-created prepare-done; do
+        VGPU_TEST_STOP_AT=$step start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+        t_eq "killed at $step: SIGKILL" 137 "$RC"
+        stop vm1
+        t_eq "killed at $step: the next release leaves nothing" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
+    done
+    VGPU_TEST_STOP_AT=prepare-created start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "killed after the write: the next prepare adopts it" "0:558" "$RC:$(cur $V0)"
+    t_eq "... and commits it" created "$(ledger_key state)"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    VGPU_TEST_STOP_AT=release-removing stop vm1
+    t_eq "killed before the clear: type and ledger kept" "137:558:1" "$RC:$(cur $V0):$(ledgers)"
+    VGPU_TEST_STOP_AT=release-removed stop vm1
+    t_eq "killed after the clear: cleared, ledger kept" "137:0:1" "$RC:$(cur $V0):$(ledgers)"
+    stop vm1
+    t_eq "the next release finishes" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
+}
+
+test_mixed_host() {
+    fresh mixed-vf
+    local m=0000:e8:00.4
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-4Q\" @vf=$W0"
+    t_eq "mixed: an mdev and a VF in one domain" "0:" "$RC:$ERR"
+    t_eq "mixed: the mdev went to the mdev GPU" 0000:e8:00.0 "$(mdev_gpu "$(u 1)")"
+    t_eq "mixed: the VF took its type" 560 "$(cur $W0)"
+    stop vm1
+    t_eq "mixed: release removes both" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
+
+    setty 0000:67:00.5 558
+    start vm2 2 "uuid=\"$(u 3)\" profile=\"A40-2Q\"" "uuid=\"$(u 4)\" profile=\"A40-2Q\" @vf=$W0" \
+        "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=0000:67:00.5"
+    t_eq "all or nothing: the third refused" 1 "$RC"
+    t_eq "all or nothing: the mdev made before is gone" "" "$(mdevs)"
+    t_eq "all or nothing: the VF typed before is cleared" 0 "$(cur $W0)"
+    t_eq "all or nothing: the hand-set VF kept" 558 "$(cur 0000:67:00.5)"
+    t_eq "all or nothing: no ledger" 0 "$(ledgers)"
+    start vm3 3 "uuid=\"$(u 6)\" profile=\"A40-2Q\"" "uuid=\"$(u 7)\" profile=\"A40-2Q\" @vf=$m"
+    t_match "an mdev-mode VF named by a PCI hostdev is refused" "its hostdev names $m, which is no VF that takes a vGPU type" "$ERR"
+    t_eq "... and rolled back" "" "$(mdevs)"
+}
+
+test_hostile_xml() {
+    fresh a40x2-vfio
+    dom vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | sed "s|</devices>|    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x4'/></source><alias name='ua-vgpu-../../etc'/></hostdev>\n  </devices>|" > "$WORK/vm1.xml"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_match "alias with no UUID: refused, one line" "^vgpu-hook: domain 'vm1': hostdev alias" "$ERR"
+    dom vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | sed "s|</devices>|    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='../x' slot='0x00' function='0x4'/></source><alias name='ua-vgpu-$(u 1)'/></hostdev>\n  </devices>|" > "$WORK/vm1.xml"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_match "address not hex: refused" "has no <source><address domain= bus= slot= function=> in hex" "$ERR"
+    t_eq "hostile XML wrote nothing" "0:" "$(ledgers):$(vfs_in_use)"
+}
+
+IDS=$TOP/tests/sim/pci.ids
+A0=0000:05:02.0; A1=0000:26:02.0; A2=0000:85:02.0
+
+test_plain_vf() {
+    fresh mi300x-4 "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "plain VF: gpu=MI300X takes the named VF" "0:" "$RC:$ERR"
+    t_eq "plain VF: recorded with its kind and the VF's id" "$A0 vf-1002-74b5 plain-vf created" \
+        "$(ledger_key parent) $(ledger_key type) $(ledger_key kind) $(ledger_key state)"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "plain VF: taken, refused naming the holder" \
+        "vgpu-hook: domain 'vm2': vGPU device 0: VF $A0 is taken by domain 'vm1'; run 'vgpuctl sync vm2' to point 'vm2' at a free VF" "$ERR"
+    hook vm1 prepare begin < "$WORK/vm1.xml"
+    t_eq "plain VF: prepare again by its holder" "0:1" "$RC:$(ledgers)"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"instinct mi300x\" @vf=$A1"
+    t_eq "plain VF: name matched forgivingly" "0:2" "$RC:$(ledgers)"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"1002:74a1\" @vf=$A1"
+    t_eq "plain VF: the PF's PCI id" 0 "$RC"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"1002:74b5\" @vf=$A1"
+    t_eq "plain VF: the VF's PCI id" 0 "$RC"
+    stop vm2
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"S7150\" @vf=$A1"
+    t_eq "plain VF: another GPU's name refused" \
+        "vgpu-hook: domain 'vm2': vGPU device 0: VF $A1 belongs to a Aqua Vanjaram [Instinct MI300X] (1002:74a1), not 'S7150'" "$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" numa=\"1\" @vf=$A1"
+    t_match "plain VF: numa rule" "but 0000:26:00.0 is on NUMA node 0, not 1" "$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$A1"
+    t_match "plain VF: a typed request refused" "VF $A1 is a whole VF with no vGPU type; ask for it with gpu=" "$ERR"
+    start vm3 3 --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\" numa=\"1\""
+    t_eq "plain VF: no hostdev: the element to add, a free fitting VF filled in" \
+        "vgpu-hook: domain 'vm3' asks for 1 whole-VF vGPU(s) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/></source><alias name='ua-vgpu-$(u 3)'/></hostdev> (or run: vgpuctl sync vm3)" "$ERR"
+    start vm3 3 "uuid=\"$(u 3)\" gpu=\"MI300X\""
+    t_match "plain VF: the advice skips a VF a domain holds" "bus='0x26' slot='0x02'" "$ERR"
+    stop vm1
+    t_eq "plain VF: release drops the record" "0:0" "$RC:$(ledgers)"
+    t_eq "plain VF: the VF is still there" 0x74b5 "$(cat "$SIM_ROOT/bus/pci/devices/$A0/device")"
+
+    conf "pci_ids_path=/usr/share/misc/pci.ids"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"MI300X\" @vf=$A0"
+    t_match "Debian 12's database: no MI300X by name" "belongs to a Device 74a1 \(1002:74a1\), not 'MI300X'" "$ERR"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"Device 74a1\" @vf=$A0"
+    t_eq "Debian 12's database: matched as lspci shows it" 0 "$RC"
+    stop vm4
+    conf "pci_ids_path=/nonexistent/pci.ids"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"1002:74a1\" @vf=$A0"
+    t_eq "no database at all: the PCI id still works" 0 "$RC"
+    stop vm4
+}
+
+test_plain_vf_other_hosts() {
+    fresh s7150-2vf "pci_ids_path=/usr/share/misc/pci.ids"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"FirePro S7150\" @vf=0000:04:02.1"
+    t_eq "s7150: by the name Debian 12 knows" "0:" "$RC:$ERR"
+    stop vm1
+    fresh intel-xe-sriov "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"Arc Pro B60\" @vf=0000:03:00.3"
+    t_eq "xe: by name" "0:" "$RC:$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"8086:e211\" @vf=0000:03:00.0"
+    t_match "xe: the PF is no VF" "its hostdev names 0000:03:00.0, which is no VF" "$ERR"
+    stop vm1
+    t_eq "xe: released" 0 "$(ledgers)"
+}
+
+test_vfio_advice() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$W0"
+    start vm2 2 --no-hostdev "uuid=\"$(u 2)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\""
+    t_eq "vfio: no hostdev: a free VF of the named GPU, managed='no'" \
+        "vgpu-hook: domain 'vm2' asks for 1 whole-VF vGPU(s) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x67' slot='0x00' function='0x5'/></source><alias name='ua-vgpu-$(u 2)'/></hostdev> (or run: vgpuctl sync vm2)" "$ERR"
+    t_eq "vfio: advice wrote nothing" "$W0 nvidia-558 idle" "$(vfs_in_use)"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_match "vfio: an mdev hostdev gets the same advice" "asks for 1 whole-VF vGPU\\(s\\) with no matching <hostdev>.*managed='no'" "$ERR"
+    start vm3 3 "uuid=\"$(u 3)\" gpu=\"A40\" @vf=$V0"
+    t_match "vfio: gpu= on a vendor-specific VF refused" "VF $V0 takes a vGPU type; ask for it with profile= or type=" "$ERR"
+    stop vm1
+}
+
+vf_addr_in() {   # vf_addr_in XML UUID: the address the hostdev aliased ua-vgpu-UUID names
+    python3 - "$1" "$2" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.argv[1])
+for h in root.iter('hostdev'):
+    a = h.find('alias')
+    if a is not None and a.get('name') == 'ua-vgpu-' + sys.argv[2]:
+        x = h.find('source/address')
+        print('%04x:%02x:%02x.%x' % tuple(int(x.get(k), 16) for k in ('domain', 'bus', 'slot', 'function')))
+PY
+}
+
+# The document as a canonical string, without the VF addresses.
+xml_sans_addr() {
+    python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+for h in root.iter("hostdev"):
+    for a in h.iter("address"):
+        a.attrib.clear()
+print(ET.canonicalize(ET.tostring(root), strip_text=True))'
+}
+
+test_migrate_restore() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V1" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate: a free fitting VF: exit 0, nothing printed" "0::" "$RC:$OUT:$ERR"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0" "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=$V0" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate: a taken VF: exit 0, the XML printed" "0:" "$RC:$ERR"
+    t_eq "migrate: the first request moved to the next free VF" "$V1" "$(vf_addr_in "$OUT" "$(u 2)")"
+    t_eq "migrate: the second one to another free VF" "$V2" "$(vf_addr_in "$OUT" "$(u 3)")"
+    t_eq "migrate: nothing else changed (addresses aside)" "$(xml_sans_addr < "$WORK/vm2.xml")" \
+        "$(xml_sans_addr <<< "$OUT")"
+    t_eq "migrate: nothing written or recorded" "$V0 nvidia-558 idle:1" "$(vfs_in_use):$(ledgers)"
+    printf '%s' "$OUT" > "$WORK/vm2.xml"
+    hook vm2 prepare begin < "$WORK/vm2.xml"
+    t_eq "migrate: the re-pointed XML prepares" "0:558:558" "$RC:$(cur $V1):$(cur $V2)"
+    hook vm2 release end < "$WORK/vm2.xml"
+
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-4Q\" @vf=$V1" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: a VF whose GPU holds another size: moved to the other GPU" "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: a VF missing on this host: moved (pack: the GPU already holding 2Q)" "0:$V1" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" placement=\"spread\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: placement=spread: the idle GPU" "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    hook vm1 migrate begin < "$WORK/vm1.xml"
+    t_eq "migrate: the holder itself keeps its VF" "0:" "$RC:$OUT"
+    dom vm4 "$(du 4)" "uuid=\"$(u 5)\" profile=\"A40-2Q\"" > "$WORK/vm4.xml"
+    hook vm4 migrate begin < "$WORK/vm4.xml"
+    t_eq "migrate: no whole-VF request: nothing printed" "0:" "$RC:$OUT"
+    conf "deny=0000:67:00.0"
+    dom vm5 "$(du 5)" "uuid=\"$(u 6)\" profile=\"A40-48Q\" @vf=$V0" > "$WORK/vm5.xml"
+    hook vm5 migrate begin < "$WORK/vm5.xml"
+    t_eq "migrate: nothing fits here: refused in one sentence" \
+        "1:vgpu-hook: domain 'vm5': vGPU device 0: VF $V0 is missing or taken on this host and no free VF here fits A40-48Q" "$RC:$ERR"
+    conf
+    stop vm1
+
+    fresh mi300x-4 "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=$A0"
+    dom vm2 "$(du 2)" "uuid=\"$(u 2)\" gpu=\"MI300X\" numa=\"1\" @vf=$A0" > "$WORK/vm2.xml"
+    hook vm2 migrate begin < "$WORK/vm2.xml"
+    t_eq "migrate, plain VF: moved to a free VF on the asked NUMA node" "0:$A2" "$RC:$(vf_addr_in "$OUT" "$(u 2)")"
+    stop vm1
+}
+
+test_reconnect() {
+    fresh mixed-vf
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$W0"
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect: exit 0, silent, both kept" "0::1:558" "$RC:$OUT$ERR:$(mdev_count):$(cur $W0)"
+    setty $W0 0
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect with the VF cleared by hand: still exit 0, nothing changed" "0::0:1" "$RC:$OUT$ERR:$(cur $W0):$(ledgers)"
+    stop vm1
+    t_eq "release after that: exit 0, all gone" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
+}
+
+for t in test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
+         test_mixed_host test_hostile_xml; do
+    echo "# $t"
+    $t
+done
+t_done

@@ -1,0 +1,170 @@
+#!/bin/bash
+# test-sim-vf.sh: the simulator's whole-VF hosts (vf-backends.md): NVIDIA's
+# vendor-specific VFIO framework on a40x2-vfio, AMD MxGPU on mi300x-4 and
+# s7150-2vf, Intel xe SR-IOV on intel-xe-sriov.  Run as root:
+#   B=build/sim bash tests/sim/test-sim-vf.sh
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$TOP/tests/lib.sh"
+
+WORK=$(mktemp -d /tmp/vgpu-simvf-test.XXXXXX)
+SIMLOG=$WORK/sim.stderr
+trap 'sim_stop 2>>"$SIMLOG"; rm -rf "$WORK"' EXIT
+
+if [ "$(id -u)" != 0 ] || [ ! -e /dev/fuse ]; then
+    echo "# skip: needs root and /dev/fuse"
+    exit 0
+fi
+[ -x "$B/tests/sim/vgpu-sim" ] || { echo "not ok - build: $B/tests/sim/vgpu-sim missing"; exit 1; }
+
+err_name() {
+    case "$1" in
+    *"Input/output error"*) echo EIO ;;
+    *"No space left on device"*) echo ENOSPC ;;
+    *"Invalid argument"*) echo EINVAL ;;
+    *"Device or resource busy"*) echo EBUSY ;;
+    *"Operation not permitted"*) echo EPERM ;;
+    *"Permission denied"*) echo EACCES ;;
+    *"No such file or directory"*) echo ENOENT ;;
+    *"No such device"*) echo ENODEV ;;
+    *) echo "unexpected: $1" ;;
+    esac
+}
+wr() {
+    local out
+    if out=$( (printf '%s' "$2" > "$1") 2>&1 ); then echo ok; else err_name "$out"; fi
+}
+start() { sim_start "$1" 2>>"$SIMLOG" || { t_fail "mount $1" "see $SIMLOG"; exit 1; }; }
+stop() { sim_stop 2>>"$SIMLOG"; }
+ctl() { wr "$SIM_ROOT/vgpu-sim/control" "$*"; }
+dev() { echo "$SIM_ROOT/bus/pci/devices/$1"; }
+cur() { cat "$(dev "$1")/nvidia/current_vgpu_type"; }
+setty() { wr "$(dev "$1")/nvidia/current_vgpu_type" "$2"; }
+# creatable VF: the type ids it lists now, space separated
+creatable() { tail -n +2 "$(dev "$1")/nvidia/creatable_vgpu_types" | awk '{print $1}' | paste -sd' '; }
+gpu0_vf() { printf '0000:e8:%02x.%x' $(( (4 + $1) / 8 )) $(( (4 + $1) % 8 )); }   # VF N of gpu0
+gpu1_vf() { printf '0000:67:%02x.%x' $(( (4 + $1) / 8 )) $(( (4 + $1) % 8 )); }
+
+# --- a40x2-vfio: the tree -----------------------------------------------------
+
+start a40x2-vfio
+S=$SIM_ROOT
+V0=$(gpu0_vf 0); V1=$(gpu0_vf 1); V31=$(gpu0_vf 31); W0=$(gpu1_vf 0)
+t_eq "vfio: no mdev_bus class" no "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no)"
+t_eq "vfio: no mdev bus" no "$([ -e "$S/bus/mdev" ] && echo yes || echo no)"
+t_eq "vfio: 2 PFs + 64 VFs on the PCI bus" 66 "$(ls "$S/bus/pci/devices" | wc -l)"
+t_eq "vfio: same addresses as a40x2-sriov" "0000:e8:00.4 0000:e8:04.3 0000:67:00.4" "$V0 $V31 $W0"
+t_eq "vfio: VF ids" "0x10de 0x2235" "$(cat "$(dev "$V0")/vendor") $(cat "$(dev "$V0")/device")"
+t_eq "vfio: VF on the nvidia driver" nvidia "$(basename "$(readlink "$(dev "$V0")/driver")")"
+t_eq "vfio: VF listed by the nvidia driver" yes \
+    "$([ -L "$S/bus/pci/drivers/nvidia/$V0" ] && echo yes || echo no)"
+t_match "vfio: VF has a vfio-dev cdev" '^vfio[0-9]+$' "$(ls "$(dev "$V0")/vfio-dev")"
+t_match "vfio: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(dev "$V0")/iommu_group")"
+t_eq "vfio: physfn" 0000:e8:00.0 "$(basename "$(readlink "$(dev "$V0")/physfn")")"
+t_eq "vfio: NUMA nodes as on a40x2-sriov" "1 0" "$(cat "$(dev "$V0")/numa_node") $(cat "$(dev "$W0")/numa_node")"
+t_eq "vfio: a 256-byte config space with the ids and class" "256 10de 2235 0302" \
+    "$(stat -c %s "$(dev "$V0")/config" >/dev/null; wc -c < "$(dev "$V0")/config") $(od -An -tx1 -N4 "$(dev "$V0")/config" | awk '{print $2$1, $4$3}') $(od -An -tx1 -j10 -N2 "$(dev "$V0")/config" | awk '{print $2$1}')"
+t_eq "vfio: no mdev_supported_types" no "$([ -e "$(dev "$V0")/mdev_supported_types" ] && echo yes || echo no)"
+t_eq "vfio: current_vgpu_type starts 0" 0 "$(cur "$V0")"
+t_eq "vfio: creatable header" "ID    : vGPU Name" "$(head -1 "$(dev "$V0")/nvidia/creatable_vgpu_types")"
+t_eq "vfio: all 22 A40 types creatable on an empty GPU" 22 "$(creatable "$V0" | wc -w)"
+t_match "vfio: line format '%-5d : name'" '^558   : NVIDIA A40-2Q$' "$(cat "$(dev "$V0")/nvidia/creatable_vgpu_types")"
+t_eq "vfio: the PF takes no type" no "$([ -e "$(dev 0000:e8:00.0)/nvidia" ] && echo yes || echo no)"
+
+# --- a40x2-vfio: the driver's rules ---------------------------------------------
+
+t_eq "write: a type" ok "$(setty "$V0" 558)"
+t_eq "write: reads back" 558 "$(cur "$V0")"
+t_eq "write: shown in vgpu-sim/vfs" "$V0 nvidia-558 idle" "$(cat "$S/vgpu-sim/vfs")"
+t_eq "write: the VF with a type lists nothing" "" "$(creatable "$V0")"
+t_eq "same-size: the GPU's other VFs list only 558" 558 "$(creatable "$V1")"
+t_eq "same-size: the other GPU is untouched" 22 "$(creatable "$W0" | wc -w)"
+t_eq "same-size: another size is EINVAL" EINVAL "$(setty "$V1" 559)"
+t_eq "write: a type onto a VF with one is EPERM" EPERM "$(setty "$V0" 558)"
+t_eq "write: an unknown id is EINVAL" EINVAL "$(setty "$V1" 9999)"
+t_eq "write: not a number is EINVAL" EINVAL "$(setty "$V1" nvidia-558)"
+t_eq "write: 0 onto a VF without a type is EPERM" EPERM "$(setty "$V1" 0)"
+# A40-24Q: at most 2 per GPU; the list shrinks to nothing at capacity.
+t_eq "capacity: 24Q on gpu1 VF0" ok "$(setty "$W0" 565)"
+t_eq "capacity: 24Q on gpu1 VF1" ok "$(setty "$(gpu1_vf 1)" 565)"
+t_eq "capacity: the list is empty when the GPU is full" "" "$(creatable "$(gpu1_vf 2)")"
+t_eq "capacity: a third 24Q is ENOSPC" ENOSPC "$(setty "$(gpu1_vf 2)" 565)"
+t_eq "busy: QEMU cannot open a VF without a type" ENODEV "$(ctl busy "$V1")"
+t_eq "busy: QEMU opens the VF" ok "$(ctl busy "$V0")"
+t_eq "busy: shown in vgpu-sim/vfs" "$V0 nvidia-558 busy" "$(grep "^$V0" "$S/vgpu-sim/vfs")"
+t_eq "busy: 0 while open is EBUSY" EBUSY "$(setty "$V0" 0)"
+t_eq "busy: the type stays" 558 "$(cur "$V0")"
+ctl idle "$V0" >/dev/null
+t_eq "release: 0 once closed" ok "$(setty "$V0" 0)"
+t_eq "release: reads 0" 0 "$(cur "$V0")"
+t_eq "release: the GPU takes any size again" 22 "$(creatable "$V1" | wc -w)"
+
+# --- a40x2-vfio: faults ------------------------------------------------------------
+
+ctl fault create_errno EIO >/dev/null
+ctl fault create_fail_at 1 >/dev/null
+t_eq "fault: a type write fails with EIO" EIO "$(setty "$V0" 558)"
+t_eq "fault: ... and leaves no type" 0 "$(cur "$V0")"
+t_eq "fault: the next write works" ok "$(setty "$V0" 558)"
+ctl fault create_fail_at 0 >/dev/null
+ctl fault remove_ebusy 1 >/dev/null
+t_eq "fault: a clear fails with EBUSY" EBUSY "$(setty "$V0" 0)"
+ctl fault clear_ignored 2 >/dev/null
+t_eq "fault: a clear that does not stick succeeds" ok "$(setty "$V0" 0)"
+t_eq "fault: ... but the type is still there" 558 "$(cur "$V0")"
+setty "$V0" 0 >/dev/null
+t_eq "fault: still there after a second try" 558 "$(cur "$V0")"
+t_eq "fault: the third try sticks" "ok 0" "$(setty "$V0" 0) $(cur "$V0")"
+t_match "fault: listed in vgpu-sim/faults" "clear_ignored 0" "$(cat "$S/vgpu-sim/faults")"
+stop
+
+SC=$WORK/vfio-mdev.ini
+printf '[gpu g]\nmodel=a40-vfio\naddress=0000:e8:00.0\nvfs=2\n[mdev %s]\nparent=0000:e8:00.4\ntype=nvidia-558\n' \
+    "$(u 1)" > "$SC"
+t_match "scenario: an mdev on a vendor-specific VF is refused" "names no mdev parent" \
+    "$("$B/tests/sim/vgpu-sim" "$SC" "$WORK" 2>&1)"
+
+# --- AMD and Intel: plain VFs ----------------------------------------------------
+
+start mi300x-4
+S=$SIM_ROOT
+pfs=$(for d in "$S"/bus/pci/devices/*; do [ -L "$d/physfn" ] || basename "$d"; done | paste -sd' ')
+vfs=$(for d in "$S"/bus/pci/devices/*; do [ -L "$d/physfn" ] && basename "$d"; done | paste -sd' ')
+t_eq "mi300x: four PFs" "0000:05:00.0 0000:26:00.0 0000:85:00.0 0000:a6:00.0" "$pfs"
+t_eq "mi300x: one VF each" "0000:05:02.0 0000:26:02.0 0000:85:02.0 0000:a6:02.0" "$vfs"
+t_eq "mi300x: PF ids" "0x1002 0x74a1" "$(cat "$(dev 0000:05:00.0)/vendor") $(cat "$(dev 0000:05:00.0)/device")"
+t_eq "mi300x: VF ids" "0x1002 0x74b5" "$(cat "$(dev 0000:05:02.0)/vendor") $(cat "$(dev 0000:05:02.0)/device")"
+t_eq "mi300x: PF on GIM" gim "$(basename "$(readlink "$(dev 0000:05:00.0)/driver")")"
+t_eq "mi300x: VF on no driver" no "$([ -e "$(dev 0000:05:02.0)/driver" ] && echo yes || echo no)"
+t_eq "mi300x: NUMA 0 0 1 1" "0 0 1 1" "$(for v in $vfs; do cat "$(dev "$v")/numa_node"; done | paste -sd' ')"
+t_eq "mi300x: sriov_totalvfs / numvfs" "1 1" "$(cat "$(dev 0000:05:00.0)/sriov_totalvfs") $(cat "$(dev 0000:05:00.0)/sriov_numvfs")"
+t_eq "mi300x: no type files" no "$([ -e "$(dev 0000:05:02.0)/nvidia" ] && echo yes || echo no)"
+t_eq "mi300x: no mdev_bus class" no "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no)"
+t_match "mi300x: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(dev 0000:05:02.0)/iommu_group")"
+stop
+
+start s7150-2vf
+S=$SIM_ROOT
+t_eq "s7150: PF and two VFs" "0000:04:00.0 0000:04:02.0 0000:04:02.1" "$(ls "$S/bus/pci/devices" | paste -sd' ')"
+t_eq "s7150: PF ids" "0x1002 0x6929" "$(cat "$(dev 0000:04:00.0)/vendor") $(cat "$(dev 0000:04:00.0)/device")"
+t_eq "s7150: VF ids" "0x1002 0x692f" "$(cat "$(dev 0000:04:02.1)/vendor") $(cat "$(dev 0000:04:02.1)/device")"
+t_eq "s7150: vf_num=2" 2 "$(cat "$(dev 0000:04:00.0)/sriov_numvfs")"
+t_eq "s7150: virtfn links" "0000:04:02.0 0000:04:02.1" \
+    "$(basename -a "$(readlink "$(dev 0000:04:00.0)/virtfn0")" "$(readlink "$(dev 0000:04:00.0)/virtfn1")" | paste -sd' ')"
+stop
+
+start intel-xe-sriov
+S=$SIM_ROOT
+t_eq "xe: PF and four VFs" "0000:03:00.0 0000:03:00.1 0000:03:00.2 0000:03:00.3 0000:03:00.4" \
+    "$(ls "$S/bus/pci/devices" | paste -sd' ')"
+t_eq "xe: PF on xe" xe "$(basename "$(readlink "$(dev 0000:03:00.0)/driver")")"
+t_eq "xe: VFs keep the PF's device id" "0x8086 0xe211" "$(cat "$(dev 0000:03:00.3)/vendor") $(cat "$(dev 0000:03:00.3)/device")"
+t_eq "xe: sriov_numvfs" 4 "$(cat "$(dev 0000:03:00.0)/sriov_numvfs")"
+stop
+
+if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SIMLOG"; then
+    t_fail "sanitizers: simulator stderr is clean" "$(grep -E 'Sanitizer|runtime error' "$SIMLOG" | head -3 | tr '\n' ' ')"
+else
+    t_pass "sanitizers: simulator stderr is clean"
+fi
+t_done

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Whole VFs under load and under SIGKILL (issue 13), on a40x2-vfio (NVIDIA
+# vendor-specific, 64 VFs) and mi300x-4 (plain VFs): the real hook program.
+#   - 72 domains start at once, each naming one VF by its hostdev; eight
+#     VFs are named twice. Exactly 64 may start, no VF may hold two vGPUs
+#     (in sysfs or in the ledgers), every refusal is one line naming the
+#     holder; then all release at once and the host is empty.
+#   - SIGKILL at every crash point of prepare and release (test builds),
+#     and at random moments of a batch; then the next call leaves nothing
+#     leaked (a type or record nobody owns) or lost (a running domain's).
+# STRESS=quick: one batch of 72 and the step kills; STRESS=full: 4 batches.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$TOP/tests/stress/stresslib.sh"
+
+vfs_of() { local d; for d in "$SIM_ROOT"/bus/pci/devices/*; do [ -e "$d/nvidia/current_vgpu_type" ] && basename "$d"; done; }
+typed() { cat "$SIM_ROOT/vgpu-sim/vfs" | wc -l; }
+# mkvf NAME VF ATTRS: one whole-VF request tied to VF by alias
+mkvf() {
+    local name=$1 vf=$2 a=$3 uuid
+    SEQ=$((SEQ + 1))
+    DUUID[$name]=$(printf 'dddddddd-%04x-4000-8000-%012x' $((SEQ >> 16 & 0xffff)) "$SEQ")
+    SEQ=$((SEQ + 1))
+    uuid=$(printf '00000000-%04x-4000-8000-%012x' $((SEQ >> 16 & 0xffff)) "$SEQ")
+    DEVS[$name]=$uuid
+    { printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n  <metadata>\n    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n      <vgpu:device uuid=\"%s\" %s/>\n    </vgpu:vgpu>\n  </metadata>\n  <devices>\n" \
+        "$name" "${DUUID[$name]}" "$uuid" "$a"
+      vf_hostdev "$uuid" "$vf"
+      printf "  </devices>\n</domain>\n"; } > "$WORK/x/$name.xml"
+}
+# Ledger parents with more than one record, and records per VF.
+ledger_parents() { ledger_records | awk '{ print $3 }' | sort; }
+
+test_concurrent_starts() {
+    local rounds=1 r i n vf ok refused unclear double
+    full && rounds=4
+    for r in $(seq 1 "$rounds"); do
+        fresh a40x2-vfio || return
+        mapfile -t VFS < <(vfs_of | sort)
+        t_eq "round $r: 64 VFs" 64 "${#VFS[@]}"
+        local -a names=()
+        for i in $(seq 0 71); do
+            n="v$r-$i"; vf=${VFS[$(( (i * 37 + r) % 64 ))]}
+            [ "$i" -ge 64 ] && vf=${VFS[$(( ((i - 64) * 8 * 37 + r) % 64 ))]}
+            mkvf "$n" "$vf" 'profile="A40-1Q"'
+            names+=("$n")
+        done
+        run_batch prepare begin "${names[@]}"
+        ok=0 refused=0 unclear=0
+        for n in "${names[@]}"; do
+            if [ "${RC1[$n]}" = 0 ] && [ -z "${ERR1[$n]}" ]; then ok=$((ok + 1))
+            elif [ "$(printf '%s\n' "${ERR1[$n]}" | wc -l)" = 1 ] &&
+                 [[ ${ERR1[$n]} == "vgpu-hook: domain '$n': vGPU device 0: VF "*" is taken by domain 'v$r-"*"'; run 'vgpuctl sync $n'"* ]]; then
+                refused=$((refused + 1))
+            else unclear=$((unclear + 1)); echo "# $n: rc ${RC1[$n]}: ${ERR1[$n]}"; fi
+        done
+        double=$(ledger_parents | uniq -d | wc -l)
+        t_eq "round $r: 72 starts on 64 VFs: exactly 64 placed, 8 refused naming the holder" "64 8 0" "$ok $refused $unclear"
+        t_eq "round $r: 64 VFs hold a vGPU, each nvidia-557" "64 64" "$(typed) $(grep -c ' nvidia-557 ' "$SIM_ROOT/vgpu-sim/vfs")"
+        t_eq "round $r: no VF in two ledgers, 64 records" "0 64" "$double $(ledger_records | wc -l)"
+        t_eq "round $r: ledgers and sysfs name the same VFs" "$(ledger_parents | paste -sd' ')" \
+            "$(awk '{ print $1 }' "$SIM_ROOT/vgpu-sim/vfs" | sort | paste -sd' ')"
+        figure "vf_batch_${r}_placed" "$ok"
+        run_batch release end "${names[@]}"
+        t_eq "round $r: all released at once: no type, no ledger" "0 0" "$(typed) $(ledgers)"
+    done
+}
+
+# kill_at STEP SCEN ATTRS VF CHECK: prepare killed at STEP, then the
+# domain's release, which must leave CHECK (the VF's state) and no ledger.
+test_step_kills() {
+    local step scen
+    for scen in a40x2-vfio mi300x-4; do
+        for step in prepare-locked prepare-intent prepare-created prepare-done; do
+            fresh "$scen" "pci_ids_path=$TOP/tests/sim/pci.ids" remove_retry_delay_ms=20 || return
+            if [ "$scen" = a40x2-vfio ]; then mkvf k 0000:e8:00.4 'profile="A40-2Q"'; else mkvf k 0000:05:02.0 'gpu="MI300X"'; fi
+            VGPU_TEST_STOP_AT=$step "$HOOK" k prepare begin - < "$WORK/x/k.xml" > /dev/null 2>&1
+            t_eq "$scen: killed at $step" 137 "$?"
+            "$HOOK" k release end - < "$WORK/x/k.xml" > /dev/null 2>&1
+            t_eq "$scen: after the kill at $step the release leaves nothing" "0 0 0" "$? $(typed) $(ledgers)"
+            VGPU_TEST_STOP_AT=$step "$HOOK" k prepare begin - < "$WORK/x/k.xml" > /dev/null 2>&1
+            "$HOOK" k prepare begin - < "$WORK/x/k.xml" > /dev/null 2>&1
+            t_eq "$scen: after the kill at $step the next prepare holds the VF once" \
+                "0 1" "$? $(ledger_records | wc -l)"
+            for s2 in release-removing release-removed; do
+                VGPU_TEST_STOP_AT=$s2 "$HOOK" k release end - < "$WORK/x/k.xml" > /dev/null 2>&1
+            done
+            "$HOOK" k release end - < "$WORK/x/k.xml" > /dev/null 2>&1
+            t_eq "$scen: killed in release twice, then released: nothing left" "0 0 0" "$? $(typed) $(ledgers)"
+        done
+    done
+}
+
+# Random SIGKILLs while 24 domains start and stop on a40x2-vfio; then
+# every killed domain's release runs (as libvirt does after a failed
+# start), and the survivors hold exactly their VFs.
+test_random_kills() {
+    local i n vf killed=0
+    local -a names=()
+    fresh a40x2-vfio remove_retry_delay_ms=20 || return
+    mapfile -t VFS < <(vfs_of | sort)
+    for i in $(seq 0 23); do n="r$i"; mkvf "$n" "${VFS[$((i * 2))]}" 'profile="A40-1Q"'; names+=("$n"); done
+    local -a pids=()
+    for n in "${names[@]}"; do
+        "$HOOK" "$n" prepare begin - < "$WORK/x/$n.xml" > /dev/null 2> "$WORK/o/$n.err" &
+        pids+=($!)
+    done
+    sleep 0.0$((RANDOM % 9 + 1))
+    for i in "${!pids[@]}"; do
+        [ $((RANDOM % 3)) -eq 0 ] && kill -KILL "${pids[$i]}" 2>/dev/null && killed=$((killed + 1))
+    done
+    for i in "${!pids[@]}"; do wait "${pids[$i]}"; RC1[${names[$i]}]=$?; done
+    figure vf_random_kills "$killed"
+    local up=0
+    for n in "${names[@]}"; do
+        if [ "${RC1[$n]}" = 0 ]; then up=$((up + 1))
+        else "$HOOK" "$n" release end - < "$WORK/x/$n.xml" > /dev/null 2>&1; fi
+    done
+    t_eq "random kills: the domains that started hold exactly their VFs" "$up $up" "$(typed) $(ledger_records | wc -l)"
+    run_batch release end "${names[@]}"
+    t_eq "random kills: all released: nothing leaked" "0 0" "$(typed) $(ledgers)"
+}
+
+for t in test_concurrent_starts test_step_kills test_random_kills; do
+    echo "# $t"
+    $t
+done
+stress_sanitizers
+t_done

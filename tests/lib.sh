@@ -142,6 +142,7 @@ err_name() {
     *"Invalid argument"*) echo EINVAL ;;
     *"Device or resource busy"*) echo EBUSY ;;
     *"Too many users"*) echo EUSERS ;;
+    *"Operation not permitted"*) echo EPERM ;;
     *"Permission denied"*) echo EACCES ;;
     *"No such file or directory"*) echo ENOENT ;;
     *"No such device"*) echo ENODEV ;;

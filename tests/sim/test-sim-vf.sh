@@ -12,28 +12,12 @@ SIMLOG=$WORK/sim.stderr
 trap 'sim_stop 2>>"$SIMLOG"; rm -rf "$WORK"' EXIT
 
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/fuse ]; then
-    echo "# skip: needs root and /dev/fuse"
+    t_skip "whole-VF simulator tier" "needs root and /dev/fuse"
+    t_done
     exit 0
 fi
 [ -x "$B/tests/sim/vgpu-sim" ] || { echo "not ok - build: $B/tests/sim/vgpu-sim missing"; exit 1; }
 
-err_name() {
-    case "$1" in
-    *"Input/output error"*) echo EIO ;;
-    *"No space left on device"*) echo ENOSPC ;;
-    *"Invalid argument"*) echo EINVAL ;;
-    *"Device or resource busy"*) echo EBUSY ;;
-    *"Operation not permitted"*) echo EPERM ;;
-    *"Permission denied"*) echo EACCES ;;
-    *"No such file or directory"*) echo ENOENT ;;
-    *"No such device"*) echo ENODEV ;;
-    *) echo "unexpected: $1" ;;
-    esac
-}
-wr() {
-    local out
-    if out=$( (printf '%s' "$2" > "$1") 2>&1 ); then echo ok; else err_name "$out"; fi
-}
 start() { sim_start "$1" 2>>"$SIMLOG" || { t_fail "mount $1" "see $SIMLOG"; exit 1; }; }
 stop() { sim_stop 2>>"$SIMLOG"; }
 ctl() { wr "$SIM_ROOT/vgpu-sim/control" "$*"; }

@@ -11,6 +11,7 @@
 #include "bounded-write.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
+#include "vf-parent.h"
 #include "vgpu-error.h"
 #include "vgpu-validate.h"
 
@@ -81,50 +82,21 @@ nvvf_read_creatable(const char *root, const char *vf, GPtrArray *types, GError *
     return 0;
 }
 
-static char *
-nvvf_read_pci_id(const char *root, const char *addr, const char *file, GError **error)
-{
-    g_autofree char *path = sysfs_path_pci_file(root, addr, file, error);
-    g_autofree char *text = NULL;
-
-    if (!path || !(text = sysfs_read_attr(path, error)))
-        return NULL;
-    return g_ascii_strdown(g_str_has_prefix(text, "0x") ? text + 2 : text, -1);
-}
-
+/* The VF's PF is its GPU; a VF with no physfn stands for itself. */
 static HostParent *
 nvvf_scan_vf(const char *root, const char *vf, GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *physfn = sysfs_path_pci_file(root, vf, "physfn", error);
-    g_autofree char *numa_path = sysfs_path_pci_file(root, vf, "numa_node", error);
     g_autofree char *pf = NULL;
-    g_autofree char *vendor = NULL;
-    g_autofree char *device = NULL;
-    g_autofree char *numa = NULL;
-    HostParent *parent;
-    int node = -1;
 
-    if (!physfn || !numa_path)
+    if (!physfn)
         return NULL;
     if (!(pf = sysfs_read_link_name(physfn, &local)) && !sysfs_error_is_absent(local)) {
         g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
     }
-    if (!(vendor = nvvf_read_pci_id(root, pf ? pf : vf, "vendor", error)) ||
-        !(device = nvvf_read_pci_id(root, pf ? pf : vf, "device", error)) ||
-        sysfs_read_attr_optional(numa_path, &numa, error) < 0 ||
-        (numa && sysfs_parse_int(numa_path, numa, -1, &node, error) < 0))
-        return NULL;
-    parent = g_new0(HostParent, 1);
-    parent->kind = &device_kind_nvvf;
-    parent->addr = g_strdup(vf);
-    parent->gpu = g_strdup(pf ? pf : vf);
-    parent->is_vf = pf != NULL;
-    parent->numa_node = node;
-    parent->model = g_strdup_printf("%s:%s", vendor, device);
-    parent->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
-    return parent;
+    return vf_parent_new(&device_kind_nvvf, root, vf, pf, error);
 }
 
 /* A VF with a type lists nothing: its device names the type by id, and by
@@ -132,10 +104,9 @@ nvvf_scan_vf(const char *root, const char *vf, GError **error)
 static int
 nvvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
-    g_autofree char *dir = sysfs_path_pci_devices(root);
-    g_autoptr(GPtrArray) named = device_kind_named_vfs(requests);
-    g_autoptr(GPtrArray) names = named ? g_ptr_array_ref(named) : sysfs_list_dir(dir, error);
-   /* one read per VF gives every type's availability */
+    /* one read per VF gives every type's availability */
+    g_autoptr(GPtrArray) names = vf_parent_scan_names(root, requests, error);
+
     if (!names)
         return -1;
     for (guint i = 0; i < names->len; i++) {

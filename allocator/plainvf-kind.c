@@ -7,30 +7,19 @@
 #include "plainvf.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
+#include "vf-parent.h"
 #include "vgpu-error.h"
 #include "vgpu-validate.h"
 
 #include <string.h>
-
-/* "0x1002" -> "1002"; NULL with @error. */
-static char *
-plainvf_read_id(const char *root, const char *addr, const char *file, GError **error)
-{
-    g_autofree char *path = sysfs_path_pci_file(root, addr, file, error);
-    g_autofree char *text = NULL;
-
-    if (!path || !(text = sysfs_read_attr(path, error)))
-        return NULL;
-    return g_ascii_strdown(g_str_has_prefix(text, "0x") ? text + 2 : text, -1);
-}
 
 /* Display controllers (0x03) and processing accelerators (0x12, the
  * MI300X): not NICs or NVMe with VFs. NVIDIA VFs are vGPU VFs or useless. */
 static gboolean
 plainvf_is_gpu(const char *root, const char *pf)
 {
-    g_autofree char *class = plainvf_read_id(root, pf, "class", NULL);
-    g_autofree char *vendor = plainvf_read_id(root, pf, "vendor", NULL);
+    g_autofree char *class = vf_parent_read_pci_id(root, pf, "class", NULL);
+    g_autofree char *vendor = vf_parent_read_pci_id(root, pf, "vendor", NULL);
 
     return class && vendor && strcmp(vendor, "10de") != 0 &&
            (g_str_has_prefix(class, "03") || g_str_has_prefix(class, "12"));
@@ -44,30 +33,21 @@ plainvf_has(const char *root, const char *addr, const char *file)
     return path && g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
+/* Its one type is the VF's own PCI id. */
 static HostParent *
 plainvf_parent_new(const char *root, const char *vf, const char *pf, GError **error)
 {
-    g_autofree char *pv = NULL, *pd = NULL, *vv = NULL, *vd = NULL, *numa = NULL;
-    g_autofree char *numa_path = sysfs_path_pci_file(root, vf, "numa_node", error);
+    g_autofree char *vv = NULL, *vd = NULL;
     HostParent *parent;
     HostType *t;
-    int node = -1;
 
-    if (!numa_path || !(pv = plainvf_read_id(root, pf, "vendor", error)) ||
-        !(pd = plainvf_read_id(root, pf, "device", error)) ||
-        !(vv = plainvf_read_id(root, vf, "vendor", error)) ||
-        !(vd = plainvf_read_id(root, vf, "device", error)) ||
-        sysfs_read_attr_optional(numa_path, &numa, error) < 0 ||
-        (numa && sysfs_parse_int(numa_path, numa, -1, &node, error) < 0))
+    if (!(parent = vf_parent_new(&device_kind_plainvf, root, vf, pf, error)))
         return NULL;
-    parent = g_new0(HostParent, 1);
-    parent->kind = &device_kind_plainvf;
-    parent->addr = g_strdup(vf);
-    parent->gpu = g_strdup(pf);
-    parent->is_vf = TRUE;
-    parent->numa_node = node;
-    parent->model = g_strdup_printf("%s:%s", pv, pd);
-    parent->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
+    if (!(vv = vf_parent_read_pci_id(root, vf, "vendor", error)) ||
+        !(vd = vf_parent_read_pci_id(root, vf, "device", error))) {
+        host_parent_free(parent);
+        return NULL;
+    }
     t = g_new0(HostType, 1);
     t->id = g_strdup_printf("vf-%s-%s", vv, vd);
     t->name = g_strdup(parent->model);
@@ -80,9 +60,7 @@ plainvf_parent_new(const char *root, const char *vf, const char *pf, GError **er
 static int
 plainvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
-    g_autofree char *dir = sysfs_path_pci_devices(root);
-    g_autoptr(GPtrArray) named = device_kind_named_vfs(requests);
-    g_autoptr(GPtrArray) names = named ? g_ptr_array_ref(named) : sysfs_list_dir(dir, error);
+    g_autoptr(GPtrArray) names = vf_parent_scan_names(root, requests, error);
 
     if (!names)
         return -1;
@@ -133,8 +111,8 @@ plainvf_lookup(const char *root, const char *id, char **parent, char **type, GEr
 
     if (vgpu_validate_pci_addr("VF", id, NULL, NULL) < 0 ||
         !plainvf_has(root, id, "physfn") ||
-        !(vv = plainvf_read_id(root, id, "vendor", &local)) ||
-        !(vd = plainvf_read_id(root, id, "device", &local))) {
+        !(vv = vf_parent_read_pci_id(root, id, "vendor", &local)) ||
+        !(vd = vf_parent_read_pci_id(root, id, "device", &local))) {
         if (local && !sysfs_error_is_absent(local)) {
             g_propagate_error(error, g_steal_pointer(&local));
             return -1;

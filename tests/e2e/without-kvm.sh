@@ -35,4 +35,8 @@ echo "# without-kvm: /dev/kvm hidden in this mount namespace" >&2
 exec "$@"
 INNER
 )
-exec unshare --mount --propagation private -- bash -c "$inner" without-kvm "$@"
+# A PID namespace too: inside, the command's ancestors end at its own PID 1,
+# as on a machine without the wrapper, so sim-namespace.sh's "am I in a
+# namespace of my own?" walk does not take the wrapper's for one.
+exec unshare --mount --propagation private --pid --fork --mount-proc -- \
+    bash -c "$inner" without-kvm "$@"

@@ -432,14 +432,12 @@ sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(virDomain) dom = NULL;
-    g_autoptr(Host) host = NULL;
     DomainSyncResult res = { 0 };
     int rc = 1, pointed = 0;
 
     if (!(dom = cli_virt_domain(conn, arg, &error)) ||
         (cfg && (pointed = sync_vf_pass(cfg, dom, &error)) < 0) ||
-        (cfg && !(host = host_scan(cfg->sysfs_root, NULL, &error))) ||
-        domain_sync(dom, host, FALSE, &res, &error) < 0)
+        domain_sync(dom, cfg ? cfg->sysfs_root : NULL, FALSE, &res, &error) < 0)
         goto out;
     for (guint i = 0; i < res.added->len; i++)
         printf("Domain '%s': added <hostdev> for %s.\n", res.name,
@@ -534,7 +532,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
      * 'vgpuctl sync', which chooses the VF; only a local host is known. */
     if (uri_is_local(cli_virt_uri(opts)) &&
         (!(cfg = cli_config_load(opts, &error)) ||
-         !(host = host_scan(cfg->sysfs_root, NULL, &error))))
+         !(host = host_scan(cfg->sysfs_root, vd->requests, &error))))
         return cli_fail("define", error);
     whole_vf = vf_choice_requests(host, vd->requests);
     if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))

@@ -2,7 +2,6 @@
  * over all of them, and one log line per change. */
 #include "keeper.h"
 #include "domain-sync.h"
-#include "host-scan.h"
 #include "vgpu-log.h"
 
 #include <libvirt/virterror.h>
@@ -40,9 +39,8 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     g_autoptr(GError) error = NULL;
     g_autofree char *what = NULL, *list = NULL;
     DomainSyncResult res = { 0 };
-    g_autoptr(Host) host = host_scan(k->sysfs_root, NULL, &error);
 
-    if (!host || domain_sync(dom, host, k->dry_run, &res, &error) < 0) {
+    if (domain_sync(dom, k->sysfs_root, k->dry_run, &res, &error) < 0) {
         vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
         k->failures++;
         domain_sync_result_clear(&res);

@@ -1,6 +1,7 @@
 /* Adding the <hostdev> a domain's vGPU metadata lacks, through libvirt. */
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "host-scan.h"
 #include "vf-choice.h"
 #include "vgpu-error.h"
 
@@ -65,10 +66,12 @@ read_definition(virDomainPtr dom, const char *name, GError **error)
 /* One read-modify-compare-define attempt. FALSE with no @error: the
  * definition changed between the reads, try again. */
 static gboolean
-sync_attempt(virDomainPtr dom, const Host *host, gboolean dry_run, DomainSyncResult *res,
-             GError **error)
+sync_attempt(virDomainPtr dom, const char *sysfs_root, gboolean dry_run,
+             DomainSyncResult *res, GError **error)
 {
     g_autoptr(GHashTable) whole_vf = NULL;
+    g_autoptr(Host) host = NULL;
+    gboolean lacking = FALSE;
     g_autofree char *xml = NULL, *again = NULL, *updated = NULL;
     g_autoptr(VgpuDomain) vd = NULL;
     virDomainPtr defined;
@@ -86,6 +89,13 @@ sync_attempt(virDomainPtr dom, const Host *host, gboolean dry_run, DomainSyncRes
     }
     /* gpu=, or a type only VFs offer here: its PCI hostdev names a VF of
      * this host, which vgpuctl sync chooses; an mdev one would be wrong. */
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        lacking |= !req->gpu && !xml_domain_request_has_hostdev(vd, req);
+    }
+    /* Only then is the host read: a sync of a domain in order stays cheap. */
+    if (lacking && sysfs_root && !(host = host_scan(sysfs_root, vd->requests, error)))
+        return FALSE;
     whole_vf = vf_choice_requests(host, vd->requests);
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
@@ -126,7 +136,7 @@ sync_attempt(virDomainPtr dom, const Host *host, gboolean dry_run, DomainSyncRes
 }
 
 int
-domain_sync(virDomainPtr dom, const Host *host, gboolean dry_run, DomainSyncResult *res, GError **error)
+domain_sync(virDomainPtr dom, const char *sysfs_root, gboolean dry_run, DomainSyncResult *res, GError **error)
 {
     int persistent;
 
@@ -148,7 +158,7 @@ domain_sync(virDomainPtr dom, const Host *host, gboolean dry_run, DomainSyncResu
         GError *err = NULL;
 
         res->attempts++;
-        if (sync_attempt(dom, host, dry_run, res, &err))
+        if (sync_attempt(dom, sysfs_root, dry_run, res, &err))
             return 0;
         if (err) {
             g_propagate_error(error, err);

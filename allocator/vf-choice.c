@@ -39,6 +39,22 @@ vf_choice_wanted(const Host *host, const VgpuRequest *req)
     return by_vf || (any_vf && !any_mdev);
 }
 
+GHashTable *
+vf_choice_requests(const Host *host, const GPtrArray *requests)
+{
+    GHashTable *uuids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint i = 0; i < requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(requests, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest view = vf_choice_view(req, &type_owned);
+
+        if (req->gpu || (host && vf_choice_wanted(host, &view)))
+            g_hash_table_add(uuids, g_strdup(req->uuid));
+    }
+    return uuids;
+}
+
 char *
 vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req)
 {

@@ -25,6 +25,11 @@ VgpuRequest vf_choice_view(const VgpuRequest *req, char **owned);
 /* Does a whole VF serve @req on @host: gpu=, a type only VFs offer, or
  * anything on a host with VFs and no mdev parent? */
 gboolean vf_choice_wanted(const Host *host, const VgpuRequest *req);
+/* The UUIDs of the @requests (VgpuRequest*) a whole VF serves: gpu= ones
+ * always, typed ones as vf_choice_wanted() says for @host (NULL: not known
+ * here, e.g. a remote libvirt). Their PCI hostdev is chosen on the host
+ * (vgpuctl sync), so define and the shared sync never add an mdev one. */
+GHashTable *vf_choice_requests(const Host *host, const GPtrArray *requests);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);
 /* Can @vf serve @req now: it suits it and the rules, no other domain's

@@ -28,6 +28,7 @@
 #include "virt-conn.h"
 #include "vgpu-validate.h"
 #include "sync-vf.h"
+#include "vf-choice.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,7 +437,7 @@ sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean
 
     if (!(dom = cli_virt_domain(conn, arg, &error)) ||
         (cfg && (pointed = sync_vf_pass(cfg, dom, &error)) < 0) ||
-        domain_sync(dom, FALSE, &res, &error) < 0)
+        domain_sync(dom, cfg ? cfg->sysfs_root : NULL, FALSE, &res, &error) < 0)
         goto out;
     for (guint i = 0; i < res.added->len; i++)
         printf("Domain '%s': added <hostdev> for %s.\n", res.name,
@@ -506,6 +507,9 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(virDomain) dom = NULL;
     g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(VgpuConfig) cfg = NULL;
+    g_autoptr(Host) host = NULL;
+    g_autoptr(GHashTable) whole_vf = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *buf = NULL, *xml = NULL;
     gsize len = 0;
@@ -522,8 +526,16 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     if (!(buf = cli_read_file(argv[1], &len, &error)))
         return cli_fail("define", error);
     /* Validate first: a bad request is reported before libvirt is asked. */
-    if (!(vd = xml_domain_parse(buf, len, &error)) ||
-        !(xml = xml_domain_add_hostdevs(buf, len, &added, &error)))
+    if (!(vd = xml_domain_parse(buf, len, &error)))
+        return cli_fail("define", error);
+    /* A request a whole VF serves on this host gets its PCI hostdev from
+     * 'vgpuctl sync', which chooses the VF; only a local host is known. */
+    if (uri_is_local(cli_virt_uri(opts)) &&
+        (!(cfg = cli_config_load(opts, &error)) ||
+         !(host = host_scan(cfg->sysfs_root, vd->requests, &error))))
+        return cli_fail("define", error);
+    whole_vf = vf_choice_requests(host, vd->requests);
+    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
         return cli_fail("define", error);
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("define", error);
@@ -535,8 +547,11 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
 
-        if (!req->gpu && !xml_domain_request_has_hostdev(vd, req))
+        if (!g_hash_table_contains(whole_vf, req->uuid) && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
+        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid))
+            printf("vGPU %s (%s) is served by a whole VF here: 'vgpuctl sync %s' chooses it.\n",
+                   req->uuid, vgpu_request_label(req), virDomainGetName(dom));
     }
     cli_warn_shared_uuids(conn, vd);
     return 0;

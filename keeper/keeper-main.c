@@ -142,6 +142,7 @@ main(int argc, char **argv)
         return fail(NULL, error->message);
     k.uri = uri && *uri ? uri : env_uri && *env_uri ? env_uri : "qemu:///system";
     k.state_dir = cfg->state_dir;
+    k.sysfs_root = cfg->sysfs_root;
     k.once = once;
     k.dry_run = dry_run;
     k.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

@@ -40,7 +40,7 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     g_autofree char *what = NULL, *list = NULL;
     DomainSyncResult res = { 0 };
 
-    if (domain_sync(dom, k->dry_run, &res, &error) < 0) {
+    if (domain_sync(dom, k->sysfs_root, k->dry_run, &res, &error) < 0) {
         vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
         k->failures++;
         domain_sync_result_clear(&res);

@@ -24,6 +24,7 @@
 typedef struct {
     const char *uri;
     const char *state_dir;
+    const char *sysfs_root;     /* scanned at each sync: whole-VF requests get no mdev hostdev */
     gboolean once;
     gboolean dry_run;
 

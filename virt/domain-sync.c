@@ -1,6 +1,8 @@
 /* Adding the <hostdev> a domain's vGPU metadata lacks, through libvirt. */
 #include "domain-sync.h"
 #include "domain-xml.h"
+#include "host-scan.h"
+#include "vf-choice.h"
 #include "vgpu-error.h"
 
 #include <libvirt/virterror.h>
@@ -64,8 +66,12 @@ read_definition(virDomainPtr dom, const char *name, GError **error)
 /* One read-modify-compare-define attempt. FALSE with no @error: the
  * definition changed between the reads, try again. */
 static gboolean
-sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error)
+sync_attempt(virDomainPtr dom, const char *sysfs_root, gboolean dry_run,
+             DomainSyncResult *res, GError **error)
 {
+    g_autoptr(GHashTable) whole_vf = NULL;
+    g_autoptr(Host) host = NULL;
+    gboolean lacking = FALSE;
     g_autofree char *xml = NULL, *again = NULL, *updated = NULL;
     g_autoptr(VgpuDomain) vd = NULL;
     virDomainPtr defined;
@@ -81,12 +87,21 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
         res->outcome = DOMAIN_SYNC_NOT_OURS;
         return TRUE;
     }
+    /* gpu=, or a type only VFs offer here: its PCI hostdev names a VF of
+     * this host, which vgpuctl sync chooses; an mdev one would be wrong. */
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        lacking |= !req->gpu && !xml_domain_request_has_hostdev(vd, req);
+    }
+    /* Only then is the host read: a sync of a domain in order stays cheap. */
+    if (lacking && sysfs_root && !(host = host_scan(sysfs_root, vd->requests, error)))
+        return FALSE;
+    whole_vf = vf_choice_requests(host, vd->requests);
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
 
-        /* gpu= asks for a whole VF: its PCI hostdev names a VF of this
-         * host, which vgpuctl sync chooses; an mdev one would be wrong. */
-        if (!req->gpu && !xml_domain_request_has_hostdev(vd, req))
+        if (!g_hash_table_contains(whole_vf, req->uuid) &&
+            !xml_domain_request_has_hostdev(vd, req))
             g_ptr_array_add(res->added, g_strdup_printf("%s vGPU %s", vgpu_request_label(req),
                                                         req->uuid));
     }
@@ -98,7 +113,7 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
         res->outcome = DOMAIN_SYNC_WOULD_CHANGE;
         return TRUE;
     }
-    if (!(updated = xml_domain_add_hostdevs(xml, strlen(xml), &added, error)))
+    if (!(updated = xml_domain_add_hostdevs_except(xml, strlen(xml), whole_vf, &added, error)))
         return FALSE;
     test_point("sync-before-compare");
     /* libvirt has no compare-and-swap on a definition: the closest is to
@@ -121,7 +136,7 @@ sync_attempt(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError *
 }
 
 int
-domain_sync(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error)
+domain_sync(virDomainPtr dom, const char *sysfs_root, gboolean dry_run, DomainSyncResult *res, GError **error)
 {
     int persistent;
 
@@ -143,7 +158,7 @@ domain_sync(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **
         GError *err = NULL;
 
         res->attempts++;
-        if (sync_attempt(dom, dry_run, res, &err))
+        if (sync_attempt(dom, sysfs_root, dry_run, res, &err))
             return 0;
         if (err) {
             g_propagate_error(error, err);

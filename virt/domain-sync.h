@@ -35,11 +35,14 @@ typedef struct {
 
 void domain_sync_result_clear(DomainSyncResult *res);
 
-/* Sync the persistent domain @dom (its own connection). @dry_run: read
+/* Sync the persistent domain @dom (its own connection). @sysfs_root: this
+ * host's, scanned (only when a request lacks its hostdev) so that requests
+ * a whole VF serves here get no mdev hostdev; NULL when libvirt is remote:
+ * only gpu= ones are known then. @dry_run: read
  * only. -1 with @error (one line naming the domain) when libvirt fails,
  * the metadata is invalid, the domain is transient, or the definition
  * changed under us on every one of DOMAIN_SYNC_ATTEMPTS attempts. */
-int domain_sync(virDomainPtr dom, gboolean dry_run, DomainSyncResult *res, GError **error);
+int domain_sync(virDomainPtr dom, const char *sysfs_root, gboolean dry_run, DomainSyncResult *res, GError **error);
 
 /* Test builds (TESTHOOKS=1) stop the process with SIGKILL at the step
  * VGPU_TEST_STOP_AT names, with SIGSTOP at the one VGPU_TEST_PAUSE_AT

@@ -55,3 +55,7 @@ char *xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GErr
  * whose UUID was derived, nothing else changes: the derivation is stable).
  * *added is the number inserted. */
 char *xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error);
+/* The same, but never for the requests whose UUID is in @whole_vf (may be
+ * NULL): a whole VF serves them, chosen on the host by vgpuctl sync. */
+char *xml_domain_add_hostdevs_except(const char *buf, gsize len, GHashTable *whole_vf,
+                                     guint *added, GError **error);

@@ -143,6 +143,13 @@ doc_to_string(xmlDoc *doc, gboolean declaration, GError **error)
 char *
 xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error)
 {
+    return xml_domain_add_hostdevs_except(buf, len, NULL, added, error);
+}
+
+char *
+xml_domain_add_hostdevs_except(const char *buf, gsize len, GHashTable *whole_vf,
+                               guint *added, GError **error)
+{
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(VgpuDomain) dom = xml_domain_read(buf, len, &doc, error);
     xmlNode *devices = NULL;
@@ -156,7 +163,8 @@ xml_domain_add_hostdevs(const char *buf, gsize len, guint *added, GError **error
         const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
 
         /* A whole VF is chosen on its host (vgpuctl sync), never here. */
-        if (req->gpu || xml_domain_request_has_hostdev(dom, req))
+        if (req->gpu || (whole_vf && g_hash_table_contains(whole_vf, req->uuid)) ||
+            xml_domain_request_has_hostdev(dom, req))
             continue;
         if (!devices)
             devices = find_or_add_devices(doc);

@@ -75,15 +75,52 @@ test_sync_vf() {
 test_define_sync_plain() {
     lv_domain_xml vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" gpu=\"MI300X\" numa=\"1\"" > "$LV_WORK/vm5.xml"
     lvc define "$LV_WORK/vm5.xml"
-    t_eq "define gpu=: exit 0, no hostdev claimed" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml." "$RC:$OUT"
+    t_eq "define gpu=: exit 0, no hostdev claimed" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml.
+vGPU $(u 5) (MI300X) is served by a whole VF here: 'vgpuctl sync vm5' chooses it." "$RC:$OUT"
     t_eq "define gpu=: no mdev hostdev written" 0 "$(mdev_hostdevs vm5)"
     lvc sync vm5
     t_eq "sync gpu=: a managed='yes' VF on NUMA node 1" "0:0000:85:02.0 yes" "$RC:$(vf_of_alias vm5 "$(u 5)")"
     lv_virsh undefine vm5 > /dev/null
 }
 
+# A typed request on a vendor-specific host (no mdev bus): define and the
+# keeper never write an mdev hostdev for it; sync gives each domain its own
+# VF whose creatable list has the type, and the hook's prepare takes it.
+creatable() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/creatable_vgpu_types"; }
+test_define_sync_typed() {
+    local vf6 vf7
+    lv_domain_xml vm6 "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" profile=\"A40-2Q\"" > "$LV_WORK/vm6.xml"
+    lvc define "$LV_WORK/vm6.xml"
+    t_eq "define typed: exit 0, says sync chooses the VF" \
+        "0:Domain 'vm6' defined from $LV_WORK/vm6.xml.
+vGPU $(u 6) (A40-2Q) is served by a whole VF here: 'vgpuctl sync vm6' chooses it." "$RC:$OUT"
+    t_eq "define typed: no mdev hostdev written" 0 "$(mdev_hostdevs vm6)"
+    lv_domain_xml vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 7)\" profile=\"A40-2Q\"" > "$LV_WORK/vm7.xml"
+    lv_virsh define "$LV_WORK/vm7.xml" > /dev/null
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > "$LV_WORK/keeper.out" 2>&1
+    t_eq "keeper --once: exit 0, no mdev hostdev for a typed request here" "0:0" "$?:$(mdev_hostdevs vm7)"
+    lvc sync vm6
+    vf6=$(vf_of_alias vm6 "$(u 6)")
+    t_match "sync typed: a managed='no' PCI hostdev tied by alias" "^0:0000:[0-9a-f:.]+ no$" "$RC:$vf6"
+    vf6=${vf6% *}
+    lvc sync vm7
+    vf7=$(vf_of_alias vm7 "$(u 7)")
+    vf7=${vf7% *}
+    t_ok "sync typed: the two domains get distinct VFs" test -n "$vf7" -a "$vf6" != "$vf7"
+    t_match "sync typed: vm6's VF can create A40-2Q (558)" "(^| )558( |$)" "$(creatable "$vf6" | tr '\n' ' ')"
+    t_match "sync typed: vm7's VF can create A40-2Q (558)" "(^| )558( |$)" "$(creatable "$vf7" | tr '\n' ' ')"
+    inactive_xml vm6 > "$LV_WORK/vm6.now.xml"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm6 prepare begin - < '$LV_WORK/vm6.now.xml'" > "$LV_WORK/hook.out" 2>&1
+    t_eq "hook prepare: accepts the VF, writes the type" "0:558" \
+        "$?:$(cat "$SIM_ROOT/bus/pci/devices/$vf6/nvidia/current_vgpu_type")"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm6 release end - < '$LV_WORK/vm6.now.xml'" > /dev/null 2>&1
+    t_eq "hook release: the type is cleared" "0:0" \
+        "$?:$(cat "$SIM_ROOT/bus/pci/devices/$vf6/nvidia/current_vgpu_type")"
+    for d in vm6 vm7; do lv_virsh undefine "$d" > /dev/null; done
+}
+
 if lv_start a40x2-vfio; then
-    for t in test_sync_vf; do
+    for t in test_sync_vf test_define_sync_typed; do
         lv_log "=== $t"
         before=$T_FAIL
         $t

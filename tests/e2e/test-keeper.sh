@@ -53,6 +53,7 @@ wait_for() {
     done
 }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
+reconnected_since() { [ "$(keeper_log | grep -c 'connected to qemu')" -gt "$1" ]; }
 has_hostdev() { [ -n "$(hostdevs "$1")" ]; }
 # added_within NAME: wait for NAME's <hostdev>, report the latency; LAT_MS
 added_within() {
@@ -188,8 +189,12 @@ test_restart() {
         "lost the connection to qemu:///system.*connected to qemu:///system.*domain 'kr': added .*full pass after connecting" \
         "$(keeper_log | tr '\n' ' ')"
     step "libvirtd restarts while the keeper runs"
+    # The status file still says connected until the keeper notices the
+    # restart: wait for a new "connected to" line instead.
+    local n
+    n=$(keeper_log | grep -c 'connected to qemu')
     lv_restart_libvirtd
-    wait_for 30 connected
+    wait_for 30 reconnected_since "$n"
     lv_domain_xml kr2 "$(du 8)" --no-hostdev "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$LV_WORK/kr2.xml"
     lv_virsh define "$LV_WORK/kr2.xml" > /dev/null
     t0=$(now_ms)

@@ -92,6 +92,19 @@ SEQ=0
 mkdir -p "$WORK/x" "$WORK/o"
 # mkdom NAME 'ATTRS' ['ATTRS'...]: each ATTRS without uuid; a fresh device
 # UUID is added to each, a fresh domain UUID to the domain.
+# running_node NAME...: $WORK/libvirt-test.xml, a node for libvirt's test
+# driver in which exactly these domains (uuids from DUUID) run, for vgpuctl gc.
+running_node() {
+    local n
+    {
+        echo "<node>"
+        for n in "$@"; do
+            echo "  <domain type='test'><name>$n</name><uuid>${DUUID[$n]}</uuid><memory>8192</memory><os><type>hvm</type></os></domain>"
+        done
+        echo "</node>"
+    } > "$WORK/libvirt-test.xml"
+}
+
 mkdom() {
     local name=$1 a uuid devs="" body="" hd=""
     shift

@@ -26,14 +26,7 @@ CSCEN=a40x2-sriov CPROF=A40-2Q
 
 # gc RUNNING...: vgpuctl gc, libvirt saying exactly the RUNNING domains run
 gc() {
-    local n
-    {
-        echo "<node>"
-        for n in "$@"; do
-            echo "  <domain type='test'><name>$n</name><uuid>${DUUID[$n]}</uuid><memory>8192</memory><os><type>hvm</type></os></domain>"
-        done
-        echo "</node>"
-    } > "$WORK/libvirt-test.xml"
+    running_node "$@"
     GCRUNS=$((GCRUNS + 1))
     timeout 60 "$VGPUCTL" -c "test://$WORK/libvirt-test.xml" gc > "$WORK/gc.out" 2> "$WORK/gc.err"
     GC_RC=$?

@@ -13,19 +13,6 @@ VGPUCTL=$B/cli/vgpuctl
 CASES=0 SLOWEST=0
 N=$(full && echo 32 || echo 8)
 
-# gc_with RUNNING...: vgpuctl gc, libvirt's test driver saying exactly the
-# RUNNING domains run (as tests/stress/test-crash.sh)
-gc_node() {
-    local n
-    {
-        echo "<node>"
-        for n in "$@"; do
-            echo "  <domain type='test'><name>$n</name><uuid>${DUUID[$n]}</uuid><memory>8192</memory><os><type>hvm</type></os></domain>"
-        done
-        echo "</node>"
-    } > "$WORK/libvirt-test.xml"
-}
-
 selfremove_scenario() {
     cat > "$WORK/selfremove.ini" <<'EOF'
 [gpu self]
@@ -166,7 +153,7 @@ test_damaged_among_good() {
     figure releases_by_name_ok "$ok"
     t_eq "release by name with $bad bad ledgers about: all $N done" "$N" "$ok"
     t_eq "... their devices gone, the bad ledgers' devices untouched" "$before_hand" "$(sim_mdevs | wc -l)"
-    gc_node
+    running_node
     timeout 60 "$VGPUCTL" -c "test://$WORK/libvirt-test.xml" gc > "$WORK/gc.out" 2>&1
     t_eq "gc among them: exit 0, nothing a bad ledger names removed" "0 $before_hand" "$? $(sim_mdevs | wc -l)"
     figure gc_skipped_bad_ledgers "$(grep -c '^Skipped ledger' "$WORK/gc.out")"
@@ -183,7 +170,7 @@ test_gc_blocked() {
     for i in $(seq 1 "$k"); do v="leak-$i"; mkdom "$v" 'profile="A40-2Q"'; leaks+=("$v"); done
     run_batch prepare begin "${leaks[@]}"
     for v in "${leaks[@]}"; do sim_ctl busy "${DEVS[$v]}"; done
-    gc_node
+    running_node
     timeout 120 "$VGPUCTL" -c "test://$WORK/libvirt-test.xml" gc > "$WORK/gc.out" 2>&1 &
     gcpid=$!
     for i in $(seq 1 100); do grep -q ' removing$' "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done

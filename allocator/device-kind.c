@@ -80,6 +80,21 @@ device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
     return DEVICE_STATUS_OURS;
 }
 
+DeviceStatus
+device_kind_take_back(const VgpuConfig *cfg, const LedgerDevice *d, GError **error)
+{
+    const DeviceKind *kind = device_kind_of(d);
+    const char *id = device_kind_device_id(kind, d->uuid, d->parent);
+    DeviceStatus st = device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, NULL,
+                                        NULL, error);
+
+    if (st == DEVICE_STATUS_OURS &&
+        kind->unmake(cfg->sysfs_root, id, cfg->remove_retries, cfg->remove_retry_delay_ms,
+                     cfg->remove_timeout_ms, error) < 0)
+        return DEVICE_STATUS_ERROR;
+    return st;
+}
+
 guint
 device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint timeout_ms,
                               guint *left)

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include "host.h"
 #include "ledger.h"
+#include "vgpu-config.h"
 
 /* A device is named by @id: an mdev by its UUID; a whole VF would be by
  * its PCI address. A parent is where one is made: an mdev parent; a VF
@@ -85,6 +86,13 @@ typedef enum {
 DeviceStatus device_kind_check(const DeviceKind *kind, const char *root, const char *uuid,
                                const char *parent, const char *type, char **now_parent,
                                char **now_type, GError **error);
+
+/* Take ledger device @d back for good, as vgpuctl gc does: undo it if it
+ * is still the device we made (device_kind_check), leave it if it is gone
+ * or now another device. Returns what was found (OURS: now undone), or
+ * DEVICE_STATUS_ERROR with @error when the check or the undo failed. */
+DeviceStatus device_kind_take_back(const VgpuConfig *cfg, const LedgerDevice *d,
+                                   GError **error);
 
 /* Some NVIDIA drivers (14.4, 15.x) remove an mdev themselves once its VM
  * has stopped, and a remove written before theirs leaves the GPU unusable

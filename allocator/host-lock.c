@@ -79,6 +79,54 @@ host_lock_acquire(const char *state_dir, guint timeout_ms, GError **error)
     return -1;
 }
 
+int
+host_lock_gc_begin(const char *state_dir, GError **error)
+{
+    g_autofree char *path = g_build_filename(state_dir, "gc.lock", NULL);
+    int fd;
+
+    if (state_dir_prepare(state_dir, error) < 0)
+        return -1;
+    if ((fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE, "cannot open %s: %s", path,
+                    g_strerror(errno));
+        return -1;
+    }
+    /* A start probing the lock (host_lock_gc_running) holds it for an
+     * instant; another gc holds it for its whole run. */
+    for (int i = 0; i < 10; i++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        if (errno != EWOULDBLOCK)
+            break;
+        g_usleep(20000);
+    }
+    if (errno == EWOULDBLOCK)
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "another 'vgpuctl gc' is running "
+                    "(it holds %s)", path);
+    else
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "cannot lock %s: %s", path,
+                    g_strerror(errno));
+    close(fd);
+    return -1;
+}
+
+gboolean
+host_lock_gc_running(const char *state_dir)
+{
+    g_autofree char *path = g_build_filename(state_dir, "gc.lock", NULL);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    gboolean running;
+
+    /* No file: no gc ever ran here. Any other failure to look counts as
+     * running, the answer that changes nothing. */
+    if (fd < 0)
+        return errno != ENOENT;
+    running = flock(fd, LOCK_EX | LOCK_NB) < 0;
+    close(fd);
+    return running;
+}
+
 void
 host_lock_release(int fd)
 {

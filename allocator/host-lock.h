@@ -9,3 +9,10 @@
  * directory or the lock file cannot be created or opened). */
 int host_lock_acquire(const char *state_dir, guint timeout_ms, GError **error);
 void host_lock_release(int fd);
+
+/* vgpuctl gc holds STATE_DIR/gc.lock while it runs (taken without
+ * waiting: -1 with VGPU_ERROR_LOCK when another gc holds it). Its devices
+ * marked "removing" are then being removed; once no gc holds the lock, a
+ * mark left behind is stale (the gc died) and a start may finish it. */
+int host_lock_gc_begin(const char *state_dir, GError **error);
+gboolean host_lock_gc_running(const char *state_dir);

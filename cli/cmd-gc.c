@@ -78,32 +78,27 @@ static gboolean
 gc_device(const VgpuConfig *cfg, const LedgerDevice *d, GcItem *it, gboolean dry_run)
 {
     const DeviceKind *kind = device_kind_of(d);
-    const char *id = device_kind_device_id(kind, d->uuid, d->parent);
     g_autoptr(GError) err = NULL;
+    DeviceStatus st = dry_run ? device_kind_check(kind, cfg->sysfs_root,
+                                                  device_kind_device_id(kind, d->uuid,
+                                                                        d->parent),
+                                                  d->parent, d->type, NULL, NULL, &err)
+                              : device_kind_take_back(cfg, d, &err);
 
-    switch (device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, NULL, NULL,
-                              &err)) {
+    switch (st) {
     case DEVICE_STATUS_ERROR:
         it->action = GC_FAILED;
         it->error = g_strdup(err->message);
         return FALSE;
     case DEVICE_STATUS_GONE:
         it->action = GC_FORGET;
-        return TRUE;
+        break;
     case DEVICE_STATUS_REPLACED:
         it->action = GC_FOREIGN;
-        return TRUE;
-    case DEVICE_STATUS_OURS:
         break;
-    }
-    it->action = GC_REMOVE;
-    if (dry_run)
-        return TRUE;
-    if (kind->unmake(cfg->sysfs_root, id, cfg->remove_retries,
-                     cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, &err) < 0) {
-        it->action = GC_FAILED;
-        it->error = g_strdup(err->message);
-        return FALSE;
+    case DEVICE_STATUS_OURS:
+        it->action = GC_REMOVE;
+        break;
     }
     return TRUE;
 }
@@ -299,6 +294,7 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
     g_autoptr(GError) error = NULL;
     GcResult res = { .items = items, .skipped = skipped };
+    int gc_lock = -1;
 
     if (!cli_parse_options(opts, "gc", "[--dry-run] [--json]",
                            "Remove the vGPUs that vgpu-hook created for domains that are not "
@@ -317,6 +313,10 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
                   error->message);
         return 1;
     }
+    /* Held to the end (the kernel drops it if gc dies): a start finding
+     * our "removing" marks without it knows they are stale. */
+    if (!dry_run && (gc_lock = host_lock_gc_begin(cfg->state_dir, &error)) < 0)
+        return cli_fail("gc", error);
     /* Ledgers are replaced by rename: a read without the lock sees whole
      * ones, and each is read again under the lock before it is acted on. */
     if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
@@ -328,6 +328,7 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < ledgers->len; i++)
         gc_ledger(cfg, conn, g_ptr_array_index(ledgers, i), dry_run, &res);
 
+    host_lock_release(gc_lock);
     if (opts->json)
         print_json(&res, dry_run);
     else

@@ -183,18 +183,7 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
 {
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
-    const LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
-
     *reused = FALSE;
-    /* Checked before sysfs: a device being removed has already left the
-     * bus, and neither reusing nor re-creating it is safe meanwhile. */
-    if (mark && mark->state == LEDGER_REMOVING) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "domain '%s': vGPU device %u: mdev %s is being removed by 'vgpuctl gc' "
-                    "(the domain was not running when it looked); start the domain again "
-                    "once that is done", p->dom->name, req->index, req->uuid);
-        return -1;
-    }
     if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, NULL, &parent, &type, &err) < 0) {
         if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
             return 0;
@@ -243,12 +232,68 @@ place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
     return create_on_candidates(p, host, req, &rules, cands, refusals, error);
 }
 
+/* The request's device is marked "removing" by vgpuctl gc. Checked
+ * before sysfs: a device being removed may have left the bus already, and
+ * neither reusing nor re-creating it is safe while a gc removes it. A mark
+ * no running gc stands behind was left by one that died: finish its work
+ * here (under the host lock, as nothing else touches the device now), then
+ * go on as if there had been no device. Returns 1 when a device was taken
+ * back, 0 when there was no mark, -1 with @error. */
+static int
+prepare_removing_mark(Prepare *p, const VgpuRequest *req, GError **error)
+{
+    const LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
+    g_autoptr(GError) err = NULL;
+    const char *what;
+
+    if (!mark || mark->state != LEDGER_REMOVING)
+        return 0;
+    what = device_kind_of(mark)->named_by_hostdev ? mark->parent : mark->uuid;
+    if (host_lock_gc_running(p->cfg->state_dir)) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                    "domain '%s': vGPU device %u: %s %s is being removed by 'vgpuctl gc' "
+                    "(the domain was not running when it looked); start the domain again "
+                    "once that is done", p->dom->name, req->index, mark->kind ? mark->kind :
+                    "mdev", what);
+        return -1;
+    }
+    if (device_kind_take_back(p->cfg, mark, &err) == DEVICE_STATUS_ERROR) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
+                    "domain '%s': vGPU device %u: finishing the removal of %s that a "
+                    "'vgpuctl gc' which did not finish began: %s", p->dom->name, req->index,
+                    what, err->message);
+        return -1;
+    }
+    vgpu_log(LOG_INFO, "domain '%s': finished taking back %s (%s on %s), which a 'vgpuctl gc' "
+             "that did not finish had begun", p->dom->name, req->uuid, mark->type, mark->parent);
+    ledger_drop(p->ledger, req->uuid);
+    return ledger_save(p->cfg->state_dir, p->ledger, error) < 0 ? -1 : 1;
+}
+
+/* Scan again, under the lock: the next choice and any refusal are exact. */
+static int
+prepare_rescan(Prepare *p, Host **host, GError **error)
+{
+    g_clear_pointer(host, host_free);
+    if (!(*host = host_scan(p->cfg->sysfs_root, p->dom->requests, error)))
+        return -1;
+    p->fresh = TRUE;    /* so place_one cannot answer PLACE_STALE again */
+    return 0;
+}
+
 static int
 prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
 {
     gboolean reused;
     PlaceResult r;
 
+    switch (prepare_removing_mark(p, req, error)) {
+    case -1:
+        return -1;
+    case 1:     /* a device went: the view scanned before it is stale */
+        if (prepare_rescan(p, host, error) < 0)
+            return -1;
+    }
     if (req->vf)
         return prepare_vf(p, *host, req, error);
     if (reuse_existing(p, *host, req, &reused, error) < 0)
@@ -260,10 +305,8 @@ prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
          * now under it, so the choice and any refusal are exact. */
         vgpu_log(LOG_INFO, "domain '%s': no fit in the view scanned before the lock; "
                  "rescanning under it", p->dom->name);
-        g_clear_pointer(host, host_free);
-        if (!(*host = host_scan(p->cfg->sysfs_root, p->dom->requests, error)))
+        if (prepare_rescan(p, host, error) < 0)
             return -1;
-        p->fresh = TRUE;    /* so place_one cannot answer PLACE_STALE again */
         r = place_one(p, *host, req, error);
     }
     return r == PLACE_OK ? 0 : -1;

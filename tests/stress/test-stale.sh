@@ -199,9 +199,43 @@ test_full_and_readonly_state() {
     umount "$WORK/state" && MOUNTED=
 }
 
+# A gc that died between marking a domain's devices "removing" and
+# removing them (its marks stay). While a gc runs, a start refuses to touch
+# them; once none does, the start finishes the removal and goes ahead.
+test_gc_died_after_marking() {
+    fresh a40x2-sriov || return
+    host_maps
+    mkdom orphan 'profile="A40-2Q"'
+    timed orphan prepare begin
+    local d=${DEVS[orphan]} holder i
+    sed -i 's/^state=created$/state=removing/' "$(ledger_file orphan)"
+    ( exec 9> "$WORK/state/gc.lock"; flock 9; exec sleep 30 ) &
+    holder=$!
+    for i in $(seq 1 50); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.02; done
+    timed orphan prepare begin
+    t_eq "device marked removing while a gc runs: start refused" 1 "$RC"
+    t_ok "... with one clear line" one_line "$ERR"
+    t_match "... saying gc is removing it" "mdev $d is being removed by 'vgpuctl gc'" "$ERR"
+    gc_none
+    t_eq "a second gc while one runs: refused, nothing done" "1 1" \
+        "$GC_RC $(sim_mdevs | wc -l)"
+    t_match "... saying why" "another 'vgpuctl gc' is running" "$GC_OUT"
+    kill "$holder"; wait "$holder" 2>/dev/null
+    : > "$WORK/hook.log"
+    VGPU_TEST_LOG=$WORK/hook.log timed orphan prepare begin
+    t_eq "the gc died: the start finishes its removal and goes ahead" "0:" "$RC:$ERR"
+    t_match "... and says so" "finished taking back $d .*'vgpuctl gc' that did not finish" \
+        "$(cat "$WORK/hook.log")"
+    t_eq "... the device made afresh, ledger created" "1 1" \
+        "$(sim_mdevs | wc -l) $(grep -c '^state=created$' "$(ledger_file orphan)")"
+    timed orphan release end
+    t_eq "... and released as usual" "0:0 0" "$RC:$(sim_mdevs | wc -l) $(ledgers)"
+}
+
 T0=$(now_ms)
 for t in test_ledger_names_gone_device test_same_uuid_recreated_by_someone_else test_dead_lock_holder \
-         test_bad_lock_and_state_paths test_damaged_ledger test_full_and_readonly_state; do
+         test_bad_lock_and_state_paths test_damaged_ledger test_full_and_readonly_state \
+         test_gc_died_after_marking; do
     echo "# $t"
     $t
 done

@@ -121,7 +121,33 @@ test_random_kills() {
     t_eq "random kills: all released: nothing leaked" "0 0" "$(typed) $(ledgers)"
 }
 
-for t in test_concurrent_starts test_step_kills test_random_kills; do
+# A gc that died after marking a typed VF "removing": while a gc runs the
+# start must not take the VF (that gc would clear the type under it); once
+# none runs, the start clears it and sets it again.
+test_gc_died_after_marking() {
+    fresh a40x2-vfio || return
+    local vf holder i
+    vf=$(vfs_of | sort | head -1)
+    mkvf gcvf "$vf" 'profile="A40-2Q"'
+    timed gcvf prepare begin
+    sed -i 's/^state=created$/state=removing/' "$WORK/state/${DUUID[gcvf]}.ledger"
+    ( exec 9> "$WORK/state/gc.lock"; flock 9; exec sleep 30 ) &
+    holder=$!
+    for i in $(seq 1 50); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.02; done
+    timed gcvf prepare begin
+    t_eq "VF marked removing while a gc runs: start refused, type kept for gc" "1 nvidia-558" \
+        "$RC nvidia-$(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"
+    t_ok "... with one clear line" one_line "$ERR"
+    t_match "... saying gc is removing it" "nvidia-vf $vf is being removed by 'vgpuctl gc'" "$ERR"
+    kill "$holder"; wait "$holder" 2>/dev/null
+    timed gcvf prepare begin
+    t_eq "the gc died: the start clears and sets the type again" "0: 558 created" \
+        "$RC:$ERR $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type") $(cat "$WORK"/state/*.ledger | sed -n 's/^state=//p')"
+    timed gcvf release end
+    t_eq "... released as usual" "0 0" "$RC $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"
+}
+
+for t in test_concurrent_starts test_step_kills test_random_kills test_gc_died_after_marking; do
     echo "# $t"
     $t
 done

@@ -102,7 +102,11 @@ inroot env DEBIAN_FRONTEND=noninteractive sh -c \
     _ "$(dpkg-deb -f "$DEB" Depends)" > "$WORK/apt.log" 2>&1
 t_eq "root: the package's Depends and man-db from the mirror" 0 "$?"
 tail -n 5 "$WORK/apt.log" | grep -i 'err\|fail' | sed 's/^/# /'
+# The cache keeps what the mirror still offers (autoclean drops superseded
+# versions), so it never grows past one copy of each package.
+inroot apt-get autoclean -qq > /dev/null 2>&1
 cp -a "$R/var/lib/apt/lists/." "$DEB_CACHE/lists/"
+rm -f "$DEB_CACHE/archives/"*.deb
 cp -a "$R/var/cache/apt/archives/"*.deb "$DEB_CACHE/archives/" 2>/dev/null
 exec {cache_lock}>&-
 t_deps=$(secs "$t0")

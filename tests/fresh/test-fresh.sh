@@ -63,8 +63,12 @@ demo_s=$(( $(now) - t ))
 t_match "make demo: ends with nothing left on the host" "0 mdev\\(s\\) and 0 ledger\\(s\\) left" "$(tail -n 3 "$WORK/demo.log")"
 t_eq "make demo installed only the demo's packages (no QEMU, libvirt daemon, clang, valgrind)" "" \
     "$(chroot "$R" dpkg-query -W -f='${Package} ${Status}\n' qemu-system-x86 libvirt-daemon clang valgrind 2>/dev/null | grep ' installed$')"
-# Keep what was downloaded for the next root (under a lock: other runs share it).
-( flock -w 120 9 && cp -n "$R"/var/cache/apt/archives/*.deb "$CACHE/apt-archives/" 2>/dev/null ) 9> "$CACHE/.apt-lock"
+# Keep what was downloaded for the next root (under a lock: other runs share
+# it), minus versions the mirror no longer offers (autoclean), so the cache
+# holds one copy of each package the tier needs.
+chroot "$R" apt-get autoclean -qq > /dev/null 2>&1
+( flock -w 120 9 && rm -f "$CACHE"/apt-archives/*.deb &&
+  cp "$R"/var/cache/apt/archives/*.deb "$CACHE/apt-archives/" 2>/dev/null ) 9> "$CACHE/.apt-lock"
 
 # ---------------------------------------------------------------- 3. unit tests
 t=$(now)

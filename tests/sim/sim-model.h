@@ -150,6 +150,8 @@ typedef struct SimHost {
     guint64 next_serial;
     GPtrArray *later;              /* GThread*: actions due later (sim-later.c) */
     bool freeing;                  /* sim_host_free: end the pending actions */
+    GHashTable *pci_fns;           /* address -> SimPciFn* (sim-pci.h), owned */
+    GPtrArray *pci_drivers;        /* loaded PCI drivers' names, in load order */
     SimTree *tree;
     bool (*stopping)(void);        /* set by main: is the mount going away? */
 } SimHost;

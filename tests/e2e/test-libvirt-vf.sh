@@ -60,12 +60,13 @@ fi
 # simulator answers as the kernel does (sim-pci.c). Any libvirt version.
 driver_of() { [ -L "$SIM_ROOT/bus/pci/devices/$1/driver" ] && basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/driver")" || echo none; }
 ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
-# plain_vf_lifecycle SCENARIO GPU VF NATIVE: a domain asking for GPU with
-# a managed hostdev on VF runs, holds it, and gives it back to NATIVE.
+# plain_vf_lifecycle SCENARIO GPU VF NATIVE [LABEL]: a domain asking for
+# GPU with a managed hostdev on VF runs, holds it, and gives it back to
+# NATIVE. LABEL (default SCENARIO) starts each check's name.
 plain_vf_lifecycle() {
-    local scen=$1 gpu=$2 vf=$3 native=$4 out
-    lv_start "$scen" "pci_ids_path=$TOP/tests/sim/pci.ids" ||
-        { t_fail "$scen: libvirtd up in the namespace" "see the log above"; return; }
+    local file=$1 gpu=$2 vf=$3 native=$4 scen=${5:-$1} out
+    lv_start "$file" "pci_ids_path=$TOP/tests/sim/pci.ids" ||
+        { t_fail "$scen: libvirtd up in the namespace" "see the log above"; lv_stop; return; }
     t_eq "$scen: the VF starts on its native driver ($native)" "$native" "$(driver_of "$vf")"
     vf_domain vm2 2 "gpu=\"$gpu\"" "$vf" yes
     out=$(lv_virsh start vm2 2>&1)
@@ -101,4 +102,31 @@ error: Hook script execution failed: internal error: Child process (/etc/libvirt
 }
 
 plain_vf_lifecycle mi300x-4 MI300X 0000:05:02.0 none
+
+# A VF the administrator bound to vfio-pci beforehand: libvirt finds it on
+# its stub driver, uses it as it is and leaves it there (virpci.c gives
+# back only what it took).
+pf_bound_vf=0000:26:02.0
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    printf vfio-pci > "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override"
+    printf '%s' "$pf_bound_vf" > "$SIM_ROOT/bus/pci/drivers_probe"
+    vf_domain vm4 4 'gpu="MI300X"' "$pf_bound_vf" yes
+    out=$(lv_virsh start vm4 2>&1)
+    t_eq "pre-bound VF: the domain starts on a VF already on vfio-pci" "0: running" \
+        "$?:$out $(lv_virsh domstate vm4 2>&1)"
+    lv_virsh destroy vm4 > /dev/null 2>&1
+    t_eq "pre-bound VF: after the stop it stays on vfio-pci, the record dropped" "vfio-pci vfio-pci 0" \
+        "$(driver_of "$pf_bound_vf") $(cat "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override") $(ledgers)"
+    lv_stop
+else
+    t_fail "pre-bound VF: libvirtd up in the namespace (mi300x-4)" "see the log above"
+    lv_stop
+fi
+plain_vf_lifecycle s7150-2vf "FirePro S7150" 0000:04:02.1 none
+# Intel xe with the VFs probed by xe on the host (sriov_drivers_autoprobe
+# left on): libvirt unbinds xe first and gives the VF back to xe.
+xe_probed=$(mktemp /tmp/vgpu-e2e-xe.XXXXXX.ini)
+{ cat "$TOP/tests/sim/scenarios/intel-xe-sriov.ini"; echo "vf_driver=xe"; } > "$xe_probed"
+plain_vf_lifecycle "$xe_probed" "Arc Pro B60" 0000:03:00.3 xe "intel-xe-sriov, VFs on xe"
+rm -f "$xe_probed"
 t_done

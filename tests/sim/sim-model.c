@@ -195,6 +195,7 @@ sim_gpu_free(SimGpu *gpu)
     g_ptr_array_unref(gpu->types);
     g_ptr_array_unref(gpu->parents);
     g_ptr_array_unref(gpu->vf_addresses);
+    g_free(gpu->vf_driver);
     g_ptr_array_unref(gpu->gis);
     g_free(gpu);
 }

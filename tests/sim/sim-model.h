@@ -92,6 +92,7 @@ struct SimGpu {
     GPtrArray *types;              /* SimType*, owned */
     GPtrArray *parents;            /* SimParent*, owned */
     GPtrArray *vf_addresses;       /* char*, owned */
+    char *vf_driver;               /* plain VFs: the host driver that probed them at boot */
 
     /* Capacity */
     SimGvtPool gvt;

@@ -87,7 +87,8 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is
     sim_sysfs_link(tree, "bus/pci/devices", addr, dir);
     sim_sysfs_add_to_new_group(host, dir, addr);
     /* Bound as after boot; vfio-dev/ and nvidia/ come with the driver. */
-    sim_pci_add_fn(host, gpu, addr, dir, is_vf, is_vf ? model->vf_driver : model->pci_driver);
+    sim_pci_add_fn(host, gpu, addr, dir, is_vf,
+                   !is_vf ? model->pci_driver : gpu->vf_driver ? gpu->vf_driver : model->vf_driver);
 }
 
 static void

@@ -119,6 +119,22 @@ t_eq "nvidia VF: the type files work again" "ok 558" \
     "$(wr "$(dev $N)/nvidia/current_vgpu_type" 558) $(cat "$(dev $N)/nvidia/current_vgpu_type")"
 stop
 
+# --- plain VFs a host driver probed (vf_driver=): back to it at the end ------------
+
+SC=$WORK/xe-probed.ini
+printf '[gpu b60]\nmodel=xe\naddress=0000:03:00.0\nvfs=2\nvf_driver=xe\n' > "$SC"
+start "$SC"
+X=0000:03:00.1
+t_eq "vf_driver=xe: the VFs are on xe after boot" "xe xe" "$(driver_of $X) $(driver_of 0000:03:00.2)"
+t_eq "libvirt's detach: override, unbind from xe, drivers_probe: on vfio-pci" "ok ok ok vfio-pci" \
+    "$(wr "$(dev $X)/driver_override" vfio-pci) $(wr "$(dev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X)"
+t_eq "libvirt's reattach: override cleared, unbind, drivers_probe: back on xe" "ok ok ok xe no" \
+    "$(wr "$(dev $X)/driver_override" $'\n') $(wr "$(dev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X) $(has "$(dev $X)/vfio-dev")"
+stop
+printf '[gpu g]\nmodel=a40\naddress=0000:e8:00.0\nvf_driver=xe\n' > "$SC"
+t_match "vf_driver= on a vGPU model is refused" "vf_driver= needs a plain-VF model" \
+    "$("$B/tests/sim/vgpu-sim" "$SC" "$WORK" 2>&1)"
+
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SIMLOG"; then
     t_fail "sanitizers: simulator stderr is clean" "$(grep -E 'Sanitizer|runtime error' "$SIMLOG" | head -3 | tr '\n' ' ')"
 else

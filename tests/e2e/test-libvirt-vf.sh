@@ -122,6 +122,26 @@ else
     t_fail "pre-bound VF: libvirtd up in the namespace (mi300x-4)" "see the log above"
     lv_stop
 fi
+# libvirtd restarts while the domain runs: it keeps the VF, and what
+# libvirt saved in the domain's status (it bound vfio-pci itself) still
+# gives the VF back at the stop.
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    vf_domain vm2 2 'gpu="MI300X"' 0000:05:02.0 yes
+    lv_virsh start vm2 > /dev/null 2>&1
+    lv_restart_libvirtd
+    t_eq "restart: after a libvirtd restart the domain runs, the VF still on vfio-pci" "running vfio-pci 1" \
+        "$(lv_virsh domstate vm2 2>&1) $(driver_of 0000:05:02.0) $(ledgers)"
+    t_match "restart: the hook's reconnect found the VF on vfio-pci as recorded" \
+        "domain 'vm2': reconnect: $(u 2) \\(vf-1002-74b5 on 0000:05:02.0\\) ok" "$(hook_log)"
+    lv_virsh destroy vm2 > /dev/null 2>&1
+    t_eq "restart: the stop still gives the VF back and drops the record" "none (null) 0" \
+        "$(driver_of 0000:05:02.0) $(cat "$SIM_ROOT/bus/pci/devices/0000:05:02.0/driver_override") $(ledgers)"
+    lv_stop
+else
+    t_fail "restart: libvirtd up in the namespace (mi300x-4)" "see the log above"
+    lv_stop
+fi
+
 plain_vf_lifecycle s7150-2vf "FirePro S7150" 0000:04:02.1 none
 # Intel xe with the VFs probed by xe on the host (sriov_drivers_autoprobe
 # left on): libvirt unbinds xe first and gives the VF back to xe.

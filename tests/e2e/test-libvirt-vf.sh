@@ -7,11 +7,15 @@
 # managed='no' is refused before QEMU starts, "Unmanaged PCI device ... must
 # be manually detached from the host" (9.0 accepts only a VF bound to
 # vfio-pci for managed='no'; the nvidia driver is the VF's VFIO provider
-# and must stay bound). An AMD VF with managed='yes' makes libvirt load
-# the vfio-pci module, which this machine (no kernel modules) cannot. This
-# tier asserts those refusals on libvirt 9.x, with the hook's effects
-# undone both times; on other versions it says it does not know what to
-# expect (a skip, not a pass).
+# and must stay bound). This tier asserts that refusal on libvirt 9.x, with
+# the hook's effects undone; on other versions it says it does not know
+# what to expect (a skip, not a pass).
+#
+# A plain AMD or Intel VF with managed='yes' runs: libvirt finds vfio-pci
+# loaded (/sys/bus/pci/drivers/vfio-pci, no modprobe), binds the VF to it
+# (driver_override, drivers_probe), QEMU gets /dev/vfio/<group> in its
+# namespace (qemu-novfio drops the vfio-pci device), and at the stop
+# libvirt clears the override and gives the VF back to its own driver.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 unset VGPU_HOOK_CONF
@@ -51,16 +55,98 @@ else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"
 fi
 
-if [[ $version == 9.* ]] && lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
-    vf_domain vm2 2 'gpu="MI300X"' 0000:05:02.0 yes
-    err=$(lv_virsh start vm2 2>&1 >/dev/null)
-    t_eq "libvirt 9.0: managed='yes' loads vfio-pci first (not possible here)" \
-        "error: Failed to start domain 'vm2'
-error: internal error: Failed to load PCI stub module vfio-pci" "$err"
-    t_match "the hook recorded the AMD VF at prepare begin" \
-        "domain 'vm2': VF 0000:05:02.0 took .*MI300X.* \\(vf-1002-74b5\\)|domain 'vm2': VF 0000:05:02.0 took 1002:74a1 \\(vf-1002-74b5\\)" "$(hook_log)"
-    t_match "and dropped the record at release end" "domain 'vm2': removed $(u 2) \\(vf-1002-74b5 on 0000:05:02.0\\)" "$(hook_log)"
-    t_eq "no ledger left" 0 "$(ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger)"
+# A plain VF (AMD, Intel) is a PCI device like any other: libvirt binds it
+# to vfio-pci for the domain and gives it back afterwards, which the
+# simulator answers as the kernel does (sim-pci.c). Any libvirt version.
+driver_of() { [ -L "$SIM_ROOT/bus/pci/devices/$1/driver" ] && basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/driver")" || echo none; }
+ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
+# plain_vf_lifecycle SCENARIO GPU VF NATIVE [LABEL]: a domain asking for
+# GPU with a managed hostdev on VF runs, holds it, and gives it back to
+# NATIVE. LABEL (default SCENARIO) starts each check's name.
+plain_vf_lifecycle() {
+    local file=$1 gpu=$2 vf=$3 native=$4 scen=${5:-$1} out
+    lv_start "$file" "pci_ids_path=$TOP/tests/sim/pci.ids" ||
+        { t_fail "$scen: libvirtd up in the namespace" "see the log above"; lv_stop; return; }
+    t_eq "$scen: the VF starts on its native driver ($native)" "$native" "$(driver_of "$vf")"
+    vf_domain vm2 2 "gpu=\"$gpu\"" "$vf" yes
+    out=$(lv_virsh start vm2 2>&1)
+    t_eq "$scen: a domain with the VF (managed='yes') starts" "0:" "$?:$out"
+    t_eq "$scen: ... and runs" running "$(lv_virsh domstate vm2 2>&1)"
+    t_eq "$scen: libvirt bound the VF to vfio-pci through driver_override and drivers_probe" \
+        "vfio-pci vfio-pci yes" \
+        "$(driver_of "$vf") $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"
+    t_match "$scen: the hook recorded the VF at prepare begin" "domain 'vm2': VF $vf took " "$(hook_log)"
+    t_match "$scen: vgpuctl status shows the running domain holding the VF" \
+        "^$vf .* vm2 +vgpu-hook +running$" "$(lv_vgpuctl status 2>&1)"
+    vf_domain vm3 3 "gpu=\"$gpu\"" "$vf" yes
+    t_eq "$scen: a second domain naming the VF is refused by the hook, naming the holder" \
+        "error: Failed to start domain 'vm3'
+error: Hook script execution failed: internal error: Child process (/etc/libvirt/hooks/qemu.d/vgpu-hook vm3 prepare begin -) unexpected exit status 1: vgpu-hook: domain 'vm3': vGPU device 0: VF $vf is taken by domain 'vm2'; run 'vgpuctl sync vm3' to point 'vm3' at a free VF" \
+        "$(lv_virsh start vm3 2>&1 >/dev/null | lv_short)"
+    t_eq "$scen: ... and the running domain keeps it" "running vfio-pci 1" \
+        "$(lv_virsh domstate vm2 2>&1) $(driver_of "$vf") $(ledgers)"
+    out=$(lv_virsh destroy vm2 2>&1)
+    t_eq "$scen: virsh destroy" "0:" "$?:$out"
+    t_eq "$scen: libvirt gave the VF back: override cleared, native driver, no vfio-dev" \
+        "(null) $native no" \
+        "$(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(driver_of "$vf") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"
+    t_match "$scen: the hook dropped its record at release end" \
+        "domain 'vm2': removed $(u 2) \\(vf-[0-9a-f]{4}-[0-9a-f]{4} on $vf\\)" "$(hook_log)"
+    t_eq "$scen: no ledger left" 0 "$(ledgers)"
+    out=$(lv_virsh start vm3 2>&1)
+    t_eq "$scen: the other domain takes the VF now" "0: running vfio-pci" \
+        "$?:$out $(lv_virsh domstate vm3 2>&1) $(driver_of "$vf")"
+    lv_virsh destroy vm3 > /dev/null 2>&1
+    t_eq "$scen: and gives it back in turn" "$native 0" "$(driver_of "$vf") $(ledgers)"
+    lv_stop
+}
+
+plain_vf_lifecycle mi300x-4 MI300X 0000:05:02.0 none
+
+# A VF the administrator bound to vfio-pci beforehand: libvirt finds it on
+# its stub driver, uses it as it is and leaves it there (virpci.c gives
+# back only what it took).
+pf_bound_vf=0000:26:02.0
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    printf vfio-pci > "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override"
+    printf '%s' "$pf_bound_vf" > "$SIM_ROOT/bus/pci/drivers_probe"
+    vf_domain vm4 4 'gpu="MI300X"' "$pf_bound_vf" yes
+    out=$(lv_virsh start vm4 2>&1)
+    t_eq "pre-bound VF: the domain starts on a VF already on vfio-pci" "0: running" \
+        "$?:$out $(lv_virsh domstate vm4 2>&1)"
+    lv_virsh destroy vm4 > /dev/null 2>&1
+    t_eq "pre-bound VF: after the stop it stays on vfio-pci, the record dropped" "vfio-pci vfio-pci 0" \
+        "$(driver_of "$pf_bound_vf") $(cat "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override") $(ledgers)"
+    lv_stop
+else
+    t_fail "pre-bound VF: libvirtd up in the namespace (mi300x-4)" "see the log above"
     lv_stop
 fi
+# libvirtd restarts while the domain runs: it keeps the VF, and what
+# libvirt saved in the domain's status (it bound vfio-pci itself) still
+# gives the VF back at the stop.
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    vf_domain vm2 2 'gpu="MI300X"' 0000:05:02.0 yes
+    lv_virsh start vm2 > /dev/null 2>&1
+    lv_restart_libvirtd
+    t_eq "restart: after a libvirtd restart the domain runs, the VF still on vfio-pci" "running vfio-pci 1" \
+        "$(lv_virsh domstate vm2 2>&1) $(driver_of 0000:05:02.0) $(ledgers)"
+    t_match "restart: the hook's reconnect found the VF on vfio-pci as recorded" \
+        "domain 'vm2': reconnect: $(u 2) \\(vf-1002-74b5 on 0000:05:02.0\\) ok" "$(hook_log)"
+    lv_virsh destroy vm2 > /dev/null 2>&1
+    t_eq "restart: the stop still gives the VF back and drops the record" "none (null) 0" \
+        "$(driver_of 0000:05:02.0) $(cat "$SIM_ROOT/bus/pci/devices/0000:05:02.0/driver_override") $(ledgers)"
+    lv_stop
+else
+    t_fail "restart: libvirtd up in the namespace (mi300x-4)" "see the log above"
+    lv_stop
+fi
+
+plain_vf_lifecycle s7150-2vf "FirePro S7150" 0000:04:02.1 none
+# Intel xe with the VFs probed by xe on the host (sriov_drivers_autoprobe
+# left on): libvirt unbinds xe first and gives the VF back to xe.
+xe_probed=$(mktemp /tmp/vgpu-e2e-xe.XXXXXX.ini)
+{ cat "$TOP/tests/sim/scenarios/intel-xe-sriov.ini"; echo "vf_driver=xe"; } > "$xe_probed"
+plain_vf_lifecycle "$xe_probed" "Arc Pro B60" 0000:03:00.3 xe "intel-xe-sriov, VFs on xe"
+rm -f "$xe_probed"
 t_done

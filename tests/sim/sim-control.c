@@ -5,6 +5,7 @@
  */
 #include "sim-control.h"
 #include "sim-mig.h"
+#include "sim-pci.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -314,10 +315,15 @@ sim_attr_show_text(SimHost *host, SimNode *node, int *err)
     case SIM_ATTR_VGPU_CURRENT:
         return g_strdup_printf("%u\n", node->owner.parent->vf_type ?
                                        node->owner.parent->vf_type->number : 0);
+    case SIM_ATTR_PCI_OVERRIDE:
+        return sim_pci_show_override(host, node);
     case SIM_ATTR_CREATE:
     case SIM_ATTR_REMOVE:
     case SIM_ATTR_CONTROL:
     case SIM_ATTR_PCI_CONFIG:
+    case SIM_ATTR_PCI_BIND:
+    case SIM_ATTR_PCI_UNBIND:
+    case SIM_ATTR_PCI_PROBE:
         break;
     }
     *err = -EACCES;
@@ -338,6 +344,11 @@ sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
         return sim_control_write(host, buf, len);
     case SIM_ATTR_VGPU_CURRENT:
         return sim_store_vgpu_type(host, node, buf, len);
+    case SIM_ATTR_PCI_BIND:
+    case SIM_ATTR_PCI_UNBIND:
+    case SIM_ATTR_PCI_PROBE:
+    case SIM_ATTR_PCI_OVERRIDE:
+        return sim_pci_store(host, node, buf, len);
     case SIM_ATTR_TEXT:
     case SIM_ATTR_PCI_CONFIG:
     case SIM_ATTR_VGPU_CREATABLE:

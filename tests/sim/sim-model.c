@@ -7,6 +7,7 @@
  */
 #include "sim-model.h"
 #include "sim-mig.h"
+#include "sim-pci.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -194,6 +195,7 @@ sim_gpu_free(SimGpu *gpu)
     g_ptr_array_unref(gpu->types);
     g_ptr_array_unref(gpu->parents);
     g_ptr_array_unref(gpu->vf_addresses);
+    g_free(gpu->vf_driver);
     g_ptr_array_unref(gpu->gis);
     g_free(gpu);
 }
@@ -221,6 +223,8 @@ sim_host_new(void)
     host->gpus = g_ptr_array_new_with_free_func((GDestroyNotify)sim_gpu_free);
     host->parents = g_hash_table_new(g_str_hash, g_str_equal);
     host->mdevs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sim_mdev_free);
+    host->pci_fns = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sim_pci_fn_free);
+    host->pci_drivers = g_ptr_array_new_with_free_func(g_free);
     host->tree = sim_tree_new();
     sim_faults_init(&host->faults);
     host->later = g_ptr_array_new();
@@ -236,6 +240,8 @@ sim_host_free(SimHost *host)
     g_ptr_array_unref(host->later);
     g_hash_table_unref(host->mdevs);
     g_hash_table_unref(host->parents);
+    g_hash_table_unref(host->pci_fns);
+    g_ptr_array_unref(host->pci_drivers);
     g_ptr_array_unref(host->gpus);
     sim_tree_free(host->tree);
     g_cond_clear(&host->changed);

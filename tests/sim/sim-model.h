@@ -92,6 +92,7 @@ struct SimGpu {
     GPtrArray *types;              /* SimType*, owned */
     GPtrArray *parents;            /* SimParent*, owned */
     GPtrArray *vf_addresses;       /* char*, owned */
+    char *vf_driver;               /* plain VFs: the host driver that probed them at boot */
 
     /* Capacity */
     SimGvtPool gvt;
@@ -150,6 +151,8 @@ typedef struct SimHost {
     guint64 next_serial;
     GPtrArray *later;              /* GThread*: actions due later (sim-later.c) */
     bool freeing;                  /* sim_host_free: end the pending actions */
+    GHashTable *pci_fns;           /* address -> SimPciFn* (sim-pci.h), owned */
+    GPtrArray *pci_drivers;        /* loaded PCI drivers' names, in load order */
     SimTree *tree;
     bool (*stopping)(void);        /* set by main: is the mount going away? */
 } SimHost;

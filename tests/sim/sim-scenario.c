@@ -216,6 +216,23 @@ sim_gpu_read_mig(GKeyFile *kf, const char *group, SimGpu *gpu, GError **error)
     return TRUE;
 }
 
+/* vf_driver=xe: plain VFs that a host driver probed when they were
+ * enabled (sriov_drivers_autoprobe left on); absent: unbound. */
+static gboolean
+sim_gpu_read_vf_driver(GKeyFile *kf, const char *group, SimGpu *gpu, GError **error)
+{
+    g_autofree char *drv = g_key_file_get_string(kf, group, "vf_driver", NULL);
+
+    if (!drv)
+        return TRUE;
+    if (gpu->model->kind != SIM_MODEL_PLAIN_VF)
+        return sim_fail(error, group, "vf_driver= needs a plain-VF model (mi300x, s7150, xe)");
+    if (!*drv || strspn(drv, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(drv))
+        return sim_fail(error, group, "vf_driver= must be a driver name");
+    gpu->vf_driver = g_steal_pointer(&drv);
+    return TRUE;
+}
+
 static SimGpu *
 sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **error)
 {
@@ -223,7 +240,7 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
         "model", "address", "numa_node", "vfs", "remove", "remove_block_ms", "self_remove_ms",
         "pci_path",
         "device", "aperture_mb", "ggtt_mb", "fences", "max_vgpus", "ports", "mig",
-        "gpu_instances", NULL,
+        "gpu_instances", "vf_driver", NULL,
     };
     g_autofree char *model_name = g_key_file_get_string(kf, group, "model", NULL);
     const SimModel *model = model_name ? sim_model_find(model_name) : NULL;
@@ -245,7 +262,8 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
         !sim_kf_uint(kf, group, "vfs", model->total_vfs, &gpu->num_vfs, &local) ||
         !sim_kf_uint(kf, group, "ports", 24, &gpu->ports, &local) ||
         (model->kind == SIM_MODEL_GVTG && !sim_gpu_read_gvt_pool(kf, group, gpu, &local)) ||
-        !sim_gpu_read_mig(kf, group, gpu, &local))
+        !sim_gpu_read_mig(kf, group, gpu, &local) ||
+        !sim_gpu_read_vf_driver(kf, group, gpu, &local))
         goto error;
     if (gpu->num_vfs > model->total_vfs) {
         sim_fail(&local, group, "vfs= exceeds the model's sriov_totalvfs");

@@ -6,6 +6,7 @@
  * like kernfs links, including when the tree is bind-mounted over /sys.
  */
 #include "sim-sysfs.h"
+#include "sim-pci.h"
 
 #include <stdlib.h>
 
@@ -69,14 +70,12 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is
 {
     const SimModel *model = gpu->model;
     SimTree *tree = host->tree;
-    const char *driver_name = is_vf ? model->vf_driver : model->pci_driver;
     unsigned device_id = is_vf && model->vf_device ? model->vf_device : gpu->device_id;
     g_autofree char *dir = g_build_path("/", gpu->dev_dir, addr, NULL);
     g_autofree char *vendor = g_strdup_printf("0x%04x\n", model->vendor);
     g_autofree char *device = g_strdup_printf("0x%04x\n", device_id);
     g_autofree char *pci_class = g_strdup_printf("%s\n", model->pci_class);
     g_autofree char *numa = g_strdup_printf("%d\n", gpu->numa_node);
-    unsigned group;
 
     sim_tree_mkdir(tree, dir);
     sim_sysfs_text(tree, dir, "vendor", vendor);
@@ -85,20 +84,11 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is
     sim_sysfs_text(tree, dir, "numa_node", numa);
     sim_sysfs_link(tree, dir, "subsystem", "bus/pci");
     sim_sysfs_add_config(tree, dir, model->vendor, device_id, model->pci_class);
-    if (driver_name) {
-        g_autofree char *driver = g_build_path("/", "bus/pci/drivers", driver_name, NULL);
-        sim_sysfs_link(tree, dir, "driver", driver);
-        sim_sysfs_link(tree, driver, addr, dir);
-    }
     sim_sysfs_link(tree, "bus/pci/devices", addr, dir);
-    group = sim_sysfs_add_to_new_group(host, dir, addr);
-    /* The nvidia driver is the VF's VFIO provider: a vfio-dev/ cdev, the
-     * directory libvirt looks for before it accepts managed='no'. */
-    if (is_vf && model->kind == SIM_MODEL_A40_VFIO) {
-        g_autofree char *cdev = g_strdup_printf("%s/vfio-dev/vfio%u", dir, group);
-        g_autofree char *devnum = g_strdup_printf("511:%u\n", group);
-        sim_sysfs_text(tree, cdev, "dev", devnum);
-    }
+    sim_sysfs_add_to_new_group(host, dir, addr);
+    /* Bound as after boot; vfio-dev/ and nvidia/ come with the driver. */
+    sim_pci_add_fn(host, gpu, addr, dir, is_vf,
+                   !is_vf ? model->pci_driver : gpu->vf_driver ? gpu->vf_driver : model->vf_driver);
 }
 
 static void
@@ -145,8 +135,9 @@ sim_sysfs_add_type(SimHost *host, SimParent *parent, const SimType *type)
     sim_tree_mkdir(tree, devices);
 }
 
-/* NVIDIA vGPU 17+ without mdev: the type is a file of the VF. */
-static void
+/* NVIDIA vGPU 17+ without mdev: the type is a file of the VF, shown
+ * while the nvidia driver holds it (sim-pci.c). */
+void
 sim_sysfs_add_vf_vgpu(SimHost *host, SimParent *parent)
 {
     g_autofree char *creatable = g_build_path("/", parent->dir, "nvidia",
@@ -164,10 +155,8 @@ sim_sysfs_add_parent(SimHost *host, SimParent *parent)
 {
     GPtrArray *types = parent->gpu->types;
 
-    if (!parent->gpu->model->mdev_driver) {
-        sim_sysfs_add_vf_vgpu(host, parent);
+    if (!parent->gpu->model->mdev_driver)
         return;
-    }
     sim_tree_mkdir(host->tree, parent->dir);
     for (guint i = 0; i < types->len; i++)
         sim_sysfs_add_type(host, parent, g_ptr_array_index(types, i));
@@ -252,6 +241,9 @@ sim_sysfs_build(SimHost *host)
 
     for (size_t i = 0; i < G_N_ELEMENTS(skeleton); i++)
         sim_tree_mkdir(host->tree, skeleton[i]);
+    sim_tree_add_attr(host->tree, "bus/pci/drivers_probe", 0200, SIM_ATTR_PCI_PROBE, NULL);
+    /* vfio-pci loaded, so that libvirt needs no modprobe. */
+    sim_pci_add_driver(host, SIM_PCI_VFIO);
     /* Without an mdev driver loaded the kernel shows no mdev_bus class:
      * a vendor-specific NVIDIA host, or AMD/Intel SR-IOV only. */
     for (guint i = 0; i < host->gpus->len; i++) {

@@ -15,6 +15,9 @@ void sim_sysfs_build(SimHost *host);
 /* Adds a GPU's PCI functions (if any) and its mdev parents. */
 void sim_sysfs_add_gpu(SimHost *host, SimGpu *gpu);
 
+/* A vendor-specific VF's nvidia/ type files. */
+void sim_sysfs_add_vf_vgpu(SimHost *host, SimParent *parent);
+
 void sim_sysfs_add_mdev(SimHost *host, SimMdev *mdev);
 
 /* First stage of a removal that blocks: the kernel drops remove, mdev_type

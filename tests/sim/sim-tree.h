@@ -37,6 +37,10 @@ typedef enum {
     SIM_ATTR_VGPU_CURRENT,   /* <VF>/nvidia/current_vgpu_type */
     SIM_ATTR_VFS,            /* vgpu-sim/vfs */
     SIM_ATTR_PCI_CONFIG,     /* <PCI function>/config: binary; text holds its 8 id bytes */
+    SIM_ATTR_PCI_BIND,       /* bus/pci/drivers/<drv>/bind (sim-pci.c) */
+    SIM_ATTR_PCI_UNBIND,     /* bus/pci/drivers/<drv>/unbind */
+    SIM_ATTR_PCI_PROBE,      /* bus/pci/drivers_probe */
+    SIM_ATTR_PCI_OVERRIDE,   /* <PCI function>/driver_override */
 } SimAttr;
 
 /* The model objects an attribute belongs to (any may be NULL). */

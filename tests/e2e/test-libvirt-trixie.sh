@@ -18,7 +18,8 @@
 # starts (the emulator wrapper reads it at exec) and while it runs; it is
 # cleared after `virsh destroy` and after QEMU exits on its own; a taken VF
 # is refused naming its holder; a missing /dev/vfio group node is refused
-# by libvirt itself, and the hook gives the type back.
+# by libvirt itself, and the hook gives the type back; the PF, on the same
+# nvidia driver but without vfio-dev/, is refused as 9.0 refuses the VF.
 # A machine where the root cannot be built fails here, saying why.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -143,6 +144,18 @@ lv_log "without /dev/vfio/$group: $err"
 t_match "libvirt refuses a VF whose /dev/vfio/$group is missing" "/dev/vfio/$group" "$err"
 t_eq "and the hook gave the type back: type 0, no ledger, shut off" "0:0:shut off" \
     "$(cur $VF):$(ledgers):$(lv_virsh domstate vm1 2>&1)"
+
+# vfio-dev/ is what makes the driver VFIO to libvirt: the PF, on the same
+# nvidia driver but without vfio-dev/, is refused as 9.0 refuses the VF
+# (a domain without our metadata: the hook stays out of it).
+PF=0000:67:00.0
+lv_domain_xml pf1 "$(du 3)" |
+    sed "s|</devices>|$(vf_hostdev "$(u 3)" "$PF" no | tr -d '\n')</devices>|" > "$LV_WORK/pf1.xml"
+lv_virsh define "$LV_WORK/pf1.xml" > /dev/null
+err=$(lv_virsh start pf1 2>&1 >/dev/null)
+t_eq "the nvidia-bound PF without vfio-dev/ is refused by libvirt $version" \
+    "error: Failed to start domain 'pf1'
+error: Requested operation is not valid: Unmanaged PCI device $PF must be manually detached from the host" "$err"
 
 lv_stop
 t_eq "nothing left in the namespace" "" "$LV_LEFTOVER"

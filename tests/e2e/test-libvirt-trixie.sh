@@ -20,9 +20,9 @@
 # before QEMU starts (the emulator wrapper reads it at exec) and while it
 # runs; it is cleared after `virsh destroy` and after QEMU exits on its own;
 # a taken VF is refused naming its holder; a missing /dev/vfio group node
-# is refused by libvirt itself, and the hook gives the type back; the PF,
-# on the same nvidia driver but without vfio-dev/, is refused as 9.0
-# refuses the VF. A machine where a root cannot be built fails here,
+# (or /dev/vfio/vfio) is refused by libvirt itself, and the hook gives the
+# type back; the PF, on the same nvidia driver but without vfio-dev/, is
+# refused as 9.0 refuses the VF. A machine where a root cannot be built fails here,
 # saying why.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -175,6 +175,14 @@ EOF
     t_eq "$R: the nvidia-bound PF without vfio-dev/ is refused by libvirt $version" \
         "error: Failed to start domain 'pf1'"$'\n'"error: Requested operation is not valid: Unmanaged PCI device $PF must be manually detached from the host" \
         "$err"
+
+    # Without /dev/vfio/vfio (the VFIO container) libvirt finds no VFIO at all.
+    rm -f "$(lv_nsfile /dev/vfio/vfio)"
+    err=$(lv_virsh start vm1 2>&1 >/dev/null)
+    t_eq "$R: without /dev/vfio/vfio libvirt refuses all PCI passthrough" \
+        "error: Failed to start domain 'vm1'"$'\n'"error: unsupported configuration: host doesn't support passthrough of host PCI devices" \
+        "$err"
+    t_eq "$R: and the hook gave the type back again: type 0, no ledger" "0:0" "$(cur $VF):$(ledgers)"
 
     lv_stop
     t_eq "$R: nothing left in the namespace" "" "$LV_LEFTOVER"

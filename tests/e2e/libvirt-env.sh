@@ -22,7 +22,7 @@
 # namespace except LV_WORK and the simulator's mount point under /tmp.
 #
 # LV_ROOT=DIR (set before lv_setup): the daemons, virsh and QEMU come from the
-# Debian root DIR (tests/e2e/trixie-root.sh) instead of the host: it becomes
+# Debian root DIR (tests/e2e/libvirt-root.sh) instead of the host: it becomes
 # the namespace's / under a throw-away overlay, with the host's kernel
 # views and this tree at their places (ns-keeper.sh).
 

@@ -3,7 +3,13 @@
 # Debian 12's 9.0 refuses such a VF (tests/e2e/test-libvirt-vf.sh). Since
 # libvirt 9.7.0, managed='no' takes a VF whose driver is not vfio-pci as
 # VFIO when the VF's sysfs directory has vfio-dev/
-# (virPCIDeviceGetCurrentDriverNameAndType, src/util/virpci.c).
+# (virPCIDeviceGetCurrentDriverNameAndType, src/util/virpci.c). What else
+# 11.3 reads of a managed='no' VF (virHostdevPreparePCIDevicesImpl,
+# src/hypervisor/virhostdev.c): its config space (the header type must be
+# an endpoint), its iommu_group (no device of the group may be another
+# domain's; the number names /dev/vfio/N, which it stats and makes in
+# QEMU's /dev) and /dev/vfio/vfio; it skips the reset for a VFIO driver and
+# leaves the driver bound at release.
 #
 # Two cached debootstrap roots (tests/e2e/libvirt-root.sh): Debian 13 as it
 # ships (libvirt 11.3), and Debian 12 with libvirt and QEMU from

@@ -49,11 +49,11 @@ ROOT=$CACHE/$FLAVOUR-$VARIANT-$ARCH-$(printf '%s' "$key" | sha256sum | cut -c1-1
 
 t0=$(date +%s)
 state=warm
-if [ ! -f "$ROOT/.vgpu-trixie-root" ]; then
+if [ ! -f "$ROOT/.vgpu-libvirt-root" ]; then
     mkdir -p "$CACHE"
     exec 9> "$CACHE/.lock"
     flock -w 1800 9 || die "cache lock $CACHE/.lock busy for 30 min"
-    if [ ! -f "$ROOT/.vgpu-trixie-root" ]; then    # nobody built it while we waited
+    if [ ! -f "$ROOT/.vgpu-libvirt-root" ]; then    # nobody built it while we waited
         state=cold
         rm -rf "$CACHE"/.build.*    # left by a caller that was killed; we hold the lock
         if ! command -v debootstrap > /dev/null; then
@@ -90,7 +90,7 @@ if [ ! -f "$ROOT/.vgpu-trixie-root" ]; then
         fi
         rm -f "$tmp/root/usr/sbin/policy-rc.d"
         rm -f "$tmp"/root/var/cache/apt/archives/*.deb
-        printf '%s\n' "$key" > "$tmp/root/.vgpu-trixie-root"
+        printf '%s\n' "$key" > "$tmp/root/.vgpu-libvirt-root"
         rm -rf "$ROOT"              # a half-renamed leftover cannot exist, but be sure
         mv -T "$tmp/root" "$ROOT"
         rm -rf "$tmp"

@@ -20,6 +20,11 @@
 # config is /etc/libvirt/vgpu-hook.conf there (sysfs_root=/sys,
 # state_dir=/run/vgpu-hook on a tmpfs). Nothing is written outside the
 # namespace except LV_WORK and the simulator's mount point under /tmp.
+#
+# LV_ROOT=DIR (set before lv_setup): the daemons, virsh and QEMU come from the
+# Debian root DIR (tests/e2e/libvirt-root.sh) instead of the host: it becomes
+# the namespace's / under a throw-away overlay, with the host's kernel
+# views and this tree at their places (ns-keeper.sh).
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
@@ -31,6 +36,7 @@ LV_WORK=
 LV_KEEPER=
 LV_TINI=
 LV_VIRT_TYPE=kvm
+LV_ROOT=${LV_ROOT:-}
 
 lv_log() { echo "# $(date +%T) $*"; }
 # lv_short: drop the environment libvirt prints before a hook's argv
@@ -41,6 +47,13 @@ lv_short() { sed -E 's/\(LC_ALL=C PATH=[^ ]* (HOME=[^ ]* )?/(/g'; }
 # tier runs on TCG: LV_VIRT_TYPE=qemu, and it says so.
 lv_setup() {
     local need=0 c
+    if [ -n "$LV_ROOT" ]; then
+        for c in usr/bin/virsh usr/sbin/libvirtd usr/sbin/virtlogd usr/bin/qemu-system-x86_64 \
+                 usr/bin/tini usr/bin/python3; do
+            [ -x "$LV_ROOT/$c" ] || { t_skip "libvirtd tier" "$LV_ROOT has no /$c"; return 1; }
+        done
+    fi
+    [ -n "$LV_ROOT" ] ||
     for c in virsh libvirtd virtlogd qemu-system-x86_64 tini virt-xml; do
         command -v "$c" > /dev/null 2>&1 || PATH=$PATH:/usr/sbin command -v "$c" > /dev/null 2>&1 || need=1
     done
@@ -141,7 +154,7 @@ lv_start() {
     } > "$LV_WORK/qemu.conf"
     LV_KEEPER=
     lv_write_conf "$@"
-    (cd / && LV_HOOK="$LV_B/hooks/vgpu-hook" LV_CACHE_DIR="${LV_CACHE_DIR:-}" \
+    (cd / && LV_HOOK="$LV_B/hooks/vgpu-hook" LV_CACHE_DIR="${LV_CACHE_DIR:-}" LV_ROOT="$LV_ROOT" \
         exec unshare -m --propagation private bash "$LV_DIR/ns-keeper.sh" "$LV_WORK" "$SIM_ROOT" "$TOP" \
         > "$LV_WORK/keeper.log" 2>&1 < /dev/null) &
     LV_KEEPER=$!

@@ -16,6 +16,35 @@ phase() { echo "ns-keeper: $(date +%T.%N) $*"; }
 fail() { echo "ns-keeper: $*" >&2; : > "$W/keeper.failed"; exit 1; }
 trap 'fail "setup failed at line $LINENO"' ERR
 
+# LV_ROOT: the Debian root to run the daemons from becomes this namespace's
+# / (pivot_root, so that nsenter -m lands in it), under an overlay whose
+# upper layer is a tmpfs: the cached root is never written. The host's
+# /proc, /sys and /dev and the paths the tier names (the source tree, the
+# work dir, the simulator, the capability cache) stay at their places.
+if [ -n "${LV_ROOT:-}" ]; then
+    phase "root $LV_ROOT"
+    R=$W/root
+    mkdir -p "$R" "$W/overlay"
+    mount -t tmpfs -o mode=0755 vgpu-e2e-overlay "$W/overlay"
+    mkdir "$W/overlay/upper" "$W/overlay/work"
+    mount -t overlay -o "lowerdir=$LV_ROOT,upperdir=$W/overlay/upper,workdir=$W/overlay/work" \
+        vgpu-e2e-root "$R"
+    for d in proc sys dev; do mount --rbind "/$d" "$R/$d"; done
+    binds=("$TOP" "$W" "$SIM")
+    [ -n "${LV_CACHE_DIR:-}" ] && binds+=("$LV_CACHE_DIR")
+    case ${LV_HOOK:-} in "$TOP"/* | '') ;; *) binds+=("$(dirname "$(dirname "$LV_HOOK")")") ;; esac
+    for p in "${binds[@]}"; do
+        mkdir -p "$R$p"
+        mount --bind "$p" "$R$p"
+    done
+    cd "$R"
+    mkdir -p .old-root
+    pivot_root . .old-root
+    cd /
+    umount -l /.old-root
+    rmdir /.old-root
+fi
+
 # /run: a fresh tmpfs (pidfiles, sockets, the hook's state dir).
 mount -t tmpfs -o mode=0755 vgpu-e2e-run /run
 mkdir -p /run/lock /run/user "$NS"/dev "$NS"/etc /run/vgpu-hook
@@ -61,6 +90,9 @@ for e in "$NS"/dev/* "$NS"/dev/.[!.]*; do
 done
 cp -a "${plain[@]}" /dev/
 [ -d /dev/pts ] && ln -sf pts/ptmx /dev/ptmx
+# In a Debian root the group kvm has its own number (udev there would give
+# /dev/kvm to it): QEMU runs in that group.
+if [ -n "${LV_ROOT:-}" ] && [ -c /dev/kvm ]; then chgrp kvm /dev/kvm; fi
 mkdir -m 0755 /dev/vfio
 mknod -m 0666 /dev/vfio/vfio c 10 196
 # Group nodes: the simulator numbers groups from 0 and never reuses one.

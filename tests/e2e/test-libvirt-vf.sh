@@ -64,7 +64,7 @@ ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
 # GPU with a managed hostdev on VF runs, holds it, and gives it back to
 # NATIVE. LABEL (default SCENARIO) starts each check's name.
 plain_vf_lifecycle() {
-    local file=$1 gpu=$2 vf=$3 native=$4 scen=${5:-$1} out
+    local file=$1 gpu=$2 vf=$3 native=$4 scen=${5:-$1} out group qroot
     lv_start "$file" "pci_ids_path=$TOP/tests/sim/pci.ids" ||
         { t_fail "$scen: libvirtd up in the namespace" "see the log above"; lv_stop; return; }
     t_eq "$scen: the VF starts on its native driver ($native)" "$native" "$(driver_of "$vf")"
@@ -72,6 +72,12 @@ plain_vf_lifecycle() {
     out=$(lv_virsh start vm2 2>&1)
     t_eq "$scen: a domain with the VF (managed='yes') starts" "0:" "$?:$out"
     t_eq "$scen: ... and runs" running "$(lv_virsh domstate vm2 2>&1)"
+    # libvirt gives QEMU a /dev of its own with the VF's group node and
+    # /dev/vfio/vfio only (the namespace's /dev has every group number).
+    group=$(basename "$(readlink "$SIM_ROOT/bus/pci/devices/$vf/iommu_group")")
+    qroot=/proc/$(cat "$(lv_nsfile /run/libvirt/qemu/vm2.pid)" 2>/dev/null)/root
+    t_eq "$scen: QEMU's /dev/vfio holds vfio and the VF's group $group, nothing else" \
+        "$group vfio" "$(ls "$qroot/dev/vfio" 2>&1 | LC_ALL=C sort | paste -sd' ')"
     t_eq "$scen: libvirt bound the VF to vfio-pci through driver_override and drivers_probe" \
         "vfio-pci vfio-pci yes" \
         "$(driver_of "$vf") $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"

@@ -10,9 +10,10 @@
  * - a driver matches a device when driver_override names it, or, with no
  *   override, when its id table lists the device; vfio-pci's table is
  *   override-only, so it never claims a device by itself;
- * - bind: ENODEV unless the driver matches, EBUSY when the device has a
- *   driver, else the probe's own error (vfio-pci refuses a PF with VFs
- *   enabled with EBUSY; a driver given a device it does not know, ENODEV);
+ * - bind (kernels >= 5.14, where the probe's errno reaches userspace):
+ *   ENODEV unless the driver matches, EBUSY when the device has a driver,
+ *   else the probe's own error (vfio-pci refuses a PF with VFs enabled
+ *   with EBUSY; a driver given a device it does not know, ENODEV);
  * - unbind: ENODEV unless this driver holds the device;
  * - drivers_probe: a device with a driver is left alone; else the first
  *   matching driver whose probe succeeds takes it; probe errors are not

@@ -280,6 +280,22 @@ lv_stop() {
     LV_WORK=
 }
 
+# lv_syslog [IDENT]: the syslog lines of IDENT (default vgpu-hook) so far
+lv_syslog() { grep -h "${1:-vgpu-hook}" "$LV_WORK/syslog.log" 2>/dev/null; }
+# lv_syslog_for REGEX [IDENT]: those lines once one matches REGEX, or as
+# they are after 5 s: the listener writes a line after its writer (the hook,
+# which libvirt has already waited for) is gone.
+lv_syslog_for() {
+    local i
+    for i in $(seq 1 50); do
+        lv_syslog "${2:-}" | grep -Eq -- "$1" && break
+        sleep 0.1
+    done
+    lv_syslog "${2:-}"
+}
+# lv_t_syslog NAME REGEX: a check that the hook logged a line matching REGEX
+lv_t_syslog() { t_match "$1" "$2" "$(lv_syslog_for "$2")"; }
+
 # lv_dump_logs: what to read when a step failed (CI log)
 lv_dump_logs() {
     [ -n "$LV_WORK" ] || return 0

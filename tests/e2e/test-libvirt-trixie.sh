@@ -76,7 +76,6 @@ lv_tier_begin "Debian 13 libvirt tier"
 VF=0000:67:00.4
 cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
-hook_log() { grep -h "vgpu-hook" "$LV_WORK/syslog.log" 2>/dev/null; }
 vf_domain() {   # vf_domain NAME N ATTRS VF
     lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" $3" |
         sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$4" no | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
@@ -127,8 +126,8 @@ EOF
     err=$(lv_virsh start vm1 2>&1 >/dev/null)
     t_eq "$R: a VF on the nvidia driver, managed='no', starts under libvirt $version" "" "$err"
     t_eq "$R: vm1 is running" "running" "$(lv_virsh domstate vm1 2>&1)"
-    t_match "$R: prepare begin gave the VF its type" \
-        "domain 'vm1': VF $VF took NVIDIA A40-2Q \\(nvidia-558\\)" "$(hook_log)"
+    lv_t_syslog "$R: prepare begin gave the VF its type" \
+        "domain 'vm1': VF $VF took NVIDIA A40-2Q \\(nvidia-558\\)"
     t_eq "$R: QEMU was exec'd with the type already on the VF" 558 "$(cat "$LV_WORK/qemu-saw.log" 2>&1)"
     t_eq "$R: the VF holds it while vm1 runs" 558 "$(cur $VF)"
     t_match "$R: libvirt keeps the user alias on the live hostdev" \
@@ -142,8 +141,8 @@ EOF
     t_eq "$R: vm2 is shut off, vm1's type untouched" "shut off:558" "$(lv_virsh domstate vm2 2>&1):$(cur $VF)"
 
     LV_TIMEOUT=30 lv_virsh destroy vm1 > /dev/null 2>&1
-    t_match "$R: release end cleared the type after virsh destroy" \
-        "domain 'vm1': removed $(u 1) \\(nvidia-558 on $VF\\)" "$(hook_log)"
+    lv_t_syslog "$R: release end cleared the type after virsh destroy" \
+        "domain 'vm1': removed $(u 1) \\(nvidia-558 on $VF\\)"
     t_eq "$R: after destroy: type 0, no ledger" "0:0" "$(cur $VF):$(ledgers)"
 
     # QEMU exiting on its own (the path a guest poweroff takes: libvirt sees

@@ -28,18 +28,6 @@ vf_domain() {   # vf_domain NAME N ATTRS VF MANAGED
         sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$4" "$5" | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
     lv_virsh define "$LV_WORK/$1.xml" > /dev/null
 }
-hook_log() { grep -h "vgpu-hook" "$LV_WORK/syslog.log" 2>/dev/null; }
-# hook_log_for REGEX: the hook's log once a line matches REGEX (up to 5 s:
-# the syslog listener writes after the hook has returned), or as it is.
-hook_log_for() {
-    local i
-    for i in $(seq 1 50); do
-        hook_log | grep -Eq -- "$1" && break
-        sleep 0.1
-    done
-    hook_log
-}
-t_log() { t_match "$1" "$2" "$(hook_log_for "$2")"; }   # t_log NAME REGEX
 
 version=
 if lv_start a40x2-vfio; then
@@ -53,9 +41,9 @@ if lv_start a40x2-vfio; then
         t_eq "libvirt 9.0: a VF on the nvidia driver is refused before QEMU starts" \
             "error: Failed to start domain 'vm1'
 error: Requested operation is not valid: Unmanaged PCI device 0000:67:00.4 must be manually detached from the host" "$err"
-        t_log "the hook gave the VF its type at prepare begin" \
+        lv_t_syslog "the hook gave the VF its type at prepare begin" \
             "domain 'vm1': VF 0000:67:00.4 took NVIDIA A40-2Q \\(nvidia-558\\)"
-        t_log "release end cleared it when libvirt gave up" \
+        lv_t_syslog "release end cleared it when libvirt gave up" \
             "domain 'vm1': removed $(u 1) \\(nvidia-558 on 0000:67:00.4\\)"
         t_eq "nothing left: type 0, no ledger" "0:0" \
             "$(cat "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"):$(ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger)"
@@ -92,7 +80,7 @@ plain_vf_lifecycle() {
     t_eq "$scen: libvirt bound the VF to vfio-pci through driver_override and drivers_probe" \
         "vfio-pci vfio-pci yes" \
         "$(driver_of "$vf") $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"
-    t_log "$scen: the hook recorded the VF at prepare begin" "domain 'vm2': VF $vf took "
+    lv_t_syslog "$scen: the hook recorded the VF at prepare begin" "domain 'vm2': VF $vf took "
     t_match "$scen: vgpuctl status shows the running domain holding the VF" \
         "^$vf .* vm2 +vgpu-hook +running$" "$(lv_vgpuctl status 2>&1)"
     vf_domain vm3 3 "gpu=\"$gpu\"" "$vf" yes
@@ -107,7 +95,7 @@ error: Hook script execution failed: internal error: Child process (/etc/libvirt
     t_eq "$scen: libvirt gave the VF back: override cleared, native driver, no vfio-dev" \
         "(null) $native no" \
         "$(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(driver_of "$vf") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"
-    t_log "$scen: the hook dropped its record at release end" \
+    lv_t_syslog "$scen: the hook dropped its record at release end" \
         "domain 'vm2': removed $(u 2) \\(vf-[0-9a-f]{4}-[0-9a-f]{4} on $vf\\)"
     t_eq "$scen: no ledger left" 0 "$(ledgers)"
     out=$(lv_virsh start vm3 2>&1)
@@ -148,7 +136,7 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     lv_restart_libvirtd
     t_eq "restart: after a libvirtd restart the domain runs, the VF still on vfio-pci" "running vfio-pci 1" \
         "$(lv_virsh domstate vm2 2>&1) $(driver_of 0000:05:02.0) $(ledgers)"
-    t_log "restart: the hook's reconnect found the VF on vfio-pci as recorded" \
+    lv_t_syslog "restart: the hook's reconnect found the VF on vfio-pci as recorded" \
         "domain 'vm2': reconnect: $(u 2) \\(vf-1002-74b5 on 0000:05:02.0\\) ok"
     lv_virsh destroy vm2 > /dev/null 2>&1
     t_eq "restart: the stop still gives the VF back and drops the record" "none (null) 0" \

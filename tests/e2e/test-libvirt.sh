@@ -86,7 +86,7 @@ test_lifecycle() {
     p=$(mdev_parent $U)
     t_eq "start: on a VF (physfn exists)" 1 "$([ -e "$SIM_ROOT/class/mdev_bus/$p/physfn" ] && echo 1)"
     t_eq "start: one ledger record" 1 "$(ledgers)"
-    t_match "start: the hook logged the creation to syslog" "vgpu-hook.*$d.*$U" "$(cat "$LV_WORK/syslog.log" 2>/dev/null)"
+    lv_t_syslog "start: the hook logged the creation to syslog" "$d.*$U"
     t_match "live XML keeps our metadata" "<vgpu:device uuid=\"$U\" profile=\"A40-2Q\"/>" "$(lv_virsh dumpxml $d)"
 
     step "virsh destroy $d"
@@ -210,7 +210,7 @@ test_failed_start_after_prepare() {
     t_eq "QEMU fails: start fails" 1 "$RC"
     t_match "QEMU fails: QEMU's error shown" "failing on purpose" "$OUT"
     t_eq "QEMU fails: prepare ran (device was created)" 1 \
-        "$(grep -q "created $(u 5)" "$LV_WORK/syslog.log" 2>/dev/null && echo 1)"
+        "$(lv_syslog_for "created $(u 5)" | grep -q "created $(u 5)" && echo 1)"
     t_eq "QEMU fails: its device removed, the running one kept" "$(u 3)" "$(mdevs)"
     t_eq "QEMU fails: release ran after the failed start" 1 \
         "$([ "$(hook_calls qemufail-1 release)" -ge 1 ] && echo 1)"

@@ -65,7 +65,7 @@ test_need_attributes() {
     start bad1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\" profile=\"A40-8Q\""
     t_eq "need + profile: refused" 1 "$RC"
     t_match "need + profile: says which combinations are allowed" \
-        "do not combine with 'profile' or 'type'; allowed: profile, type, profile with type, or framebuffer with series" "$ERR"
+        "do not combine with 'profile' or 'type' \(given: 'profile', 'framebuffer' and 'series'\); allowed: profile, type, profile with type, framebuffer with series, or gpu alone" "$ERR"
     start bad2 2 "uuid=\"$(u 2)\" framebuffer=\"8G\""
     t_match "framebuffer without series: refused, names the pair" "^1:.*'framebuffer' needs 'series' too" "$RC:$ERR"
     start bad3 3 "uuid=\"$(u 3)\" framebuffer=\"8\" series=\"Q\""
@@ -75,6 +75,11 @@ test_need_attributes() {
     start bad5 5 "uuid=\"$(u 5)\" framebuffer=\"64G\" series=\"Q\""
     t_match "more than any profile offers: says none exists and what is offered" \
         "^1:.*nothing on this host is a Q profile with at least 64G \(offered: A40-1A" "$RC:$ERR"
+    start bad6 6 "uuid=\"$(u 6)\" gpu=\"A40\" framebuffer=\"8G\" series=\"Q\""
+    t_match "gpu with a need: refused, naming the mix and what is allowed" \
+        "^1:vgpu-hook: domain 'bad6': vGPU device 0: 'gpu' asks for a whole VF with no vGPU type and takes no 'profile', 'type', 'framebuffer' or 'series' \(given: 'gpu', 'framebuffer' and 'series'\); allowed: profile, type, profile with type, framebuffer with series, or gpu alone$" "$RC:$ERR"
+    start bad7 7 "uuid=\"$(u 7)\" gpu=\"A40\" profile=\"A40-8Q\""
+    t_match "gpu with a profile: refused the same way" "^1:.*\(given: 'gpu' with 'profile'\); allowed: " "$RC:$ERR"
     t_eq "refusals created nothing" 0 "$(mdev_count)"
 }
 

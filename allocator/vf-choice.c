@@ -1,4 +1,5 @@
 #include "vf-choice.h"
+#include "mig.h"
 #include "plainvf.h"
 
 #include <string.h>
@@ -176,6 +177,10 @@ vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
         return g_strdup_printf("VF %s already has vGPU type %s, which vgpu-hook did not set for "
                                "this domain; clear it (write 0 to its nvidia/current_vgpu_type) "
                                "or run 'vgpuctl sync %s'", vf->addr, dev->type, self_name);
+    if (!vf_choice_usable(c, host, vf, req) && (why = mig_vf_refusal(host, vf->gpu, req)))
+        return g_strdup_printf("VF %s cannot take %s now: %s; run 'vgpuctl sync %s' to point it "
+                               "at a VF that can", vf->addr, vgpu_request_label(req), why,
+                               self_name);
     if (!vf_choice_usable(c, host, vf, req))
         return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
                                "or is full); run 'vgpuctl sync %s' to point it at a VF that can",

@@ -313,6 +313,45 @@ type_name(const Host *host, const char *gpu, const char *type_id)
     return NULL;
 }
 
+/* @gpu has a free VF and none of its free VFs lists a type: all a
+ * vendor-specific GPU shows once every GPU instance is in use (or its
+ * time-sliced capacity is). */
+static gboolean
+gpu_lists_nothing(const Host *host, const char *gpu)
+{
+    gboolean any_free = FALSE;
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = host->parents->pdata[i];
+
+        if (strcmp(p->gpu, gpu) != 0 || !parent_is_free(host, p))
+            continue;
+        any_free = TRUE;
+        for (guint j = 0; j < p->types->len; j++) {
+            if (((const HostType *)p->types->pdata[j])->available != 0)
+                return FALSE;
+        }
+    }
+    return any_free;
+}
+
+/* MIG's reason for @gpu, or, where nothing on the host tells its MIG
+ * state (every VF of its model busy or listing nothing), what the
+ * MIG-backed name alone says: the size it needs, which @gpu does not
+ * offer now. */
+static char *
+gpu_refusal(const Host *host, const char *gpu, const char *shortname, const char *inst)
+{
+    g_autoptr(MigState) st = mig_gpu_state(host, gpu);
+
+    if (st || !inst || !gpu_lists_nothing(host, gpu))
+        return st && gpu_takes_board(host, gpu, shortname)
+               ? mig_gpu_refusal(host, gpu, shortname) : NULL;
+    return g_strdup_printf("GPU %s has no free %s GPU instance for %s (its free VFs list no "
+                           "vGPU type now; create one: nvidia-smi mig -i %s -cgi %s)", gpu, inst,
+                           shortname, gpu, inst);
+}
+
 char *
 mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req)
 {
@@ -325,8 +364,7 @@ mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req)
     if (!shortname || req->gpu)
         return NULL;
     if (gpu) {
-        g_autofree char *own = gpu_takes_board(host, gpu, shortname)
-                               ? mig_gpu_refusal(host, gpu, shortname) : NULL;
+        g_autofree char *own = gpu_refusal(host, gpu, shortname, inst);
 
         if (!own)
             return NULL;
@@ -338,13 +376,15 @@ mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req)
         g_autoptr(MigState) st = NULL;
         g_autofree char *why = NULL;
 
-        if (!p->kind || !p->kind->named_by_hostdev || !g_hash_table_add(seen, p->gpu) ||
-            !gpu_takes_board(host, p->gpu, shortname) || !(st = mig_gpu_state(host, p->gpu)))
+        /* the VFs that take a vGPU type; a plain VF has none to offer */
+        if (p->kind != &device_kind_nvvf || !g_hash_table_add(seen, p->gpu))
             continue;
-        if (inst && st->mode != MIG_OFF && state_has_free(st, inst))
+        st = mig_gpu_state(host, p->gpu);
+        if (st && inst && st->mode != MIG_OFF && state_has_free(st, inst) &&
+            gpu_takes_board(host, p->gpu, shortname))
             why = g_strdup_printf("GPU %s has a free %s GPU instance", p->gpu, inst);
         else
-            why = mig_gpu_refusal(host, p->gpu, shortname);
+            why = gpu_refusal(host, p->gpu, shortname, inst);
         if (why)
             g_string_append_printf(out, "%s%s", out->len ? "; " : "", why);
     }

@@ -44,8 +44,10 @@ char *mig_state_free_text(const MigState *s);
  * NULL when MIG is not the reason. */
 char *mig_gpu_refusal(const Host *host, const char *gpu, const char *name);
 /* For a vendor-specific VF of @gpu that cannot take @req now: the MIG
- * reason for @gpu, then, for each other GPU of those VF kinds with MIG,
+ * reason for @gpu, then, for each other vendor-specific GPU with MIG,
  * whether it has a free GPU instance of the size and what it has. NULL
  * when MIG is not the reason. @gpu NULL: every GPU (no VF fits). A
- * request by type id is named as a VF of that GPU model lists the id. */
+ * request by type id is named as a VF of that GPU model lists the id.
+ * Where nothing on the host tells a GPU's MIG state (all its model's VFs
+ * busy or listing nothing) a MIG-backed name still says the size needed. */
 char *mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req);

@@ -473,6 +473,26 @@ test_mig_vendor_specific(void)
     g_assert_cmpint(((HostType *)p1->types->pdata[0])->available, ==, 1);
 }
 
+/* Every VF busy or listing nothing: nothing tells MIG state, but a
+ * MIG-backed name still says the size it needs; a time-sliced one says
+ * nothing MIG. */
+static void
+test_mig_vendor_specific_silent(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) r40 = req_new("H100-3-40C", NULL);
+    g_autoptr(VgpuRequest) r4 = req_new("H100-4C", NULL);
+    g_autofree char *why40 = NULL;
+
+    add_h100_vfio(h, "c1", 3, NULL, "nvidia-1063");
+    g_assert_null(mig_gpu_state(h, "0000:c1:00.0"));
+    why40 = mig_vf_refusal(h, "0000:c1:00.0", r40);
+    g_assert_cmpstr(why40, ==, "GPU 0000:c1:00.0 has no free 3g.40gb GPU instance for "
+                    "H100-3-40C (its free VFs list no vGPU type now; create one: nvidia-smi mig "
+                    "-i 0000:c1:00.0 -cgi 3g.40gb)");
+    g_assert_null(mig_vf_refusal(h, "0000:c1:00.0", r4));
+}
+
 static void
 test_one_profile_per_gpu(void)
 {
@@ -881,5 +901,6 @@ main(int argc, char **argv)
     g_test_add_func("/placement/domain-numa", test_domain_numa);
     g_test_add_func("/placement/mig", test_mig);
     g_test_add_func("/placement/mig-vendor-specific", test_mig_vendor_specific);
+    g_test_add_func("/placement/mig-vendor-specific-silent", test_mig_vendor_specific_silent);
     return g_test_run();
 }

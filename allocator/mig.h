@@ -37,7 +37,7 @@ MigState *mig_gpu_state(const Host *host, const char *gpu);
 /* "1g.5gb x7, 3g.20gb x1" ("1g.10gb" where the count is not shown), or
  * "none". */
 char *mig_state_free_text(const MigState *s);
-/* Why a MIG GPU cannot take the profile called @name (a type's short
+/* mig-refusal.c: why a MIG GPU cannot take the profile called @name (a type's short
  * name, or what a request asks for) when MIG is the reason: a MIG-backed
  * profile needs a free GPU instance of its size (the sentence says what
  * the GPU has and the nvidia-smi mig line), a time-sliced one MIG off.

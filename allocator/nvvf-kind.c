@@ -9,6 +9,7 @@
  * named_by_hostdev keeps these parents out of placement. */
 #include "device-kind.h"
 #include "bounded-write.h"
+#include "mig.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "vf-parent.h"
@@ -151,11 +152,15 @@ nvvf_available(const char *root, const char *parent, const char *type, GError **
     return 0;
 }
 
-/* The VF holds one vGPU; its GPU's other VFs keep only the same size. */
+/* The VF holds one vGPU; its GPU's other VFs keep only the same size,
+ * unless the type is MIG-backed: sizes mix there, each on its own GPU
+ * instance, and how many are left the driver does not show (mig.h). */
 static void
 nvvf_note_made(Host *host, const char *id, const char *parent_addr, const char *type)
 {
     HostParent *parent = host_find_parent(host, parent_addr);
+    const HostType *made = parent ? host_parent_find_type(parent, type) : NULL;
+    g_autofree char *mig = made ? mig_type_instance(made) : NULL;
 
     host_add_device(host, id, parent_addr, type);
     if (!parent)
@@ -167,7 +172,7 @@ nvvf_note_made(Host *host, const char *id, const char *parent_addr, const char *
             continue;
         for (guint k = 0; k < p->types->len; k++) {
             HostType *t = g_ptr_array_index(p->types, k);
-            if (p == parent || strcmp(t->id, type) != 0)
+            if (p == parent || (!mig && strcmp(t->id, type) != 0))
                 t->available = 0;
         }
     }

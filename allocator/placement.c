@@ -153,32 +153,11 @@ parent_mdev_count(const Host *host, const HostParent *parent)
 
 /* On a GPU with MIG: a MIG-backed type needs a free GPU instance of its
  * size, which only the administrator creates, and a time-sliced one needs
- * MIG off. Say which, what the GPU has, and the nvidia-smi line. NULL
- * when MIG is not the reason. */
+ * MIG off (mig_gpu_refusal says which). NULL when MIG is not the reason. */
 static char *
 mig_reason(const Host *host, const GpuView *v, const HostType *type)
 {
-    g_autoptr(MigState) st = mig_gpu_state(host, v->gpu);
-    g_autofree char *inst = mig_type_instance(type);
-    g_autofree char *has = NULL;
-    const char *name = host_type_short_name(type);
-
-    if (!st)
-        return NULL;
-    if (!inst && st->mode == MIG_ON)
-        return g_strdup_printf("GPU %s is in MIG mode: time-sliced %s cannot go there, "
-                               "MIG-backed profiles can (after destroying its GPU instances, "
-                               "nvidia-smi -i %s -mig 0 turns MIG off)", v->gpu, name, v->gpu);
-    if (!inst)
-        return NULL;
-    if (st->mode == MIG_OFF)
-        return g_strdup_printf("GPU %s is not in MIG mode, so MIG-backed %s cannot go there "
-                               "(nvidia-smi -i %s -mig 1, then nvidia-smi mig -i %s -cgi %s)",
-                               v->gpu, name, v->gpu, v->gpu, inst);
-    has = mig_state_free_text(st);
-    return g_strdup_printf("GPU %s has no free %s GPU instance for %s (free: %s; create one: "
-                           "nvidia-smi mig -i %s -cgi %s)", v->gpu, inst, name, has, v->gpu,
-                           inst);
+    return mig_gpu_refusal(host, v->gpu, host_type_short_name(type));
 }
 
 /* Why a GPU whose parents passed every filter has no free instance. On a

@@ -1,4 +1,6 @@
 #include "vf-choice.h"
+#include "host-scan.h"
+#include "mig.h"
 #include "plainvf.h"
 
 #include <string.h>
@@ -147,6 +149,17 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
     return best;
 }
 
+/* MIG's reason (mig.h) when @vf lists no type for @req. @host may hold
+ * only the VFs a domain names; what the others list says what is free, so
+ * this reads them all. */
+static char *
+vf_choice_mig(const Host *host, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(Host) all = host_scan(host->root, NULL, NULL);
+
+    return mig_vf_refusal(all ? all : host, vf->gpu, req);
+}
+
 char *
 vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
                   const VgpuRequest *req, const char *self_name)
@@ -176,6 +189,10 @@ vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
         return g_strdup_printf("VF %s already has vGPU type %s, which vgpu-hook did not set for "
                                "this domain; clear it (write 0 to its nvidia/current_vgpu_type) "
                                "or run 'vgpuctl sync %s'", vf->addr, dev->type, self_name);
+    if (!vf_choice_usable(c, host, vf, req) && (why = vf_choice_mig(host, vf, req)))
+        return g_strdup_printf("VF %s cannot take %s now: %s; run 'vgpuctl sync %s' to point it "
+                               "at a VF that can", vf->addr, vgpu_request_label(req), why,
+                               self_name);
     if (!vf_choice_usable(c, host, vf, req))
         return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
                                "or is full); run 'vgpuctl sync %s' to point it at a VF that can",

@@ -220,7 +220,12 @@ json_mig(JsonOut *j, const Host *host, GPtrArray *gpus)
         for (guint k = 0; k < st->free->len; k++) {
             const MigFree *f = st->free->pdata[k];
 
-            json_member_int(j, f->instance, f->count);
+            /* null: some free, the driver shows no count (mig.h) */
+            json_key(j, f->instance);
+            if (f->at_least)
+                json_null(j);
+            else
+                json_int(j, f->count);
         }
         json_end_object(j);
         json_key(j, "fitting_profiles");

@@ -4,6 +4,8 @@
  * lock. NVIDIA vendor-specific VFs take the request's type through
  * current_vgpu_type (vf-backends.md). */
 #include "hook-prepare.h"
+#include "host-scan.h"
+#include "mig.h"
 #include "placement.h"
 #include "plainvf.h"
 #include "vf-choice.h"
@@ -79,6 +81,17 @@ vf_reuse(Prepare *p, const HostParent *vf, const VgpuRequest *req, const char *t
     return 0;
 }
 
+/* MIG's reason, when it is why @vf lists no type for @req. The scan read
+ * only the VFs the domain names; what the GPU's other VFs and the other
+ * GPUs list says what is free, so a refusal reads them all. */
+static char *
+vf_mig_refusal(const Prepare *p, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(Host) all = host_scan(p->cfg->sysfs_root, NULL, NULL);
+
+    return all ? mig_vf_refusal(all, vf->gpu, req) : NULL;
+}
+
 static int
 vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError **error)
 {
@@ -89,12 +102,17 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
     g_autoptr(GError) err = NULL;
     const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
     int avail = t ? kind->available(root, vf->addr, t->id, &err) : 0;
+    g_autofree char *mig = NULL;
 
     if (avail < 0) {
         g_propagate_prefixed_error(error, g_steal_pointer(&err), "domain '%s': vGPU device %u: ",
                                    p->dom->name, req->index);
         return -1;
     }
+    if (avail < 1 && (mig = vf_mig_refusal(p, vf, req)))
+        return vf_refuse(p, req, error, "VF %s cannot take %s now: %s; run 'vgpuctl sync %s' to "
+                         "point it at a VF that can", vf->addr, vgpu_request_label(req), mig,
+                         p->dom->name);
     if (avail < 1)
         return vf_refuse(p, req, error, "VF %s cannot take %s now (its GPU holds vGPUs of "
                          "another size, or is full); run 'vgpuctl sync %s' to point it at a VF "
@@ -170,6 +188,7 @@ int
 prepare_vf_advice(Prepare *p, const Host *host, GError **error)
 {
     g_autoptr(GString) elems = g_string_new(NULL);
+    g_autoptr(GString) why = g_string_new(NULL);    /* MIG's reasons none fits */
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(PciNames) names = NULL;
     PlacementRules rules = placement_rules_from_config(p->cfg);
@@ -194,6 +213,10 @@ prepare_vf_advice(Prepare *p, const Host *host, GError **error)
         c.names = names;
         n++;
         if (!(vf = vf_choice_find(&c, host, &view))) {
+            g_autofree char *mig = mig_vf_refusal(host, NULL, &view);
+
+            if (mig)
+                g_string_append_printf(why, "; vGPU device %u: %s", orig->index, mig);
             unfit++;
             elem = xml_vf_hostdev_element(orig->uuid, "0000:00:00.0", view.gpu != NULL);
         } else {
@@ -206,8 +229,8 @@ prepare_vf_advice(Prepare *p, const Host *host, GError **error)
         return 0;
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                 "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
-                "definition; add to <devices>: %s%s (or run: vgpuctl sync %s)", p->dom->name, n,
-                elems->str, unfit ? " with the address of a free VF (none fits now)" : "",
-                p->dom->name);
+                "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", p->dom->name,
+                n, elems->str, unfit ? " with the address of a free VF (none fits now" : "",
+                why->str, unfit ? ")" : "", p->dom->name);
     return -1;
 }

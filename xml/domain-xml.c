@@ -263,8 +263,46 @@ read_numa(const char *value, int *numa, GError **error)
     return 0;
 }
 
-/* What names the device: a profile and/or a type id, or a need
- * (framebuffer with series). parent, placement and numa go with any. */
+/* The attributes that say what a device is combine in these ways only:
+ * a name (profile, type id, or both, which must agree), a need
+ * (framebuffer with series: the profile is chosen), or gpu alone (a whole
+ * VF with no vGPU type: nothing to name, no size to need). parent,
+ * placement and numa go with any of them. */
+#define WHAT_ALLOWED "allowed: profile, type, profile with type, framebuffer with series, " \
+                     "or gpu alone"
+
+/* "'gpu' with 'framebuffer' and 'series'": what a refused mix gave. */
+static char *
+what_given(const char *const *names, const gboolean *present, guint n)
+{
+    GString *s = g_string_new(NULL);
+    guint shown = 0, total = 0;
+
+    for (guint i = 0; i < n; i++)
+        total += present[i];
+    for (guint i = 0; i < n; i++) {
+        if (!present[i])
+            continue;
+        g_string_append_printf(s, "%s'%s'", shown == 0 ? "" :
+                               shown + 1 == total ? (shown == 1 ? " with " : " and ") : ", ",
+                               names[i]);
+        shown++;
+    }
+    return g_string_free(s, FALSE);
+}
+
+static int
+what_refuse(GError **error, const char *why, const gboolean *present)
+{
+    static const char *const names[] = { "gpu", "profile", "type", "framebuffer", "series" };
+    g_autofree char *given = what_given(names, present, G_N_ELEMENTS(names));
+
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s (given: %s); " WHAT_ALLOWED, why,
+                given);
+    return -1;
+}
+
+/* What names the device: WHAT_ALLOWED says the combinations. */
 static int
 read_what(xmlNode *node, VgpuRequest *req, GError **error)
 {
@@ -272,30 +310,29 @@ read_what(xmlNode *node, VgpuRequest *req, GError **error)
     g_autofree char *series = get_attr(node, "series");
     guint64 mb = 0;
     char letter = 0;
+    gboolean present[5];
 
     req->profile = get_attr(node, "profile");
     req->type = get_attr(node, "type");
     req->gpu = get_attr(node, "gpu");
+    present[0] = req->gpu != NULL;
+    present[1] = req->profile != NULL;
+    present[2] = req->type != NULL;
+    present[3] = framebuffer != NULL;
+    present[4] = series != NULL;
     if (req->gpu) {
-        if (req->profile || req->type || framebuffer || series) {
-            g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                        "'gpu' asks for a whole VF and takes no 'profile', 'type', "
-                        "'framebuffer' or 'series'");
-            return -1;
-        }
+        if (req->profile || req->type || framebuffer || series)
+            return what_refuse(error, "'gpu' asks for a whole VF with no vGPU type and takes "
+                               "no 'profile', 'type', 'framebuffer' or 'series'", present);
         return vgpu_validate_gpu_name(req->gpu, error);
     }
-    if ((framebuffer || series) && (req->profile || req->type)) {
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                    "'framebuffer' and 'series' ask for a profile by need and do not combine "
-                    "with 'profile' or 'type'; allowed: profile, type, profile with type, "
-                    "or framebuffer with series");
-        return -1;
-    }
+    if ((framebuffer || series) && (req->profile || req->type))
+        return what_refuse(error, "'framebuffer' and 'series' ask for a profile by need and do "
+                           "not combine with 'profile' or 'type'", present);
     if (!!framebuffer != !!series) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "'%s' needs '%s' too: a profile by need names both "
-                    "(e.g. framebuffer=\"8G\" series=\"Q\")",
+                    "(e.g. framebuffer=\"8G\" series=\"Q\"); " WHAT_ALLOWED,
                     framebuffer ? "framebuffer" : "series", framebuffer ? "series" : "framebuffer");
         return -1;
     }

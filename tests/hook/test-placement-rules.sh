@@ -65,7 +65,7 @@ test_need_attributes() {
     start bad1 1 "uuid=\"$(u 1)\" framebuffer=\"8G\" series=\"Q\" profile=\"A40-8Q\""
     t_eq "need + profile: refused" 1 "$RC"
     t_match "need + profile: says which combinations are allowed" \
-        "do not combine with 'profile' or 'type'; allowed: profile, type, profile with type, or framebuffer with series" "$ERR"
+        "do not combine with 'profile' or 'type' \(given: 'profile', 'framebuffer' and 'series'\); allowed: profile, type, profile with type, framebuffer with series, or gpu alone" "$ERR"
     start bad2 2 "uuid=\"$(u 2)\" framebuffer=\"8G\""
     t_match "framebuffer without series: refused, names the pair" "^1:.*'framebuffer' needs 'series' too" "$RC:$ERR"
     start bad3 3 "uuid=\"$(u 3)\" framebuffer=\"8\" series=\"Q\""
@@ -75,6 +75,11 @@ test_need_attributes() {
     start bad5 5 "uuid=\"$(u 5)\" framebuffer=\"64G\" series=\"Q\""
     t_match "more than any profile offers: says none exists and what is offered" \
         "^1:.*nothing on this host is a Q profile with at least 64G \(offered: A40-1A" "$RC:$ERR"
+    start bad6 6 "uuid=\"$(u 6)\" gpu=\"A40\" framebuffer=\"8G\" series=\"Q\""
+    t_match "gpu with a need: refused, naming the mix and what is allowed" \
+        "^1:vgpu-hook: domain 'bad6': vGPU device 0: 'gpu' asks for a whole VF with no vGPU type and takes no 'profile', 'type', 'framebuffer' or 'series' \(given: 'gpu', 'framebuffer' and 'series'\); allowed: profile, type, profile with type, framebuffer with series, or gpu alone$" "$RC:$ERR"
+    start bad7 7 "uuid=\"$(u 7)\" gpu=\"A40\" profile=\"A40-8Q\""
+    t_match "gpu with a profile: refused the same way" "^1:.*\(given: 'gpu' with 'profile'\); allowed: " "$RC:$ERR"
     t_eq "refusals created nothing" 0 "$(mdev_count)"
 }
 
@@ -239,7 +244,85 @@ test_mig() {
     t_eq "all released" 0 "$(mdev_count)"
 }
 
-for t in test_need_attributes test_need_a40 test_numa_from_domain test_mig; do
+# MIG in NVIDIA's vendor-specific mode (h100x2-vfio-mig): each request's
+# VF is named by its hostdev (@vf=), so the hook checks that VF's GPU; the
+# advice and vgpuctl choose a VF on a GPU with a free GPU instance.
+vcur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
+test_mig_vfio() {
+    fresh h100x2-vfio-mig
+    local a=0000:41:00.0 b=0000:c1:00.0
+    local A0=0000:41:00.4 A1=0000:41:00.5 A2=0000:41:00.6 A3=0000:41:00.7
+    local B0=0000:c1:00.4 B1=0000:c1:00.5 B2=0000:c1:00.6 n
+    t_eq "scenario: seven 1g.10gb on $a, 3g.40gb + 4g.40gb on $b" "7:1:1" \
+        "$(mig_gis $a 1g.10gb):$(mig_gis $b 3g.40gb):$(mig_gis $b 4g.40gb)"
+    start v1 1 "uuid=\"$(u 1)\" profile=\"H100-3-40C\" @vf=$A3"
+    t_eq "H100-3-40C on a VF of $a: refused, nothing written" "1:0" "$RC:$(vcur $A3)"
+    t_match "refusal: the size, what $a has, the nvidia-smi line, and that $b has one" \
+        "VF $A3 cannot take H100-3-40C now: GPU $a has no free 3g.40gb GPU instance for H100-3-40C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 3g.40gb\); GPU $b has a free 3g.40gb GPU instance; run 'vgpuctl sync v1' to point it at a VF that can$" "$ERR"
+    start v2 2 "uuid=\"$(u 2)\" profile=\"H100-3-40C\" @vf=$B0"
+    t_eq "H100-3-40C on a VF of $b: it takes 1063" "0:1063" "$RC:$(vcur $B0)"
+    t_match "the vGPU holds the 3g.40gb instance" " gi 1 3g.40gb $B0" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    start v3 3 "uuid=\"$(u 3)\" profile=\"H100-4-40C\" @vf=$B1"
+    t_eq "H100-4-40C beside it (MIG sizes mix on one GPU)" "0:1064" "$RC:$(vcur $B1)"
+    start v4 4 "uuid=\"$(u 4)\" profile=\"H100-1-10C\" @vf=$A0" "uuid=\"$(u 5)\" profile=\"H100-1-10C\" @vf=$A1"
+    t_eq "two H100-1-10C on two VFs of $a" "0:1060:1060" "$RC:$(vcur $A0):$(vcur $A1)"
+    start v6 6 "uuid=\"$(u 6)\" profile=\"H100-3-40C\" @vf=$B2"
+    t_match "a second H100-3-40C on $b: refused, what each GPU has" \
+        "^1:.*VF $B2 cannot take H100-3-40C now: GPU $b has no free 3g.40gb GPU instance for H100-3-40C \(free: none; create one: nvidia-smi mig -i $b -cgi 3g.40gb\); GPU $a has no free 3g.40gb GPU instance for H100-3-40C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 3g.40gb\)" "$RC:$ERR"
+    t_eq "refusal: one line" 1 "$(printf '%s\n' "$ERR" | wc -l)"
+    start v7 7 "uuid=\"$(u 7)\" profile=\"H100-4C\" @vf=$A2"
+    t_match "time-sliced on a MIG GPU: says MIG mode is on" \
+        "^1:.*VF $A2 cannot take H100-4C now: GPU $a is in MIG mode: time-sliced H100-4C cannot go there, MIG-backed profiles can \(after destroying its GPU instances, nvidia-smi -i $a -mig 0 turns MIG off\)" "$RC:$ERR"
+    start v8 8 --no-hostdev "uuid=\"$(u 8)\" profile=\"H100-1-10C\""
+    t_match "no hostdev: the advice names a VF of $a, the GPU with a free 1g.10gb" \
+        "^1:.*<address domain='0x0000' bus='0x41' slot='0x00' function='0x6'/>" "$RC:$ERR"
+    start v9 9 --no-hostdev "uuid=\"$(u 9)\" profile=\"H100-7-80C\""
+    t_match "no hostdev, no 7g.80gb anywhere: the advice says why, per GPU" \
+        "none fits now; vGPU device 0: GPU $a has no free 7g.80gb GPU instance for H100-7-80C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 7g.80gb\); GPU $b has no free 7g.80gb" "$ERR"
+
+    dom v10 "$(du 10)" "uuid=\"$(u 10)\" profile=\"H100-7-80C\" @vf=$A2" > "$WORK/v10.xml"
+    vc check "$WORK/v10.xml"
+    t_match "check: refused with the hook's reason" \
+        "vGPU device 0: VF $A2 cannot take H100-7-80C now: GPU $a has no free 7g.80gb GPU instance for H100-7-80C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 7g.80gb\); GPU $b has no free 7g.80gb" "$OUT"
+    vc types
+    t_match "types: $a in MIG mode, 1g.10gb free, H100-1-10C fits" "$a +H100 +0 +on +1g.10gb +H100-1-10C" "$OUT"
+    t_match "types: $b has nothing free" "$b +[^ ]+ +1 +[?a-z]+ +none +-" "$OUT"
+    vc types --json
+    t_eq "types --json: $a in MIG mode, 1g.10gb free (the driver shows no count)" "true true" \
+        "$(jq -r ".mig[] | select(.gpu==\"$a\") | \"\(.mig_mode) \(.free_gpu_instances | has(\"1g.10gb\"))\"" <<< "$OUT")"
+
+    # GPU instances made and destroyed while the domains run.
+    printf 'dgi %s 1\n' $b > "$SIM_ROOT/vgpu-sim/control" 2> /dev/null
+    t_match "destroying a GPU instance in use: refused by the driver" " gi 1 3g.40gb $B0" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    sim_ctl dgi $a 7
+    sim_ctl dgi $a 6
+    sim_ctl dgi $a 5
+    sim_ctl cgi $a 3g.40gb
+    t_eq "after -dgi x3 and -cgi 3g.40gb on $a: one 3g.40gb there" 1 "$(mig_gis $a 3g.40gb)"
+    hook v1 prepare begin < "$WORK/v1.xml"
+    t_eq "the refused H100-3-40C now starts on its VF of $a" "0:1063" "$RC:$(vcur $A3)"
+    t_eq "running domains kept their vGPUs" "1063 1064 1060 1060" "$(vcur $B0) $(vcur $B1) $(vcur $A0) $(vcur $A1)"
+    stop v2
+    t_match "release gives the 3g.40gb back" " gi 1 3g.40gb free" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
+    hook v6 prepare begin < "$WORK/v6.xml"
+    t_eq "the other refused H100-3-40C now starts on $b" "0:1063" "$RC:$(vcur $B2)"
+    sim_ctl dgi $b 2 2> /dev/null
+    t_eq "4g.40gb in use: not destroyed" 1 "$(mig_gis $b 4g.40gb)"
+    for n in v1 v3 v4 v6; do stop $n; done
+    t_eq "all MIG vGPUs released" "" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+    sim_ctl dgi $b 1
+    sim_ctl dgi $b 2
+    sim_ctl mig $b off
+    start v11 11 "uuid=\"$(u 11)\" profile=\"H100-4C\" @vf=$B0"
+    t_eq "MIG off on $b: time-sliced H100-4C goes there" "0:1040" "$RC:$(vcur $B0)"
+    start v12 12 "uuid=\"$(u 12)\" profile=\"H100-2-20C\" @vf=$B1"
+    t_match "MIG-backed on a GPU with MIG off: says so, and how to turn it on" \
+        "^1:.*GPU $b is not in MIG mode, so MIG-backed H100-2-20C cannot go there \(nvidia-smi -i $b -mig 1, then nvidia-smi mig -i $b -cgi 2g.20gb\)" "$RC:$ERR"
+    stop v11
+    t_eq "all released" "" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+}
+
+for t in test_need_attributes test_need_a40 test_numa_from_domain test_mig test_mig_vfio; do
     echo "# $t"
     $t
 done

@@ -77,6 +77,33 @@ sim_catalog_add_p40(SimGpu *gpu)
     sim_nvidia_add_types(gpu, &board, 46, profiles, G_N_ELEMENTS(profiles));
 }
 
+/* A MIG-backed type: its name's suffix, the GPU instance it takes, its
+ * framebuffer, and how many instances of that size fit (its max_instance). */
+typedef struct {
+    const char *suffix, *gi;
+    unsigned fb_gb, max;
+} SimMigType;
+
+static void
+sim_mig_add_types(SimGpu *gpu, const SimNvBoard *board, unsigned first_id,
+                  const SimMigType *mig, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        SimType *type = g_new0(SimType, 1);
+
+        type->number = first_id + (unsigned)i;
+        type->id = g_strdup_printf("nvidia-%u", type->number);
+        type->name = g_strdup_printf("%s-%s", board->board, mig[i].suffix);
+        type->max_instance = mig[i].max;
+        type->mig_profile = mig[i].gi;
+        type->description = g_strdup_printf("num_heads=1, frl_config=60, framebuffer=%uM, "
+                                            "max_resolution=%s, max_instance=%u\n",
+                                            mig[i].fb_gb * 1024, board->q_resolution,
+                                            mig[i].max);
+        g_ptr_array_add(gpu->types, type);
+    }
+}
+
 /* A100 40GB PCIe: time-sliced C profiles and MIG-backed ones, named as
  * NVIDIA names them. The type ids are our choice [U: the real driver's
  * ids for A100 were not found in a primary source]; max_instance of a
@@ -88,29 +115,35 @@ sim_catalog_add_a100(SimGpu *gpu)
     static const SimNvProfile sliced[] = {
         { 'C', 4 }, { 'C', 5 }, { 'C', 8 }, { 'C', 10 }, { 'C', 20 }, { 'C', 40 },
     };
-    static const struct {
-        const char *suffix, *gi;
-        unsigned fb_gb, max;
-    } mig[] = {
+    static const SimMigType mig[] = {
         { "1-5C", "1g.5gb", 5, 7 }, { "2-10C", "2g.10gb", 10, 3 },
         { "3-20C", "3g.20gb", 20, 2 }, { "4-20C", "4g.20gb", 20, 1 },
         { "7-40C", "7g.40gb", 40, 1 }, { "1-5CME", "1g.5gb+me", 5, 1 },
     };
 
     sim_nvidia_add_types(gpu, &board, 470, sliced, G_N_ELEMENTS(sliced));
-    for (size_t i = 0; i < G_N_ELEMENTS(mig); i++) {
-        SimType *type = g_new0(SimType, 1);
+    sim_mig_add_types(gpu, &board, 480, mig, G_N_ELEMENTS(mig));
+}
 
-        type->id = g_strdup_printf("nvidia-%zu", 480 + i);
-        type->name = g_strdup_printf("%s-%s", board.board, mig[i].suffix);
-        type->max_instance = mig[i].max;
-        type->mig_profile = mig[i].gi;
-        type->description = g_strdup_printf("num_heads=1, frl_config=60, framebuffer=%uM, "
-                                            "max_resolution=%s, max_instance=%u\n",
-                                            mig[i].fb_gb * 1024, board.q_resolution,
-                                            mig[i].max);
-        g_ptr_array_add(gpu->types, type);
-    }
+/* H100 PCIe 80GB: time-sliced C profiles and MIG-backed ones, named as
+ * NVIDIA names them. The ids are our choice [U], as for the A100. */
+void
+sim_catalog_add_h100(SimGpu *gpu)
+{
+    static const SimNvBoard board = { "NVIDIA H100", 80, 32, "4096x2160" };
+    static const SimNvProfile sliced[] = {
+        { 'C', 4 }, { 'C', 5 }, { 'C', 8 }, { 'C', 10 }, { 'C', 16 }, { 'C', 20 },
+        { 'C', 40 }, { 'C', 80 },
+    };
+    static const SimMigType mig[] = {
+        { "1-10C", "1g.10gb", 10, 7 }, { "1-20C", "1g.20gb", 20, 4 },
+        { "2-20C", "2g.20gb", 20, 3 }, { "3-40C", "3g.40gb", 40, 2 },
+        { "4-40C", "4g.40gb", 40, 1 }, { "7-80C", "7g.80gb", 80, 1 },
+        { "1-10CME", "1g.10gb+me", 10, 1 },
+    };
+
+    sim_nvidia_add_types(gpu, &board, 1040, sliced, G_N_ELEMENTS(sliced));
+    sim_mig_add_types(gpu, &board, 1060, mig, G_N_ELEMENTS(mig));
 }
 
 /* i915 gvt/vgpu.c intel_vgpu_configs[]: weight = 16 / instances. */

@@ -1,5 +1,6 @@
 /*
- * sim-mig.c: MIG on an A100 40GB, for MIG-backed vGPU in mdev mode.
+ * sim-mig.c: MIG on an A100 40GB (mdev mode, model=a100) and an H100 PCIe
+ * 80GB (NVIDIA's vendor-specific VFIO framework, model=h100-vfio).
  *
  * Uncertain facts (vf-backends.md marks them [U]) and the choices made
  * here, each in one place so that it is easy to correct:
@@ -17,30 +18,52 @@
  * - Nothing of this shows in sysfs beyond available_instances: the real
  *   driver tells it through NVML/nvidia-smi, which the simulator stands in
  *   for with its control file and vgpu-sim/mig.
+ * Vendor-specific mode (h100-vfio), the same choices, plus:
+ * - nvidia/creatable_vgpu_types of a free VF lists a MIG-backed type
+ *   exactly while a GPU instance of its size is free, with no count (the
+ *   file has none), and no time-sliced type while MIG is on; a VF with a
+ *   type lists nothing.
+ * - Writing a MIG-backed type into current_vgpu_type with no free GPU
+ *   instance of its size fails with EIO (vf-backends.md: "EIO reported");
+ *   a MIG-backed type while MIG is off, or a time-sliced one while it is
+ *   on, fails with EINVAL (as a type breaking the same-size rule does).
+ * - The H100 is the PCIe 80GB board (10de:2331, VFs at offset 4; the
+ *   count, 32, is our choice). Its GPU instance profiles are NVIDIA's for
+ *   H100 80GB: 1g.10gb (x7), 1g.10gb+me (x1), 1g.20gb (x4), 2g.20gb (x3),
+ *   3g.40gb (x2), 4g.40gb (x1), 7g.80gb (x1).
  */
 #include "sim-mig.h"
 
 #include <errno.h>
 #include <string.h>
 
-static const SimMigProfile sim_mig_a100_40gb[] = {
+static const SimMigProfile a100_40gb[] = {
     { "1g.5gb", 1, 1 }, { "1g.5gb+me", 1, 1 }, { "2g.10gb", 2, 2 },
     { "3g.20gb", 3, 4 }, { "4g.20gb", 4, 4 }, { "7g.40gb", 7, 8 },
 };
+const SimMigCatalog sim_mig_a100_40gb = { a100_40gb, G_N_ELEMENTS(a100_40gb) };
+
+static const SimMigProfile h100_80gb[] = {
+    { "1g.10gb", 1, 1 }, { "1g.10gb+me", 1, 1 }, { "1g.20gb", 1, 2 }, { "2g.20gb", 2, 2 },
+    { "3g.40gb", 3, 4 }, { "4g.40gb", 4, 4 }, { "7g.80gb", 7, 8 },
+};
+const SimMigCatalog sim_mig_h100_80gb = { h100_80gb, G_N_ELEMENTS(h100_80gb) };
 
 const SimMigProfile *
-sim_mig_profile_find(const char *name)
+sim_mig_profile_find(const SimGpu *gpu, const char *name)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(sim_mig_a100_40gb); i++)
-        if (strcmp(sim_mig_a100_40gb[i].name, name) == 0)
-            return &sim_mig_a100_40gb[i];
+    const SimMigCatalog *cat = gpu->model->mig;
+
+    for (size_t i = 0; cat && i < cat->n; i++)
+        if (strcmp(cat->profiles[i].name, name) == 0)
+            return &cat->profiles[i];
     return NULL;
 }
 
 int
 sim_mig_set_mode(SimGpu *gpu, bool on)
 {
-    if (gpu->model->kind != SIM_MODEL_A100)
+    if (!gpu->model->mig)
         return EINVAL;
     if (on == gpu->mig_on)
         return 0;
@@ -53,7 +76,7 @@ sim_mig_set_mode(SimGpu *gpu, bool on)
 int
 sim_mig_create_gi(SimGpu *gpu, const char *name, unsigned *id)
 {
-    const SimMigProfile *profile = sim_mig_profile_find(name);
+    const SimMigProfile *profile = sim_mig_profile_find(gpu, name);
     unsigned slices = 0, mem = 0;
     SimGpuInstance *gi;
 
@@ -137,7 +160,7 @@ sim_mig_format(const SimHost *host)
     for (guint i = 0; i < host->gpus->len; i++) {
         const SimGpu *gpu = g_ptr_array_index(host->gpus, i);
 
-        if (gpu->model->kind != SIM_MODEL_A100)
+        if (!gpu->model->mig)
             continue;
         g_string_append_printf(out, "%s mig=%s\n", gpu->address, gpu->mig_on ? "on" : "off");
         for (guint j = 0; j < gpu->gis->len; j++) {

@@ -20,7 +20,15 @@ typedef struct {
     const SimParent *user;     /* the VF whose vGPU runs on it, NULL free */
 } SimGpuInstance;
 
-const SimMigProfile *sim_mig_profile_find(const char *name);
+/* The GPU instance profiles of one GPU model (SimModel.mig). */
+struct SimMigCatalog {
+    const SimMigProfile *profiles;
+    size_t n;
+};
+extern const SimMigCatalog sim_mig_a100_40gb;
+extern const SimMigCatalog sim_mig_h100_80gb;
+
+const SimMigProfile *sim_mig_profile_find(const SimGpu *gpu, const char *name);
 
 /* Turn MIG mode on or off: EBUSY while vGPUs exist (on) or GPU instances
  * exist (off), as the driver refuses both. */

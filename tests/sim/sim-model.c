@@ -31,11 +31,12 @@ sim_available_nvidia_vf(const SimParent *parent, const SimType *type)
     return gpu->n_vgpus < type->max_instance ? 1 : 0;
 }
 
-/* A100 in mdev mode (sim-mig.c lists the choices): MIG-backed types
- * follow the free GPU instances of their size, time-sliced ones the A40's
- * rule; each reads 0 while MIG mode says the other kind. */
+/* A GPU with MIG, in mdev or vendor-specific mode (sim-mig.c lists the
+ * choices): MIG-backed types follow the free GPU instances of their size,
+ * time-sliced ones the A40's rule; each reads 0 while MIG mode says the
+ * other kind. */
 static unsigned
-sim_available_a100(const SimParent *parent, const SimType *type)
+sim_available_mig(const SimParent *parent, const SimType *type)
 {
     const SimGpu *gpu = parent->gpu;
 
@@ -104,7 +105,14 @@ static const SimModel sim_models[] = {
     { .name = "a100", .kind = SIM_MODEL_A100, .vendor = 0x10de, .device = 0x20f1,
       .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",
       .total_vfs = 16, .vf_driver = "nvidia", .vf_offset = 4, .full_errno = EIO,
-      .add_types = sim_catalog_add_a100, .available = sim_available_a100 },
+      .add_types = sim_catalog_add_a100, .available = sim_available_mig,
+      .mig = &sim_mig_a100_40gb },
+    /* H100 PCIe 80GB in the vendor-specific mode, with MIG (sim-mig.c). */
+    { .name = "h100-vfio", .kind = SIM_MODEL_A40_VFIO, .vendor = 0x10de, .device = 0x2331,
+      .pci_class = "0x030200", .pci_driver = "nvidia",
+      .total_vfs = 32, .vf_driver = "nvidia", .vf_offset = 4, .full_errno = ENOSPC,
+      .add_types = sim_catalog_add_h100, .available = sim_available_mig,
+      .mig = &sim_mig_h100_80gb },
     { .name = "p40", .kind = SIM_MODEL_P40, .vendor = 0x10de, .device = 0x1b38,
       .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",
       .full_errno = EIO, .add_types = sim_catalog_add_p40,
@@ -320,11 +328,17 @@ sim_driver_release(SimParent *parent, const SimType *type)
 
 /* Writing a type id into a vendor-specific VF's current_vgpu_type: the
  * upstream RFC driver's EINVAL for a type breaking the same-size rule,
- * ENOSPC past capacity. */
+ * ENOSPC past capacity. With MIG (sim-mig.c): EINVAL for the kind MIG mode
+ * rules out, EIO with no free GPU instance of the type's size. */
 int
 sim_vf_type_admit(const SimParent *parent, const SimType *type)
 {
     const SimGpu *gpu = parent->gpu;
+
+    if (gpu->model->mig && (type->mig_profile != NULL) != gpu->mig_on)
+        return EINVAL;
+    if (type->mig_profile)
+        return sim_mig_free_count(gpu, type->mig_profile) > 0 ? 0 : EIO;
 
     if (!sim_nvidia_type_fits(gpu, type))
         return EINVAL;

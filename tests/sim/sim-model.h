@@ -19,7 +19,8 @@ typedef enum {
     SIM_MODEL_GVTG,    /* Intel GVT-g, shared graphics memory pool */
     SIM_MODEL_MTTY,    /* kernel sample driver, pool of serial ports */
     SIM_MODEL_A100,    /* NVIDIA Ampere, SR-IOV, with MIG (sim-mig.h) */
-    SIM_MODEL_A40_VFIO, /* NVIDIA vGPU 17+: vendor-specific VFIO, a type per VF */
+    SIM_MODEL_A40_VFIO, /* NVIDIA vGPU 17+: vendor-specific VFIO, a type per VF
+                           (also h100-vfio, with MIG) */
     SIM_MODEL_PLAIN_VF, /* AMD MxGPU, Intel xe SR-IOV: whole VFs, no type */
 } SimModelKind;
 
@@ -72,6 +73,7 @@ typedef struct {
 } SimGvtPool;
 
 struct SimModel;
+typedef struct SimMigCatalog SimMigCatalog;   /* sim-mig.h */
 
 struct SimGpu {
     char *label;                   /* scenario group name */
@@ -124,6 +126,7 @@ typedef struct SimModel {
     int full_errno;                /* errno of a create without capacity */
     void (*add_types)(SimGpu *gpu);
     unsigned (*available)(const SimParent *parent, const SimType *type);
+    const SimMigCatalog *mig;      /* MIG-capable (sim-mig.h); NULL: no MIG */
 } SimModel;
 
 typedef enum {
@@ -198,6 +201,7 @@ void sim_catalog_add_p40(SimGpu *gpu);
 void sim_catalog_add_gvtg(SimGpu *gpu);
 void sim_catalog_add_mtty(SimGpu *gpu);
 void sim_catalog_add_a100(SimGpu *gpu);
+void sim_catalog_add_h100(SimGpu *gpu);
 
 /* Kernel uuid_is_valid() on the first 36 bytes; writes the lowercase form. */
 bool sim_uuid_parse(const char *buf, size_t len, char out[SIM_UUID_LEN + 1]);

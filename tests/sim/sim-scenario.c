@@ -189,8 +189,9 @@ sim_gpu_read_mig(GKeyFile *kf, const char *group, SimGpu *gpu, GError **error)
     g_autofree char *gis = g_key_file_get_string(kf, group, "gpu_instances", NULL);
     g_auto(GStrv) items = NULL;
 
-    if ((mig || gis) && gpu->model->kind != SIM_MODEL_A100)
-        return sim_fail(error, group, "mig= and gpu_instances= need model=a100");
+    if ((mig || gis) && !gpu->model->mig)
+        return sim_fail(error, group, "mig= and gpu_instances= need a model with MIG "
+                        "(a100, h100-vfio)");
     if (mig && strcmp(mig, "on") != 0 && strcmp(mig, "off") != 0)
         return sim_fail(error, group, "mig= must be on or off");
     gpu->mig_on = mig && strcmp(mig, "on") == 0;
@@ -251,8 +252,8 @@ sim_scenario_gpu(GKeyFile *kf, const char *group, const char *label, GError **er
     if (!sim_check_keys(kf, group, keys, error))
         return NULL;
     if (!model) {
-        sim_fail(error, group, "model= must be a40, a40-vfio, a100, p40, gvtg, mtty, mi300x, s7150 "
-                 "or xe");
+        sim_fail(error, group, "model= must be a40, a40-vfio, a100, h100-vfio, p40, gvtg, mtty, "
+                 "mi300x, s7150 or xe");
         return NULL;
     }
     gpu = sim_gpu_new(label, model);

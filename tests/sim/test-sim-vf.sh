@@ -108,6 +108,43 @@ printf '[gpu g]\nmodel=a40-vfio\naddress=0000:e8:00.0\nvfs=2\n[mdev %s]\nparent=
 t_match "scenario: an mdev on a vendor-specific VF is refused" "names no mdev parent" \
     "$("$B/tests/sim/vgpu-sim" "$SC" "$WORK" 2>&1)"
 
+# --- h100x2-vfio-mig: MIG in the vendor-specific mode (sim-mig.c) ---------------
+
+start h100x2-vfio-mig
+S=$SIM_ROOT
+H0=0000:41:00.4; H1=0000:41:00.5; G0=0000:c1:00.4; G1=0000:c1:00.5; G2=0000:c1:00.6
+names() { tail -n +2 "$(dev "$1")/nvidia/creatable_vgpu_types" | sed 's/.*: NVIDIA //' | paste -sd' '; }
+t_eq "h100: no mdev_bus class; VFs on nvidia with vfio-dev" "no nvidia yes" \
+    "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no) $(basename "$(readlink "$(dev "$H0")/driver")") $([ -d "$(dev "$H0")/vfio-dev" ] && echo yes || echo no)"
+t_eq "h100: H100 PCIe ids, NUMA 0 and 1" "0x10de 0x2331 0 1" \
+    "$(cat "$(dev "$H0")/vendor") $(cat "$(dev "$H0")/device") $(cat "$(dev "$H0")/numa_node") $(cat "$(dev "$G0")/numa_node")"
+t_eq "h100: 16 VFs each" "16 16" "$(cat "$(dev 0000:41:00.0)/sriov_numvfs") $(ls -d "$(dev 0000:c1:00.0)"/virtfn* | wc -l)"
+t_eq "h100: the layout: seven 1g.10gb on 41:00.0, 3g.40gb + 4g.40gb on c1:00.0" \
+    "0000:41:00.0 mig=on|7 1g.10gb|0000:c1:00.0 mig=on|3g.40gb 4g.40gb" \
+    "$(head -1 "$S/vgpu-sim/mig")|$(sed -n '2,8p' "$S/vgpu-sim/mig" | awk '{print $3}' | uniq -c | awk '{print $1, $2}')|$(sed -n 9p "$S/vgpu-sim/mig")|$(sed -n '10,11p' "$S/vgpu-sim/mig" | awk '{print $3}' | paste -sd' ')"
+t_eq "h100: a free VF lists the MIG-backed types with a free GPU instance, no time-sliced one" \
+    "H100-1-10C|H100-3-40C H100-4-40C" "$(names "$H0")|$(names "$G0")"
+t_eq "h100: a time-sliced type while MIG is on: EINVAL" EINVAL "$(setty "$H0" 1040)"
+t_eq "h100: a MIG-backed type with no free instance of its size: EIO" EIO "$(setty "$H0" 1063)"
+t_eq "h100: H100-3-40C on c1:00.4 takes the 3g.40gb" "ok 1063" "$(setty "$G0" 1063) $(cur "$G0")"
+t_match "h100: vgpu-sim/mig shows who holds it" " gi 1 3g.40gb $G0" "$(cat "$S/vgpu-sim/mig")"
+t_eq "h100: the VF with a type lists nothing; its neighbour only 4-40C" "|H100-4-40C" "$(names "$G0")|$(names "$G1")"
+t_eq "h100: a second H100-3-40C: EIO" EIO "$(setty "$G1" 1063)"
+t_eq "h100: sizes mix on one GPU: H100-4-40C beside it" ok "$(setty "$G1" 1064)"
+t_eq "h100: the GPU full: a free VF lists nothing" "" "$(names "$G2")"
+t_eq "h100: destroying a GPU instance in use: EBUSY" EBUSY "$(ctl dgi 0000:c1:00.0 1)"
+t_eq "h100: MIG off while GPU instances exist: EBUSY" EBUSY "$(ctl mig 0000:41:00.0 off)"
+t_eq "h100: -dgi three 1g.10gb, -cgi 3g.40gb on 41:00.0" "ok ok ok ok" \
+    "$(ctl dgi 0000:41:00.0 7) $(ctl dgi 0000:41:00.0 6) $(ctl dgi 0000:41:00.0 5) $(ctl cgi 0000:41:00.0 3g.40gb)"
+t_eq "h100: an 8th slice does not fit: ENOSPC" ENOSPC "$(ctl cgi 0000:41:00.0 1g.10gb)"
+t_eq "h100: now 41:00.4 lists both sizes" "H100-1-10C H100-3-40C" "$(names "$H0")"
+t_eq "h100: release gives the 3g.40gb back" "ok H100-3-40C" "$(setty "$G0" 0) $(names "$G2")"
+t_eq "h100: MIG off on an emptied GPU: the 8 time-sliced types only" "ok ok ok ok 8 H100-4C" \
+    "$(setty "$G1" 0) $(ctl dgi 0000:c1:00.0 1) $(ctl dgi 0000:c1:00.0 2) $(ctl mig 0000:c1:00.0 off) $(names "$G1" | wc -w) $(names "$G1" | cut -d' ' -f1)"
+t_eq "h100: H100-4C goes on; its neighbours keep only that size" "ok H100-4C" "$(setty "$G0" 1040) $(names "$G1")"
+t_eq "h100: with MIG off, a MIG-backed type: EINVAL" EINVAL "$(setty "$G2" 1060)"
+stop
+
 # --- AMD and Intel: plain VFs ----------------------------------------------------
 
 start mi300x-4

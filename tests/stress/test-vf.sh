@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole VFs under load and under SIGKILL (issue 13), on a40x2-vfio (NVIDIA
-# vendor-specific, 64 VFs) and mi300x-4 (plain VFs): the real hook program.
+# vendor-specific, 64 VFs), h100x2-vfio-mig (the same with MIG) and
+# mi300x-4 (plain VFs): the real hook program.
 #   - 72 domains start at once, each naming one VF by its hostdev; eight
 #     VFs are named twice. Exactly 64 may start, no VF may hold two vGPUs
 #     (in sysfs or in the ledgers), every refusal is one line naming the
@@ -66,14 +67,67 @@ test_concurrent_starts() {
     done
 }
 
+# MIG in the vendor-specific mode (h100x2-vfio-mig: seven 1g.10gb on
+# 41:00.0, 3g.40gb + 4g.40gb on c1:00.0): 32 domains at once, one per VF,
+# asking for H100-1-10C, -3-40C or -4-40C. No GPU instance may serve two
+# vGPUs, each GPU's typed VFs match its GPU instances in use, a size is
+# refused only when its GPU has none of it left, every refusal is one line
+# naming what the GPU has; then all release and every instance is free.
+gi_used() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi [0-9]* $2 0000:"; }
+gi_free() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi [0-9]* $2 free"; }
+test_mig_concurrent() {
+    local rounds=2 r i n vf p ok unclear false
+    local -a profs=(H100-1-10C H100-1-10C H100-3-40C H100-4-40C)
+    local -A SIZE=([H100-1-10C]=1g.10gb [H100-3-40C]=3g.40gb [H100-4-40C]=4g.40gb)
+    full && rounds=8
+    for r in $(seq 1 "$rounds"); do
+        fresh h100x2-vfio-mig || return
+        mapfile -t VFS < <(vfs_of | sort)
+        local -a names=()
+        local -A PROF=() VFOF=()
+        for i in "${!VFS[@]}"; do
+            n="m$r-$i"; p=${profs[RANDOM % ${#profs[@]}]}
+            mkvf "$n" "${VFS[$i]}" "profile=\"$p\""
+            PROF[$n]=$p; VFOF[$n]=${VFS[$i]%:*}; names+=("$n")
+        done
+        run_batch prepare begin "${names[@]}"
+        ok=0 unclear=0 false=0
+        for n in "${names[@]}"; do
+            local gpu=${VFOF[$n]}:00.0
+            if [ "${RC1[$n]}" = 0 ] && [ -z "${ERR1[$n]}" ]; then ok=$((ok + 1))
+            elif one_line "${ERR1[$n]}" &&
+                 [[ ${ERR1[$n]} == *"cannot take ${PROF[$n]} now: GPU $gpu has no free ${SIZE[${PROF[$n]}]} GPU instance for ${PROF[$n]} ("* ]]; then
+                [ "$(gi_free "$gpu" "${SIZE[${PROF[$n]}]}")" = 0 ] || false=$((false + 1))
+            else unclear=$((unclear + 1)); echo "# $n: rc ${RC1[$n]}: ${ERR1[$n]}"; fi
+        done
+        t_eq "mig round $r: every refusal one line naming the size and what the GPU has; none while its GPU had one" \
+            "0 0" "$unclear $false"
+        t_eq "mig round $r: typed VFs = GPU instances in use = records ($ok started)" "$ok $ok $ok" \
+            "$(typed) $(grep -c ' gi [0-9]* [^ ]* 0000:' "$SIM_ROOT/vgpu-sim/mig") $(ledger_records | wc -l)"
+        t_eq "mig round $r: no GPU instance serves two VFs" 0 \
+            "$(grep -o ' 0000:[0-9a-f:.]*$' "$SIM_ROOT/vgpu-sim/mig" | sort | uniq -d | wc -l)"
+        t_eq "mig round $r: each vGPU on an instance of its size" "" \
+            "$(while read -r vf ty st; do case $ty in nvidia-1060) z=1g.10gb;; nvidia-1063) z=3g.40gb;; nvidia-1064) z=4g.40gb;; *) z=?;; esac
+                 grep -q " gi [0-9]* $z $vf\$" "$SIM_ROOT/vgpu-sim/mig" || echo "$vf $ty"; done < "$SIM_ROOT/vgpu-sim/vfs")"
+        figure "vf_mig_batch_${r}_placed" "$ok"
+        run_batch release end "${names[@]}"
+        t_eq "mig round $r: all released: no type, no ledger, every GPU instance free" "0 0 0" \
+            "$(typed) $(ledgers) $(grep -c ' gi [0-9]* [^ ]* 0000:' "$SIM_ROOT/vgpu-sim/mig")"
+    done
+}
+
 # kill_at STEP SCEN ATTRS VF CHECK: prepare killed at STEP, then the
 # domain's release, which must leave CHECK (the VF's state) and no ledger.
 test_step_kills() {
     local step scen
-    for scen in a40x2-vfio mi300x-4; do
+    for scen in a40x2-vfio mi300x-4 h100x2-vfio-mig; do
         for step in prepare-locked prepare-intent prepare-created prepare-done; do
             fresh "$scen" "pci_ids_path=$TOP/tests/sim/pci.ids" remove_retry_delay_ms=20 || return
-            if [ "$scen" = a40x2-vfio ]; then mkvf k 0000:e8:00.4 'profile="A40-2Q"'; else mkvf k 0000:05:02.0 'gpu="MI300X"'; fi
+            case $scen in
+            a40x2-vfio) mkvf k 0000:e8:00.4 'profile="A40-2Q"' ;;
+            h100x2-vfio-mig) mkvf k 0000:c1:00.4 'profile="H100-3-40C"' ;;
+            *) mkvf k 0000:05:02.0 'gpu="MI300X"' ;;
+            esac
             VGPU_TEST_STOP_AT=$step "$HOOK" k prepare begin - < "$WORK/x/k.xml" > /dev/null 2>&1
             t_eq "$scen: killed at $step" 137 "$?"
             "$HOOK" k release end - < "$WORK/x/k.xml" > /dev/null 2>&1
@@ -87,6 +141,8 @@ test_step_kills() {
             done
             "$HOOK" k release end - < "$WORK/x/k.xml" > /dev/null 2>&1
             t_eq "$scen: killed in release twice, then released: nothing left" "0 0 0" "$? $(typed) $(ledgers)"
+            [ "$scen" = h100x2-vfio-mig ] &&
+                t_eq "$scen: after the kills at $step the 3g.40gb is free again" 1 "$(gi_free 0000:c1:00.0 3g.40gb)"
         done
     done
 }
@@ -147,7 +203,7 @@ test_gc_died_after_marking() {
     t_eq "... released as usual" "0 0" "$RC $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"
 }
 
-for t in test_concurrent_starts test_step_kills test_random_kills test_gc_died_after_marking; do
+for t in test_concurrent_starts test_mig_concurrent test_step_kills test_random_kills test_gc_died_after_marking; do
     echo "# $t"
     $t
 done

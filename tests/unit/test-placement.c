@@ -1,5 +1,6 @@
 /* Placement on synthetic hosts: no I/O. */
 #include "placement.h"
+#include "device-kind.h"
 #include "mig.h"
 
 #include <string.h>
@@ -388,6 +389,108 @@ test_mig(void)
     c5 = placement_choose(h, r5, &rules, NULL);
     g_assert_cmpuint(c5->len, ==, 0);
     g_assert_null(mig_gpu_state(h, "0000:99:00.0"));
+}
+
+/* An H100 in the vendor-specific mode: @nvfs VFs of the nvidia-vf kind,
+ * each listing @listed ("id=name", as creatable_vgpu_types does: no count)
+ * unless @held says it holds a type (then it lists nothing). */
+static void
+add_h100_vfio(Host *h, const char *bus, guint nvfs, const char *listed, const char *held)
+{
+    g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
+
+    for (guint i = 0; i < nvfs; i++) {
+        g_autofree char *addr = vf_addr(bus, i);
+        HostParent *p = add_parent(h, addr, gpu, 0);
+        g_auto(GStrv) items = g_strsplit(listed ? listed : "", ",", -1);
+
+        p->kind = &device_kind_nvvf;
+        g_free(p->model);
+        p->model = g_strdup("10de:2331");
+        if (held && i == 0) {
+            host_add_device(h, addr, addr, held);
+            continue;
+        }
+        for (char **it = items; *it && **it; it++) {
+            g_auto(GStrv) kv = g_strsplit(*it, "=", 2);
+
+            add_type(p, kv[0], kv[1], -1, 1);
+        }
+    }
+}
+
+static void
+test_mig_vendor_specific(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) r40 = req_new("H100-3-40C", NULL);
+    g_autoptr(VgpuRequest) r4 = req_new("H100-4C", NULL);
+    g_autoptr(VgpuRequest) by_id = req_new(NULL, "nvidia-1060");
+    g_autoptr(VgpuRequest) other = req_new("A40-2Q", NULL);
+    g_autoptr(MigState) a = NULL, b = NULL;
+    g_autofree char *has = NULL, *why40 = NULL, *why4 = NULL, *why_id = NULL;
+    g_autofree char *why_other = NULL, *a0 = vf_addr("41", 0), *a1 = vf_addr("41", 1);
+    HostParent *p1;
+
+    add_h100_vfio(h, "41", 3, "nvidia-1060=NVIDIA H100-1-10C", NULL);
+    /* c1 full: its first VF holds a 3-40C, which no VF lists any more. */
+    add_h100_vfio(h, "c1", 3, NULL, "nvidia-1063");
+    a = mig_gpu_state(h, "0000:41:00.0");
+    g_assert_nonnull(a);
+    g_assert_cmpint(a->mode, ==, MIG_ON);
+    has = mig_state_free_text(a);
+    g_assert_cmpstr(has, ==, "1g.10gb");
+    g_assert_true(((MigFree *)a->free->pdata[0])->at_least);
+    g_assert_cmpuint(a->fitting->len, ==, 1);
+    /* Known MIG-capable by its model, though it lists nothing now. */
+    b = mig_gpu_state(h, "0000:c1:00.0");
+    g_assert_nonnull(b);
+    g_assert_cmpint(b->mode, ==, MIG_UNKNOWN);
+    g_assert_cmpuint(b->free->len, ==, 0);
+
+    why40 = mig_vf_refusal(h, "0000:c1:00.0", r40);
+    g_assert_cmpstr(why40, ==, "GPU 0000:c1:00.0 has no free 3g.40gb GPU instance for "
+                    "H100-3-40C (free: none; create one: nvidia-smi mig -i 0000:c1:00.0 -cgi "
+                    "3g.40gb); GPU 0000:41:00.0 has no free 3g.40gb GPU instance for H100-3-40C "
+                    "(free: 1g.10gb; create one: nvidia-smi mig -i 0000:41:00.0 -cgi 3g.40gb)");
+    why4 = mig_vf_refusal(h, "0000:41:00.0", r4);
+    g_assert_nonnull(strstr(why4, "GPU 0000:41:00.0 is in MIG mode: time-sliced H100-4C"));
+    /* By type id: named as 41's VFs list it; 41 has a free instance. */
+    why_id = mig_vf_refusal(h, "0000:c1:00.0", by_id);
+    g_assert_cmpstr(why_id, ==, "GPU 0000:c1:00.0 has no free 1g.10gb GPU instance for "
+                    "H100-1-10C (free: none; create one: nvidia-smi mig -i 0000:c1:00.0 -cgi "
+                    "1g.10gb); GPU 0000:41:00.0 has a free 1g.10gb GPU instance");
+    /* Another board's profile is no MIG matter; neither is a free size. */
+    why_other = mig_vf_refusal(h, "0000:41:00.0", other);
+    g_assert_null(why_other);
+    g_assert_null(mig_vf_refusal(h, "0000:41:00.0", by_id));
+
+    /* A MIG-backed vGPU made: its VF offers nothing, the others keep the
+     * type (sizes mix; how many are left the driver does not show). */
+    device_kind_nvvf.note_made(h, a0, a0, "nvidia-1060");
+    p1 = host_find_parent(h, a1);
+    g_assert_cmpint(((HostType *)host_find_parent(h, a0)->types->pdata[0])->available, ==, 0);
+    g_assert_cmpint(((HostType *)p1->types->pdata[0])->available, ==, 1);
+}
+
+/* Every VF busy or listing nothing: nothing tells MIG state, but a
+ * MIG-backed name still says the size it needs; a time-sliced one says
+ * nothing MIG. */
+static void
+test_mig_vendor_specific_silent(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) r40 = req_new("H100-3-40C", NULL);
+    g_autoptr(VgpuRequest) r4 = req_new("H100-4C", NULL);
+    g_autofree char *why40 = NULL;
+
+    add_h100_vfio(h, "c1", 3, NULL, "nvidia-1063");
+    g_assert_null(mig_gpu_state(h, "0000:c1:00.0"));
+    why40 = mig_vf_refusal(h, "0000:c1:00.0", r40);
+    g_assert_cmpstr(why40, ==, "GPU 0000:c1:00.0 has no free 3g.40gb GPU instance for "
+                    "H100-3-40C (its free VFs list no vGPU type now; create one: nvidia-smi mig "
+                    "-i 0000:c1:00.0 -cgi 3g.40gb)");
+    g_assert_null(mig_vf_refusal(h, "0000:c1:00.0", r4));
 }
 
 static void
@@ -797,5 +900,7 @@ main(int argc, char **argv)
     g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
     g_test_add_func("/placement/domain-numa", test_domain_numa);
     g_test_add_func("/placement/mig", test_mig);
+    g_test_add_func("/placement/mig-vendor-specific", test_mig_vendor_specific);
+    g_test_add_func("/placement/mig-vendor-specific-silent", test_mig_vendor_specific_silent);
     return g_test_run();
 }

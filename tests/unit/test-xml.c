@@ -396,10 +396,15 @@ static const BadDevice bad_devices[] = {
       "'series'" },
     { "framebuffer='8G' series='Q' type='nvidia-562'",
       "'framebuffer' and 'series' ask for a profile by need and do not combine with 'profile' "
-      "or 'type'; allowed: profile, type, profile with type, or framebuffer with series" },
+      "or 'type' (given: 'type', 'framebuffer' and 'series'); allowed: profile, type, profile "
+      "with type, framebuffer with series, or gpu alone" },
     { "series='Q'", "'series' needs 'framebuffer' too" },
-    { "gpu='MI300X' profile='A40-2Q'", "'gpu' asks for a whole VF and takes no 'profile'" },
-    { "gpu='MI300X' framebuffer='8G' series='Q'", "'gpu' asks for a whole VF and takes no" },
+    { "gpu='MI300X' profile='A40-2Q'", "'gpu' asks for a whole VF with no vGPU type and takes no 'profile'" },
+    { "gpu='MI300X' framebuffer='8G' series='Q'",
+      "'gpu' asks for a whole VF with no vGPU type and takes no 'profile', 'type', 'framebuffer' "
+      "or 'series' (given: 'gpu', 'framebuffer' and 'series'); allowed: profile, type, profile "
+      "with type, framebuffer with series, or gpu alone" },
+    { "gpu='MI300X' type='nvidia-558'", "(given: 'gpu' with 'type'); allowed: profile, type" },
     { "gpu='../../etc'", "gpu '../../etc' is not a GPU model name or PCI id" },
     { "gpu=''", "gpu '' is not a GPU model name or PCI id" },
     { "framebuffer='0G' series='Q'", "framebuffer '0G' is not a size" },
@@ -419,6 +424,41 @@ test_bad_device(gconstpointer data)
     g_autofree char *xml = device_with(bad->attrs);
 
     assert_refused_str(xml, bad->message);
+}
+
+/* Every mix of gpu, profile, type, framebuffer and series: exactly the
+ * allowed ones parse, every other one is refused naming what is allowed. */
+static void
+test_what_combinations(void)
+{
+    static const char *const attrs[] = {
+        "gpu='MI300X'", "profile='A40-8Q'", "type='nvidia-562'", "framebuffer='8G'",
+        "series='Q'",
+    };
+    /* bit i: attrs[i] */
+    static const guint allowed[] = { 1 << 0, 1 << 1, 1 << 2, (1 << 1) | (1 << 2),
+                                     (1 << 3) | (1 << 4) };
+
+    for (guint set = 1; set < 32; set++) {
+        g_autoptr(GString) a = g_string_new(NULL);
+        g_autofree char *xml = NULL;
+        gboolean ok = FALSE;
+
+        for (guint i = 0; i < G_N_ELEMENTS(attrs); i++)
+            if (set & (1u << i))
+                g_string_append_printf(a, "%s ", attrs[i]);
+        for (guint k = 0; k < G_N_ELEMENTS(allowed); k++)
+            ok |= allowed[k] == set;
+        xml = device_with(a->str);
+        if (ok) {
+            g_autoptr(VgpuDomain) dom = parse_ok(xml);
+
+            g_assert_cmpuint(dom->requests->len, ==, 1);
+        } else {
+            assert_refused_str(xml, "; allowed: profile, type, profile with type, framebuffer "
+                               "with series, or gpu alone");
+        }
+    }
 }
 
 static void
@@ -1006,6 +1046,7 @@ main(int argc, char **argv)
         g_autofree char *path = g_strdup_printf("/xml/parse/bad-device/%zu", i);
         g_test_add_data_func(path, &bad_devices[i], test_bad_device);
     }
+    g_test_add_func("/xml/parse/what-combinations", test_what_combinations);
     g_test_add_func("/xml/parse/bad-second-device", test_bad_second_device);
     g_test_add_func("/xml/parse/duplicate-uuids", test_duplicate_uuids);
     g_test_add_func("/xml/parse/two-containers", test_two_containers);

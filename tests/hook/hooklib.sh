@@ -31,7 +31,9 @@ fresh() {
     local scen=$1; shift
     sim_stop
     rm -rf "$WORK/state"
-    sim_start "$scen" || return 1
+    # Counted here: callers' "fresh ... || return" must not let a tier
+    # whose simulator never came up end with nothing but passes.
+    sim_start "$scen" || { t_fail "simulator up on $scen" "vgpu-sim did not start"; return 1; }
     conf "$@"
 }
 

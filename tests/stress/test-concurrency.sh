@@ -136,7 +136,7 @@ release_all() {
 scenario() {
     local scen=$1 rounds=$2 pipe=$3 r s0=$T_STARTS f0=$((T_LEAK + T_LOST + T_DOUBLE + T_LEDGER + T_CAP + T_UNCLEAR + T_FALSE + T_RELFAIL))
     shift 3
-    fresh "$scen" lock_timeout_ms=300000 remove_retry_delay_ms=20 || { t_fail "$scen: simulator"; return; }
+    fresh "$scen" lock_timeout_ms=300000 remove_retry_delay_ms=20 || return
     host_maps; profile_types
     PIPE=$pipe PREV=()
     for r in $(seq 1 "$rounds"); do round "$scen" "$r" "$@"; done

@@ -257,15 +257,30 @@ prepare_removing_mark(Prepare *p, const VgpuRequest *req, GError **error)
                     "mdev", what);
         return -1;
     }
-    if (device_kind_take_back(p->cfg, mark, &err) == DEVICE_STATUS_ERROR) {
+    switch (device_kind_take_back(p->cfg, mark, &err)) {
+    case DEVICE_STATUS_ERROR:
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
                     "domain '%s': vGPU device %u: finishing the removal of %s that a "
                     "'vgpuctl gc' which did not finish began: %s", p->dom->name, req->index,
                     what, err->message);
         return -1;
+    case DEVICE_STATUS_OURS:
+        vgpu_log(LOG_INFO, "domain '%s': finished taking back %s (%s on %s), which a "
+                 "'vgpuctl gc' that did not finish had begun", p->dom->name, req->uuid,
+                 mark->type, mark->parent);
+        break;
+    /* Nothing was undone: say so, as gc would (forget / foreign). */
+    case DEVICE_STATUS_GONE:
+        vgpu_log(LOG_INFO, "domain '%s': %s (%s on %s), which a 'vgpuctl gc' that did not "
+                 "finish had marked removing, was gone already; record dropped",
+                 p->dom->name, req->uuid, mark->type, mark->parent);
+        break;
+    case DEVICE_STATUS_REPLACED:
+        vgpu_log(LOG_INFO, "domain '%s': %s (%s on %s), which a 'vgpuctl gc' that did not "
+                 "finish had marked removing, is now another device; left alone, record "
+                 "dropped", p->dom->name, req->uuid, mark->type, mark->parent);
+        break;
     }
-    vgpu_log(LOG_INFO, "domain '%s': finished taking back %s (%s on %s), which a 'vgpuctl gc' "
-             "that did not finish had begun", p->dom->name, req->uuid, mark->type, mark->parent);
     ledger_drop(p->ledger, req->uuid);
     return ledger_save(p->cfg->state_dir, p->ledger, error) < 0 ? -1 : 1;
 }

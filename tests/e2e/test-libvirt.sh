@@ -68,7 +68,8 @@ test_plain_domain() {
     lv_virsh destroy vm-plain > /dev/null 2>&1
     lv_virsh undefine vm-plain > /dev/null 2>&1
     t_eq "plain domain: the hook was called (prepare) and said nothing" 1 \
-        "$([ "$(hook_calls vm-plain prepare)" -ge 1 ] && ! grep -q 'vm-plain' "$LV_WORK/syslog.log" 2>/dev/null && echo 1)"
+        "$([ "$(hook_calls vm-plain prepare)" -ge 1 ] && lv_syslog_settle &&
+           ! grep -q 'vm-plain' "$LV_WORK/syslog.log" && echo 1)"
 }
 
 test_lifecycle() {

@@ -230,6 +230,21 @@ test_gc_died_after_marking() {
         "$(sim_mdevs | wc -l) $(grep -c '^state=created$' "$(ledger_file orphan)")"
     timed orphan release end
     t_eq "... and released as usual" "0:0 0" "$RC:$(sim_mdevs | wc -l) $(ledgers)"
+
+    # The dead gc's device went meanwhile (removed by hand): nothing to take
+    # back, and the log must not claim a removal that did not happen.
+    timed orphan prepare begin
+    d=${DEVS[orphan]}
+    sed -i 's/^state=created$/state=removing/' "$(ledger_file orphan)"
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$d/remove"
+    : > "$WORK/hook.log"
+    VGPU_TEST_LOG=$WORK/hook.log timed orphan prepare begin
+    t_eq "the dead gc's device already gone: the start goes ahead" "0:1" \
+        "$RC:$ERR$(sim_mdevs | wc -l)"
+    t_match "... its log says the device was gone" "$d .*was gone already" \
+        "$(cat "$WORK/hook.log")"
+    t_eq "... and claims no removal" "" "$(grep 'finished taking back' "$WORK/hook.log")"
+    timed orphan release end
 }
 
 T0=$(now_ms)

@@ -94,35 +94,42 @@ host_lock_gc_begin(const char *state_dir, GError **error)
     }
     /* A start probing the lock (host_lock_gc_running) holds it for an
      * instant; another gc holds it for its whole run. */
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0;; i++) {
+        int err;
+
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
             return fd;
-        if (errno != EWOULDBLOCK)
+        err = errno;
+        if (err != EWOULDBLOCK || i == 9) {
+            if (err == EWOULDBLOCK)
+                g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "another 'vgpuctl gc' is "
+                            "running (it holds %s)", path);
+            else
+                g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "cannot lock %s: %s", path,
+                            g_strerror(err));
             break;
+        }
         g_usleep(20000);
     }
-    if (errno == EWOULDBLOCK)
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "another 'vgpuctl gc' is running "
-                    "(it holds %s)", path);
-    else
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_LOCK, "cannot lock %s: %s", path,
-                    g_strerror(errno));
     close(fd);
     return -1;
 }
 
-gboolean
-host_lock_gc_running(const char *state_dir)
+int
+host_lock_gc_running(const char *state_dir, GError **error)
 {
     g_autofree char *path = g_build_filename(state_dir, "gc.lock", NULL);
-    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    gboolean running;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int running;
 
-    /* No file: no gc ever ran here. Any other failure to look counts as
-     * running, the answer that changes nothing. */
-    if (fd < 0)
-        return errno != ENOENT;
-    running = flock(fd, LOCK_EX | LOCK_NB) < 0;
+    if (fd < 0) {
+        if (errno == ENOENT)    /* no gc ever ran here */
+            return 0;
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE, "cannot open %s to tell whether "
+                    "'vgpuctl gc' runs: %s", path, g_strerror(errno));
+        return -1;
+    }
+    running = flock(fd, LOCK_SH | LOCK_NB) < 0;
     close(fd);
     return running;
 }

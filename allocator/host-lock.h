@@ -15,4 +15,5 @@ void host_lock_release(int fd);
  * marked "removing" are then being removed; once no gc holds the lock, a
  * mark left behind is stale (the gc died) and a start may finish it. */
 int host_lock_gc_begin(const char *state_dir, GError **error);
-gboolean host_lock_gc_running(const char *state_dir);
+/* 1: a gc holds gc.lock; 0: none does; -1 with @error: cannot tell. */
+int host_lock_gc_running(const char *state_dir, GError **error);

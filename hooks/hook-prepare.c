@@ -235,21 +235,27 @@ place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
 /* The request's device is marked "removing" by vgpuctl gc. Checked
  * before sysfs: a device being removed may have left the bus already, and
  * neither reusing nor re-creating it is safe while a gc removes it. A mark
- * no running gc stands behind was left by one that died: finish its work
- * here (under the host lock, as nothing else touches the device now), then
- * go on as if there had been no device. Returns 1 when a device was taken
- * back, 0 when there was no mark, -1 with @error. */
+ * no running gc stands behind was left by one that died: the domain takes
+ * its device back as its own, and the usual checks follow (still there and
+ * fitting: reused; gone: made again; another device now: not ours). No
+ * remove is written here: it would run under the host lock, and on NVIDIA
+ * drivers that remove their own devices a remove written first can break
+ * the GPU (release and gc wait for them; a start must not). */
 static int
 prepare_removing_mark(Prepare *p, const VgpuRequest *req, GError **error)
 {
-    const LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
-    g_autoptr(GError) err = NULL;
+    LedgerDevice *mark = ledger_find(p->ledger, req->uuid);
     const char *what;
+    int running;
 
     if (!mark || mark->state != LEDGER_REMOVING)
         return 0;
     what = device_kind_of(mark)->named_by_hostdev ? mark->parent : mark->uuid;
-    if (host_lock_gc_running(p->cfg->state_dir)) {
+    if ((running = host_lock_gc_running(p->cfg->state_dir, error)) < 0) {
+        g_prefix_error(error, "domain '%s': vGPU device %u: ", p->dom->name, req->index);
+        return -1;
+    }
+    if (running) {
         g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                     "domain '%s': vGPU device %u: %s %s is being removed by 'vgpuctl gc' "
                     "(the domain was not running when it looked); start the domain again "
@@ -257,32 +263,11 @@ prepare_removing_mark(Prepare *p, const VgpuRequest *req, GError **error)
                     "mdev", what);
         return -1;
     }
-    switch (device_kind_take_back(p->cfg, mark, &err)) {
-    case DEVICE_STATUS_ERROR:
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
-                    "domain '%s': vGPU device %u: finishing the removal of %s that a "
-                    "'vgpuctl gc' which did not finish began: %s", p->dom->name, req->index,
-                    what, err->message);
-        return -1;
-    case DEVICE_STATUS_OURS:
-        vgpu_log(LOG_INFO, "domain '%s': finished taking back %s (%s on %s), which a "
-                 "'vgpuctl gc' that did not finish had begun", p->dom->name, req->uuid,
-                 mark->type, mark->parent);
-        break;
-    /* Nothing was undone: say so, as gc would (forget / foreign). */
-    case DEVICE_STATUS_GONE:
-        vgpu_log(LOG_INFO, "domain '%s': %s (%s on %s), which a 'vgpuctl gc' that did not "
-                 "finish had marked removing, was gone already; record dropped",
-                 p->dom->name, req->uuid, mark->type, mark->parent);
-        break;
-    case DEVICE_STATUS_REPLACED:
-        vgpu_log(LOG_INFO, "domain '%s': %s (%s on %s), which a 'vgpuctl gc' that did not "
-                 "finish had marked removing, is now another device; left alone, record "
-                 "dropped", p->dom->name, req->uuid, mark->type, mark->parent);
-        break;
-    }
-    ledger_drop(p->ledger, req->uuid);
-    return ledger_save(p->cfg->state_dir, p->ledger, error) < 0 ? -1 : 1;
+    vgpu_log(LOG_INFO, "domain '%s': %s (%s on %s) was marked removing by a 'vgpuctl gc' that "
+             "did not finish; taking it back", p->dom->name, req->uuid, mark->type,
+             mark->parent);
+    mark->state = LEDGER_CREATED;
+    return ledger_save(p->cfg->state_dir, p->ledger, error);
 }
 
 /* Scan again, under the lock: the next choice and any refusal are exact. */
@@ -302,13 +287,8 @@ prepare_one(Prepare *p, Host **host, const VgpuRequest *req, GError **error)
     gboolean reused;
     PlaceResult r;
 
-    switch (prepare_removing_mark(p, req, error)) {
-    case -1:
+    if (prepare_removing_mark(p, req, error) < 0)
         return -1;
-    case 1:     /* a device went: the view scanned before it is stale */
-        if (prepare_rescan(p, host, error) < 0)
-            return -1;
-    }
     if (req->vf)
         return prepare_vf(p, *host, req, error);
     if (reuse_existing(p, *host, req, &reused, error) < 0)

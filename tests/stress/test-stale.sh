@@ -223,27 +223,33 @@ test_gc_died_after_marking() {
     kill "$holder"; wait "$holder" 2>/dev/null
     : > "$WORK/hook.log"
     VGPU_TEST_LOG=$WORK/hook.log timed orphan prepare begin
-    t_eq "the gc died: the start finishes its removal and goes ahead" "0:" "$RC:$ERR"
-    t_match "... and says so" "finished taking back $d .*'vgpuctl gc' that did not finish" \
+    t_eq "the gc died: the start takes its device back and goes ahead" "0:" "$RC:$ERR"
+    t_match "... and says so" "$d .*marked removing by a 'vgpuctl gc' that did not finish; taking it back" \
         "$(cat "$WORK/hook.log")"
-    t_eq "... the device made afresh, ledger created" "1 1" \
-        "$(sim_mdevs | wc -l) $(grep -c '^state=created$' "$(ledger_file orphan)")"
+    t_eq "... the same device, no remove written, ledger created" "$d 1" \
+        "$(awk '{ print $1 }' "$SIM_ROOT/vgpu-sim/mdevs" | paste -sd' ') $(grep -c '^state=created$' "$(ledger_file orphan)")"
     timed orphan release end
     t_eq "... and released as usual" "0:0 0" "$RC:$(sim_mdevs | wc -l) $(ledgers)"
 
-    # The dead gc's device went meanwhile (removed by hand): nothing to take
-    # back, and the log must not claim a removal that did not happen.
+    # The dead gc had removed the device before it died (its commit never
+    # came): the start makes it again.
     timed orphan prepare begin
     d=${DEVS[orphan]}
     sed -i 's/^state=created$/state=removing/' "$(ledger_file orphan)"
     printf 1 > "$SIM_ROOT/bus/mdev/devices/$d/remove"
-    : > "$WORK/hook.log"
-    VGPU_TEST_LOG=$WORK/hook.log timed orphan prepare begin
-    t_eq "the dead gc's device already gone: the start goes ahead" "0:1" \
-        "$RC:$ERR$(sim_mdevs | wc -l)"
-    t_match "... its log says the device was gone" "$d .*was gone already" \
-        "$(cat "$WORK/hook.log")"
-    t_eq "... and claims no removal" "" "$(grep 'finished taking back' "$WORK/hook.log")"
+    timed orphan prepare begin
+    t_eq "the dead gc's device already gone: the start makes it again" "0:1 1" \
+        "$RC:$ERR$(sim_mdevs | wc -l) $(grep -c '^state=created$' "$(ledger_file orphan)")"
+
+    # gc.lock replaced by a symlink: whether a gc runs cannot be told, and
+    # the start says so rather than guess either way.
+    sed -i 's/^state=created$/state=removing/' "$(ledger_file orphan)"
+    rm -f "$WORK/state/gc.lock"; ln -s /etc/hostname "$WORK/state/gc.lock"
+    timed orphan prepare begin
+    t_eq "gc.lock a symlink: refused" 1 "$RC"
+    t_ok "... with one clear line" one_line "$ERR"
+    t_match "... naming the file" "cannot open .*/gc.lock to tell whether 'vgpuctl gc' runs" "$ERR"
+    rm -f "$WORK/state/gc.lock"
     timed orphan release end
 }
 

@@ -179,7 +179,7 @@ test_random_kills() {
 
 # A gc that died after marking a typed VF "removing": while a gc runs the
 # start must not take the VF (that gc would clear the type under it); once
-# none runs, the start clears it and sets it again.
+# none runs, the start takes the VF back as its own.
 test_gc_died_after_marking() {
     fresh a40x2-vfio || return
     local vf holder i
@@ -197,7 +197,7 @@ test_gc_died_after_marking() {
     t_match "... saying gc is removing it" "nvidia-vf $vf is being removed by 'vgpuctl gc'" "$ERR"
     kill "$holder"; wait "$holder" 2>/dev/null
     timed gcvf prepare begin
-    t_eq "the gc died: the start clears and sets the type again" "0: 558 created" \
+    t_eq "the gc died: the start takes the typed VF back as it is" "0: 558 created" \
         "$RC:$ERR $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type") $(cat "$WORK"/state/*.ledger | sed -n 's/^state=//p')"
     timed gcvf release end
     t_eq "... released as usual" "0 0" "$RC $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"

@@ -43,14 +43,16 @@ lv_log() { echo "# $(date +%T) $*"; }
 lv_short() { sed -E 's/\(LC_ALL=C PATH=[^ ]* (HOME=[^ ]* )?/(/g'; }
 
 # lv_setup: install what is missing; returns 1 (after one "skip - ..." line)
-# where the tier cannot run on this machine. Without a usable /dev/kvm the
+# where the tier cannot run on this machine, or one "not ok" line where a
+# cached root (LV_ROOT) lacks a piece. Without a usable /dev/kvm the
 # tier runs on TCG: LV_VIRT_TYPE=qemu, and it says so.
 lv_setup() {
     local need=0 c
     if [ -n "$LV_ROOT" ]; then
         for c in usr/bin/virsh usr/sbin/libvirtd usr/sbin/virtlogd usr/bin/qemu-system-x86_64 \
                  usr/bin/tini usr/bin/python3; do
-            [ -x "$LV_ROOT/$c" ] || { t_skip "libvirtd tier" "$LV_ROOT has no /$c"; return 1; }
+            # The root was built for this tier: a piece missing is its recipe's fault.
+            [ -x "$LV_ROOT/$c" ] || { t_fail "libvirtd tier: $LV_ROOT has /$c" "the root's recipe lost it"; return 1; }
         done
     fi
     [ -n "$LV_ROOT" ] ||

@@ -19,7 +19,7 @@
  *   matching driver whose probe succeeds takes it; probe errors are not
  *   reported (the write succeeds, the device stays unbound);
  * - driver_override: the text up to the first newline; "" or "\n" clears
- *   it; reads "(null)" when unset; a page or more is EINVAL.
+ *   it; reads "(null)" when unset; PAGE_SIZE - 1 bytes or more is EINVAL.
  * A VFIO driver (vfio-pci, or nvidia for its vendor-specific VFs) gives
  * the device vfio-dev/vfioN, N the lowest free index (the kernel's ida).
  */

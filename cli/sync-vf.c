@@ -87,7 +87,7 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
         HostParent *cur = orig->vf ? host_find_parent(host, orig->vf) : NULL;
         const HostParent *vf;
 
-        if (!vf_choice_wanted(host, &req))
+        if (!vf_choice_serves(&c, host, &req, sync_vf_has_mdev_hostdev(vd, orig->uuid)))
             continue;
         g_hash_table_add(vf_requests, orig->uuid);
         if (cur && vf_choice_usable(&c, host, cur, &req)) {

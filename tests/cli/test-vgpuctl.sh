@@ -521,8 +521,12 @@ test_vf_status_gc() {
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
     printf 559 > "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type"   # by hand
     vc status --no-libvirt
-    t_match "vfio status: the VF's holder" "^0000:e8:00.4 +nvidia-558 +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
-    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +nvidia-559 .* - +other +-$" "$OUT"
+    # A VF with a type lists nothing: its profile is named as another VF of
+    # its model lists it, as for mdevs, not by its id.
+    t_match "vfio status: the VF's holder, its profile by name" "^0000:e8:00.4 +A40-2Q +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +A40-3Q +nvidia-559 .* - +other +-$" "$OUT"
+    vc status --no-libvirt --json
+    t_eq "vfio status --json: profiles by name" "A40-3Q A40-2Q" "$(jqv '[.gpus[].mdevs[].profile] | join(" ")')"
     vc -c "$TEST_URI" gc --dry-run
     t_match "vfio gc --dry-run: would clear the type this host set" "^$(u 1) +nvidia-558 +0000:e8:00.4 +vm1 +undefined +would remove$" "$OUT"
     t_eq "vfio gc --dry-run: changes nothing" 558 "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type")"
@@ -549,6 +553,32 @@ test_vf_check() {
     vc check "$WORK/vm1.xml"
     t_match "vf check: the holder itself: reuse" "^0:.*reuse +0000:e8:00.4" "$RC:$(tr '\n' ' ' <<< "$OUT")"
     t_eq "vf check: wrote nothing" "0000:e8:00.4 nvidia-558 idle" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+
+    # No hostdev: the hook's refusal, the same sentence, a free fitting VF
+    # filled in for each (two requests, two VFs), managed='no'.
+    dom vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" profile=\"A40-2Q\"" "uuid=\"$(u 6)\" profile=\"A40-2Q\"" > "$WORK/vm5.xml"
+    vc check "$WORK/vm5.xml"
+    t_eq "vf check, no hostdev: exit 1" 1 "$RC"
+    t_match "vf check, no hostdev: the VF hostdev element, alias and managed='no', pack: next to vm1's" \
+        "^domain 'vm5' asks for 2 whole-VF vGPU\\(s\\) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x5'/></source><alias name='ua-vgpu-$(u 5)'/></hostdev> <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x6'/></source><alias name='ua-vgpu-$(u 6)'/></hostdev> \\(or run: vgpuctl sync vm5\\)$" "$OUT"
+    t_eq "vf check, no hostdev: no mdev advice" 0 "$(grep -c "type='mdev'" <<< "$OUT")"
+    local line
+    line=$(grep "^domain 'vm5' asks" <<< "$OUT")
+    hook vm5 prepare begin < "$WORK/vm5.xml"
+    t_eq "vf check, no hostdev: word for word the hook's refusal" "1:vgpu-hook: $line" "$RC:$ERR"
+    vc check --json "$WORK/vm5.xml"
+    t_eq "vf check --json: both refused, the advice a problem" "refused refused 1" \
+        "$(jqv '[.devices[].action, (.problems | length)] | join(" ")')"
+    dom vm6 "$(du 6)" --no-hostdev "uuid=\"$(u 7)\" profile=\"A40-48Q\" parent=\"0000:e8:00.0\"" > "$WORK/vm6.xml"
+    vc check "$WORK/vm6.xml"
+    line=$(grep "^domain 'vm6' asks" <<< "$OUT")
+    t_match "vf check, nothing fits: says so" "function='0x0'/></source><alias name='ua-vgpu-$(u 7)'/></hostdev> with the address of a free VF \\(none fits now\\)" "$line"
+    hook vm6 prepare begin < "$WORK/vm6.xml"
+    t_eq "vf check, nothing fits: the hook's words too" "1:vgpu-hook: $line" "$RC:$ERR"
+    fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
+    dom vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 8)\" gpu=\"MI300X\" numa=\"1\"" > "$WORK/vm7.xml"
+    vc check "$WORK/vm7.xml"
+    t_match "vf check, plain VF: managed='yes' on the asked NUMA node" "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/>" "$OUT"
 }
 
 test_types_a40

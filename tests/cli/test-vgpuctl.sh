@@ -489,16 +489,48 @@ test_types_vfio() {
     printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:00.5/nvidia/current_vgpu_type"
     vc types
     t_eq "vfio types: exit 0, nothing on stderr" "0:" "$RC:$ERR"
-    t_match "vfio types: A40-2Q on both GPUs, 31 VFs left on the used one" \
-        "^A40-2Q +nvidia-558 .* 0000:67:00.0 \(32\), 0000:e8:00.0 \(31\)$" "$(types_row A40-2Q)"
-    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule)" \
-        "^A40-4Q +nvidia-560 .* 0000:67:00.0 \(32\)$" "$(types_row A40-4Q)"
+    # 32 VFs list A40-2Q on an idle A40, but 48G / 2G = 24 fit: the
+    # maximum comes from the framebuffer (the idle GPU lists A40-48Q).
+    t_match "vfio types: A40-2Q, 24 per GPU, 23 left on the used one" \
+        "^A40-2Q +nvidia-558 +2G +24 +47 +0000:67:00.0 \(24\), 0000:e8:00.0 \(23\)$" "$(types_row A40-2Q)"
+    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule), 12 fit" \
+        "^A40-4Q +nvidia-560 +4G +12 +12 +0000:67:00.0 \(12\)$" "$(types_row A40-4Q)"
+    t_match "vfio types: A40-1B capped by the 32 VFs" "^A40-1B +nvidia-[0-9]+ +1G +32 +32 " "$(types_row A40-1B)"
     vc types --json
-    t_eq "vfio types --json: model and free of A40-2Q" "A40 31" \
-        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.free)"')"
+    t_eq "vfio types --json: model, maximum, used and free of A40-2Q" "A40 24 1 23" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.max_instance) \(.used) \(.free)"')"
     vc status
     t_match "vfio status: the used GPU has 1 of 32 VFs in use" "^0000:e8:00.0 +A40 +1 +1/32" "$OUT"
     t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
+}
+
+# What vgpuctl types says fits on a vendor-specific GPU is what the hook
+# places: start domains on its VFs one by one until the hook refuses.
+test_types_vfio_capacity() {
+    fresh a40x2-vfio
+    local g=0000:e8:00.0 i placed=0 free max
+    vc types --json
+    free=$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .free")
+    max=$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .max_instance")
+    t_eq "vfio capacity: types says 24 A40-2Q fit on an idle A40, at most 24" "24 24" "$free $max"
+    for i in $(seq 0 31); do
+        start "vm$i" $((i + 1)) "uuid=\"$(u $((i + 1)))\" profile=\"A40-2Q\" @vf=$(vf_of $g "$i")"
+        [ "$RC" -eq 0 ] || break
+        placed=$((placed + 1))
+        if [ "$placed" -eq 10 ]; then
+            vc types --json
+            t_eq "vfio capacity: after 10, types says 14 more" 14 \
+                "$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .free")"
+        fi
+    done
+    t_eq "vfio capacity: the hook placed as many as types said" "$free" "$placed"
+    t_match "vfio capacity: then refused on a VF that is still free" "VF $(vf_of $g 24) cannot take A40-2Q now" "$ERR"
+    vc types --all --json
+    t_eq "vfio capacity: full: 0 free, still 24 at most" "0 24 24" \
+        "$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | \"\\(.free) \\(.max_instance) \\(.used)\"")"
+    vc types
+    t_match "vfio capacity: the table: 24 per GPU, only the idle one has room" \
+        "^A40-2Q +nvidia-558 +2G +24 +24 +0000:67:00.0 \(24\)$" "$(types_row A40-2Q)"
 }
 
 # Whole VFs in status, types and gc: a VF is its own device; its holder
@@ -583,6 +615,7 @@ test_vf_check() {
 
 test_types_a40
 test_types_vfio
+test_types_vfio_capacity
 test_vf_status_gc
 test_vf_check
 test_types_other_drivers

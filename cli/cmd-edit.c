@@ -218,12 +218,42 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     return TRUE;
 }
 
+/* The new requests (@added, UUIDs) a whole VF serves get their PCI
+ * hostdev from sync's own code (sync-vf.c): a free fitting VF chosen as
+ * the hook would. The others' hostdevs are left as they are. Their UUIDs
+ * go into @vf_requests. */
+static gboolean
+attach_whole_vfs(EditTarget *t, const VgpuConfig *cfg, GPtrArray *added,
+                 GHashTable *vf_requests, GError **error)
+{
+    g_autofree char *xml = cli_virt_inactive_xml(t->dom, error);
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(GHashTable) chosen = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter it;
+    gpointer uuid;
+
+    if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;
+    for (guint i = vd->requests->len; i-- > 0;) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!g_ptr_array_find_with_equal_func(added, req->uuid, g_str_equal, NULL))
+            g_ptr_array_remove_index(vd->requests, i);
+    }
+    if (sync_vf_domain(cfg, t->dom, t->name, vd, chosen, &t->changed, error) < 0)
+        return FALSE;
+    g_hash_table_iter_init(&it, chosen);
+    while (g_hash_table_iter_next(&it, &uuid, NULL))
+        g_hash_table_add(vf_requests, g_strdup(uuid));
+    return TRUE;
+}
+
 int
 cmd_attach(CliOptions *opts, int argc, char **argv)
 {
     gint count = 1;
     g_autofree char *parent_arg = NULL, *placement_arg = NULL;
-    gboolean by_type = FALSE, force = FALSE;
+    gboolean by_type = FALSE, by_gpu = FALSE, force = FALSE;
     const GOptionEntry entries[] = {
         { "count", 'n', 0, G_OPTION_ARG_INT, &count, "How many vGPUs to add (default 1)", "N" },
         { "parent", 'p', 0, G_OPTION_ARG_STRING, &parent_arg,
@@ -232,6 +262,8 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
           "pack or spread (default: the config's)", "POLICY" },
         { "type", 't', 0, G_OPTION_ARG_NONE, &by_type,
           "PROFILE is a sysfs type id (nvidia-558), not a name", NULL },
+        { "gpu", 'g', 0, G_OPTION_ARG_NONE, &by_gpu,
+          "PROFILE names a GPU given as a whole VF (gpu=: MI300X, 1002:74a1)", NULL },
         { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
           "Do not check that this host offers the profile", NULL },
         { NULL },
@@ -240,6 +272,9 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)cli_device_free);
     g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) vf_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                              NULL);
+    g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
     EditTarget t = { 0 };
     int rc = 1;
@@ -257,7 +292,15 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         return 1;
     }
     probe->numa = -1;
-    if (by_type) {
+    if (by_type && by_gpu) {
+        cli_error("attach: --type and --gpu exclude each other");
+        return 1;
+    }
+    if (by_gpu) {
+        if (vgpu_validate_gpu_name(argv[2], &error) < 0)
+            return cli_fail("attach", error);
+        probe->gpu = g_strdup(argv[2]);
+    } else if (by_type) {
         if (vgpu_validate_type_id(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->type = g_strdup(argv[2]);
@@ -274,13 +317,14 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
 
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("attach", error);
-    if (!force) {
-        if (!uri_is_local(cli_virt_uri(opts)))
-            printf("Note: %s is not this host: not checking that it offers %s.\n",
-                   cli_virt_uri(opts), vgpu_request_label(probe));
-        else if (!check_host_offers(opts, probe, &error))
-            return cli_fail("attach", error);
-    }
+    /* Which kind of hostdev serves the request is this host's sysfs to say. */
+    if (uri_is_local(cli_virt_uri(opts)) && !(cfg = cli_config_load(opts, &error)))
+        return cli_fail("attach", error);
+    if (!force && cfg && !probe->gpu && !check_host_offers(opts, probe, &error))
+        return cli_fail("attach", error);
+    if (!force && !cfg)
+        printf("Note: %s is not this host: not checking that it offers %s.\n",
+               cli_virt_uri(opts), vgpu_request_label(probe));
     if (!edit_target_open(&t, conn, argv[1], &error))
         goto out;
     if (t.vd->requests->len + count > VGPU_REQUEST_MAX) {
@@ -299,13 +343,17 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         d->parent = g_strdup(probe->parent);
         d->placement = probe->placement;
         d->numa = -1;
+        d->gpu = g_strdup(probe->gpu);
         g_ptr_array_add(devices, d);
         g_ptr_array_add(added, g_strdup(d->uuid));
     }
     if (!set_metadata(&t, devices, &error))
         goto out;
+    if (cfg && !attach_whole_vfs(&t, cfg, added, vf_requests, &error))
+        goto out;
     for (guint i = 0; i < added->len; i++) {
-        if (!attach_hostdev(&t, g_ptr_array_index(added, i), &error))
+        if (!g_hash_table_contains(vf_requests, g_ptr_array_index(added, i)) &&
+            !attach_hostdev(&t, g_ptr_array_index(added, i), &error))
             goto out;
     }
     for (guint i = 0; i < added->len; i++)

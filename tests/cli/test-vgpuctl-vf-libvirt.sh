@@ -119,8 +119,76 @@ vGPU $(u 6) (A40-2Q) is served by a whole VF here: 'vgpuctl sync vm6' chooses it
     for d in vm6 vm7; do lv_virsh undefine "$d" > /dev/null; done
 }
 
+meta_devices() { inactive_xml "$1" | grep -c "<vgpu:device"; }
+vf_hostdevs() { inactive_xml "$1" | grep -c "<alias name='ua-vgpu-"; }
+
+# attach on a vendor-specific host: the PCI hostdev of a free fitting VF
+# for each new vGPU (sync's choice), never an mdev one; the hook takes it.
+test_attach_vf() {
+    local a
+    lv_domain_xml vm8 "$(du 8)" > "$LV_WORK/vm8.xml"
+    lv_virsh define "$LV_WORK/vm8.xml" > /dev/null
+    lvc attach vm8 A40-2Q --count 2
+    t_eq "attach typed: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_eq "attach typed: two vGPUs in the metadata, two VF hostdevs, no mdev one" "2 2 0" \
+        "$(meta_devices vm8) $(vf_hostdevs vm8) $(mdev_hostdevs vm8)"
+    inactive_xml vm8 > "$LV_WORK/vm8.now.xml"
+    t_match "attach typed: says which VF each got" "now uses VF 0000:[0-9a-f:]+\.[0-7]\..*now uses VF 0000:[0-9a-f:]+\.[0-7]\..*Added A40-2Q vGPU" "$(tr '\n' ' ' <<< "$OUT")"
+    local vfs rc typed=""
+    vfs=$(sed -n 's/.*now uses VF \([0-9a-f:]*\.[0-7]\)\.$/\1/p' <<< "$OUT" | sort -u)
+    t_eq "attach typed: two distinct VFs, managed='no', as the hostdevs name them" "2 2" \
+        "$(wc -w <<< "$vfs") $(grep -c "type='pci' managed='no'" "$LV_WORK/vm8.now.xml")"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm8 prepare begin - < '$LV_WORK/vm8.now.xml'" > "$LV_WORK/hook.out" 2>&1
+    rc=$?
+    for a in $vfs; do typed="$typed $(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$a/nvidia/current_vgpu_type")"; done
+    t_eq "attach typed: the hook's prepare takes both VFs" "0: 558 558" "$rc:$typed"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm8 release end - < '$LV_WORK/vm8.now.xml'" > /dev/null 2>&1
+    # Nothing fits A40-4Q once both GPUs hold A40-2Q: refused, restored.
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:01.7/nvidia/current_vgpu_type"
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:01.7/nvidia/current_vgpu_type"
+    lvc attach vm8 A40-4Q --force
+    t_match "attach typed, nothing fits: one line, the definition restored" \
+        "^1:vgpuctl: attach: domain 'vm8': vGPU [0-9a-f-]+ \(A40-4Q\): no free VF on this host fits it; the definition was restored as it was$" "$RC:$ERR"
+    t_eq "attach typed, refused: metadata and hostdevs as before" "2 2" "$(meta_devices vm8) $(vf_hostdevs vm8)"
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:67:01.7/nvidia/current_vgpu_type"
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:e8:01.7/nvidia/current_vgpu_type"
+    lv_virsh undefine vm8 > /dev/null
+}
+
+# attach --gpu on an AMD host: a managed='yes' VF of that model; the
+# metadata keeps the gpu= of the vGPU the domain had.
+test_attach_plain() {
+    lv_domain_xml vm9 "$(du 9)" --no-hostdev "uuid=\"$(u 9)\" gpu=\"MI300X\"" > "$LV_WORK/vm9.xml"
+    lv_virsh define "$LV_WORK/vm9.xml" > /dev/null
+    lvc attach vm9 --gpu MI300X --placement spread
+    t_eq "attach --gpu: exit 0" "0:" "$RC:$ERR"
+    t_eq "attach --gpu: both vGPUs keep gpu= in the metadata" 2 "$(inactive_xml vm9 | grep -c 'gpu="MI300X"')"
+    t_eq "attach --gpu: one managed='yes' PCI hostdev (the new one), no mdev one" "1 1 0" \
+        "$(vf_hostdevs vm9) $(inactive_xml vm9 | grep -c "type='pci' managed='yes'") $(mdev_hostdevs vm9)"
+    t_eq "attach --gpu: the old vGPU is left for sync" "" "$(vf_of_alias vm9 "$(u 9)")"
+    lvc attach vm9 --gpu S7150
+    t_match "attach --gpu, no such GPU here: refused, restored" "^1:vgpuctl: attach: .*no free VF on this host fits it; the definition was restored" "$RC:$ERR"
+    t_eq "attach --gpu, refused: as before" "2 1" "$(meta_devices vm9) $(vf_hostdevs vm9)"
+    lvc attach vm9 --gpu --type MI300X
+    t_eq "attach: --gpu and --type exclude each other" "1:vgpuctl: attach: --type and --gpu exclude each other" "$RC:$ERR"
+    lv_virsh undefine vm9 > /dev/null
+}
+
+# attach on a mixed host chooses the kind per GPU, as the hook does.
+test_attach_mixed() {
+    lv_domain_xml vm10 "$(du 10)" > "$LV_WORK/vm10.xml"
+    lv_virsh define "$LV_WORK/vm10.xml" > /dev/null
+    lvc attach vm10 A40-2Q
+    t_eq "attach, mixed, both idle (pack, by address): the vendor-specific GPU's VF" "0:1 0" \
+        "$RC:$(vf_hostdevs vm10) $(mdev_hostdevs vm10)"
+    lvc attach vm10 A40-2Q --parent 0000:e8:00.0
+    t_eq "attach, mixed, parent= the mdev GPU: an mdev hostdev" "0:1 1" \
+        "$RC:$(vf_hostdevs vm10) $(mdev_hostdevs vm10)"
+    lv_virsh undefine vm10 > /dev/null
+}
+
 if lv_start a40x2-vfio; then
-    for t in test_sync_vf test_define_sync_typed; do
+    for t in test_sync_vf test_define_sync_typed test_attach_vf; do
         lv_log "=== $t"
         before=$T_FAIL
         $t
@@ -133,8 +201,15 @@ fi
 lv_stop
 if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     test_define_sync_plain
+    test_attach_plain
 else
     t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"
+fi
+lv_stop
+if lv_start mixed-vf; then
+    test_attach_mixed
+else
+    t_fail "libvirtd up in the namespace (mixed-vf)" "see the log above"
 fi
 lv_stop
 t_done

@@ -28,6 +28,7 @@
 #include "virt-conn.h"
 #include "vgpu-validate.h"
 #include "sync-vf.h"
+#include "remote-host.h"
 #include "vf-choice.h"
 
 #include <stdio.h>
@@ -322,9 +323,23 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         return cli_fail("attach", error);
     if (!force && cfg && !probe->gpu && !check_host_offers(opts, probe, &error))
         return cli_fail("attach", error);
-    if (!force && !cfg)
-        printf("Note: %s is not this host: not checking that it offers %s.\n",
-               cli_virt_uri(opts), vgpu_request_label(probe));
+    if (!cfg) {
+        CliRemote remote = { .conn = conn, .uri = cli_virt_uri(opts), .whole_vfs = -1 };
+        VgpuRequest unnamed = *probe;
+        g_autofree char *on_host = g_strdup_printf("vgpuctl attach %s %s%s", argv[1],
+                                                   by_gpu ? "--gpu " : by_type ? "--type " : "",
+                                                   argv[2]);
+        gboolean ok;
+
+        unnamed.uuid = NULL;
+        ok = cli_remote_mdev_ok(&remote, &unnamed, on_host, &error);
+        cli_remote_clear(&remote);
+        if (!ok)
+            return cli_fail("attach", error);
+        if (!force)
+            printf("Note: %s is not this host: not checking that it offers %s.\n",
+                   cli_virt_uri(opts), vgpu_request_label(probe));
+    }
     if (!edit_target_open(&t, conn, argv[1], &error))
         goto out;
     if (t.vd->requests->len + count > VGPU_REQUEST_MAX) {
@@ -475,8 +490,32 @@ sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
 /* Add the <hostdev> that the metadata of one domain lacks: the same code as
  * vgpu-keeper's (virt/domain-sync.c), after pointing whole-VF requests at a
  * VF that can serve them. */
+/* Through a libvirt on another host: an mdev hostdev for each request
+ * lacking one only where that host can have no other kind. */
+static gboolean
+sync_remote_check(CliRemote *remote, virDomainPtr dom, GError **error)
+{
+    g_autofree char *xml = cli_virt_inactive_xml(dom, error);
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autofree char *on_host = g_strdup_printf("vgpuctl sync %s", virDomainGetName(dom));
+
+    if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!req->vf && !xml_domain_request_has_hostdev(vd, req) &&
+            !cli_remote_mdev_ok(remote, req, on_host, error)) {
+            g_prefix_error(error, "domain '%s': ", virDomainGetName(dom));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static int
-sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean quiet_when_none)
+sync_domain(const VgpuConfig *cfg, CliRemote *remote, virConnectPtr conn, const char *arg,
+            gboolean quiet_when_none)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(virDomain) dom = NULL;
@@ -485,6 +524,7 @@ sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean
 
     if (!(dom = cli_virt_domain(conn, arg, &error)) ||
         (cfg && (pointed = sync_vf_pass(cfg, dom, &error)) < 0) ||
+        (!cfg && !sync_remote_check(remote, dom, &error)) ||
         domain_sync(dom, cfg ? cfg->sysfs_root : NULL, FALSE, &res, &error) < 0)
         goto out;
     for (guint i = 0; i < res.added->len; i++)
@@ -515,6 +555,7 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
+    g_auto(CliRemote) remote = { .whole_vfs = -1 };
     virDomainPtr *doms = NULL;
     int n, rc = 0;
 
@@ -532,8 +573,10 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     /* Whole VFs are chosen from this host's sysfs: only for a local URI. */
     if (uri_is_local(cli_virt_uri(opts)) && !(cfg = cli_config_load(opts, &error)))
         return cli_fail("sync", error);
+    remote.conn = conn;
+    remote.uri = cli_virt_uri(opts);
     if (!all)
-        return sync_domain(cfg, conn, argv[1], FALSE);
+        return sync_domain(cfg, &remote, conn, argv[1], FALSE);
     if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
         cli_virt_error(&error, "listing domains");
         return cli_fail("sync", error);
@@ -541,12 +584,34 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
-        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(cfg, conn, uuid, TRUE) != 0)
+        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(cfg, &remote, conn, uuid, TRUE) != 0)
             rc = 1;
         virDomainFree(doms[i]);
     }
     free(doms);
     return rc;
+}
+
+/* Through a libvirt on another host: the requests whose kind that host
+ * alone can tell get no hostdev (added to @whole_vf), each with the one
+ * sentence why in @notes; sync run there adds it. */
+static void
+define_remote_kinds(virConnectPtr conn, const char *uri, const VgpuDomain *vd,
+                    GHashTable *whole_vf, GPtrArray *notes)
+{
+    g_auto(CliRemote) remote = { .conn = conn, .uri = uri, .whole_vfs = -1 };
+    g_autofree char *on_host = g_strdup_printf("vgpuctl sync %s", vd->name ? vd->name : "DOMAIN");
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autoptr(GError) why = NULL;
+
+        if (req->vf || xml_domain_request_has_hostdev(vd, req) ||
+            cli_remote_mdev_ok(&remote, req, on_host, &why))
+            continue;
+        g_hash_table_add(whole_vf, g_strdup(req->uuid));
+        g_ptr_array_add(notes, g_strdup(why->message));
+    }
 }
 
 int
@@ -560,6 +625,8 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     g_autoptr(GHashTable) whole_vf = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *buf = NULL, *xml = NULL;
+    g_autoptr(GPtrArray) remote_notes = g_ptr_array_new_with_free_func(g_free);
+    PlacementRules rules = { 0 };
     gsize len = 0;
     guint added = 0;
 
@@ -578,14 +645,18 @@ cmd_define(CliOptions *opts, int argc, char **argv)
         return cli_fail("define", error);
     /* A request a whole VF serves on this host gets its PCI hostdev from
      * 'vgpuctl sync', which chooses the VF; only a local host is known. */
-    if (uri_is_local(cli_virt_uri(opts)) &&
-        (!(cfg = cli_config_load(opts, &error)) ||
-         !(host = host_scan(cfg->sysfs_root, vd->requests, &error))))
-        return cli_fail("define", error);
-    whole_vf = vf_choice_requests(host, vd->requests);
-    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
-        return cli_fail("define", error);
+    if (uri_is_local(cli_virt_uri(opts))) {
+        if (!(cfg = cli_config_load(opts, &error)) ||
+            !(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
+            return cli_fail("define", error);
+        rules = placement_rules_from_config(cfg);
+    }
+    whole_vf = vf_choice_requests_by(host, cfg ? &rules : NULL, vd->requests);
     if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("define", error);
+    if (!cfg)
+        define_remote_kinds(conn, cli_virt_uri(opts), vd, whole_vf, remote_notes);
+    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
         return cli_fail("define", error);
     if (!(dom = virDomainDefineXML(conn, xml))) {
         cli_virt_error(&error, "defining %s", argv[1]);
@@ -597,10 +668,12 @@ cmd_define(CliOptions *opts, int argc, char **argv)
 
         if (!g_hash_table_contains(whole_vf, req->uuid) && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
-        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid))
+        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid) && cfg)
             printf("vGPU %s (%s) is served by a whole VF here: 'vgpuctl sync %s' chooses it.\n",
                    req->uuid, vgpu_request_label(req), virDomainGetName(dom));
     }
+    for (guint i = 0; i < remote_notes->len; i++)
+        printf("No <hostdev> added: %s.\n", (const char *)g_ptr_array_index(remote_notes, i));
     cli_warn_shared_uuids(conn, vd);
     return 0;
 }

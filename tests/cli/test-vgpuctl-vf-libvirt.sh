@@ -187,8 +187,58 @@ test_attach_mixed() {
     lv_virsh undefine vm10 > /dev/null
 }
 
+# A libvirt on another host: vgpuctl sees no sysfs there, only libvirt's
+# node devices. The "other host" is libvirt's test driver inside this
+# tier's libvirtd, reached through the remote driver (ext transport, as
+# ssh would): whole GPU VFs there (no mdev_types) make the kind of hostdev
+# unknowable from here, so vgpuctl refuses and says what to run there.
+remote_node() {   # remote_node FILE NODEDEV...: a test-driver host with one domain
+    {
+        printf "<node>\n  <domain type='test'>\n    <name>vmr</name>\n    <uuid>%s</uuid>\n" "$(du 20)"
+        printf "    <metadata><vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'><vgpu:device uuid='%s' profile='A40-2Q'/></vgpu:vgpu></metadata>\n" "$(u 20)"
+        printf "    <memory>65536</memory>\n    <os><type>hvm</type></os>\n  </domain>\n"
+        shift; printf '%s\n' "$@"
+        printf "</node>\n"
+    } > "$1"
+}
+pci_vf() {   # pci_vf NAME BUS FUNCTION CLASS VENDOR DEVICE [EXTRA CAPS]
+    printf "<device><name>%s</name><parent>pci_0000_%s_00_0</parent><capability type='pci'><class>%s</class><domain>0</domain><bus>%d</bus><slot>0</slot><function>%s</function><product id='0x%s'/><vendor id='0x%s'/><capability type='phys_function'><address domain='0x0000' bus='0x%s' slot='0x00' function='0x0'/></capability>%s</capability></device>" \
+        "$1" "$2" "$4" "$((16#$2))" "$3" "$6" "$5" "$2" "${7:-}"
+}
+test_remote_uri() {
+    local ext=$LV_WORK/ext.sh uri_vf uri_mdev
+    printf '#!/bin/sh\nexec virt-ssh-helper qemu:///system\n' > "$ext"; chmod +x "$ext"
+    remote_node "$LV_WORK/node-vf.xml" "$(pci_vf pci_0000_67_00_4 67 4 0x030200 10de 2235)"
+    remote_node "$LV_WORK/node-mdev.xml" \
+        "$(pci_vf pci_0000_e8_00_4 e8 4 0x030200 10de 2235 "<capability type='mdev_types'><type id='nvidia-558'><name>NVIDIA A40-2Q</name><deviceAPI>vfio-pci</deviceAPI><availableInstances>1</availableInstances></type></capability>")" \
+        "$(pci_vf pci_0000_3b_00_2 3b 2 0x020000 8086 154c)"
+    uri_vf="test+ext://localhost$LV_WORK/node-vf.xml?command=$ext"
+    uri_mdev="test+ext://localhost$LV_WORK/node-mdev.xml?command=$ext"
+
+    lvc -c "$uri_vf" attach vmr A40-2Q
+    t_eq "remote, whole VFs there: attach refused in one sentence saying what to run there" \
+        "1:vgpuctl: attach: the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether the new A40-2Q vGPU needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl attach vmr A40-2Q' on that host" "$RC:$ERR"
+    lvc -c "$uri_vf" sync vmr
+    t_eq "remote, whole VFs there: sync refused likewise" \
+        "1:vgpuctl: sync: domain 'vmr': the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether vGPU $(u 20) (A40-2Q) needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl sync vmr' on that host" "$RC:$ERR"
+    lv_domain_xml vmd "$(du 21)" --no-hostdev "uuid=\"$(u 21)\" profile=\"A40-2Q\"" | sed "s/type='kvm'/type='test'/" > "$LV_WORK/vmd.xml"
+    lvc -c "$uri_vf" define "$LV_WORK/vmd.xml"
+    t_eq "remote, whole VFs there: define writes no hostdev and says why" \
+        "0:Domain 'vmd' defined from $LV_WORK/vmd.xml.
+No <hostdev> added: the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether vGPU $(u 21) (A40-2Q) needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl sync vmd' on that host." "$RC:$OUT"
+
+    lvc -c "$uri_mdev" sync vmr
+    t_eq "remote, only mdev parents (and a NIC VF) there: sync writes the mdev hostdev" \
+        "0:Domain 'vmr': added <hostdev> for A40-2Q vGPU $(u 20)." "$RC:$(head -n 1 <<< "$OUT")"
+    lvc -c "$uri_mdev" define "$LV_WORK/vmd.xml"
+    t_match "remote, only mdev parents: define adds the mdev hostdev" "^0:.*Added <hostdev> for A40-2Q vGPU $(u 21)\.$" "$RC:$(tr '\n' ' ' <<< "$OUT" | sed 's/ $//')"
+    lvc -c "$uri_mdev" attach vmr --gpu MI300X
+    t_eq "remote: a gpu= request is always refused" \
+        "1:vgpuctl: attach: the new MI300X vGPU is a whole VF, and only the host behind $uri_mdev can choose a free one from its sysfs; run 'vgpuctl attach vmr --gpu MI300X' on that host" "$RC:$ERR"
+}
+
 if lv_start a40x2-vfio; then
-    for t in test_sync_vf test_define_sync_typed test_attach_vf; do
+    for t in test_sync_vf test_define_sync_typed test_attach_vf test_remote_uri; do
         lv_log "=== $t"
         before=$T_FAIL
         $t

@@ -463,8 +463,39 @@ out:
     return rc;
 }
 
-/* Whole-VF requests first (sync-vf.c, from this host's sysfs): all or
- * nothing, the old definition is defined again when a step fails. */
+/* The requests the whole-VF pass judged mdev ones (by the config's
+ * placement rules, as the hook does) get their mdev hostdev here, so that
+ * the shared pass after it (domain_sync, which knows no config) cannot
+ * judge them otherwise and leave them without one. */
+static int
+sync_mdev_pass(virDomainPtr dom, const VgpuDomain *vd, GHashTable *vf_requests,
+               gboolean *changed, GError **error)
+{
+    int added = 0;
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autofree char *elem = NULL;
+
+        if (req->vf || req->gpu || g_hash_table_contains(vf_requests, req->uuid) ||
+            xml_domain_request_has_hostdev(vd, req))
+            continue;
+        elem = xml_hostdev_element(req->uuid);
+        if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+            cli_virt_error(error, "domain '%s': adding the <hostdev> for %s",
+                           virDomainGetName(dom), req->uuid);
+            return -1;
+        }
+        *changed = TRUE;
+        printf("Domain '%s': added <hostdev> for %s.\n", virDomainGetName(dom), req->uuid);
+        added++;
+    }
+    return added;
+}
+
+/* Whole-VF requests first (sync-vf.c, from this host's sysfs), then the
+ * mdev ones: all or nothing, the old definition is defined again when a
+ * step fails. */
 static int
 sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
 {
@@ -472,14 +503,17 @@ sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
     g_autoptr(VgpuDomain) vd = NULL;
     g_autoptr(GHashTable) vf_requests = g_hash_table_new(g_str_hash, g_str_equal);
     gboolean changed = FALSE;
-    int pointed;
+    int pointed, added;
     virDomainPtr again;
 
     if (!old_xml || !(vd = xml_domain_parse(old_xml, strlen(old_xml), error)))
         return -1;
     if ((pointed = sync_vf_domain(cfg, dom, virDomainGetName(dom), vd, vf_requests, &changed,
-                                  error)) >= 0 || !changed)
-        return pointed;
+                                  error)) >= 0 &&
+        (added = sync_mdev_pass(dom, vd, vf_requests, &changed, error)) >= 0)
+        return pointed + added;
+    if (!changed)
+        return -1;
     if ((again = virDomainDefineXML(virDomainGetConnect(dom), old_xml))) {
         virDomainFree(again);
         g_prefix_error(error, "the definition was restored as it was: ");

@@ -262,4 +262,26 @@ else
     t_fail "libvirtd up in the namespace (mixed-vf)" "see the log above"
 fi
 lv_stop
+
+# The config's rules (here deny) decide the kind in sync as in the hook:
+# with the vendor-specific GPU denied, a typed request gets an mdev hostdev.
+test_sync_mixed_deny() {
+    lv_domain_xml vm11 "$(du 11)" --no-hostdev "uuid=\"$(u 11)\" profile=\"A40-2Q\"" > "$LV_WORK/vm11.xml"
+    lv_virsh define "$LV_WORK/vm11.xml" > /dev/null
+    lvc sync vm11
+    t_eq "sync, mixed, VF GPU denied by config: the mdev hostdev" "0:0 1" \
+        "$RC:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"
+    t_eq "sync, mixed: says so" "Domain 'vm11': added <hostdev> for $(u 11)." "$(head -n 1 <<< "$OUT")"
+    inactive_xml vm11 > "$LV_WORK/vm11.now.xml"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 prepare begin - < '$LV_WORK/vm11.now.xml'" > "$LV_WORK/hook.out" 2>&1
+    t_eq "sync, mixed: the hook agrees (an mdev on the mdev GPU)" "0:1" "$?:$(ls "$SIM_ROOT/bus/mdev/devices" | wc -l)"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 release end - < '$LV_WORK/vm11.now.xml'" > /dev/null 2>&1
+    lv_virsh undefine vm11 > /dev/null
+}
+if lv_start mixed-vf "deny=0000:67:00.0"; then
+    test_sync_mixed_deny
+else
+    t_fail "libvirtd up in the namespace (mixed-vf, deny)" "see the log above"
+fi
+lv_stop
 t_done

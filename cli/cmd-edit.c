@@ -210,6 +210,7 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     rules.policy = cfg->placement;
     rules.allow = cfg->allow;
     rules.deny = cfg->deny;
+    rules.whole_vfs = TRUE;     /* a free VF that takes it is room too */
     cands = placement_choose(host, probe, &rules, refusals);
     if (cands->len == 0) {
         g_autofree char *why = placement_explain(host, probe, refusals);
@@ -463,14 +464,17 @@ out:
     return rc;
 }
 
-/* The requests the whole-VF pass judged mdev ones (by the config's
- * placement rules, as the hook does) get their mdev hostdev here, so that
- * the shared pass after it (domain_sync, which knows no config) cannot
- * judge them otherwise and leave them without one. */
+/* The typed requests the whole-VF pass judged mdev ones by the config's
+ * placement rules (as the hook judges them) but the shared pass after it
+ * (domain_sync, which knows no config: the default rules) would take for
+ * whole-VF ones and leave without a hostdev: their mdev hostdev is written
+ * here. Returns how many, or -1. */
 static int
-sync_mdev_pass(virDomainPtr dom, const VgpuDomain *vd, GHashTable *vf_requests,
-               gboolean *changed, GError **error)
+sync_mdev_pass(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
+               GHashTable *vf_requests, gboolean *changed, GError **error)
 {
+    g_autoptr(GHashTable) by_default = NULL;
+    g_autoptr(Host) host = NULL;
     int added = 0;
 
     for (guint i = 0; i < vd->requests->len; i++) {
@@ -480,6 +484,13 @@ sync_mdev_pass(virDomainPtr dom, const VgpuDomain *vd, GHashTable *vf_requests,
         if (req->vf || req->gpu || g_hash_table_contains(vf_requests, req->uuid) ||
             xml_domain_request_has_hostdev(vd, req))
             continue;
+        if (!by_default) {
+            if (!(host = host_scan(cfg->sysfs_root, vd->requests, error)))
+                return -1;
+            by_default = vf_choice_requests(host, vd->requests);
+        }
+        if (!g_hash_table_contains(by_default, req->uuid))
+            continue;   /* domain_sync adds it */
         elem = xml_hostdev_element(req->uuid);
         if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
             cli_virt_error(error, "domain '%s': adding the <hostdev> for %s",
@@ -487,7 +498,8 @@ sync_mdev_pass(virDomainPtr dom, const VgpuDomain *vd, GHashTable *vf_requests,
             return -1;
         }
         *changed = TRUE;
-        printf("Domain '%s': added <hostdev> for %s.\n", virDomainGetName(dom), req->uuid);
+        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", virDomainGetName(dom),
+               vgpu_request_label(req), req->uuid);
         added++;
     }
     return added;
@@ -510,7 +522,7 @@ sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
         return -1;
     if ((pointed = sync_vf_domain(cfg, dom, virDomainGetName(dom), vd, vf_requests, &changed,
                                   error)) >= 0 &&
-        (added = sync_mdev_pass(dom, vd, vf_requests, &changed, error)) >= 0)
+        (added = sync_mdev_pass(cfg, dom, vd, vf_requests, &changed, error)) >= 0)
         return pointed + added;
     if (!changed)
         return -1;

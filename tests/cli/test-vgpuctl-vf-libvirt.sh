@@ -130,6 +130,7 @@ test_attach_vf() {
     lv_virsh define "$LV_WORK/vm8.xml" > /dev/null
     lvc attach vm8 A40-2Q --count 2
     t_eq "attach typed: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_eq "attach typed: free VFs are room: no 'right now' note" 0 "$(grep -c '^Note: right now' <<< "$OUT")"
     t_eq "attach typed: two vGPUs in the metadata, two VF hostdevs, no mdev one" "2 2 0" \
         "$(meta_devices vm8) $(vf_hostdevs vm8) $(mdev_hostdevs vm8)"
     inactive_xml vm8 > "$LV_WORK/vm8.now.xml"
@@ -271,7 +272,7 @@ test_sync_mixed_deny() {
     lvc sync vm11
     t_eq "sync, mixed, VF GPU denied by config: the mdev hostdev" "0:0 1" \
         "$RC:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"
-    t_eq "sync, mixed: says so" "Domain 'vm11': added <hostdev> for $(u 11)." "$(head -n 1 <<< "$OUT")"
+    t_eq "sync, mixed: says so" "Domain 'vm11': added <hostdev> for A40-2Q vGPU $(u 11)." "$(head -n 1 <<< "$OUT")"
     inactive_xml vm11 > "$LV_WORK/vm11.now.xml"
     lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 prepare begin - < '$LV_WORK/vm11.now.xml'" > "$LV_WORK/hook.out" 2>&1
     t_eq "sync, mixed: the hook agrees (an mdev on the mdev GPU)" "0:1" "$?:$(ls "$SIM_ROOT/bus/mdev/devices" | wc -l)"

@@ -630,7 +630,8 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
-        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(cfg, &remote, conn, uuid, TRUE) != 0)
+        if (virDomainGetUUIDString(doms[i], uuid) == 0 &&
+            sync_domain(cfg, &remote, conn, uuid, TRUE) != 0)
             rc = 1;
         virDomainFree(doms[i]);
     }

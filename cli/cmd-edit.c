@@ -22,6 +22,7 @@
 #include "domain-sync.h"
 #include "domain-xml.h"
 #include "host-scan.h"
+#include "numa-map.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-metadata.h"
@@ -673,6 +674,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autofree char *buf = NULL, *xml = NULL;
     g_autoptr(GPtrArray) remote_notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) nodes = NULL;
     PlacementRules rules = { 0 };
     gsize len = 0;
     guint added = 0;
@@ -694,9 +696,11 @@ cmd_define(CliOptions *opts, int argc, char **argv)
      * 'vgpuctl sync', which chooses the VF; only a local host is known. */
     if (uri_is_local(cli_virt_uri(opts))) {
         if (!(cfg = cli_config_load(opts, &error)) ||
-            !(host = host_scan(cfg->sysfs_root, vd->requests, &error)))
+            !(host = host_scan(cfg->sysfs_root, vd->requests, &error)) ||
+            numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, &error) < 0)
             return cli_fail("define", error);
         rules = placement_rules_from_config(cfg);
+        rules.domain_nodes = nodes;
     }
     whole_vf = vf_choice_requests_by(host, cfg ? &rules : NULL, vd->requests);
     if (!(conn = cli_virt_open(opts, &error)))

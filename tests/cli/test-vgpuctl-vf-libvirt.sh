@@ -186,6 +186,19 @@ test_attach_mixed() {
     t_eq "attach, mixed, parent= the mdev GPU: an mdev hostdev" "0:1 1" \
         "$RC:$(vf_hostdevs vm10) $(mdev_hostdevs vm10)"
     lv_virsh undefine vm10 > /dev/null
+
+    # The domain's vCPUs on NUMA node 1 (the simulator's CPUs 16-31), where
+    # the mdev GPU is: locality outranks pack, in sync as in the hook.
+    lv_domain_xml vm12 "$(du 12)" --no-hostdev "uuid=\"$(u 12)\" profile=\"A40-2Q\"" |
+        sed "s|<vcpu>1</vcpu>|<vcpu cpuset='20-23'>1</vcpu>|" > "$LV_WORK/vm12.xml"
+    lv_virsh define "$LV_WORK/vm12.xml" > /dev/null
+    lvc check vm12
+    t_match "check, mixed, vCPUs on node 1: the hook's advice is an mdev hostdev" \
+        "has no matching <hostdev>; add to <devices>: <hostdev mode='subsystem' type='mdev'" "$OUT"
+    lvc sync vm12
+    t_eq "sync, mixed, vCPUs on node 1: the mdev hostdev, as the hook says" "0:0 1" \
+        "$RC:$(vf_hostdevs vm12) $(mdev_hostdevs vm12)"
+    lv_virsh undefine vm12 > /dev/null
 }
 
 # A libvirt on another host: vgpuctl sees no sysfs there, only libvirt's

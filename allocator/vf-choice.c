@@ -301,9 +301,10 @@ vf_choice_advice_why(const Host *host, const GArray *advice)
     return g_string_free(why, FALSE);
 }
 
-/* The framebuffer of a GPU of @vf's model and kind: the largest size an
- * idle one lists (it holds nothing, so it lists the size that takes it
- * whole); 0 when none is idle. */
+/* The framebuffer of a GPU of @vf's model: the largest size listed by a
+ * parent of that model that lists every type (an mdev parent always does;
+ * a vendor-specific VF only while its GPU is idle, when the largest takes
+ * it whole). 0 when none does. */
 static guint64
 vf_choice_gpu_mb(const Host *host, const HostParent *vf)
 {
@@ -312,13 +313,29 @@ vf_choice_gpu_mb(const Host *host, const HostParent *vf)
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *q = g_ptr_array_index(host->parents, i);
 
-        if (q->kind != vf->kind || strcmp(q->model, vf->model) != 0 ||
-            host_gpu_device_count(host, q->gpu, NULL) > 0)
+        if (strcmp(q->model, vf->model) != 0 ||
+            (q->kind->named_by_hostdev && host_gpu_device_count(host, q->gpu, NULL) > 0))
             continue;
         for (guint k = 0; k < q->types->len; k++)
             best = MAX(best, host_type_framebuffer_mb(g_ptr_array_index(q->types, k)));
     }
     return best;
+}
+
+/* The driver's own max_instance of @type on a GPU of @vf's model in mdev
+ * mode (the same type ids); -1 when no such GPU is here. */
+static int
+vf_choice_known_max(const Host *host, const HostParent *vf, const HostType *type)
+{
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *q = g_ptr_array_index(host->parents, i);
+        const HostType *t;
+
+        if (!q->kind->named_by_hostdev && strcmp(q->model, vf->model) == 0 &&
+            (t = host_parent_find_type(q, type->id)) && t->max_instance >= 0)
+            return t->max_instance;
+    }
+    return -1;
 }
 
 void
@@ -342,10 +359,15 @@ vf_choice_note_capacity(Host *host)
             HostType *t = g_ptr_array_index(p->types, k);
             guint64 mb = host_type_framebuffer_mb(t);
             g_autofree char *mig = mig_type_instance(t);
+            int known;
 
             if (p->kind == &device_kind_plainvf)
                 t->max_instance = (int)vfs;
-            else if (t->max_instance < 0 && !mig && mb > 0 && gpu_mb > 0)
+            else if (t->max_instance >= 0 || mig)
+                continue;
+            else if ((known = vf_choice_known_max(host, p, t)) >= 0)
+                t->max_instance = MIN((int)vfs, known);
+            else if (mb > 0 && gpu_mb > 0)
                 t->max_instance = (int)MIN((guint64)vfs, gpu_mb / mb);
         }
     }

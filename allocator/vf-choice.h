@@ -63,12 +63,14 @@ GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *request
 char *vf_choice_advice_why(const Host *host, const GArray *advice);
 
 /* Where the driver gives no per-GPU maximum for a whole-VF type, set
- * HostType.max_instance from what is known: a vendor-specific type, the
- * GPU's framebuffer (the largest size an idle GPU of its model lists: it
- * takes the GPU whole) over the type's, at most one per VF; a plain VF's,
- * its GPU's VFs. Left -1 when no GPU of the model is idle. For vgpuctl
- * types: what can be placed now is then min(VFs that list it, maximum
- * minus those placed), as the hook would reach placing one by one. */
+ * HostType.max_instance from what is known, at most one per VF: for a
+ * vendor-specific type, the max_instance a GPU of its model in mdev mode
+ * gives, else the GPU's framebuffer (the largest size an mdev parent or an
+ * idle vendor-specific GPU of its model lists: it takes the GPU whole)
+ * over the type's; for a plain VF, its GPU's VFs. Left -1 when nothing
+ * tells. For vgpuctl types: what can be placed now is then min(VFs that
+ * list it, maximum minus those placed), as the hook reaches placing one by
+ * one. */
 void vf_choice_note_capacity(Host *host);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);

@@ -531,6 +531,15 @@ test_types_vfio_capacity() {
     vc types
     t_match "vfio capacity: the table: 24 per GPU, only the idle one has room" \
         "^A40-2Q +nvidia-558 +2G +24 +24 +0000:67:00.0 \(24\)$" "$(types_row A40-2Q)"
+
+    # Mixed: the vendor-specific A40 holds a 2Q, so its VFs list 2Q alone;
+    # the mdev-mode A40 of the same model still says 24, and its 4 VFs cap
+    # it at 4 (not unknown).
+    fresh mixed-vf
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    vc types
+    t_match "mixed capacity: A40-2Q at most 4 (its VFs) and 24, 3 VFs and 4 mdevs free" \
+        "^A40-2Q +nvidia-558 +2G +4,24 +7 +0000:67:00.0 \(3\), 0000:e8:00.0 \(4\)$" "$(types_row A40-2Q)"
 }
 
 # Whole VFs in status, types and gc: a VF is its own device; its holder

@@ -882,11 +882,12 @@ test_ordering_stable(void)
  * vendor-specific mode (each VF its own parent, no max_instance, the
  * whole-GPU A40-48Q listed while idle). */
 static Host *
-mixed_host(void)
+mixed_host_with(gboolean mdev_gpu)
 {
     Host *h = host_new("/nonexistent");
 
-    add_a40(h, "e8", 4, 1);
+    if (mdev_gpu)
+        add_a40(h, "e8", 4, 1);
     add_a40(h, "67", 32, 0);
     for (guint i = 0; i < h->parents->len; i++) {
         HostParent *p = h->parents->pdata[i];
@@ -899,6 +900,12 @@ mixed_host(void)
         add_type(p, "nvidia-566", "NVIDIA A40-48Q", -1, 1);
     }
     return h;
+}
+
+static Host *
+mixed_host(void)
+{
+    return mixed_host_with(TRUE);
 }
 
 /* The kind follows the GPU the rules rank first. */
@@ -954,25 +961,30 @@ test_vf_capacity(void)
     g_assert_cmpint(host_parent_find_type(mdev, "nvidia-558")->max_instance, ==, 24);
 }
 
-/* No idle GPU of the model lists the whole-GPU size: unknown, not 1. */
+/* The GPU holds vGPUs, so its VFs list only that size: the mdev-mode GPU
+ * of the same model still tells the maximum; with none, it is unknown,
+ * not 1. */
 static void
 test_vf_capacity_unknown(void)
 {
-    g_autoptr(Host) h = mixed_host();
-    const HostParent *vf = host_find_parent(h, "0000:67:00.4");
+    for (int mdev_gpu = 1; mdev_gpu >= 0; mdev_gpu--) {
+        g_autoptr(Host) h = mixed_host_with(mdev_gpu);
+        const HostParent *vf = host_find_parent(h, "0000:67:00.4");
 
-    add_mdev(h, "0000:67:00.5", "nvidia-558");
-    for (guint i = 0; i < h->parents->len; i++) {
-        HostParent *p = h->parents->pdata[i];
+        add_mdev(h, "0000:67:00.5", "nvidia-558");
+        for (guint i = 0; i < h->parents->len; i++) {
+            HostParent *p = h->parents->pdata[i];
 
-        /* The same-size rule: 2Q alone (1B, 2Q, 4Q, 48Q before). */
-        if (p->kind == &device_kind_nvvf) {
-            g_ptr_array_remove_range(p->types, 2, p->types->len - 2);
-            g_ptr_array_remove_index(p->types, 0);
+            /* The same-size rule: 2Q alone (1B, 2Q, 4Q, 48Q before). */
+            if (p->kind == &device_kind_nvvf) {
+                g_ptr_array_remove_range(p->types, 2, p->types->len - 2);
+                g_ptr_array_remove_index(p->types, 0);
+            }
         }
+        vf_choice_note_capacity(h);
+        g_assert_cmpint(host_parent_find_type(vf, "nvidia-558")->max_instance, ==,
+                        mdev_gpu ? 24 : -1);
     }
-    vf_choice_note_capacity(h);
-    g_assert_cmpint(host_parent_find_type(vf, "nvidia-558")->max_instance, ==, -1);
 }
 
 int

@@ -131,7 +131,21 @@ host_device_type(const Host *host, const HostDevice *dev)
 {
     const HostParent *p = host_find_parent(host, dev->parent);
 
-    return p ? host_parent_find_type(p, dev->type) : NULL;
+    if (!p)
+        return NULL;
+    if (p->types->len > 0 || !p->is_vf)
+        return host_parent_find_type(p, dev->type);
+    /* A vendor-specific VF with a type lists nothing; type ids are per GPU
+     * model, so another VF of that model that still lists it names it. */
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *q = g_ptr_array_index(host->parents, i);
+        const HostType *t;
+
+        if (q->kind == p->kind && strcmp(q->model, p->model) == 0 &&
+            (t = host_parent_find_type(q, dev->type)))
+            return t;
+    }
+    return NULL;
 }
 
 const char *

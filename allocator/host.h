@@ -59,8 +59,9 @@ const HostDevice *host_find_device(const Host *host, const char *uuid);
 guint host_gpu_device_count(const Host *host, const char *gpu, const char *type);
 /* The physical GPU of a device (its parent when that is not listed). */
 const char *host_device_gpu(const Host *host, const HostDevice *dev);
-/* The device's type as listed on its parent; NULL when the parent or the
- * type is no longer listed. */
+/* The device's type as listed on its parent (for a VF that lists nothing
+ * once it holds a type: on another VF of its model and kind); NULL when
+ * the parent or the type is no longer listed. */
 const HostType *host_device_type(const Host *host, const HostDevice *dev);
 /* The short name of the device's type ("A40-2Q"), or its id when the type
  * is no longer listed. */

@@ -97,7 +97,7 @@ compare_views_by_gpu(gconstpointer a, gconstpointer b)
 
 /* Every GPU with a parent offering a matching type, in address order. */
 static GPtrArray *
-gpu_views_collect(const Host *host, const VgpuRequest *req)
+gpu_views_collect(const Host *host, const VgpuRequest *req, const PlacementRules *rules)
 {
     GPtrArray *views = g_ptr_array_new_with_free_func(gpu_view_free);
     g_autoptr(GHashTable) by_gpu = g_hash_table_new(g_str_hash, g_str_equal);
@@ -107,7 +107,8 @@ gpu_views_collect(const Host *host, const VgpuRequest *req)
         g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
-        if (types->len == 0 || (parent->kind && parent->kind->named_by_hostdev))
+        if (types->len == 0 || (parent->kind && parent->kind->named_by_hostdev &&
+                                (!rules || !rules->whole_vfs)))
             continue;
         if (!(v = g_hash_table_lookup(by_gpu, parent->gpu))) {
             v = g_new0(GpuView, 1);
@@ -398,7 +399,7 @@ choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rul
              GPtrArray *refusals)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) views = gpu_views_collect(host, req);
+    g_autoptr(GPtrArray) views = gpu_views_collect(host, req, rules);
     g_autoptr(GPtrArray) usable = g_ptr_array_new();
     g_autoptr(GPtrArray) remote = g_ptr_array_new();
     VgpuPlacement policy = rules ? rules->policy : VGPU_PLACEMENT_PACK;

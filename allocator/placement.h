@@ -15,6 +15,9 @@ typedef struct {
      * pack and spread; with numa_fallback FALSE it gets only those. */
     const GArray *domain_nodes;
     gboolean numa_fallback;
+    /* Rank whole VFs (parents a hostdev names) too: to decide which kind
+     * serves a request (vf-choice.c), never to make a device. */
+    gboolean whole_vfs;
 } PlacementRules;
 
 /* The rules the config sets, borrowing its lists: the hook and vgpuctl

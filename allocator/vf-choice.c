@@ -17,44 +17,82 @@ vf_choice_view(const VgpuRequest *req, char **owned)
     return view;
 }
 
-gboolean
-vf_choice_wanted(const Host *host, const VgpuRequest *req)
+/* When nothing can take @req now: a VF only where no mdev parent offers
+ * it, and some VF does or the host has VFs alone. */
+static gboolean
+vf_choice_only_vfs_offer(const Host *host, const VgpuRequest *req)
 {
     gboolean by_vf = FALSE, any_vf = FALSE, any_mdev = FALSE;
 
-    if (req->gpu)
-        return TRUE;
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *parent = g_ptr_array_index(host->parents, i);
-        g_autoptr(GPtrArray) types = host_parent_matching_types(parent, req->type, req->profile);
+        g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
 
         any_vf |= parent->kind->named_by_hostdev;
         any_mdev |= !parent->kind->named_by_hostdev;
         if (types->len == 0)
             continue;
         if (!parent->kind->named_by_hostdev)
-            return FALSE;   /* an mdev can serve it */
+            return FALSE;   /* an mdev parent offers it */
         by_vf = TRUE;
     }
-    /* Nothing offers it now (a full vendor-specific host lists nothing):
-     * a host with VFs only serves it with a VF or not at all. */
+    /* A full vendor-specific host lists nothing. */
     return by_vf || (any_vf && !any_mdev);
 }
 
+gboolean
+vf_choice_serves(const VfChoice *c, const Host *host, const VgpuRequest *req,
+                 gboolean mdev_hostdev)
+{
+    PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .numa_fallback = TRUE };
+    g_autoptr(GPtrArray) cands = NULL;
+
+    if (req->gpu)
+        return TRUE;
+    if (c && c->rules)
+        rules = *c->rules;
+    if (mdev_hostdev) {
+        g_autoptr(GPtrArray) mdevs = placement_choose(host, req, &rules, NULL);
+
+        if (mdevs->len > 0)
+            return FALSE;
+    }
+    /* The GPU the rules rank first decides, whatever its kind. */
+    rules.whole_vfs = TRUE;
+    cands = placement_choose(host, req, &rules, NULL);
+    if (cands->len > 0)
+        return ((const PlacementCandidate *)g_ptr_array_index(cands, 0))->parent->kind
+            ->named_by_hostdev;
+    return vf_choice_only_vfs_offer(host, req);
+}
+
+gboolean
+vf_choice_wanted(const Host *host, const VgpuRequest *req)
+{
+    return vf_choice_serves(NULL, host, req, FALSE);
+}
+
 GHashTable *
-vf_choice_requests(const Host *host, const GPtrArray *requests)
+vf_choice_requests_by(const Host *host, const PlacementRules *rules, const GPtrArray *requests)
 {
     GHashTable *uuids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    VfChoice c = { .rules = rules };
 
     for (guint i = 0; i < requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(requests, i);
         g_autofree char *type_owned = NULL;
         VgpuRequest view = vf_choice_view(req, &type_owned);
 
-        if (req->gpu || (host && vf_choice_wanted(host, &view)))
+        if (req->gpu || (host && vf_choice_serves(&c, host, &view, FALSE)))
             g_hash_table_add(uuids, g_strdup(req->uuid));
     }
     return uuids;
+}
+
+GHashTable *
+vf_choice_requests(const Host *host, const GPtrArray *requests)
+{
+    return vf_choice_requests_by(host, NULL, requests);
 }
 
 char *
@@ -198,4 +236,139 @@ vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
                                "or is full); run 'vgpuctl sync %s' to point it at a VF that can",
                                vf->addr, vgpu_request_label(req), self_name);
     return NULL;
+}
+
+/* @vf is given to @req: the next choice must see it taken. */
+static void
+vf_choice_take(Host *host, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
+                                          : host_parent_request_types(vf, req);
+
+    if (!host_find_device(host, vf->addr) && types->len)
+        vf->kind->note_made(host, vf->addr, vf->addr,
+                            ((const HostType *)g_ptr_array_index(types, 0))->id);
+}
+
+static gboolean
+vf_choice_listed(const GPtrArray *uuids, const char *uuid)
+{
+    for (guint i = 0; uuids && i < uuids->len; i++)
+        if (g_ascii_strcasecmp(g_ptr_array_index(uuids, i), uuid) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+GArray *
+vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
+                 const GPtrArray *mdev_hostdevs)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(VfAdvice));
+
+    for (guint i = 0; i < requests->len; i++) {
+        const VgpuRequest *orig = g_ptr_array_index(requests, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest view = vf_choice_view(orig, &type_owned);
+        VfAdvice a = { .req = orig };
+
+        if (orig->vf ||
+            !vf_choice_serves(c, host, &view, vf_choice_listed(mdev_hostdevs, orig->uuid)))
+            continue;
+        if ((a.vf = vf_choice_find(c, host, &view))) {
+            a.managed = a.vf->kind == &device_kind_plainvf;
+            vf_choice_take(host, a.vf, &view);
+        } else {
+            a.managed = orig->gpu != NULL;
+        }
+        g_array_append_val(out, a);
+    }
+    return out;
+}
+
+char *
+vf_choice_advice_why(const Host *host, const GArray *advice)
+{
+    GString *why = g_string_new(NULL);
+
+    for (guint i = 0; i < advice->len; i++) {
+        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
+        g_autofree char *type_owned = NULL, *mig = NULL;
+        VgpuRequest view = vf_choice_view(a->req, &type_owned);
+
+        if (!a->vf && (mig = mig_vf_refusal(host, NULL, &view)))
+            g_string_append_printf(why, "; vGPU device %u: %s", a->req->index, mig);
+    }
+    return g_string_free(why, FALSE);
+}
+
+/* The framebuffer of a GPU of @vf's model: the largest size listed by a
+ * parent of that model that lists every type (an mdev parent always does;
+ * a vendor-specific VF only while its GPU is idle, when the largest takes
+ * it whole). 0 when none does. */
+static guint64
+vf_choice_gpu_mb(const Host *host, const HostParent *vf)
+{
+    guint64 best = 0;
+
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *q = g_ptr_array_index(host->parents, i);
+
+        if (strcmp(q->model, vf->model) != 0 ||
+            (q->kind->named_by_hostdev && host_gpu_device_count(host, q->gpu, NULL) > 0))
+            continue;
+        for (guint k = 0; k < q->types->len; k++)
+            best = MAX(best, host_type_framebuffer_mb(g_ptr_array_index(q->types, k)));
+    }
+    return best;
+}
+
+/* The driver's own max_instance of @type on a GPU of @vf's model in mdev
+ * mode (the same type ids); -1 when no such GPU is here. */
+static int
+vf_choice_known_max(const Host *host, const HostParent *vf, const HostType *type)
+{
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *q = g_ptr_array_index(host->parents, i);
+        const HostType *t;
+
+        if (!q->kind->named_by_hostdev && strcmp(q->model, vf->model) == 0 &&
+            (t = host_parent_find_type(q, type->id)) && t->max_instance >= 0)
+            return t->max_instance;
+    }
+    return -1;
+}
+
+void
+vf_choice_note_capacity(Host *host)
+{
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+        guint64 gpu_mb = 0;
+        guint vfs = 0;
+
+        if (!p->kind->named_by_hostdev || p->types->len == 0)
+            continue;
+        for (guint k = 0; k < host->parents->len; k++) {
+            const HostParent *q = g_ptr_array_index(host->parents, k);
+
+            vfs += q->kind == p->kind && strcmp(q->gpu, p->gpu) == 0;
+        }
+        if (p->kind != &device_kind_plainvf)
+            gpu_mb = vf_choice_gpu_mb(host, p);
+        for (guint k = 0; k < p->types->len; k++) {
+            HostType *t = g_ptr_array_index(p->types, k);
+            guint64 mb = host_type_framebuffer_mb(t);
+            g_autofree char *mig = mig_type_instance(t);
+            int known;
+
+            if (p->kind == &device_kind_plainvf)
+                t->max_instance = (int)vfs;
+            else if (t->max_instance >= 0 || mig)
+                continue;
+            else if ((known = vf_choice_known_max(host, p, t)) >= 0)
+                t->max_instance = MIN((int)vfs, known);
+            else if (mb > 0 && gpu_mb > 0)
+                t->max_instance = (int)MIN((guint64)vfs, gpu_mb / mb);
+        }
+    }
 }

@@ -22,14 +22,56 @@ typedef struct {
 /* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a new
  * string, if any, goes to *owned. */
 VgpuRequest vf_choice_view(const VgpuRequest *req, char **owned);
-/* Does a whole VF serve @req on @host: gpu=, a type only VFs offer, or
- * anything on a host with VFs and no mdev parent? */
+/* Does a whole VF serve @req on @host, decided per GPU: gpu= always; a
+ * typed request goes where the placement rules (c->rules; NULL: pack, no
+ * allow/deny) rank first among every GPU that can take it now, mdev or VF
+ * alike. An mdev hostdev the domain already has (@mdev_hostdev) stays
+ * while an mdev parent can take it. When nothing can take it now: a VF
+ * when no mdev parent offers it (a full vendor-specific host lists
+ * nothing). The hook's advice, vgpuctl check, sync, define and attach all
+ * ask this. */
+gboolean vf_choice_serves(const VfChoice *c, const Host *host, const VgpuRequest *req,
+                          gboolean mdev_hostdev);
+/* vf_choice_serves() with the default rules, for a request with no hostdev. */
 gboolean vf_choice_wanted(const Host *host, const VgpuRequest *req);
 /* The UUIDs of the @requests (VgpuRequest*) a whole VF serves: gpu= ones
  * always, typed ones as vf_choice_wanted() says for @host (NULL: not known
  * here, e.g. a remote libvirt). Their PCI hostdev is chosen on the host
  * (vgpuctl sync), so define and the shared sync never add an mdev one. */
 GHashTable *vf_choice_requests(const Host *host, const GPtrArray *requests);
+/* The same with the placement rules @rules (NULL: the defaults). */
+GHashTable *vf_choice_requests_by(const Host *host, const PlacementRules *rules,
+                                  const GPtrArray *requests);
+
+/* One whole-VF request with no hostdev naming its VF, and the VF to name. */
+typedef struct {
+    const VgpuRequest *req;     /* as the domain wrote it */
+    const HostParent *vf;       /* a free VF that fits; NULL: none fits now */
+    gboolean managed;           /* a plain VF: managed='yes' (libvirt binds vfio-pci) */
+} VfAdvice;
+
+/* The requests of @requests (VgpuRequest*) that a whole VF serves
+ * (vf_choice_serves; @mdev_hostdevs: char* UUIDs with an mdev hostdev)
+ * but no hostdev names a VF for, in order, each with the free fitting VF
+ * its hostdev should name: what the hook's refusal and vgpuctl check
+ * print. A VF given to one is noted on @host as taken (the kind's
+ * note_made), so the next gets another. Array of VfAdvice. */
+GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
+                         const GPtrArray *mdev_hostdevs);
+/* MIG's reasons (mig.h) the @advice (VfAdvice) with no VF has none:
+ * "; vGPU device N: ..." each, or "". */
+char *vf_choice_advice_why(const Host *host, const GArray *advice);
+
+/* Where the driver gives no per-GPU maximum for a whole-VF type, set
+ * HostType.max_instance from what is known, at most one per VF: for a
+ * vendor-specific type, the max_instance a GPU of its model in mdev mode
+ * gives, else the GPU's framebuffer (the largest size an mdev parent or an
+ * idle vendor-specific GPU of its model lists: it takes the GPU whole)
+ * over the type's; for a plain VF, its GPU's VFs. Left -1 when nothing
+ * tells. For vgpuctl types: what can be placed now is then min(VFs that
+ * list it, maximum minus those placed), as the hook reaches placing one by
+ * one. */
+void vf_choice_note_capacity(Host *host);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);
 /* Can @vf serve @req now: it suits it and the rules, no other domain's

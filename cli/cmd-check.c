@@ -44,6 +44,7 @@ typedef struct {
     GPtrArray *devices;     /* DeviceCheck* */
     GPtrArray *problems;    /* char*: each one keeps the domain from starting */
     GPtrArray *notes;       /* char* */
+    GHashTable *vf_advised; /* UUIDs of whole-VF requests with no VF hostdev */
 } CheckReport;
 
 static void
@@ -109,6 +110,18 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         g_autofree char *type_owned = NULL;
         VgpuRequest view = vf_choice_view(req, &type_owned);
 
+        if (g_hash_table_contains(r->vf_advised, req->uuid)) {
+            /* The hook refuses it before anything else (check_vf_hostdevs). */
+            DeviceCheck *d = g_new0(DeviceCheck, 1);
+
+            d->req = req;
+            d->result = RESULT_REFUSED;
+            d->numa_node = -1;
+            d->reason = g_strdup("a whole VF serves it here, and no <hostdev> names one "
+                                 "(the element to add is below)");
+            g_ptr_array_add(r->devices, d);
+            continue;
+        }
         if (req->vf) {
             /* A whole VF: the one its hostdev names, checked as the hook would. */
             DeviceCheck *d = g_new0(DeviceCheck, 1);
@@ -195,12 +208,51 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
     }
 }
 
+/* The hook's first refusal (hooks/hook-prepare-vf.c, prepare_vf_advice),
+ * from the same shared choice: whole-VF requests with no VF hostdev, and
+ * the element to add with a free fitting VF filled in. Before any
+ * placement, as in the hook. */
+static void
+check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
+                  GPtrArray *ledgers)
+{
+    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
+    g_autoptr(GString) elems = g_string_new(NULL);
+    PlacementRules rules = placement_rules_from_config(cfg);
+    VfChoice c = { .rules = &rules, .names = names, .ledgers = ledgers, .domain_uuid = vd->uuid };
+    g_autoptr(GArray) advice = NULL;
+    g_autofree char *why = NULL;
+    guint unfit = 0;
+
+    rules.domain_nodes = r->nodes;
+    advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs);
+    if (advice->len == 0)
+        return;
+    for (guint i = 0; i < advice->len; i++) {
+        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
+        g_autofree char *elem = xml_vf_hostdev_element(a->req->uuid,
+                                                       a->vf ? a->vf->addr : "0000:00:00.0",
+                                                       a->managed);
+
+        unfit += a->vf == NULL;
+        g_hash_table_add(r->vf_advised, a->req->uuid);
+        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+    }
+    why = vf_choice_advice_why(host, advice);
+    g_ptr_array_add(r->problems, g_strdup_printf(
+        "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
+        "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", r->name,
+        advice->len, elems->str, unfit ? " with the address of a free VF (none fits now" : "",
+        why, unfit ? ")" : "", r->name));
+}
+
 static void
 check_hostdevs(CheckReport *r, const VgpuDomain *vd)
 {
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        g_autofree char *advice = xml_domain_hostdev_advice(vd, req, NULL);
+        g_autofree char *advice = g_hash_table_contains(r->vf_advised, req->uuid) ? NULL
+                                  : xml_domain_hostdev_advice(vd, req, NULL);
 
         if (advice)
             g_ptr_array_add(r->problems, g_strdup_printf(
@@ -364,7 +416,9 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
-    CheckReport r = { .devices = devices, .problems = problems, .notes = notes };
+    g_autoptr(GHashTable) vf_advised = g_hash_table_new(g_str_hash, g_str_equal);
+    CheckReport r = { .devices = devices, .problems = problems, .notes = notes,
+                      .vf_advised = vf_advised };
     gboolean ok;
     gsize len = 0;
 
@@ -398,6 +452,7 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
     device_kind_note_ledgers(host, ledgers);
 
+    check_vf_hostdevs(&r, cfg, host, vd, ledgers);
     check_hostdevs(&r, vd);
     check_requests(&r, cfg, host, vd, ledgers);
     ok = r.problems->len == 0;

@@ -22,12 +22,14 @@
 #include "domain-sync.h"
 #include "domain-xml.h"
 #include "host-scan.h"
+#include "numa-map.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-metadata.h"
 #include "virt-conn.h"
 #include "vgpu-validate.h"
 #include "sync-vf.h"
+#include "remote-host.h"
 #include "vf-choice.h"
 
 #include <stdio.h>
@@ -209,6 +211,7 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     rules.policy = cfg->placement;
     rules.allow = cfg->allow;
     rules.deny = cfg->deny;
+    rules.whole_vfs = TRUE;     /* a free VF that takes it is room too */
     cands = placement_choose(host, probe, &rules, refusals);
     if (cands->len == 0) {
         g_autofree char *why = placement_explain(host, probe, refusals);
@@ -218,12 +221,42 @@ check_host_offers(const CliOptions *opts, const VgpuRequest *probe, GError **err
     return TRUE;
 }
 
+/* The new requests (@added, UUIDs) a whole VF serves get their PCI
+ * hostdev from sync's own code (sync-vf.c): a free fitting VF chosen as
+ * the hook would. The others' hostdevs are left as they are. Their UUIDs
+ * go into @vf_requests. */
+static gboolean
+attach_whole_vfs(EditTarget *t, const VgpuConfig *cfg, GPtrArray *added,
+                 GHashTable *vf_requests, GError **error)
+{
+    g_autofree char *xml = cli_virt_inactive_xml(t->dom, error);
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(GHashTable) chosen = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter it;
+    gpointer uuid;
+
+    if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;
+    for (guint i = vd->requests->len; i-- > 0;) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!g_ptr_array_find_with_equal_func(added, req->uuid, g_str_equal, NULL))
+            g_ptr_array_remove_index(vd->requests, i);
+    }
+    if (sync_vf_domain(cfg, t->dom, t->name, vd, chosen, &t->changed, error) < 0)
+        return FALSE;
+    g_hash_table_iter_init(&it, chosen);
+    while (g_hash_table_iter_next(&it, &uuid, NULL))
+        g_hash_table_add(vf_requests, g_strdup(uuid));
+    return TRUE;
+}
+
 int
 cmd_attach(CliOptions *opts, int argc, char **argv)
 {
     gint count = 1;
     g_autofree char *parent_arg = NULL, *placement_arg = NULL;
-    gboolean by_type = FALSE, force = FALSE;
+    gboolean by_type = FALSE, by_gpu = FALSE, force = FALSE;
     const GOptionEntry entries[] = {
         { "count", 'n', 0, G_OPTION_ARG_INT, &count, "How many vGPUs to add (default 1)", "N" },
         { "parent", 'p', 0, G_OPTION_ARG_STRING, &parent_arg,
@@ -232,6 +265,8 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
           "pack or spread (default: the config's)", "POLICY" },
         { "type", 't', 0, G_OPTION_ARG_NONE, &by_type,
           "PROFILE is a sysfs type id (nvidia-558), not a name", NULL },
+        { "gpu", 'g', 0, G_OPTION_ARG_NONE, &by_gpu,
+          "PROFILE names a GPU given as a whole VF (gpu=: MI300X, 1002:74a1)", NULL },
         { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
           "Do not check that this host offers the profile", NULL },
         { NULL },
@@ -240,6 +275,9 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func((GDestroyNotify)cli_device_free);
     g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) vf_requests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                              NULL);
+    g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
     EditTarget t = { 0 };
     int rc = 1;
@@ -257,7 +295,15 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         return 1;
     }
     probe->numa = -1;
-    if (by_type) {
+    if (by_type && by_gpu) {
+        cli_error("attach: --type and --gpu exclude each other");
+        return 1;
+    }
+    if (by_gpu) {
+        if (vgpu_validate_gpu_name(argv[2], &error) < 0)
+            return cli_fail("attach", error);
+        probe->gpu = g_strdup(argv[2]);
+    } else if (by_type) {
         if (vgpu_validate_type_id(argv[2], &error) < 0)
             return cli_fail("attach", error);
         probe->type = g_strdup(argv[2]);
@@ -274,12 +320,27 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
 
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("attach", error);
-    if (!force) {
-        if (!uri_is_local(cli_virt_uri(opts)))
+    /* Which kind of hostdev serves the request is this host's sysfs to say. */
+    if (uri_is_local(cli_virt_uri(opts)) && !(cfg = cli_config_load(opts, &error)))
+        return cli_fail("attach", error);
+    if (!force && cfg && !probe->gpu && !check_host_offers(opts, probe, &error))
+        return cli_fail("attach", error);
+    if (!cfg) {
+        CliRemote remote = { .conn = conn, .uri = cli_virt_uri(opts), .whole_vfs = -1 };
+        VgpuRequest unnamed = *probe;
+        g_autofree char *on_host = g_strdup_printf("vgpuctl attach %s %s%s", argv[1],
+                                                   by_gpu ? "--gpu " : by_type ? "--type " : "",
+                                                   argv[2]);
+        gboolean ok;
+
+        unnamed.uuid = NULL;
+        ok = cli_remote_mdev_ok(&remote, &unnamed, on_host, &error);
+        cli_remote_clear(&remote);
+        if (!ok)
+            return cli_fail("attach", error);
+        if (!force)
             printf("Note: %s is not this host: not checking that it offers %s.\n",
                    cli_virt_uri(opts), vgpu_request_label(probe));
-        else if (!check_host_offers(opts, probe, &error))
-            return cli_fail("attach", error);
     }
     if (!edit_target_open(&t, conn, argv[1], &error))
         goto out;
@@ -299,13 +360,17 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         d->parent = g_strdup(probe->parent);
         d->placement = probe->placement;
         d->numa = -1;
+        d->gpu = g_strdup(probe->gpu);
         g_ptr_array_add(devices, d);
         g_ptr_array_add(added, g_strdup(d->uuid));
     }
     if (!set_metadata(&t, devices, &error))
         goto out;
+    if (cfg && !attach_whole_vfs(&t, cfg, added, vf_requests, &error))
+        goto out;
     for (guint i = 0; i < added->len; i++) {
-        if (!attach_hostdev(&t, g_ptr_array_index(added, i), &error))
+        if (!g_hash_table_contains(vf_requests, g_ptr_array_index(added, i)) &&
+            !attach_hostdev(&t, g_ptr_array_index(added, i), &error))
             goto out;
     }
     for (guint i = 0; i < added->len; i++)
@@ -400,8 +465,50 @@ out:
     return rc;
 }
 
-/* Whole-VF requests first (sync-vf.c, from this host's sysfs): all or
- * nothing, the old definition is defined again when a step fails. */
+/* The typed requests the whole-VF pass judged mdev ones by the config's
+ * placement rules (as the hook judges them) but the shared pass after it
+ * (domain_sync, which knows no config: the default rules) would take for
+ * whole-VF ones and leave without a hostdev: their mdev hostdev is written
+ * here. Returns how many, or -1. */
+static int
+sync_mdev_pass(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
+               GHashTable *vf_requests, gboolean *changed, GError **error)
+{
+    g_autoptr(GHashTable) by_default = NULL;
+    g_autoptr(Host) host = NULL;
+    int added = 0;
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autofree char *elem = NULL;
+
+        if (req->vf || req->gpu || g_hash_table_contains(vf_requests, req->uuid) ||
+            xml_domain_request_has_hostdev(vd, req))
+            continue;
+        if (!by_default) {
+            if (!(host = host_scan(cfg->sysfs_root, vd->requests, error)))
+                return -1;
+            by_default = vf_choice_requests(host, vd->requests);
+        }
+        if (!g_hash_table_contains(by_default, req->uuid))
+            continue;   /* domain_sync adds it */
+        elem = xml_hostdev_element(req->uuid);
+        if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+            cli_virt_error(error, "domain '%s': adding the <hostdev> for %s",
+                           virDomainGetName(dom), req->uuid);
+            return -1;
+        }
+        *changed = TRUE;
+        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", virDomainGetName(dom),
+               vgpu_request_label(req), req->uuid);
+        added++;
+    }
+    return added;
+}
+
+/* Whole-VF requests first (sync-vf.c, from this host's sysfs), then the
+ * mdev ones: all or nothing, the old definition is defined again when a
+ * step fails. */
 static int
 sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
 {
@@ -409,14 +516,17 @@ sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
     g_autoptr(VgpuDomain) vd = NULL;
     g_autoptr(GHashTable) vf_requests = g_hash_table_new(g_str_hash, g_str_equal);
     gboolean changed = FALSE;
-    int pointed;
+    int pointed, added;
     virDomainPtr again;
 
     if (!old_xml || !(vd = xml_domain_parse(old_xml, strlen(old_xml), error)))
         return -1;
     if ((pointed = sync_vf_domain(cfg, dom, virDomainGetName(dom), vd, vf_requests, &changed,
-                                  error)) >= 0 || !changed)
-        return pointed;
+                                  error)) >= 0 &&
+        (added = sync_mdev_pass(cfg, dom, vd, vf_requests, &changed, error)) >= 0)
+        return pointed + added;
+    if (!changed)
+        return -1;
     if ((again = virDomainDefineXML(virDomainGetConnect(dom), old_xml))) {
         virDomainFree(again);
         g_prefix_error(error, "the definition was restored as it was: ");
@@ -427,8 +537,32 @@ sync_vf_pass(const VgpuConfig *cfg, virDomainPtr dom, GError **error)
 /* Add the <hostdev> that the metadata of one domain lacks: the same code as
  * vgpu-keeper's (virt/domain-sync.c), after pointing whole-VF requests at a
  * VF that can serve them. */
+/* Through a libvirt on another host: an mdev hostdev for each request
+ * lacking one only where that host can have no other kind. */
+static gboolean
+sync_remote_check(CliRemote *remote, virDomainPtr dom, GError **error)
+{
+    g_autofree char *xml = cli_virt_inactive_xml(dom, error);
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autofree char *on_host = g_strdup_printf("vgpuctl sync %s", virDomainGetName(dom));
+
+    if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), error)))
+        return FALSE;
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!req->vf && !xml_domain_request_has_hostdev(vd, req) &&
+            !cli_remote_mdev_ok(remote, req, on_host, error)) {
+            g_prefix_error(error, "domain '%s': ", virDomainGetName(dom));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static int
-sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean quiet_when_none)
+sync_domain(const VgpuConfig *cfg, CliRemote *remote, virConnectPtr conn, const char *arg,
+            gboolean quiet_when_none)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(virDomain) dom = NULL;
@@ -437,6 +571,7 @@ sync_domain(const VgpuConfig *cfg, virConnectPtr conn, const char *arg, gboolean
 
     if (!(dom = cli_virt_domain(conn, arg, &error)) ||
         (cfg && (pointed = sync_vf_pass(cfg, dom, &error)) < 0) ||
+        (!cfg && !sync_remote_check(remote, dom, &error)) ||
         domain_sync(dom, cfg ? cfg->sysfs_root : NULL, FALSE, &res, &error) < 0)
         goto out;
     for (guint i = 0; i < res.added->len; i++)
@@ -467,6 +602,7 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     g_autoptr(virConnect) conn = NULL;
     g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
+    g_auto(CliRemote) remote = { .whole_vfs = -1 };
     virDomainPtr *doms = NULL;
     int n, rc = 0;
 
@@ -484,8 +620,10 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     /* Whole VFs are chosen from this host's sysfs: only for a local URI. */
     if (uri_is_local(cli_virt_uri(opts)) && !(cfg = cli_config_load(opts, &error)))
         return cli_fail("sync", error);
+    remote.conn = conn;
+    remote.uri = cli_virt_uri(opts);
     if (!all)
-        return sync_domain(cfg, conn, argv[1], FALSE);
+        return sync_domain(cfg, &remote, conn, argv[1], FALSE);
     if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
         cli_virt_error(&error, "listing domains");
         return cli_fail("sync", error);
@@ -493,12 +631,35 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
-        if (virDomainGetUUIDString(doms[i], uuid) == 0 && sync_domain(cfg, conn, uuid, TRUE) != 0)
+        if (virDomainGetUUIDString(doms[i], uuid) == 0 &&
+            sync_domain(cfg, &remote, conn, uuid, TRUE) != 0)
             rc = 1;
         virDomainFree(doms[i]);
     }
     free(doms);
     return rc;
+}
+
+/* Through a libvirt on another host: the requests whose kind that host
+ * alone can tell get no hostdev (added to @whole_vf), each with the one
+ * sentence why in @notes; sync run there adds it. */
+static void
+define_remote_kinds(virConnectPtr conn, const char *uri, const VgpuDomain *vd,
+                    GHashTable *whole_vf, GPtrArray *notes)
+{
+    g_auto(CliRemote) remote = { .conn = conn, .uri = uri, .whole_vfs = -1 };
+    g_autofree char *on_host = g_strdup_printf("vgpuctl sync %s", vd->name ? vd->name : "DOMAIN");
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autoptr(GError) why = NULL;
+
+        if (req->vf || xml_domain_request_has_hostdev(vd, req) ||
+            cli_remote_mdev_ok(&remote, req, on_host, &why))
+            continue;
+        g_hash_table_add(whole_vf, g_strdup(req->uuid));
+        g_ptr_array_add(notes, g_strdup(why->message));
+    }
 }
 
 int
@@ -512,6 +673,9 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     g_autoptr(GHashTable) whole_vf = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *buf = NULL, *xml = NULL;
+    g_autoptr(GPtrArray) remote_notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) nodes = NULL;
+    PlacementRules rules = { 0 };
     gsize len = 0;
     guint added = 0;
 
@@ -530,14 +694,20 @@ cmd_define(CliOptions *opts, int argc, char **argv)
         return cli_fail("define", error);
     /* A request a whole VF serves on this host gets its PCI hostdev from
      * 'vgpuctl sync', which chooses the VF; only a local host is known. */
-    if (uri_is_local(cli_virt_uri(opts)) &&
-        (!(cfg = cli_config_load(opts, &error)) ||
-         !(host = host_scan(cfg->sysfs_root, vd->requests, &error))))
-        return cli_fail("define", error);
-    whole_vf = vf_choice_requests(host, vd->requests);
-    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
-        return cli_fail("define", error);
+    if (uri_is_local(cli_virt_uri(opts))) {
+        if (!(cfg = cli_config_load(opts, &error)) ||
+            !(host = host_scan(cfg->sysfs_root, vd->requests, &error)) ||
+            numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, &error) < 0)
+            return cli_fail("define", error);
+        rules = placement_rules_from_config(cfg);
+        rules.domain_nodes = nodes;
+    }
+    whole_vf = vf_choice_requests_by(host, cfg ? &rules : NULL, vd->requests);
     if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("define", error);
+    if (!cfg)
+        define_remote_kinds(conn, cli_virt_uri(opts), vd, whole_vf, remote_notes);
+    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
         return cli_fail("define", error);
     if (!(dom = virDomainDefineXML(conn, xml))) {
         cli_virt_error(&error, "defining %s", argv[1]);
@@ -549,10 +719,12 @@ cmd_define(CliOptions *opts, int argc, char **argv)
 
         if (!g_hash_table_contains(whole_vf, req->uuid) && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
-        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid))
+        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid) && cfg)
             printf("vGPU %s (%s) is served by a whole VF here: 'vgpuctl sync %s' chooses it.\n",
                    req->uuid, vgpu_request_label(req), virDomainGetName(dom));
     }
+    for (guint i = 0; i < remote_notes->len; i++)
+        printf("No <hostdev> added: %s.\n", (const char *)g_ptr_array_index(remote_notes, i));
     cli_warn_shared_uuids(conn, vd);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "table.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
+#include "vf-choice.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,30 @@ compare_profiles(gconstpointer a, gconstpointer b)
 }
 
 static void
+add_gpu_type(GHashTable *by_name, GPtrArray *profiles, const Host *host, const CliGpu *gpu,
+             const HostType *t)
+{
+    const char *name = host_type_short_name(t);
+    ProfileOnGpu *on;
+    Profile *prof;
+
+    if (!(prof = g_hash_table_lookup(by_name, name))) {
+        prof = g_new0(Profile, 1);
+        prof->name = name;
+        prof->on_gpus = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(by_name, (gpointer)name, prof);
+        g_ptr_array_add(profiles, prof);
+    }
+    on = g_new0(ProfileOnGpu, 1);
+    on->gpu = gpu;
+    on->type = t;
+    on->free = cli_gpu_free_count(host, gpu, t->id);
+    on->used = host_gpu_device_count(host, gpu->addr, t->id);
+    g_ptr_array_add(prof->on_gpus, on);
+    prof->free = prof->free < 0 || on->free < 0 ? -1 : prof->free + on->free;
+}
+
+static void
 add_gpu_types(GHashTable *by_name, GPtrArray *profiles, const Host *host, const CliGpu *gpu)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -58,27 +83,20 @@ add_gpu_types(GHashTable *by_name, GPtrArray *profiles, const Host *host, const 
 
         for (guint j = 0; j < p->types->len; j++) {
             const HostType *t = g_ptr_array_index(p->types, j);
-            const char *name = host_type_short_name(t);
-            ProfileOnGpu *on;
-            Profile *prof;
 
-            if (!g_hash_table_add(seen, t->id))
-                continue;
-            if (!(prof = g_hash_table_lookup(by_name, name))) {
-                prof = g_new0(Profile, 1);
-                prof->name = name;
-                prof->on_gpus = g_ptr_array_new_with_free_func(g_free);
-                g_hash_table_insert(by_name, (gpointer)name, prof);
-                g_ptr_array_add(profiles, prof);
-            }
-            on = g_new0(ProfileOnGpu, 1);
-            on->gpu = gpu;
-            on->type = t;
-            on->free = cli_gpu_free_count(host, gpu, t->id);
-            on->used = host_gpu_device_count(host, gpu->addr, t->id);
-            g_ptr_array_add(prof->on_gpus, on);
-            prof->free = prof->free < 0 || on->free < 0 ? -1 : prof->free + on->free;
+            if (g_hash_table_add(seen, t->id))
+                add_gpu_type(by_name, profiles, host, gpu, t);
         }
+    }
+    /* A full vendor-specific GPU lists nothing: what it holds still counts
+     * (0 free, its maximum), named as its model's other VFs list it. */
+    for (guint i = 0; i < host->devices->len; i++) {
+        const HostDevice *d = g_ptr_array_index(host->devices, i);
+        const HostType *t;
+
+        if (strcmp(host_device_gpu(host, d), gpu->addr) == 0 &&
+            (t = host_device_type(host, d)) && g_hash_table_add(seen, t->id))
+            add_gpu_type(by_name, profiles, host, gpu, t);
     }
 }
 
@@ -116,7 +134,8 @@ field_max(const ProfileOnGpu *on)
 static char *
 field_framebuffer(const ProfileOnGpu *on)
 {
-    guint64 mb = on->type->framebuffer_mb;
+    /* A vendor-specific type has no description: its name says it. */
+    guint64 mb = host_type_framebuffer_mb(on->type);
 
     if (mb == 0)
         return g_strdup("-");
@@ -350,6 +369,7 @@ cmd_types(CliOptions *opts, int argc, char **argv)
     if (!(ledgers = ledger_load_all(cfg->state_dir, NULL, &error)))
         return cli_fail("types", error);
     device_kind_note_ledgers(host, ledgers);
+    vf_choice_note_capacity(host);
     cli_host_name_plain_vfs(host, cfg->pci_ids_path);
     gpus = cli_gpus_collect(host);
     if (gpu_arg) {

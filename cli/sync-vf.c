@@ -3,6 +3,7 @@
 #include "device-kind.h"
 #include "host-scan.h"
 #include "ledger.h"
+#include "numa-map.h"
 #include "vf-choice.h"
 #include "vgpu-error.h"
 #include "virt-conn.h"
@@ -74,10 +75,13 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
     g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
     PlacementRules rules = placement_rules_from_config(cfg);
     VfChoice c = { .rules = &rules, .names = names, .domain_uuid = vd->uuid };
+    g_autoptr(GArray) nodes = NULL;
     int pointed = 0;
 
-    if (!host || !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
+    if (!host || !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, error) < 0)
         return -1;
+    rules.domain_nodes = nodes;   /* the hook's choice of kind weighs them too */
     device_kind_note_ledgers(host, ledgers);
     c.ledgers = ledgers;
     for (guint i = 0; i < vd->requests->len; i++) {
@@ -87,7 +91,7 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
         HostParent *cur = orig->vf ? host_find_parent(host, orig->vf) : NULL;
         const HostParent *vf;
 
-        if (!vf_choice_wanted(host, &req))
+        if (!vf_choice_serves(&c, host, &req, sync_vf_has_mdev_hostdev(vd, orig->uuid)))
             continue;
         g_hash_table_add(vf_requests, orig->uuid);
         if (cur && vf_choice_usable(&c, host, cur, &req)) {

@@ -12,6 +12,7 @@ cli_device_free(CliDevice *d)
     g_free(d->profile);
     g_free(d->type);
     g_free(d->parent);
+    g_free(d->gpu);
     g_free(d);
 }
 
@@ -27,6 +28,12 @@ cli_device_from_request(const VgpuRequest *req, guint new_index)
     d->parent = g_strdup(req->parent);
     d->placement = req->placement;
     d->numa = req->numa;
+    /* Rewriting the metadata must keep every attribute it had. */
+    d->gpu = g_strdup(req->gpu);
+    if (vgpu_request_is_need(req)) {
+        d->framebuffer_mb = req->framebuffer_mb;
+        d->series = req->series;
+    }
     return d;
 }
 
@@ -63,6 +70,9 @@ cli_metadata_element(GPtrArray *devices)
     for (guint i = 0; i < devices->len; i++) {
         const CliDevice *d = g_ptr_array_index(devices, i);
         g_autofree char *numa = d->numa >= 0 ? g_strdup_printf("%d", d->numa) : NULL;
+        g_autofree char *fb = d->framebuffer_mb ? vgpu_request_format_mb(d->framebuffer_mb)
+                                                : NULL;
+        char series[2] = { d->series, '\0' };
 
         g_string_append(s, "<device");
         append_attr(s, "uuid", d->uuid);
@@ -72,6 +82,9 @@ cli_metadata_element(GPtrArray *devices)
         if (d->placement != VGPU_PLACEMENT_DEFAULT)
             append_attr(s, "placement", vgpu_placement_name(d->placement));
         append_attr(s, "numa", numa);
+        append_attr(s, "framebuffer", fb);
+        append_attr(s, "series", d->series ? series : NULL);
+        append_attr(s, "gpu", d->gpu);
         g_string_append(s, "/>");
     }
     g_string_append(s, "</vgpu>");

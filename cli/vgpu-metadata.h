@@ -16,6 +16,9 @@ typedef struct {
     char *parent;
     VgpuPlacement placement;
     int numa;                  /* -1: none */
+    char *gpu;                 /* a whole VF by GPU name or PCI id */
+    guint64 framebuffer_mb;    /* a profile by need: framebuffer= and series= */
+    char series;
 } CliDevice;
 
 void cli_device_free(CliDevice *d);

@@ -185,52 +185,49 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
 }
 
 int
-prepare_vf_advice(Prepare *p, const Host *host, GError **error)
+prepare_vf_advice(Prepare *p, Host *host, GError **error)
 {
     g_autoptr(GString) elems = g_string_new(NULL);
-    g_autoptr(GString) why = g_string_new(NULL);    /* MIG's reasons none fits */
+    g_autofree char *why = NULL;    /* MIG's reasons none fits */
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(PciNames) names = NULL;
+    g_autoptr(GArray) advice = NULL;
     PlacementRules rules = placement_rules_from_config(p->cfg);
     VfChoice c = { .rules = &rules, .domain_uuid = p->dom->uuid };
-    guint n = 0, unfit = 0;
+    gboolean vfs = FALSE;
+    guint unfit = 0;
 
-    for (guint i = 0; i < p->dom->requests->len; i++) {
-        const VgpuRequest *orig = g_ptr_array_index(p->dom->requests, i);
-        g_autofree char *type_owned = NULL;
-        VgpuRequest view = vf_choice_view(orig, &type_owned);
-        const HostParent *vf;
-        g_autofree char *elem = NULL;
+    /* A host with no whole VF, and no gpu= request, needs no ledger read. */
+    for (guint i = 0; i < host->parents->len && !vfs; i++)
+        vfs = ((const HostParent *)g_ptr_array_index(host->parents, i))->kind->named_by_hostdev;
+    for (guint i = 0; i < p->dom->requests->len && !vfs; i++)
+        vfs = ((const VgpuRequest *)g_ptr_array_index(p->dom->requests, i))->gpu != NULL;
+    if (!vfs)
+        return 0;
+    if (!(ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)))
+        return -1;
+    names = pci_names_new(p->cfg->pci_ids_path);
+    rules.domain_nodes = p->nodes;
+    c.ledgers = ledgers;
+    c.names = names;
+    advice = vf_choice_advise(&c, host, p->dom->requests, p->dom->mdev_hostdevs);
+    if (advice->len == 0)
+        return 0;
+    for (guint i = 0; i < advice->len; i++) {
+        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
+        g_autofree char *elem = xml_vf_hostdev_element(a->req->uuid,
+                                                       a->vf ? a->vf->addr : "0000:00:00.0",
+                                                       a->managed);
 
-        /* An mdev hostdev cannot serve a request only a VF can. */
-        if (orig->vf || !vf_choice_wanted(host, &view))
-            continue;
-        if (!ledgers && !(ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)))
-            return -1;
-        if (!names)
-            names = pci_names_new(p->cfg->pci_ids_path);
-        c.ledgers = ledgers;
-        c.names = names;
-        n++;
-        if (!(vf = vf_choice_find(&c, host, &view))) {
-            g_autofree char *mig = mig_vf_refusal(host, NULL, &view);
-
-            if (mig)
-                g_string_append_printf(why, "; vGPU device %u: %s", orig->index, mig);
-            unfit++;
-            elem = xml_vf_hostdev_element(orig->uuid, "0000:00:00.0", view.gpu != NULL);
-        } else {
-            elem = xml_vf_hostdev_element(orig->uuid, vf->addr,
-                                          vf->kind == &device_kind_plainvf);
-        }
+        unfit += a->vf == NULL;
         g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
     }
-    if (n == 0)
-        return 0;
+    why = vf_choice_advice_why(host, advice);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
                 "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
                 "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", p->dom->name,
-                n, elems->str, unfit ? " with the address of a free VF (none fits now" : "",
-                why->str, unfit ? ")" : "", p->dom->name);
+                advice->len, elems->str,
+                unfit ? " with the address of a free VF (none fits now" : "", why,
+                unfit ? ")" : "", p->dom->name);
     return -1;
 }

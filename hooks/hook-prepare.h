@@ -28,11 +28,12 @@ int prepare_record(Prepare *p, const DeviceKind *kind, const char *uuid, const c
 /* Remember a device made by this call, for rollback. */
 void prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const char *id);
 
-/* Requests that want a whole VF (gpu=, or a type only VFs offer) but have
- * no <hostdev type='pci'> tied to
- * them: -1 with the one sentence showing the element to add, a free
- * fitting VF filled in. 0 when there is none. */
-int prepare_vf_advice(Prepare *p, const Host *host, GError **error);
+/* Requests a whole VF serves (vf_choice_serves: gpu=, or a typed one the
+ * placement rules send to a VF GPU) but no <hostdev type='pci'> is tied
+ * to: -1 with the one sentence showing the element to add, a free fitting
+ * VF filled in (vf_choice_advise, which vgpuctl check shares). 0 when
+ * there is none, with @host untouched. */
+int prepare_vf_advice(Prepare *p, Host *host, GError **error);
 
 /* A whole-VF request (req->vf set): give the VF its hostdev names the
  * request's type, under the host lock. */

@@ -119,8 +119,140 @@ vGPU $(u 6) (A40-2Q) is served by a whole VF here: 'vgpuctl sync vm6' chooses it
     for d in vm6 vm7; do lv_virsh undefine "$d" > /dev/null; done
 }
 
+meta_devices() { inactive_xml "$1" | grep -c "<vgpu:device"; }
+vf_hostdevs() { inactive_xml "$1" | grep -c "<alias name='ua-vgpu-"; }
+
+# attach on a vendor-specific host: the PCI hostdev of a free fitting VF
+# for each new vGPU (sync's choice), never an mdev one; the hook takes it.
+test_attach_vf() {
+    local a
+    lv_domain_xml vm8 "$(du 8)" > "$LV_WORK/vm8.xml"
+    lv_virsh define "$LV_WORK/vm8.xml" > /dev/null
+    lvc attach vm8 A40-2Q --count 2
+    t_eq "attach typed: exit 0, nothing on stderr" "0:" "$RC:$ERR"
+    t_eq "attach typed: free VFs are room: no 'right now' note" 0 "$(grep -c '^Note: right now' <<< "$OUT")"
+    t_eq "attach typed: two vGPUs in the metadata, two VF hostdevs, no mdev one" "2 2 0" \
+        "$(meta_devices vm8) $(vf_hostdevs vm8) $(mdev_hostdevs vm8)"
+    inactive_xml vm8 > "$LV_WORK/vm8.now.xml"
+    t_match "attach typed: says which VF each got" "now uses VF 0000:[0-9a-f:]+\.[0-7]\..*now uses VF 0000:[0-9a-f:]+\.[0-7]\..*Added A40-2Q vGPU" "$(tr '\n' ' ' <<< "$OUT")"
+    local vfs rc typed=""
+    vfs=$(sed -n 's/.*now uses VF \([0-9a-f:]*\.[0-7]\)\.$/\1/p' <<< "$OUT" | sort -u)
+    t_eq "attach typed: two distinct VFs, managed='no', as the hostdevs name them" "2 2" \
+        "$(wc -w <<< "$vfs") $(grep -c "type='pci' managed='no'" "$LV_WORK/vm8.now.xml")"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm8 prepare begin - < '$LV_WORK/vm8.now.xml'" > "$LV_WORK/hook.out" 2>&1
+    rc=$?
+    for a in $vfs; do typed="$typed $(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$a/nvidia/current_vgpu_type")"; done
+    t_eq "attach typed: the hook's prepare takes both VFs" "0: 558 558" "$rc:$typed"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm8 release end - < '$LV_WORK/vm8.now.xml'" > /dev/null 2>&1
+    # Nothing fits A40-4Q once both GPUs hold A40-2Q: refused, restored.
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:01.7/nvidia/current_vgpu_type"
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:01.7/nvidia/current_vgpu_type"
+    lvc attach vm8 A40-4Q --force
+    t_match "attach typed, nothing fits: one line, the definition restored" \
+        "^1:vgpuctl: attach: domain 'vm8': vGPU [0-9a-f-]+ \(A40-4Q\): no free VF on this host fits it; the definition was restored as it was$" "$RC:$ERR"
+    t_eq "attach typed, refused: metadata and hostdevs as before" "2 2" "$(meta_devices vm8) $(vf_hostdevs vm8)"
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:67:01.7/nvidia/current_vgpu_type"
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:e8:01.7/nvidia/current_vgpu_type"
+    lv_virsh undefine vm8 > /dev/null
+}
+
+# attach --gpu on an AMD host: a managed='yes' VF of that model; the
+# metadata keeps the gpu= of the vGPU the domain had.
+test_attach_plain() {
+    lv_domain_xml vm9 "$(du 9)" --no-hostdev "uuid=\"$(u 9)\" gpu=\"MI300X\"" > "$LV_WORK/vm9.xml"
+    lv_virsh define "$LV_WORK/vm9.xml" > /dev/null
+    lvc attach vm9 --gpu MI300X --placement spread
+    t_eq "attach --gpu: exit 0" "0:" "$RC:$ERR"
+    t_eq "attach --gpu: both vGPUs keep gpu= in the metadata" 2 "$(inactive_xml vm9 | grep -c 'gpu="MI300X"')"
+    t_eq "attach --gpu: one managed='yes' PCI hostdev (the new one), no mdev one" "1 1 0" \
+        "$(vf_hostdevs vm9) $(inactive_xml vm9 | grep -c "type='pci' managed='yes'") $(mdev_hostdevs vm9)"
+    t_eq "attach --gpu: the old vGPU is left for sync" "" "$(vf_of_alias vm9 "$(u 9)")"
+    lvc attach vm9 --gpu S7150
+    t_match "attach --gpu, no such GPU here: refused, restored" "^1:vgpuctl: attach: .*no free VF on this host fits it; the definition was restored" "$RC:$ERR"
+    t_eq "attach --gpu, refused: as before" "2 1" "$(meta_devices vm9) $(vf_hostdevs vm9)"
+    lvc attach vm9 --gpu --type MI300X
+    t_eq "attach: --gpu and --type exclude each other" "1:vgpuctl: attach: --type and --gpu exclude each other" "$RC:$ERR"
+    lv_virsh undefine vm9 > /dev/null
+}
+
+# attach on a mixed host chooses the kind per GPU, as the hook does.
+test_attach_mixed() {
+    lv_domain_xml vm10 "$(du 10)" > "$LV_WORK/vm10.xml"
+    lv_virsh define "$LV_WORK/vm10.xml" > /dev/null
+    lvc attach vm10 A40-2Q
+    t_eq "attach, mixed, both idle (pack, by address): the vendor-specific GPU's VF" "0:1 0" \
+        "$RC:$(vf_hostdevs vm10) $(mdev_hostdevs vm10)"
+    lvc attach vm10 A40-2Q --parent 0000:e8:00.0
+    t_eq "attach, mixed, parent= the mdev GPU: an mdev hostdev" "0:1 1" \
+        "$RC:$(vf_hostdevs vm10) $(mdev_hostdevs vm10)"
+    lv_virsh undefine vm10 > /dev/null
+
+    # The domain's vCPUs on NUMA node 1 (the simulator's CPUs 16-31), where
+    # the mdev GPU is: locality outranks pack, in sync as in the hook.
+    lv_domain_xml vm12 "$(du 12)" --no-hostdev "uuid=\"$(u 12)\" profile=\"A40-2Q\"" |
+        sed "s|<vcpu>1</vcpu>|<vcpu cpuset='20-23'>1</vcpu>|" > "$LV_WORK/vm12.xml"
+    lv_virsh define "$LV_WORK/vm12.xml" > /dev/null
+    lvc check vm12
+    t_match "check, mixed, vCPUs on node 1: the hook's advice is an mdev hostdev" \
+        "has no matching <hostdev>; add to <devices>: <hostdev mode='subsystem' type='mdev'" "$OUT"
+    lvc sync vm12
+    t_eq "sync, mixed, vCPUs on node 1: the mdev hostdev, as the hook says" "0:0 1" \
+        "$RC:$(vf_hostdevs vm12) $(mdev_hostdevs vm12)"
+    lv_virsh undefine vm12 > /dev/null
+}
+
+# A libvirt on another host: vgpuctl sees no sysfs there, only libvirt's
+# node devices. The "other host" is libvirt's test driver inside this
+# tier's libvirtd, reached through the remote driver (ext transport, as
+# ssh would): whole GPU VFs there (no mdev_types) make the kind of hostdev
+# unknowable from here, so vgpuctl refuses and says what to run there.
+remote_node() {   # remote_node FILE NODEDEV...: a test-driver host with one domain
+    {
+        printf "<node>\n  <domain type='test'>\n    <name>vmr</name>\n    <uuid>%s</uuid>\n" "$(du 20)"
+        printf "    <metadata><vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'><vgpu:device uuid='%s' profile='A40-2Q'/></vgpu:vgpu></metadata>\n" "$(u 20)"
+        printf "    <memory>65536</memory>\n    <os><type>hvm</type></os>\n  </domain>\n"
+        shift; printf '%s\n' "$@"
+        printf "</node>\n"
+    } > "$1"
+}
+pci_vf() {   # pci_vf NAME BUS FUNCTION CLASS VENDOR DEVICE [EXTRA CAPS]
+    printf "<device><name>%s</name><parent>pci_0000_%s_00_0</parent><capability type='pci'><class>%s</class><domain>0</domain><bus>%d</bus><slot>0</slot><function>%s</function><product id='0x%s'/><vendor id='0x%s'/><capability type='phys_function'><address domain='0x0000' bus='0x%s' slot='0x00' function='0x0'/></capability>%s</capability></device>" \
+        "$1" "$2" "$4" "$((16#$2))" "$3" "$6" "$5" "$2" "${7:-}"
+}
+test_remote_uri() {
+    local ext=$LV_WORK/ext.sh uri_vf uri_mdev
+    printf '#!/bin/sh\nexec virt-ssh-helper qemu:///system\n' > "$ext"; chmod +x "$ext"
+    remote_node "$LV_WORK/node-vf.xml" "$(pci_vf pci_0000_67_00_4 67 4 0x030200 10de 2235)"
+    remote_node "$LV_WORK/node-mdev.xml" \
+        "$(pci_vf pci_0000_e8_00_4 e8 4 0x030200 10de 2235 "<capability type='mdev_types'><type id='nvidia-558'><name>NVIDIA A40-2Q</name><deviceAPI>vfio-pci</deviceAPI><availableInstances>1</availableInstances></type></capability>")" \
+        "$(pci_vf pci_0000_3b_00_2 3b 2 0x020000 8086 154c)"
+    uri_vf="test+ext://localhost$LV_WORK/node-vf.xml?command=$ext"
+    uri_mdev="test+ext://localhost$LV_WORK/node-mdev.xml?command=$ext"
+
+    lvc -c "$uri_vf" attach vmr A40-2Q
+    t_eq "remote, whole VFs there: attach refused in one sentence saying what to run there" \
+        "1:vgpuctl: attach: the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether the new A40-2Q vGPU needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl attach vmr A40-2Q' on that host" "$RC:$ERR"
+    lvc -c "$uri_vf" sync vmr
+    t_eq "remote, whole VFs there: sync refused likewise" \
+        "1:vgpuctl: sync: domain 'vmr': the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether vGPU $(u 20) (A40-2Q) needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl sync vmr' on that host" "$RC:$ERR"
+    lv_domain_xml vmd "$(du 21)" --no-hostdev "uuid=\"$(u 21)\" profile=\"A40-2Q\"" | sed "s/type='kvm'/type='test'/" > "$LV_WORK/vmd.xml"
+    lvc -c "$uri_vf" define "$LV_WORK/vmd.xml"
+    t_eq "remote, whole VFs there: define writes no hostdev and says why" \
+        "0:Domain 'vmd' defined from $LV_WORK/vmd.xml.
+No <hostdev> added: the host behind $uri_vf has GPU VFs given whole (pci_0000_67_00_4), so only its sysfs can tell whether vGPU $(u 21) (A40-2Q) needs an mdev or a VF <hostdev>, and which VF is free; run 'vgpuctl sync vmd' on that host." "$RC:$OUT"
+
+    lvc -c "$uri_mdev" sync vmr
+    t_eq "remote, only mdev parents (and a NIC VF) there: sync writes the mdev hostdev" \
+        "0:Domain 'vmr': added <hostdev> for A40-2Q vGPU $(u 20)." "$RC:$(head -n 1 <<< "$OUT")"
+    lvc -c "$uri_mdev" define "$LV_WORK/vmd.xml"
+    t_match "remote, only mdev parents: define adds the mdev hostdev" "^0:.*Added <hostdev> for A40-2Q vGPU $(u 21)\.$" "$RC:$(tr '\n' ' ' <<< "$OUT" | sed 's/ $//')"
+    lvc -c "$uri_mdev" attach vmr --gpu MI300X
+    t_eq "remote: a gpu= request is always refused" \
+        "1:vgpuctl: attach: the new MI300X vGPU is a whole VF, and only the host behind $uri_mdev can choose a free one from its sysfs; run 'vgpuctl attach vmr --gpu MI300X' on that host" "$RC:$ERR"
+}
+
 if lv_start a40x2-vfio; then
-    for t in test_sync_vf test_define_sync_typed; do
+    for t in test_sync_vf test_define_sync_typed test_attach_vf test_remote_uri; do
         lv_log "=== $t"
         before=$T_FAIL
         $t
@@ -133,8 +265,37 @@ fi
 lv_stop
 if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     test_define_sync_plain
+    test_attach_plain
 else
     t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"
+fi
+lv_stop
+if lv_start mixed-vf; then
+    test_attach_mixed
+else
+    t_fail "libvirtd up in the namespace (mixed-vf)" "see the log above"
+fi
+lv_stop
+
+# The config's rules (here deny) decide the kind in sync as in the hook:
+# with the vendor-specific GPU denied, a typed request gets an mdev hostdev.
+test_sync_mixed_deny() {
+    lv_domain_xml vm11 "$(du 11)" --no-hostdev "uuid=\"$(u 11)\" profile=\"A40-2Q\"" > "$LV_WORK/vm11.xml"
+    lv_virsh define "$LV_WORK/vm11.xml" > /dev/null
+    lvc sync vm11
+    t_eq "sync, mixed, VF GPU denied by config: the mdev hostdev" "0:0 1" \
+        "$RC:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"
+    t_eq "sync, mixed: says so" "Domain 'vm11': added <hostdev> for A40-2Q vGPU $(u 11)." "$(head -n 1 <<< "$OUT")"
+    inactive_xml vm11 > "$LV_WORK/vm11.now.xml"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 prepare begin - < '$LV_WORK/vm11.now.xml'" > "$LV_WORK/hook.out" 2>&1
+    t_eq "sync, mixed: the hook agrees (an mdev on the mdev GPU)" "0:1" "$?:$(ls "$SIM_ROOT/bus/mdev/devices" | wc -l)"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 release end - < '$LV_WORK/vm11.now.xml'" > /dev/null 2>&1
+    lv_virsh undefine vm11 > /dev/null
+}
+if lv_start mixed-vf "deny=0000:67:00.0"; then
+    test_sync_mixed_deny
+else
+    t_fail "libvirtd up in the namespace (mixed-vf, deny)" "see the log above"
 fi
 lv_stop
 t_done

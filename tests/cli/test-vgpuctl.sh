@@ -489,16 +489,57 @@ test_types_vfio() {
     printf 558 > "$SIM_ROOT/bus/pci/devices/0000:e8:00.5/nvidia/current_vgpu_type"
     vc types
     t_eq "vfio types: exit 0, nothing on stderr" "0:" "$RC:$ERR"
-    t_match "vfio types: A40-2Q on both GPUs, 31 VFs left on the used one" \
-        "^A40-2Q +nvidia-558 .* 0000:67:00.0 \(32\), 0000:e8:00.0 \(31\)$" "$(types_row A40-2Q)"
-    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule)" \
-        "^A40-4Q +nvidia-560 .* 0000:67:00.0 \(32\)$" "$(types_row A40-4Q)"
+    # 32 VFs list A40-2Q on an idle A40, but 48G / 2G = 24 fit: the
+    # maximum comes from the framebuffer (the idle GPU lists A40-48Q).
+    t_match "vfio types: A40-2Q, 24 per GPU, 23 left on the used one" \
+        "^A40-2Q +nvidia-558 +2G +24 +47 +0000:67:00.0 \(24\), 0000:e8:00.0 \(23\)$" "$(types_row A40-2Q)"
+    t_match "vfio types: A40-4Q only on the empty GPU (same-size rule), 12 fit" \
+        "^A40-4Q +nvidia-560 +4G +12 +12 +0000:67:00.0 \(12\)$" "$(types_row A40-4Q)"
+    t_match "vfio types: A40-1B capped by the 32 VFs" "^A40-1B +nvidia-[0-9]+ +1G +32 +32 " "$(types_row A40-1B)"
     vc types --json
-    t_eq "vfio types --json: model and free of A40-2Q" "A40 31" \
-        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.free)"')"
+    t_eq "vfio types --json: model, maximum, used and free of A40-2Q" "A40 24 1 23" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.max_instance) \(.used) \(.free)"')"
     vc status
     t_match "vfio status: the used GPU has 1 of 32 VFs in use" "^0000:e8:00.0 +A40 +1 +1/32" "$OUT"
     t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
+}
+
+# What vgpuctl types says fits on a vendor-specific GPU is what the hook
+# places: start domains on its VFs one by one until the hook refuses.
+test_types_vfio_capacity() {
+    fresh a40x2-vfio
+    local g=0000:e8:00.0 i placed=0 free max
+    vc types --json
+    free=$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .free")
+    max=$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .max_instance")
+    t_eq "vfio capacity: types says 24 A40-2Q fit on an idle A40, at most 24" "24 24" "$free $max"
+    for i in $(seq 0 31); do
+        start "vm$i" $((i + 1)) "uuid=\"$(u $((i + 1)))\" profile=\"A40-2Q\" @vf=$(vf_of $g "$i")"
+        [ "$RC" -eq 0 ] || break
+        placed=$((placed + 1))
+        if [ "$placed" -eq 10 ]; then
+            vc types --json
+            t_eq "vfio capacity: after 10, types says 14 more" 14 \
+                "$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .free")"
+        fi
+    done
+    t_eq "vfio capacity: the hook placed as many as types said" "$free" "$placed"
+    t_match "vfio capacity: then refused on a VF that is still free" "VF $(vf_of $g 24) cannot take A40-2Q now" "$ERR"
+    vc types --all --json
+    t_eq "vfio capacity: full: 0 free, still 24 at most" "0 24 24" \
+        "$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | \"\\(.free) \\(.max_instance) \\(.used)\"")"
+    vc types
+    t_match "vfio capacity: the table: 24 per GPU, only the idle one has room" \
+        "^A40-2Q +nvidia-558 +2G +24 +24 +0000:67:00.0 \(24\)$" "$(types_row A40-2Q)"
+
+    # Mixed: the vendor-specific A40 holds a 2Q, so its VFs list 2Q alone;
+    # the mdev-mode A40 of the same model still says 24, and its 4 VFs cap
+    # it at 4 (not unknown).
+    fresh mixed-vf
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    vc types
+    t_match "mixed capacity: A40-2Q at most 4 (its VFs) and 24, 3 VFs and 4 mdevs free" \
+        "^A40-2Q +nvidia-558 +2G +4,24 +7 +0000:67:00.0 \(3\), 0000:e8:00.0 \(4\)$" "$(types_row A40-2Q)"
 }
 
 # Whole VFs in status, types and gc: a VF is its own device; its holder
@@ -521,8 +562,12 @@ test_vf_status_gc() {
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=0000:e8:00.4"
     printf 559 > "$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type"   # by hand
     vc status --no-libvirt
-    t_match "vfio status: the VF's holder" "^0000:e8:00.4 +nvidia-558 +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
-    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +nvidia-559 .* - +other +-$" "$OUT"
+    # A VF with a type lists nothing: its profile is named as another VF of
+    # its model lists it, as for mdevs, not by its id.
+    t_match "vfio status: the VF's holder, its profile by name" "^0000:e8:00.4 +A40-2Q +nvidia-558 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "vfio status: a hand-set VF is someone else's" "^0000:67:00.5 +A40-3Q +nvidia-559 .* - +other +-$" "$OUT"
+    vc status --no-libvirt --json
+    t_eq "vfio status --json: profiles by name" "A40-3Q A40-2Q" "$(jqv '[.gpus[].mdevs[].profile] | join(" ")')"
     vc -c "$TEST_URI" gc --dry-run
     t_match "vfio gc --dry-run: would clear the type this host set" "^$(u 1) +nvidia-558 +0000:e8:00.4 +vm1 +undefined +would remove$" "$OUT"
     t_eq "vfio gc --dry-run: changes nothing" 558 "$(cat "$SIM_ROOT/bus/pci/devices/0000:e8:00.4/nvidia/current_vgpu_type")"
@@ -549,10 +594,37 @@ test_vf_check() {
     vc check "$WORK/vm1.xml"
     t_match "vf check: the holder itself: reuse" "^0:.*reuse +0000:e8:00.4" "$RC:$(tr '\n' ' ' <<< "$OUT")"
     t_eq "vf check: wrote nothing" "0000:e8:00.4 nvidia-558 idle" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
+
+    # No hostdev: the hook's refusal, the same sentence, a free fitting VF
+    # filled in for each (two requests, two VFs), managed='no'.
+    dom vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" profile=\"A40-2Q\"" "uuid=\"$(u 6)\" profile=\"A40-2Q\"" > "$WORK/vm5.xml"
+    vc check "$WORK/vm5.xml"
+    t_eq "vf check, no hostdev: exit 1" 1 "$RC"
+    t_match "vf check, no hostdev: the VF hostdev element, alias and managed='no', pack: next to vm1's" \
+        "^domain 'vm5' asks for 2 whole-VF vGPU\\(s\\) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x5'/></source><alias name='ua-vgpu-$(u 5)'/></hostdev> <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x6'/></source><alias name='ua-vgpu-$(u 6)'/></hostdev> \\(or run: vgpuctl sync vm5\\)$" "$OUT"
+    t_eq "vf check, no hostdev: no mdev advice" 0 "$(grep -c "type='mdev'" <<< "$OUT")"
+    local line
+    line=$(grep "^domain 'vm5' asks" <<< "$OUT")
+    hook vm5 prepare begin < "$WORK/vm5.xml"
+    t_eq "vf check, no hostdev: word for word the hook's refusal" "1:vgpu-hook: $line" "$RC:$ERR"
+    vc check --json "$WORK/vm5.xml"
+    t_eq "vf check --json: both refused, the advice a problem" "refused refused 1" \
+        "$(jqv '[.devices[].action, (.problems | length)] | join(" ")')"
+    dom vm6 "$(du 6)" --no-hostdev "uuid=\"$(u 7)\" profile=\"A40-48Q\" parent=\"0000:e8:00.0\"" > "$WORK/vm6.xml"
+    vc check "$WORK/vm6.xml"
+    line=$(grep "^domain 'vm6' asks" <<< "$OUT")
+    t_match "vf check, nothing fits: says so" "function='0x0'/></source><alias name='ua-vgpu-$(u 7)'/></hostdev> with the address of a free VF \\(none fits now\\)" "$line"
+    hook vm6 prepare begin < "$WORK/vm6.xml"
+    t_eq "vf check, nothing fits: the hook's words too" "1:vgpu-hook: $line" "$RC:$ERR"
+    fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
+    dom vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 8)\" gpu=\"MI300X\" numa=\"1\"" > "$WORK/vm7.xml"
+    vc check "$WORK/vm7.xml"
+    t_match "vf check, plain VF: managed='yes' on the asked NUMA node" "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/>" "$OUT"
 }
 
 test_types_a40
 test_types_vfio
+test_types_vfio_capacity
 test_vf_status_gc
 test_vf_check
 test_types_other_drivers

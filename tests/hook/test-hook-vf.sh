@@ -174,6 +174,50 @@ test_mixed_host() {
     t_eq "... and rolled back" "" "$(mdevs)"
 }
 
+# vgpuctl check's line for the same domain must be the hook's refusal.
+check_says_too() {   # check_says_too NAME: after a hook call that refused NAME
+    local line
+    line=$("$B/cli/vgpuctl" check "$WORK/$1.xml" | grep "^domain '$1' asks")
+    t_eq "$2: vgpuctl check says the same" "vgpu-hook: $line" "$ERR"
+}
+
+# On a mixed host the kind is chosen per GPU: the placement rules rank
+# every GPU that can take a typed request, mdev or VF alike, and the first
+# decides; an mdev hostdev stays while an mdev parent can take it.
+test_mixed_per_gpu() {
+    local M=0000:e8:00.0 W=0000:67:00.0 vfad="asks for 1 whole-VF vGPU\\(s\\)" mdad="asks for 1 vGPU\\(s\\) with no matching <hostdev>.*type='mdev'"
+    fresh mixed-vf
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "per GPU: both idle, pack: the first by address is the VF GPU: VF advice" "$vfad.*managed='no'><source><address domain='0x0000' bus='0x67' slot='0x00' function='0x4'/>" "$ERR"
+    check_says_too vm1 "per GPU, both idle"
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\" numa=\"1\""
+    t_match "per GPU: numa=1 leaves the mdev GPU: mdev advice" "$mdad" "$ERR"
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"$M\""
+    t_match "per GPU: parent= the mdev GPU: mdev advice" "$mdad" "$ERR"
+    conf "deny=$W"
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "per GPU: the VF GPU denied: mdev advice" "$mdad" "$ERR"
+    conf
+
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    t_eq "per GPU: an mdev hostdev stays an mdev while one fits (pack would say the VF GPU)" "0:$M" "$RC:$(mdev_gpu "$(u 2)")"
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    t_match "per GPU: pack: the GPU holding A40-2Q is the mdev one: mdev advice" "$mdad" "$ERR"
+    start vm1 1 --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\" placement=\"spread\""
+    t_match "per GPU: spread: the idle VF GPU: VF advice" "$vfad.*bus='0x67'" "$ERR"
+    check_says_too vm1 "per GPU, spread"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-4Q\""
+    t_match "per GPU: the mdev GPU holds another size, an mdev hostdev: VF advice for the VF GPU" "$vfad.*bus='0x67' slot='0x00' function='0x4'" "$ERR"
+    check_says_too vm3 "per GPU, mdev GPU full for the size"
+    t_eq "per GPU: the refusals made nothing" "1:1" "$(mdev_count):$(ledgers)"
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-4Q\" @vf=0000:67:00.4"
+    t_eq "per GPU: with the advised hostdev it starts" "0:560" "$RC:$(cur 0000:67:00.4)"
+    start vm4 4 --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-4Q\""
+    t_match "per GPU: pack: the VF GPU now holds A40-4Q: VF advice, the next VF" "$vfad.*bus='0x67' slot='0x00' function='0x5'" "$ERR"
+    stop vm3; stop vm2
+    t_eq "per GPU: all released" "0::0:0" "$RC:$(mdevs):$(cur 0000:67:00.4):$(ledgers)"
+}
+
 test_hostile_xml() {
     fresh a40x2-vfio
     dom vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" | sed "s|</devices>|    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x4'/></source><alias name='ua-vgpu-../../etc'/></hostdev>\n  </devices>|" > "$WORK/vm1.xml"
@@ -349,7 +393,7 @@ test_reconnect() {
 }
 
 for t in test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
-         test_mixed_host test_hostile_xml; do
+         test_mixed_host test_mixed_per_gpu test_hostile_xml; do
     echo "# $t"
     $t
 done

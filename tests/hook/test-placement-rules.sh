@@ -279,6 +279,10 @@ test_mig_vfio() {
     start v9 9 --no-hostdev "uuid=\"$(u 9)\" profile=\"H100-7-80C\""
     t_match "no hostdev, no 7g.80gb anywhere: the advice says why, per GPU" \
         "none fits now; vGPU device 0: GPU $a has no free 7g.80gb GPU instance for H100-7-80C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 7g.80gb\); GPU $b has no free 7g.80gb" "$ERR"
+    local hook_err=$ERR
+    vc check "$WORK/v9.xml"
+    t_eq "no hostdev, no 7g.80gb anywhere: vgpuctl check says the hook's sentence" \
+        "$hook_err" "vgpu-hook: $(grep "^domain 'v9' asks" <<< "$OUT")"
 
     dom v10 "$(du 10)" "uuid=\"$(u 10)\" profile=\"H100-7-80C\" @vf=$A2" > "$WORK/v10.xml"
     vc check "$WORK/v10.xml"

@@ -2,6 +2,7 @@
 #include "placement.h"
 #include "device-kind.h"
 #include "mig.h"
+#include "vf-choice.h"
 
 #include <string.h>
 
@@ -877,6 +878,115 @@ test_ordering_stable(void)
     g_assert_cmpstr(g1, ==, "41 41 81 81 e8 e8");
 }
 
+/* A mixed host: the A40 on bus e8 in mdev mode, the one on 67 in
+ * vendor-specific mode (each VF its own parent, no max_instance, the
+ * whole-GPU A40-48Q listed while idle). */
+static Host *
+mixed_host_with(gboolean mdev_gpu)
+{
+    Host *h = host_new("/nonexistent");
+
+    if (mdev_gpu)
+        add_a40(h, "e8", 4, 1);
+    add_a40(h, "67", 32, 0);
+    for (guint i = 0; i < h->parents->len; i++) {
+        HostParent *p = h->parents->pdata[i];
+
+        p->kind = g_str_has_prefix(p->gpu, "0000:67") ? &device_kind_nvvf : &device_kind_mdev;
+        if (p->kind != &device_kind_nvvf)
+            continue;
+        for (guint t = 0; t < p->types->len; t++)
+            ((HostType *)p->types->pdata[t])->max_instance = -1;
+        add_type(p, "nvidia-566", "NVIDIA A40-48Q", -1, 1);
+    }
+    return h;
+}
+
+static Host *
+mixed_host(void)
+{
+    return mixed_host_with(TRUE);
+}
+
+/* The kind follows the GPU the rules rank first. */
+static void
+test_kind_per_gpu(void)
+{
+    g_autoptr(Host) h = mixed_host();
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    char *deny[] = { "0000:67:00.0", NULL };
+    PlacementRules pack = { .policy = VGPU_PLACEMENT_PACK, .numa_fallback = TRUE };
+    PlacementRules spread = pack, denied = pack;
+    VfChoice c = { .rules = &pack };
+
+    spread.policy = VGPU_PLACEMENT_SPREAD;
+    denied.deny = deny;
+    /* both idle: by address, 0000:67 (vendor-specific) first */
+    g_assert_true(vf_choice_serves(&c, h, req, FALSE));
+    /* an mdev hostdev stays while an mdev fits */
+    g_assert_false(vf_choice_serves(&c, h, req, TRUE));
+    c.rules = &denied;
+    g_assert_false(vf_choice_serves(&c, h, req, FALSE));
+    req->numa = 1;
+    c.rules = &pack;
+    g_assert_false(vf_choice_serves(&c, h, req, FALSE));
+    req->numa = -1;
+    /* pack goes to the GPU already holding the profile, spread away */
+    add_mdev(h, "0000:e8:00.4", "nvidia-558");
+    g_assert_false(vf_choice_serves(&c, h, req, FALSE));
+    c.rules = &spread;
+    g_assert_true(vf_choice_serves(&c, h, req, FALSE));
+    /* gpu= is a VF whatever the rules */
+    c.rules = &denied;
+    g_free(req->profile);
+    req->profile = NULL;
+    req->gpu = g_strdup("MI300X");
+    g_assert_true(vf_choice_serves(&c, h, req, FALSE));
+}
+
+/* A vendor-specific GPU's maximum: framebuffer over size, one per VF. */
+static void
+test_vf_capacity(void)
+{
+    g_autoptr(Host) h = mixed_host();
+    const HostParent *vf = host_find_parent(h, "0000:67:00.4");
+    const HostParent *mdev = host_find_parent(h, "0000:e8:00.4");
+
+    vf_choice_note_capacity(h);
+    g_assert_cmpint(host_parent_find_type(vf, "nvidia-557")->max_instance, ==, 32); /* 1B: VFs */
+    g_assert_cmpint(host_parent_find_type(vf, "nvidia-558")->max_instance, ==, 24); /* 48/2 */
+    g_assert_cmpint(host_parent_find_type(vf, "nvidia-559")->max_instance, ==, 12);
+    g_assert_cmpint(host_parent_find_type(vf, "nvidia-566")->max_instance, ==, 1);
+    /* the driver's own figure is kept */
+    g_assert_cmpint(host_parent_find_type(mdev, "nvidia-558")->max_instance, ==, 24);
+}
+
+/* The GPU holds vGPUs, so its VFs list only that size: the mdev-mode GPU
+ * of the same model still tells the maximum; with none, it is unknown,
+ * not 1. */
+static void
+test_vf_capacity_unknown(void)
+{
+    for (int mdev_gpu = 1; mdev_gpu >= 0; mdev_gpu--) {
+        g_autoptr(Host) h = mixed_host_with(mdev_gpu);
+        const HostParent *vf = host_find_parent(h, "0000:67:00.4");
+
+        add_mdev(h, "0000:67:00.5", "nvidia-558");
+        for (guint i = 0; i < h->parents->len; i++) {
+            HostParent *p = h->parents->pdata[i];
+
+            /* The same-size rule: 2Q alone (1B, 2Q, 4Q, 48Q before). */
+            if (p->kind == &device_kind_nvvf) {
+                g_ptr_array_remove_range(p->types, 2, p->types->len - 2);
+                g_ptr_array_remove_index(p->types, 0);
+            }
+        }
+        vf_choice_note_capacity(h);
+        g_assert_cmpint(host_parent_find_type(vf, "nvidia-558")->max_instance, ==,
+                        mdev_gpu ? 24 : -1);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -902,5 +1012,8 @@ main(int argc, char **argv)
     g_test_add_func("/placement/mig", test_mig);
     g_test_add_func("/placement/mig-vendor-specific", test_mig_vendor_specific);
     g_test_add_func("/placement/mig-vendor-specific-silent", test_mig_vendor_specific_silent);
+    g_test_add_func("/placement/kind-per-gpu", test_kind_per_gpu);
+    g_test_add_func("/placement/vf-capacity", test_vf_capacity);
+    g_test_add_func("/placement/vf-capacity-unknown", test_vf_capacity_unknown);
     return g_test_run();
 }

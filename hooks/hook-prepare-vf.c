@@ -9,6 +9,7 @@
 #include "placement.h"
 #include "plainvf.h"
 #include "vf-choice.h"
+#include "vgpu-cpuset.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 
@@ -151,6 +152,7 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
     g_autoptr(PciNames) names = pci_names_new(p->cfg->pci_ids_path);
     VfChoice c = { .rules = &rules, .names = names };
     HostParent *vf = host_find_parent(host, req->vf);
+    g_autofree char *nodes = NULL;
     g_autofree char *refusal = NULL;
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
@@ -160,10 +162,18 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
                          "type on this host", req->vf);
     if ((refusal = vf_choice_mismatch(&c, vf, req)))
         return vf_refuse(p, req, error, "%s", refusal);
+    /* libvirt fixed the VF; the domain's NUMA nodes can only refuse it
+     * (numa_fallback=false) or be logged as missed, as for an mdev. */
+    rules.domain_nodes = p->nodes;
     if ((refusal = placement_parent_refusal(vf, req, &rules)))
         return vf_refuse(p, req, error, "its hostdev names VF %s, but %s", vf->addr, refusal);
     if (vf_check_holder(p, vf, req, error) < 0)
         return -1;
+    if (placement_is_remote(vf, req, &rules) && (nodes = vgpu_cpuset_format(p->nodes)))
+        vgpu_log(LOG_WARNING, "domain '%s': vGPU device %u: its hostdev names VF %s on NUMA "
+                 "node %d, not on node(s) %s where the domain runs ('vgpuctl sync %s' points "
+                 "it at a free VF there; numa_fallback=false refuses instead)", p->dom->name,
+                 req->index, vf->addr, vf->numa_node, nodes, p->dom->name);
     if (vf->kind == &device_kind_plainvf) {
         /* Nothing in sysfs says who holds a plain VF: the ledgers do. */
         LedgerDevice *d = ledger_find(p->ledger, req->uuid);

@@ -58,12 +58,6 @@ prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const char *i
 
 typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
 
-/* Try the candidates in order. The host was scanned before the lock, so
- * each is checked afresh under it: VMs starting together all rank the same
- * parents first, and walking on past the ones taken meanwhile costs one
- * read each, far less than scanning the host again. At most
- * create_attempts creates are tried, because the driver can refuse what
- * available_instances promised. */
 /* Placed off the domain's NUMA nodes: worth a line, as it costs the VM
  * bandwidth, and the administrator can make it a refusal. */
 static void
@@ -81,6 +75,12 @@ log_remote(const Prepare *p, const VgpuRequest *req, const PlacementRules *rules
              c->parent->numa_node);
 }
 
+/* Try the candidates in order. The host was scanned before the lock, so
+ * each is checked afresh under it: VMs starting together all rank the same
+ * parents first, and walking on past the ones taken meanwhile costs one
+ * read each, far less than scanning the host again. At most
+ * create_attempts creates are tried, because the driver can refuse what
+ * available_instances promised. */
 static PlaceResult
 create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req, const PlacementRules *rules,
                      GPtrArray *cands, GPtrArray *refusals, GError **error)

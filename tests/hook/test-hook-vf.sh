@@ -392,7 +392,34 @@ test_reconnect() {
     t_eq "release after that: exit 0, all gone" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
 }
 
-for t in test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
+# A hostdev naming a VF off the domain's NUMA node: libvirt fixed the
+# address, so the hook can only log it, or refuse with numa_fallback=false.
+test_named_vf_numa() {
+    fresh a40x2-vfio
+    local node other
+    node=$(cat "$SIM_ROOT/bus/pci/devices/$V0/numa_node")
+    other=$((1 - node))
+    : > "$VGPU_TEST_LOG"
+    DOM_EXTRA="<numatune><memory nodeset='$other'/></numatune>" \
+        start n1 31 "uuid=\"$(u 31)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "VF off the domain's node: taken (fallback allowed by default)" "0:558" "$RC:$(cur $V0)"
+    t_match "... with a log line naming both nodes and the fix" \
+        "its hostdev names VF $V0 on NUMA node $node, not on node\\(s\\) $other where the domain runs \\('vgpuctl sync n1'" "$(hook_log)"
+    stop n1
+    DOM_EXTRA="<numatune><memory nodeset='$node'/></numatune>" \
+        start n2 32 "uuid=\"$(u 32)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "VF on the domain's node: taken, no such line" "0:558:0" \
+        "$RC:$(cur $V0):$(hook_log | grep -c "domain 'n2'.*not on node")"
+    stop n2
+    conf numa_fallback=false
+    DOM_EXTRA="<numatune><memory nodeset='$other'/></numatune>" \
+        start n3 33 "uuid=\"$(u 33)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "numa_fallback=false: a VF off the domain's node is refused, untouched" "1:0" "$RC:$(cur $V0)"
+    t_match "... naming the VF and the nodes" "its hostdev names VF $V0, but .*numa_fallback=false" "$ERR"
+    conf
+}
+
+for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
          test_mixed_host test_mixed_per_gpu test_hostile_xml; do
     echo "# $t"
     $t

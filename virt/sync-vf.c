@@ -1,12 +1,13 @@
+/* Pointing whole-VF requests at VFs that can serve them, for vgpuctl
+ * sync (and vgpu-keeper): the one implementation both run. */
 #include "sync-vf.h"
-#include "cli.h"
 #include "device-kind.h"
 #include "host-scan.h"
 #include "ledger.h"
 #include "numa-map.h"
 #include "vf-choice.h"
 #include "vgpu-error.h"
-#include "virt-conn.h"
+#include "virt-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +22,12 @@ sync_vf_named_elsewhere(virConnectPtr conn, const char *self_uuid, GError **erro
     int n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
 
     if (n < 0) {
-        cli_virt_error(error, "listing domains");
+        virt_error(error, "listing domains");
         g_hash_table_unref(named);
         return NULL;
     }
     for (int i = 0; i < n; i++) {
-        g_autofree char *xml = cli_virt_inactive_xml(doms[i], NULL);
+        g_autofree char *xml = virt_inactive_xml(doms[i], NULL);
         g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), NULL) : NULL;
 
         for (guint k = 0; vd && g_strcmp0(vd->uuid, self_uuid) && k < vd->requests->len; k++) {
@@ -57,7 +58,7 @@ sync_vf_device(virDomainPtr dom, const char *elem, gboolean attach, gboolean *ch
                     : virDomainDetachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG);
 
     if (rc < 0) {
-        cli_virt_error(error, "domain '%s': %s %s", name, attach ? "adding" : "removing", elem);
+        virt_error(error, "domain '%s': %s %s", name, attach ? "adding" : "removing", elem);
         return FALSE;
     }
     *changed = TRUE;

@@ -2,7 +2,9 @@
 #include "virt-util.h"
 #include "vgpu-error.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 virt_verror(GError **error, const char *fmt, va_list ap)
@@ -39,3 +41,19 @@ virt_inactive_xml(virDomainPtr dom, GError **error)
     free(raw);
     return xml;
 }
+
+#ifdef VGPU_TEST_HOOKS
+void
+virt_test_point(const char *step)
+{
+    const char *kill_at = getenv("VGPU_TEST_STOP_AT");
+    const char *pause_at = getenv("VGPU_TEST_PAUSE_AT");
+
+    if (kill_at && strcmp(kill_at, step) == 0)
+        raise(SIGKILL);
+    if (pause_at && strcmp(pause_at, step) == 0) {
+        g_unsetenv("VGPU_TEST_PAUSE_AT");
+        raise(SIGSTOP);
+    }
+}
+#endif

@@ -1,0 +1,48 @@
+/* vgpu-keeper's whole-VF invariant: a whole-VF hostdev names a fixed PCI
+ * address that no hook may change at a normal start, so the choice is made
+ * while a domain is stopped and must be kept true as other domains start
+ * and stop. After a pass:
+ *
+ *   - every stopped domain's whole-VF request has a PCI hostdev (alias
+ *     ua-vgpu-<uuid>) naming a VF that could take it now: no running
+ *     domain holds it (its ledger, or any <hostdev type='pci'> of its live
+ *     XML, hand-written ones too), no type was set on it behind our back,
+ *     its GPU can still take the request's size, and the rules allow it;
+ *   - no two stopped domains name the same VF while a free one is left.
+ *
+ * It re-points only what breaks that, choosing as the hook and vgpuctl
+ * sync do (vf_choice_find: pack/spread, allow/deny, parent, numa). Stopped
+ * domains are taken in UUID order and a VF already named keeps its domain,
+ * so a pass over a settled host changes nothing (no redefinition). Never
+ * touched: running domains (their live XML nor their definition), domains
+ * without vGPU metadata, hostdevs without our alias. Each change is one
+ * compare-before-write redefinition of one domain; a definition that
+ * changed since it was read starts the pass over (bounded). */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+#include "vgpu-config.h"
+
+#define VF_KEEP_ATTEMPTS 5
+
+typedef struct {
+    gboolean host_has_vfs;   /* the host offers whole VFs at all */
+    guint domains;           /* stopped domains re-pointed (or that would be) */
+    guint redefinitions;     /* definitions written */
+    guint attempts;          /* passes made (more than 1: a definition changed meanwhile) */
+    GPtrArray *changes;      /* char*: one line per domain re-pointed (or that would be) */
+    GPtrArray *stuck;        /* char*: one line per request no VF can take now */
+} VfKeepResult;
+
+void vf_keep_result_clear(VfKeepResult *res);
+
+/* One pass over every domain of @conn, this host's sysfs and ledgers as
+ * @cfg says. @dry_run: change nothing, list what would change. -1 with
+ * @error when libvirt, the host scan or the ledgers cannot be read, or a
+ * definition could not be written; what was written before stays. */
+int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
+                 VfKeepResult *res, GError **error);
+
+/* Test builds: virt_test_point() steps "vfkeep-before-define" (compared,
+ * not written) and "vfkeep-after-define". */

@@ -213,6 +213,28 @@ test_kill_mid_write() {
     lv_virsh undefine vl > /dev/null
 }
 
+# --once points a domain's request at a VF and exits; valgrind-clean.
+test_once() {
+    local out plain=${BPLAIN:-$TOP/build/plain}/keeper/vgpu-keeper
+    keeper_stop
+    gpu_domain vw 11
+    if command -v valgrind > /dev/null && [ -x "$plain" ]; then
+        out=$(lv_ns timeout 120 valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite "$plain" -c qemu:///system --once 2>&1)
+        t_eq "valgrind: a --once pass with a whole-VF request (plain build) is clean" 0 "$?"
+    else
+        out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
+        t_eq "--once: exit 0 (no valgrind here)" 0 "$?"
+    fi
+    t_eq "--once: says what it changed" \
+        "domain 'vw': vGPU $(u 11) (S7150) now uses VF $S1: it had no VF|1 redefinition(s), 0 domain(s) failed" \
+        "$(tr '\n' '|' <<< "$out" | sed 's/|$//')"
+    t_eq "--once: the definition has it" "$S1 yes" "$(vf_of vw "$(u 11)")"
+    out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
+    t_eq "--once again: nothing to change" "0:0 redefinition(s), 0 domain(s) failed" "$?:$out"
+    lv_virsh undefine vw > /dev/null
+}
+
 # vendor-specific VFs (a40x2-vfio): a type written into a VF by hand
 # raises no event; the periodic check re-points the stopped domain.
 test_hand_type() {
@@ -250,6 +272,7 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_steady
     run_test test_hand_hostdev_stopped
     run_test test_kill_mid_write
+    run_test test_once
     keeper_stop
     lv_stop
 else

@@ -33,10 +33,11 @@ keeper_queue(Keeper *k, virDomainPtr dom, const char *why)
     virEventUpdateTimeout(k->work_timer, 0);
 }
 
+/* @redefinitions definitions written; @what the last change. */
 static void
-note_change(Keeper *k, const char *what)
+note_change(Keeper *k, guint redefinitions, const char *what)
 {
-    k->status.redefinitions++;
+    k->status.redefinitions += redefinitions;
     g_free(k->status.last_change);
     k->status.last_change = keeper_status_now();
     g_free(k->status.last_change_what);
@@ -75,7 +76,7 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
         if (k->once)   /* a script's tool: its output too */
             printf("%s\n", what);
         if (res.outcome == DOMAIN_SYNC_CHANGED) {
-            note_change(k, what);
+            note_change(k, 1, what);
             keeper_status_save(k);
         }
     }
@@ -106,28 +107,29 @@ keeper_vf_pass(Keeper *k, const char *why)
     rc = vf_keep_pass(k->conn, k->cfg, k->dry_run, &res, &error);
     k->vf_host = res.host_has_vfs;
     /* Log what was written even when a later step failed. */
-    for (guint i = 0; res.changes && i < res.changes->len; i++) {
-        const char *what = g_ptr_array_index(res.changes, i);
+    for (guint i = 0; res.moves && i < res.moves->len; i++) {
+        g_autofree char *what = vf_keep_move_describe(g_ptr_array_index(res.moves, i));
 
-        vgpu_log(LOG_NOTICE, "%s (%s)%s", what, why,
+        vgpu_log(LOG_NOTICE, "%s%s (%s)%s", k->dry_run ? "would re-point: " : "", what, why,
                  res.attempts > 1 ? "; the pass started over: a definition changed meanwhile"
                                   : "");
         if (k->once)
-            printf("%s\n", what);
+            printf("%s%s\n", k->dry_run ? "would re-point: " : "", what);
         if (!k->dry_run)
-            note_change(k, what);
+            note_change(k, 0, what);
     }
+    k->status.redefinitions += res.redefinitions;
     if (rc < 0) {
         vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
         k->failures++;
     }
     /* A request no VF can take is said once, not at every event. */
     for (guint i = 0; res.stuck && i < res.stuck->len; i++) {
-        char *line = g_ptr_array_index(res.stuck, i);
+        char *line = vf_keep_move_describe(g_ptr_array_index(res.stuck, i));
 
         if (!k->stuck || !g_hash_table_contains(k->stuck, line))
             vgpu_log(LOG_WARNING, "%s (%s)", line, why);
-        g_hash_table_add(stuck, g_strdup(line));
+        g_hash_table_add(stuck, line);
     }
     g_clear_pointer(&k->stuck, g_hash_table_unref);
     k->stuck = g_steal_pointer(&stuck);

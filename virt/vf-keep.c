@@ -17,8 +17,9 @@ typedef struct {
     char *name;
     char *xml;               /* its definition: the write compares against it */
     VgpuDomain *vd;
+    gboolean running;        /* vgpuctl sync of a running domain: its next start */
     GHashTable *points;      /* request uuid -> XmlVfPoint*: the change to write */
-    GPtrArray *moves;        /* char*: what changes and why, one per request */
+    GPtrArray *moves;        /* VfKeepMove*: what changes and why, one per request */
 } KeepDomain;
 
 /* A request whose VF must be chosen (again). */
@@ -30,6 +31,7 @@ typedef struct {
 
 typedef struct {
     const VgpuConfig *cfg;
+    const char *only;        /* vf_keep_domain: the one domain to change */
     Host *host;              /* running domains' VFs and the ones stopped domains keep */
     Host *host_run;          /* running domains' VFs only; read when needed */
     GPtrArray *ledgers;
@@ -52,6 +54,44 @@ keep_domain_free(KeepDomain *kd)
     g_hash_table_unref(kd->points);
     g_ptr_array_unref(kd->moves);
     g_free(kd);
+}
+
+static void
+move_free(VfKeepMove *m)
+{
+    g_free(m->domain);
+    g_free(m->uuid);
+    g_free(m->label);
+    g_free(m->vf);
+    g_free(m->old);
+    g_free(m->why);
+    g_free(m);
+}
+
+static VfKeepMove *
+move_new(const KeepDomain *kd, const VgpuRequest *req, const char *vf, const char *why)
+{
+    VfKeepMove *m = g_new0(VfKeepMove, 1);
+
+    m->domain = g_strdup(kd->name);
+    m->uuid = g_strdup(req->uuid);
+    m->label = g_strdup(vgpu_request_label(req));
+    m->vf = g_strdup(vf);
+    m->old = g_strdup(req->vf);
+    m->why = g_strdup(why);
+    return m;
+}
+
+char *
+vf_keep_move_describe(const VfKeepMove *m)
+{
+    if (!m->vf)
+        return g_strdup_printf("domain '%s': vGPU %s (%s): no VF on this host can take it "
+                               "now (%s)%s%s", m->domain, m->uuid, m->label, m->why,
+                               m->old ? "; it stays on " : "", m->old ? m->old : "");
+    return g_strdup_printf("domain '%s': vGPU %s (%s) now uses VF %s%s%s: %s", m->domain,
+                           m->uuid, m->label, m->vf, m->old ? ", not " : "",
+                           m->old ? m->old : "", m->why);
 }
 
 static void
@@ -78,14 +118,20 @@ keep_pass_clear(KeepPass *kp)
 void
 vf_keep_result_clear(VfKeepResult *res)
 {
-    g_clear_pointer(&res->changes, g_ptr_array_unref);
+    g_clear_pointer(&res->moves, g_ptr_array_unref);
     g_clear_pointer(&res->stuck, g_ptr_array_unref);
+    g_clear_pointer(&res->whole_vf, g_ptr_array_unref);
 }
 
+/* By UUID; vf_keep_domain's domain first, so that it keeps its VF. */
 static gint
-keep_domain_cmp(gconstpointer a, gconstpointer b)
+keep_domain_cmp(gconstpointer a, gconstpointer b, gpointer only)
 {
-    return strcmp((*(KeepDomain *const *)a)->uuid, (*(KeepDomain *const *)b)->uuid);
+    const char *ua = (*(KeepDomain *const *)a)->uuid, *ub = (*(KeepDomain *const *)b)->uuid;
+
+    if (only && (!strcmp(ua, only) || !strcmp(ub, only)))
+        return strcmp(ua, only) == 0 ? -1 : 1;
+    return strcmp(ua, ub);
 }
 
 /* Read every domain: running ones for what they hold, stopped persistent
@@ -103,10 +149,22 @@ keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
     for (int i = 0; i < n; i++) {
         const char *name = virDomainGetName(doms[i]);
         int active = virDomainIsActive(doms[i]);
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        gboolean running = FALSE;
         char *raw = NULL;
         g_autofree char *xml = NULL;
         g_autoptr(VgpuDomain) vd = NULL;
 
+        if (virDomainGetUUIDString(doms[i], uuid) < 0) {
+            virDomainFree(doms[i]);
+            continue;
+        }
+        /* vgpuctl sync of a running domain: its definition, for its next
+         * start; what it holds now it gives back before then. */
+        if (active > 0 && g_strcmp0(kp->only, uuid) == 0) {
+            running = TRUE;
+            active = 0;
+        }
         if (active > 0 && (raw = virDomainGetXMLDesc(doms[i], 0))) {
             xml = g_strdup(raw);
             free(raw);
@@ -133,21 +191,21 @@ keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
         }
         if (active == 0 && vd->requests->len > 0) {
             KeepDomain *kd = g_new0(KeepDomain, 1);
-            char uuid[VIR_UUID_STRING_BUFLEN];
 
-            kd->uuid = g_strdup(virDomainGetUUIDString(doms[i], uuid) == 0 ? uuid : vd->uuid);
+            kd->uuid = g_strdup(uuid);
+            kd->running = running;
             kd->name = g_strdup(name);
             kd->xml = g_steal_pointer(&xml);
             kd->vd = g_steal_pointer(&vd);
             kd->points = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify)xml_vf_point_free);
-            kd->moves = g_ptr_array_new_with_free_func(g_free);
+            kd->moves = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
             g_ptr_array_add(kp->doms, kd);
         }
         virDomainFree(doms[i]);
     }
     free(doms);
-    g_ptr_array_sort(kp->doms, keep_domain_cmp);
+    g_ptr_array_sort_with_data(kp->doms, keep_domain_cmp, (gpointer)kp->only);
     return 0;
 }
 
@@ -160,16 +218,13 @@ keep_note_used(Host *host, const char *addr)
         host_add_device(host, addr, addr, "");
 }
 
-/* This host's VFs with what running domains hold marked used. */
-static Host *
-keep_scan(KeepPass *kp, GError **error)
+/* Mark what running domains hold (ledgers, live hostdevs) used on @host. */
+static void
+keep_note_held(KeepPass *kp, Host *host)
 {
-    Host *host = host_scan(kp->cfg->sysfs_root, NULL, error);
     GHashTableIter it;
     gpointer addr;
 
-    if (!host)
-        return NULL;
     device_kind_note_ledgers(host, kp->ledgers);
     g_hash_table_iter_init(&it, kp->held);
     while (g_hash_table_iter_next(&it, &addr, NULL)) {
@@ -178,6 +233,16 @@ keep_scan(KeepPass *kp, GError **error)
         if (vf && vf->kind->named_by_hostdev)
             keep_note_used(host, addr);
     }
+}
+
+/* This host's VFs with what running domains hold marked used. */
+static Host *
+keep_scan(KeepPass *kp, GError **error)
+{
+    Host *host = host_scan(kp->cfg->sysfs_root, NULL, error);
+
+    if (host)
+        keep_note_held(kp, host);
     return host;
 }
 
@@ -241,16 +306,13 @@ keep_point(KeepPass *kp, KeepDomain *kd, const VgpuRequest *req, const HostParen
     p->addr = g_strdup(vf->addr);
     p->managed = vf->kind == &device_kind_plainvf;
     g_hash_table_replace(kd->points, g_strdup(req->uuid), p);
-    g_ptr_array_add(kd->moves, g_strdup_printf("vGPU %s (%s) now uses VF %s%s%s: %s", req->uuid,
-                                               vgpu_request_label(req), vf->addr,
-                                               req->vf ? ", not " : "",
-                                               req->vf ? req->vf : "", why));
+    g_ptr_array_add(kd->moves, move_new(kd, req, vf->addr, why));
 }
 
 /* Phase one: each request keeps the VF it names when it can take it and
  * no stopped domain earlier in UUID order keeps it. */
 static void
-keep_claim(KeepPass *kp, VfChoice *c)
+keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
 {
     for (guint i = 0; i < kp->doms->len; i++) {
         KeepDomain *kd = g_ptr_array_index(kp->doms, i);
@@ -265,6 +327,8 @@ keep_claim(KeepPass *kp, VfChoice *c)
 
             if (!vf_choice_wanted(kp->host, &req))
                 continue;
+            if (kp->only && strcmp(kd->uuid, kp->only) == 0)
+                g_ptr_array_add(res->whole_vf, g_strdup(orig->uuid));
             if (cur && !g_hash_table_contains(kp->claimed, cur->addr) &&
                 !g_hash_table_contains(kp->held, cur->addr) &&
                 vf_choice_usable(c, kp->host, cur, &req)) {
@@ -272,6 +336,8 @@ keep_claim(KeepPass *kp, VfChoice *c)
                 keep_note_claim(kp->host, cur, &req);
                 continue;
             }
+            if (kp->only && strcmp(kd->uuid, kp->only) != 0)
+                continue;   /* vgpuctl sync changes its one domain */
             p = g_new0(Pending, 1);
             p->kd = kd;
             p->req = orig;
@@ -341,10 +407,7 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
                                                    "stopped domain too", p->why, vf->addr);
             keep_point(kp, p->kd, p->req, vf, why);
         } else if (!stays) {
-            g_ptr_array_add(res->stuck, g_strdup_printf(
-                "domain '%s': vGPU %s (%s): no VF on this host can take it now (%s)%s%s",
-                p->kd->name, p->req->uuid, vgpu_request_label(p->req), p->why,
-                p->req->vf ? "; it stays on " : "", p->req->vf ? p->req->vf : ""));
+            g_ptr_array_add(res->stuck, move_new(p->kd, p->req, NULL, p->why));
         }
     }
     return 0;
@@ -356,53 +419,91 @@ static gboolean
 keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *res,
            GError **error)
 {
-    g_autoptr(GPtrArray) moves = g_ptr_array_ref(kd->moves);
-    g_autofree char *updated = NULL, *again = NULL, *list = NULL;
+    g_autofree char *updated = NULL, *again = NULL;
     virDomainPtr dom, defined;
     gboolean same;
 
-    g_ptr_array_add(moves, NULL);
-    list = g_strjoinv("; ", (char **)moves->pdata);
-    g_ptr_array_remove_index(moves, moves->len - 1);
-    if (dry_run) {
-        g_ptr_array_add(res->changes, g_strdup_printf("domain '%s': would re-point: %s",
-                                                      kd->name, list));
-        return TRUE;
-    }
-    if (!(updated = xml_domain_point_vfs(kd->xml, strlen(kd->xml), kd->points, error)))
-        return FALSE;
-    if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid)))
-        return FALSE;   /* undefined meanwhile: the next pass sees it gone */
-    /* libvirt has no compare-and-swap on a definition: compare right
-     * before the write, and only while it is stopped (a domain that
-     * started took the VF it named; the next pass sees that). */
-    same = virDomainIsActive(dom) == 0 && (again = virt_inactive_xml(dom, NULL)) &&
-           strcmp(again, kd->xml) == 0;
-    if (!same) {
+    if (!dry_run) {
+        if (!(updated = xml_domain_point_vfs(kd->xml, strlen(kd->xml), kd->points, error)))
+            return FALSE;
+        if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid)))
+            return FALSE;   /* undefined meanwhile: the next pass sees it gone */
+        /* libvirt has no compare-and-swap on a definition: compare right
+         * before the write, and only while it is stopped (a domain that
+         * started took the VF it named; the next pass sees that). */
+        same = (kd->running || virDomainIsActive(dom) == 0) &&
+               (again = virt_inactive_xml(dom, NULL)) && strcmp(again, kd->xml) == 0;
+        if (!same) {
+            virDomainFree(dom);
+            return FALSE;
+        }
+        virt_test_point("vfkeep-before-define");
+        defined = virDomainDefineXML(conn, updated);
         virDomainFree(dom);
-        return FALSE;
+        if (!defined) {
+            virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
+                       kd->name);
+            return FALSE;
+        }
+        virDomainFree(defined);
+        virt_test_point("vfkeep-after-define");
+        res->redefinitions++;
     }
-    virt_test_point("vfkeep-before-define");
-    defined = virDomainDefineXML(conn, updated);
-    virDomainFree(dom);
-    if (!defined) {
-        virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
-                   kd->name);
-        return FALSE;
+    while (kd->moves->len)
+        g_ptr_array_add(res->moves, g_ptr_array_steal_index(kd->moves, 0));
+    return TRUE;
+}
+
+/* A host without whole VFs: only gpu= requests of @only want one, and
+ * none can have it. */
+static void
+keep_no_vfs(virConnectPtr conn, const char *only, VfKeepResult *res)
+{
+    virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
+    g_autofree char *xml = dom ? virt_inactive_xml(dom, NULL) : NULL;
+    g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), NULL) : NULL;
+
+    for (guint i = 0; vd && i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        VfKeepMove *m;
+
+        if (!req->gpu)
+            continue;
+        m = g_new0(VfKeepMove, 1);
+        m->domain = g_strdup(virDomainGetName(dom));
+        m->uuid = g_strdup(req->uuid);
+        m->label = g_strdup(vgpu_request_label(req));
+        m->old = g_strdup(req->vf);
+        m->why = g_strdup("this host has no whole VF");
+        g_ptr_array_add(res->stuck, m);
+        g_ptr_array_add(res->whole_vf, g_strdup(req->uuid));
     }
-    virDomainFree(defined);
-    virt_test_point("vfkeep-after-define");
-    res->redefinitions++;
-    g_ptr_array_add(res->changes, g_strdup_printf("domain '%s': %s", kd->name, list));
+    if (dom)
+        virDomainFree(dom);
+}
+
+/* vf_keep_domain is all or nothing: one request no VF can take fails it. */
+static gboolean
+keep_only_fails(const VfKeepResult *res, GError **error)
+{
+    const VfKeepMove *m;
+
+    if (res->stuck->len == 0)
+        return FALSE;
+    m = g_ptr_array_index(res->stuck, 0);
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
+                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s%s",
+                m->domain, m->uuid, m->label, m->old ? "; it stays on " : "",
+                m->old ? m->old : "");
     return TRUE;
 }
 
 /* One attempt. FALSE with no @error: a definition changed under us. */
 static gboolean
-keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run, VfKeepResult *res,
-             GError **error)
+keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean dry_run,
+             VfKeepResult *res, GError **error)
 {
-    KeepPass kp = { .cfg = cfg };
+    KeepPass kp = { .cfg = cfg, .only = only };
     VfChoice c = { 0 };
     gboolean raced = FALSE, ok = FALSE;
 
@@ -415,19 +516,32 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run, VfKeep
     kp.names = pci_names_new(cfg->pci_ids_path);
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
-    /* Ledgers before domains: a domain that starts in between is then
-     * held by its live XML at least. */
-    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
-        keep_read_domains(&kp, conn, error) < 0 || !(kp.host = keep_scan(&kp, error)))
+    g_ptr_array_set_size(res->whole_vf, 0);
+    /* The host first: where it has no whole VF there is nothing to keep
+     * (and libvirt is not asked). Ledgers before domains: a domain that
+     * starts in between is then held by its live XML at least. */
+    if (!(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
         goto out;
     for (guint i = 0; i < kp.host->parents->len; i++)
         res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
                                  ->kind->named_by_hostdev;
+    if (!res->host_has_vfs) {
+        if (only)
+            keep_no_vfs(conn, only, res);
+        ok = !(only && keep_only_fails(res, error));
+        goto out;
+    }
+    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        keep_read_domains(&kp, conn, error) < 0)
+        goto out;
+    keep_note_held(&kp, kp.host);
     c.rules = &kp.rules;
     c.names = kp.names;
     c.ledgers = kp.ledgers;
-    keep_claim(&kp, &c);
+    keep_claim(&kp, &c, res);
     if (keep_choose(&kp, &c, res, error) < 0)
+        goto out;
+    if (only && keep_only_fails(res, error))
         goto out;
     for (guint i = 0; i < kp.doms->len; i++) {
         KeepDomain *kd = g_ptr_array_index(kp.doms, i);
@@ -435,7 +549,6 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run, VfKeep
 
         if (g_hash_table_size(kd->points) == 0)
             continue;
-        res->domains++;
         if (!keep_write(conn, kd, dry_run, res, &err)) {
             if (err) {
                 g_propagate_error(error, err);
@@ -450,18 +563,19 @@ out:
     return ok;
 }
 
-int
-vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
-             VfKeepResult *res, GError **error)
+static int
+keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean dry_run,
+         VfKeepResult *res, GError **error)
 {
     memset(res, 0, sizeof(*res));
-    res->changes = g_ptr_array_new_with_free_func(g_free);
-    res->stuck = g_ptr_array_new_with_free_func(g_free);
+    res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
+    res->stuck = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
+    res->whole_vf = g_ptr_array_new_with_free_func(g_free);
     while (res->attempts < VF_KEEP_ATTEMPTS) {
         GError *err = NULL;
 
         res->attempts++;
-        if (keep_attempt(conn, cfg, dry_run, res, &err))
+        if (keep_attempt(conn, cfg, only, dry_run, res, &err))
             return 0;
         if (err) {
             g_propagate_error(error, err);
@@ -469,7 +583,21 @@ vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
         }
     }
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
-                "whole-VF pass: definitions changed while they were being re-pointed, %u "
-                "times in a row; the next event tries again", res->attempts);
+                "whole VFs: definitions changed while they were being re-pointed, %u times in "
+                "a row; left as they are", res->attempts);
     return -1;
+}
+
+int
+vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
+             VfKeepResult *res, GError **error)
+{
+    return keep_run(conn, cfg, NULL, dry_run, res, error);
+}
+
+int
+vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
+               VfKeepResult *res, GError **error)
+{
+    return keep_run(conn, cfg, uuid, FALSE, res, error);
 }

@@ -26,16 +26,29 @@
 
 #define VF_KEEP_ATTEMPTS 5
 
+/* One whole-VF request pointed at a VF, or that no VF can take now. */
+typedef struct {
+    char *domain;            /* its domain's name */
+    char *uuid;              /* the request's */
+    char *label;             /* "MI300X", "A40-2Q" */
+    char *vf;                /* the VF it now names; NULL: none can take it */
+    char *old;               /* the VF it named before; NULL: none */
+    char *why;               /* why the old one did not do: "VF ... is held by ..." */
+} VfKeepMove;
+
 typedef struct {
     gboolean host_has_vfs;   /* the host offers whole VFs at all */
-    guint domains;           /* stopped domains re-pointed (or that would be) */
     guint redefinitions;     /* definitions written */
     guint attempts;          /* passes made (more than 1: a definition changed meanwhile) */
-    GPtrArray *changes;      /* char*: one line per domain re-pointed (or that would be) */
-    GPtrArray *stuck;        /* char*: one line per request no VF can take now */
+    GPtrArray *moves;        /* VfKeepMove*: written (or, dry run, that would be) */
+    GPtrArray *stuck;        /* VfKeepMove* with no vf: requests no VF can take now */
+    GPtrArray *whole_vf;     /* char*: vf_keep_domain's requests a whole VF serves */
 } VfKeepResult;
 
 void vf_keep_result_clear(VfKeepResult *res);
+/* "domain 'a': vGPU U (MI300X) now uses VF X, not Y: why" / "...: no VF
+ * on this host can take it now (why); it stays on Y". */
+char *vf_keep_move_describe(const VfKeepMove *m);
 
 /* One pass over every domain of @conn, this host's sysfs and ledgers as
  * @cfg says. @dry_run: change nothing, list what would change. -1 with
@@ -43,6 +56,15 @@ void vf_keep_result_clear(VfKeepResult *res);
  * definition could not be written; what was written before stays. */
 int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
                  VfKeepResult *res, GError **error);
+
+/* The same for the one domain @uuid (vgpuctl sync), running or not: the
+ * VF each of its whole-VF requests names is kept when it can take it
+ * (before any other stopped domain's claim), else another is chosen as
+ * above; other domains are never changed. All or nothing: when one of its
+ * requests has no VF that can take it, -1 with @error naming it ("no
+ * free VF on this host fits it") and nothing is written. */
+int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
+                   VfKeepResult *res, GError **error);
 
 /* Test builds: virt_test_point() steps "vfkeep-before-define" (compared,
  * not written) and "vfkeep-after-define". */

@@ -426,6 +426,7 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
     if (!dry_run) {
         if (!(updated = xml_domain_point_vfs(kd->xml, strlen(kd->xml), kd->points, error)))
             return FALSE;
+        virt_test_point("vfkeep-before-compare");
         if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid)))
             return FALSE;   /* undefined meanwhile: the next pass sees it gone */
         /* libvirt has no compare-and-swap on a definition: compare right

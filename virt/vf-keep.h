@@ -66,5 +66,6 @@ int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
 int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
                    VfKeepResult *res, GError **error);
 
-/* Test builds: virt_test_point() steps "vfkeep-before-define" (compared,
- * not written) and "vfkeep-after-define". */
+/* Test builds: virt_test_point() steps "vfkeep-before-compare" (the new
+ * text built, the definition not read again), "vfkeep-before-define"
+ * (compared, not written) and "vfkeep-after-define". */

@@ -213,6 +213,29 @@ test_kill_mid_write() {
     lv_virsh undefine vl > /dev/null
 }
 
+# An edit saved while the keeper has built its change but not compared:
+# the keeper starts over and the edit stays.
+test_concurrent_edit() {
+    keeper_stop
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-before-compare --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    gpu_domain ve 12
+    t_ok "the keeper stopped before its compare" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "an edit saved meanwhile (a <description>)"
+    sed "s|<name>ve</name>|<name>ve</name><description>edited meanwhile</description>|" \
+        "$LV_WORK/ve.xml" > "$LV_WORK/ve-edit.xml"
+    lv_virsh define "$LV_WORK/ve-edit.xml" > /dev/null
+    kill -CONT "$KPID"
+    t_ok "ve gets its VF" wait_for 30 has_vf ve "$(u 12)"
+    t_eq "the edit is kept" 1 "$(inactive ve | grep -c '<description>edited meanwhile</description>')"
+    t_match "the log says the pass started over" \
+        "domain 've': vGPU $(u 12) \(S7150\) now uses VF .*; the pass started over: a definition changed meanwhile" \
+        "$(keeper_log)"
+    lv_virsh undefine ve > /dev/null
+    keeper_stop
+}
+
 # --once points a domain's request at a VF and exits; valgrind-clean.
 test_once() {
     local out plain=${BPLAIN:-$TOP/build/plain}/keeper/vgpu-keeper
@@ -267,12 +290,35 @@ test_hand_type() {
     keeper_stop
 }
 
+# Twenty domains asking for A40-2Q on a vendor-specific host: one
+# redefinition each, each its own VF, then none on a full pass.
+test_many() {
+    local r p vfs
+    keeper_start --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    r=$(status_key redefinitions)
+    for i in $(seq 20 39); do gpu_domain "vm$i" "$i" 'profile="A40-2Q"'; done
+    t_ok "all twenty get a VF" wait_for 60 eval 'for i in $(seq 20 39); do has_vf vm$i "$(u $i)" || exit 1; done'
+    sleep 1
+    t_eq "one redefinition each" 20 "$(($(status_key redefinitions) - r))"
+    vfs=$(for i in $(seq 20 39); do vf_addr "vm$i" "$(u "$i")"; done | sort -u | wc -l)
+    t_eq "twenty distinct VFs" 20 "$vfs"
+    r=$(status_key redefinitions)
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a full pass ran" wait_for 30 passes_above "$p"
+    t_eq "0 redefinitions once settled" "$r" "$(status_key redefinitions)"
+    for i in $(seq 20 39); do lv_virsh undefine "vm$i" > /dev/null; done
+    keeper_stop
+}
+
 if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_start_while_down
     run_test test_steady
     run_test test_hand_hostdev_stopped
     run_test test_kill_mid_write
     run_test test_once
+    run_test test_concurrent_edit
     keeper_stop
     lv_stop
 else
@@ -280,6 +326,7 @@ else
 fi
 if lv_start a40x2-vfio; then
     run_test test_hand_type
+    run_test test_many
     lv_stop
 else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"

@@ -26,14 +26,14 @@ on_work_timer(int timer, void *opaque)
     keeper_run_queue(opaque);
 }
 
-/* A type written into a VF by hand raises no event: look again now and
- * then, where there are whole VFs at all. */
+/* A type written into a VF by hand raises no event, nor do VFs that
+ * appear (sriov-manage after the keeper started): look again now and then. */
 static void
 on_recheck_timer(int timer, void *opaque)
 {
     Keeper *k = opaque;
 
-    if (k->conn && k->vf_host)
+    if (k->conn)
         keeper_vf_pass(k, "periodic check");
 }
 
@@ -165,6 +165,7 @@ main(int argc, char **argv)
     k.sysfs_root = cfg->sysfs_root;
     k.cfg = cfg;
     k.recheck_s = (guint)recheck;
+    k.vf_host = TRUE;   /* until the first full pass has read the host */
     k.once = once;
     k.dry_run = dry_run;
     k.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

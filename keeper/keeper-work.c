@@ -105,7 +105,8 @@ keeper_vf_pass(Keeper *k, const char *why)
     if (!k->conn)
         return;   /* the full pass after reconnecting does it */
     rc = vf_keep_pass(k->conn, k->cfg, k->dry_run, &res, &error);
-    k->vf_host = res.host_has_vfs;
+    if (res.host_read)
+        k->vf_host = res.host_has_vfs;
     /* Log what was written even when a later step failed. */
     for (guint i = 0; res.moves && i < res.moves->len; i++) {
         g_autofree char *what = vf_keep_move_describe(g_ptr_array_index(res.moves, i));
@@ -165,9 +166,12 @@ keeper_run_queue(Keeper *k)
             sync_one(k, dom, why);
         virDomainFree(dom);
     }
+    /* A host without whole VFs (as the last full read of it said) has
+     * nothing for the pass to keep: events do not make it read it again. */
     if (k->vf_due) {
         g_autofree char *vf_why = g_steal_pointer(&k->vf_due);
-        keeper_vf_pass(k, vf_why);
+        if (k->vf_host)
+            keeper_vf_pass(k, vf_why);
     }
 }
 

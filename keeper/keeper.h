@@ -41,7 +41,7 @@ typedef struct {
 
     GHashTable *pending;        /* domain uuid -> why it is queued */
     char *vf_due;               /* why a whole-VF pass is due (an event); NULL: none */
-    gboolean vf_host;           /* the last whole-VF pass found whole VFs here */
+    gboolean vf_host;           /* the last whole read of the host found whole VFs */
     GHashTable *stuck;          /* lines last logged about requests no VF can take */
     KeeperStatus status;
     guint failures;             /* domains a pass could not sync */

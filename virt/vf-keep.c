@@ -483,6 +483,46 @@ keep_no_vfs(virConnectPtr conn, const char *only, VfKeepResult *res)
         virDomainFree(dom);
 }
 
+/* vf_keep_domain's cheap first look: does a whole VF serve any request
+ * of @only here? gpu= and requests whose PCI hostdev names a VF do; a
+ * typed one when the host (its availability read for the domain's types
+ * alone) says so. */
+static gboolean
+keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GError **error,
+                   gboolean *failed)
+{
+    virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
+    g_autofree char *xml = dom ? virt_inactive_xml(dom, error) : NULL;
+    g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), error) : NULL;
+    g_autoptr(Host) host = NULL;
+    gboolean wanted = FALSE;
+
+    if (!dom)
+        virt_error(error, "looking up domain %s", only);
+    else
+        virDomainFree(dom);
+    if (!vd) {
+        *failed = TRUE;
+        return FALSE;
+    }
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        wanted |= req->gpu || req->vf;
+    }
+    if (wanted || vd->requests->len == 0)
+        return wanted;
+    if (!(host = host_scan(cfg->sysfs_root, vd->requests, error))) {
+        *failed = TRUE;
+        return FALSE;
+    }
+    for (guint i = 0; i < vd->requests->len; i++) {
+        g_autofree char *type_owned = NULL;
+        VgpuRequest req = vf_choice_view(g_ptr_array_index(vd->requests, i), &type_owned);
+        wanted |= vf_choice_wanted(host, &req);
+    }
+    return wanted;
+}
+
 /* vf_keep_domain is all or nothing: one request no VF can take fails it. */
 static gboolean
 keep_only_fails(const VfKeepResult *res, GError **error)
@@ -506,7 +546,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
 {
     KeepPass kp = { .cfg = cfg, .only = only };
     VfChoice c = { 0 };
-    gboolean raced = FALSE, ok = FALSE;
+    gboolean raced = FALSE, ok = FALSE, failed = FALSE;
 
     kp.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -518,11 +558,16 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
     g_ptr_array_set_size(res->whole_vf, 0);
+    if (only && !keep_only_wants_vf(conn, cfg, only, error, &failed)) {
+        ok = !failed;   /* mdev requests only: nothing here to do */
+        goto out;
+    }
     /* The host first: where it has no whole VF there is nothing to keep
      * (and libvirt is not asked). Ledgers before domains: a domain that
      * starts in between is then held by its live XML at least. */
     if (!(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
         goto out;
+    res->host_read = TRUE;
     for (guint i = 0; i < kp.host->parents->len; i++)
         res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
                                  ->kind->named_by_hostdev;

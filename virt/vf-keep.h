@@ -37,6 +37,7 @@ typedef struct {
 } VfKeepMove;
 
 typedef struct {
+    gboolean host_read;      /* the host was read (whole): @host_has_vfs says something */
     gboolean host_has_vfs;   /* the host offers whole VFs at all */
     guint redefinitions;     /* definitions written */
     guint attempts;          /* passes made (more than 1: a definition changed meanwhile) */

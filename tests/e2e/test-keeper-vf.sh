@@ -236,6 +236,80 @@ test_concurrent_edit() {
     keeper_stop
 }
 
+# Three domains wanting one VF each, two VFs: distinct while they can; two
+# start; the third is re-pointed when one of them stops, and starts; a VF
+# taken by hand (a domain without our metadata whose hand-written hostdev
+# names it starts) gets the stopped domain that named it re-pointed.
+start_ok() {
+    local out
+    out=$(lv_virsh start "$1" 2>&1)
+    t_eq "$1 starts" "0:running" "$?:$(state "$1")"
+    [ "$(state "$1")" = running ] || echo "# $out"
+}
+stuck_lines() { keeper_log | grep -c "domain '$1': vGPU $2 (S7150): no VF on this host can take it now"; }
+test_running() {
+    local a b
+    keeper_start --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    gpu_domain ra 21
+    wait_for 30 has_vf ra "$(u 21)"
+    gpu_domain rb 22
+    wait_for 30 has_vf rb "$(u 22)"
+    gpu_domain rc 23
+    wait_for 30 has_vf rc "$(u 23)"
+    a=$(vf_addr ra "$(u 21)")
+    b=$(vf_addr rb "$(u 22)")
+    t_eq "ra and rb name the two VFs" "$S1 $S2" "$a $b"
+    t_eq "rc names ra's (none is free; pack: the first)" "$S1" "$(vf_addr rc "$(u 23)")"
+    # rb first: rc keeps sharing ra's VF (ra keeps it: the earlier UUID),
+    # nothing is free; then ra takes it.
+    step "rb, then ra start"
+    start_ok rb
+    start_ok ra
+    t_ok "rc: no VF can take it now: one warning line naming the holder" \
+        wait_for 30 eval '[ "$(stuck_lines rc "$(u 23)")" -ge 1 ]'
+    t_match "the warning" \
+        "domain 'rc': vGPU $(u 23) \(S7150\): no VF on this host can take it now \(VF $S1 is held by running domain 'ra'\); it stays on $S1" \
+        "$(keeper_log)"
+    t_eq "rc left as it is" "$S1" "$(vf_addr rc "$(u 23)")"
+    t_eq "the running domains' definitions untouched" "$S1 $S2" "$(vf_addr ra "$(u 21)") $(vf_addr rb "$(u 22)")"
+    step "rb stops"
+    lv_virsh destroy rb > /dev/null
+    t_ok "rc is re-pointed at rb's VF (free now)" wait_for 30 vf_is rc "$(u 23)" "$S2"
+    t_match "logged with its reason" \
+        "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \(event: domain 'rb' stopped\)" \
+        "$(keeper_log)"
+    t_eq "the warning was said once, not at every event" 1 "$(stuck_lines rc "$(u 23)")"
+    step "rc starts"
+    start_ok rc
+    step "ra stops: rb (its VF held by rc) gets ra's"
+    lv_virsh destroy ra > /dev/null
+    t_ok "rb is re-pointed at $S1" wait_for 30 vf_is rb "$(u 22)" "$S1"
+    start_ok rb
+    lv_virsh destroy rb > /dev/null
+    lv_virsh destroy rc > /dev/null
+    for d in ra rb rc; do lv_virsh undefine "$d" > /dev/null; done
+
+    step "a VF taken by hand: a domain without metadata whose hostdev names rd's VF starts"
+    gpu_domain rd 24
+    wait_for 30 has_vf rd "$(u 24)"
+    t_eq "rd names $S1" "$S1" "$(vf_addr rd "$(u 24)")"
+    hand_domain rh 25 "$S1"
+    sleep 0.5
+    t_eq "a stopped hand-written hostdev naming rd's VF: rd keeps it" "$S1" "$(vf_addr rd "$(u 24)")"
+    start_ok rh
+    t_ok "rd is re-pointed" wait_for 30 vf_is rd "$(u 24)" "$S2"
+    t_match "logged: the running domain holds it" \
+        "domain 'rd': vGPU $(u 24) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'rh' \(event: domain 'rh' started\)" \
+        "$(keeper_log)"
+    t_eq "rh untouched: no alias added" 0 "$(inactive rh | grep -c 'ua-vgpu')"
+    start_ok rd
+    lv_virsh destroy rd > /dev/null
+    lv_virsh destroy rh > /dev/null
+    for d in rd rh; do lv_virsh undefine "$d" > /dev/null; done
+    keeper_stop
+}
+
 # --once points a domain's request at a VF and exits; valgrind-clean.
 test_once() {
     local out plain=${BPLAIN:-$TOP/build/plain}/keeper/vgpu-keeper
@@ -319,6 +393,7 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_kill_mid_write
     run_test test_once
     run_test test_concurrent_edit
+    run_test test_running
     keeper_stop
     lv_stop
 else

@@ -1,5 +1,5 @@
 /* Keeping stopped domains' whole-VF hostdevs on VFs that can take them. */
-#include "vf-keep.h"
+#include "vf-keep-priv.h"
 #include "device-kind.h"
 #include "domain-xml.h"
 #include "host-scan.h"
@@ -10,77 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* A stopped persistent domain with vGPU metadata, as read. */
-typedef struct {
-    char *uuid;
-    char *name;
-    char *xml;               /* its definition: the write compares against it */
-    VgpuDomain *vd;
-    gboolean running;        /* vgpuctl sync of a running domain: its next start */
-    GHashTable *points;      /* request uuid -> XmlVfPoint*: the change to write */
-    GPtrArray *moves;        /* VfKeepMove*: what changes and why, one per request */
-} KeepDomain;
-
-/* A request whose VF must be chosen (again). */
-typedef struct {
-    KeepDomain *kd;
-    const VgpuRequest *req;
-    char *why;               /* why its VF does not do */
-} Pending;
-
-typedef struct {
-    const VgpuConfig *cfg;
-    const char *only;        /* vf_keep_domain: the one domain to change */
-    Host *host;              /* running domains' VFs and the ones stopped domains keep */
-    Host *host_run;          /* running domains' VFs only; read when needed */
-    GPtrArray *ledgers;
-    PciNames *names;
-    PlacementRules rules;
-    GHashTable *held;        /* VF -> who holds it: "running domain 'a'" */
-    GHashTable *claimed;     /* VF -> the stopped domain that keeps it */
-    GHashTable *hand;        /* VF -> a stopped domain naming it in a hostdev not ours */
-    GPtrArray *doms;         /* KeepDomain*, by UUID */
-    GPtrArray *pending;      /* Pending* */
-} KeepPass;
-
-static void
-keep_domain_free(KeepDomain *kd)
-{
-    g_free(kd->uuid);
-    g_free(kd->name);
-    g_free(kd->xml);
-    xml_domain_free(kd->vd);
-    g_hash_table_unref(kd->points);
-    g_ptr_array_unref(kd->moves);
-    g_free(kd);
-}
-
-static void
-move_free(VfKeepMove *m)
-{
-    g_free(m->domain);
-    g_free(m->uuid);
-    g_free(m->label);
-    g_free(m->vf);
-    g_free(m->old);
-    g_free(m->why);
-    g_free(m);
-}
-
-static VfKeepMove *
-move_new(const KeepDomain *kd, const VgpuRequest *req, const char *vf, const char *why)
-{
-    VfKeepMove *m = g_new0(VfKeepMove, 1);
-
-    m->domain = g_strdup(kd->name);
-    m->uuid = g_strdup(req->uuid);
-    m->label = g_strdup(vgpu_request_label(req));
-    m->vf = g_strdup(vf);
-    m->old = g_strdup(req->vf);
-    m->why = g_strdup(why);
-    return m;
-}
 
 char *
 vf_keep_move_describe(const VfKeepMove *m)
@@ -123,142 +52,22 @@ vf_keep_result_clear(VfKeepResult *res)
     g_clear_pointer(&res->whole_vf, g_ptr_array_unref);
 }
 
-/* By UUID; vf_keep_domain's domain first, so that it keeps its VF. */
-static gint
-keep_domain_cmp(gconstpointer a, gconstpointer b, gpointer only)
-{
-    const char *ua = (*(KeepDomain *const *)a)->uuid, *ub = (*(KeepDomain *const *)b)->uuid;
-
-    if (only && (!strcmp(ua, only) || !strcmp(ub, only)))
-        return strcmp(ua, only) == 0 ? -1 : 1;
-    return strcmp(ua, ub);
-}
-
-/* Read every domain: running ones for what they hold, stopped persistent
- * ones for what they name. */
-static int
-keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
-{
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(conn, &doms, 0);
-
-    if (n < 0) {
-        virt_error(error, "listing domains");
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        const char *name = virDomainGetName(doms[i]);
-        int active = virDomainIsActive(doms[i]);
-        char uuid[VIR_UUID_STRING_BUFLEN];
-        gboolean running = FALSE;
-        char *raw = NULL;
-        g_autofree char *xml = NULL;
-        g_autoptr(VgpuDomain) vd = NULL;
-
-        if (virDomainGetUUIDString(doms[i], uuid) < 0) {
-            virDomainFree(doms[i]);
-            continue;
-        }
-        /* vgpuctl sync of a running domain: its definition, for its next
-         * start; what it holds now it gives back before then. */
-        if (active > 0 && g_strcmp0(kp->only, uuid) == 0) {
-            running = TRUE;
-            active = 0;
-        }
-        if (active > 0 && (raw = virDomainGetXMLDesc(doms[i], 0))) {
-            xml = g_strdup(raw);
-            free(raw);
-        } else if (active == 0 && virDomainIsPersistent(doms[i]) == 1) {
-            xml = virt_inactive_xml(doms[i], NULL);
-        }
-        /* Gone meanwhile, or metadata the hook refuses anyway: nothing to keep. */
-        if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), NULL))) {
-            virDomainFree(doms[i]);
-            continue;
-        }
-        for (guint k = 0; k < vd->pci_addrs->len; k++) {
-            const char *addr = g_ptr_array_index(vd->pci_addrs, k);
-            gboolean ours = FALSE;
-
-            for (guint r = 0; r < vd->requests->len; r++)
-                ours |= g_strcmp0(((VgpuRequest *)g_ptr_array_index(vd->requests, r))->vf,
-                                  addr) == 0;
-            if (active > 0)
-                g_hash_table_insert(kp->held, g_strdup(addr),
-                                    g_strdup_printf("running domain '%s'", name));
-            else if (!ours)
-                g_hash_table_insert(kp->hand, g_strdup(addr), g_strdup(name));
-        }
-        if (active == 0 && vd->requests->len > 0) {
-            KeepDomain *kd = g_new0(KeepDomain, 1);
-
-            kd->uuid = g_strdup(uuid);
-            kd->running = running;
-            kd->name = g_strdup(name);
-            kd->xml = g_steal_pointer(&xml);
-            kd->vd = g_steal_pointer(&vd);
-            kd->points = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                               (GDestroyNotify)xml_vf_point_free);
-            kd->moves = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
-            g_ptr_array_add(kp->doms, kd);
-        }
-        virDomainFree(doms[i]);
-    }
-    free(doms);
-    g_ptr_array_sort_with_data(kp->doms, keep_domain_cmp, (gpointer)kp->only);
-    return 0;
-}
-
-/* A VF nothing shows as used yet but someone holds: a device on it, so
- * that no choice takes it. */
-static void
-keep_note_used(Host *host, const char *addr)
-{
-    if (!host_find_device(host, addr))
-        host_add_device(host, addr, addr, "");
-}
-
-/* Mark what running domains hold (ledgers, live hostdevs) used on @host. */
-static void
-keep_note_held(KeepPass *kp, Host *host)
-{
-    GHashTableIter it;
-    gpointer addr;
-
-    device_kind_note_ledgers(host, kp->ledgers);
-    g_hash_table_iter_init(&it, kp->held);
-    while (g_hash_table_iter_next(&it, &addr, NULL)) {
-        const HostParent *vf = host_find_parent(host, addr);
-
-        if (vf && vf->kind->named_by_hostdev)
-            keep_note_used(host, addr);
-    }
-}
-
-/* This host's VFs with what running domains hold marked used. */
-static Host *
-keep_scan(KeepPass *kp, GError **error)
-{
-    Host *host = host_scan(kp->cfg->sysfs_root, NULL, error);
-
-    if (host)
-        keep_note_held(kp, host);
-    return host;
-}
-
-/* What keeping @vf for @req consumes (the same-size rule of its GPU). */
+/* What keeping @vf for @req consumes (the same-size rule of its GPU): the
+ * first type that fits the request and the VF can take now. */
 static void
 keep_note_claim(Host *host, const HostParent *vf, const VgpuRequest *req)
 {
     g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
-                                          : host_parent_matching_types(vf, req->type,
-                                                                       req->profile);
-    const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
+                                          : host_parent_request_types(vf, req);
+    const HostType *t = NULL;
 
     if (host_find_device(host, vf->addr))
         return;
+    for (guint i = 0; i < types->len && !t; i++)
+        if (((const HostType *)g_ptr_array_index(types, i))->available != 0)
+            t = g_ptr_array_index(types, i);
     if (!t)
-        keep_note_used(host, vf->addr);
+        vf_keep_note_used(host, vf->addr);
     else
         vf->kind->note_made(host, vf->addr, vf->addr, t->id);
 }
@@ -306,7 +115,7 @@ keep_point(KeepPass *kp, KeepDomain *kd, const VgpuRequest *req, const HostParen
     p->addr = g_strdup(vf->addr);
     p->managed = vf->kind == &device_kind_plainvf;
     g_hash_table_replace(kd->points, g_strdup(req->uuid), p);
-    g_ptr_array_add(kd->moves, move_new(kd, req, vf->addr, why));
+    g_ptr_array_add(kd->moves, vf_keep_move_new(kd, req, vf->addr, why));
 }
 
 /* Phase one: each request keeps the VF it names when it can take it and
@@ -314,6 +123,22 @@ keep_point(KeepPass *kp, KeepDomain *kd, const VgpuRequest *req, const HostParen
 static void
 keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
 {
+    g_autoptr(GHashTable) wanted = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    /* Which requests a whole VF serves, asked of the host as it is, before
+     * any claim changes what it can take. */
+    for (guint i = 0; i < kp->doms->len; i++) {
+        KeepDomain *kd = g_ptr_array_index(kp->doms, i);
+
+        for (guint r = 0; r < kd->vd->requests->len; r++) {
+            const VgpuRequest *orig = g_ptr_array_index(kd->vd->requests, r);
+            g_autofree char *type_owned = NULL;
+            VgpuRequest req = vf_choice_view(orig, &type_owned);
+
+            if (vf_choice_wanted(kp->host, &req))
+                g_hash_table_add(wanted, (gpointer)orig);
+        }
+    }
     for (guint i = 0; i < kp->doms->len; i++) {
         KeepDomain *kd = g_ptr_array_index(kp->doms, i);
 
@@ -325,7 +150,7 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
             const HostParent *cur = orig->vf ? host_find_parent(kp->host, orig->vf) : NULL;
             Pending *p;
 
-            if (!vf_choice_wanted(kp->host, &req))
+            if (!g_hash_table_contains(wanted, orig))
                 continue;
             if (kp->only && strcmp(kd->uuid, kp->only) == 0)
                 g_ptr_array_add(res->whole_vf, g_strdup(orig->uuid));
@@ -360,7 +185,7 @@ keep_share(KeepPass *kp, VfChoice *c, const VgpuRequest *req, gboolean *stays,
     gpointer addr;
 
     *stays = FALSE;
-    if (!kp->host_run && !(kp->host_run = keep_scan(kp, error)))
+    if (!kp->host_run && !(kp->host_run = vf_keep_scan(kp, error)))
         return NULL;
     cur = req->vf ? host_find_parent(kp->host_run, req->vf) : NULL;
     if (cur && !g_hash_table_contains(kp->held, cur->addr) &&
@@ -407,7 +232,7 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
                                                    "stopped domain too", p->why, vf->addr);
             keep_point(kp, p->kd, p->req, vf, why);
         } else if (!stays) {
-            g_ptr_array_add(res->stuck, move_new(p->kd, p->req, NULL, p->why));
+            g_ptr_array_add(res->stuck, vf_keep_move_new(p->kd, p->req, NULL, p->why));
         }
     }
     return 0;
@@ -455,74 +280,6 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
     return TRUE;
 }
 
-/* A host without whole VFs: only gpu= requests of @only want one, and
- * none can have it. */
-static void
-keep_no_vfs(virConnectPtr conn, const char *only, VfKeepResult *res)
-{
-    virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
-    g_autofree char *xml = dom ? virt_inactive_xml(dom, NULL) : NULL;
-    g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), NULL) : NULL;
-
-    for (guint i = 0; vd && i < vd->requests->len; i++) {
-        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        VfKeepMove *m;
-
-        if (!req->gpu)
-            continue;
-        m = g_new0(VfKeepMove, 1);
-        m->domain = g_strdup(virDomainGetName(dom));
-        m->uuid = g_strdup(req->uuid);
-        m->label = g_strdup(vgpu_request_label(req));
-        m->old = g_strdup(req->vf);
-        m->why = g_strdup("this host has no whole VF");
-        g_ptr_array_add(res->stuck, m);
-        g_ptr_array_add(res->whole_vf, g_strdup(req->uuid));
-    }
-    if (dom)
-        virDomainFree(dom);
-}
-
-/* vf_keep_domain's cheap first look: does a whole VF serve any request
- * of @only here? gpu= and requests whose PCI hostdev names a VF do; a
- * typed one when the host (its availability read for the domain's types
- * alone) says so. */
-static gboolean
-keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GError **error,
-                   gboolean *failed)
-{
-    virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
-    g_autofree char *xml = dom ? virt_inactive_xml(dom, error) : NULL;
-    g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), error) : NULL;
-    g_autoptr(Host) host = NULL;
-    gboolean wanted = FALSE;
-
-    if (!dom)
-        virt_error(error, "looking up domain %s", only);
-    else
-        virDomainFree(dom);
-    if (!vd) {
-        *failed = TRUE;
-        return FALSE;
-    }
-    for (guint i = 0; i < vd->requests->len; i++) {
-        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        wanted |= req->gpu || req->vf;
-    }
-    if (wanted || vd->requests->len == 0)
-        return wanted;
-    if (!(host = host_scan(cfg->sysfs_root, vd->requests, error))) {
-        *failed = TRUE;
-        return FALSE;
-    }
-    for (guint i = 0; i < vd->requests->len; i++) {
-        g_autofree char *type_owned = NULL;
-        VgpuRequest req = vf_choice_view(g_ptr_array_index(vd->requests, i), &type_owned);
-        wanted |= vf_choice_wanted(host, &req);
-    }
-    return wanted;
-}
-
 /* vf_keep_domain is all or nothing: one request no VF can take fails it. */
 static gboolean
 keep_only_fails(const VfKeepResult *res, GError **error)
@@ -551,14 +308,14 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
     kp.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.hand = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    kp.doms = g_ptr_array_new_with_free_func((GDestroyNotify)keep_domain_free);
+    kp.doms = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_domain_free);
     kp.pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_free);
     kp.rules = placement_rules_from_config(cfg);
     kp.names = pci_names_new(cfg->pci_ids_path);
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
     g_ptr_array_set_size(res->whole_vf, 0);
-    if (only && !keep_only_wants_vf(conn, cfg, only, error, &failed)) {
+    if (only && !vf_keep_only_wants_vf(conn, cfg, only, error, &failed)) {
         ok = !failed;   /* mdev requests only: nothing here to do */
         goto out;
     }
@@ -573,14 +330,14 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
                                  ->kind->named_by_hostdev;
     if (!res->host_has_vfs) {
         if (only)
-            keep_no_vfs(conn, only, res);
+            vf_keep_no_vfs(conn, only, res);
         ok = !(only && keep_only_fails(res, error));
         goto out;
     }
     if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
-        keep_read_domains(&kp, conn, error) < 0)
+        vf_keep_read_domains(&kp, conn, error) < 0)
         goto out;
-    keep_note_held(&kp, kp.host);
+    vf_keep_note_held(&kp, kp.host);
     c.rules = &kp.rules;
     c.names = kp.names;
     c.ledgers = kp.ledgers;
@@ -614,8 +371,8 @@ keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean d
          VfKeepResult *res, GError **error)
 {
     memset(res, 0, sizeof(*res));
-    res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
-    res->stuck = g_ptr_array_new_with_free_func((GDestroyNotify)move_free);
+    res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
+    res->stuck = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
     res->whole_vf = g_ptr_array_new_with_free_func(g_free);
     while (res->attempts < VF_KEEP_ATTEMPTS) {
         GError *err = NULL;

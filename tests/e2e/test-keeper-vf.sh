@@ -24,6 +24,9 @@ lv_tier_begin "vgpu-keeper whole-VF tier"
 step() { lv_log "step: $*"; }
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
+# t_log NAME REGEX: the keeper logged a line matching REGEX (syslog's
+# listener may write it a moment after the change it describes)
+t_log() { t_match "$1" "$2" "$(lv_syslog_for "$2" vgpu-keeper)"; }
 inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
 state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
 
@@ -127,16 +130,14 @@ test_start_while_down() {
     t_eq "va: a managed='yes' PCI hostdev for a VF of the S7150 (pack: the first)" \
         "$S1 yes" "$(vf_of va "$(u 1)")"
     t_eq "vb: the other VF, not va's" "$S2 yes" "$(vf_of vb "$(u 2)")"
-    t_match "one log line per domain: what, from where, why" \
-        "domain 'va': vGPU $(u 1) \(S7150\) now uses VF $S1: it had no VF \(full pass after connecting\)" \
-        "$(keeper_log)"
+    t_log "one log line per domain: what, from where, why" \
+        "domain 'va': vGPU $(u 1) \(S7150\) now uses VF $S1: it had no VF \(full pass after connecting\)"
     step "a third domain, no VF left"
     gpu_domain vc 3
     t_ok "vc gets a VF as well" wait_for 30 has_vf vc "$(u 3)"
     t_match "vc: one of the two (both named: none is free)" "^($S1|$S2) yes$" "$(vf_of vc "$(u 3)")"
-    t_match "logged with its reason" \
-        "domain 'vc': vGPU $(u 3) \(S7150\) now uses VF .*: it had no VF; no VF is free, VF .* is named by a stopped domain too \(event: domain 'vc' defined\)" \
-        "$(keeper_log)"
+    t_log "logged with its reason" \
+        "domain 'vc': vGPU $(u 3) \(S7150\) now uses VF .*: it had no VF; no VF is free, VF .* is named by a stopped domain too \(event: domain 'vc' defined\)"
 }
 
 # A settled host: a full pass (SIGHUP), --once and the events of a domain
@@ -229,9 +230,8 @@ test_concurrent_edit() {
     kill -CONT "$KPID"
     t_ok "ve gets its VF" wait_for 30 has_vf ve "$(u 12)"
     t_eq "the edit is kept" 1 "$(inactive ve | grep -c '<description>edited meanwhile</description>')"
-    t_match "the log says the pass started over" \
-        "domain 've': vGPU $(u 12) \(S7150\) now uses VF .*; the pass started over: a definition changed meanwhile" \
-        "$(keeper_log)"
+    t_log "the log says the pass started over" \
+        "domain 've': vGPU $(u 12) \(S7150\) now uses VF .*; the pass started over: a definition changed meanwhile"
     lv_virsh undefine ve > /dev/null
     keeper_stop
 }
@@ -268,17 +268,15 @@ test_running() {
     start_ok ra
     t_ok "rc: no VF can take it now: one warning line naming the holder" \
         wait_for 30 eval '[ "$(stuck_lines rc "$(u 23)")" -ge 1 ]'
-    t_match "the warning" \
-        "domain 'rc': vGPU $(u 23) \(S7150\): no VF on this host can take it now \(VF $S1 is held by running domain 'ra'\); it stays on $S1" \
-        "$(keeper_log)"
+    t_log "the warning" \
+        "domain 'rc': vGPU $(u 23) \(S7150\): no VF on this host can take it now \(VF $S1 is held by running domain 'ra'\); it stays on $S1"
     t_eq "rc left as it is" "$S1" "$(vf_addr rc "$(u 23)")"
     t_eq "the running domains' definitions untouched" "$S1 $S2" "$(vf_addr ra "$(u 21)") $(vf_addr rb "$(u 22)")"
     step "rb stops"
     lv_virsh destroy rb > /dev/null
     t_ok "rc is re-pointed at rb's VF (free now)" wait_for 30 vf_is rc "$(u 23)" "$S2"
-    t_match "logged with its reason" \
-        "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \(event: domain 'rb' stopped\)" \
-        "$(keeper_log)"
+    t_log "logged with its reason" \
+        "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \(event: domain 'rb' stopped\)"
     t_eq "the warning was said once, not at every event" 1 "$(stuck_lines rc "$(u 23)")"
     step "rc starts"
     start_ok rc
@@ -299,9 +297,8 @@ test_running() {
     t_eq "a stopped hand-written hostdev naming rd's VF: rd keeps it" "$S1" "$(vf_addr rd "$(u 24)")"
     start_ok rh
     t_ok "rd is re-pointed" wait_for 30 vf_is rd "$(u 24)" "$S2"
-    t_match "logged: the running domain holds it" \
-        "domain 'rd': vGPU $(u 24) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'rh' \(event: domain 'rh' started\)" \
-        "$(keeper_log)"
+    t_log "logged: the running domain holds it" \
+        "domain 'rd': vGPU $(u 24) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'rh' \(event: domain 'rh' started\)"
     t_eq "rh untouched: no alias added" 0 "$(inactive rh | grep -c 'ua-vgpu')"
     start_ok rd
     lv_virsh destroy rd > /dev/null
@@ -349,18 +346,16 @@ test_hand_type() {
     t_eq "vn: the next free VF of that GPU, not vo's" "0000:67:00.6 no" "$(vf_of vn "$(u 7)")"
     # Our own redefinition of vo raises one more event, whose pass may see
     # the type first; the periodic check catches it otherwise.
-    t_match "logged with its reason" \
-        "domain 'vn': vGPU $(u 7) \(A40-2Q\) now uses VF 0000:67:00.6, not 0000:67:00.4: VF 0000:67:00.4 has vGPU type nvidia-558, set outside vgpu-hook \((periodic check|event: domain 'vo' defined)\)" \
-        "$(keeper_log)"
+    t_log "logged with its reason" \
+        "domain 'vn': vGPU $(u 7) \(A40-2Q\) now uses VF 0000:67:00.6, not 0000:67:00.4: VF 0000:67:00.4 has vGPU type nvidia-558, set outside vgpu-hook \((periodic check|event: domain 'vo' defined)\)"
     step "a type of another size on vo's GPU: vo moves to the other GPU"
     printf 0 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
     printf 560 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
     t_ok "vo and vn leave the GPU that now holds another size" \
         wait_for 30 eval '[[ $(vf_addr vo "$(u 8)") == 0000:e8:* && $(vf_addr vn "$(u 7)") == 0000:e8:* ]]'
     t_ok "on distinct VFs" test "$(vf_addr vo "$(u 8)")" != "$(vf_addr vn "$(u 7)")"
-    t_match "found by the periodic check (no event)" \
-        "domain 'vo': vGPU $(u 8) \(A40-2Q\) now uses VF 0000:e8:00\.[0-9a-f], not 0000:67:00.5: VF 0000:67:00.5 cannot take A40-2Q now .*\(periodic check\)" \
-        "$(keeper_log)"
+    t_log "found by the periodic check (no event)" \
+        "domain 'vo': vGPU $(u 8) \(A40-2Q\) now uses VF 0000:e8:00\.[0-9a-f], not 0000:67:00.5: VF 0000:67:00.5 cannot take A40-2Q now .*\(periodic check\)"
     keeper_stop
 }
 

@@ -94,8 +94,16 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
         } else if (active == 0 && virDomainIsPersistent(doms[i]) == 1) {
             xml = virt_inactive_xml(doms[i], NULL);
         }
-        /* Gone meanwhile, or metadata the hook refuses anyway: nothing to keep. */
+        /* Gone meanwhile, or metadata the hook refuses anyway: nothing to
+         * keep; but what a running domain holds it holds (metadata set
+         * with --live is not checked by anyone). */
         if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), NULL))) {
+            g_autoptr(GPtrArray) addrs = xml && active > 0 ?
+                                         xml_domain_pci_addrs(xml, strlen(xml), NULL) : NULL;
+
+            for (guint k = 0; addrs && k < addrs->len; k++)
+                g_hash_table_insert(kp->held, g_strdup(g_ptr_array_index(addrs, k)),
+                                    g_strdup_printf("running domain '%s'", name));
             virDomainFree(doms[i]);
             continue;
         }

@@ -635,6 +635,25 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
     return g_steal_pointer(&dom);
 }
 
+GPtrArray *
+xml_domain_pci_addrs(const char *buf, gsize len, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) xpath = NULL;
+    g_autoptr(VgpuDomain) dom = NULL;
+
+    if (!(doc = read_doc(buf, len, error)))
+        return NULL;
+    if (!(xpath = xmlXPathNewContext(doc))) {
+        xml_domain_error(NULL, error, "cannot create an XPath context");
+        return NULL;
+    }
+    dom = vgpu_domain_new();
+    if (read_pci_addrs(xpath, dom, error) < 0)
+        return NULL;
+    return g_ptr_array_ref(dom->pci_addrs);
+}
+
 VgpuDomain *
 xml_domain_parse(const char *buf, gsize len, GError **error)
 {

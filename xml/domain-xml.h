@@ -32,6 +32,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, xml_domain_free)
  * unknown placement, a type/profile/parent that could reach a path. */
 VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
 
+/* The sources of every <hostdev type='pci'> of @buf (char*
+ * "0000:e8:00.4"), whatever its vGPU metadata says: what a running domain
+ * holds even when that metadata is one the parser refuses. */
+GPtrArray *xml_domain_pci_addrs(const char *buf, gsize len, GError **error);
+
 /* TRUE when @req's UUID has a <hostdev type='mdev'> in @dom. */
 gboolean xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req);
 

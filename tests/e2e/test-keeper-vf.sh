@@ -300,6 +300,13 @@ test_running() {
     t_log "logged: the running domain holds it" \
         "domain 'rd': vGPU $(u 24) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'rh' \(event: domain 'rh' started\)"
     t_eq "rh untouched: no alias added" 0 "$(inactive rh | grep -c 'ua-vgpu')"
+    step "rh's live metadata made invalid (virsh metadata --live): its VF stays held"
+    lv_virsh metadata rh --uri urn:vgpu-hook:1 --key vgpu --live \
+        --set '<vgpu><device uuid="bad" profile="../x"/></vgpu>' > /dev/null
+    gpu_domain rf 26
+    t_ok "rf gets a VF" wait_for 30 has_vf rf "$(u 26)"
+    t_eq "rf: rd's VF (shared), not the one running rh holds" "$S2" "$(vf_addr rf "$(u 26)")"
+    lv_virsh undefine rf > /dev/null
     start_ok rd
     lv_virsh destroy rd > /dev/null
     lv_virsh destroy rh > /dev/null

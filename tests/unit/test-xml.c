@@ -1117,6 +1117,29 @@ test_point_vfs_refuses_bad_address(void)
     g_assert_nonnull(strstr(error->message, "'../../etc' is no PCI address to point vGPU"));
 }
 
+static void
+test_pci_addrs_despite_bad_metadata(void)
+{
+    const char *in =
+        "<domain><name>vm1</name><metadata><vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">"
+        "<vgpu:device uuid=\"bad\" profile=\"../x\"/></vgpu:vgpu></metadata><devices>"
+        HAND_PCI "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VgpuDomain) vd = xml_domain_parse(in, strlen(in), &error);
+    g_autoptr(GPtrArray) addrs = NULL;
+
+    g_assert_null(vd);
+    g_clear_error(&error);
+    addrs = xml_domain_pci_addrs(in, strlen(in), &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(addrs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(addrs, 0), ==, "0000:04:02.1");
+    g_clear_pointer(&addrs, g_ptr_array_unref);
+    addrs = xml_domain_pci_addrs("<domain><!ENTITY", 16, &error);
+    g_assert_null(addrs);
+    g_assert_nonnull(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1168,5 +1191,6 @@ main(int argc, char **argv)
     g_test_add_func("/xml/add/refuses-invalid", test_add_refuses_invalid);
     g_test_add_func("/xml/point-vfs/replace-move-keep", test_point_vfs);
     g_test_add_func("/xml/point-vfs/bad-address", test_point_vfs_refuses_bad_address);
+    g_test_add_func("/xml/pci-addrs/bad-metadata", test_pci_addrs_despite_bad_metadata);
     return g_test_run();
 }

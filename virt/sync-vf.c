@@ -13,6 +13,7 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
                GError **error)
 {
     char uuid[VIR_UUID_STRING_BUFLEN];
+    g_autoptr(GHashTable) asked = g_hash_table_new(g_str_hash, g_str_equal);
     VfKeepResult res = { 0 };
     int rc;
 
@@ -20,7 +21,10 @@ sync_vf_domain(const VgpuConfig *cfg, virDomainPtr dom, const char *name,
         virt_error(error, "domain '%s': reading its UUID", name);
         return -1;
     }
-    rc = vf_keep_domain(virDomainGetConnect(dom), cfg, uuid, &res, error);
+    /* Only @vd's requests: attach passes the ones it adds. */
+    for (guint i = 0; i < vd->requests->len; i++)
+        g_hash_table_add(asked, ((VgpuRequest *)g_ptr_array_index(vd->requests, i))->uuid);
+    rc = vf_keep_domain(virDomainGetConnect(dom), cfg, uuid, asked, &res, error);
     *changed |= res.redefinitions > 0;
     for (guint i = 0; i < vd->requests->len; i++) {
         VgpuRequest *req = g_ptr_array_index(vd->requests, i);

@@ -7,7 +7,8 @@
 #include "domain-xml.h"
 #include "vgpu-config.h"
 
-/* For every whole-VF request of @vd (domain @dom, named @name) whose
+/* For every whole-VF request of @vd (domain @dom, named @name; its
+ * other requests are left alone) whose
  * hostdev is missing or names a VF that cannot serve it now, point it
  * at a free fitting VF, chosen as the hook would (placement, allow/deny,
  * holders: ledgers and running domains' PCI hostdevs), avoiding VFs other

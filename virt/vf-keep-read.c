@@ -2,6 +2,7 @@
  * ones hold, what stopped ones name) and the host. */
 #include "vf-keep-priv.h"
 #include "device-kind.h"
+#include "numa-map.h"
 #include "vf-choice.h"
 #include "virt-util.h"
 
@@ -15,6 +16,8 @@ vf_keep_domain_free(KeepDomain *kd)
     g_free(kd->name);
     g_free(kd->xml);
     xml_domain_free(kd->vd);
+    if (kd->nodes)
+        g_array_unref(kd->nodes);
     g_hash_table_unref(kd->points);
     g_ptr_array_unref(kd->moves);
     g_free(kd);
@@ -128,6 +131,12 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
             kd->name = g_strdup(name);
             kd->xml = g_steal_pointer(&xml);
             kd->vd = g_steal_pointer(&vd);
+            /* Unknown nodes weigh nothing, as in the hook. */
+            if (numa_domain_nodes(kp->cfg->sysfs_root, kd->vd->mem_nodes, kd->vd->cpus,
+                                  &kd->nodes, NULL) < 0)
+                kd->nodes = NULL;
+            kd->rules = kp->rules;
+            kd->rules.domain_nodes = kd->nodes;
             kd->points = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify)xml_vf_point_free);
             kd->moves = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
@@ -138,6 +147,17 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
     free(doms);
     g_ptr_array_sort_with_data(kp->doms, keep_domain_cmp, (gpointer)kp->only);
     return 0;
+}
+
+gboolean
+vf_keep_serves(const VfChoice *c, const Host *host, const VgpuDomain *vd,
+               const VgpuRequest *req)
+{
+    gboolean mdev_hostdev = FALSE;
+
+    for (guint i = 0; i < vd->mdev_hostdevs->len; i++)
+        mdev_hostdev |= strcmp(g_ptr_array_index(vd->mdev_hostdevs, i), req->uuid) == 0;
+    return vf_choice_serves(c, host, req, mdev_hostdev);
 }
 
 /* A VF nothing shows as used yet but someone holds: a device on it, so
@@ -182,13 +202,16 @@ vf_keep_scan(KeepPass *kp, GError **error)
  * typed one when the host (its availability read for the domain's types
  * alone) says so. */
 gboolean
-vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GError **error,
-                   gboolean *failed)
+vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *only,
+                      GHashTable *only_reqs, GError **error, gboolean *failed)
 {
     virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
     g_autofree char *xml = dom ? virt_inactive_xml(dom, error) : NULL;
     g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), error) : NULL;
     g_autoptr(Host) host = NULL;
+    g_autoptr(GArray) nodes = NULL;
+    PlacementRules rules = placement_rules_from_config(cfg);
+    VfChoice c = { .rules = &rules };
     gboolean wanted = FALSE;
 
     if (!dom)
@@ -201,18 +224,22 @@ vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *onl
     }
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
-        wanted |= req->gpu || req->vf;
+        wanted |= VF_KEEP_ASKED(only_reqs, req->uuid) && (req->gpu || req->vf);
     }
     if (wanted || vd->requests->len == 0)
         return wanted;
-    if (!(host = host_scan(cfg->sysfs_root, vd->requests, error))) {
+    if (!(host = host_scan(cfg->sysfs_root, vd->requests, error)) ||
+        numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, error) < 0) {
         *failed = TRUE;
         return FALSE;
     }
+    rules.domain_nodes = nodes;
     for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *orig = g_ptr_array_index(vd->requests, i);
         g_autofree char *type_owned = NULL;
-        VgpuRequest req = vf_choice_view(g_ptr_array_index(vd->requests, i), &type_owned);
-        wanted |= vf_choice_wanted(host, &req);
+        VgpuRequest req = vf_choice_view(orig, &type_owned);
+
+        wanted |= VF_KEEP_ASKED(only_reqs, orig->uuid) && vf_keep_serves(&c, host, vd, &req);
     }
     return wanted;
 }
@@ -220,7 +247,7 @@ vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *onl
 /* A host without whole VFs: only gpu= requests of @only want one, and
  * none can have it. */
 void
-vf_keep_no_vfs(virConnectPtr conn, const char *only, VfKeepResult *res)
+vf_keep_no_vfs(virConnectPtr conn, const char *only, GHashTable *only_reqs, VfKeepResult *res)
 {
     virDomainPtr dom = virDomainLookupByUUIDString(conn, only);
     g_autofree char *xml = dom ? virt_inactive_xml(dom, NULL) : NULL;
@@ -230,7 +257,7 @@ vf_keep_no_vfs(virConnectPtr conn, const char *only, VfKeepResult *res)
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
         VfKeepMove *m;
 
-        if (!req->gpu)
+        if (!req->gpu || !VF_KEEP_ASKED(only_reqs, req->uuid))
             continue;
         m = g_new0(VfKeepMove, 1);
         m->domain = g_strdup(virDomainGetName(dom));

@@ -135,7 +135,8 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
             g_autofree char *type_owned = NULL;
             VgpuRequest req = vf_choice_view(orig, &type_owned);
 
-            if (vf_choice_wanted(kp->host, &req))
+            c->rules = &kd->rules;
+            if (vf_keep_serves(c, kp->host, kd->vd, &req))
                 g_hash_table_add(wanted, (gpointer)orig);
         }
     }
@@ -143,6 +144,7 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
         KeepDomain *kd = g_ptr_array_index(kp->doms, i);
 
         c->domain_uuid = kd->uuid;
+        c->rules = &kd->rules;
         for (guint r = 0; r < kd->vd->requests->len; r++) {
             const VgpuRequest *orig = g_ptr_array_index(kd->vd->requests, r);
             g_autofree char *type_owned = NULL;
@@ -152,7 +154,8 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
 
             if (!g_hash_table_contains(wanted, orig))
                 continue;
-            if (kp->only && strcmp(kd->uuid, kp->only) == 0)
+            if (kp->only && strcmp(kd->uuid, kp->only) == 0 &&
+                VF_KEEP_ASKED(kp->only_reqs, orig->uuid))
                 g_ptr_array_add(res->whole_vf, g_strdup(orig->uuid));
             if (cur && !g_hash_table_contains(kp->claimed, cur->addr) &&
                 !g_hash_table_contains(kp->held, cur->addr) &&
@@ -161,8 +164,9 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
                 keep_note_claim(kp->host, cur, &req);
                 continue;
             }
-            if (kp->only && strcmp(kd->uuid, kp->only) != 0)
-                continue;   /* vgpuctl sync changes its one domain */
+            if (kp->only && (strcmp(kd->uuid, kp->only) != 0 ||
+                             !VF_KEEP_ASKED(kp->only_reqs, orig->uuid)))
+                continue;   /* vgpuctl changes what it was asked about */
             p = g_new0(Pending, 1);
             p->kd = kd;
             p->req = orig;
@@ -217,6 +221,7 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
         gboolean stays = FALSE;
 
         c->domain_uuid = p->kd->uuid;
+        c->rules = &p->kd->rules;
         c->avoid = kp->hand;
         if ((vf = vf_choice_find(c, kp->host, &req))) {
             g_hash_table_insert(kp->claimed, g_strdup(vf->addr), g_strdup(p->kd->name));
@@ -298,10 +303,10 @@ keep_only_fails(const VfKeepResult *res, GError **error)
 
 /* One attempt. FALSE with no @error: a definition changed under us. */
 static gboolean
-keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean dry_run,
-             VfKeepResult *res, GError **error)
+keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashTable *only_reqs,
+             gboolean dry_run, VfKeepResult *res, GError **error)
 {
-    KeepPass kp = { .cfg = cfg, .only = only };
+    KeepPass kp = { .cfg = cfg, .only = only, .only_reqs = only_reqs };
     VfChoice c = { 0 };
     gboolean raced = FALSE, ok = FALSE, failed = FALSE;
 
@@ -315,7 +320,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
     g_ptr_array_set_size(res->whole_vf, 0);
-    if (only && !vf_keep_only_wants_vf(conn, cfg, only, error, &failed)) {
+    if (only && !vf_keep_only_wants_vf(conn, cfg, only, only_reqs, error, &failed)) {
         ok = !failed;   /* mdev requests only: nothing here to do */
         goto out;
     }
@@ -330,7 +335,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboole
                                  ->kind->named_by_hostdev;
     if (!res->host_has_vfs) {
         if (only)
-            vf_keep_no_vfs(conn, only, res);
+            vf_keep_no_vfs(conn, only, only_reqs, res);
         ok = !(only && keep_only_fails(res, error));
         goto out;
     }
@@ -367,8 +372,8 @@ out:
 }
 
 static int
-keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean dry_run,
-         VfKeepResult *res, GError **error)
+keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashTable *only_reqs,
+         gboolean dry_run, VfKeepResult *res, GError **error)
 {
     memset(res, 0, sizeof(*res));
     res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
@@ -378,7 +383,7 @@ keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, gboolean d
         GError *err = NULL;
 
         res->attempts++;
-        if (keep_attempt(conn, cfg, only, dry_run, res, &err))
+        if (keep_attempt(conn, cfg, only, only_reqs, dry_run, res, &err))
             return 0;
         if (err) {
             g_propagate_error(error, err);
@@ -395,12 +400,12 @@ int
 vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
              VfKeepResult *res, GError **error)
 {
-    return keep_run(conn, cfg, NULL, dry_run, res, error);
+    return keep_run(conn, cfg, NULL, NULL, dry_run, res, error);
 }
 
 int
 vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
-               VfKeepResult *res, GError **error)
+               GHashTable *requests, VfKeepResult *res, GError **error)
 {
-    return keep_run(conn, cfg, uuid, FALSE, res, error);
+    return keep_run(conn, cfg, uuid, requests, FALSE, res, error);
 }

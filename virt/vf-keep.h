@@ -58,14 +58,15 @@ char *vf_keep_move_describe(const VfKeepMove *m);
 int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
                  VfKeepResult *res, GError **error);
 
-/* The same for the one domain @uuid (vgpuctl sync), running or not: the
- * VF each of its whole-VF requests names is kept when it can take it
- * (before any other stopped domain's claim), else another is chosen as
- * above; other domains are never changed. All or nothing: when one of its
- * requests has no VF that can take it, -1 with @error naming it ("no
- * free VF on this host fits it") and nothing is written. */
+/* The same for the one domain @uuid (vgpuctl sync, attach), running or
+ * not, and of its requests only those whose UUID is in @requests (char*;
+ * NULL: all): the VF each names is kept when it can take it (before any
+ * other stopped domain's claim), else another is chosen as above; other
+ * domains and requests are never changed. All or nothing: when one of
+ * them has no VF that can take it, -1 with @error naming it ("no free VF
+ * on this host fits it") and nothing is written. */
 int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
-                   VfKeepResult *res, GError **error);
+                   GHashTable *requests, VfKeepResult *res, GError **error);
 
 /* Test builds: virt_test_point() steps "vfkeep-before-compare" (the new
  * text built, the definition not read again), "vfkeep-before-define"

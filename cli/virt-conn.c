@@ -1,5 +1,6 @@
 /* The libvirt connection and the few domain queries vgpuctl needs. */
 #include "virt-conn.h"
+#include "virt-util.h"
 #include "vgpu-error.h"
 
 #include <stdlib.h>
@@ -32,15 +33,11 @@ cli_virt_uri(const CliOptions *opts)
 void
 cli_virt_error(GError **error, const char *fmt, ...)
 {
-    g_autofree char *what = NULL;
-    const char *why = virGetLastErrorMessage();
     va_list ap;
 
     va_start(ap, fmt);
-    what = g_strdup_vprintf(fmt, ap);
+    virt_verror(error, fmt, ap);
     va_end(ap);
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s: %s", what,
-                why && *why ? why : "unknown libvirt error");
 }
 
 virConnectPtr
@@ -80,17 +77,7 @@ cli_virt_domain(virConnectPtr conn, const char *name, GError **error)
 char *
 cli_virt_inactive_xml(virDomainPtr dom, GError **error)
 {
-    char *raw = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-    char *xml;
-
-    if (!raw) {
-        cli_virt_error(error, "reading the definition of domain '%s'", virDomainGetName(dom));
-        return NULL;
-    }
-    /* libvirt's memory is free()d, ours g_free()d: keep them apart. */
-    xml = g_strdup(raw);
-    free(raw);
-    return xml;
+    return virt_inactive_xml(dom, error);
 }
 
 const char *

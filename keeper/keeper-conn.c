@@ -21,19 +21,37 @@ defined_detail(int detail)
     return "defined";
 }
 
+static const char *
+lifecycle_name(int event)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_DEFINED:   return "defined";
+    case VIR_DOMAIN_EVENT_UNDEFINED: return "undefined";
+    case VIR_DOMAIN_EVENT_STARTED:   return "started";
+    case VIR_DOMAIN_EVENT_STOPPED:   return "stopped";
+    }
+    return NULL;
+}
+
 static int
 on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
     Keeper *k = opaque;
-    g_autofree char *why = NULL;
+    const char *what = lifecycle_name(event);
+    g_autofree char *why = NULL, *vf_why = NULL;
 
     /* mdev requests only need their <hostdev> in the definition, which
-     * only a definition can lose. Whole-VF requests will also need
-     * STARTED, STOPPED and UNDEFINED here (see sync_one). */
-    if (event != VIR_DOMAIN_EVENT_DEFINED)
+     * only a definition can lose. What whole VFs stopped domains may name
+     * changes whenever any domain (ours or not) starts, stops, or is
+     * defined or undefined. */
+    if (!what)
         return 0;
-    why = g_strdup_printf("event: %s", defined_detail(detail));
-    keeper_queue(k, dom, why);
+    if (event == VIR_DOMAIN_EVENT_DEFINED) {
+        why = g_strdup_printf("event: %s", defined_detail(detail));
+        keeper_queue(k, dom, why);
+    }
+    vf_why = g_strdup_printf("event: domain '%s' %s", virDomainGetName(dom), what);
+    keeper_queue_vf(k, vf_why);
     return 0;
 }
 
@@ -42,8 +60,10 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
 static void
 on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque)
 {
-    if (type == VIR_DOMAIN_METADATA_ELEMENT && nsuri && strcmp(nsuri, VGPU_XML_NS) == 0)
+    if (type == VIR_DOMAIN_METADATA_ELEMENT && nsuri && strcmp(nsuri, VGPU_XML_NS) == 0) {
         keeper_queue(opaque, dom, "event: vGPU metadata changed");
+        keeper_queue_vf(opaque, "event: vGPU metadata changed");
+    }
 }
 
 static const char *

@@ -26,6 +26,17 @@ on_work_timer(int timer, void *opaque)
     keeper_run_queue(opaque);
 }
 
+/* A type written into a VF by hand raises no event, nor do VFs that
+ * appear (sriov-manage after the keeper started): look again now and then. */
+static void
+on_recheck_timer(int timer, void *opaque)
+{
+    Keeper *k = opaque;
+
+    if (k->conn)
+        keeper_vf_pass(k, "periodic check");
+}
+
 /* SIGTERM/SIGINT: stop after the current step. SIGHUP: a full pass. */
 static void
 on_signal(int watch, int fd, int events, void *opaque)
@@ -79,7 +90,9 @@ run_daemon(Keeper *k)
         (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
         return fail("signalfd", g_strerror(errno));
     if (virEventAddHandle(sfd, VIR_EVENT_HANDLE_READABLE, on_signal, k, NULL) < 0 ||
-        (k->work_timer = virEventAddTimeout(-1, on_work_timer, k, NULL)) < 0)
+        (k->work_timer = virEventAddTimeout(-1, on_work_timer, k, NULL)) < 0 ||
+        (k->recheck_s && (k->recheck_timer = virEventAddTimeout(
+                              (int)k->recheck_s * 1000, on_recheck_timer, k, NULL)) < 0))
         return fail("libvirt's event loop", virGetLastErrorMessage());
     vgpu_log(LOG_INFO, "started (version %s, %s%s)", VGPU_VERSION, k->uri,
              k->dry_run ? ", dry run" : "");
@@ -106,6 +119,7 @@ main(int argc, char **argv)
 {
     g_autofree char *uri = NULL, *config_path = NULL;
     gboolean once = FALSE, dry_run = FALSE, foreground_log = FALSE, version = FALSE;
+    gint recheck = KEEPER_RECHECK_S;
     const GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
           "libvirt URI (default: LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
@@ -114,6 +128,9 @@ main(int argc, char **argv)
         { "once", '1', 0, G_OPTION_ARG_NONE, &once, "One full pass, then exit", NULL },
         { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
           "Change nothing; print what would change", NULL },
+        { "recheck", 0, 0, G_OPTION_ARG_INT, &recheck,
+          "Check stopped domains' whole VFs every SECONDS without an event too (default "
+          G_STRINGIFY(KEEPER_RECHECK_S) ", 0: never)", "SECONDS" },
         { "stderr", 0, 0, G_OPTION_ARG_NONE, &foreground_log,
           "Also write log lines to standard error", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
@@ -123,17 +140,20 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(VgpuConfig) cfg = NULL;
     Keeper k = { .lifecycle_cb = -1, .metadata_cb = -1, .work_timer = -1,
-                 .reconnect_timer = -1 };
+                 .reconnect_timer = -1, .recheck_timer = -1 };
     const char *env_uri = g_getenv("LIBVIRT_DEFAULT_URI");
     int rc;
 
     g_option_context_set_summary(ctx, "Keeps every persistent libvirt domain with vGPU metadata "
-                                      "ready to start: adds the <hostdev> its metadata lacks.");
+                                      "ready to start: adds the <hostdev> its metadata lacks, and keeps "
+                                      "stopped domains' whole-VF hostdevs on VFs free to take them.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return fail(NULL, error->message);
     if (argc > 1)
         return fail(NULL, "unexpected argument (see --help)");
+    if (recheck < 0 || recheck > 86400)
+        return fail("--recheck", "expected 0 to 86400 seconds");
     if (version) {
         printf(KEEPER_PROGRAM " %s\n", VGPU_VERSION);
         return 0;
@@ -143,6 +163,9 @@ main(int argc, char **argv)
     k.uri = uri && *uri ? uri : env_uri && *env_uri ? env_uri : "qemu:///system";
     k.state_dir = cfg->state_dir;
     k.sysfs_root = cfg->sysfs_root;
+    k.cfg = cfg;
+    k.recheck_s = (guint)recheck;
+    k.vf_host = TRUE;   /* until the first full pass has read the host */
     k.once = once;
     k.dry_run = dry_run;
     k.pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -157,6 +180,8 @@ main(int argc, char **argv)
         return fail("libvirt", virGetLastErrorMessage());
     rc = once ? run_once(&k) : run_daemon(&k);
     g_hash_table_unref(k.pending);
+    g_clear_pointer(&k.stuck, g_hash_table_unref);
+    g_free(k.vf_due);
     keeper_status_clear(&k.status);
     return rc;
 }

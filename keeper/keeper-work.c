@@ -2,6 +2,7 @@
  * over all of them, and one log line per change. */
 #include "keeper.h"
 #include "domain-sync.h"
+#include "vf-keep.h"
 #include "vgpu-log.h"
 
 #include <libvirt/virterror.h>
@@ -30,6 +31,17 @@ keeper_queue(Keeper *k, virDomainPtr dom, const char *why)
         return;
     g_hash_table_replace(k->pending, g_strdup(uuid), g_strdup(why));
     virEventUpdateTimeout(k->work_timer, 0);
+}
+
+/* @redefinitions definitions written; @what the last change. */
+static void
+note_change(Keeper *k, guint redefinitions, const char *what)
+{
+    k->status.redefinitions += redefinitions;
+    g_free(k->status.last_change);
+    k->status.last_change = keeper_status_now();
+    g_free(k->status.last_change_what);
+    k->status.last_change_what = g_strdup(what);
 }
 
 /* Bring one domain in line; log and count what changed. */
@@ -64,21 +76,67 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
         if (k->once)   /* a script's tool: its output too */
             printf("%s\n", what);
         if (res.outcome == DOMAIN_SYNC_CHANGED) {
-            k->status.redefinitions++;
-            g_free(k->status.last_change);
-            k->status.last_change = keeper_status_now();
-            g_free(k->status.last_change_what);
-            k->status.last_change_what = g_steal_pointer(&what);
+            note_change(k, 1, what);
             keeper_status_save(k);
         }
     }
-    /* Whole-VF requests (issue 13) are not handled yet. When they are,
-     * this is where the domain's whole-VF <hostdev>s are re-pointed at a
-     * free, fitting VF while it is stopped (with the hook's placement
-     * rules), and the lifecycle callback in keeper-conn.c queues domains on
-     * STARTED, STOPPED and UNDEFINED too. mdev requests need nothing more:
-     * the hook creates the mdev at each start. */
+    /* Whole-VF requests are not one domain's business: the VF one names
+     * depends on every other domain (keeper_vf_pass, after the batch). */
     domain_sync_result_clear(&res);
+}
+
+void
+keeper_queue_vf(Keeper *k, const char *why)
+{
+    if (!k->vf_due)
+        k->vf_due = g_strdup(why);
+    virEventUpdateTimeout(k->work_timer, 0);
+}
+
+void
+keeper_vf_pass(Keeper *k, const char *why)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) stuck = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    VfKeepResult res = { 0 };
+    int rc;
+
+    g_clear_pointer(&k->vf_due, g_free);
+    if (!k->conn)
+        return;   /* the full pass after reconnecting does it */
+    rc = vf_keep_pass(k->conn, k->cfg, k->dry_run, &res, &error);
+    if (res.host_read)
+        k->vf_host = res.host_has_vfs;
+    /* Log what was written even when a later step failed. */
+    for (guint i = 0; res.moves && i < res.moves->len; i++) {
+        g_autofree char *what = vf_keep_move_describe(g_ptr_array_index(res.moves, i));
+
+        vgpu_log(LOG_NOTICE, "%s%s (%s)%s", k->dry_run ? "would re-point: " : "", what, why,
+                 res.attempts > 1 ? "; the pass started over: a definition changed meanwhile"
+                                  : "");
+        if (k->once)
+            printf("%s%s\n", k->dry_run ? "would re-point: " : "", what);
+        if (!k->dry_run)
+            note_change(k, 0, what);
+    }
+    k->status.redefinitions += res.redefinitions;
+    if (rc < 0) {
+        vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
+        k->failures++;
+    }
+    /* A request no VF can take is said once, not at every event. */
+    for (guint i = 0; res.stuck && i < res.stuck->len; i++) {
+        char *line = vf_keep_move_describe(g_ptr_array_index(res.stuck, i));
+
+        if (!k->stuck || !g_hash_table_contains(k->stuck, line))
+            vgpu_log(LOG_WARNING, "%s (%s)", line, why);
+        g_hash_table_add(stuck, line);
+    }
+    g_clear_pointer(&k->stuck, g_hash_table_unref);
+    k->stuck = g_steal_pointer(&stuck);
+    if (res.redefinitions)
+        keeper_status_save(k);
+    vf_keep_result_clear(&res);
 }
 
 void
@@ -89,7 +147,7 @@ keeper_run_queue(Keeper *k)
     gpointer uuid, why;
 
     virEventUpdateTimeout(k->work_timer, -1);
-    if (!k->conn || g_hash_table_size(k->pending) == 0)
+    if (!k->conn)
         return;   /* a reconnection's full pass covers what is pending */
     batch = g_steal_pointer(&k->pending);
     k->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -107,6 +165,13 @@ keeper_run_queue(Keeper *k)
         if (virDomainIsPersistent(dom) == 1)
             sync_one(k, dom, why);
         virDomainFree(dom);
+    }
+    /* A host without whole VFs (as the last full read of it said) has
+     * nothing for the pass to keep: events do not make it read it again. */
+    if (k->vf_due) {
+        g_autofree char *vf_why = g_steal_pointer(&k->vf_due);
+        if (k->vf_host)
+            keeper_vf_pass(k, vf_why);
     }
 }
 
@@ -128,6 +193,7 @@ keeper_full_pass(Keeper *k, const char *why)
         virDomainFree(doms[i]);
     }
     free(doms);
+    keeper_vf_pass(k, why);
     k->status.passes++;
     g_free(k->status.last_pass);
     k->status.last_pass = keeper_status_now();

@@ -1,6 +1,7 @@
 /* vgpu-keeper: keeps every persistent domain with vGPU metadata ready to
  * start, so that writing only the metadata (virsh define, virsh metadata
- * --set, virt-xml, virt-manager) needs no second command.
+ * --set, virt-xml, virt-manager) needs no second command, and keeps the
+ * whole VFs stopped domains name free to take them (virt/vf-keep.h).
  *
  * One thread, libvirt's default event loop (virEventRegisterDefaultImpl,
  * virEventRunDefaultImpl): libvirt's own events, keepalive and close
@@ -20,22 +21,29 @@
 #define KEEPER_PROGRAM "vgpu-keeper"
 #define KEEPER_BACKOFF_MIN_MS 250
 #define KEEPER_BACKOFF_MAX_MS 10000
+#define KEEPER_RECHECK_S 60     /* whole-VF check without an event (a type set by hand) */
 
 typedef struct {
     const char *uri;
     const char *state_dir;
     const char *sysfs_root;     /* scanned at each sync: whole-VF requests get no mdev hostdev */
+    const VgpuConfig *cfg;
     gboolean once;
     gboolean dry_run;
+    guint recheck_s;            /* 0: no periodic whole-VF check */
 
     virConnectPtr conn;         /* NULL while disconnected */
     int lifecycle_cb;           /* event callback ids, -1 when none */
     int metadata_cb;
     int work_timer;             /* fires when @pending is not empty */
     int reconnect_timer;
+    int recheck_timer;
     guint backoff_ms;
 
     GHashTable *pending;        /* domain uuid -> why it is queued */
+    char *vf_due;               /* why a whole-VF pass is due (an event); NULL: none */
+    gboolean vf_host;           /* the last whole read of the host found whole VFs */
+    GHashTable *stuck;          /* lines last logged about requests no VF can take */
     KeeperStatus status;
     guint failures;             /* domains a pass could not sync */
     gboolean quit;
@@ -49,6 +57,11 @@ void keeper_schedule_reconnect(Keeper *k);
 
 /* keeper-work.c: what the keeper does to domains. */
 void keeper_queue(Keeper *k, virDomainPtr dom, const char *why);
+/* Some domain started, stopped, was defined or undefined: the whole-VF
+ * invariant is checked once the queue runs. */
+void keeper_queue_vf(Keeper *k, const char *why);
+/* The whole-VF invariant over every domain (virt/vf-keep.c). */
+void keeper_vf_pass(Keeper *k, const char *why);
 void keeper_run_queue(Keeper *k);
 /* Every persistent domain. -1 when libvirt could not list them. */
 int keeper_full_pass(Keeper *k, const char *why);

@@ -4,31 +4,12 @@
 #include "host-scan.h"
 #include "vf-choice.h"
 #include "vgpu-error.h"
+#include "virt-util.h"
 
 #include <libvirt/virterror.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef VGPU_TEST_HOOKS
-/* VGPU_TEST_STOP_AT kills the process at the step; VGPU_TEST_PAUSE_AT
- * stops it there (SIGSTOP) once, until the test sends SIGCONT. */
-static void
-test_point(const char *step)
-{
-    const char *kill_at = getenv("VGPU_TEST_STOP_AT");
-    const char *pause_at = getenv("VGPU_TEST_PAUSE_AT");
-
-    if (kill_at && strcmp(kill_at, step) == 0)
-        raise(SIGKILL);
-    if (pause_at && strcmp(pause_at, step) == 0) {
-        g_unsetenv("VGPU_TEST_PAUSE_AT");
-        raise(SIGSTOP);
-    }
-}
-#else
-# define test_point(step) do { } while (0)
-#endif
 
 void
 domain_sync_result_clear(DomainSyncResult *res)
@@ -115,7 +96,7 @@ sync_attempt(virDomainPtr dom, const char *sysfs_root, gboolean dry_run,
     }
     if (!(updated = xml_domain_add_hostdevs_except(xml, strlen(xml), whole_vf, &added, error)))
         return FALSE;
-    test_point("sync-before-compare");
+    virt_test_point("sync-before-compare");
     /* libvirt has no compare-and-swap on a definition: the closest is to
      * compare right before the write, so that an edit saved meanwhile
      * (virsh edit, virt-manager) is never overwritten with what we read
@@ -124,13 +105,13 @@ sync_attempt(virDomainPtr dom, const char *sysfs_root, gboolean dry_run,
         return FALSE;
     if (strcmp(xml, again) != 0)
         return FALSE;
-    test_point("sync-before-define");
+    virt_test_point("sync-before-define");
     if (!(defined = virDomainDefineXML(virDomainGetConnect(dom), updated))) {
         set_virt_error(error, res->name, "defining it with the added <hostdev>");
         return FALSE;
     }
     virDomainFree(defined);
-    test_point("sync-after-define");
+    virt_test_point("sync-after-define");
     res->outcome = DOMAIN_SYNC_CHANGED;
     return TRUE;
 }

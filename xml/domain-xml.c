@@ -19,6 +19,7 @@
 #define NAME_MAX_BYTES 255     /* libvirt keeps NAME.xml and NAME.log files */
 #define VALUE_MAX_BYTES 256    /* any attribute of ours, any UUID */
 #define ECHO_MAX_CHARS 64      /* untrusted names quoted in messages */
+#define VGPU_XML_PCI_HOSTDEV_MAX 1024   /* PCI hostdevs read from one domain */
 
 static const char *const device_attrs[] = {
     "uuid", "profile", "type", "parent", "placement", "numa", "framebuffer", "series", "gpu",
@@ -32,6 +33,7 @@ vgpu_domain_new(void)
 
     dom->requests = g_ptr_array_new_with_free_func((GDestroyNotify)vgpu_request_free);
     dom->mdev_hostdevs = g_ptr_array_new_with_free_func(g_free);
+    dom->pci_addrs = g_ptr_array_new_with_free_func(g_free);
     return dom;
 }
 
@@ -44,6 +46,7 @@ xml_domain_free(VgpuDomain *dom)
     g_free(dom->uuid);
     g_ptr_array_unref(dom->requests);
     g_ptr_array_unref(dom->mdev_hostdevs);
+    g_ptr_array_unref(dom->pci_addrs);
     if (dom->mem_nodes)
         g_array_unref(dom->mem_nodes);
     if (dom->cpus)
@@ -586,6 +589,26 @@ read_pci_hostdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return 0;
 }
 
+/* The source of every <hostdev type='pci'>: what a running domain holds. */
+static int
+read_pci_addrs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
+{
+    g_autoptr(xmlXPathObject) obj = xpath_eval(
+        xpath, NULL, "/domain/devices/hostdev[@type='pci']/source/address", error);
+
+    if (!obj)
+        return -1;
+    for (int i = 0; i < node_count(obj) && i < VGPU_XML_PCI_HOSTDEV_MAX; i++) {
+        xmlNode *addr = obj->nodesetval->nodeTab[i];
+        guint d, b, s, f;
+
+        if (read_hex_attr(addr, "domain", 0xffff, &d) && read_hex_attr(addr, "bus", 0xff, &b) &&
+            read_hex_attr(addr, "slot", 0x1f, &s) && read_hex_attr(addr, "function", 0x7, &f))
+            g_ptr_array_add(dom->pci_addrs, g_strdup_printf("%04x:%02x:%02x.%x", d, b, s, f));
+    }
+    return 0;
+}
+
 VgpuDomain *
 xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
@@ -604,11 +627,31 @@ xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
     dom = vgpu_domain_new();
     if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
         read_requests(xpath, dom, error) < 0 || read_hostdevs(xpath, dom, error) < 0 ||
-        read_pci_hostdevs(xpath, dom, error) < 0 || read_locality(xpath, dom, error) < 0)
+        read_pci_hostdevs(xpath, dom, error) < 0 || read_pci_addrs(xpath, dom, error) < 0 ||
+        read_locality(xpath, dom, error) < 0)
         return NULL;
     if (docp)
         *docp = g_steal_pointer(&doc);
     return g_steal_pointer(&dom);
+}
+
+GPtrArray *
+xml_domain_pci_addrs(const char *buf, gsize len, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) xpath = NULL;
+    g_autoptr(VgpuDomain) dom = NULL;
+
+    if (!(doc = read_doc(buf, len, error)))
+        return NULL;
+    if (!(xpath = xmlXPathNewContext(doc))) {
+        xml_domain_error(NULL, error, "cannot create an XPath context");
+        return NULL;
+    }
+    dom = vgpu_domain_new();
+    if (read_pci_addrs(xpath, dom, error) < 0)
+        return NULL;
+    return g_ptr_array_ref(dom->pci_addrs);
 }
 
 VgpuDomain *

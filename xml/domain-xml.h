@@ -13,6 +13,10 @@ typedef struct {
     char *uuid;                /* canonical lowercase */
     GPtrArray *requests;       /* VgpuRequest*, in document order */
     GPtrArray *mdev_hostdevs;  /* char* canonical UUIDs of <hostdev type='mdev'> */
+    /* char* "0000:e8:00.4": the source of every <hostdev type='pci'>, ours
+     * and hand-written (those with an unreadable address left out): the
+     * VFs a running domain holds, whoever wrote its hostdevs. */
+    GPtrArray *pci_addrs;
     /* Where the domain runs, for NUMA locality (guint each; NULL when the
      * XML does not say): <numatune><memory nodeset>, and the CPUs of
      * <vcpu cpuset> and every <cputune><vcpupin cpuset>. */
@@ -27,6 +31,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, xml_domain_free)
  * problem: malformed XML, DTD/entities, over size, bad or duplicate UUIDs,
  * unknown placement, a type/profile/parent that could reach a path. */
 VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
+
+/* The sources of every <hostdev type='pci'> of @buf (char*
+ * "0000:e8:00.4"), whatever its vGPU metadata says: what a running domain
+ * holds even when that metadata is one the parser refuses. */
+GPtrArray *xml_domain_pci_addrs(const char *buf, gsize len, GError **error);
 
 /* TRUE when @req's UUID has a <hostdev type='mdev'> in @dom. */
 gboolean xml_domain_request_has_hostdev(const VgpuDomain *dom, const VgpuRequest *req);
@@ -49,6 +58,20 @@ char *xml_vf_hostdev_element(const char *uuid, const char *addr, gboolean manage
  * (uuid -> VF "0000:e8:00.5") pointed at that VF; nothing else changes
  * (the alias stays). For migrate begin and restore begin. */
 char *xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **error);
+
+/* Where one whole-VF request's hostdev should point. */
+typedef struct {
+    char *addr;                /* the VF, "0000:e8:00.5" */
+    gboolean managed;          /* managed='yes' (plain VFs) or 'no' (NVIDIA) */
+} XmlVfPoint;
+void xml_vf_point_free(XmlVfPoint *point);
+
+/* A copy of the definition @buf in which the request of each UUID in
+ * @points (uuid -> XmlVfPoint*) has its PCI hostdev (alias ua-vgpu-<uuid>)
+ * pointed at that VF: the address and managed= of the one it has, else a
+ * new one laid out like its siblings, replacing an mdev hostdev for that
+ * UUID (which could not serve it). Nothing else changes. */
+char *xml_domain_point_vfs(const char *buf, gsize len, GHashTable *points, GError **error);
 
 /* Return a copy of the definition @buf with a <hostdev type='mdev'> added
  * under <devices> for every request that lacks one (and, for requests

@@ -250,3 +250,114 @@ xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **e
     }
     return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }
+
+void
+xml_vf_point_free(XmlVfPoint *point)
+{
+    if (!point)
+        return;
+    g_free(point->addr);
+    g_free(point);
+}
+
+static void
+set_pci_address(xmlNode *addr, guint d, guint b, guint s, guint f)
+{
+    char v[8];
+
+    g_snprintf(v, sizeof(v), "0x%04x", d);
+    xmlSetProp(addr, BAD_CAST "domain", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%02x", b);
+    xmlSetProp(addr, BAD_CAST "bus", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%02x", s);
+    xmlSetProp(addr, BAD_CAST "slot", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%x", f);
+    xmlSetProp(addr, BAD_CAST "function", BAD_CAST v);
+}
+
+/* The element xml_vf_hostdev_element() writes, as a node. */
+static xmlNode *
+new_vf_hostdev(xmlDoc *doc, const char *uuid, guint d, guint b, guint s, guint f,
+               gboolean managed)
+{
+    xmlNode *hostdev = xmlNewDocNode(doc, NULL, BAD_CAST "hostdev", NULL);
+    xmlNode *source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL);
+    xmlNode *addr = xmlNewChild(source, NULL, BAD_CAST "address", NULL);
+    xmlNode *alias = xmlNewChild(hostdev, NULL, BAD_CAST "alias", NULL);
+    g_autofree char *name = g_strconcat(VGPU_HOSTDEV_ALIAS_PREFIX, uuid, NULL);
+
+    xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem");
+    xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci");
+    xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST(managed ? "yes" : "no"));
+    set_pci_address(addr, d, b, s, f);
+    xmlNewProp(alias, BAD_CAST "name", BAD_CAST name);
+    return hostdev;
+}
+
+/* Drop the <hostdev type='mdev'> of @uuid (and the blank line it stood
+ * on): a whole VF serves that request here. */
+static void
+drop_mdev_hostdev(xmlNode *devices, const char *uuid)
+{
+    for (xmlNode *h = xmlFirstElementChild(devices); h; h = xmlNextElementSibling(h)) {
+        g_autofree xmlChar *type = NULL;
+        xmlNode *src, *addr;
+
+        if (h->ns || !xmlStrEqual(h->name, BAD_CAST "hostdev") ||
+            !(type = xmlGetProp(h, BAD_CAST "type")) || !xmlStrEqual(type, BAD_CAST "mdev"))
+            continue;
+        for (src = xmlFirstElementChild(h); src; src = xmlNextElementSibling(src))
+            if (xmlStrEqual(src->name, BAD_CAST "source"))
+                break;
+        for (addr = src ? xmlFirstElementChild(src) : NULL; addr; addr = xmlNextElementSibling(addr)) {
+            g_autofree xmlChar *u = xmlGetProp(addr, BAD_CAST "uuid");
+
+            if (xmlStrEqual(addr->name, BAD_CAST "address") && u &&
+                g_ascii_strcasecmp((const char *)u, uuid) == 0) {
+                if (line_indent(h)) {
+                    xmlNode *blank = h->prev;
+                    xmlUnlinkNode(blank);
+                    xmlFreeNode(blank);
+                }
+                xmlUnlinkNode(h);
+                xmlFreeNode(h);
+                return;
+            }
+        }
+    }
+}
+
+char *
+xml_domain_point_vfs(const char *buf, gsize len, GHashTable *points, GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(VgpuDomain) dom = xml_domain_read(buf, len, &doc, error);
+    g_autoptr(GList) uuids = NULL;
+
+    if (!dom)
+        return NULL;
+    /* In UUID order: the same points always give the same text. */
+    uuids = g_list_sort(g_hash_table_get_keys(points), (GCompareFunc)strcmp);
+    for (GList *l = uuids; l; l = l->next) {
+        const XmlVfPoint *p = g_hash_table_lookup(points, l->data);
+        xmlNode *addr = find_vf_address(doc, l->data);
+        guint d, b, s, f;
+
+        if (!p || sscanf(p->addr, "%x:%x:%x.%x", &d, &b, &s, &f) != 4) {
+            xml_domain_error(dom, error, "'%s' is no PCI address to point vGPU %s at",
+                             p ? p->addr : "", (const char *)l->data);
+            return NULL;
+        }
+        if (addr) {
+            set_pci_address(addr, d, b, s, f);
+            xmlSetProp(addr->parent->parent, BAD_CAST "managed",
+                       BAD_CAST(p->managed ? "yes" : "no"));
+        } else {
+            xmlNode *devices = find_or_add_devices(doc);
+
+            drop_mdev_hostdev(devices, l->data);
+            append_element(devices, new_vf_hostdev(doc, l->data, d, b, s, f, p->managed));
+        }
+    }
+    return doc_to_string(doc, has_xml_declaration(buf, len), error);
+}

@@ -1028,6 +1028,118 @@ test_add_refuses_invalid(void)
     assert_refusal(err, "domain 'vm1': vGPU device 0: type '../../etc' is not a valid mdev type");
 }
 
+/* Whole-VF pointing: an mdev hostdev replaced, an aliased one moved (and
+ * its managed= set), hand-written PCI hostdevs listed and left alone. */
+#define META_VF \
+    "  <metadata>\n" \
+    "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n" \
+    "      <vgpu:device uuid=\"" UUID_A "\" gpu=\"MI300X\"/>\n" \
+    "      <vgpu:device uuid=\"" UUID_B "\" profile=\"A40-2Q\"/>\n" \
+    "    </vgpu:vgpu>\n" \
+    "  </metadata>\n"
+#define HAND_PCI \
+    "    <hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\"><source>" \
+    "<address domain=\"0x0000\" bus=\"0x04\" slot=\"0x02\" function=\"0x1\"/></source></hostdev>\n"
+
+static void
+test_point_vfs(void)
+{
+    const char *in =
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_VF
+        "  <devices>\n"
+        "    <disk type=\"file\" device=\"disk\"/>\n"
+        "    <hostdev mode=\"subsystem\" type=\"mdev\" model=\"vfio-pci\"><source>"
+        "<address uuid=\"" UUID_A "\"/></source></hostdev>\n"
+        HAND_PCI
+        "    <hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\"><source>"
+        "<address domain=\"0x0000\" bus=\"0x67\" slot=\"0x00\" function=\"0x4\"/></source>"
+        "<alias name=\"ua-vgpu-" UUID_B "\"/></hostdev>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    const char *expect =
+        "<domain type=\"kvm\">\n"
+        "  <name>vm1</name>\n"
+        META_VF
+        "  <devices>\n"
+        "    <disk type=\"file\" device=\"disk\"/>\n"
+        HAND_PCI
+        "    <hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\"><source>"
+        "<address domain=\"0x0000\" bus=\"0xe8\" slot=\"0x00\" function=\"0x5\"/></source>"
+        "<alias name=\"ua-vgpu-" UUID_B "\"/></hostdev>\n"
+        "    <hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\"><source>"
+        "<address domain=\"0x0000\" bus=\"0x05\" slot=\"0x02\" function=\"0x0\"/></source>"
+        "<alias name=\"ua-vgpu-" UUID_A "\"/></hostdev>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    g_autoptr(GHashTable) points = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                         (GDestroyNotify)xml_vf_point_free);
+    XmlVfPoint *a = g_new0(XmlVfPoint, 1), *b = g_new0(XmlVfPoint, 1);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    g_autoptr(VgpuDomain) before = xml_domain_parse(in, strlen(in), &error);
+    g_autoptr(VgpuDomain) after = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(before->pci_addrs->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(before->pci_addrs, 0), ==, "0000:04:02.1");
+    g_assert_cmpstr(g_ptr_array_index(before->pci_addrs, 1), ==, "0000:67:00.4");
+    a->addr = g_strdup("0000:05:02.0");
+    a->managed = TRUE;
+    b->addr = g_strdup("0000:e8:00.5");
+    g_hash_table_insert(points, UUID_A, a);
+    g_hash_table_insert(points, UUID_B, b);
+    out = xml_domain_point_vfs(in, strlen(in), points, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(out, ==, expect);
+    after = xml_domain_parse(out, strlen(out), &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(after->mdev_hostdevs->len, ==, 0);
+    g_assert_cmpstr(((VgpuRequest *)g_ptr_array_index(after->requests, 0))->vf, ==, "0000:05:02.0");
+    g_assert_cmpstr(((VgpuRequest *)g_ptr_array_index(after->requests, 1))->vf, ==, "0000:e8:00.5");
+}
+
+static void
+test_point_vfs_refuses_bad_address(void)
+{
+    const char *in = "<domain><name>vm1</name>" META_VF "<devices/></domain>";
+    g_autoptr(GHashTable) points = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                         (GDestroyNotify)xml_vf_point_free);
+    XmlVfPoint *a = g_new0(XmlVfPoint, 1);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+
+    a->addr = g_strdup("../../etc");
+    g_hash_table_insert(points, UUID_A, a);
+    out = xml_domain_point_vfs(in, strlen(in), points, &error);
+    g_assert_null(out);
+    g_assert_nonnull(strstr(error->message, "'../../etc' is no PCI address to point vGPU"));
+}
+
+static void
+test_pci_addrs_despite_bad_metadata(void)
+{
+    const char *in =
+        "<domain><name>vm1</name><metadata><vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">"
+        "<vgpu:device uuid=\"bad\" profile=\"../x\"/></vgpu:vgpu></metadata><devices>"
+        HAND_PCI "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VgpuDomain) vd = xml_domain_parse(in, strlen(in), &error);
+    g_autoptr(GPtrArray) addrs = NULL;
+
+    g_assert_null(vd);
+    g_clear_error(&error);
+    addrs = xml_domain_pci_addrs(in, strlen(in), &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(addrs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(addrs, 0), ==, "0000:04:02.1");
+    g_clear_pointer(&addrs, g_ptr_array_unref);
+    addrs = xml_domain_pci_addrs("<domain><!ENTITY", 16, &error);
+    g_assert_null(addrs);
+    g_assert_nonnull(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1077,5 +1189,8 @@ main(int argc, char **argv)
     g_test_add_func("/xml/add/nothing-keeps-bytes", test_add_nothing_keeps_bytes);
     g_test_add_func("/xml/add/live-domain", test_add_live_domain);
     g_test_add_func("/xml/add/refuses-invalid", test_add_refuses_invalid);
+    g_test_add_func("/xml/point-vfs/replace-move-keep", test_point_vfs);
+    g_test_add_func("/xml/point-vfs/bad-address", test_point_vfs_refuses_bad_address);
+    g_test_add_func("/xml/pci-addrs/bad-metadata", test_pci_addrs_despite_bad_metadata);
     return g_test_run();
 }

@@ -1,0 +1,411 @@
+#!/usr/bin/env bash
+# vgpu-keeper's whole-VF half under the real libvirtd (libvirt-env.sh's
+# namespace): stopped domains whose metadata asks for a whole VF get a PCI
+# hostdev (alias ua-vgpu-<uuid>) naming a VF that can take them, distinct
+# ones while enough are free; one whose VF is taken (a running domain, a
+# type written by hand, a hand-written hostdev) is re-pointed; a settled
+# host sees 0 redefinitions; a keeper started while libvirtd is down does
+# its full pass once it comes up; a keeper SIGKILLed around its
+# redefinition damages nothing and the next one finishes the work.
+# Alone: make O=build/san SANITIZE=1 TESTHOOKS=1 -j2 all sim &&
+#        B=build/san bash tests/e2e/test-keeper-vf.sh
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+unset VGPU_HOOK_CONF
+. "$TOP/tests/e2e/libvirt-env.sh"
+
+KPID=
+S1=0000:04:02.0   # s7150-2vf's two VFs
+S2=0000:04:02.1
+
+lv_tier_begin "vgpu-keeper whole-VF tier"
+[ -x "$B/keeper/vgpu-keeper" ] || { echo "not ok - vgpu-keeper whole-VF tier: $B/keeper/vgpu-keeper not built"; exit 1; }
+
+step() { lv_log "step: $*"; }
+status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
+keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
+# t_log NAME REGEX: the keeper logged a line matching REGEX (syslog's
+# listener may write it a moment after the change it describes)
+t_log() { t_match "$1" "$2" "$(lv_syslog_for "$2" vgpu-keeper)"; }
+inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
+state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
+
+# keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
+keeper_start() {
+    local envs=()
+    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
+        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
+    KPID=$!
+}
+keeper_stop() {
+    [ -n "$KPID" ] || return 0
+    kill -TERM "$KPID" 2>/dev/null
+    lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
+    wait "$KPID" 2>/dev/null
+    KPID=
+}
+wait_for() {   # wait_for SECONDS CMD...
+    local end=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.05
+    done
+}
+connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
+passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }
+
+# vf_of NAME UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID
+vf_of() {
+    inactive "$1" | python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+for h in root.iter("hostdev"):
+    a = h.find("alias")
+    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
+        x = h.find("source/address")
+        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$2" 2>/dev/null
+}
+vf_addr() { local v; v=$(vf_of "$1" "$2"); echo "${v% *}"; }
+has_vf() { [ -n "$(vf_of "$1" "$2")" ]; }
+vf_is() { [ "$(vf_addr "$1" "$2")" = "$3" ]; }
+pci_hostdevs() { inactive "$1" | grep -c "<hostdev mode='subsystem' type='pci'"; }
+
+# gpu_domain NAME N [ATTRS]: a domain whose metadata asks for a whole VF, no hostdev
+gpu_domain() {
+    lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" ${3:-gpu=\"S7150\"}" > "$LV_WORK/$1.xml"
+    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+}
+# hand_domain NAME N VF: no vGPU metadata, a hand-written hostdev for VF
+hand_domain() {
+    lv_domain_xml "$1" "$(du "$2")" |
+        sed "s|</devices>|<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x${3:0:4}' bus='0x${3:5:2}' slot='0x${3:8:2}' function='0x${3:11:1}'/></source></hostdev></devices>|" \
+        > "$LV_WORK/$1.xml"
+    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+}
+
+# libvirtd down until libvirtd_up (libvirtd-run waits for the hold file)
+libvirtd_down() {
+    local old
+    old=$(lv_libvirtd_pid)
+    : > "$LV_WORK/libvirtd.hold"
+    : > "$LV_WORK/libvirtd.restart"
+    kill -TERM "$old"
+    lv_wait_gone 15 "$old" > /dev/null
+}
+libvirtd_up() { rm -f "$LV_WORK/libvirtd.hold"; lv_wait_virsh 60; }
+
+finish() { keeper_stop; [ -n "$LV_WORK" ] && rm -f "$LV_WORK/libvirtd.hold"; lv_tier_finish; }
+trap finish EXIT
+
+run_test() {
+    local before=$T_FAIL
+    lv_log "=== $1"
+    "$1"
+    if [ "$T_FAIL" -gt "$before" ]; then
+        lv_dump_logs
+        echo "# --- vgpu-keeper.log"; tail -n 30 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'
+    fi
+    return 0
+}
+
+# Two domains defined while no keeper runs; the keeper starts while
+# libvirtd is down, connects when it comes up and points them at the two
+# VFs; a third gets one of them too (none is left), which the log says.
+test_start_while_down() {
+    gpu_domain va 1
+    gpu_domain vb 2
+    step "libvirtd down; the keeper starts"
+    libvirtd_down
+    keeper_start --recheck 0
+    t_ok "libvirtd down: the keeper says it cannot connect and retries" \
+        wait_for 20 eval 'grep -q "cannot connect to libvirt at qemu:///system.*next attempt in" "$LV_WORK/vgpu-keeper.log"'
+    t_ok "the keeper keeps running while libvirtd is down" kill -0 "$KPID"
+    step "libvirtd up"
+    libvirtd_up
+    t_ok "libvirtd up: the keeper connects (status file)" wait_for 30 connected
+    t_ok "its full pass gives va a VF" wait_for 30 has_vf va "$(u 1)"
+    t_ok "and vb" wait_for 30 has_vf vb "$(u 2)"
+    t_eq "va: a managed='yes' PCI hostdev for a VF of the S7150 (pack: the first)" \
+        "$S1 yes" "$(vf_of va "$(u 1)")"
+    t_eq "vb: the other VF, not va's" "$S2 yes" "$(vf_of vb "$(u 2)")"
+    t_log "one log line per domain: what, from where, why" \
+        "domain 'va': vGPU $(u 1) \(S7150\) now uses VF $S1: it had no VF \(full pass after connecting\)"
+    step "a third domain, no VF left"
+    gpu_domain vc 3
+    t_ok "vc gets a VF as well" wait_for 30 has_vf vc "$(u 3)"
+    t_match "vc: one of the two (both named: none is free)" "^($S1|$S2) yes$" "$(vf_of vc "$(u 3)")"
+    t_log "logged with its reason" \
+        "domain 'vc': vGPU $(u 3) \(S7150\) now uses VF .*: it had no VF; no VF is free, VF .* is named by a stopped domain too \(event: domain 'vc' defined\)"
+}
+
+# A settled host: a full pass (SIGHUP), --once and the events of a domain
+# without metadata change nothing.
+test_steady() {
+    local r p
+    r=$(status_key redefinitions)
+    p=$(status_key passes)
+    step "SIGHUP: a full pass over a settled host"
+    kill -HUP "$KPID"
+    t_ok "the pass ran" wait_for 30 passes_above "$p"
+    t_eq "0 redefinitions in a steady state (status file)" "$r" "$(status_key redefinitions)"
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once --dry-run > "$LV_WORK/once.out" 2>/dev/null
+    t_eq "--once --dry-run: nothing would change" "0:0 redefinition(s), 0 domain(s) failed" \
+        "$?:$(grep -v '^vgpu-keeper' "$LV_WORK/once.out")"
+    step "a domain without metadata is defined and undefined"
+    lv_domain_xml vplain "$(du 9)" > "$LV_WORK/vplain.xml"
+    lv_virsh define "$LV_WORK/vplain.xml" > /dev/null
+    lv_virsh undefine vplain > /dev/null
+    sleep 1
+    t_eq "still 0 redefinitions" "$r" "$(status_key redefinitions)"
+    t_eq "vgpuctl status: the keeper's count" "$r" \
+        "$(lv_vgpuctl status 2>&1 | sed -n 's/.*running (pid [0-9]*, connected to [^)]*), \([0-9]*\) redefinition.*/\1/p')"
+}
+
+# A VF named by hand in a stopped domain without our metadata is left to
+# it while another is free.
+test_hand_hostdev_stopped() {
+    step "only vhand, a stopped domain whose hand-written hostdev names $S1"
+    for d in va vb vc; do lv_virsh undefine "$d" > /dev/null; done
+    hand_domain vhand 10 "$S1"
+    gpu_domain vd 4
+    t_ok "vd gets a VF" wait_for 30 has_vf vd "$(u 4)"
+    t_eq "vd: not the VF the hand-written hostdev names" "$S2 yes" "$(vf_of vd "$(u 4)")"
+    t_eq "the hand-written hostdev is untouched" \
+        "<hostdev mode='subsystem' type='pci' managed='yes'>" \
+        "$(inactive vhand | grep -o "<hostdev mode='subsystem' type='pci' managed='yes'>")"
+    t_eq "vhand gained no alias" 0 "$(inactive vhand | grep -c 'ua-vgpu')"
+    lv_virsh undefine vhand > /dev/null
+    lv_virsh undefine vd > /dev/null
+}
+
+# SIGKILL between the compare and the define, and right after the define:
+# the definition is the old or the new one, whole; the next keeper
+# finishes the work and redefines nothing twice.
+test_kill_mid_write() {
+    local r
+    keeper_stop
+    step "keeper dies before its define"
+    keeper_start VGPU_TEST_STOP_AT=vfkeep-before-define --recheck 0
+    gpu_domain vk 5
+    t_ok "the keeper was killed at the step" lv_wait_gone 30 "$KPID"
+    wait "$KPID" 2>/dev/null
+    KPID=
+    t_eq "vk: its definition as defined (no hostdev), readable" "0:$(u 5)" \
+        "$(pci_hostdevs vk):$(inactive vk | sed -n 's/.*uuid="\([^"]*\)".*gpu=.*/\1/p')"
+    keeper_start --recheck 0
+    t_ok "the next keeper gives vk its VF" wait_for 30 has_vf vk "$(u 5)"
+    t_eq "one PCI hostdev" 1 "$(pci_hostdevs vk)"
+    keeper_stop
+    step "keeper dies right after its define"
+    keeper_start VGPU_TEST_STOP_AT=vfkeep-after-define --recheck 0
+    gpu_domain vl 6
+    t_ok "the keeper was killed at the step" lv_wait_gone 30 "$KPID"
+    wait "$KPID" 2>/dev/null
+    KPID=
+    t_eq "vl: the new definition, whole: one PCI hostdev for its request" "1:$S2 yes" \
+        "$(pci_hostdevs vl):$(vf_of vl "$(u 6)")"
+    keeper_start --recheck 0
+    t_ok "the next keeper connects" wait_for 30 connected
+    r=$(status_key redefinitions)
+    t_eq "and has nothing left to do (0 redefinitions)" "0" "$r"
+    lv_virsh undefine vk > /dev/null
+    lv_virsh undefine vl > /dev/null
+}
+
+# An edit saved while the keeper has built its change but not compared:
+# the keeper starts over and the edit stays.
+test_concurrent_edit() {
+    keeper_stop
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-before-compare --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    gpu_domain ve 12
+    t_ok "the keeper stopped before its compare" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "an edit saved meanwhile (a <description>)"
+    sed "s|<name>ve</name>|<name>ve</name><description>edited meanwhile</description>|" \
+        "$LV_WORK/ve.xml" > "$LV_WORK/ve-edit.xml"
+    lv_virsh define "$LV_WORK/ve-edit.xml" > /dev/null
+    kill -CONT "$KPID"
+    t_ok "ve gets its VF" wait_for 30 has_vf ve "$(u 12)"
+    t_eq "the edit is kept" 1 "$(inactive ve | grep -c '<description>edited meanwhile</description>')"
+    t_log "the log says the pass started over" \
+        "domain 've': vGPU $(u 12) \(S7150\) now uses VF .*; the pass started over: a definition changed meanwhile"
+    lv_virsh undefine ve > /dev/null
+    keeper_stop
+}
+
+# Three domains wanting one VF each, two VFs: distinct while they can; two
+# start; the third is re-pointed when one of them stops, and starts; a VF
+# taken by hand (a domain without our metadata whose hand-written hostdev
+# names it starts) gets the stopped domain that named it re-pointed.
+start_ok() {
+    local out
+    out=$(lv_virsh start "$1" 2>&1)
+    t_eq "$1 starts" "0:running" "$?:$(state "$1")"
+    [ "$(state "$1")" = running ] || echo "# $out"
+}
+stuck_lines() { keeper_log | grep -c "domain '$1': vGPU $2 (S7150): no VF on this host can take it now"; }
+test_running() {
+    local a b
+    keeper_start --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    gpu_domain ra 21
+    wait_for 30 has_vf ra "$(u 21)"
+    gpu_domain rb 22
+    wait_for 30 has_vf rb "$(u 22)"
+    gpu_domain rc 23
+    wait_for 30 has_vf rc "$(u 23)"
+    a=$(vf_addr ra "$(u 21)")
+    b=$(vf_addr rb "$(u 22)")
+    t_eq "ra and rb name the two VFs" "$S1 $S2" "$a $b"
+    t_eq "rc names ra's (none is free; pack: the first)" "$S1" "$(vf_addr rc "$(u 23)")"
+    # rb first: rc keeps sharing ra's VF (ra keeps it: the earlier UUID),
+    # nothing is free; then ra takes it.
+    step "rb, then ra start"
+    start_ok rb
+    start_ok ra
+    t_ok "rc: no VF can take it now: one warning line naming the holder" \
+        wait_for 30 eval '[ "$(stuck_lines rc "$(u 23)")" -ge 1 ]'
+    t_log "the warning" \
+        "domain 'rc': vGPU $(u 23) \(S7150\): no VF on this host can take it now \(VF $S1 is held by running domain 'ra'\); it stays on $S1"
+    t_eq "rc left as it is" "$S1" "$(vf_addr rc "$(u 23)")"
+    t_eq "the running domains' definitions untouched" "$S1 $S2" "$(vf_addr ra "$(u 21)") $(vf_addr rb "$(u 22)")"
+    step "rb stops"
+    lv_virsh destroy rb > /dev/null
+    t_ok "rc is re-pointed at rb's VF (free now)" wait_for 30 vf_is rc "$(u 23)" "$S2"
+    t_log "logged with its reason" \
+        "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \(event: domain 'rb' stopped\)"
+    t_eq "the warning was said once, not at every event" 1 "$(stuck_lines rc "$(u 23)")"
+    step "rc starts"
+    start_ok rc
+    step "ra stops: rb (its VF held by rc) gets ra's"
+    lv_virsh destroy ra > /dev/null
+    t_ok "rb is re-pointed at $S1" wait_for 30 vf_is rb "$(u 22)" "$S1"
+    start_ok rb
+    lv_virsh destroy rb > /dev/null
+    lv_virsh destroy rc > /dev/null
+    for d in ra rb rc; do lv_virsh undefine "$d" > /dev/null; done
+
+    step "a VF taken by hand: a domain without metadata whose hostdev names rd's VF starts"
+    gpu_domain rd 24
+    wait_for 30 has_vf rd "$(u 24)"
+    t_eq "rd names $S1" "$S1" "$(vf_addr rd "$(u 24)")"
+    hand_domain rh 25 "$S1"
+    sleep 0.5
+    t_eq "a stopped hand-written hostdev naming rd's VF: rd keeps it" "$S1" "$(vf_addr rd "$(u 24)")"
+    start_ok rh
+    t_ok "rd is re-pointed" wait_for 30 vf_is rd "$(u 24)" "$S2"
+    t_log "logged: the running domain holds it" \
+        "domain 'rd': vGPU $(u 24) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'rh' \(event: domain 'rh' started\)"
+    t_eq "rh untouched: no alias added" 0 "$(inactive rh | grep -c 'ua-vgpu')"
+    step "rh's live metadata made invalid (virsh metadata --live): its VF stays held"
+    lv_virsh metadata rh --uri urn:vgpu-hook:1 --key vgpu --live \
+        --set '<vgpu><device uuid="bad" profile="../x"/></vgpu>' > /dev/null
+    gpu_domain rf 26
+    t_ok "rf gets a VF" wait_for 30 has_vf rf "$(u 26)"
+    t_eq "rf: rd's VF (shared), not the one running rh holds" "$S2" "$(vf_addr rf "$(u 26)")"
+    lv_virsh undefine rf > /dev/null
+    start_ok rd
+    lv_virsh destroy rd > /dev/null
+    lv_virsh destroy rh > /dev/null
+    for d in rd rh; do lv_virsh undefine "$d" > /dev/null; done
+    keeper_stop
+}
+
+# --once points a domain's request at a VF and exits; valgrind-clean.
+test_once() {
+    local out plain=${BPLAIN:-$TOP/build/plain}/keeper/vgpu-keeper
+    keeper_stop
+    gpu_domain vw 11
+    if command -v valgrind > /dev/null && [ -x "$plain" ]; then
+        out=$(lv_ns timeout 120 valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite "$plain" -c qemu:///system --once 2>&1)
+        t_eq "valgrind: a --once pass with a whole-VF request (plain build) is clean" 0 "$?"
+    else
+        out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
+        t_eq "--once: exit 0 (no valgrind here)" 0 "$?"
+    fi
+    t_eq "--once: says what it changed" \
+        "domain 'vw': vGPU $(u 11) (S7150) now uses VF $S1: it had no VF|1 redefinition(s), 0 domain(s) failed" \
+        "$(tr '\n' '|' <<< "$out" | sed 's/|$//')"
+    t_eq "--once: the definition has it" "$S1 yes" "$(vf_of vw "$(u 11)")"
+    out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
+    t_eq "--once again: nothing to change" "0:0 redefinition(s), 0 domain(s) failed" "$?:$out"
+    lv_virsh undefine vw > /dev/null
+}
+
+# vendor-specific VFs (a40x2-vfio): a type written into a VF by hand
+# raises no event; the periodic check re-points the stopped domain.
+test_hand_type() {
+    keeper_start --recheck 1
+    t_ok "keeper connected" wait_for 30 connected
+    gpu_domain vn 7 'profile="A40-2Q"'
+    t_ok "vn gets a VF" wait_for 30 has_vf vn "$(u 7)"
+    t_eq "vn: a managed='no' hostdev for the first VF (pack)" "0000:67:00.4 no" "$(vf_of vn "$(u 7)")"
+    gpu_domain vo 8 'profile="A40-2Q"'
+    t_ok "vo gets a VF" wait_for 30 has_vf vo "$(u 8)"
+    t_eq "vo: another VF of the same GPU" "0000:67:00.5 no" "$(vf_of vo "$(u 8)")"
+    step "a type written by hand into vn's VF"
+    printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    t_ok "vn is re-pointed by the periodic check" wait_for 30 eval '! vf_is vn "$(u 7)" 0000:67:00.4'
+    t_eq "vn: the next free VF of that GPU, not vo's" "0000:67:00.6 no" "$(vf_of vn "$(u 7)")"
+    # Our own redefinition of vo raises one more event, whose pass may see
+    # the type first; the periodic check catches it otherwise.
+    t_log "logged with its reason" \
+        "domain 'vn': vGPU $(u 7) \(A40-2Q\) now uses VF 0000:67:00.6, not 0000:67:00.4: VF 0000:67:00.4 has vGPU type nvidia-558, set outside vgpu-hook \((periodic check|event: domain 'vo' defined)\)"
+    step "a type of another size on vo's GPU: vo moves to the other GPU"
+    printf 0 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    printf 560 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
+    t_ok "vo and vn leave the GPU that now holds another size" \
+        wait_for 30 eval '[[ $(vf_addr vo "$(u 8)") == 0000:e8:* && $(vf_addr vn "$(u 7)") == 0000:e8:* ]]'
+    t_ok "on distinct VFs" test "$(vf_addr vo "$(u 8)")" != "$(vf_addr vn "$(u 7)")"
+    t_log "found by the periodic check (no event)" \
+        "domain 'vo': vGPU $(u 8) \(A40-2Q\) now uses VF 0000:e8:00\.[0-9a-f], not 0000:67:00.5: VF 0000:67:00.5 cannot take A40-2Q now .*\(periodic check\)"
+    keeper_stop
+}
+
+# Twenty domains asking for A40-2Q on a vendor-specific host: one
+# redefinition each, each its own VF, then none on a full pass.
+test_many() {
+    local r p vfs
+    keeper_start --recheck 0
+    t_ok "keeper connected" wait_for 30 connected
+    r=$(status_key redefinitions)
+    for i in $(seq 20 39); do gpu_domain "vm$i" "$i" 'profile="A40-2Q"'; done
+    t_ok "all twenty get a VF" wait_for 60 eval 'for i in $(seq 20 39); do has_vf vm$i "$(u $i)" || exit 1; done'
+    sleep 1
+    t_eq "one redefinition each" 20 "$(($(status_key redefinitions) - r))"
+    vfs=$(for i in $(seq 20 39); do vf_addr "vm$i" "$(u "$i")"; done | sort -u | wc -l)
+    t_eq "twenty distinct VFs" 20 "$vfs"
+    r=$(status_key redefinitions)
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a full pass ran" wait_for 30 passes_above "$p"
+    t_eq "0 redefinitions once settled" "$r" "$(status_key redefinitions)"
+    for i in $(seq 20 39); do lv_virsh undefine "vm$i" > /dev/null; done
+    keeper_stop
+}
+
+if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    run_test test_start_while_down
+    run_test test_steady
+    run_test test_hand_hostdev_stopped
+    run_test test_kill_mid_write
+    run_test test_once
+    run_test test_concurrent_edit
+    run_test test_running
+    keeper_stop
+    lv_stop
+else
+    t_fail "libvirtd up in the namespace (s7150-2vf)" "see the log above"
+fi
+if lv_start a40x2-vfio; then
+    run_test test_hand_type
+    run_test test_many
+    lv_stop
+else
+    t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"
+fi
+t_done

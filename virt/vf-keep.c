@@ -1,0 +1,411 @@
+/* Keeping stopped domains' whole-VF hostdevs on VFs that can take them. */
+#include "vf-keep-priv.h"
+#include "device-kind.h"
+#include "domain-xml.h"
+#include "host-scan.h"
+#include "ledger.h"
+#include "vf-choice.h"
+#include "vgpu-error.h"
+#include "virt-util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *
+vf_keep_move_describe(const VfKeepMove *m)
+{
+    if (!m->vf)
+        return g_strdup_printf("domain '%s': vGPU %s (%s): no VF on this host can take it "
+                               "now (%s)%s%s", m->domain, m->uuid, m->label, m->why,
+                               m->old ? "; it stays on " : "", m->old ? m->old : "");
+    return g_strdup_printf("domain '%s': vGPU %s (%s) now uses VF %s%s%s: %s", m->domain,
+                           m->uuid, m->label, m->vf, m->old ? ", not " : "",
+                           m->old ? m->old : "", m->why);
+}
+
+static void
+pending_free(Pending *p)
+{
+    g_free(p->why);
+    g_free(p);
+}
+
+static void
+keep_pass_clear(KeepPass *kp)
+{
+    g_clear_pointer(&kp->host, host_free);
+    g_clear_pointer(&kp->host_run, host_free);
+    g_clear_pointer(&kp->ledgers, g_ptr_array_unref);
+    g_clear_pointer(&kp->names, pci_names_free);
+    g_clear_pointer(&kp->held, g_hash_table_unref);
+    g_clear_pointer(&kp->claimed, g_hash_table_unref);
+    g_clear_pointer(&kp->hand, g_hash_table_unref);
+    g_clear_pointer(&kp->pending, g_ptr_array_unref);
+    g_clear_pointer(&kp->doms, g_ptr_array_unref);
+}
+
+void
+vf_keep_result_clear(VfKeepResult *res)
+{
+    g_clear_pointer(&res->moves, g_ptr_array_unref);
+    g_clear_pointer(&res->stuck, g_ptr_array_unref);
+    g_clear_pointer(&res->whole_vf, g_ptr_array_unref);
+}
+
+/* What keeping @vf for @req consumes (the same-size rule of its GPU): the
+ * first type that fits the request and the VF can take now. */
+static void
+keep_note_claim(Host *host, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
+                                          : host_parent_request_types(vf, req);
+    const HostType *t = NULL;
+
+    if (host_find_device(host, vf->addr))
+        return;
+    for (guint i = 0; i < types->len && !t; i++)
+        if (((const HostType *)g_ptr_array_index(types, i))->available != 0)
+            t = g_ptr_array_index(types, i);
+    if (!t)
+        vf_keep_note_used(host, vf->addr);
+    else
+        vf->kind->note_made(host, vf->addr, vf->addr, t->id);
+}
+
+/* Why @req (of @kd) cannot keep the VF it names, in a few words. */
+static char *
+keep_why(KeepPass *kp, const VfChoice *c, const KeepDomain *kd, const VgpuRequest *req)
+{
+    const HostParent *vf = req->vf ? host_find_parent(kp->host, req->vf) : NULL;
+    const HostDevice *dev = vf ? host_find_device(kp->host, vf->addr) : NULL;
+    const LedgerDevice *d = NULL;
+    const Ledger *owner;
+    const char *s;
+    char *why;
+
+    if (!req->vf)
+        return g_strdup("it had no VF");
+    if (!vf || !vf->kind->named_by_hostdev)
+        return g_strdup_printf("%s is no whole VF on this host", req->vf);
+    if ((s = g_hash_table_lookup(kp->claimed, vf->addr)))
+        return g_strdup_printf("stopped domain '%s' names VF %s too", s, vf->addr);
+    if ((s = g_hash_table_lookup(kp->held, vf->addr)))
+        return g_strdup_printf("VF %s is held by %s", vf->addr, s);
+    owner = ledger_list_find_parent(kp->ledgers, vf->kind->name, vf->addr, &d);
+    if (owner && g_strcmp0(owner->domain_uuid, kd->uuid) != 0)
+        return g_strdup_printf("VF %s is held by domain '%s'", vf->addr,
+                               owner->domain_name ? owner->domain_name : owner->domain_uuid);
+    if (dev && !owner && dev->type && *dev->type)
+        return g_strdup_printf("VF %s has vGPU type %s, set outside vgpu-hook", vf->addr,
+                               dev->type);
+    if ((why = vf_choice_mismatch(c, vf, req)))
+        return why;
+    if ((why = placement_parent_refusal(vf, req, c->rules)))
+        return g_strdup_printf("VF %s: %s", vf->addr, why);
+    return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
+                           "or is full)", vf->addr, vgpu_request_label(req));
+}
+
+static void
+keep_point(KeepPass *kp, KeepDomain *kd, const VgpuRequest *req, const HostParent *vf,
+           const char *why)
+{
+    XmlVfPoint *p = g_new0(XmlVfPoint, 1);
+
+    p->addr = g_strdup(vf->addr);
+    p->managed = vf->kind == &device_kind_plainvf;
+    g_hash_table_replace(kd->points, g_strdup(req->uuid), p);
+    g_ptr_array_add(kd->moves, vf_keep_move_new(kd, req, vf->addr, why));
+}
+
+/* Phase one: each request keeps the VF it names when it can take it and
+ * no stopped domain earlier in UUID order keeps it. */
+static void
+keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
+{
+    g_autoptr(GHashTable) wanted = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    /* Which requests a whole VF serves, asked of the host as it is, before
+     * any claim changes what it can take. */
+    for (guint i = 0; i < kp->doms->len; i++) {
+        KeepDomain *kd = g_ptr_array_index(kp->doms, i);
+
+        for (guint r = 0; r < kd->vd->requests->len; r++) {
+            const VgpuRequest *orig = g_ptr_array_index(kd->vd->requests, r);
+            g_autofree char *type_owned = NULL;
+            VgpuRequest req = vf_choice_view(orig, &type_owned);
+
+            c->rules = &kd->rules;
+            if (vf_keep_serves(c, kp->host, kd->vd, &req))
+                g_hash_table_add(wanted, (gpointer)orig);
+        }
+    }
+    for (guint i = 0; i < kp->doms->len; i++) {
+        KeepDomain *kd = g_ptr_array_index(kp->doms, i);
+
+        c->domain_uuid = kd->uuid;
+        c->rules = &kd->rules;
+        for (guint r = 0; r < kd->vd->requests->len; r++) {
+            const VgpuRequest *orig = g_ptr_array_index(kd->vd->requests, r);
+            g_autofree char *type_owned = NULL;
+            VgpuRequest req = vf_choice_view(orig, &type_owned);
+            const HostParent *cur = orig->vf ? host_find_parent(kp->host, orig->vf) : NULL;
+            Pending *p;
+
+            if (!g_hash_table_contains(wanted, orig))
+                continue;
+            if (kp->only && strcmp(kd->uuid, kp->only) == 0 &&
+                VF_KEEP_ASKED(kp->only_reqs, orig->uuid))
+                g_ptr_array_add(res->whole_vf, g_strdup(orig->uuid));
+            if (cur && !g_hash_table_contains(kp->claimed, cur->addr) &&
+                !g_hash_table_contains(kp->held, cur->addr) &&
+                vf_choice_usable(c, kp->host, cur, &req)) {
+                g_hash_table_insert(kp->claimed, g_strdup(cur->addr), g_strdup(kd->name));
+                keep_note_claim(kp->host, cur, &req);
+                continue;
+            }
+            if (kp->only && (strcmp(kd->uuid, kp->only) != 0 ||
+                             !VF_KEEP_ASKED(kp->only_reqs, orig->uuid)))
+                continue;   /* vgpuctl changes what it was asked about */
+            p = g_new0(Pending, 1);
+            p->kd = kd;
+            p->req = orig;
+            p->why = keep_why(kp, c, kd, &req);
+            g_ptr_array_add(kp->pending, p);
+        }
+    }
+}
+
+/* A VF for @req when none is free: one another stopped domain names
+ * (whoever starts first takes it), from what running domains hold alone.
+ * Its own VF, when only that sharing is wrong with it, stays. */
+static const HostParent *
+keep_share(KeepPass *kp, VfChoice *c, const VgpuRequest *req, gboolean *stays,
+           GError **error)
+{
+    g_autoptr(GHashTable) avoid = g_hash_table_new(g_str_hash, g_str_equal);
+    const HostParent *cur;
+    GHashTableIter it;
+    gpointer addr;
+
+    *stays = FALSE;
+    if (!kp->host_run && !(kp->host_run = vf_keep_scan(kp, error)))
+        return NULL;
+    cur = req->vf ? host_find_parent(kp->host_run, req->vf) : NULL;
+    if (cur && !g_hash_table_contains(kp->held, cur->addr) &&
+        vf_choice_usable(c, kp->host_run, cur, req)) {
+        *stays = TRUE;
+        return NULL;
+    }
+    g_hash_table_iter_init(&it, kp->claimed);
+    while (g_hash_table_iter_next(&it, &addr, NULL))
+        g_hash_table_add(avoid, addr);
+    g_hash_table_iter_init(&it, kp->hand);
+    while (g_hash_table_iter_next(&it, &addr, NULL))
+        g_hash_table_add(avoid, addr);
+    c->avoid = avoid;
+    cur = vf_choice_find(c, kp->host_run, req);
+    c->avoid = kp->hand;
+    return cur;
+}
+
+/* Phase two: a VF for every request that could not keep its own. */
+static int
+keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
+{
+    for (guint i = 0; i < kp->pending->len; i++) {
+        Pending *p = g_ptr_array_index(kp->pending, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest req = vf_choice_view(p->req, &type_owned);
+        const HostParent *vf;
+        gboolean stays = FALSE;
+
+        c->domain_uuid = p->kd->uuid;
+        c->rules = &p->kd->rules;
+        c->avoid = kp->hand;
+        if ((vf = vf_choice_find(c, kp->host, &req))) {
+            g_hash_table_insert(kp->claimed, g_strdup(vf->addr), g_strdup(p->kd->name));
+            keep_note_claim(kp->host, vf, &req);
+            keep_point(kp, p->kd, p->req, vf, p->why);
+            continue;
+        }
+        vf = keep_share(kp, c, &req, &stays, error);
+        if (!vf && !stays && !kp->host_run)
+            return -1;
+        if (vf && g_strcmp0(vf->addr, p->req->vf) != 0) {
+            g_autofree char *why = g_strdup_printf("%s; no VF is free, VF %s is named by a "
+                                                   "stopped domain too", p->why, vf->addr);
+            keep_point(kp, p->kd, p->req, vf, why);
+        } else if (!stays) {
+            g_ptr_array_add(res->stuck, vf_keep_move_new(p->kd, p->req, NULL, p->why));
+        }
+    }
+    return 0;
+}
+
+/* Write @kd's points if its definition is still the one read and it is
+ * still stopped. FALSE with no @error: it changed, the pass starts over. */
+static gboolean
+keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *res,
+           GError **error)
+{
+    g_autofree char *updated = NULL, *again = NULL;
+    virDomainPtr dom, defined;
+    gboolean same;
+
+    if (!dry_run) {
+        if (!(updated = xml_domain_point_vfs(kd->xml, strlen(kd->xml), kd->points, error)))
+            return FALSE;
+        virt_test_point("vfkeep-before-compare");
+        if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid)))
+            return FALSE;   /* undefined meanwhile: the next pass sees it gone */
+        /* libvirt has no compare-and-swap on a definition: compare right
+         * before the write, and only while it is stopped (a domain that
+         * started took the VF it named; the next pass sees that). */
+        same = (kd->running || virDomainIsActive(dom) == 0) &&
+               (again = virt_inactive_xml(dom, NULL)) && strcmp(again, kd->xml) == 0;
+        if (!same) {
+            virDomainFree(dom);
+            return FALSE;
+        }
+        virt_test_point("vfkeep-before-define");
+        defined = virDomainDefineXML(conn, updated);
+        virDomainFree(dom);
+        if (!defined) {
+            virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
+                       kd->name);
+            return FALSE;
+        }
+        virDomainFree(defined);
+        virt_test_point("vfkeep-after-define");
+        res->redefinitions++;
+    }
+    while (kd->moves->len)
+        g_ptr_array_add(res->moves, g_ptr_array_steal_index(kd->moves, 0));
+    return TRUE;
+}
+
+/* vf_keep_domain is all or nothing: one request no VF can take fails it. */
+static gboolean
+keep_only_fails(const VfKeepResult *res, GError **error)
+{
+    const VfKeepMove *m;
+
+    if (res->stuck->len == 0)
+        return FALSE;
+    m = g_ptr_array_index(res->stuck, 0);
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
+                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s%s",
+                m->domain, m->uuid, m->label, m->old ? "; it stays on " : "",
+                m->old ? m->old : "");
+    return TRUE;
+}
+
+/* One attempt. FALSE with no @error: a definition changed under us. */
+static gboolean
+keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashTable *only_reqs,
+             gboolean dry_run, VfKeepResult *res, GError **error)
+{
+    KeepPass kp = { .cfg = cfg, .only = only, .only_reqs = only_reqs };
+    VfChoice c = { 0 };
+    gboolean raced = FALSE, ok = FALSE, failed = FALSE;
+
+    kp.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    kp.claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    kp.hand = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    kp.doms = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_domain_free);
+    kp.pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_free);
+    kp.rules = placement_rules_from_config(cfg);
+    kp.names = pci_names_new(cfg->pci_ids_path);
+    /* What an earlier attempt wrote stays written, and listed. */
+    g_ptr_array_set_size(res->stuck, 0);
+    g_ptr_array_set_size(res->whole_vf, 0);
+    if (only && !vf_keep_only_wants_vf(conn, cfg, only, only_reqs, error, &failed)) {
+        ok = !failed;   /* mdev requests only: nothing here to do */
+        goto out;
+    }
+    /* The host first: where it has no whole VF there is nothing to keep
+     * (and libvirt is not asked). Ledgers before domains: a domain that
+     * starts in between is then held by its live XML at least. */
+    if (!(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
+        goto out;
+    res->host_read = TRUE;
+    for (guint i = 0; i < kp.host->parents->len; i++)
+        res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
+                                 ->kind->named_by_hostdev;
+    if (!res->host_has_vfs) {
+        if (only)
+            vf_keep_no_vfs(conn, only, only_reqs, res);
+        ok = !(only && keep_only_fails(res, error));
+        goto out;
+    }
+    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        vf_keep_read_domains(&kp, conn, error) < 0)
+        goto out;
+    vf_keep_note_held(&kp, kp.host);
+    c.rules = &kp.rules;
+    c.names = kp.names;
+    c.ledgers = kp.ledgers;
+    keep_claim(&kp, &c, res);
+    if (keep_choose(&kp, &c, res, error) < 0)
+        goto out;
+    if (only && keep_only_fails(res, error))
+        goto out;
+    for (guint i = 0; i < kp.doms->len; i++) {
+        KeepDomain *kd = g_ptr_array_index(kp.doms, i);
+        GError *err = NULL;
+
+        if (g_hash_table_size(kd->points) == 0)
+            continue;
+        if (!keep_write(conn, kd, dry_run, res, &err)) {
+            if (err) {
+                g_propagate_error(error, err);
+                goto out;
+            }
+            raced = TRUE;
+        }
+    }
+    ok = !raced;
+out:
+    keep_pass_clear(&kp);
+    return ok;
+}
+
+static int
+keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashTable *only_reqs,
+         gboolean dry_run, VfKeepResult *res, GError **error)
+{
+    memset(res, 0, sizeof(*res));
+    res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
+    res->stuck = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
+    res->whole_vf = g_ptr_array_new_with_free_func(g_free);
+    while (res->attempts < VF_KEEP_ATTEMPTS) {
+        GError *err = NULL;
+
+        res->attempts++;
+        if (keep_attempt(conn, cfg, only, only_reqs, dry_run, res, &err))
+            return 0;
+        if (err) {
+            g_propagate_error(error, err);
+            return -1;
+        }
+    }
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_STATE,
+                "whole VFs: definitions changed while they were being re-pointed, %u times in "
+                "a row; left as they are", res->attempts);
+    return -1;
+}
+
+int
+vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
+             VfKeepResult *res, GError **error)
+{
+    return keep_run(conn, cfg, NULL, NULL, dry_run, res, error);
+}
+
+int
+vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
+               GHashTable *requests, VfKeepResult *res, GError **error)
+{
+    return keep_run(conn, cfg, uuid, requests, FALSE, res, error);
+}

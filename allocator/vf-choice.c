@@ -156,35 +156,46 @@ vf_choice_gpu_used(const VfChoice *c, const Host *host, const char *gpu)
     return used;
 }
 
+/* Is @a a better VF than @b for @req? Not named by another stopped domain
+ * first, then on the domain's NUMA nodes (locality outranks pack, as in
+ * placement), then pack or spread by the VFs their GPUs have in use. */
+typedef struct {
+    const HostParent *vf;
+    gboolean avoided, remote;
+    guint used;
+} VfRank;
+
+static gboolean
+vf_rank_better(const VfRank *a, const VfRank *b, VgpuPlacement policy)
+{
+    if (a->avoided != b->avoided)
+        return !a->avoided;
+    if (a->remote != b->remote)
+        return !a->remote;
+    return policy == VGPU_PLACEMENT_SPREAD ? a->used < b->used : a->used > b->used;
+}
+
 const HostParent *
 vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
 {
     VgpuPlacement policy = req->placement != VGPU_PLACEMENT_DEFAULT ? req->placement :
                            c->rules && c->rules->policy != VGPU_PLACEMENT_DEFAULT
                            ? c->rules->policy : VGPU_PLACEMENT_PACK;
-    const HostParent *best = NULL;
-    gboolean best_avoided = TRUE;
-    guint best_used = 0;
+    VfRank best = { 0 };
 
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *vf = g_ptr_array_index(host->parents, i);
-        gboolean avoided;
-        guint used;
+        VfRank r = { .vf = vf };
 
         if (!vf_choice_usable(c, host, vf, req))
             continue;
-        avoided = c->avoid && g_hash_table_contains(c->avoid, vf->addr);
-        used = vf_choice_gpu_used(c, host, vf->gpu);
-        if (best && avoided && !best_avoided)
-            continue;
-        if (!best || (best_avoided && !avoided) ||
-            (policy == VGPU_PLACEMENT_SPREAD ? used < best_used : used > best_used)) {
-            best = vf;
-            best_used = used;
-            best_avoided = avoided;
-        }
+        r.avoided = c->avoid && g_hash_table_contains(c->avoid, vf->addr);
+        r.remote = placement_is_remote(vf, req, c->rules);
+        r.used = vf_choice_gpu_used(c, host, vf->gpu);
+        if (!best.vf || vf_rank_better(&r, &best, policy))
+            best = r;
     }
-    return best;
+    return best.vf;
 }
 
 /* MIG's reason (mig.h) when @vf lists no type for @req. @host may hold

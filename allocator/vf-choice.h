@@ -83,7 +83,8 @@ gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent 
  * and the ledgers alone: for vgpuctl check's dry run. */
 char *vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
                         const VgpuRequest *req, const char *self_name);
-/* The VF to take for @req by the policy (pack: the busiest GPU, spread: the
- * idlest; address breaks ties), avoiding c->avoid while another is free.
- * NULL when none can serve it. */
+/* The VF to take for @req: one c->avoid does not hold while there is one,
+ * then one on the domain's NUMA nodes (c->rules->domain_nodes) while there
+ * is one, then by the policy (pack: the busiest GPU, spread: the idlest;
+ * address breaks ties). NULL when none can serve it. */
 const HostParent *vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req);

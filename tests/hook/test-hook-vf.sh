@@ -303,6 +303,12 @@ test_vfio_advice() {
     t_eq "vfio: advice wrote nothing" "$W0 nvidia-558 idle" "$(vfs_in_use)"
     start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
     t_match "vfio: an mdev hostdev gets the same advice" "asks for 1 whole-VF vGPU\\(s\\) with no matching <hostdev>.*managed='no'" "$ERR"
+    # The advice's VF is on the domain's NUMA node, though pack would pick
+    # the GPU that already holds vm1's (node 0 in a40x2-vfio).
+    DOM_EXTRA="<numatune><memory nodeset='1'/></numatune>" \
+        start vm4 4 --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-2Q\""
+    t_match "vfio: no hostdev, domain on node 1: the advice names a VF of node 1's GPU" \
+        "bus='0xe8' slot='0x00' function='0x4'/>.*ua-vgpu-$(u 4)" "$ERR"
     start vm3 3 "uuid=\"$(u 3)\" gpu=\"A40\" @vf=$V0"
     t_match "vfio: gpu= on a vendor-specific VF refused" "VF $V0 takes a vGPU type; ask for it with profile= or type=" "$ERR"
     stop vm1

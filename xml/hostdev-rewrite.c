@@ -178,6 +178,21 @@ xml_domain_add_hostdevs_except(const char *buf, gsize len, GHashTable *whole_vf,
     return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }
 
+static void
+set_pci_address(xmlNode *addr, guint d, guint b, guint s, guint f)
+{
+    char v[8];
+
+    g_snprintf(v, sizeof(v), "0x%04x", d);
+    xmlSetProp(addr, BAD_CAST "domain", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%02x", b);
+    xmlSetProp(addr, BAD_CAST "bus", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%02x", s);
+    xmlSetProp(addr, BAD_CAST "slot", BAD_CAST v);
+    g_snprintf(v, sizeof(v), "0x%x", f);
+    xmlSetProp(addr, BAD_CAST "function", BAD_CAST v);
+}
+
 /* The <address> of the PCI hostdev aliased ua-vgpu-@uuid, or NULL. */
 static xmlNode *
 find_vf_address(xmlDoc *doc, const char *uuid)
@@ -232,21 +247,13 @@ xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **e
     while (g_hash_table_iter_next(&iter, &uuid, &vf)) {
         xmlNode *addr = find_vf_address(doc, uuid);
         unsigned d, b, s, f;
-        char v[8];
 
         if (!addr || sscanf(vf, "%x:%x:%x.%x", &d, &b, &s, &f) != 4) {
             xml_domain_error(dom, error, "no PCI hostdev with alias '%s%s' to point at %s",
                              VGPU_HOSTDEV_ALIAS_PREFIX, (const char *)uuid, (const char *)vf);
             return NULL;
         }
-        g_snprintf(v, sizeof(v), "0x%04x", d);
-        xmlSetProp(addr, BAD_CAST "domain", BAD_CAST v);
-        g_snprintf(v, sizeof(v), "0x%02x", b);
-        xmlSetProp(addr, BAD_CAST "bus", BAD_CAST v);
-        g_snprintf(v, sizeof(v), "0x%02x", s);
-        xmlSetProp(addr, BAD_CAST "slot", BAD_CAST v);
-        g_snprintf(v, sizeof(v), "0x%x", f);
-        xmlSetProp(addr, BAD_CAST "function", BAD_CAST v);
+        set_pci_address(addr, d, b, s, f);
     }
     return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }
@@ -258,21 +265,6 @@ xml_vf_point_free(XmlVfPoint *point)
         return;
     g_free(point->addr);
     g_free(point);
-}
-
-static void
-set_pci_address(xmlNode *addr, guint d, guint b, guint s, guint f)
-{
-    char v[8];
-
-    g_snprintf(v, sizeof(v), "0x%04x", d);
-    xmlSetProp(addr, BAD_CAST "domain", BAD_CAST v);
-    g_snprintf(v, sizeof(v), "0x%02x", b);
-    xmlSetProp(addr, BAD_CAST "bus", BAD_CAST v);
-    g_snprintf(v, sizeof(v), "0x%02x", s);
-    xmlSetProp(addr, BAD_CAST "slot", BAD_CAST v);
-    g_snprintf(v, sizeof(v), "0x%x", f);
-    xmlSetProp(addr, BAD_CAST "function", BAD_CAST v);
 }
 
 /* The element xml_vf_hostdev_element() writes, as a node. */

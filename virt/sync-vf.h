@@ -1,5 +1,5 @@
 /* vgpuctl sync for whole-VF requests: point each at a VF that can serve
- * it here (cmd-edit.c calls it for one domain). */
+ * it here (cli/cmd-sync.c and cmd-attach.c call it for one domain). */
 #pragma once
 
 #include <glib.h>

@@ -1,5 +1,6 @@
-/* Unit tests for xml/domain-xml.c: reading domain XML, refusing hostile
- * input, and adding the missing <hostdev> elements. The files under
+/* Unit tests for xml/'s domain reader (domain-xml.c, device-read.c,
+ * hostdev-read.c): reading domain XML, refusing hostile input, and adding
+ * the missing <hostdev> elements. The files under
  * xml-corpus/ are kept as raw inputs so that they can seed a fuzzer. */
 #include "domain-xml.h"
 #include "vgpu-error.h"

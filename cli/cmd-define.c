@@ -1,0 +1,104 @@
+/* vgpuctl define: define a domain from a file like 'virsh define',
+ * adding the mdev <hostdev> its vGPU metadata lacks; whole-VF requests
+ * are left to 'vgpuctl sync', which chooses the VF. */
+#include "cli.h"
+#include "clone-check.h"
+#include "domain-xml.h"
+#include "edit-target.h"
+#include "host-scan.h"
+#include "numa-map.h"
+#include "placement.h"
+#include "remote-host.h"
+#include "vf-choice.h"
+#include "virt-conn.h"
+
+#include <stdio.h>
+
+/* Through a libvirt on another host: the requests whose kind that host
+ * alone can tell get no hostdev (added to @whole_vf), each with the one
+ * sentence why in @notes; sync run there adds it. */
+static void
+define_remote_kinds(virConnectPtr conn, const char *uri, const VgpuDomain *vd,
+                    GHashTable *whole_vf, GPtrArray *notes)
+{
+    g_auto(CliRemote) remote = { .conn = conn, .uri = uri, .whole_vfs = -1 };
+    g_autofree char *on_host = g_strdup_printf("vgpuctl sync %s", vd->name ? vd->name : "DOMAIN");
+
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+        g_autoptr(GError) why = NULL;
+
+        if (req->vf || xml_domain_request_has_hostdev(vd, req) ||
+            cli_remote_mdev_ok(&remote, req, on_host, &why))
+            continue;
+        g_hash_table_add(whole_vf, g_strdup(req->uuid));
+        g_ptr_array_add(notes, g_strdup(why->message));
+    }
+}
+
+int
+cmd_define(CliOptions *opts, int argc, char **argv)
+{
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    g_autoptr(VgpuDomain) vd = NULL;
+    g_autoptr(VgpuConfig) cfg = NULL;
+    g_autoptr(Host) host = NULL;
+    g_autoptr(GHashTable) whole_vf = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *buf = NULL, *xml = NULL;
+    g_autoptr(GPtrArray) remote_notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) nodes = NULL;
+    PlacementRules rules = { 0 };
+    gsize len = 0;
+    guint added = 0;
+
+    if (!cli_parse_options(opts, "define", "FILE",
+                           "Define a domain from FILE ('-': standard input) like 'virsh define', "
+                           "adding the <hostdev> its vGPU metadata lacks.", NULL, &argc, &argv))
+        return 1;
+    if (argc != 2) {
+        cli_error("define: expected one FILE (see 'vgpuctl define --help')");
+        return 1;
+    }
+    if (!(buf = cli_read_file(argv[1], &len, &error)))
+        return cli_fail("define", error);
+    /* Validate first: a bad request is reported before libvirt is asked. */
+    if (!(vd = xml_domain_parse(buf, len, &error)))
+        return cli_fail("define", error);
+    /* A request a whole VF serves on this host gets its PCI hostdev from
+     * 'vgpuctl sync', which chooses the VF; only a local host is known. */
+    if (edit_target_uri_is_local(cli_virt_uri(opts))) {
+        if (!(cfg = cli_config_load(opts, &error)) ||
+            !(host = host_scan(cfg->sysfs_root, vd->requests, &error)) ||
+            numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, &error) < 0)
+            return cli_fail("define", error);
+        rules = placement_rules_from_config(cfg);
+        rules.domain_nodes = nodes;
+    }
+    whole_vf = vf_choice_requests_by(host, cfg ? &rules : NULL, vd->requests);
+    if (!(conn = cli_virt_open(opts, &error)))
+        return cli_fail("define", error);
+    if (!cfg)
+        define_remote_kinds(conn, cli_virt_uri(opts), vd, whole_vf, remote_notes);
+    if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
+        return cli_fail("define", error);
+    if (!(dom = virDomainDefineXML(conn, xml))) {
+        cli_virt_error(&error, "defining %s", argv[1]);
+        return cli_fail("define", error);
+    }
+    printf("Domain '%s' defined from %s.\n", virDomainGetName(dom), argv[1]);
+    for (guint i = 0; i < vd->requests->len; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        if (!g_hash_table_contains(whole_vf, req->uuid) && !xml_domain_request_has_hostdev(vd, req))
+            printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
+        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid) && cfg)
+            printf("vGPU %s (%s) is served by a whole VF here: 'vgpuctl sync %s' chooses it.\n",
+                   req->uuid, vgpu_request_label(req), virDomainGetName(dom));
+    }
+    for (guint i = 0; i < remote_notes->len; i++)
+        printf("No <hostdev> added: %s.\n", (const char *)g_ptr_array_index(remote_notes, i));
+    cli_warn_shared_uuids(conn, vd);
+    return 0;
+}

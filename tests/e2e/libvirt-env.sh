@@ -285,11 +285,12 @@ lv_stop() {
 # lv_syslog [IDENT]: the syslog lines of IDENT (default vgpu-hook) so far
 lv_syslog() { grep -h "${1:-vgpu-hook}" "$LV_WORK/syslog.log" 2>/dev/null; }
 # lv_syslog_for REGEX [IDENT]: those lines once one matches REGEX, or as
-# they are after 5 s: the listener writes a line after its writer (the hook,
-# which libvirt has already waited for) is gone.
+# they are after 30 s: the listener writes a line after its writer (the hook,
+# which libvirt has already waited for) is gone, and on a loaded machine
+# that was seen to take more than 5 s. A match returns at once.
 lv_syslog_for() {
     local i
-    for i in $(seq 1 50); do
+    for i in $(seq 1 300); do
         lv_syslog "${2:-}" | grep -Eq -- "$1" && break
         sleep 0.1
     done

@@ -94,7 +94,7 @@ start_ok() {
 
 # prove LABEL: everything below against the daemon of LV_ROOT.
 prove() {
-    local R=$1 version r0 r1 r2 n t0 a1 a2 b1 b2 VX err live4 def4 before out
+    local R=$1 version r0 r1 r2 r3 VP n t0 a1 a2 b1 b2 VX err live4 def4 before out
     lv_log "$R root: $LV_ROOT"
     if ! lv_start a40x2-vfio; then
         t_fail "$R: libvirtd up in the namespace (a40x2-vfio)" "see the log above"
@@ -200,7 +200,28 @@ prove() {
     t_eq "$R: v2q1 runs on $b1 with its type" "$G2Q" "$(cur "$b1")"
     LV_TIMEOUT=30 lv_virsh destroy v2q1 > /dev/null 2>&1
 
-    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 to add, 2 to re-point), $(lv_keeper_status passes) full passes"
+    # A stopped A40-4Q domain earlier in UUID order whose own hostdev names
+    # a VF of the GPU they sit on keeps it (the same-size rule among
+    # stopped domains): they move back to the first GPU, and all three run.
+    VP=$GPU_B.6
+    lv_domain_xml v4p "$(du 0)" --no-hostdev "uuid=\"$(u 10)\" profile=\"A40-4Q\"" |
+        sed "s|</devices>|$(vf_hostdev "$(u 10)" "$VP" no | tr -d '\n')</devices>|" > "$LV_WORK/v4p.xml"
+    r3=$(redefs)
+    lv_virsh define "$LV_WORK/v4p.xml" > /dev/null
+    t_ok "$R: a stopped A40-4Q domain on their GPU: v2q1 moves to the first GPU" wait_for 30 on_gpu v2q1 "$(u 1)" "$GPU_A"
+    t_ok "$R: v2q2 too" wait_for 30 on_gpu v2q2 "$(u 2)" "$GPU_A"
+    t_eq "$R: v4p keeps the VF it names; two redefinitions" "$VP:2" "$(vf_addr v4p "$(u 10)"):$(( $(redefs) - r3 ))"
+    start_ok v4p
+    start_ok v2q1
+    start_ok v2q2
+    t_eq "$R: A40-4Q on $VP, A40-2Q on the v2q VFs" "$G4Q:$G2Q:$G2Q" \
+        "$(cur "$VP"):$(cur "$(vf_addr v2q1 "$(u 1)")"):$(cur "$(vf_addr v2q2 "$(u 2)")")"
+    for d in v2q1 v2q2 v4p; do LV_TIMEOUT=30 lv_virsh destroy "$d" > /dev/null 2>&1; done
+    sleep 1
+    t_ok "$R: a full pass after they stop" full_pass
+    t_eq "$R: 0 redefinitions since v4p was defined and kept" 2 "$(( $(redefs) - r3 ))"
+
+    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 to add, 2 + 2 to re-point), $(lv_keeper_status passes) full passes"
     lv_syslog_settle
     lv_log "what the keeper logged (the events it acted on):"
     keeper_log | sed 's/^/#   /'

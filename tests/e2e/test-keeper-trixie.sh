@@ -221,7 +221,19 @@ prove() {
     t_ok "$R: a full pass after they stop" full_pass
     t_eq "$R: 0 redefinitions since v4p was defined and kept" 2 "$(( $(redefs) - r3 ))"
 
-    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 to add, 2 + 2 to re-point), $(lv_keeper_status passes) full passes"
+    # Metadata set on an existing stopped domain (virsh metadata --config).
+    lv_domain_xml vmeta "$(du 4)" > "$LV_WORK/vmeta.xml"
+    lv_virsh define "$LV_WORK/vmeta.xml" > /dev/null
+    # Its DEFINED event handled first: the metadata change alone must do it.
+    t_ok "$R: a full pass over vmeta without metadata" full_pass
+    lv_virsh metadata vmeta --config --uri urn:vgpu-hook:1 --key vgpu \
+        --set "<vgpu><device uuid=\"$(u 4)\" profile=\"A40-2Q\"/></vgpu>" > /dev/null
+    t_ok "$R: virsh metadata --config --set: the keeper adds a VF hostdev" wait_for 10 has_vf vmeta "$(u 4)"
+    start_ok vmeta
+    LV_TIMEOUT=30 lv_virsh destroy vmeta > /dev/null 2>&1
+    lv_virsh undefine vmeta > /dev/null
+
+    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 + 1 to add, 2 + 2 to re-point), $(lv_keeper_status passes) full passes"
     lv_syslog_settle
     lv_log "what the keeper logged (the events it acted on):"
     keeper_log | sed 's/^/#   /'

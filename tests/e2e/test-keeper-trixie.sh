@@ -7,14 +7,17 @@
 # hook does, against the simulator's a40x2-vfio host (two A40s, 32 VFs
 # each: one GPU can hold A40-4Q while the other takes the A40-2Q ones).
 #
-# Proof: metadata-only `virsh define` of two A40-2Q requests gets each a
-# distinct VF hostdev within a bounded wait; an A40-4Q domain started on
-# the GPU they name (virsh create, then made persistent while it runs)
-# makes the keeper re-point both to the other GPU, where they start with
-# the type on their VFs; when the A40-4Q domain stops and is undefined
-# nothing flips back (0 redefinitions, the keeper's status counter); the
-# running domains' definitions are never touched. Figures printed: define
-# to hostdev, redefinitions, the events the keeper acted on.
+# Proof, per root (Debian 13, then Debian 12 + bookworm-backports, both
+# libvirt 11.3): metadata-only `virsh define` of two A40-2Q requests gets
+# each a distinct VF hostdev within a bounded wait; an A40-4Q domain started
+# on the GPU they name (virsh create, then made persistent while it runs)
+# makes the keeper re-point both to the other GPU (its STARTED event), where
+# they start with the type on their VFs; when the A40-4Q domain stops and
+# is undefined nothing flips back (0 redefinitions, the keeper's status
+# counter); the running domains' definitions are never touched; a stopped
+# A40-4Q domain earlier in UUID order keeps the VF it names and moves them
+# back; `virsh metadata --config --set` alone gets a VF. Figures printed:
+# define to hostdev, redefinitions, the events libvirt raised.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 export TOP

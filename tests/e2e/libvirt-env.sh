@@ -390,3 +390,42 @@ lv_tier_finish() {
     [ -n "$LV_TIER_CACHE" ] && rm -rf "$LV_TIER_CACHE"
     return $rc
 }
+
+# lv_debian_root FLAVOUR: sets LV_DEBIAN_ROOT to the cached Debian root of
+# tests/e2e/libvirt-root.sh FLAVOUR (built on first use), its log as
+# comments; 1 after one "not ok" line saying why where it cannot be built.
+lv_debian_root() {
+    local log
+    LV_DEBIAN_ROOT=
+    log=$(mktemp /tmp/vgpu-libvirt-root.XXXXXX)
+    if LV_DEBIAN_ROOT=$(bash "$TOP/tests/e2e/libvirt-root.sh" "$1" 2> "$log"); then
+        sed 's/^/# /' "$log"
+        rm -f "$log"
+        return 0
+    fi
+    sed 's/^/# /' "$log"
+    t_fail "a $1 root with libvirt and QEMU (tests/e2e/libvirt-root.sh $1)" "$(tail -n 1 "$log")"
+    rm -f "$log"
+    LV_DEBIAN_ROOT=
+    return 1
+}
+
+# lv_keeper_start [ENV=VALUE...] [OPTION...]: vgpu-keeper of $LV_B running in
+# the namespace (pid LV_KPID), its stderr in LV_WORK/vgpu-keeper.log;
+# lv_keeper_stop ends it; lv_keeper_status KEY reads its status file.
+LV_KPID=
+lv_keeper_start() {
+    local envs=()
+    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
+        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
+    LV_KPID=$!
+}
+lv_keeper_stop() {
+    [ -n "$LV_KPID" ] || return 0
+    kill -TERM "$LV_KPID" 2>/dev/null
+    lv_wait_gone 10 "$LV_KPID" > /dev/null || kill -KILL "$LV_KPID" 2>/dev/null
+    wait "$LV_KPID" 2>/dev/null
+    LV_KPID=
+}
+lv_keeper_status() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }

@@ -85,11 +85,22 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     domain_sync_result_clear(&res);
 }
 
+/* Events that come together make one pass, which cannot tell which of
+ * them made a change: its log lines name them all (the first few). */
+#define KEEPER_VF_REASONS 3
+
 void
 keeper_queue_vf(Keeper *k, const char *why)
 {
-    if (!k->vf_due)
+    if (!k->vf_due) {
         k->vf_due = g_strdup(why);
+        k->vf_due_events = 1;
+    } else if (++k->vf_due_events <= KEEPER_VF_REASONS) {
+        char *more = g_strdup_printf("%s; %s", k->vf_due, why);
+
+        g_free(k->vf_due);
+        k->vf_due = more;
+    }
     virEventUpdateTimeout(k->work_timer, 0);
 }
 
@@ -169,7 +180,12 @@ keeper_run_queue(Keeper *k)
     /* A host without whole VFs (as the last full read of it said) has
      * nothing for the pass to keep: events do not make it read it again. */
     if (k->vf_due) {
-        g_autofree char *vf_why = g_steal_pointer(&k->vf_due);
+        g_autofree char *vf_why = k->vf_due_events > KEEPER_VF_REASONS
+            ? g_strdup_printf("%s; and %u more", k->vf_due,
+                              k->vf_due_events - KEEPER_VF_REASONS)
+            : g_strdup(k->vf_due);
+
+        g_clear_pointer(&k->vf_due, g_free);
         if (k->vf_host)
             keeper_vf_pass(k, vf_why);
     }

@@ -41,7 +41,8 @@ typedef struct {
     guint backoff_ms;
 
     GHashTable *pending;        /* domain uuid -> why it is queued */
-    char *vf_due;               /* why a whole-VF pass is due (an event); NULL: none */
+    char *vf_due;               /* why a whole-VF pass is due (the events); NULL: none */
+    guint vf_due_events;        /* how many events vf_due stands for */
     gboolean vf_host;           /* the last whole read of the host found whole VFs */
     GHashTable *stuck;          /* lines last logged about requests no VF can take */
     KeeperStatus status;

@@ -43,28 +43,10 @@ if [ "$(id -u)" -ne 0 ]; then
     t_done
     exit 0
 fi
-# root_of FLAVOUR: the cached root's path (built on first use); a root that
-# cannot be built is a failed check that says why.
-root_of() {
-    local log path
-    log=$(mktemp /tmp/vgpu-libvirt-root.XXXXXX)
-    if path=$(bash "$TOP/tests/e2e/libvirt-root.sh" "$1" 2> "$log"); then
-        sed 's/^/# /' "$log"
-        rm -f "$log"
-        echo "$path" > "$ROOTS/$1"
-        return 0
-    fi
-    sed 's/^/# /' "$log"
-    t_fail "a $1 root with libvirt and QEMU (tests/e2e/libvirt-root.sh $1)" "$(tail -n 1 "$log")"
-    rm -f "$log"
-    return 1
-}
-ROOTS=$(mktemp -d /tmp/vgpu-libvirt-roots.XXXXXX)
-root_of trixie
-root_of bookworm-backports
-TRIXIE=$(cat "$ROOTS/trixie" 2>/dev/null)
-BACKPORTS=$(cat "$ROOTS/bookworm-backports" 2>/dev/null)
-rm -rf "$ROOTS"
+# Each root is built on first use; one that cannot be is a failed check
+# that says why (lv_debian_root).
+lv_debian_root trixie; TRIXIE=$LV_DEBIAN_ROOT
+lv_debian_root bookworm-backports; BACKPORTS=$LV_DEBIAN_ROOT
 if [ -z "$TRIXIE" ]; then
     t_done
     exit 1

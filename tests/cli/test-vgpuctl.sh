@@ -462,6 +462,55 @@ test_define_test_driver() {
     t_match "define: says what it added" "Domain 'vmd' defined from .*Added <hostdev> for A40-2Q vGPU $(u 4)\." "$(tr '\n' ' ' <<< "$OUT")"
 }
 
+# A node of libvirt's test driver (test:///FILE, no daemon) on stdout, its
+# domains from stdin, "NAME|N|STATE|METADATA|HOSTDEVS|NODESET" a line:
+# STATE 1 running, 5 shut off; HOSTDEVS "ADDR" (hand-written) or
+# "ADDR@UUID" (ours, alias ua-vgpu-UUID).
+test_node() {
+    local name n st meta hds nodes h a
+    echo "<node>"
+    while IFS='|' read -r name n st meta hds nodes; do
+        printf "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+        printf "<name>%s</name><uuid>%s</uuid><memory>65536</memory>" "$name" "$(du "$n")"
+        [ -n "$nodes" ] && printf "<numatune><memory mode='strict' nodeset='%s'/></numatune>" "$nodes"
+        printf "<os><type arch='x86_64'>hvm</type></os>"
+        [ -n "$meta" ] && printf '<metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1">%s</vgpu:vgpu></metadata>' "$meta"
+        printf "<devices>"
+        for h in $hds; do
+            a=${h%@*}
+            printf "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/></source>" \
+                "${a:0:4}" "${a:5:2}" "${a:8:2}" "${a:11:1}"
+            [ "$h" != "$a" ] && printf "<alias name='ua-vgpu-%s'/>" "${h#*@}"
+            printf "</hostdev>"
+        done
+        printf "</devices><test:runstate>%s</test:runstate></domain>\n" "$st"
+    done
+    echo "</node>"
+}
+
+# vgpuctl sync's whole-VF pass (the keeper's, virt/vf-keep.c) over the
+# test driver's domains: the VFs other domains name count.
+test_vf_sync_test_driver() {
+    local node=$WORK/node.xml
+    # mixed-vf: va's hostdev names VF 67:00.4 (the vendor-specific GPU, on
+    # node 0) though for va, on node 1, the rules rank the mdev GPU first;
+    # vb, on node 0, wants a VF: not va's while three are free.
+    fresh mixed-vf
+    printf '%s\n' \
+        "va|1|5|<vgpu:device uuid='$(u 1)' profile='A40-2Q'/>|0000:67:00.4@$(u 1)|1" \
+        "vb|2|5|<vgpu:device uuid='$(u 2)' profile='A40-2Q'/>||0" | test_node > "$node"
+    vc -c "test://$node" check va
+    t_match "check (test driver): va starts on the VF its hostdev names" \
+        "^0:.*create +0000:67:00.4 " "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    vc -c "test://$node" sync vb
+    t_eq "sync (test driver): not the VF a stopped domain's hostdev names while one is free" \
+        "0:Domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5." "$RC:$OUT$ERR"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once --dry-run > "$WORK/keeper.out" 2>&1
+    t_eq "vgpu-keeper --once --dry-run (test driver): the same" \
+        "0:would re-point: domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5: it had no VF|0 redefinition(s), 0 domain(s) failed" \
+        "$?:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+}
+
 # The bash completion, when bash-completion is installed.
 test_completion() {
     local bc=/usr/share/bash-completion/bash_completion
@@ -627,6 +676,7 @@ test_types_vfio
 test_types_vfio_capacity
 test_vf_status_gc
 test_vf_check
+test_vf_sync_test_driver
 test_types_other_drivers
 test_status
 test_check

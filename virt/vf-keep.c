@@ -290,14 +290,17 @@ static gboolean
 keep_only_fails(const VfKeepResult *res, GError **error)
 {
     const VfKeepMove *m;
+    g_autofree char *stays = NULL;
 
     if (res->stuck->len == 0)
         return FALSE;
     m = g_ptr_array_index(res->stuck, 0);
+    /* Why the VF it names does not do (who holds it), as the keeper logs. */
+    if (m->old)
+        stays = g_strdup_printf(" (%s); it stays on %s", m->why, m->old);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
-                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s%s",
-                m->domain, m->uuid, m->label, m->old ? "; it stays on " : "",
-                m->old ? m->old : "");
+                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s", m->domain,
+                m->uuid, m->label, stays ? stays : "");
     return TRUE;
 }
 

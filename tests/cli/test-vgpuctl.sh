@@ -509,6 +509,17 @@ test_vf_sync_test_driver() {
     t_eq "vgpu-keeper --once --dry-run (test driver): the same" \
         "0:would re-point: domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5: it had no VF|0 redefinition(s), 0 domain(s) failed" \
         "$?:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+
+    # s7150-2vf: running domains' hand-written hostdevs hold both VFs; the
+    # refusal names the holder of the VF vc names, as the keeper's log does.
+    fresh s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"
+    printf '%s\n' \
+        "vr1|3|1||0000:04:02.0|" "vr2|4|1||0000:04:02.1|" \
+        "vc|5|5|<vgpu:device uuid='$(u 5)' gpu='S7150'/>|0000:04:02.0@$(u 5)|" | test_node > "$node"
+    vc -c "test://$node" sync vc
+    t_eq "sync (test driver), no VF free: one line saying why its own does not do" \
+        "1:vgpuctl: sync: domain 'vc': vGPU $(u 5) (S7150): no free VF on this host fits it (VF 0000:04:02.0 is held by running domain 'vr1'); it stays on 0000:04:02.0" \
+        "$RC:$OUT$ERR"
 }
 
 # The bash completion, when bash-completion is installed.

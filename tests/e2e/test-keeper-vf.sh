@@ -166,8 +166,11 @@ test_steady() {
     step "a domain without metadata is defined and undefined"
     lv_domain_xml vplain "$(du 9)" > "$LV_WORK/vplain.xml"
     lv_virsh define "$LV_WORK/vplain.xml" > /dev/null
+    # A full pass that sees it (a fixed sleep passed before the keeper looked).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a pass ran with it defined" wait_for 30 passes_above "$p"
     lv_virsh undefine vplain > /dev/null
-    sleep 1
     t_eq "still 0 redefinitions" "$r" "$(status_key redefinitions)"
     t_eq "vgpuctl status: the keeper's count" "$r" \
         "$(lv_vgpuctl status 2>&1 | sed -n 's/.*running (pid [0-9]*, connected to [^)]*), \([0-9]*\) redefinition.*/\1/p')"
@@ -258,7 +261,7 @@ start_ok() {
 }
 stuck_lines() { keeper_log | grep -c "domain '$1': vGPU $2 (S7150): no VF on this host can take it now"; }
 test_running() {
-    local a b
+    local a b p
     keeper_start --recheck 0
     t_ok "keeper connected" wait_for 30 connected
     gpu_domain ra 21
@@ -287,6 +290,7 @@ test_running() {
     t_ok "rc is re-pointed at rb's VF (free now)" wait_for 30 vf_is rc "$(u 23)" "$S2"
     t_log "logged with its reason" \
         "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \([^)]*event: domain 'rb' stopped[^)]*\)"
+    t_ok "syslog has every line sent so far" lv_syslog_settle
     t_eq "the warning was said once, not at every event" 1 "$(stuck_lines rc "$(u 23)")"
     step "rc starts"
     start_ok rc
@@ -303,7 +307,10 @@ test_running() {
     wait_for 30 has_vf rd "$(u 24)"
     t_eq "rd names $S1" "$S1" "$(vf_addr rd "$(u 24)")"
     hand_domain rh 25 "$S1"
-    sleep 0.5
+    # A full pass that sees rh (a fixed sleep passed before the keeper looked).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a pass ran with rh defined" wait_for 30 passes_above "$p"
     t_eq "a stopped hand-written hostdev naming rd's VF: rd keeps it" "$S1" "$(vf_addr rd "$(u 24)")"
     start_ok rh
     t_ok "rd is re-pointed" wait_for 30 vf_is rd "$(u 24)" "$S2"
@@ -385,7 +392,10 @@ test_many() {
     r=$(status_key redefinitions)
     for i in $(seq 20 39); do gpu_domain "vm$i" "$i" 'profile="A40-2Q"'; done
     t_ok "all twenty get a VF" wait_for 60 eval 'for i in $(seq 20 39); do has_vf vm$i "$(u $i)" || exit 1; done'
-    sleep 1
+    # The events of the last definitions handled (a fixed sleep did not wait for them).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a full pass ran after them" wait_for 30 passes_above "$p"
     t_eq "one redefinition each" 20 "$(($(status_key redefinitions) - r))"
     vfs=$(for i in $(seq 20 39); do vf_addr "vm$i" "$(u "$i")"; done | sort -u | wc -l)
     t_eq "twenty distinct VFs" 20 "$vfs"

@@ -187,7 +187,8 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
         const HostParent *vf = g_ptr_array_index(host->parents, i);
         VfRank r = { .vf = vf };
 
-        if (!vf_choice_usable(c, host, vf, req))
+        if (!vf_choice_usable(c, host, vf, req) ||
+            (c->exclude && g_hash_table_contains(c->exclude, vf->addr)))
             continue;
         r.avoided = c->avoid && g_hash_table_contains(c->avoid, vf->addr);
         r.remote = placement_is_remote(vf, req, c->rules);

@@ -17,6 +17,8 @@ typedef struct {
     const char *domain_uuid;       /* the domain asking: its own records do not count */
     GHashTable *avoid;             /* VF addresses to take only when nothing else is free
                                       (named by other defined domains); may be NULL */
+    GHashTable *exclude;           /* VF addresses never to take (the domain names them in
+                                      another hostdev already); may be NULL */
 } VfChoice;
 
 /* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a new
@@ -83,8 +85,9 @@ gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent 
  * and the ledgers alone: for vgpuctl check's dry run. */
 char *vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
                         const VgpuRequest *req, const char *self_name);
-/* The VF to take for @req: one c->avoid does not hold while there is one,
- * then one on the domain's NUMA nodes (c->rules->domain_nodes) while there
- * is one, then by the policy (pack: the busiest GPU, spread: the idlest;
- * address breaks ties). NULL when none can serve it. */
+/* The VF to take for @req, never one in c->exclude: one c->avoid does not
+ * hold while there is one, then one on the domain's NUMA nodes
+ * (c->rules->domain_nodes) while there is one, then by the policy (pack:
+ * the busiest GPU, spread: the idlest; address breaks ties). NULL when
+ * none can serve it. */
 const HostParent *vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req);

@@ -209,6 +209,25 @@ keep_share(KeepPass *kp, VfChoice *c, const VgpuRequest *req, gboolean *stays,
     return cur;
 }
 
+/* The VFs @kd's other hostdevs name (its other requests', those given in
+ * this pass, hand-written ones): libvirt refuses one VF in two hostdevs of
+ * a domain, so @req is never pointed at them. */
+static GHashTable *
+keep_own_vfs(const KeepDomain *kd, const VgpuRequest *req)
+{
+    GHashTable *own = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter it;
+    gpointer point;
+
+    for (guint k = 0; k < kd->vd->pci_addrs->len; k++)
+        if (g_strcmp0(g_ptr_array_index(kd->vd->pci_addrs, k), req->vf) != 0)
+            g_hash_table_add(own, g_ptr_array_index(kd->vd->pci_addrs, k));
+    g_hash_table_iter_init(&it, kd->points);
+    while (g_hash_table_iter_next(&it, NULL, &point))
+        g_hash_table_add(own, ((XmlVfPoint *)point)->addr);
+    return own;
+}
+
 /* Phase two: a VF for every request that could not keep its own. */
 static int
 keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
@@ -217,19 +236,23 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
         Pending *p = g_ptr_array_index(kp->pending, i);
         g_autofree char *type_owned = NULL;
         VgpuRequest req = vf_choice_view(p->req, &type_owned);
+        g_autoptr(GHashTable) own = keep_own_vfs(p->kd, p->req);
         const HostParent *vf;
         gboolean stays = FALSE;
 
         c->domain_uuid = p->kd->uuid;
         c->rules = &p->kd->rules;
         c->avoid = kp->hand;
+        c->exclude = own;
         if ((vf = vf_choice_find(c, kp->host, &req))) {
+            c->exclude = NULL;
             g_hash_table_insert(kp->claimed, g_strdup(vf->addr), g_strdup(p->kd->name));
             keep_note_claim(kp->host, vf, &req);
             keep_point(kp, p->kd, p->req, vf, p->why);
             continue;
         }
         vf = keep_share(kp, c, &req, &stays, error);
+        c->exclude = NULL;
         if (!vf && !stays && !kp->host_run)
             return -1;
         if (vf && g_strcmp0(vf->addr, p->req->vf) != 0) {

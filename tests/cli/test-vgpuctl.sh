@@ -506,9 +506,10 @@ test_vf_sync_test_driver() {
     t_eq "sync (test driver): not the VF a stopped domain's hostdev names while one is free" \
         "0:Domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5." "$RC:$OUT$ERR"
     "$B/keeper/vgpu-keeper" -c "test://$node" --once --dry-run > "$WORK/keeper.out" 2>&1
+    RC=$?
     t_eq "vgpu-keeper --once --dry-run (test driver): the same" \
         "0:would re-point: domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5: it had no VF|0 redefinition(s), 0 domain(s) failed" \
-        "$?:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+        "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
 
     # s7150-2vf: running domains' hand-written hostdevs hold both VFs; the
     # refusal names the holder of the VF vc names, as the keeper's log does.
@@ -520,6 +521,18 @@ test_vf_sync_test_driver() {
     t_eq "sync (test driver), no VF free: one line saying why its own does not do" \
         "1:vgpuctl: sync: domain 'vc': vGPU $(u 5) (S7150): no free VF on this host fits it (VF 0000:04:02.0 is held by running domain 'vr1'); it stays on 0000:04:02.0" \
         "$RC:$OUT$ERR"
+
+    # One VF free: vd's two requests cannot both have it, nor vh's request
+    # the VF vh's own hand-written hostdev names (libvirt refuses one VF
+    # in two hostdevs of a domain: the whole definition was refused).
+    printf '%s\n' "vr2|4|1||0000:04:02.1|" \
+        "vd|6|5|<vgpu:device uuid='$(u 6)' gpu='S7150'/><vgpu:device uuid='$(u 7)' gpu='S7150'/>||" \
+        "vh|8|5|<vgpu:device uuid='$(u 8)' gpu='S7150'/>|0000:04:02.0|" | test_node > "$node"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once > "$WORK/keeper.out" 2>&1
+    RC=$?
+    t_eq "vgpu-keeper --once (test driver): never one VF twice in a domain" \
+        "0:domain 'vd': vGPU $(u 6) (S7150) now uses VF 0000:04:02.0: it had no VF|1 redefinition(s), 0 domain(s) failed" \
+        "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
 }
 
 # The bash completion, when bash-completion is installed.

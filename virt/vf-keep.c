@@ -293,12 +293,14 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
         }
         virt_test_point("vfkeep-before-define");
         defined = virDomainDefineXML(conn, updated);
-        virDomainFree(dom);
         if (!defined) {
+            /* Before virDomainFree(), which resets libvirt's last error. */
             virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
                        kd->name);
+            virDomainFree(dom);
             return FALSE;
         }
+        virDomainFree(dom);
         virDomainFree(defined);
         virt_test_point("vfkeep-after-define");
         res->redefinitions++;

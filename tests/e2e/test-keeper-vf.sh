@@ -249,6 +249,32 @@ test_concurrent_edit() {
     keeper_stop
 }
 
+# libvirt refuses the keeper's definition (the domain was replaced by
+# another of its name after the compare): the log line gives libvirt's
+# reason, and the new domain is left as it was defined.
+test_define_refused() {
+    local rc
+    keeper_stop
+    gpu_domain vx 13
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-before-define --once
+    t_ok "the keeper stopped between its compare and its define" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "vx undefined and defined again with another UUID"
+    lv_virsh undefine vx > /dev/null
+    gpu_domain vx 14
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "--once: exit 1" 1 "$rc"
+    t_match "the error says why libvirt refused it" \
+        "vgpu-keeper: domain 'vx': defining it with its whole-VF hostdevs re-pointed: .*already exists" \
+        "$(cat "$LV_WORK/vgpu-keeper.log")"
+    t_eq "the new vx is as it was defined" "$(du 14):0" \
+        "$(lv_virsh domuuid vx | head -n 1):$(pci_hostdevs vx)"
+    lv_virsh undefine vx > /dev/null
+}
+
 # Three domains wanting one VF each, two VFs: distinct while they can; two
 # start; the third is re-pointed when one of them stops, and starts; a VF
 # taken by hand (a domain without our metadata whose hand-written hostdev
@@ -415,6 +441,7 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_kill_mid_write
     run_test test_once
     run_test test_concurrent_edit
+    run_test test_define_refused
     run_test test_running
     keeper_stop
     lv_stop

@@ -56,10 +56,12 @@ typedef struct {
  * (vf_choice_serves; @mdev_hostdevs: char* UUIDs with an mdev hostdev)
  * but no hostdev names a VF for, in order, each with the free fitting VF
  * its hostdev should name: what the hook's refusal and vgpuctl check
- * print. A VF given to one is noted on @host as taken (the kind's
- * note_made), so the next gets another. Array of VfAdvice. */
+ * print. Never a VF in @pci_addrs (char*: the domain's PCI hostdevs
+ * already name it, and libvirt refuses one VF twice). A VF given to one
+ * is noted on @host as taken (the kind's note_made), so the next gets
+ * another. Array of VfAdvice. */
 GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
-                         const GPtrArray *mdev_hostdevs);
+                         const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs);
 /* MIG's reasons (mig.h) the @advice (VfAdvice) with no VF has none:
  * "; vGPU device N: ..." each, or "". */
 char *vf_choice_advice_why(const Host *host, const GArray *advice);

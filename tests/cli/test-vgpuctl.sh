@@ -693,6 +693,16 @@ test_vf_check() {
     dom vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 8)\" gpu=\"MI300X\" numa=\"1\"" > "$WORK/vm7.xml"
     vc check "$WORK/vm7.xml"
     t_match "vf check, plain VF: managed='yes' on the asked NUMA node" "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/>" "$OUT"
+    # vm8's hand-written hostdev names the first MI300X VF: the advice is
+    # another (libvirt refuses one VF in two hostdevs of a domain).
+    dom vm8 "$(du 8)" --no-hostdev "uuid=\"$(u 9)\" gpu=\"MI300X\"" |
+        sed "s|  </devices>|    <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x05' slot='0x02' function='0x0'/></source></hostdev>\n  </devices>|" > "$WORK/vm8.xml"
+    vc check "$WORK/vm8.xml"
+    line=$(grep "^domain 'vm8' asks" <<< "$OUT")
+    t_match "vf check: not the VF the domain's own hand-written hostdev names" \
+        "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x(0[6-9a-f]|[1-9a-f][0-9a-f])' slot='0x02'" "$line"
+    hook vm8 prepare begin < "$WORK/vm8.xml"
+    t_eq "vf check: the hook's words too" "1:vgpu-hook: $line" "$RC:$ERR"
 }
 
 test_types_a40

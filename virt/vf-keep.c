@@ -352,11 +352,17 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         ok = !failed;   /* mdev requests only: nothing here to do */
         goto out;
     }
-    /* The host first: where it has no whole VF there is nothing to keep
-     * (and libvirt is not asked). Ledgers before domains: a domain that
-     * starts in between is then held by its live XML at least. */
-    if (!(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
+    /* Ledgers before the host: a release clears a VF's type before it
+     * drops its record, so a type read without its record is not one a
+     * release is clearing (read the other way round, it looked set
+     * outside vgpu-hook and the stopped domain was re-pointed). Domains
+     * last: one that starts in between is held by its live XML at least.
+     * Where the host has no whole VF there is nothing to keep (and
+     * libvirt is not asked). */
+    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        !(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
         goto out;
+    virt_test_point("vfkeep-host-read");
     res->host_read = TRUE;
     for (guint i = 0; i < kp.host->parents->len; i++)
         res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
@@ -367,8 +373,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         ok = !(only && keep_only_fails(res, error));
         goto out;
     }
-    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
-        vf_keep_read_domains(&kp, conn, error) < 0)
+    if (vf_keep_read_domains(&kp, conn, error) < 0)
         goto out;
     vf_keep_note_held(&kp, kp.host);
     c.rules = &kp.rules;

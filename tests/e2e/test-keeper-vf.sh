@@ -409,6 +409,39 @@ test_hand_type() {
     keeper_stop
 }
 
+# A release that runs while the keeper reads the host (the hook program
+# run by hand: libvirt 9.0 starts no NVIDIA VF domain): the type it clears
+# and the record it drops are read consistently, and the stopped domain
+# keeps its VF.
+test_release_while_read() {
+    local rc v
+    keeper_stop
+    gpu_domain vy 15 'profile="A40-2Q"'
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
+    v=$(vf_addr vy "$(u 15)")
+    t_match "vy gets a VF" "^0000:(67|e8):" "$v"
+    inactive vy > "$LV_WORK/vy.now.xml"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vy prepare begin - < '$LV_WORK/vy.now.xml'" > /dev/null 2>&1
+    t_eq "the hook's prepare set its type" 558 \
+        "$(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$v/nvidia/current_vgpu_type")"
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-host-read --once
+    t_ok "the keeper stopped after reading the host" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "the hook's release meanwhile"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vy release end - < '$LV_WORK/vy.now.xml'" > /dev/null 2>&1
+    t_eq "the release cleared the type" 0 \
+        "$(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$v/nvidia/current_vgpu_type")"
+    : > "$LV_WORK/vgpu-keeper.log"
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "--once: nothing changed" "0:0 redefinition(s), 0 domain(s) failed" \
+        "$rc:$(grep -v '^vgpu-keeper' "$LV_WORK/vgpu-keeper.log")"
+    t_eq "vy keeps its VF" "$v" "$(vf_addr vy "$(u 15)")"
+    lv_virsh undefine vy > /dev/null
+}
+
 # Twenty domains asking for A40-2Q on a vendor-specific host: one
 # redefinition each, each its own VF, then none on a full pass.
 test_many() {
@@ -451,6 +484,7 @@ fi
 if lv_start a40x2-vfio; then
     run_test test_hand_type
     run_test test_many
+    run_test test_release_while_read
     lv_stop
 else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"

@@ -187,7 +187,8 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
         const HostParent *vf = g_ptr_array_index(host->parents, i);
         VfRank r = { .vf = vf };
 
-        if (!vf_choice_usable(c, host, vf, req))
+        if (!vf_choice_usable(c, host, vf, req) ||
+            (c->exclude && g_hash_table_contains(c->exclude, vf->addr)))
             continue;
         r.avoided = c->avoid && g_hash_table_contains(c->avoid, vf->addr);
         r.remote = placement_is_remote(vf, req, c->rules);
@@ -272,10 +273,15 @@ vf_choice_listed(const GPtrArray *uuids, const char *uuid)
 
 GArray *
 vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
-                 const GPtrArray *mdev_hostdevs)
+                 const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs)
 {
     GArray *out = g_array_new(FALSE, TRUE, sizeof(VfAdvice));
+    g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
+    VfChoice own = *c;
 
+    for (guint i = 0; pci_addrs && i < pci_addrs->len; i++)
+        g_hash_table_add(named, g_ptr_array_index(pci_addrs, i));
+    own.exclude = named;
     for (guint i = 0; i < requests->len; i++) {
         const VgpuRequest *orig = g_ptr_array_index(requests, i);
         g_autofree char *type_owned = NULL;
@@ -283,9 +289,9 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
         VfAdvice a = { .req = orig };
 
         if (orig->vf ||
-            !vf_choice_serves(c, host, &view, vf_choice_listed(mdev_hostdevs, orig->uuid)))
+            !vf_choice_serves(&own, host, &view, vf_choice_listed(mdev_hostdevs, orig->uuid)))
             continue;
-        if ((a.vf = vf_choice_find(c, host, &view))) {
+        if ((a.vf = vf_choice_find(&own, host, &view))) {
             a.managed = a.vf->kind == &device_kind_plainvf;
             vf_choice_take(host, a.vf, &view);
         } else {

@@ -17,6 +17,8 @@ typedef struct {
     const char *domain_uuid;       /* the domain asking: its own records do not count */
     GHashTable *avoid;             /* VF addresses to take only when nothing else is free
                                       (named by other defined domains); may be NULL */
+    GHashTable *exclude;           /* VF addresses never to take (the domain names them in
+                                      another hostdev already); may be NULL */
 } VfChoice;
 
 /* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a new
@@ -54,10 +56,12 @@ typedef struct {
  * (vf_choice_serves; @mdev_hostdevs: char* UUIDs with an mdev hostdev)
  * but no hostdev names a VF for, in order, each with the free fitting VF
  * its hostdev should name: what the hook's refusal and vgpuctl check
- * print. A VF given to one is noted on @host as taken (the kind's
- * note_made), so the next gets another. Array of VfAdvice. */
+ * print. Never a VF in @pci_addrs (char*: the domain's PCI hostdevs
+ * already name it, and libvirt refuses one VF twice). A VF given to one
+ * is noted on @host as taken (the kind's note_made), so the next gets
+ * another. Array of VfAdvice. */
 GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
-                         const GPtrArray *mdev_hostdevs);
+                         const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs);
 /* MIG's reasons (mig.h) the @advice (VfAdvice) with no VF has none:
  * "; vGPU device N: ..." each, or "". */
 char *vf_choice_advice_why(const Host *host, const GArray *advice);
@@ -83,8 +87,9 @@ gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent 
  * and the ledgers alone: for vgpuctl check's dry run. */
 char *vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
                         const VgpuRequest *req, const char *self_name);
-/* The VF to take for @req: one c->avoid does not hold while there is one,
- * then one on the domain's NUMA nodes (c->rules->domain_nodes) while there
- * is one, then by the policy (pack: the busiest GPU, spread: the idlest;
- * address breaks ties). NULL when none can serve it. */
+/* The VF to take for @req, never one in c->exclude: one c->avoid does not
+ * hold while there is one, then one on the domain's NUMA nodes
+ * (c->rules->domain_nodes) while there is one, then by the policy (pack:
+ * the busiest GPU, spread: the idlest; address breaks ties). NULL when
+ * none can serve it. */
 const HostParent *vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req);

@@ -225,7 +225,7 @@ check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuD
     guint unfit = 0;
 
     rules.domain_nodes = r->nodes;
-    advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs);
+    advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
     if (advice->len == 0)
         return;
     for (guint i = 0; i < advice->len; i++) {

@@ -220,7 +220,8 @@ prepare_vf_advice(Prepare *p, Host *host, GError **error)
     rules.domain_nodes = p->nodes;
     c.ledgers = ledgers;
     c.names = names;
-    advice = vf_choice_advise(&c, host, p->dom->requests, p->dom->mdev_hostdevs);
+    advice = vf_choice_advise(&c, host, p->dom->requests, p->dom->mdev_hostdevs,
+                              p->dom->pci_addrs);
     if (advice->len == 0)
         return 0;
     for (guint i = 0; i < advice->len; i++) {

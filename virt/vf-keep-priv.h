@@ -55,8 +55,9 @@ void vf_keep_move_free(VfKeepMove *m);
  * stopped persistent ones with vGPU metadata into doms (by UUID, kp->only
  * first), hand-written PCI hostdevs of stopped ones into hand. */
 int vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error);
-/* Does a whole VF serve @req of @vd here (vf_choice_serves with @c's
- * rules; an mdev hostdev it has stays while an mdev fits)? */
+/* Does a whole VF serve @req of @vd here (one its hostdev names does,
+ * else vf_choice_serves with @c's rules; an mdev hostdev it has stays
+ * while an mdev fits)? */
 gboolean vf_keep_serves(const VfChoice *c, const Host *host, const VgpuDomain *vd,
                         const VgpuRequest *req);
 /* A device on VF @addr, so that no choice takes it. */

@@ -155,6 +155,11 @@ vf_keep_serves(const VfChoice *c, const Host *host, const VgpuDomain *vd,
 {
     gboolean mdev_hostdev = FALSE;
 
+    /* The hook takes the VF a hostdev names whatever the rules rank first
+     * now (vgpuctl check says so): a VF it names is kept or re-pointed,
+     * never left for another domain to be pointed at too. */
+    if (req->vf)
+        return TRUE;
     for (guint i = 0; i < vd->mdev_hostdevs->len; i++)
         mdev_hostdev |= strcmp(g_ptr_array_index(vd->mdev_hostdevs, i), req->uuid) == 0;
     return vf_choice_serves(c, host, req, mdev_hostdev);

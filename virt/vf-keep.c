@@ -209,6 +209,25 @@ keep_share(KeepPass *kp, VfChoice *c, const VgpuRequest *req, gboolean *stays,
     return cur;
 }
 
+/* The VFs @kd's other hostdevs name (its other requests', those given in
+ * this pass, hand-written ones): libvirt refuses one VF in two hostdevs of
+ * a domain, so @req is never pointed at them. */
+static GHashTable *
+keep_own_vfs(const KeepDomain *kd, const VgpuRequest *req)
+{
+    GHashTable *own = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTableIter it;
+    gpointer point;
+
+    for (guint k = 0; k < kd->vd->pci_addrs->len; k++)
+        if (g_strcmp0(g_ptr_array_index(kd->vd->pci_addrs, k), req->vf) != 0)
+            g_hash_table_add(own, g_ptr_array_index(kd->vd->pci_addrs, k));
+    g_hash_table_iter_init(&it, kd->points);
+    while (g_hash_table_iter_next(&it, NULL, &point))
+        g_hash_table_add(own, ((XmlVfPoint *)point)->addr);
+    return own;
+}
+
 /* Phase two: a VF for every request that could not keep its own. */
 static int
 keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
@@ -217,19 +236,23 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
         Pending *p = g_ptr_array_index(kp->pending, i);
         g_autofree char *type_owned = NULL;
         VgpuRequest req = vf_choice_view(p->req, &type_owned);
+        g_autoptr(GHashTable) own = keep_own_vfs(p->kd, p->req);
         const HostParent *vf;
         gboolean stays = FALSE;
 
         c->domain_uuid = p->kd->uuid;
         c->rules = &p->kd->rules;
         c->avoid = kp->hand;
+        c->exclude = own;
         if ((vf = vf_choice_find(c, kp->host, &req))) {
+            c->exclude = NULL;
             g_hash_table_insert(kp->claimed, g_strdup(vf->addr), g_strdup(p->kd->name));
             keep_note_claim(kp->host, vf, &req);
             keep_point(kp, p->kd, p->req, vf, p->why);
             continue;
         }
         vf = keep_share(kp, c, &req, &stays, error);
+        c->exclude = NULL;
         if (!vf && !stays && !kp->host_run)
             return -1;
         if (vf && g_strcmp0(vf->addr, p->req->vf) != 0) {
@@ -270,12 +293,14 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
         }
         virt_test_point("vfkeep-before-define");
         defined = virDomainDefineXML(conn, updated);
-        virDomainFree(dom);
         if (!defined) {
+            /* Before virDomainFree(), which resets libvirt's last error. */
             virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
                        kd->name);
+            virDomainFree(dom);
             return FALSE;
         }
+        virDomainFree(dom);
         virDomainFree(defined);
         virt_test_point("vfkeep-after-define");
         res->redefinitions++;
@@ -290,14 +315,17 @@ static gboolean
 keep_only_fails(const VfKeepResult *res, GError **error)
 {
     const VfKeepMove *m;
+    g_autofree char *stays = NULL;
 
     if (res->stuck->len == 0)
         return FALSE;
     m = g_ptr_array_index(res->stuck, 0);
+    /* Why the VF it names does not do (who holds it), as the keeper logs. */
+    if (m->old)
+        stays = g_strdup_printf(" (%s); it stays on %s", m->why, m->old);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
-                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s%s",
-                m->domain, m->uuid, m->label, m->old ? "; it stays on " : "",
-                m->old ? m->old : "");
+                "domain '%s': vGPU %s (%s): no free VF on this host fits it%s", m->domain,
+                m->uuid, m->label, stays ? stays : "");
     return TRUE;
 }
 
@@ -324,11 +352,17 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         ok = !failed;   /* mdev requests only: nothing here to do */
         goto out;
     }
-    /* The host first: where it has no whole VF there is nothing to keep
-     * (and libvirt is not asked). Ledgers before domains: a domain that
-     * starts in between is then held by its live XML at least. */
-    if (!(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
+    /* Ledgers before the host: a release clears a VF's type before it
+     * drops its record, so a type read without its record is not one a
+     * release is clearing (read the other way round, it looked set
+     * outside vgpu-hook and the stopped domain was re-pointed). Domains
+     * last: one that starts in between is held by its live XML at least.
+     * Where the host has no whole VF there is nothing to keep (and
+     * libvirt is not asked). */
+    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        !(kp.host = host_scan(cfg->sysfs_root, NULL, error)))
         goto out;
+    virt_test_point("vfkeep-host-read");
     res->host_read = TRUE;
     for (guint i = 0; i < kp.host->parents->len; i++)
         res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
@@ -339,8 +373,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         ok = !(only && keep_only_fails(res, error));
         goto out;
     }
-    if (!(kp.ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
-        vf_keep_read_domains(&kp, conn, error) < 0)
+    if (vf_keep_read_domains(&kp, conn, error) < 0)
         goto out;
     vf_keep_note_held(&kp, kp.host);
     c.rules = &kp.rules;

@@ -68,6 +68,7 @@ int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
 int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
                    GHashTable *requests, VfKeepResult *res, GError **error);
 
-/* Test builds: virt_test_point() steps "vfkeep-before-compare" (the new
+/* Test builds: virt_test_point() steps "vfkeep-host-read" (ledgers and
+ * the host read, no domain yet), "vfkeep-before-compare" (the new
  * text built, the definition not read again), "vfkeep-before-define"
  * (compared, not written) and "vfkeep-after-define". */

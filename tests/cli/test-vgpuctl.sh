@@ -462,6 +462,79 @@ test_define_test_driver() {
     t_match "define: says what it added" "Domain 'vmd' defined from .*Added <hostdev> for A40-2Q vGPU $(u 4)\." "$(tr '\n' ' ' <<< "$OUT")"
 }
 
+# A node of libvirt's test driver (test:///FILE, no daemon) on stdout, its
+# domains from stdin, "NAME|N|STATE|METADATA|HOSTDEVS|NODESET" a line:
+# STATE 1 running, 5 shut off; HOSTDEVS "ADDR" (hand-written) or
+# "ADDR@UUID" (ours, alias ua-vgpu-UUID).
+test_node() {
+    local name n st meta hds nodes h a
+    echo "<node>"
+    while IFS='|' read -r name n st meta hds nodes; do
+        printf "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+        printf "<name>%s</name><uuid>%s</uuid><memory>65536</memory>" "$name" "$(du "$n")"
+        [ -n "$nodes" ] && printf "<numatune><memory mode='strict' nodeset='%s'/></numatune>" "$nodes"
+        printf "<os><type arch='x86_64'>hvm</type></os>"
+        [ -n "$meta" ] && printf '<metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1">%s</vgpu:vgpu></metadata>' "$meta"
+        printf "<devices>"
+        for h in $hds; do
+            a=${h%@*}
+            printf "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x%s' bus='0x%s' slot='0x%s' function='0x%s'/></source>" \
+                "${a:0:4}" "${a:5:2}" "${a:8:2}" "${a:11:1}"
+            [ "$h" != "$a" ] && printf "<alias name='ua-vgpu-%s'/>" "${h#*@}"
+            printf "</hostdev>"
+        done
+        printf "</devices><test:runstate>%s</test:runstate></domain>\n" "$st"
+    done
+    echo "</node>"
+}
+
+# vgpuctl sync's whole-VF pass (the keeper's, virt/vf-keep.c) over the
+# test driver's domains: the VFs other domains name count.
+test_vf_sync_test_driver() {
+    local node=$WORK/node.xml
+    # mixed-vf: va's hostdev names VF 67:00.4 (the vendor-specific GPU, on
+    # node 0) though for va, on node 1, the rules rank the mdev GPU first;
+    # vb, on node 0, wants a VF: not va's while three are free.
+    fresh mixed-vf
+    printf '%s\n' \
+        "va|1|5|<vgpu:device uuid='$(u 1)' profile='A40-2Q'/>|0000:67:00.4@$(u 1)|1" \
+        "vb|2|5|<vgpu:device uuid='$(u 2)' profile='A40-2Q'/>||0" | test_node > "$node"
+    vc -c "test://$node" check va
+    t_match "check (test driver): va starts on the VF its hostdev names" \
+        "^0:.*create +0000:67:00.4 " "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    vc -c "test://$node" sync vb
+    t_eq "sync (test driver): not the VF a stopped domain's hostdev names while one is free" \
+        "0:Domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5." "$RC:$OUT$ERR"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once --dry-run > "$WORK/keeper.out" 2>&1
+    RC=$?
+    t_eq "vgpu-keeper --once --dry-run (test driver): the same" \
+        "0:would re-point: domain 'vb': vGPU $(u 2) (A40-2Q) now uses VF 0000:67:00.5: it had no VF|0 redefinition(s), 0 domain(s) failed" \
+        "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+
+    # s7150-2vf: running domains' hand-written hostdevs hold both VFs; the
+    # refusal names the holder of the VF vc names, as the keeper's log does.
+    fresh s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"
+    printf '%s\n' \
+        "vr1|3|1||0000:04:02.0|" "vr2|4|1||0000:04:02.1|" \
+        "vc|5|5|<vgpu:device uuid='$(u 5)' gpu='S7150'/>|0000:04:02.0@$(u 5)|" | test_node > "$node"
+    vc -c "test://$node" sync vc
+    t_eq "sync (test driver), no VF free: one line saying why its own does not do" \
+        "1:vgpuctl: sync: domain 'vc': vGPU $(u 5) (S7150): no free VF on this host fits it (VF 0000:04:02.0 is held by running domain 'vr1'); it stays on 0000:04:02.0" \
+        "$RC:$OUT$ERR"
+
+    # One VF free: vd's two requests cannot both have it, nor vh's request
+    # the VF vh's own hand-written hostdev names (libvirt refuses one VF
+    # in two hostdevs of a domain: the whole definition was refused).
+    printf '%s\n' "vr2|4|1||0000:04:02.1|" \
+        "vd|6|5|<vgpu:device uuid='$(u 6)' gpu='S7150'/><vgpu:device uuid='$(u 7)' gpu='S7150'/>||" \
+        "vh|8|5|<vgpu:device uuid='$(u 8)' gpu='S7150'/>|0000:04:02.0|" | test_node > "$node"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once > "$WORK/keeper.out" 2>&1
+    RC=$?
+    t_eq "vgpu-keeper --once (test driver): never one VF twice in a domain" \
+        "0:domain 'vd': vGPU $(u 6) (S7150) now uses VF 0000:04:02.0: it had no VF|1 redefinition(s), 0 domain(s) failed" \
+        "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+}
+
 # The bash completion, when bash-completion is installed.
 test_completion() {
     local bc=/usr/share/bash-completion/bash_completion
@@ -620,6 +693,16 @@ test_vf_check() {
     dom vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 8)\" gpu=\"MI300X\" numa=\"1\"" > "$WORK/vm7.xml"
     vc check "$WORK/vm7.xml"
     t_match "vf check, plain VF: managed='yes' on the asked NUMA node" "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/>" "$OUT"
+    # vm8's hand-written hostdev names the first MI300X VF: the advice is
+    # another (libvirt refuses one VF in two hostdevs of a domain).
+    dom vm8 "$(du 8)" --no-hostdev "uuid=\"$(u 9)\" gpu=\"MI300X\"" |
+        sed "s|  </devices>|    <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x05' slot='0x02' function='0x0'/></source></hostdev>\n  </devices>|" > "$WORK/vm8.xml"
+    vc check "$WORK/vm8.xml"
+    line=$(grep "^domain 'vm8' asks" <<< "$OUT")
+    t_match "vf check: not the VF the domain's own hand-written hostdev names" \
+        "add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x(0[6-9a-f]|[1-9a-f][0-9a-f])' slot='0x02'" "$line"
+    hook vm8 prepare begin < "$WORK/vm8.xml"
+    t_eq "vf check: the hook's words too" "1:vgpu-hook: $line" "$RC:$ERR"
 }
 
 test_types_a40
@@ -627,6 +710,7 @@ test_types_vfio
 test_types_vfio_capacity
 test_vf_status_gc
 test_vf_check
+test_vf_sync_test_driver
 test_types_other_drivers
 test_status
 test_check

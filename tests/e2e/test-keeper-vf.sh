@@ -166,8 +166,11 @@ test_steady() {
     step "a domain without metadata is defined and undefined"
     lv_domain_xml vplain "$(du 9)" > "$LV_WORK/vplain.xml"
     lv_virsh define "$LV_WORK/vplain.xml" > /dev/null
+    # A full pass that sees it (a fixed sleep passed before the keeper looked).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a pass ran with it defined" wait_for 30 passes_above "$p"
     lv_virsh undefine vplain > /dev/null
-    sleep 1
     t_eq "still 0 redefinitions" "$r" "$(status_key redefinitions)"
     t_eq "vgpuctl status: the keeper's count" "$r" \
         "$(lv_vgpuctl status 2>&1 | sed -n 's/.*running (pid [0-9]*, connected to [^)]*), \([0-9]*\) redefinition.*/\1/p')"
@@ -246,6 +249,32 @@ test_concurrent_edit() {
     keeper_stop
 }
 
+# libvirt refuses the keeper's definition (the domain was replaced by
+# another of its name after the compare): the log line gives libvirt's
+# reason, and the new domain is left as it was defined.
+test_define_refused() {
+    local rc
+    keeper_stop
+    gpu_domain vx 13
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-before-define --once
+    t_ok "the keeper stopped between its compare and its define" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "vx undefined and defined again with another UUID"
+    lv_virsh undefine vx > /dev/null
+    gpu_domain vx 14
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "--once: exit 1" 1 "$rc"
+    t_match "the error says why libvirt refused it" \
+        "vgpu-keeper: domain 'vx': defining it with its whole-VF hostdevs re-pointed: .*already exists" \
+        "$(cat "$LV_WORK/vgpu-keeper.log")"
+    t_eq "the new vx is as it was defined" "$(du 14):0" \
+        "$(lv_virsh domuuid vx | head -n 1):$(pci_hostdevs vx)"
+    lv_virsh undefine vx > /dev/null
+}
+
 # Three domains wanting one VF each, two VFs: distinct while they can; two
 # start; the third is re-pointed when one of them stops, and starts; a VF
 # taken by hand (a domain without our metadata whose hand-written hostdev
@@ -258,7 +287,7 @@ start_ok() {
 }
 stuck_lines() { keeper_log | grep -c "domain '$1': vGPU $2 (S7150): no VF on this host can take it now"; }
 test_running() {
-    local a b
+    local a b p
     keeper_start --recheck 0
     t_ok "keeper connected" wait_for 30 connected
     gpu_domain ra 21
@@ -287,6 +316,7 @@ test_running() {
     t_ok "rc is re-pointed at rb's VF (free now)" wait_for 30 vf_is rc "$(u 23)" "$S2"
     t_log "logged with its reason" \
         "domain 'rc': vGPU $(u 23) \(S7150\) now uses VF $S2, not $S1: VF $S1 is held by running domain 'ra'; no VF is free, VF $S2 is named by a stopped domain too \([^)]*event: domain 'rb' stopped[^)]*\)"
+    t_ok "syslog has every line sent so far" lv_syslog_settle
     t_eq "the warning was said once, not at every event" 1 "$(stuck_lines rc "$(u 23)")"
     step "rc starts"
     start_ok rc
@@ -303,7 +333,10 @@ test_running() {
     wait_for 30 has_vf rd "$(u 24)"
     t_eq "rd names $S1" "$S1" "$(vf_addr rd "$(u 24)")"
     hand_domain rh 25 "$S1"
-    sleep 0.5
+    # A full pass that sees rh (a fixed sleep passed before the keeper looked).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a pass ran with rh defined" wait_for 30 passes_above "$p"
     t_eq "a stopped hand-written hostdev naming rd's VF: rd keeps it" "$S1" "$(vf_addr rd "$(u 24)")"
     start_ok rh
     t_ok "rd is re-pointed" wait_for 30 vf_is rd "$(u 24)" "$S2"
@@ -376,6 +409,39 @@ test_hand_type() {
     keeper_stop
 }
 
+# A release that runs while the keeper reads the host (the hook program
+# run by hand: libvirt 9.0 starts no NVIDIA VF domain): the type it clears
+# and the record it drops are read consistently, and the stopped domain
+# keeps its VF.
+test_release_while_read() {
+    local rc v
+    keeper_stop
+    gpu_domain vy 15 'profile="A40-2Q"'
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
+    v=$(vf_addr vy "$(u 15)")
+    t_match "vy gets a VF" "^0000:(67|e8):" "$v"
+    inactive vy > "$LV_WORK/vy.now.xml"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vy prepare begin - < '$LV_WORK/vy.now.xml'" > /dev/null 2>&1
+    t_eq "the hook's prepare set its type" 558 \
+        "$(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$v/nvidia/current_vgpu_type")"
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-host-read --once
+    t_ok "the keeper stopped after reading the host" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "the hook's release meanwhile"
+    lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vy release end - < '$LV_WORK/vy.now.xml'" > /dev/null 2>&1
+    t_eq "the release cleared the type" 0 \
+        "$(tr -dc 0-9 < "$SIM_ROOT/bus/pci/devices/$v/nvidia/current_vgpu_type")"
+    : > "$LV_WORK/vgpu-keeper.log"
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "--once: nothing changed" "0:0 redefinition(s), 0 domain(s) failed" \
+        "$rc:$(grep -v '^vgpu-keeper' "$LV_WORK/vgpu-keeper.log")"
+    t_eq "vy keeps its VF" "$v" "$(vf_addr vy "$(u 15)")"
+    lv_virsh undefine vy > /dev/null
+}
+
 # Twenty domains asking for A40-2Q on a vendor-specific host: one
 # redefinition each, each its own VF, then none on a full pass.
 test_many() {
@@ -385,7 +451,10 @@ test_many() {
     r=$(status_key redefinitions)
     for i in $(seq 20 39); do gpu_domain "vm$i" "$i" 'profile="A40-2Q"'; done
     t_ok "all twenty get a VF" wait_for 60 eval 'for i in $(seq 20 39); do has_vf vm$i "$(u $i)" || exit 1; done'
-    sleep 1
+    # The events of the last definitions handled (a fixed sleep did not wait for them).
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "a full pass ran after them" wait_for 30 passes_above "$p"
     t_eq "one redefinition each" 20 "$(($(status_key redefinitions) - r))"
     vfs=$(for i in $(seq 20 39); do vf_addr "vm$i" "$(u "$i")"; done | sort -u | wc -l)
     t_eq "twenty distinct VFs" 20 "$vfs"
@@ -405,6 +474,7 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_kill_mid_write
     run_test test_once
     run_test test_concurrent_edit
+    run_test test_define_refused
     run_test test_running
     keeper_stop
     lv_stop
@@ -414,6 +484,7 @@ fi
 if lv_start a40x2-vfio; then
     run_test test_hand_type
     run_test test_many
+    run_test test_release_while_read
     lv_stop
 else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"

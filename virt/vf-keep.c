@@ -91,6 +91,9 @@ keep_why(KeepPass *kp, const VfChoice *c, const KeepDomain *kd, const VgpuReques
         return g_strdup_printf("stopped domain '%s' names VF %s too", s, vf->addr);
     if ((s = g_hash_table_lookup(kp->held, vf->addr)))
         return g_strdup_printf("VF %s is held by %s", vf->addr, s);
+    if ((s = g_hash_table_lookup(kp->hand, vf->addr)))
+        return g_strdup_printf("stopped domain '%s' names VF %s in a hostdev of its own",
+                               s, vf->addr);
     owner = ledger_list_find_parent(kp->ledgers, vf->kind->name, vf->addr, &d);
     if (owner && g_strcmp0(owner->domain_uuid, kd->uuid) != 0)
         return g_strdup_printf("VF %s is held by domain '%s'", vf->addr,
@@ -157,8 +160,11 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
             if (kp->only && strcmp(kd->uuid, kp->only) == 0 &&
                 VF_KEEP_ASKED(kp->only_reqs, orig->uuid))
                 g_ptr_array_add(res->whole_vf, g_strdup(orig->uuid));
+            /* A VF a stopped domain's hand-written hostdev names is kept
+             * only if phase two finds no other (it is never chosen first). */
             if (cur && !g_hash_table_contains(kp->claimed, cur->addr) &&
                 !g_hash_table_contains(kp->held, cur->addr) &&
+                !g_hash_table_contains(kp->hand, cur->addr) &&
                 vf_choice_usable(c, kp->host, cur, &req)) {
                 g_hash_table_insert(kp->claimed, g_strdup(cur->addr), g_strdup(kd->name));
                 keep_note_claim(kp->host, cur, &req);
@@ -248,7 +254,10 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
             c->exclude = NULL;
             g_hash_table_insert(kp->claimed, g_strdup(vf->addr), g_strdup(p->kd->name));
             keep_note_claim(kp->host, vf, &req);
-            keep_point(kp, p->kd, p->req, vf, p->why);
+            /* Its own VF again: the one a hand-written hostdev names too,
+             * and no other is free. Nothing to write. */
+            if (g_strcmp0(vf->addr, p->req->vf) != 0)
+                keep_point(kp, p->kd, p->req, vf, p->why);
             continue;
         }
         vf = keep_share(kp, c, &req, &stays, error);

@@ -25,6 +25,7 @@ unset VGPU_HOOK_CONF
 # The plain build: the roots lack gcc 12's sanitizer runtime.
 B=$TOP/build/plain
 . "$TOP/tests/e2e/libvirt-env.sh"
+. "$TOP/tests/e2e/keeper-lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
     t_skip "keeper under Debian 13's libvirt" "needs root (debootstrap, namespaces)"
@@ -42,18 +43,6 @@ trap '[ -n "$EVPID" ] && kill -TERM "$EVPID" 2>/dev/null; lv_keeper_stop; lv_tie
 G2Q=558     # nvidia-558 is A40-2Q, nvidia-560 A40-4Q (tests/sim/README.md)
 G4Q=560
 cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
-inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
-state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
-keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
-t_log() { t_match "$1" "$2" "$(lv_syslog_for "$2" vgpu-keeper)"; }
-wait_for() {   # wait_for SECONDS CMD...
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.05
-    done
-}
 connected() { [ "$(lv_keeper_status connected)" = true ] && [ "$(lv_keeper_status pid)" = "$LV_KPID" ]; }
 passes_above() { [ "$(lv_keeper_status passes)" -gt "$1" ] 2>/dev/null; }
 redefs() { lv_keeper_status redefinitions; }

@@ -13,6 +13,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 unset VGPU_HOOK_CONF
 . "$TOP/tests/e2e/libvirt-env.sh"
+. "$TOP/tests/e2e/keeper-lib.sh"
 
 KPID=
 S1=0000:04:02.0   # s7150-2vf's two VFs
@@ -23,12 +24,6 @@ lv_tier_begin "vgpu-keeper whole-VF tier"
 
 step() { lv_log "step: $*"; }
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
-keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
-# t_log NAME REGEX: the keeper logged a line matching REGEX (syslog's
-# listener may write it a moment after the change it describes)
-t_log() { t_match "$1" "$2" "$(lv_syslog_for "$2" vgpu-keeper)"; }
-inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
-state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
 
 # keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
 keeper_start() {
@@ -44,14 +39,6 @@ keeper_stop() {
     lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
     wait "$KPID" 2>/dev/null
     KPID=
-}
-wait_for() {   # wait_for SECONDS CMD...
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.05
-    done
 }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }

@@ -9,6 +9,7 @@
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/e2e/libvirt-env.sh"
+. "$TOP/tests/e2e/keeper-lib.sh"
 
 T0=$SECONDS
 NS_URI=urn:vgpu-hook:1
@@ -21,15 +22,9 @@ u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }
 du() { printf 'eeeeeeee-0000-4000-8000-%012x' "$1"; }
 step() { lv_log "step: $*"; }
 mdevs() { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
-state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
-inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
 hostdevs() { inactive "$1" | sed -n "s/.*<address uuid='\([^']*\)'.*/\1/p" | tr '\n' ' ' | sed 's/ $//'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
-keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
-# t_log NAME REGEX: the keeper logged a line matching REGEX (waited for: the
-# syslog listener writes it after the keeper sent it)
-t_log() { t_match "$1" "$2" "$(lv_syslog_for "$2" vgpu-keeper)"; }
 
 # keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
 keeper_start() {
@@ -45,15 +40,6 @@ keeper_stop() {
     lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
     wait "$KPID" 2>/dev/null
     KPID=
-}
-# wait_for SECONDS CMD...: poll until CMD succeeds
-wait_for() {
-    local end=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -ge $end ] && return 1
-        sleep 0.02
-    done
 }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 reconnected_since() { [ "$(keeper_log | grep -c 'connected to qemu')" -gt "$1" ]; }

@@ -14,3 +14,25 @@ wait_for() {
         sleep 0.05
     done
 }
+
+# keeper_start [ENV=VALUE...] [OPTION...]: vgpu-keeper of $LV_B running in
+# the namespace (pid KPID), its stderr in LV_WORK/vgpu-keeper.log;
+# keeper_stop ends it; status_key KEY reads its status file.
+KPID=
+keeper_start() {
+    local envs=()
+    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
+        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
+    KPID=$!
+}
+keeper_stop() {
+    [ -n "$KPID" ] || return 0
+    kill -TERM "$KPID" 2>/dev/null
+    lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
+    wait "$KPID" 2>/dev/null
+    KPID=
+}
+status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
+connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
+passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }

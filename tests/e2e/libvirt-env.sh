@@ -410,22 +410,3 @@ lv_debian_root() {
     return 1
 }
 
-# lv_keeper_start [ENV=VALUE...] [OPTION...]: vgpu-keeper of $LV_B running in
-# the namespace (pid LV_KPID), its stderr in LV_WORK/vgpu-keeper.log;
-# lv_keeper_stop ends it; lv_keeper_status KEY reads its status file.
-LV_KPID=
-lv_keeper_start() {
-    local envs=()
-    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
-    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
-        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
-    LV_KPID=$!
-}
-lv_keeper_stop() {
-    [ -n "$LV_KPID" ] || return 0
-    kill -TERM "$LV_KPID" 2>/dev/null
-    lv_wait_gone 10 "$LV_KPID" > /dev/null || kill -KILL "$LV_KPID" 2>/dev/null
-    wait "$LV_KPID" 2>/dev/null
-    LV_KPID=
-}
-lv_keeper_status() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }

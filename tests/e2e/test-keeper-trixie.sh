@@ -38,20 +38,18 @@ export LV_ROOT=$LV_DEBIAN_ROOT
 lv_tier_begin "keeper under Debian 13's libvirt"
 [ -x "$B/keeper/vgpu-keeper" ] || { t_fail "keeper trixie tier" "$B/keeper/vgpu-keeper not built"; t_done; exit 1; }
 EVPID=
-trap '[ -n "$EVPID" ] && kill -TERM "$EVPID" 2>/dev/null; lv_keeper_stop; lv_tier_finish' EXIT
+trap '[ -n "$EVPID" ] && kill -TERM "$EVPID" 2>/dev/null; keeper_stop; lv_tier_finish' EXIT
 
 G2Q=558     # nvidia-558 is A40-2Q, nvidia-560 A40-4Q (tests/sim/README.md)
 G4Q=560
 cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
-connected() { [ "$(lv_keeper_status connected)" = true ] && [ "$(lv_keeper_status pid)" = "$LV_KPID" ]; }
-passes_above() { [ "$(lv_keeper_status passes)" -gt "$1" ] 2>/dev/null; }
-redefs() { lv_keeper_status redefinitions; }
+redefs() { status_key redefinitions; }
 # full_pass: SIGHUP, until the keeper's pass count moves (events raised
 # before are then handled: one event loop, in order)
 full_pass() {
     local p
-    p=$(lv_keeper_status passes)
-    kill -HUP "$LV_KPID"
+    p=$(status_key passes)
+    kill -HUP "$KPID"
     wait_for 30 passes_above "$p"
 }
 # vf_of XML UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID in XML
@@ -101,7 +99,7 @@ prove() {
         "$(lv_ns ldd "$LV_B/keeper/vgpu-keeper" 2>&1 | grep -e 'not found' -e 'version .* not found')"
     lv_log "libvirtd $version; the keeper links $(lv_ns ldd "$LV_B/keeper/vgpu-keeper" | grep -o 'libvirt.so.0 => [^ ]*') ($(lv_ns dpkg-query -W -f '${Package} ${Version}' libvirt0))"
 
-    lv_keeper_start --recheck 0
+    keeper_start --recheck 0
     t_ok "$R: the keeper connects to libvirtd $version" wait_for 30 connected
     # What libvirt raises meanwhile, as any client sees it (for the figures).
     (cd / && exec nsenter -m -t "$LV_KEEPER" -- virsh -q -c qemu:///system event --all --loop --timestamp \
@@ -225,7 +223,7 @@ prove() {
     LV_TIMEOUT=30 lv_virsh destroy vmeta > /dev/null 2>&1
     lv_virsh undefine vmeta > /dev/null
 
-    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 + 1 to add, 2 + 2 to re-point), $(lv_keeper_status passes) full passes"
+    lv_log "figure: $(( $(redefs) - r0 )) redefinitions in all (2 + 1 to add, 2 + 2 to re-point), $(status_key passes) full passes"
     lv_syslog_settle
     lv_log "what the keeper logged (the events it acted on):"
     keeper_log | sed 's/^/#   /'
@@ -236,7 +234,7 @@ prove() {
     lv_log "the events libvirtd $version raised (virsh event --all):"
     sed 's/^/#   /' "$LV_WORK/events.log"
     lv_log "figure: libvirt $version, virsh define to the keeper's redefinition (event timestamps): v2q1 $(redefined_ms v2q1) ms, v2q2 $(redefined_ms v2q2) ms"
-    lv_keeper_stop
+    keeper_stop
     lv_stop
     t_eq "$R: nothing left in the namespace" "" "$LV_LEFTOVER"
 }

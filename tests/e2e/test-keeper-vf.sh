@@ -15,7 +15,6 @@ unset VGPU_HOOK_CONF
 . "$TOP/tests/e2e/libvirt-env.sh"
 . "$TOP/tests/e2e/keeper-lib.sh"
 
-KPID=
 S1=0000:04:02.0   # s7150-2vf's two VFs
 S2=0000:04:02.1
 
@@ -23,25 +22,7 @@ lv_tier_begin "vgpu-keeper whole-VF tier"
 [ -x "$B/keeper/vgpu-keeper" ] || { echo "not ok - vgpu-keeper whole-VF tier: $B/keeper/vgpu-keeper not built"; exit 1; }
 
 step() { lv_log "step: $*"; }
-status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 
-# keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
-keeper_start() {
-    local envs=()
-    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
-    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
-        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
-    KPID=$!
-}
-keeper_stop() {
-    [ -n "$KPID" ] || return 0
-    kill -TERM "$KPID" 2>/dev/null
-    lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
-    wait "$KPID" 2>/dev/null
-    KPID=
-}
-connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
-passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }
 
 # vf_of NAME UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID
 vf_of() {

@@ -13,7 +13,6 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 T0=$SECONDS
 NS_URI=urn:vgpu-hook:1
-KPID=
 
 lv_tier_begin "vgpu-keeper tier"
 [ -x "$B/keeper/vgpu-keeper" ] || { echo "not ok - vgpu-keeper tier: $B/keeper/vgpu-keeper not built"; exit 1; }
@@ -24,24 +23,7 @@ step() { lv_log "step: $*"; }
 mdevs() { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
 hostdevs() { inactive "$1" | sed -n "s/.*<address uuid='\([^']*\)'.*/\1/p" | tr '\n' ' ' | sed 's/ $//'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 
-# keeper_start [ENV=VALUE...] [OPTION...]: the daemon, in the namespace; KPID
-keeper_start() {
-    local envs=()
-    while [ $# -gt 0 ] && [[ $1 == *=* ]]; do envs+=("$1"); shift; done
-    (cd / && exec env "${envs[@]}" nsenter -m -t "$LV_KEEPER" -- "$LV_B/keeper/vgpu-keeper" \
-        -c qemu:///system --stderr "$@" >> "$LV_WORK/vgpu-keeper.log" 2>&1 < /dev/null) &
-    KPID=$!
-}
-keeper_stop() {
-    [ -n "$KPID" ] || return 0
-    kill -TERM "$KPID" 2>/dev/null
-    lv_wait_gone 10 "$KPID" > /dev/null || kill -KILL "$KPID" 2>/dev/null
-    wait "$KPID" 2>/dev/null
-    KPID=
-}
-connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 reconnected_since() { [ "$(keeper_log | grep -c 'connected to qemu')" -gt "$1" ]; }
 has_hostdev() { [ -n "$(hostdevs "$1")" ]; }
 # added_within NAME: wait for NAME's <hostdev>, report the latency; LAT_MS

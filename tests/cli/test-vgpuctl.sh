@@ -291,14 +291,7 @@ test_gc() {
 # gc right after a domain stopped on a driver that removes its own mdevs
 # (the simulator's self_remove_ms): it waits for the driver as release does.
 test_gc_self_removing_driver() {
-    cat > "$WORK/selfremove.ini" <<'EOF'
-[gpu self]
-model=a40
-address=0000:e8:00.0
-vfs=4
-self_remove_ms=300
-EOF
-    fresh "$WORK/selfremove.ini" release_wait_ms=5000
+    fresh "$(self_remove_scenario 4 300)" release_wait_ms=5000
     start leak 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
     sim_ctl busy "$(u 1)"; sim_ctl idle "$(u 1)"    # it ran, then stopped
     sim_ctl reset-stats

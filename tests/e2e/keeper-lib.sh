@@ -36,3 +36,15 @@ keeper_stop() {
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }
+
+# run_test FN: one test function; when it failed, the logs to read
+run_test() {
+    local before=$T_FAIL
+    lv_log "=== $1"
+    "$1"
+    if [ "$T_FAIL" -gt "$before" ]; then
+        lv_dump_logs
+        echo "# --- vgpu-keeper.log"; tail -n 30 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'
+    fi
+    return 0
+}

@@ -67,17 +67,6 @@ libvirtd_up() { rm -f "$LV_WORK/libvirtd.hold"; lv_wait_virsh 60; }
 finish() { keeper_stop; [ -n "$LV_WORK" ] && rm -f "$LV_WORK/libvirtd.hold"; lv_tier_finish; }
 trap finish EXIT
 
-run_test() {
-    local before=$T_FAIL
-    lv_log "=== $1"
-    "$1"
-    if [ "$T_FAIL" -gt "$before" ]; then
-        lv_dump_logs
-        echo "# --- vgpu-keeper.log"; tail -n 30 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'
-    fi
-    return 0
-}
-
 # Two domains defined while no keeper runs; the keeper starts while
 # libvirtd is down, connects when it comes up and points them at the two
 # VFs; a third gets one of them too (none is left), which the log says.

@@ -47,17 +47,6 @@ start_ok() {
 trap_keeper() { keeper_stop; lv_tier_finish; }
 trap trap_keeper EXIT
 
-run_test() {
-    local before=$T_FAIL
-    lv_log "=== $1"
-    "$1"
-    if [ "$T_FAIL" -gt "$before" ]; then
-        lv_dump_logs
-        echo "# --- vgpu-keeper.log"; tail -n 20 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'
-    fi
-    return 0
-}
-
 test_define_alone() {
     local t0 before
     keeper_start

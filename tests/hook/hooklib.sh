@@ -91,3 +91,16 @@ sim_stat()    { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/stats";
 hand_create() { printf '%s\n' "$3" > "$SIM_ROOT/class/mdev_bus/$1/mdev_supported_types/$2/create"; }
 hook_log()    { cat "$VGPU_TEST_LOG" 2>/dev/null; }
 sim_fault()   { awk -v k="$1" '$1 == k { print $2 }' "$SIM_ROOT/vgpu-sim/faults"; }
+
+# self_remove_scenario VFS MS [plain]: a scenario with one A40 (0000:e8:00.0,
+# VFS VFs) whose driver removes an mdev itself MS ms after the VM lets go
+# ("idle" in the simulator, which cannot see QEMU) and, with "plain", one
+# (0000:67:00.0) whose driver never does. Prints the file's path.
+self_remove_scenario() {
+    {
+        printf '[gpu self]\nmodel=a40\naddress=0000:e8:00.0\nvfs=%s\nself_remove_ms=%s\n' "$1" "$2"
+        [ "${3:-}" != plain ] ||
+            printf '\n[gpu plain]\nmodel=a40\naddress=0000:67:00.0\nvfs=%s\n' "$1"
+    } > "$WORK/selfremove.ini"
+    echo "$WORK/selfremove.ini"
+}

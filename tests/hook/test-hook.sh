@@ -475,27 +475,8 @@ test_state_trust() {
     t_eq "a planted ledger removes nothing" "1:$(u 5)" "$RC:$(mdevs)"
 }
 
-# One A40 whose driver removes an mdev itself 300 ms after the VM lets go
-# ("idle" in the simulator, which cannot see QEMU), beside one whose driver
-# never does.
-self_remove_scenario() {
-    cat > "$WORK/selfremove.ini" <<'EOF'
-[gpu self]
-model=a40
-address=0000:e8:00.0
-vfs=4
-self_remove_ms=300
-
-[gpu plain]
-model=a40
-address=0000:67:00.0
-vfs=4
-EOF
-    echo "$WORK/selfremove.ini"
-}
-
 test_driver_self_remove() {
-    fresh "$(self_remove_scenario)" release_wait_ms=5000
+    fresh "$(self_remove_scenario 4 300 plain)" release_wait_ms=5000
     : > "$VGPU_TEST_LOG"
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
     sim_ctl busy "$(u 1)"       # the VM runs
@@ -510,7 +491,7 @@ test_driver_self_remove() {
     stop vm2
 
     # The other kind: waited for release_wait_ms, then removed by us.
-    fresh "$(self_remove_scenario)" release_wait_ms=300
+    fresh "$(self_remove_scenario 4 300 plain)" release_wait_ms=300
     : > "$VGPU_TEST_LOG"
     start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" parent=\"0000:67:00.0\""
     sim_ctl busy "$(u 3)"; sim_ctl idle "$(u 3)"
@@ -521,7 +502,7 @@ test_driver_self_remove() {
     t_match "driver that leaves it: waited release_wait_ms first" "still present after waiting release_wait_ms \\(300 ms\\)" "$(hook_log)"
 
     # Why the wait matters: without it the remove races the driver's own.
-    fresh "$(self_remove_scenario)" release_wait_ms=0
+    fresh "$(self_remove_scenario 4 300 plain)" release_wait_ms=0
     start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
     sim_ctl busy "$(u 4)"; sim_ctl idle "$(u 4)"
     stop vm4

@@ -13,28 +13,12 @@ VGPUCTL=$B/cli/vgpuctl
 CASES=0 SLOWEST=0
 N=$(full && echo 32 || echo 8)
 
-selfremove_scenario() {
-    cat > "$WORK/selfremove.ini" <<'EOF'
-[gpu self]
-model=a40
-address=0000:e8:00.0
-vfs=32
-self_remove_ms=200
-
-[gpu plain]
-model=a40
-address=0000:67:00.0
-vfs=32
-EOF
-    echo "$WORK/selfremove.ini"
-}
-
 # N releases on a driver that removes its own mdevs, N on one that does not.
 test_self_remove() {
     local i v gpu wait_ms writes=0 left=0 t0 sum=0
     for gpu in 0000:e8:00.0 0000:67:00.0; do
         [ $gpu = 0000:e8:00.0 ] && wait_ms=5000 || wait_ms=300
-        fresh "$(selfremove_scenario)" release_wait_ms=$wait_ms || return
+        fresh "$(self_remove_scenario 32 200 plain)" release_wait_ms=$wait_ms || return
         host_maps
         writes=0 sum=0
         for i in $(seq 1 "$N"); do
@@ -68,7 +52,7 @@ test_self_remove() {
         timed "after-$gpu" release end
     done
     # What the wait prevents: without it, the first stop breaks the GPU.
-    fresh "$(selfremove_scenario)" release_wait_ms=0 || return
+    fresh "$(self_remove_scenario 32 200 plain)" release_wait_ms=0 || return
     mkdom nowait 'profile="A40-2Q" parent="0000:e8:00.0"'
     timed nowait prepare begin
     sim_ctl busy "${DEVS[nowait]}"; sim_ctl idle "${DEVS[nowait]}"

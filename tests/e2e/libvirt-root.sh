@@ -25,6 +25,7 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "libvirt-root: $*" >&2; exit 1; }
+. "$HERE/../fresh/root-cache.sh"
 FLAVOUR=${1:-trixie}
 case $FLAVOUR in
     trixie) SUITE=trixie; TARGET= ;;
@@ -47,56 +48,41 @@ ARCH=$(dpkg --print-architecture)
 key="recipe=$RECIPE suite=$SUITE target=$TARGET variant=$VARIANT arch=$ARCH include=$INCLUDE mirror=$MIRROR"
 ROOT=$CACHE/$FLAVOUR-$VARIANT-$ARCH-$(printf '%s' "$key" | sha256sum | cut -c1-16)
 
-t0=$(date +%s)
-state=warm
-if [ ! -f "$ROOT/.vgpu-libvirt-root" ]; then
-    mkdir -p "$CACHE"
-    exec 9> "$CACHE/.lock"
-    flock -w 1800 9 || die "cache lock $CACHE/.lock busy for 30 min"
-    if [ ! -f "$ROOT/.vgpu-libvirt-root" ]; then    # nobody built it while we waited
-        state=cold
-        rm -rf "$CACHE"/.build.*    # left by a caller that was killed; we hold the lock
-        if ! command -v debootstrap > /dev/null; then
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-                --no-install-recommends debootstrap > /dev/null ||
-                die "could not install debootstrap (apt-get update first?)"
-        fi
-        tmp=$(mktemp -d "$CACHE/.build.XXXXXX")
-        trap 'rm -rf "$tmp"' EXIT
-        # Bookworm's debootstrap knows trixie; its keyring checks the
-        # Release signature (trixie is signed with bookworm's keys too).
-        # Only the base system here: debootstrap's own resolver fails on
-        # trixie's systemd; apt inside the root installs the rest (for
-        # backports, their libvirt and QEMU and what those need from there).
-        if ! debootstrap --variant="$VARIANT" --arch="$ARCH" \
-                "$SUITE" "$tmp/root" "$MIRROR" > "$tmp/build.log" 2>&1; then
-            cp "$tmp/build.log" "$CACHE/last-failure.log"
-            tail -n 20 "$tmp/build.log" >&2
-            die "debootstrap $SUITE from $MIRROR failed (log above, kept in $CACHE/last-failure.log)"
-        fi
-        # No maintainer script may start a daemon while the root is built.
-        printf '#!/bin/sh\nexit 101\n' > "$tmp/root/usr/sbin/policy-rc.d"
-        chmod 0755 "$tmp/root/usr/sbin/policy-rc.d"
-        apt=(apt-get install -y -q --no-install-recommends)
-        if [ -n "$TARGET" ]; then
-            echo "deb $MIRROR $TARGET main" > "$tmp/root/etc/apt/sources.list.d/$TARGET.list"
-            apt=(sh -c "apt-get update -q && exec \"\$@\"" apt "${apt[@]}" -t "$TARGET")
-        fi
-        if ! bash "$HERE/../fresh/in-root.sh" "$tmp/root" env DEBIAN_FRONTEND=noninteractive \
-                "${apt[@]}" ${INCLUDE//,/ } >> "$tmp/build.log" 2>&1; then
-            cp "$tmp/build.log" "$CACHE/last-failure.log"
-            tail -n 20 "$tmp/build.log" >&2
-            die "apt-get install in the $SUITE root failed (log above, kept in $CACHE/last-failure.log)"
-        fi
-        rm -f "$tmp/root/usr/sbin/policy-rc.d"
-        rm -f "$tmp"/root/var/cache/apt/archives/*.deb
-        printf '%s\n' "$key" > "$tmp/root/.vgpu-libvirt-root"
-        rm -rf "$ROOT"              # a half-renamed leftover cannot exist, but be sure
-        mv -T "$tmp/root" "$ROOT"
-        rm -rf "$tmp"
-        trap - EXIT
+# build_root TMP: the root, built in TMP/root and renamed to $ROOT
+build_root() {
+    local apt
+    # Bookworm's debootstrap knows trixie; its keyring checks the
+    # Release signature (trixie is signed with bookworm's keys too).
+    # Only the base system here: debootstrap's own resolver fails on
+    # trixie's systemd; apt inside the root installs the rest (for
+    # backports, their libvirt and QEMU and what those need from there).
+    if ! debootstrap --variant="$VARIANT" --arch="$ARCH" \
+            "$SUITE" "$1/root" "$MIRROR" > "$1/build.log" 2>&1; then
+        cp "$1/build.log" "$CACHE/last-failure.log"
+        tail -n 20 "$1/build.log" >&2
+        die "debootstrap $SUITE from $MIRROR failed (log above, kept in $CACHE/last-failure.log)"
     fi
-    exec 9>&-
-fi
+    # No maintainer script may start a daemon while the root is built.
+    printf '#!/bin/sh\nexit 101\n' > "$1/root/usr/sbin/policy-rc.d"
+    chmod 0755 "$1/root/usr/sbin/policy-rc.d"
+    apt=(apt-get install -y -q --no-install-recommends)
+    if [ -n "$TARGET" ]; then
+        echo "deb $MIRROR $TARGET main" > "$1/root/etc/apt/sources.list.d/$TARGET.list"
+        apt=(sh -c "apt-get update -q && exec \"\$@\"" apt "${apt[@]}" -t "$TARGET")
+    fi
+    if ! bash "$HERE/../fresh/in-root.sh" "$1/root" env DEBIAN_FRONTEND=noninteractive \
+            "${apt[@]}" ${INCLUDE//,/ } >> "$1/build.log" 2>&1; then
+        cp "$1/build.log" "$CACHE/last-failure.log"
+        tail -n 20 "$1/build.log" >&2
+        die "apt-get install in the $SUITE root failed (log above, kept in $CACHE/last-failure.log)"
+    fi
+    rm -f "$1/root/usr/sbin/policy-rc.d"
+    rm -f "$1"/root/var/cache/apt/archives/*.deb
+    printf '%s\n' "$key" > "$1/root/.vgpu-libvirt-root"
+    rm -rf "$ROOT"              # a half-renamed leftover cannot exist, but be sure
+    mv -T "$1/root" "$ROOT"
+}
+t0=$(date +%s)
+root_cache_once "$ROOT/.vgpu-libvirt-root" build_root
 echo "libvirt-root: $state ($FLAVOUR $VARIANT + ${INCLUDE//,/ }) in $ROOT, $(( $(date +%s) - t0 )) s" >&2
 echo "$ROOT"

@@ -17,6 +17,7 @@ set -euo pipefail
 export LC_ALL=C
 
 die() { echo "debian-root: $*" >&2; exit 1; }
+. "$(dirname "$0")/root-cache.sh"
 [ $# -eq 1 ] || die "usage: $0 DEST"
 DEST=$1
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot ownership)"
@@ -35,36 +36,20 @@ ARCH=$(dpkg --print-architecture)
 key="recipe=$RECIPE suite=$SUITE variant=$VARIANT arch=$ARCH include=$INCLUDE mirror=$MIRROR"
 TARBALL=$CACHE/$SUITE-$VARIANT-$ARCH-$(printf '%s' "$key" | sha256sum | cut -c1-16).tar
 
-t0=$(date +%s)
-state=warm
-if [ ! -f "$TARBALL" ]; then
-    mkdir -p "$CACHE"
-    exec 9> "$CACHE/.lock"
-    flock -w 1800 9 || die "cache lock $CACHE/.lock busy for 30 min"
-    if [ ! -f "$TARBALL" ]; then    # nobody built it while we waited
-        state=cold
-        rm -rf "$CACHE"/.build.*    # left by a caller that was killed; we hold the lock
-        if ! command -v debootstrap > /dev/null; then
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-                --no-install-recommends debootstrap > /dev/null ||
-                die "could not install debootstrap (apt-get update first?)"
-        fi
-        tmp=$(mktemp -d "$CACHE/.build.XXXXXX")
-        trap 'rm -rf "$tmp"' EXIT
-        if ! debootstrap --variant="$VARIANT" --include="$INCLUDE" --arch="$ARCH" \
-                "$SUITE" "$tmp/root" "$MIRROR" > "$tmp/debootstrap.log" 2>&1; then
-            tail -n 20 "$tmp/debootstrap.log" >&2
-            die "debootstrap failed (log above)"
-        fi
-        rm -f "$tmp"/root/var/cache/apt/archives/*.deb
-        printf '%s\n' "$key" > "$tmp/root/.vgpu-debroot"
-        tar -C "$tmp/root" --numeric-owner -cf "$tmp/root.tar" .
-        mv -T "$tmp/root.tar" "$TARBALL"
-        rm -rf "$tmp"
-        trap - EXIT
+# build_root TMP: the tarball, from debootstrap in TMP/root
+build_root() {
+    if ! debootstrap --variant="$VARIANT" --include="$INCLUDE" --arch="$ARCH" \
+            "$SUITE" "$1/root" "$MIRROR" > "$1/debootstrap.log" 2>&1; then
+        tail -n 20 "$1/debootstrap.log" >&2
+        die "debootstrap failed (log above)"
     fi
-    exec 9>&-
-fi
+    rm -f "$1"/root/var/cache/apt/archives/*.deb
+    printf '%s\n' "$key" > "$1/root/.vgpu-debroot"
+    tar -C "$1/root" --numeric-owner -cf "$1/root.tar" .
+    mv -T "$1/root.tar" "$TARBALL"
+}
+t0=$(date +%s)
+root_cache_once "$TARBALL" build_root
 
 mkdir -p "$DEST"
 tar -C "$DEST" --numeric-owner -xpf "$TARBALL" || die "unpacking $TARBALL into $DEST failed"

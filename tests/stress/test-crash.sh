@@ -169,7 +169,7 @@ test_kill_blocked_remove() {
         done
         t_eq "blocked remove reached the driver" removing "$st"
         CASES=$((CASES + 1)); KILLS=$((KILLS + 1))
-        kill -KILL "$pid"; wait "$pid" 2>/dev/null
+        kill_hard "$pid"; wait "$pid" 2>/dev/null
         t_eq "$v: the killed release left its ledger" 1 "$(ls "$WORK/state/${DUUID[$v]}.ledger" 2>/dev/null | wc -l)"
         sim_ctl idle "${DEVS[$v]}"
         for i in $(seq 1 100); do grep -q "${DEVS[$v]}" "$SIM_ROOT/vgpu-sim/mdevs" || break; sleep 0.05; done
@@ -203,7 +203,7 @@ test_random_kills() {
         done
         sleep "0.$((RANDOM % 9 + 1))"
         for i in "${!pids[@]}"; do
-            [ $((RANDOM % 2)) -eq 0 ] && kill -KILL "${pids[$i]}" 2>/dev/null && KILLS=$((KILLS + 1))
+            [ $((RANDOM % 2)) -eq 0 ] && kill_hard "${pids[$i]}" && KILLS=$((KILLS + 1))
         done
         wait "${pids[@]}" 2>/dev/null
         CASES=$((CASES + 1))
@@ -245,8 +245,27 @@ test_mig_crashes() {
     CSCEN=a40x2-sriov CPROF=A40-2Q
 }
 
+# The reports stress_sanitizers sets aside: only an interrupted leak check,
+# and only in a process this tier killed.
+test_interrupted_leak_check_filter() {
+    local f=$WORK/fake
+    sleep 60 & local pid=$!
+    kill_hard "$pid"; wait "$pid" 2>/dev/null
+    echo "==$((pid + 27))==Unable to get registers from thread $pid." > "$f.$pid"
+    interrupted_leak_check "$f.$pid"
+    t_eq "a killed process's interrupted leak check is set aside" 0 $?
+    echo "==$pid==Unable to get registers from thread $pid." > "$f.$((pid + 1))"
+    interrupted_leak_check "$f.$((pid + 1))"
+    t_eq "... not in a process this tier did not kill" 1 $?
+    printf '==%s==Unable to get registers from thread %s.\n==%s==ERROR: LeakSanitizer: detected memory leaks\n' \
+        "$pid" "$pid" "$pid" > "$f.$pid"
+    interrupted_leak_check "$f.$pid"
+    t_eq "... nor when the report says more (a leak)" 1 $?
+    rm -f "$f".*
+}
+
 T0=$(now_ms)
-for t in test_prepare_crashes test_release_crashes test_kill_blocked_remove test_random_kills \
+for t in test_interrupted_leak_check_filter test_prepare_crashes test_release_crashes test_kill_blocked_remove test_random_kills \
          test_mig_crashes test_production_build_has_no_crash_points; do
     echo "# $t"
     $t

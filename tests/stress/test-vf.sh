@@ -163,7 +163,7 @@ test_random_kills() {
     done
     sleep 0.0$((RANDOM % 9 + 1))
     for i in "${!pids[@]}"; do
-        [ $((RANDOM % 3)) -eq 0 ] && kill -KILL "${pids[$i]}" 2>/dev/null && killed=$((killed + 1))
+        [ $((RANDOM % 3)) -eq 0 ] && kill_hard "${pids[$i]}" && killed=$((killed + 1))
     done
     for i in "${!pids[@]}"; do wait "${pids[$i]}"; RC1[${names[$i]}]=$?; done
     figure vf_random_kills "$killed"

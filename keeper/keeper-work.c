@@ -4,6 +4,7 @@
 #include "domain-sync.h"
 #include "vf-keep.h"
 #include "vgpu-log.h"
+#include "virt-util.h"
 
 #include <libvirt/virterror.h>
 #include <stdio.h>
@@ -53,9 +54,11 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     DomainSyncResult res = { 0 };
 
     if (domain_sync(dom, k->sysfs_root, k->dry_run, &res, &error) < 0) {
+        domain_sync_result_clear(&res);
+        if (virt_error_is_gone(error))   /* undefined meanwhile: nothing to keep */
+            return;
         vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
         k->failures++;
-        domain_sync_result_clear(&res);
         return;
     }
     if (res.outcome == DOMAIN_SYNC_CHANGED || res.outcome == DOMAIN_SYNC_WOULD_CHANGE) {
@@ -135,6 +138,12 @@ keeper_vf_pass(Keeper *k, const char *why)
         vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
         k->failures++;
     }
+    /* Left as they are this pass; the next event or check tries again. */
+    for (guint i = 0; res.failed && i < res.failed->len; i++) {
+        vgpu_log(LOG_ERR, "%s; left as it is (%s)", (char *)g_ptr_array_index(res.failed, i),
+                 why);
+        k->failures++;
+    }
     /* A request no VF can take is said once, not at every event. */
     for (guint i = 0; res.stuck && i < res.stuck->len; i++) {
         char *line = vf_keep_move_describe(g_ptr_array_index(res.stuck, i));
@@ -172,8 +181,9 @@ keeper_run_queue(Keeper *k)
                          virGetLastErrorMessage());
             continue;
         }
-        /* Transient domains have no definition to keep. */
-        if (virDomainIsPersistent(dom) == 1)
+        /* Transient domains have no definition to keep; domain_sync
+         * says why libvirt could not tell. */
+        if (virDomainIsPersistent(dom) != 0)
             sync_one(k, dom, why);
         virDomainFree(dom);
     }

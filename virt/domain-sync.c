@@ -18,30 +18,14 @@ domain_sync_result_clear(DomainSyncResult *res)
     g_clear_pointer(&res->added, g_ptr_array_unref);
 }
 
-static void
-set_virt_error(GError **error, const char *name, const char *what)
-{
-    const char *why = virGetLastErrorMessage();
-
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': %s: %s", name, what,
-                why && *why ? why : "unknown libvirt error");
-}
-
 /* The persistent definition with its secrets, so that defining the
  * modified text loses nothing. */
 static char *
 read_definition(virDomainPtr dom, const char *name, GError **error)
 {
-    char *raw = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
-    char *xml;
+    g_autofree char *what = g_strdup_printf("domain '%s': reading the definition", name);
 
-    if (!raw) {
-        set_virt_error(error, name, "reading the definition");
-        return NULL;
-    }
-    xml = g_strdup(raw);   /* libvirt's memory is free()d, ours g_free()d */
-    free(raw);
-    return xml;
+    return virt_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE, what, error);
 }
 
 /* One read-modify-compare-define attempt. FALSE with no @error: the
@@ -107,7 +91,7 @@ sync_attempt(virDomainPtr dom, const char *sysfs_root, gboolean dry_run,
         return FALSE;
     virt_test_point("sync-before-define");
     if (!(defined = virDomainDefineXML(virDomainGetConnect(dom), updated))) {
-        set_virt_error(error, res->name, "defining it with the added <hostdev>");
+        virt_error(error, "domain '%s': defining it with the added <hostdev>", res->name);
         return FALSE;
     }
     virDomainFree(defined);
@@ -125,7 +109,7 @@ domain_sync(virDomainPtr dom, const char *sysfs_root, gboolean dry_run, DomainSy
     res->name = g_strdup(virDomainGetName(dom));
     res->added = g_ptr_array_new_with_free_func(g_free);
     if ((persistent = virDomainIsPersistent(dom)) < 0) {
-        set_virt_error(error, res->name, "asking whether it is persistent");
+        virt_error(error, "domain '%s': asking whether it is persistent", res->name);
         return -1;
     }
     if (!persistent) {

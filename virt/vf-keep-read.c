@@ -60,13 +60,43 @@ keep_domain_cmp(gconstpointer a, gconstpointer b, gpointer only)
     return strcmp(ua, ub);
 }
 
+/* @dom's XML as the pass needs it: a running domain's live XML (what it
+ * holds), a stopped persistent one's definition. NULL, with no @error:
+ * nothing to read (undefined meanwhile, or an inactive transient domain). */
+static char *
+keep_read_one(virDomainPtr dom, const char *name, int active, GError **error)
+{
+    g_autofree char *what = NULL;
+    GError *err = NULL;
+    char *xml;
+    int persistent = 1;
+
+    if (active > 0) {
+        what = g_strdup_printf("running domain '%s': reading its live XML", name);
+        xml = virt_domain_xml(dom, virt_test_fault_flag("vfkeep-read-live"), what, &err);
+    } else if ((persistent = virDomainIsPersistent(dom)) == 1) {
+        what = g_strdup_printf("stopped domain '%s': reading its definition", name);
+        xml = virt_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE, what, &err);
+    } else {
+        if (persistent < 0)
+            virt_error(&err, "stopped domain '%s': asking whether it is persistent", name);
+        xml = NULL;
+    }
+    if (err && !virt_error_is_gone(err))
+        g_propagate_error(error, g_steal_pointer(&err));
+    g_clear_error(&err);
+    return xml;
+}
+
 /* Read every domain: running ones for what they hold, stopped persistent
- * ones for what they name. */
+ * ones for what they name. -1 when one of them cannot be read: what it
+ * holds or names is unknown, and the pass decides nothing without it. */
 int
 vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
 {
     virDomainPtr *doms = NULL;
     int n = virConnectListAllDomains(conn, &doms, 0);
+    GError *first = NULL;
 
     if (n < 0) {
         virt_error(error, "listing domains");
@@ -77,29 +107,33 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
         int active = virDomainIsActive(doms[i]);
         char uuid[VIR_UUID_STRING_BUFLEN];
         gboolean running = FALSE;
-        char *raw = NULL;
         g_autofree char *xml = NULL;
         g_autoptr(VgpuDomain) vd = NULL;
+        GError *err = NULL;
 
-        if (virDomainGetUUIDString(doms[i], uuid) < 0) {
-            virDomainFree(doms[i]);
-            continue;
+        if (active < 0) {
+            virt_error(&err, "domain '%s': asking whether it runs", name);
+        } else if (virDomainGetUUIDString(doms[i], uuid) < 0) {
+            virt_error(&err, "domain '%s': reading its UUID", name);
+        } else {
+            /* vgpuctl sync of a running domain: its definition, for its
+             * next start; what it holds now it gives back before then. */
+            if (active > 0 && g_strcmp0(kp->only, uuid) == 0) {
+                running = TRUE;
+                active = 0;
+            }
+            xml = keep_read_one(doms[i], name, active, &err);
         }
-        /* vgpuctl sync of a running domain: its definition, for its next
-         * start; what it holds now it gives back before then. */
-        if (active > 0 && g_strcmp0(kp->only, uuid) == 0) {
-            running = TRUE;
-            active = 0;
+        if (err) {
+            if (virt_error_is_gone(err) || first)
+                g_error_free(err);
+            else
+                first = err;
         }
-        if (active > 0 && (raw = virDomainGetXMLDesc(doms[i], 0))) {
-            xml = g_strdup(raw);
-            free(raw);
-        } else if (active == 0 && virDomainIsPersistent(doms[i]) == 1) {
-            xml = virt_inactive_xml(doms[i], NULL);
-        }
-        /* Gone meanwhile, or metadata the hook refuses anyway: nothing to
-         * keep; but what a running domain holds it holds (metadata set
-         * with --live is not checked by anyone). */
+        /* Gone meanwhile, unreadable (the pass fails below), or metadata
+         * the hook refuses anyway: nothing to keep; but what a running
+         * domain holds it holds (metadata set with --live is not checked
+         * by anyone). */
         if (!xml || !(vd = xml_domain_parse(xml, strlen(xml), NULL))) {
             g_autoptr(GPtrArray) addrs = xml && active > 0 ?
                                          xml_domain_pci_addrs(xml, strlen(xml), NULL) : NULL;
@@ -145,6 +179,11 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
         virDomainFree(doms[i]);
     }
     free(doms);
+    if (first) {
+        g_propagate_prefixed_error(error, first, "whole VFs: nothing re-pointed this pass, "
+                                   "a domain could not be read: ");
+        return -1;
+    }
     g_ptr_array_sort_with_data(kp->doms, keep_domain_cmp, (gpointer)kp->only);
     return 0;
 }

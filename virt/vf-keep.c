@@ -50,6 +50,7 @@ vf_keep_result_clear(VfKeepResult *res)
     g_clear_pointer(&res->moves, g_ptr_array_unref);
     g_clear_pointer(&res->stuck, g_ptr_array_unref);
     g_clear_pointer(&res->whole_vf, g_ptr_array_unref);
+    g_clear_pointer(&res->failed, g_ptr_array_unref);
 }
 
 /* What keeping @vf for @req consumes (the same-size rule of its GPU): the
@@ -275,39 +276,71 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
     return 0;
 }
 
+typedef enum {
+    KEEP_WRITTEN,   /* written (or, dry run, would be) */
+    KEEP_RACED,     /* changed, started or undefined since it was read: start over */
+    KEEP_FAILED,    /* libvirt failed (@error): left alone this pass */
+} KeepWrite;
+
+/* A libvirt failure in keep_write: the domain undefined meanwhile is a
+ * change like any other; anything else is libvirt's, said as it is. */
+static KeepWrite
+keep_write_failed(GError *err, GError **error)
+{
+    if (virt_error_is_gone(err)) {
+        g_error_free(err);
+        return KEEP_RACED;
+    }
+    g_propagate_error(error, err);
+    return KEEP_FAILED;
+}
+
 /* Write @kd's points if its definition is still the one read and it is
- * still stopped. FALSE with no @error: it changed, the pass starts over. */
-static gboolean
+ * still stopped. */
+static KeepWrite
 keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *res,
            GError **error)
 {
-    g_autofree char *updated = NULL, *again = NULL;
+    g_autofree char *updated = NULL, *again = NULL, *what = NULL;
     virDomainPtr dom, defined;
-    gboolean same;
+    GError *err = NULL;
+    int active;
 
     if (!dry_run) {
         if (!(updated = xml_domain_point_vfs(kd->xml, strlen(kd->xml), kd->points, error)))
-            return FALSE;
+            return KEEP_FAILED;
         virt_test_point("vfkeep-before-compare");
-        if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid)))
-            return FALSE;   /* undefined meanwhile: the next pass sees it gone */
+        /* Each libvirt error is taken right after its call: the next
+         * call (virDomainFree too) would reset it. */
+        if (!(dom = virDomainLookupByUUIDString(conn, kd->uuid))) {
+            virt_error(&err, "domain '%s': looking it up to re-point its whole VFs", kd->name);
+            return keep_write_failed(err, error);
+        }
         /* libvirt has no compare-and-swap on a definition: compare right
          * before the write, and only while it is stopped (a domain that
          * started took the VF it named; the next pass sees that). */
-        same = (kd->running || virDomainIsActive(dom) == 0) &&
-               (again = virt_inactive_xml(dom, NULL)) && strcmp(again, kd->xml) == 0;
-        if (!same) {
+        if (!kd->running && (active = virDomainIsActive(dom)) != 0) {
+            if (active < 0)
+                virt_error(&err, "domain '%s': asking whether it runs, to re-point its whole "
+                           "VFs", kd->name);
             virDomainFree(dom);
-            return FALSE;
+            return err ? keep_write_failed(err, error) : KEEP_RACED;
+        }
+        what = g_strdup_printf("domain '%s': reading its definition again before re-pointing "
+                               "its whole VFs", kd->name);
+        again = virt_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE |
+                                     virt_test_fault_flag("vfkeep-compare-read"), what, &err);
+        if (!again || strcmp(again, kd->xml) != 0) {
+            virDomainFree(dom);
+            return err ? keep_write_failed(err, error) : KEEP_RACED;
         }
         virt_test_point("vfkeep-before-define");
         defined = virDomainDefineXML(conn, updated);
         if (!defined) {
-            /* Before virDomainFree(), which resets libvirt's last error. */
             virt_error(error, "domain '%s': defining it with its whole-VF hostdevs re-pointed",
                        kd->name);
             virDomainFree(dom);
-            return FALSE;
+            return KEEP_FAILED;
         }
         virDomainFree(dom);
         virDomainFree(defined);
@@ -316,7 +349,7 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
     }
     while (kd->moves->len)
         g_ptr_array_add(res->moves, g_ptr_array_steal_index(kd->moves, 0));
-    return TRUE;
+    return KEEP_WRITTEN;
 }
 
 /* vf_keep_domain is all or nothing: one request no VF can take fails it. */
@@ -357,6 +390,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
     g_ptr_array_set_size(res->whole_vf, 0);
+    g_ptr_array_set_size(res->failed, 0);
     if (only && !vf_keep_only_wants_vf(conn, cfg, only, only_reqs, error, &failed)) {
         ok = !failed;   /* mdev requests only: nothing here to do */
         goto out;
@@ -393,18 +427,29 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         goto out;
     if (only && keep_only_fails(res, error))
         goto out;
+    /* A domain libvirt fails to write keeps what it named (at worst a VF
+     * now chosen for another too: whoever starts first takes it), and the
+     * next pass tries it again; the others are written. */
     for (guint i = 0; i < kp.doms->len; i++) {
         KeepDomain *kd = g_ptr_array_index(kp.doms, i);
         GError *err = NULL;
 
         if (g_hash_table_size(kd->points) == 0)
             continue;
-        if (!keep_write(conn, kd, dry_run, res, &err)) {
-            if (err) {
+        switch (keep_write(conn, kd, dry_run, res, &err)) {
+        case KEEP_WRITTEN:
+            break;
+        case KEEP_RACED:
+            raced = TRUE;
+            break;
+        case KEEP_FAILED:
+            if (only) {
                 g_propagate_error(error, err);
                 goto out;
             }
-            raced = TRUE;
+            g_ptr_array_add(res->failed, g_strdup(err->message));
+            g_error_free(err);
+            break;
         }
     }
     ok = !raced;
@@ -421,6 +466,7 @@ keep_run(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashTable
     res->moves = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
     res->stuck = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_move_free);
     res->whole_vf = g_ptr_array_new_with_free_func(g_free);
+    res->failed = g_ptr_array_new_with_free_func(g_free);
     while (res->attempts < VF_KEEP_ATTEMPTS) {
         GError *err = NULL;
 

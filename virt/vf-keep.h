@@ -17,7 +17,8 @@
  * touched: running domains (their live XML nor their definition), domains
  * without vGPU metadata, hostdevs without our alias. Each change is one
  * compare-before-write redefinition of one domain; a definition that
- * changed since it was read starts the pass over (bounded). */
+ * changed since it was read starts the pass over (bounded); a libvirt
+ * failure does not (it is said, and the domain left alone). */
 #pragma once
 
 #include <glib.h>
@@ -44,6 +45,7 @@ typedef struct {
     GPtrArray *moves;        /* VfKeepMove*: written (or, dry run, that would be) */
     GPtrArray *stuck;        /* VfKeepMove* with no vf: requests no VF can take now */
     GPtrArray *whole_vf;     /* char*: vf_keep_domain's requests a whole VF serves */
+    GPtrArray *failed;       /* char*: domains libvirt failed to re-point, in its words */
 } VfKeepResult;
 
 void vf_keep_result_clear(VfKeepResult *res);
@@ -53,8 +55,13 @@ char *vf_keep_move_describe(const VfKeepMove *m);
 
 /* One pass over every domain of @conn, this host's sysfs and ledgers as
  * @cfg says. @dry_run: change nothing, list what would change. -1 with
- * @error when libvirt, the host scan or the ledgers cannot be read, or a
- * definition could not be written; what was written before stays. */
+ * @error, nothing re-pointed, when the host scan, the ledgers or any
+ * domain cannot be read (a domain undefined meanwhile is no error): a
+ * decision made without what a running domain holds could point a
+ * stopped one at it. A domain libvirt fails to look up, read again or
+ * define is left as it is and said in res->failed (libvirt's message);
+ * the others are written. A definition that changed since it was read
+ * starts the pass over, VF_KEEP_ATTEMPTS times at most. */
 int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
                  VfKeepResult *res, GError **error);
 
@@ -71,4 +78,6 @@ int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
 /* Test builds: virt_test_point() steps "vfkeep-host-read" (ledgers and
  * the host read, no domain yet), "vfkeep-before-compare" (the new
  * text built, the definition not read again), "vfkeep-before-define"
- * (compared, not written) and "vfkeep-after-define". */
+ * (compared, not written) and "vfkeep-after-define"; libvirt made to fail
+ * (virt_test_fault_flag) at "vfkeep-read-live" (a running domain's live
+ * XML) and "vfkeep-compare-read" (the definition read again to compare). */

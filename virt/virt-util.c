@@ -1,18 +1,21 @@
 /* libvirt helpers shared by vgpuctl and vgpu-keeper. */
 #include "virt-util.h"
-#include "vgpu-error.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+G_DEFINE_QUARK(virt-error-quark, virt_error)
+
 void
 virt_verror(GError **error, const char *fmt, va_list ap)
 {
-    g_autofree char *what = g_strdup_vprintf(fmt, ap);
+    /* Neither reads reset the last error; nothing else comes first. */
+    int code = virGetLastErrorCode();
     const char *why = virGetLastErrorMessage();
+    g_autofree char *what = g_strdup_vprintf(fmt, ap);
 
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s: %s", what,
+    g_set_error(error, VIRT_ERROR, code, "%s: %s", what,
                 why && *why ? why : "unknown libvirt error");
 }
 
@@ -26,20 +29,37 @@ virt_error(GError **error, const char *fmt, ...)
     va_end(ap);
 }
 
-char *
-virt_inactive_xml(virDomainPtr dom, GError **error)
+gboolean
+virt_error_is_gone(const GError *error)
 {
-    char *raw = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    return g_error_matches(error, VIRT_ERROR, VIR_ERR_NO_DOMAIN);
+}
+
+char *
+virt_domain_xml(virDomainPtr dom, unsigned int flags, const char *what, GError **error)
+{
+    char *raw = virDomainGetXMLDesc(dom, flags);
     char *xml;
 
     if (!raw) {
-        virt_error(error, "reading the definition of domain '%s'", virDomainGetName(dom));
+        virt_error(error, "%s", what);
         return NULL;
     }
     /* libvirt's memory is free()d, ours g_free()d: keep them apart. */
     xml = g_strdup(raw);
     free(raw);
     return xml;
+}
+
+char *
+virt_inactive_xml(virDomainPtr dom, GError **error)
+{
+    /* Named before the read: virDomainGetName() after a failure would
+     * reset libvirt's error, and the message with it. */
+    g_autofree char *what = g_strdup_printf("reading the definition of domain '%s'",
+                                            virDomainGetName(dom));
+
+    return virt_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE, what, error);
 }
 
 #ifdef VGPU_TEST_HOOKS
@@ -55,5 +75,17 @@ virt_test_point(const char *step)
         g_unsetenv("VGPU_TEST_PAUSE_AT");
         raise(SIGSTOP);
     }
+}
+
+unsigned int
+virt_test_fault_flag(const char *step)
+{
+    const char *fail_at = getenv("VGPU_TEST_FAIL_AT");
+
+    if (!fail_at || strcmp(fail_at, step) != 0)
+        return 0;
+    /* Once, as a passing failure would: what follows is the retry. */
+    g_unsetenv("VGPU_TEST_FAIL_AT");
+    return 1u << 30;   /* a flag bit no libvirt API defines */
 }
 #endif

@@ -232,6 +232,61 @@ test_define_refused() {
     lv_virsh undefine vx > /dev/null
 }
 
+# libvirt fails to read a definition again before the keeper's compare
+# (once; VGPU_TEST_FAIL_AT): that is no concurrent edit. The log gives
+# libvirt's own reason and the domain; that domain is left as it is, the
+# pass does not start over, and the other domain is written.
+test_compare_read_fails() {
+    local rc out
+    keeper_stop
+    gpu_domain vf1 41
+    gpu_domain vf2 42
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
+    wait "$KPID"
+    rc=$?
+    KPID=
+    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    t_eq "--once: exit 1; vf2 written, vf1 failed" \
+        "1:domain 'vf2': vGPU $(u 42) (S7150) now uses VF $S2: it had no VF|1 redefinition(s), 1 domain(s) failed" \
+        "$rc:$(grep -v '^vgpu-keeper' <<< "$out" | tr '\n' '|' | sed 's/|$//')"
+    t_match "the log names the domain, what was attempted and libvirt's reason" \
+        "vgpu-keeper: domain 'vf1': reading its definition again before re-pointing its whole VFs: unsupported flags \(0x40000000\) in function [a-zA-Z]*GetXMLDesc; left as it is \(--once\)" \
+        "$out"
+    t_eq "said once" 1 "$(grep -c "domain 'vf1': reading its definition again" <<< "$out")"
+    t_eq "not taken for a concurrent edit: the pass did not start over" 0 \
+        "$(grep -c 'started over\|changed while' <<< "$out")"
+    t_eq "vf1 is left as it was defined (no hostdev)" 0 "$(pci_hostdevs vf1)"
+    t_eq "vf2 gets the VF it was chosen (vf1's choice stays unused)" "$S2 yes" "$(vf_of vf2 "$(u 42)")"
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
+    t_eq "the next pass gives vf1 its VF" "$S1 yes" "$(vf_of vf1 "$(u 41)")"
+    for d in vf1 vf2; do lv_virsh undefine "$d" > /dev/null; done
+}
+
+# libvirt fails to give a running domain's live XML (once): its hand-written
+# hostdev may hold a VF, so the pass points no stopped domain anywhere,
+# says so (the domain, libvirt's reason), and the next pass decides.
+test_read_fails() {
+    local p
+    keeper_stop
+    hand_domain vh 43 "$S1"
+    start_ok vh
+    gpu_domain vg 44
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_FAIL_AT=vfkeep-read-live --recheck 0
+    t_ok "the keeper's first full pass ran" wait_for 30 eval 'connected && passes_above 0'
+    t_log "the log names the running domain and libvirt's reason" \
+        "whole VFs: nothing re-pointed this pass, a domain could not be read: running domain 'vh': reading its live XML: unsupported flags \(0x40000000\) in function [a-zA-Z]*GetXMLDesc \(full pass after connecting\)"
+    t_eq "vg is not pointed at the VF vh holds, nor anywhere" 0 "$(pci_hostdevs vg)"
+    p=$(status_key passes)
+    kill -HUP "$KPID"
+    t_ok "the next pass (SIGHUP) ran" wait_for 30 passes_above "$p"
+    t_eq "it points vg at the free VF, not the one vh holds" "$S2 yes" "$(vf_of vg "$(u 44)")"
+    keeper_stop
+    lv_virsh destroy vh > /dev/null
+    for d in vg vh; do lv_virsh undefine "$d" > /dev/null; done
+}
+
 # Three domains wanting one VF each, two VFs: distinct while they can; two
 # start; the third is re-pointed when one of them stops, and starts; a VF
 # taken by hand (a domain without our metadata whose hand-written hostdev
@@ -433,6 +488,8 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_once
     run_test test_concurrent_edit
     run_test test_define_refused
+    run_test test_compare_read_fails
+    run_test test_read_fails
     run_test test_running
     keeper_stop
     lv_stop

@@ -238,6 +238,34 @@ test_concurrent_edit() {
     wait_for 30 connected
 }
 
+# The domain undefined while the keeper is between its read and its
+# compare: nothing left to keep, and no failure to report.
+test_undefined_meanwhile() {
+    local i rc st=
+    keeper_stop
+    lv_domain_xml ku "$(du 13)" --no-hostdev "uuid=\"$(u 13)\" profile=\"A40-2Q\"" > "$LV_WORK/ku.xml"
+    lv_virsh define "$LV_WORK/ku.xml" > /dev/null
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_PAUSE_AT=sync-before-compare --once
+    for i in $(seq 1 1500); do
+        st=$(awk '{ print $3 }' "/proc/$KPID/stat" 2>/dev/null)
+        [ "$st" = T ] && break
+        sleep 0.02
+    done
+    t_eq "undefined meanwhile: the keeper paused between its read and its compare" T "$st"
+    lv_virsh undefine ku > /dev/null
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "undefined meanwhile: --once exits 0, no domain failed" \
+        "0:0 redefinition(s), 0 domain(s) failed" "$rc:$(grep -v '^vgpu-keeper' "$LV_WORK/vgpu-keeper.log")"
+    t_eq "undefined meanwhile: no error line about it" 0 "$(grep -c "'ku'" "$LV_WORK/vgpu-keeper.log")"
+    t_eq "undefined meanwhile: it stays undefined" "" "$(inactive ku)"
+    keeper_start
+    wait_for 30 connected
+}
+
 test_hundred() {
     local i r1 r2 before after n out
     step "100 metadata-only domains defined in a row"
@@ -310,7 +338,8 @@ test_once_dry_run() {
 }
 
 if lv_start a40x2-sriov; then
-    for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_concurrent_edit test_hundred \
+    for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_concurrent_edit \
+             test_undefined_meanwhile test_hundred \
              test_once_dry_run; do
         run_test $t
     done

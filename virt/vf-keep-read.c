@@ -102,6 +102,7 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
         virt_error(error, "listing domains");
         return -1;
     }
+    virt_test_point("vfkeep-domains-listed");
     for (int i = 0; i < n; i++) {
         const char *name = virDomainGetName(doms[i]);
         int active = virDomainIsActive(doms[i]);

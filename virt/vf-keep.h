@@ -76,7 +76,8 @@ int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
                    GHashTable *requests, VfKeepResult *res, GError **error);
 
 /* Test builds: virt_test_point() steps "vfkeep-host-read" (ledgers and
- * the host read, no domain yet), "vfkeep-before-compare" (the new
+ * the host read, no domain yet), "vfkeep-domains-listed" (the domains
+ * listed, none read yet), "vfkeep-before-compare" (the new
  * text built, the definition not read again), "vfkeep-before-define"
  * (compared, not written) and "vfkeep-after-define"; libvirt made to fail
  * (virt_test_fault_flag) at "vfkeep-read-live" (a running domain's live

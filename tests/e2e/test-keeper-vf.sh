@@ -287,6 +287,37 @@ test_read_fails() {
     for d in vg vh; do lv_virsh undefine "$d" > /dev/null; done
 }
 
+# Domains gone between the pass's list and its reads (a transient domain
+# that held a VF destroyed, a stopped one undefined) are no error: the pass
+# decides without them, and the VF the transient one held is free again.
+test_gone_meanwhile() {
+    local rc
+    keeper_stop
+    lv_domain_xml vt "$(du 45)" |
+        sed "s|</devices>|<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x${S1:0:4}' bus='0x${S1:5:2}' slot='0x${S1:8:2}' function='0x${S1:11:1}'/></source></hostdev></devices>|" \
+        > "$LV_WORK/vt.xml"
+    lv_virsh create "$LV_WORK/vt.xml" > /dev/null
+    t_eq "vt runs, transient, on $S1" running "$(state vt)"
+    gpu_domain vu 46
+    gpu_domain vq 47
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_PAUSE_AT=vfkeep-domains-listed --once
+    t_ok "the keeper stopped with the domains listed, none read" \
+        wait_for 30 eval '[ "$(sed -n "s/^State:\t\(.\).*/\1/p" /proc/$KPID/status 2>/dev/null)" = T ]'
+    step "vt destroyed (gone), vu undefined meanwhile"
+    lv_virsh destroy vt > /dev/null
+    lv_virsh undefine vu > /dev/null
+    kill -CONT "$KPID"
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "--once: exit 0, vq written, no domain failed" \
+        "0:domain 'vq': vGPU $(u 47) (S7150) now uses VF $S1: it had no VF|1 redefinition(s), 0 domain(s) failed" \
+        "$rc:$(grep -v '^vgpu-keeper' "$LV_WORK/vgpu-keeper.log" | tr '\n' '|' | sed 's/|$//')"
+    t_eq "no error line" 0 "$(grep -c 'could not be read\|left as it is' "$LV_WORK/vgpu-keeper.log")"
+    lv_virsh undefine vq > /dev/null
+}
+
 # Three domains wanting one VF each, two VFs: distinct while they can; two
 # start; the third is re-pointed when one of them stops, and starts; a VF
 # taken by hand (a domain without our metadata whose hand-written hostdev
@@ -490,6 +521,7 @@ if lv_start s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_define_refused
     run_test test_compare_read_fails
     run_test test_read_fails
+    run_test test_gone_meanwhile
     run_test test_running
     keeper_stop
     lv_stop

@@ -95,6 +95,47 @@ vf_choice_requests(const Host *host, const GPtrArray *requests)
     return vf_choice_requests_by(host, NULL, requests);
 }
 
+/* Smallest framebuffer first; a type with no room now after every one
+ * with room, so the first is the one to give. */
+static gint
+vf_choice_compare_types(gconstpointer a, gconstpointer b)
+{
+    const HostType *x = *(const HostType *const *)a, *y = *(const HostType *const *)b;
+    guint64 mx = host_type_framebuffer_mb(x), my = host_type_framebuffer_mb(y);
+
+    if ((x->available > 0) != (y->available > 0))
+        return x->available > 0 ? -1 : 1;
+    return mx < my ? -1 : mx > my;
+}
+
+GPtrArray *
+vf_choice_types(const HostParent *vf, const VgpuRequest *req)
+{
+    GPtrArray *types;
+
+    if (req->gpu)
+        return g_ptr_array_ref(vf->types);
+    types = host_parent_request_types(vf, req);
+    if (vgpu_request_is_need(req))
+        g_ptr_array_sort(types, vf_choice_compare_types);
+    return types;
+}
+
+/* The framebuffer a need gets on @vf now (the smallest size with room);
+ * 0 for a request by name, where every VF gives the same. */
+static guint64
+vf_choice_need_mb(const HostParent *vf, const VgpuRequest *req)
+{
+    g_autoptr(GPtrArray) types = NULL;
+    const HostType *t;
+
+    if (!vgpu_request_is_need(req))
+        return 0;
+    types = vf_choice_types(vf, req);
+    t = types->len ? g_ptr_array_index(types, 0) : NULL;
+    return t && t->available > 0 ? host_type_framebuffer_mb(t) : 0;
+}
+
 char *
 vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req)
 {
@@ -132,8 +173,7 @@ vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,
     if ((owner = ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, &d)))
         return g_strcmp0(owner->domain_uuid, c->domain_uuid) == 0 &&
                g_strcmp0(d->uuid, req->uuid) == 0;
-    types = req->gpu ? g_ptr_array_ref(vf->types)
-                     : host_parent_matching_types(vf, req->type, req->profile);
+    types = vf_choice_types(vf, req);
     for (guint k = 0; k < types->len; k++)
         free_type |= ((const HostType *)g_ptr_array_index(types, k))->available > 0;
     return free_type && !host_find_device(host, vf->addr);
@@ -157,12 +197,14 @@ vf_choice_gpu_used(const VfChoice *c, const Host *host, const char *gpu)
 }
 
 /* Is @a a better VF than @b for @req? Not named by another stopped domain
- * first, then on the domain's NUMA nodes (locality outranks pack, as in
- * placement), then pack or spread by the VFs their GPUs have in use. */
+ * first, then for a need the smallest size (as placement_choose), then on
+ * the domain's NUMA nodes (locality outranks pack, as in placement), then
+ * pack or spread by the VFs their GPUs have in use. */
 typedef struct {
     const HostParent *vf;
     gboolean avoided, remote;
     guint used;
+    guint64 need_mb;
 } VfRank;
 
 static gboolean
@@ -170,6 +212,8 @@ vf_rank_better(const VfRank *a, const VfRank *b, VgpuPlacement policy)
 {
     if (a->avoided != b->avoided)
         return !a->avoided;
+    if (a->need_mb != b->need_mb)
+        return a->need_mb < b->need_mb;
     if (a->remote != b->remote)
         return !a->remote;
     return policy == VGPU_PLACEMENT_SPREAD ? a->used < b->used : a->used > b->used;
@@ -193,6 +237,7 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
         r.avoided = c->avoid && g_hash_table_contains(c->avoid, vf->addr);
         r.remote = placement_is_remote(vf, req, c->rules);
         r.used = vf_choice_gpu_used(c, host, vf->gpu);
+        r.need_mb = vf_choice_need_mb(vf, req);
         if (!best.vf || vf_rank_better(&r, &best, policy))
             best = r;
     }
@@ -254,8 +299,7 @@ vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
 static void
 vf_choice_take(Host *host, const HostParent *vf, const VgpuRequest *req)
 {
-    g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
-                                          : host_parent_request_types(vf, req);
+    g_autoptr(GPtrArray) types = vf_choice_types(vf, req);
 
     if (!host_find_device(host, vf->addr) && types->len)
         vf->kind->note_made(host, vf->addr, vf->addr,

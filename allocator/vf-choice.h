@@ -76,6 +76,10 @@ char *vf_choice_advice_why(const Host *host, const GArray *advice);
  * list it, maximum minus those placed), as the hook reaches placing one by
  * one. */
 void vf_choice_note_capacity(Host *host);
+/* The types @vf offers @req, the one to give it first: any type for gpu=,
+ * for a need the smallest size with room now (vendor-specific VFs list
+ * what their GPU can take). Borrowed from @vf. */
+GPtrArray *vf_choice_types(const HostParent *vf, const VgpuRequest *req);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);
 /* Can @vf serve @req now: it suits it and the rules, no other domain's

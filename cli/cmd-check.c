@@ -138,8 +138,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
             if (d->result == RESULT_EXISTING) {
                 fill_type(d, host, vf->addr, host_find_device(host, vf->addr)->type);
             } else if (vf->types->len) {
-                g_autoptr(GPtrArray) types = view.gpu ? g_ptr_array_ref(vf->types)
-                    : host_parent_matching_types(vf, view.type, view.profile);
+                g_autoptr(GPtrArray) types = vf_choice_types(vf, &view);
                 const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
                 fill_type(d, host, vf->addr, t ? t->id : "-");
                 if (t && d->result == RESULT_NEW)

@@ -170,6 +170,37 @@ test_numa_from_domain() {
     t_eq "fallback devices released" 0 "$(mdev_count)"
 }
 
+# By need on a vendor-specific host (a40x2-vfio): the types have no
+# description, so sizes come from the names; the VF chosen (the advice,
+# vgpuctl check, sync) gives the smallest size with room, then packs.
+vcur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
+vfio_advice() { sed -n "s/.*bus='0x\([0-9a-f]*\)' slot='0x00' function='0x\([0-7]\)'.*/0000:\1:00.\2/p" <<< "$1"; }
+test_need_vfio() {
+    fresh a40x2-vfio
+    local a=0000:67:00.0 b=0000:e8:00.0
+    start p1 1 "uuid=\"$(u 1)\" profile=\"A40-4Q\" @vf=0000:67:00.4"
+    t_eq "A40-4Q by name on a VF of $a" "0:560" "$RC:$(vcur 0000:67:00.4)"
+    start n2 2 --no-hostdev "uuid=\"$(u 2)\" framebuffer=\"4G\" series=\"Q\""
+    t_eq "need 4G Q, no hostdev: the advice packs it beside the A40-4Q" "1:0000:67:00.5" \
+        "$RC:$(vfio_advice "$ERR")"
+    start n3 3 --no-hostdev "uuid=\"$(u 3)\" framebuffer=\"3G\" series=\"Q\""
+    t_eq "need 3G Q: A40-3Q on the empty GPU beats packing A40-4Q" "1:0000:e8:00.4" \
+        "$RC:$(vfio_advice "$ERR")"
+    dom n4 "$(du 4)" "uuid=\"$(u 4)\" framebuffer=\"2G\" series=\"Q\" @vf=0000:e8:00.5" > "$WORK/n4.xml"
+    vc check "$WORK/n4.xml"
+    t_eq "check: a need on the VF its hostdev names would start" 0 "$RC"
+    t_match "check: and becomes A40-2Q there" \
+        "$(u 4) +a Q profile with at least 2G +create +0000:e8:00.5 +$b +A40-2Q \(nvidia-558\)" "$OUT"
+    dom n5 "$(du 5)" "uuid=\"$(u 5)\" framebuffer=\"2G\" series=\"Q\" @vf=0000:67:00.6" > "$WORK/n5.xml"
+    vc check "$WORK/n5.xml"
+    t_match "check: on a VF of the GPU holding A40-4Q, the need becomes A40-4Q" \
+        "$(u 5) +a Q profile with at least 2G +create +0000:67:00.6 +$a +A40-4Q \(nvidia-560\)" "$OUT"
+    start n6 6 --no-hostdev "uuid=\"$(u 6)\" framebuffer=\"64G\" series=\"Q\""
+    t_match "need 64G Q: no VF fits" "^1:.*with the address of a free VF \(none fits now\)" "$RC:$ERR"
+    stop p1
+    t_eq "released" "0" "$(vcur 0000:67:00.4)"
+}
+
 mig_gis() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi .* $2 "; }
 
 test_mig() {
@@ -247,7 +278,6 @@ test_mig() {
 # MIG in NVIDIA's vendor-specific mode (h100x2-vfio-mig): each request's
 # VF is named by its hostdev (@vf=), so the hook checks that VF's GPU; the
 # advice and vgpuctl choose a VF on a GPU with a free GPU instance.
-vcur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 test_mig_vfio() {
     fresh h100x2-vfio-mig
     local a=0000:41:00.0 b=0000:c1:00.0
@@ -326,7 +356,7 @@ test_mig_vfio() {
     t_eq "all released" "" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
 }
 
-for t in test_need_attributes test_need_a40 test_numa_from_domain test_mig test_mig_vfio; do
+for t in test_need_attributes test_need_a40 test_need_vfio test_numa_from_domain test_mig test_mig_vfio; do
     echo "# $t"
     $t
 done

@@ -161,6 +161,23 @@ mig_reason(const Host *host, const GpuView *v, const HostType *type)
     return mig_gpu_refusal(host, v->gpu, host_type_short_name(type));
 }
 
+/* The type a refusal speaks of. A need can match a time-sliced and a
+ * MIG-backed type of one size (A100-20C, A100-3-20C): on a GPU in MIG mode
+ * the MIG-backed one says what would make room, with MIG off the other. */
+static const HostType *
+reason_type(const Host *host, const GpuView *v, GPtrArray *types)
+{
+    g_autoptr(MigState) st = mig_gpu_state(host, v->gpu);
+
+    for (guint i = 0; st && i < types->len; i++) {
+        g_autofree char *inst = mig_type_instance(g_ptr_array_index(types, i));
+
+        if ((inst != NULL) == (st->mode == MIG_ON))
+            return g_ptr_array_index(types, i);
+    }
+    return g_ptr_array_index(types, 0);
+}
+
 /* Why a GPU whose parents passed every filter has no free instance. On a
  * GPU that shares one pool among its types (GVT-g, mtty), another type
  * there is no reason of its own. */
@@ -169,7 +186,7 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
 {
     const HostParent *first = g_ptr_array_index(passed, 0);
     g_autoptr(GPtrArray) types = host_parent_request_types(first, req);
-    const HostType *type = g_ptr_array_index(types, 0);
+    const HostType *type = reason_type(host, v, types);
     const char *name = host_type_short_name(type);
     int max = type->max_instance;
     gboolean all_vfs_busy = TRUE;

@@ -231,6 +231,10 @@ test_mig() {
     start m6 6 "uuid=\"$(u 6)\" profile=\"A100-4C\""
     t_match "time-sliced on MIG GPUs: says MIG mode is on" \
         "^1:.*GPU $a is in MIG mode: time-sliced A100-4C cannot go there, MIG-backed profiles can.*GPU $b is in MIG mode" "$RC:$ERR"
+    start m11 11 "uuid=\"$(u 11)\" framebuffer=\"20G\" series=\"C\""
+    t_match "need 20G C, no 3g.20gb free: the refusal names the GPU instance, not the time-sliced A100-20C" \
+        "^1:.*no GPU can take a C profile with at least 20G: GPU $a has no free 3g.20gb GPU instance for A100-3-20C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 3g.20gb\)" "$RC:$ERR"
+    t_eq "need 20G C: no time-sliced sentence" 0 "$(grep -c "time-sliced" <<< "$ERR")"
 
     dom m7 "$(du 7)" "uuid=\"$(u 7)\" profile=\"A100-7-40C\"" > "$WORK/m7.xml"
     vc check "$WORK/m7.xml"

@@ -392,6 +392,36 @@ test_mig(void)
     g_assert_null(mig_gpu_state(h, "0000:99:00.0"));
 }
 
+/* A need that matches a time-sliced and a MIG-backed type of one size
+ * (A100-20C, A100-3-20C): on a GPU in MIG mode the refusal speaks of the
+ * GPU instance that would make room, not of the time-sliced type. */
+static void
+test_need_mig_reason(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) q20 = need_new('C', 20 * 1024);
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c = NULL;
+    g_autofree char *why = NULL;
+
+    add_a100(h, "17", 2, 0, TRUE, 7, 0);
+    for (guint i = 0; i < h->parents->len; i++) {
+        HostParent *p = h->parents->pdata[i];
+        HostType *t = add_type(p, "nvidia-474", "NVIDIA A100-20C", 2, 0);
+
+        /* listed before the MIG-backed types, as the driver lists them */
+        g_ptr_array_steal_index(p->types, p->types->len - 1);
+        g_ptr_array_insert(p->types, 0, t);
+    }
+    c = placement_choose(h, q20, &rules, refusals);
+    g_assert_cmpuint(c->len, ==, 0);
+    why = placement_explain(h, q20, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take a C profile with at least 20G: GPU 0000:17:00.0 "
+                    "has no free 3g.20gb GPU instance for A100-3-20C (free: 1g.5gb x7; create "
+                    "one: nvidia-smi mig -i 0000:17:00.0 -cgi 3g.20gb)");
+}
+
 /* An H100 in the vendor-specific mode: @nvfs VFs of the nvidia-vf kind,
  * each listing @listed ("id=name", as creatable_vgpu_types does: no count)
  * unless @held says it holds a type (then it lists nothing). */
@@ -1010,6 +1040,7 @@ main(int argc, char **argv)
     g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
     g_test_add_func("/placement/domain-numa", test_domain_numa);
     g_test_add_func("/placement/mig", test_mig);
+    g_test_add_func("/placement/need/mig-reason", test_need_mig_reason);
     g_test_add_func("/placement/mig-vendor-specific", test_mig_vendor_specific);
     g_test_add_func("/placement/mig-vendor-specific-silent", test_mig_vendor_specific_silent);
     g_test_add_func("/placement/kind-per-gpu", test_kind_per_gpu);

@@ -209,6 +209,11 @@ test_mig() {
     t_match "scenario: $a in MIG mode with seven free 1g.5gb" "^$a mig=on" "$(cat "$SIM_ROOT/vgpu-sim/mig")"
     t_eq "scenario: seven 1g.5gb on $a, 3g.20gb + 4g.20gb on $b" "7:1:1" \
         "$(mig_gis $a 1g.5gb):$(mig_gis $b 3g.20gb):$(mig_gis $b 4g.20gb)"
+    t_eq "scenario: 16 VFs each, on NUMA nodes 0 and 1" "16 0 16 1" \
+        "$(for g in $a $b; do printf '%s %s ' "$(cat "$SIM_ROOT/bus/pci/devices/$g/sriov_numvfs")" "$(cat "$SIM_ROOT/bus/pci/devices/$g/numa_node")"; done | sed 's/ $//')"
+    t_eq "scenario: the types as NVIDIA names them" \
+        "A100-1-5C A100-1-5CME A100-10C A100-2-10C A100-20C A100-3-20C A100-4-20C A100-40C A100-4C A100-5C A100-7-40C A100-8C" \
+        "$(cat "$SIM_ROOT"/class/mdev_bus/0000:17:00.4/mdev_supported_types/*/name | sed 's/^NVIDIA //' | LC_ALL=C sort | paste -sd' ')"
     t_match "simulator: MIG off refused while GPU instances exist" "busy" \
         "$( { printf 'mig %s off\n' $a > "$SIM_ROOT/vgpu-sim/control"; } 2>&1)"
     t_match "simulator: an 8th 1g.5gb does not fit" "No space left" \
@@ -231,6 +236,9 @@ test_mig() {
     start m6 6 "uuid=\"$(u 6)\" profile=\"A100-4C\""
     t_match "time-sliced on MIG GPUs: says MIG mode is on" \
         "^1:.*GPU $a is in MIG mode: time-sliced A100-4C cannot go there, MIG-backed profiles can.*GPU $b is in MIG mode" "$RC:$ERR"
+    vc check "$WORK/m6.xml"
+    t_match "check: time-sliced on MIG GPUs says MIG mode is on, as the hook" \
+        "vGPU device 0: no GPU can take A100-4C: GPU $a is in MIG mode: time-sliced A100-4C cannot go there" "$OUT"
     start m11 11 "uuid=\"$(u 11)\" framebuffer=\"20G\" series=\"C\""
     t_match "need 20G C, no 3g.20gb free: the refusal names the GPU instance, not the time-sliced A100-20C" \
         "^1:.*no GPU can take a C profile with at least 20G: GPU $a has no free 3g.20gb GPU instance for A100-3-20C \(free: 1g.5gb x5; create one: nvidia-smi mig -i $a -cgi 3g.20gb\)" "$RC:$ERR"
@@ -267,6 +275,9 @@ test_mig() {
     t_eq "all MIG vGPUs released" 0 "$(mdev_count)"
     sim_ctl dgi $b 2
     sim_ctl mig $b off
+    local ty=$SIM_ROOT/class/mdev_bus/0000:65:00.4/mdev_supported_types
+    t_eq "MIG off on $b: its MIG-backed types read 0, a time-sliced one 1 (one per VF)" "0:0:1" \
+        "$(cat "$ty/nvidia-480/available_instances"):$(cat "$ty/nvidia-482/available_instances"):$(cat "$ty/nvidia-470/available_instances")"
     start m8 8 "uuid=\"$(u 8)\" profile=\"A100-4C\""
     t_eq "MIG off on $b: time-sliced A100-4C goes there" "0:$b" "$RC:$(mdev_gpu "$(u 8)")"
     start m9 9 "uuid=\"$(u 9)\" profile=\"A100-2-10C\" parent=\"$b\""

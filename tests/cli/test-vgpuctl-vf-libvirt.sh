@@ -119,6 +119,33 @@ vGPU $(u 6) (A40-2Q) is served by a whole VF here: 'vgpuctl sync vm6' chooses it
     for d in vm6 vm7; do lv_virsh undefine "$d" > /dev/null; done
 }
 
+# Profiles by need on a vendor-specific host: the VFs' types carry no
+# description, so sizes come from the names; sync gives the smallest size
+# with room, then packs (as placement does for mdevs).
+test_sync_need() {
+    local n vf=$SIM_ROOT/bus/pci/devices/0000:67:00.5/nvidia/current_vgpu_type
+    for n in 1 2 3; do
+        lv_domain_xml vn$n "$(du $((30 + n)))" --no-hostdev \
+            "uuid=\"$(u $((30 + n)))\" framebuffer=\"$([ $n = 2 ] && echo 4G || echo 3G)\" series=\"Q\"" \
+            > "$LV_WORK/vn$n.xml"
+        lv_virsh define "$LV_WORK/vn$n.xml" > /dev/null
+    done
+    lvc sync vn1
+    t_eq "sync need 3G Q: the first VF (pack)" "0:0000:67:00.4 no" "$RC:$(vf_of_alias vn1 "$(u 31)")"
+    t_match "sync need: says which VF" "now uses VF 0000:67:00.4\.$" "$OUT"
+    printf 560 > "$vf"   # an A40-4Q on 0000:67:00.0, given by hand
+    lvc sync vn2
+    t_eq "sync need 4G Q: A40-4Q beside the other A40-4Q (pack)" "0:0000:67:00.6 no" \
+        "$RC:$(vf_of_alias vn2 "$(u 32)")"
+    lvc sync vn3
+    t_eq "sync need 3G Q: A40-3Q on the empty GPU beats packing A40-4Q" "0:0000:e8:00.4 no" \
+        "$RC:$(vf_of_alias vn3 "$(u 33)")"
+    t_match "sync need: vn3's VF can create A40-3Q (559)" "(^| )559( |$)" \
+        "$(creatable 0000:e8:00.4 | tr '\n' ' ')"
+    printf 0 > "$vf"
+    for n in 1 2 3; do lv_virsh undefine vn$n > /dev/null; done
+}
+
 meta_devices() { inactive_xml "$1" | grep -c "<vgpu:device"; }
 vf_hostdevs() { inactive_xml "$1" | grep -c "<alias name='ua-vgpu-"; }
 
@@ -252,7 +279,7 @@ No <hostdev> added: the host behind $uri_vf has GPU VFs given whole (pci_0000_67
 }
 
 if lv_start a40x2-vfio; then
-    for t in test_sync_vf test_define_sync_typed test_attach_vf test_remote_uri; do
+    for t in test_sync_need test_sync_vf test_define_sync_typed test_attach_vf test_remote_uri; do
         lv_log "=== $t"
         before=$T_FAIL
         $t

@@ -158,10 +158,34 @@ gpu_refusal(const Host *host, const char *gpu, const char *shortname, const char
                            shortname, gpu, inst);
 }
 
+/* A need names no type: the smallest MIG-backed type some VF lists that
+ * fits it stands for it, so the refusal can name a GPU instance size.
+ * NULL when no VF lists one (then nothing tells the size). */
+static const char *
+need_mig_name(const Host *host, const VgpuRequest *req)
+{
+    const HostType *best = NULL;
+
+    for (guint i = 0; vgpu_request_is_need(req) && i < host->parents->len; i++) {
+        const HostParent *p = host->parents->pdata[i];
+
+        for (guint j = 0; j < p->types->len; j++) {
+            const HostType *t = p->types->pdata[j];
+            g_autofree char *inst = mig_type_instance(t);
+
+            if (inst && host_type_fits_request(t, req) &&
+                (!best || host_type_framebuffer_mb(t) < host_type_framebuffer_mb(best)))
+                best = t;
+        }
+    }
+    return best ? best->name : NULL;
+}
+
 char *
 mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req)
 {
-    const char *name = req->profile ? req->profile : type_name(host, gpu, req->type);
+    const char *name = req->profile ? req->profile
+                       : req->type ? type_name(host, gpu, req->type) : need_mig_name(host, req);
     const char *shortname = name ? profile_short_name(name) : NULL;
     g_autofree char *inst = shortname ? profile_mig_instance(shortname) : NULL;
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);

@@ -300,6 +300,10 @@ test_mig_vfio() {
     local B0=0000:c1:00.4 B1=0000:c1:00.5 B2=0000:c1:00.6 n
     t_eq "scenario: seven 1g.10gb on $a, 3g.40gb + 4g.40gb on $b" "7:1:1" \
         "$(mig_gis $a 1g.10gb):$(mig_gis $b 3g.40gb):$(mig_gis $b 4g.40gb)"
+    dom v0 "$(du 20)" "uuid=\"$(u 20)\" framebuffer=\"30G\" series=\"C\" @vf=$A3" > "$WORK/v0.xml"
+    vc check "$WORK/v0.xml"
+    t_match "check: a need on a VF of $a names the GPU instance it lacks, and that $b has one" \
+        "vGPU device 0: VF $A3 cannot take a C profile with at least 30G now: GPU $a has no free 3g.40gb GPU instance for H100-3-40C \(free: 1g.10gb; create one: nvidia-smi mig -i $a -cgi 3g.40gb\); GPU $b has a free 3g.40gb GPU instance; run 'vgpuctl sync v0' to point it at a VF that can$" "$OUT"
     start v1 1 "uuid=\"$(u 1)\" profile=\"H100-3-40C\" @vf=$A3"
     t_eq "H100-3-40C on a VF of $a: refused, nothing written" "1:0" "$RC:$(vcur $A3)"
     t_match "refusal: the size, what $a has, the nvidia-smi line, and that $b has one" \

@@ -461,6 +461,8 @@ test_mig_vendor_specific(void)
     g_autoptr(MigState) a = NULL, b = NULL;
     g_autofree char *has = NULL, *why40 = NULL, *why4 = NULL, *why_id = NULL;
     g_autofree char *why_other = NULL, *a0 = vf_addr("41", 0), *a1 = vf_addr("41", 1);
+    g_autoptr(VgpuRequest) need5 = NULL, need30 = NULL;
+    g_autofree char *why_need = NULL;
     HostParent *p1;
 
     add_h100_vfio(h, "41", 3, "nvidia-1060=NVIDIA H100-1-10C", NULL);
@@ -495,6 +497,15 @@ test_mig_vendor_specific(void)
     why_other = mig_vf_refusal(h, "0000:41:00.0", other);
     g_assert_null(why_other);
     g_assert_null(mig_vf_refusal(h, "0000:41:00.0", by_id));
+    /* A need stands for the smallest MIG-backed type a VF lists that fits
+     * it; with none listed, nothing tells a size. */
+    need5 = need_new('C', 5 * 1024);
+    why_need = mig_vf_refusal(h, "0000:c1:00.0", need5);
+    g_assert_cmpstr(why_need, ==, "GPU 0000:c1:00.0 has no free 1g.10gb GPU instance for "
+                    "H100-1-10C (free: none; create one: nvidia-smi mig -i 0000:c1:00.0 -cgi "
+                    "1g.10gb); GPU 0000:41:00.0 has a free 1g.10gb GPU instance");
+    need30 = need_new('C', 30 * 1024);
+    g_assert_null(mig_vf_refusal(h, "0000:c1:00.0", need30));
 
     /* A MIG-backed vGPU made: its VF offers nothing, the others keep the
      * type (sizes mix; how many are left the driver does not show). */

@@ -197,20 +197,6 @@ host_type_fits(const HostType *type, const char *type_id, const char *profile)
     return profile && host_type_matches_profile(type, profile);
 }
 
-GPtrArray *
-host_parent_matching_types(const HostParent *parent, const char *type_id, const char *profile)
-{
-    GPtrArray *out = g_ptr_array_new();
-
-    for (guint i = 0; i < parent->types->len; i++) {
-        HostType *t = g_ptr_array_index(parent->types, i);
-
-        if (host_type_fits(t, type_id, profile))
-            g_ptr_array_add(out, t);
-    }
-    return out;
-}
-
 guint64
 host_type_framebuffer_mb(const HostType *type)
 {

@@ -80,10 +80,6 @@ const char *host_type_short_name(const HostType *type);
 /* TRUE when @type fits a request: by @type_id exactly (and, when @profile
  * is also given, its name matches too), else by @profile. */
 gboolean host_type_fits(const HostType *type, const char *type_id, const char *profile);
-/* Types on @parent that fit a request (host_type_fits). Returns HostType*
- * borrowed from @parent. */
-GPtrArray *host_parent_matching_types(const HostParent *parent,
-                                      const char *type_id, const char *profile);
 /* The type's framebuffer: from its description, else from its name
  * (vendor-specific hosts give no description); 0 unknown. */
 guint64 host_type_framebuffer_mb(const HostType *type);

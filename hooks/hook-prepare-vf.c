@@ -98,8 +98,7 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
 {
     const DeviceKind *kind = vf->kind;
     const char *root = p->cfg->sysfs_root;
-    g_autoptr(GPtrArray) types = req->gpu ? g_ptr_array_ref(vf->types)
-                                          : host_parent_matching_types(vf, req->type, req->profile);
+    g_autoptr(GPtrArray) types = vf_choice_types(vf, req);
     g_autoptr(GError) err = NULL;
     const HostType *t = types->len ? g_ptr_array_index(types, 0) : NULL;
     int avail = t ? kind->available(root, vf->addr, t->id, &err) : 0;

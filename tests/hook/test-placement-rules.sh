@@ -197,8 +197,15 @@ test_need_vfio() {
         "$(u 5) +a Q profile with at least 2G +create +0000:67:00.6 +$a +A40-4Q \(nvidia-560\)" "$OUT"
     start n6 6 --no-hostdev "uuid=\"$(u 6)\" framebuffer=\"64G\" series=\"Q\""
     t_match "need 64G Q: no VF fits" "^1:.*with the address of a free VF \(none fits now\)" "$RC:$ERR"
+    # What check promised, the hook does: a need that names a VF starts there.
+    start n7 7 "uuid=\"$(u 7)\" framebuffer=\"8G\" series=\"Q\" @vf=0000:e8:00.6"
+    t_eq "hook: need 8G Q on an empty GPU's VF becomes A40-8Q" "0:562" "$RC:$(vcur 0000:e8:00.6)"
+    start n5 5 "uuid=\"$(u 5)\" framebuffer=\"2G\" series=\"Q\" @vf=0000:67:00.6"
+    t_eq "hook: need 2G Q beside the A40-4Q becomes A40-4Q" "0:560" "$RC:$(vcur 0000:67:00.6)"
+    stop n7
+    stop n5
     stop p1
-    t_eq "released" "0" "$(vcur 0000:67:00.4)"
+    t_eq "released" "0 0 0" "$(vcur 0000:67:00.4) $(vcur 0000:e8:00.6) $(vcur 0000:67:00.6)"
 }
 
 mig_gis() { sed -n "/^$1 /,/^0000/p" "$SIM_ROOT/vgpu-sim/mig" | grep -c " gi .* $2 "; }

@@ -79,17 +79,19 @@ test_matching_types(void)
     g_ptr_array_add(types, &t1);
     g_ptr_array_add(types, &t2);
     g_ptr_array_add(types, &t3);
-    m1 = host_parent_matching_types(&p, "nvidia-559", NULL);
+    m1 = host_parent_request_types(&p, &(VgpuRequest){ .type = (char *)"nvidia-559" });
     g_assert_cmpuint(m1->len, ==, 1);
     g_assert_true(m1->pdata[0] == &t2);
-    m2 = host_parent_matching_types(&p, NULL, "a40-2q");
+    m2 = host_parent_request_types(&p, &(VgpuRequest){ .profile = (char *)"a40-2q" });
     g_assert_cmpuint(m2->len, ==, 2);
     g_assert_true(m2->pdata[0] == &t1 && m2->pdata[1] == &t3);
-    m3 = host_parent_matching_types(&p, "nvidia-559", "A40-2Q");  /* id and name disagree */
+    m3 = host_parent_request_types(&p, &(VgpuRequest){ .type = (char *)"nvidia-559",
+                                                            .profile = (char *)"A40-2Q" });  /* id and name disagree */
     g_assert_cmpuint(m3->len, ==, 0);
-    m4 = host_parent_matching_types(&p, "nvidia-558", "A40-2Q");
+    m4 = host_parent_request_types(&p, &(VgpuRequest){ .type = (char *)"nvidia-558",
+                                                            .profile = (char *)"A40-2Q" });
     g_assert_cmpuint(m4->len, ==, 1);
-    m5 = host_parent_matching_types(&p, "nvidia-55", NULL);       /* ids are exact */
+    m5 = host_parent_request_types(&p, &(VgpuRequest){ .type = (char *)"nvidia-55" });       /* ids are exact */
     g_assert_cmpuint(m5->len, ==, 0);
 }
 

@@ -352,6 +352,82 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
     return KEEP_WRITTEN;
 }
 
+/* Does @kd take a VF another domain to be re-pointed names now? */
+static gboolean
+keep_takes_given_up(const KeepPass *kp, const KeepDomain *kd)
+{
+    GHashTableIter it;
+    gpointer point;
+
+    g_hash_table_iter_init(&it, kd->points);
+    while (g_hash_table_iter_next(&it, NULL, &point)) {
+        for (guint i = 0; i < kp->doms->len; i++) {
+            const KeepDomain *other = g_ptr_array_index(kp->doms, i);
+
+            if (other != kd && g_hash_table_size(other->points) > 0 &&
+                g_ptr_array_find_with_equal_func(other->vd->pci_addrs,
+                                                 ((XmlVfPoint *)point)->addr, g_str_equal,
+                                                 NULL))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Why @kd is not written: a VF it would take is one a domain libvirt
+ * failed to write still names (@kept: VF -> that domain). NULL: none. */
+static char *
+keep_takes_kept(const KeepDomain *kd, GHashTable *kept)
+{
+    GHashTableIter it;
+    gpointer point;
+    const char *other;
+
+    g_hash_table_iter_init(&it, kd->points);
+    while (g_hash_table_iter_next(&it, NULL, &point))
+        if ((other = g_hash_table_lookup(kept, ((XmlVfPoint *)point)->addr)))
+            return g_strdup_printf("domain '%s': not re-pointed at VF %s: domain '%s' still "
+                                   "names it (its re-pointing failed)", kd->name,
+                                   ((XmlVfPoint *)point)->addr, other);
+    return NULL;
+}
+
+/* keep_write for keep_attempt's list: @kd is not written at a VF that a
+ * domain libvirt failed to write still names (@kept: VF -> its name); a
+ * failure is said in res->failed, and its VFs go into @kept. FALSE with
+ * @error: vf_keep_domain (@only) failed. */
+static gboolean
+keep_write_listed(virConnectPtr conn, KeepDomain *kd, gboolean only, gboolean dry_run,
+                  GHashTable *kept, gboolean *raced, VfKeepResult *res, GError **error)
+{
+    g_autofree char *taken = keep_takes_kept(kd, kept);
+    GError *err = NULL;
+
+    if (taken) {
+        g_ptr_array_add(res->failed, g_steal_pointer(&taken));
+        return TRUE;
+    }
+    switch (keep_write(conn, kd, dry_run, res, &err)) {
+    case KEEP_WRITTEN:
+        break;
+    case KEEP_RACED:
+        *raced = TRUE;
+        break;
+    case KEEP_FAILED:
+        if (only) {
+            g_propagate_error(error, err);
+            return FALSE;
+        }
+        g_ptr_array_add(res->failed, g_strdup(err->message));
+        g_error_free(err);
+        for (guint k = 0; k < kd->vd->pci_addrs->len; k++)
+            g_hash_table_replace(kept, g_strdup(g_ptr_array_index(kd->vd->pci_addrs, k)),
+                                 g_strdup(kd->name));
+        break;
+    }
+    return TRUE;
+}
+
 /* vf_keep_domain is all or nothing: one request no VF can take fails it. */
 static gboolean
 keep_only_fails(const VfKeepResult *res, GError **error)
@@ -379,6 +455,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
     KeepPass kp = { .cfg = cfg, .only = only, .only_reqs = only_reqs };
     VfChoice c = { 0 };
     gboolean raced = FALSE, ok = FALSE, failed = FALSE;
+    g_autoptr(GHashTable) kept = NULL;
 
     kp.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -427,29 +504,20 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         goto out;
     if (only && keep_only_fails(res, error))
         goto out;
-    /* A domain libvirt fails to write keeps what it named (at worst a VF
-     * now chosen for another too: whoever starts first takes it), and the
-     * next pass tries it again; the others are written. */
-    for (guint i = 0; i < kp.doms->len; i++) {
-        KeepDomain *kd = g_ptr_array_index(kp.doms, i);
-        GError *err = NULL;
+    /* A domain libvirt fails to write keeps what it named, and the next
+     * pass tries it again; the others are written, but none at a VF it
+     * still names (both would name it, with a free one left unused):
+     * domains that take a VF another one gives up go after it. */
+    kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (guint round = 0; round < 2; round++) {
+        for (guint i = 0; i < kp.doms->len; i++) {
+            KeepDomain *kd = g_ptr_array_index(kp.doms, i);
 
-        if (g_hash_table_size(kd->points) == 0)
-            continue;
-        switch (keep_write(conn, kd, dry_run, res, &err)) {
-        case KEEP_WRITTEN:
-            break;
-        case KEEP_RACED:
-            raced = TRUE;
-            break;
-        case KEEP_FAILED:
-            if (only) {
-                g_propagate_error(error, err);
+            if (g_hash_table_size(kd->points) == 0 ||
+                (round == 0) == keep_takes_given_up(&kp, kd))
+                continue;
+            if (!keep_write_listed(conn, kd, only != NULL, dry_run, kept, &raced, res, error))
                 goto out;
-            }
-            g_ptr_array_add(res->failed, g_strdup(err->message));
-            g_error_free(err);
-            break;
         }
     }
     ok = !raced;

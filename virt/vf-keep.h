@@ -60,7 +60,8 @@ char *vf_keep_move_describe(const VfKeepMove *m);
  * decision made without what a running domain holds could point a
  * stopped one at it. A domain libvirt fails to look up, read again or
  * define is left as it is and said in res->failed (libvirt's message);
- * the others are written. A definition that changed since it was read
+ * the others are written, but none at a VF it still names (said in
+ * res->failed too). A definition that changed since it was read
  * starts the pass over, VF_KEEP_ATTEMPTS times at most. */
 int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
                  VfKeepResult *res, GError **error);

@@ -318,6 +318,45 @@ test_gone_meanwhile() {
     lv_virsh undefine vq > /dev/null
 }
 
+# A domain whose write fails keeps the VF it names: no other domain is
+# pointed at that VF in the same pass (mi300x-4: one VF per GPU, two on
+# node 0, two on node 1; mc and md keep M1 and M3). ma names M2 (node 1)
+# but asks for node 0: it moves to M0; mb, no VF yet, asks for node 1: it
+# can only have M2. libvirt fails ma's write (once): mb must not be
+# pointed at M2, which ma still names; the next pass does both. Twice: mb
+# after ma in the pass's (UUID) order, then before it.
+test_failed_write_keeps_vf() {
+    local rc out M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0 M3=0000:a6:02.0 n v
+    local b=$1
+    keeper_stop
+    for v in "mc 61 $M1 " "md 62 $M3 " "ma 63 $M2 numa=\"0\""; do
+        set -- $v
+        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\" ${4:-}" |
+            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
+        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+    done
+    gpu_domain mb "$b" 'gpu="MI300X" numa="1"'
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
+    wait "$KPID"
+    rc=$?
+    KPID=
+    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    t_eq "mb $b: --once: exit 1" 1 "$rc"
+    t_eq "mb $b: ma's write failed: it still names M2" "$M2" "$(vf_addr ma "$(u 63)")"
+    t_eq "mb $b: mb is not pointed at M2, which ma still names" "" "$(vf_addr mb "$(u "$b")")"
+    t_match "mb $b: one line says why mb was left as it is" \
+        "vgpu-keeper: domain 'mb': not re-pointed at VF $M2: domain 'ma' still names it \(its re-pointing failed\); left as it is \(--once\)" \
+        "$out"
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
+    t_eq "mb $b: the next pass: ma on M0, mb on M2, mc and md kept" "$M0 $M2 $M1 $M3" \
+        "$(vf_addr ma "$(u 63)") $(vf_addr mb "$(u "$b")") $(vf_addr mc "$(u 61)") $(vf_addr md "$(u 62)")"
+    for n in ma mb mc md; do lv_virsh undefine "$n" > /dev/null; done
+}
+
+test_failed_write_mb_after() { test_failed_write_keeps_vf 64; }
+test_failed_write_mb_before() { test_failed_write_keeps_vf 60; }
+
 # Three domains wanting one VF each, two VFs: distinct while they can; two
 # start; the third is re-pointed when one of them stops, and starts; a VF
 # taken by hand (a domain without our metadata whose hand-written hostdev
@@ -535,5 +574,12 @@ if lv_start a40x2-vfio; then
     lv_stop
 else
     t_fail "libvirtd up in the namespace (a40x2-vfio)" "see the log above"
+fi
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    run_test test_failed_write_mb_after
+    run_test test_failed_write_mb_before
+    lv_stop
+else
+    t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"
 fi
 t_done

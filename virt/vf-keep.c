@@ -104,8 +104,11 @@ keep_why(KeepPass *kp, const VfChoice *c, const KeepDomain *kd, const VgpuReques
                                dev->type);
     if ((why = vf_choice_mismatch(c, vf, req)))
         return why;
-    if ((why = placement_parent_refusal(vf, req, c->rules)))
-        return g_strdup_printf("VF %s: %s", vf->addr, why);
+    if ((why = placement_parent_refusal(vf, req, c->rules))) {
+        g_autofree char *refusal = why;
+
+        return g_strdup_printf("VF %s: %s", vf->addr, refusal);
+    }
     return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
                            "or is full)", vf->addr, vgpu_request_label(req));
 }

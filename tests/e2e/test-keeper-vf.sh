@@ -533,7 +533,10 @@ test_many() {
     t_ok "keeper connected" wait_for 30 connected
     r=$(status_key redefinitions)
     for i in $(seq 20 39); do gpu_domain "vm$i" "$i" 'profile="A40-2Q"'; done
-    t_ok "all twenty get a VF" wait_for 60 eval 'for i in $(seq 20 39); do has_vf vm$i "$(u $i)" || exit 1; done'
+    # return, not exit: t_ok runs wait_for in a subshell, which an exit
+    # would end at the first look, before the keeper had written them all.
+    all_twenty() { local i; for i in $(seq 20 39); do has_vf "vm$i" "$(u "$i")" || return 1; done; }
+    t_ok "all twenty get a VF" wait_for 60 all_twenty
     # The events of the last definitions handled (a fixed sleep did not wait for them).
     p=$(status_key passes)
     kill -HUP "$KPID"

@@ -11,6 +11,7 @@
 #include "sync-vf.h"
 #include "vf-choice.h"
 #include "virt-conn.h"
+#include "virt-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ sync_mdev_pass(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
         g_autofree char *elem = NULL;
+        const char *name;
 
         if (req->vf || req->gpu || g_hash_table_contains(vf_requests, req->uuid) ||
             xml_domain_request_has_hostdev(vd, req))
@@ -44,14 +46,16 @@ sync_mdev_pass(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
         if (!g_hash_table_contains(by_default, req->uuid))
             continue;   /* domain_sync adds it */
         elem = xml_hostdev_element(req->uuid);
-        if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-            cli_virt_error(error, "domain '%s': adding the <hostdev> for %s",
-                           virDomainGetName(dom), req->uuid);
+        /* Named before: virDomainGetName() would reset libvirt's error. */
+        name = virDomainGetName(dom);
+        if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG |
+                                       virt_test_fault_flag("sync-attach-mdev")) < 0) {
+            cli_virt_error(error, "domain '%s': adding the <hostdev> for %s", name, req->uuid);
             return -1;
         }
         *changed = TRUE;
-        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", virDomainGetName(dom),
-               vgpu_request_label(req), req->uuid);
+        printf("Domain '%s': added <hostdev> for %s vGPU %s.\n", name, vgpu_request_label(req),
+               req->uuid);
         added++;
     }
     return added;

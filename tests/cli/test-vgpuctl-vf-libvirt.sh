@@ -309,6 +309,10 @@ lv_stop
 test_sync_mixed_deny() {
     lv_domain_xml vm11 "$(du 11)" --no-hostdev "uuid=\"$(u 11)\" profile=\"A40-2Q\"" > "$LV_WORK/vm11.xml"
     lv_virsh define "$LV_WORK/vm11.xml" > /dev/null
+    VGPU_TEST_FAIL_AT=sync-attach-mdev lvc sync vm11
+    t_match "sync, mixed: libvirt refusing the mdev hostdev: exit 1, libvirt's own reason, nothing added" \
+        "^1:vgpuctl: sync: domain 'vm11': adding the <hostdev> for $(u 11): unsupported flags \(0x40000000\) in function qemuDomainAttachDevice[a-zA-Z]*:0 0$" \
+        "$RC:$ERR:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"
     lvc sync vm11
     t_eq "sync, mixed, VF GPU denied by config: the mdev hostdev" "0:0 1" \
         "$RC:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"

@@ -355,9 +355,10 @@ keep_write(virConnectPtr conn, KeepDomain *kd, gboolean dry_run, VfKeepResult *r
     return KEEP_WRITTEN;
 }
 
-/* Does @kd take a VF another domain to be re-pointed names now? */
+/* Does @kd take a VF that a domain still to be written (not in @done)
+ * names now? */
 static gboolean
-keep_takes_given_up(const KeepPass *kp, const KeepDomain *kd)
+keep_takes_unwritten(const KeepPass *kp, const KeepDomain *kd, GHashTable *done)
 {
     GHashTableIter it;
     gpointer point;
@@ -368,6 +369,7 @@ keep_takes_given_up(const KeepPass *kp, const KeepDomain *kd)
             const KeepDomain *other = g_ptr_array_index(kp->doms, i);
 
             if (other != kd && g_hash_table_size(other->points) > 0 &&
+                !g_hash_table_contains(done, other) &&
                 g_ptr_array_find_with_equal_func(other->vd->pci_addrs,
                                                  ((XmlVfPoint *)point)->addr, g_str_equal,
                                                  NULL))
@@ -377,8 +379,8 @@ keep_takes_given_up(const KeepPass *kp, const KeepDomain *kd)
     return FALSE;
 }
 
-/* Why @kd is not written: a VF it would take is one a domain libvirt
- * failed to write still names (@kept: VF -> that domain). NULL: none. */
+/* Why @kd is not written: a VF it would take is one a domain left as it
+ * is still names (@kept: VF -> that domain). NULL: none. */
 static char *
 keep_takes_kept(const KeepDomain *kd, GHashTable *kept)
 {
@@ -389,16 +391,25 @@ keep_takes_kept(const KeepDomain *kd, GHashTable *kept)
     g_hash_table_iter_init(&it, kd->points);
     while (g_hash_table_iter_next(&it, NULL, &point))
         if ((other = g_hash_table_lookup(kept, ((XmlVfPoint *)point)->addr)))
-            return g_strdup_printf("domain '%s': not re-pointed at VF %s: domain '%s' still "
-                                   "names it (its re-pointing failed)", kd->name,
+            return g_strdup_printf("domain '%s': not re-pointed at VF %s, which domain '%s' "
+                                   "still names (it was not re-pointed either)", kd->name,
                                    ((XmlVfPoint *)point)->addr, other);
     return NULL;
 }
 
-/* keep_write for keep_attempt's list: @kd is not written at a VF that a
- * domain libvirt failed to write still names (@kept: VF -> its name); a
- * failure is said in res->failed, and its VFs go into @kept. FALSE with
- * @error: vf_keep_domain (@only) failed. */
+/* The VFs @kd names stay named: into @kept. */
+static void
+keep_left(const KeepDomain *kd, GHashTable *kept)
+{
+    for (guint k = 0; k < kd->vd->pci_addrs->len; k++)
+        g_hash_table_replace(kept, g_strdup(g_ptr_array_index(kd->vd->pci_addrs, k)),
+                             g_strdup(kd->name));
+}
+
+/* keep_write for keep_write_all: @kd is not written at a VF that a domain
+ * left as it is still names (@kept: VF -> its name); a failure is said in
+ * res->failed, and @kd's VFs go into @kept. FALSE with @error:
+ * vf_keep_domain (@only) failed. */
 static gboolean
 keep_write_listed(virConnectPtr conn, KeepDomain *kd, gboolean only, gboolean dry_run,
                   GHashTable *kept, gboolean *raced, VfKeepResult *res, GError **error)
@@ -408,6 +419,7 @@ keep_write_listed(virConnectPtr conn, KeepDomain *kd, gboolean only, gboolean dr
 
     if (taken) {
         g_ptr_array_add(res->failed, g_steal_pointer(&taken));
+        keep_left(kd, kept);
         return TRUE;
     }
     switch (keep_write(conn, kd, dry_run, res, &err)) {
@@ -423,12 +435,46 @@ keep_write_listed(virConnectPtr conn, KeepDomain *kd, gboolean only, gboolean dr
         }
         g_ptr_array_add(res->failed, g_strdup(err->message));
         g_error_free(err);
-        for (guint k = 0; k < kd->vd->pci_addrs->len; k++)
-            g_hash_table_replace(kept, g_strdup(g_ptr_array_index(kd->vd->pci_addrs, k)),
-                                 g_strdup(kd->name));
+        keep_left(kd, kept);
         break;
     }
     return TRUE;
+}
+
+/* Write every domain the pass re-points. A domain libvirt fails to write
+ * keeps what it named, and the next pass tries it again; the others are
+ * written, but none at a VF it still names (both would name it, with a
+ * free one left unused): a domain that takes a VF another one gives up is
+ * written after it (where each takes the next one's, in UUID order). FALSE
+ * with @error: vf_keep_domain (@only) failed. */
+static gboolean
+keep_write_all(virConnectPtr conn, const KeepPass *kp, gboolean only, gboolean dry_run,
+               gboolean *raced, VfKeepResult *res, GError **error)
+{
+    g_autoptr(GHashTable) done = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    for (;;) {
+        KeepDomain *next = NULL, *first = NULL;
+
+        for (guint i = 0; i < kp->doms->len && !next; i++) {
+            KeepDomain *kd = g_ptr_array_index(kp->doms, i);
+
+            if (g_hash_table_size(kd->points) == 0 || g_hash_table_contains(done, kd))
+                continue;
+            if (!first)
+                first = kd;
+            if (!keep_takes_unwritten(kp, kd, done))
+                next = kd;
+        }
+        if (!first)
+            return TRUE;
+        if (!next)
+            next = first;
+        g_hash_table_add(done, next);
+        if (!keep_write_listed(conn, next, only, dry_run, kept, raced, res, error))
+            return FALSE;
+    }
 }
 
 /* vf_keep_domain is all or nothing: one request no VF can take fails it. */
@@ -458,7 +504,6 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
     KeepPass kp = { .cfg = cfg, .only = only, .only_reqs = only_reqs };
     VfChoice c = { 0 };
     gboolean raced = FALSE, ok = FALSE, failed = FALSE;
-    g_autoptr(GHashTable) kept = NULL;
 
     kp.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -507,22 +552,8 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         goto out;
     if (only && keep_only_fails(res, error))
         goto out;
-    /* A domain libvirt fails to write keeps what it named, and the next
-     * pass tries it again; the others are written, but none at a VF it
-     * still names (both would name it, with a free one left unused):
-     * domains that take a VF another one gives up go after it. */
-    kept = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    for (guint round = 0; round < 2; round++) {
-        for (guint i = 0; i < kp.doms->len; i++) {
-            KeepDomain *kd = g_ptr_array_index(kp.doms, i);
-
-            if (g_hash_table_size(kd->points) == 0 ||
-                (round == 0) == keep_takes_given_up(&kp, kd))
-                continue;
-            if (!keep_write_listed(conn, kd, only != NULL, dry_run, kept, &raced, res, error))
-                goto out;
-        }
-    }
+    if (!keep_write_all(conn, &kp, only != NULL, dry_run, &raced, res, error))
+        goto out;
     ok = !raced;
 out:
     keep_pass_clear(&kp);

@@ -346,12 +346,45 @@ test_failed_write_keeps_vf() {
     t_eq "mb $b: ma's write failed: it still names M2" "$M2" "$(vf_addr ma "$(u 63)")"
     t_eq "mb $b: mb is not pointed at M2, which ma still names" "" "$(vf_addr mb "$(u "$b")")"
     t_match "mb $b: one line says why mb was left as it is" \
-        "vgpu-keeper: domain 'mb': not re-pointed at VF $M2: domain 'ma' still names it \(its re-pointing failed\); left as it is \(--once\)" \
+        "vgpu-keeper: domain 'mb': not re-pointed at VF $M2, which domain 'ma' still names \(it was not re-pointed either\); left as it is \(--once\)" \
         "$out"
     lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
     t_eq "mb $b: the next pass: ma on M0, mb on M2, mc and md kept" "$M0 $M2 $M1 $M3" \
         "$(vf_addr ma "$(u 63)") $(vf_addr mb "$(u "$b")") $(vf_addr mc "$(u 61)") $(vf_addr md "$(u 62)")"
     for n in ma mb mc md; do lv_virsh undefine "$n" > /dev/null; done
+}
+
+# The same along a chain: ma (node 0) gives M2 up for M0, mb (node 1)
+# gives M1 up for M2, me (no VF yet) takes M1. ma's write fails: mb is not
+# written (M2), so neither is me (M1, which mb then still names).
+test_failed_write_chain() {
+    local rc out M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0 M3=0000:a6:02.0 n v
+    keeper_stop
+    for v in "md 62 $M3 " "ma 63 $M2 numa=\"0\"" "mb 65 $M1 numa=\"1\""; do
+        set -- $v
+        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\" ${4:-}" |
+            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
+        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+    done
+    gpu_domain me 66 'gpu="MI300X"'
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
+    wait "$KPID"
+    rc=$?
+    KPID=
+    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    t_eq "chain: --once exits 1; ma, mb, me, md as they were" "1:$M2 $M1  $M3" \
+        "$rc:$(vf_addr ma "$(u 63)") $(vf_addr mb "$(u 65)") $(vf_addr me "$(u 66)") $(vf_addr md "$(u 62)")"
+    t_match "chain: mb's line" \
+        "vgpu-keeper: domain 'mb': not re-pointed at VF $M2, which domain 'ma' still names \(it was not re-pointed either\); left as it is \(--once\)" \
+        "$out"
+    t_match "chain: me's line" \
+        "vgpu-keeper: domain 'me': not re-pointed at VF $M1, which domain 'mb' still names \(it was not re-pointed either\); left as it is \(--once\)" \
+        "$out"
+    lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
+    t_eq "chain: the next pass: ma on M0, mb on M2, me on M1, md kept" "$M0 $M2 $M1 $M3" \
+        "$(vf_addr ma "$(u 63)") $(vf_addr mb "$(u 65)") $(vf_addr me "$(u 66)") $(vf_addr md "$(u 62)")"
+    for n in ma mb me md; do lv_virsh undefine "$n" > /dev/null; done
 }
 
 test_failed_write_mb_after() { test_failed_write_keeps_vf 64; }
@@ -581,6 +614,7 @@ fi
 if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_failed_write_mb_after
     run_test test_failed_write_mb_before
+    run_test test_failed_write_chain
     lv_stop
 else
     t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"

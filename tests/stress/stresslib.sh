@@ -236,11 +236,13 @@ check_host() {
 }
 
 # timed NAME OP SUBOP: the hook once on $WORK/x/NAME.xml; sets RC, ERR and
-# MS (wall time), counts CASES and keeps the SLOWEST.
+# MS (wall time), counts CASES and keeps the SLOWEST. TIMED_GUARD (seconds,
+# default 120) bounds it: set under a built-in default, a hang or a default
+# used instead of the configured bound fails without a stopwatch check.
 timed() {
     local t0
     t0=$(now_ms)
-    timeout 120 "$HOOK" "$1" "$2" "$3" - < "$WORK/x/$1.xml" > "$WORK/o/$1.out" 2> "$WORK/o/$1.err"
+    timeout "${TIMED_GUARD:-120}" "$HOOK" "$1" "$2" "$3" - < "$WORK/x/$1.xml" > "$WORK/o/$1.out" 2> "$WORK/o/$1.err"
     RC=$?
     MS=$(( $(now_ms) - t0 ))
     [ "$MS" -gt "${SLOWEST:-0}" ] && SLOWEST=$MS

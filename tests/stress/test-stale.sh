@@ -75,30 +75,43 @@ test_dead_lock_holder() {
     host_maps
     mkdir -p "$WORK/state"
     # A holder that dies: the kernel drops a flock with its last fd.
+    # Until the holder has the lock (30 s at most: a 1 s poll can be too
+    # short for a fork and an exec on a loaded machine).
     ( exec 9> "$WORK/state/lock"; flock 9; exec sleep 60 ) &
     local holder=$! i
-    for i in $(seq 1 50); do flock -n "$WORK/state/lock" true || break; sleep 0.02; done
+    for i in $(seq 1 600); do flock -n "$WORK/state/lock" true || break; sleep 0.05; done
+    t_no "a holder has the lock" flock -n "$WORK/state/lock" true
     kill -KILL "$holder"; wait "$holder" 2>/dev/null
     mkdom dead 'profile="A40-2Q"'
+    # The prepare succeeds only if it got the lock within lock_timeout_ms
+    # (3 s): that the kernel dropped it with the holder is the check; "at
+    # once (< 2 s)" was a stopwatch a loaded machine could break.
     timed dead prepare begin
     t_eq "lock file left by a killed holder: prepare goes ahead" "0:" "$RC:$ERR"
-    t_eq "... at once (< 2 s)" 1 "$(( MS < 2000 ))"
 
     # A holder that is alive but stuck (a hook frozen in the kernel).
-    ( exec 9> "$WORK/state/lock"; flock 9; exec sleep 30 ) &
+    ( exec 9> "$WORK/state/lock"; flock 9; exec sleep 120 ) &
     holder=$!
-    for i in $(seq 1 50); do flock -n "$WORK/state/lock" true || break; sleep 0.02; done
+    for i in $(seq 1 600); do flock -n "$WORK/state/lock" true || break; sleep 0.05; done
     mkdom late 'profile="A40-2Q"'
-    timed late prepare begin
+    # Bounds by order, not a stopwatch: the holder keeps the lock throughout,
+    # so returning at all is the bound; TIMED_GUARD=20 (under the 30 s
+    # default) makes a hang or an ignored lock_timeout_ms fail; a lower limit
+    # shows the configured wait was made, which load cannot break.
+    TIMED_GUARD=20 timed late prepare begin
     t_eq "lock held by a stuck process: refused" 1 "$RC"
     t_ok "... with one clear line" one_line "$ERR"
     t_match "... naming the lock" "lock .* still held .* after 3000 ms" "$ERR"
-    t_eq "... after lock_timeout_ms (3 s), not much later (< 6 s)" "1 1" "$(( MS >= 3000 )) $(( MS < 6000 ))"
+    t_eq "... after lock_timeout_ms (3 s), the lock still held" "1" "$(( MS >= 3000 ))"
     t_eq "... nothing created for it" 1 "$(sim_mdevs | wc -l)"
-    timed late release end
-    t_eq "release of a domain with nothing of ours: no wait for the lock" "0:1" "$RC:$(( MS < 2000 ))"
-    timed dead release end
-    t_eq "release of a domain with devices while the lock is stuck: fails, bounded" "1 1" "$RC $(( MS < 6000 ))"
+    # No wait for the lock: it never asks for it (strace sees every flock).
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" TIMED_GUARD=20 \
+        strace -f -qq -y -e trace=flock -o "$WORK/late.trace" "$HOOK" late release end - \
+        < "$WORK/x/late.xml" > "$WORK/o/late.out" 2> "$WORK/o/late.err"
+    t_eq "release of a domain with nothing of ours: no wait for the lock" "0:0" \
+        "$?:$(grep -c "state/lock>" "$WORK/late.trace")"
+    TIMED_GUARD=20 timed dead release end
+    t_eq "release of a domain with devices while the lock is stuck: fails, bounded" 1 "$RC"
     t_ok "... with one clear line" one_line "$ERR"
     kill "$holder"; wait "$holder" 2>/dev/null
     timed dead release end
@@ -211,7 +224,8 @@ test_gc_died_after_marking() {
     sed -i 's/^state=created$/state=removing/' "$(ledger_file orphan)"
     ( exec 9> "$WORK/state/gc.lock"; flock 9; exec sleep 30 ) &
     holder=$!
-    for i in $(seq 1 50); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.02; done
+    # until it holds gc.lock: 30 s at most (1 s can be too short when loaded)
+    for i in $(seq 1 600); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.05; done
     timed orphan prepare begin
     t_eq "device marked removing while a gc runs: start refused" 1 "$RC"
     t_ok "... with one clear line" one_line "$ERR"

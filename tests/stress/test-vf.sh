@@ -189,7 +189,8 @@ test_gc_died_after_marking() {
     sed -i 's/^state=created$/state=removing/' "$WORK/state/${DUUID[gcvf]}.ledger"
     ( exec 9> "$WORK/state/gc.lock"; flock 9; exec sleep 30 ) &
     holder=$!
-    for i in $(seq 1 50); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.02; done
+    # until it holds gc.lock: 30 s at most (1 s can be too short when loaded)
+    for i in $(seq 1 600); do flock -n "$WORK/state/gc.lock" true || break; sleep 0.05; done
     timed gcvf prepare begin
     t_eq "VF marked removing while a gc runs: start refused, type kept for gc" "1 nvidia-558" \
         "$RC nvidia-$(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"

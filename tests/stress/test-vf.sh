@@ -162,11 +162,18 @@ test_random_kills() {
         pids+=($!)
     done
     sleep 0.0$((RANDOM % 9 + 1))
+    # Random victims, never none (the check would then test no kill).
+    local victims=0
     for i in "${!pids[@]}"; do
-        [ $((RANDOM % 3)) -eq 0 ] && kill_hard "${pids[$i]}" && killed=$((killed + 1))
+        if [ $((RANDOM % 3)) -eq 0 ] || { [ "$i" -eq 23 ] && [ $victims -eq 0 ]; }; then
+            victims=$((victims + 1))
+            kill_hard "${pids[$i]}" && killed=$((killed + 1))
+        fi
     done
-    for i in "${!pids[@]}"; do wait "${pids[$i]}"; RC1[${names[$i]}]=$?; done
+    local landed=0
+    for i in "${!pids[@]}"; do wait "${pids[$i]}"; RC1[${names[$i]}]=$?; [ "${RC1[${names[$i]}]}" = 137 ] && landed=$((landed + 1)); done
     figure vf_random_kills "$killed"
+    figure vf_random_kills_landed "$landed"
     local up=0
     for n in "${names[@]}"; do
         if [ "${RC1[$n]}" = 0 ]; then up=$((up + 1))
@@ -204,6 +211,9 @@ test_gc_died_after_marking() {
     t_eq "... released as usual" "0 0" "$RC $(cat "$SIM_ROOT/bus/pci/devices/$vf/nvidia/current_vgpu_type")"
 }
 
+# Reproducible choices (profiles, victims, when): the seed is printed.
+RANDOM=${STRESS_SEED:-4242}
+figure random_seed "${STRESS_SEED:-4242}"
 for t in test_concurrent_starts test_mig_concurrent test_step_kills test_random_kills test_gc_died_after_marking; do
     echo "# $t"
     $t

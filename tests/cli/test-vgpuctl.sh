@@ -343,7 +343,8 @@ test_gc_lock() {
     sim_ctl busy "$(u 1)"
     "$VGPUCTL" -c "$TEST_URI" gc > "$WORK/gc.out" 2> "$WORK/gc.err" &
     local gc=$! i
-    for i in $(seq 1 100); do grep -q "$(u 1) .* removing" "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+    # 30 s at most: gc's start alone can take more than 5 s on a loaded machine
+    for i in $(seq 1 600); do grep -q "$(u 1) .* removing" "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
     t_match "gc: its remove is blocked in the driver" "$(u 1) .* removing" "$(cat "$SIM_ROOT/vgpu-sim/mdevs")"
     start other 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
     t_eq "a start meanwhile gets the lock (lock_timeout_ms=1000) and its device" "0:" "$RC:$ERR"

@@ -160,7 +160,9 @@ lv_start() {
         exec unshare -m --propagation private bash "$LV_DIR/ns-keeper.sh" "$LV_WORK" "$SIM_ROOT" "$TOP" \
         > "$LV_WORK/keeper.log" 2>&1 < /dev/null) &
     LV_KEEPER=$!
-    for i in $(seq 1 200); do
+    # 60 s at most (it returns on the event): the namespace's setup is a few
+    # seconds of mounts and copies, and a loaded machine can triple that.
+    for i in $(seq 1 1200); do
         [ -e "$LV_WORK/keeper.ready" ] && break
         if [ -e "$LV_WORK/keeper.failed" ] || ! kill -0 "$LV_KEEPER" 2>/dev/null; then
             cat "$LV_WORK/keeper.log" >&2
@@ -169,7 +171,7 @@ lv_start() {
         fi
         sleep 0.05
     done
-    [ -e "$LV_WORK/keeper.ready" ] || { echo "lv_start: keeper not ready in 10 s" >&2; return 1; }
+    [ -e "$LV_WORK/keeper.ready" ] || { echo "lv_start: keeper not ready in 60 s" >&2; return 1; }
     (cd / && exec nsenter -m -t "$LV_KEEPER" -- setsid tini -s -- "$LV_DIR/libvirtd-run" "$LV_WORK" \
         > "$LV_WORK/daemons.log" 2>&1 < /dev/null) &
     LV_TINI=$!

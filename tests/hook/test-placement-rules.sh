@@ -30,7 +30,7 @@ while True:
 ' "$WORK/log.sock" "$WORK/syslog" < /dev/null > /dev/null 2>&1 &
     LOG_PID=$!
     local i
-    for i in $(seq 1 100); do [ -S "$WORK/log.sock" ] && return 0; sleep 0.05; done
+    for i in $(seq 1 600); do [ -S "$WORK/log.sock" ] && return 0; sleep 0.05; done
     return 1
 }
 log_cleanup() { [ -n "$LOG_PID" ] && kill "$LOG_PID" 2>/dev/null; hook_cleanup; }
@@ -48,9 +48,13 @@ hook_logged() {
     RC=$?
     OUT=$(cat "$WORK/out")
     ERR=$(cat "$WORK/err")
-    local i
-    for i in $(seq 1 40); do [ -s "$WORK/syslog" ] && break; sleep 0.05; done
-    SYSLOG=$(cat "$WORK/syslog")
+    # Settle, not "the first line is there" within 2 s: a marker sent now
+    # is read after every line the hook sent (one datagram socket, one
+    # reader), however slow the listener is on a loaded machine.
+    local i mark="vgpu-test-settle $$.$RANDOM"
+    logger -d -u "$WORK/log.sock" -t vgpu-test -- "$mark"
+    for i in $(seq 1 600); do grep -qF -- "$mark" "$WORK/syslog" && break; sleep 0.05; done
+    SYSLOG=$(grep -vF -- "$mark" "$WORK/syslog")
 }
 # start_logged NAME N 'DEVICE ATTRS'...: as start, and sets SYSLOG
 start_logged() {

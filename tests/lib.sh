@@ -67,7 +67,9 @@ sim_stop() {
         kill -KILL "$SIM_PID" 2>/dev/null
     fi
     wait "$SIM_PID" 2>/dev/null
-    mountpoint -q "$SIM_ROOT" 2>/dev/null && umount -l "$SIM_ROOT"
+    # Unconditionally: a simulator that died without unmounting leaves an
+    # endpoint on which mountpoint(1) fails ("not connected"), not a mount.
+    umount -l "$SIM_ROOT" 2>/dev/null
     rmdir "$SIM_ROOT" 2>/dev/null
     SIM_PID=
 }

@@ -35,6 +35,21 @@ t_match() {
     if printf '%s' "$3" | grep -Eq -- "$2"; then t_pass "$1"; else t_fail "$1" "'$(printf '%s' "$3" | head -c 300)' does not match /$2/"; fi
 }
 
+# proc_start PID: when PID started (/proc/PID/stat field 22); nothing when
+# there is no such process. pid_max is 32768 on the CI machines and the team
+# forks hundreds of processes a second, so a dead process's PID is reused
+# within a minute: "kill -0 PID" may answer for a stranger, and a late
+# "kill PID" may hit one. (PID, start) names one process for good.
+proc_start() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    set -- $s
+    echo "${20}"
+}
+# same_proc PID START: PID is still the process that started at START
+same_proc() { [ -n "$2" ] && [ "$(proc_start "$1")" = "$2" ]; }
+
 # Mount the simulator: sim_start SCENARIO -> sets SIM_ROOT, SIM_PID.
 sim_start() {
     SIM_ROOT=$(mktemp -d /tmp/vgpu-sim.XXXXXX)
@@ -42,6 +57,7 @@ sim_start() {
     [ -f "$scen" ] || scen=$TOP/tests/sim/scenarios/$1.ini
     "$B/tests/sim/vgpu-sim" "$scen" "$SIM_ROOT" &
     SIM_PID=$!
+    SIM_START=$(proc_start "$SIM_PID")
     local i
     for i in $(seq 1 200); do
         [ -e "$SIM_ROOT/vgpu-sim/control" ] && return 0
@@ -59,10 +75,12 @@ sim_start() {
 # is a failed check, not a silent cleanup.
 sim_stop() {
     [ -n "${SIM_PID:-}" ] || return 0
-    kill -TERM "$SIM_PID" 2>/dev/null
+    # (a caller that started vgpu-sim itself may not have set SIM_START)
+    [ -n "${SIM_START:-}" ] || SIM_START=$(proc_start "$SIM_PID")
+    same_proc "$SIM_PID" "${SIM_START:-}" && kill -TERM "$SIM_PID" 2>/dev/null
     local i
-    for i in $(seq 1 1200); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$SIM_PID" 2>/dev/null; then
+    for i in $(seq 1 1200); do same_proc "$SIM_PID" "${SIM_START:-}" || break; sleep 0.05; done
+    if same_proc "$SIM_PID" "${SIM_START:-}"; then
         t_fail "vgpu-sim stops on SIGTERM" "pid $SIM_PID still there after 60 s; killed"
         kill -KILL "$SIM_PID" 2>/dev/null
     fi
@@ -71,7 +89,7 @@ sim_stop() {
     # endpoint on which mountpoint(1) fails ("not connected"), not a mount.
     umount -l "$SIM_ROOT" 2>/dev/null
     rmdir "$SIM_ROOT" 2>/dev/null
-    SIM_PID=
+    SIM_PID= SIM_START=
 }
 
 # One private mount namespace with the mounted simulator laid over /sys

@@ -161,6 +161,7 @@ t_eq "man -w vgpu-hook.conf" /usr/share/man/man5/vgpu-hook.conf.5.gz "$(inroot m
 SIM_ROOT=$R/mnt/vgpu-sim
 "$B/tests/sim/vgpu-sim" "$TOP/tests/sim/scenarios/a40x2-sriov.ini" "$SIM_ROOT" > "$WORK/sim.log" 2>&1 &
 SIM_PID=$!
+SIM_START=$(proc_start "$SIM_PID")
 for _ in $(seq 1 200); do
     [ -d "$SIM_ROOT/class/mdev_bus" ] && break
     sleep 0.05

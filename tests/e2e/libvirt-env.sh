@@ -203,13 +203,17 @@ lv_descendants() {
     done
 }
 
-# wait_gone SECONDS PID...: until none of the PIDs exists
+# wait_gone SECONDS PID...: until none of the PIDs exists. A PID counts as
+# gone once it names another process (same_proc): PIDs are reused within a
+# minute here, and the callers SIGKILL what this says is still there.
 lv_wait_gone() {
     local end=$((SECONDS + $1)) p alive
+    local -A st=()
     shift
+    for p in "$@"; do [ -n "$p" ] && st[$p]=$(proc_start "$p"); done
     while :; do
         alive=
-        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+        for p in "${!st[@]}"; do same_proc "$p" "${st[$p]}" && alive="$alive $p"; done
         [ -z "$alive" ] && return 0
         [ $SECONDS -ge $end ] && { echo "$alive"; return 1; }
         sleep 0.05

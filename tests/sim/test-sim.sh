@@ -40,9 +40,10 @@ avail_all() { local p=$1 t r=(); shift; for t in "$@"; do r+=("$(avail "$p" "$t"
 # SIGKILL would cut short (a sanitizer report), and a loaded machine was
 # seen to need more than 5 s.
 wait_exit() {
-    local i
-    for i in $(seq 1 1200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+    local i start=$SIM_START
+    [ "$1" = "$SIM_PID" ] || start=$(proc_start "$1")
+    for i in $(seq 1 1200); do same_proc "$1" "$start" || break; sleep 0.05; done
+    same_proc "$1" "$start" && kill -KILL "$1" 2>/dev/null
     wait "$1"
 }
 # wait_state UUID STATE: until vgpu-sim/mdevs shows UUID in STATE (the event a

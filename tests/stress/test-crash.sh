@@ -194,12 +194,13 @@ test_random_kills() {
     host_maps
     bystander
     for r in $(seq 1 $rounds); do
-        local -a names=() pids=()
+        local -a names=() pids=() starts=()
         for i in $(seq 1 16); do
             n="k$r-$i"; mkdom "$n" "profile=\"$CPROF\"" "profile=\"$CPROF\""; names+=("$n")
         done
         for n in "${names[@]}"; do
             "$HOOK" "$n" prepare begin - < "$WORK/x/$n.xml" > /dev/null 2>&1 & pids+=($!)
+            starts+=("$(proc_start $!)")
         done
         sleep "0.$((RANDOM % 9 + 1))"
         # Random victims, never none (the round would test nothing): the
@@ -208,7 +209,8 @@ test_random_kills() {
         for i in "${!pids[@]}"; do
             if [ $((RANDOM % 2)) -eq 0 ] || { [ "$i" -eq 15 ] && [ $victims -eq 0 ]; }; then
                 victims=$((victims + 1))
-                kill_hard "${pids[$i]}" && KILLS=$((KILLS + 1))
+                # only a hook still running: an exited one's PID may be a stranger's now
+                same_proc "${pids[$i]}" "${starts[$i]}" && kill_hard "${pids[$i]}" && KILLS=$((KILLS + 1))
             fi
         done
         wait "${pids[@]}" 2>/dev/null

@@ -156,10 +156,11 @@ test_random_kills() {
     fresh a40x2-vfio remove_retry_delay_ms=20 || return
     mapfile -t VFS < <(vfs_of | sort)
     for i in $(seq 0 23); do n="r$i"; mkvf "$n" "${VFS[$((i * 2))]}" 'profile="A40-1Q"'; names+=("$n"); done
-    local -a pids=()
+    local -a pids=() starts=()
     for n in "${names[@]}"; do
         "$HOOK" "$n" prepare begin - < "$WORK/x/$n.xml" > /dev/null 2> "$WORK/o/$n.err" &
         pids+=($!)
+        starts+=("$(proc_start $!)")
     done
     sleep 0.0$((RANDOM % 9 + 1))
     # Random victims, never none (the check would then test no kill).
@@ -167,7 +168,8 @@ test_random_kills() {
     for i in "${!pids[@]}"; do
         if [ $((RANDOM % 3)) -eq 0 ] || { [ "$i" -eq 23 ] && [ $victims -eq 0 ]; }; then
             victims=$((victims + 1))
-            kill_hard "${pids[$i]}" && killed=$((killed + 1))
+            # only a hook still running: an exited one's PID may be a stranger's now
+            same_proc "${pids[$i]}" "${starts[$i]}" && kill_hard "${pids[$i]}" && killed=$((killed + 1))
         fi
     done
     local landed=0

@@ -180,13 +180,14 @@ lv_start() {
 }
 
 lv_restart_libvirtd() {
-    local old i
+    local old i st
     old=$(lv_libvirtd_pid)
     [ -n "$old" ] || { echo "lv_restart_libvirtd: no libvirtd pid" >&2; return 1; }
+    st=$(proc_start "$old")   # not kill -0: its PID may be a stranger's soon after
     : > "$LV_WORK/libvirtd.restart"
     kill -TERM "$old"
-    for i in $(seq 1 300); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
-    if kill -0 "$old" 2>/dev/null; then
+    for i in $(seq 1 300); do same_proc "$old" "$st" || break; sleep 0.05; done
+    if same_proc "$old" "$st"; then
         echo "lv_restart_libvirtd: libvirtd $old did not stop in 15 s" >&2
         return 1
     fi

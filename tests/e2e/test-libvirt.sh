@@ -396,11 +396,14 @@ else
     lv_dump_logs
 fi
 pid_tini=$LV_TINI pid_d=$(lv_libvirtd_pid) pid_k=$LV_KEEPER
+# (PID and start time: a PID freed by lv_stop can be a stranger's seconds later)
+declare -A pid_st=()
+for p in $pid_tini $pid_d $pid_k; do pid_st[$p]=$(proc_start "$p"); done
 lv_stop
 t_eq "session 2 stopped: no process left in its mount namespace" "" "$LV_LEFTOVER"
 
 t_eq "afterwards: libvirtd, tini and the keeper are gone" "" \
-    "$(for p in $pid_tini $pid_d $pid_k; do kill -0 "$p" 2>/dev/null && echo "$p"; done)"
+    "$(for p in $pid_tini $pid_d $pid_k; do same_proc "$p" "${pid_st[$p]}" && echo "$p"; done)"
 t_eq "afterwards: nothing changed outside the namespace" "$HOST_BEFORE" "$(snapshot_host)"
 t_eq "afterwards: no simulator mount left" "" "$(grep "${SIM_ROOT:-/nonexistent} " /proc/self/mounts)"
 lv_log "tier took $((SECONDS - T0)) s"

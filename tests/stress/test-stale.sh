@@ -105,8 +105,8 @@ test_dead_lock_holder() {
     t_eq "... after lock_timeout_ms (3 s), the lock still held" "1" "$(( MS >= 3000 ))"
     t_eq "... nothing created for it" 1 "$(sim_mdevs | wc -l)"
     # No wait for the lock: it never asks for it (strace sees every flock).
-    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" TIMED_GUARD=20 \
-        strace -f -qq -y -e trace=flock -o "$WORK/late.trace" "$HOOK" late release end - \
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+        timeout 20 strace -f -qq -y -e trace=flock -o "$WORK/late.trace" "$HOOK" late release end - \
         < "$WORK/x/late.xml" > "$WORK/o/late.out" 2> "$WORK/o/late.err"
     t_eq "release of a domain with nothing of ours: no wait for the lock" "0:0" \
         "$?:$(grep -c "state/lock>" "$WORK/late.trace")"

@@ -67,7 +67,7 @@ layer_inc     = $(or $(INC_$(firstword $(subst /, ,$(1)))),$(INC_top))
 
 LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
-FRONT_SRCS := hooks/vgpu-hook.c
+FRONT_SRCS := hooks/vgpu-hook.c hooks/front-watch.c
 CLI_SRCS   := $(wildcard cli/*.c)
 # virt/: what vgpuctl and vgpu-keeper share (they alone link libvirt).
 VIRT_SRCS  := $(wildcard virt/*.c)

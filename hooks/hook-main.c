@@ -42,30 +42,39 @@ on_cpu_limit(int sig)
     _exit(limit_exit_code);
 }
 
+/* Where the front hears that we gave up (front-watch.h); -1 if nobody does. */
+static int gave_up_fd = -1;
+
+/* A thread of its own, not a signal handler: a handler cannot run while
+ * the hook waits for a read the driver does not answer, and no thread can
+ * end the process then (the kernel waits the read out, SIGKILL included).
+ * So it tells the front, which ends the call for libvirt; this process
+ * goes once the driver answers. Nothing here may take a lock the waiting
+ * thread could hold: no syslog, no malloc. */
 static void
-on_hook_timeout(int sig)
+on_hook_timeout(union sigval v)
 {
     static const char msg[] = "vgpu-hook: gave up: the call took longer than hook_timeout_ms "
                               "(a driver not answering?)\n";
 
-    (void)sig;
+    (void)v;
     (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    if (gave_up_fd >= 0)
+        (void)!write(gave_up_fd, "t", 1);
     _exit(limit_exit_code);
 }
 
 /* The last resort over every wait that has no bound of its own (a sysfs
- * read the driver never answers). Being killed part-way is safe: the
+ * read the driver never answers). Being stopped part-way is safe: the
  * ledger is written before each create, which is what the crash tests
- * prove. Its own signal: the lock wait uses SIGALRM. */
+ * prove. */
 static void
 bound_wall_time(guint timeout_ms)
 {
-    struct sigaction sa = { .sa_handler = on_hook_timeout };
-    struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN };
+    struct sigevent ev = { .sigev_notify = SIGEV_THREAD, .sigev_notify_function = on_hook_timeout };
     struct itimerspec its = { .it_value = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 } };
     timer_t timer;
 
-    sigaction(SIGRTMIN, &sa, NULL);
     if (timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0)
         timer_settime(timer, 0, &its, NULL);
 }
@@ -107,7 +116,7 @@ fail(const char *op, GError *error)
 }
 
 int
-vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
+vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave_up)
 {
     const char *name = argv[1], *op = argv[2], *subop = argv[3];
     g_autoptr(GError) error = NULL;
@@ -116,6 +125,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
     gboolean release = strcmp(op, "release") == 0;
 
     limit_exit_code = hook_exit_code_on_failure(op);
+    gave_up_fd = gave_up;
     bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
 

@@ -19,8 +19,10 @@ void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
 int hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size_t len,
                  char **out, GError **error);
 
-/* Entry point the libc-only front dlopen()s. */
-int vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len)
+/* Entry point the libc-only front dlopen()s and runs in a child it
+ * watches (front-watch.h): @gave_up is where the last-resort timer says it
+ * gave up, or -1. */
+int vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave_up)
     __attribute__((visibility("default")));
 
 /* Test-only crash points: a test build (make TESTHOOKS=1) stops the process

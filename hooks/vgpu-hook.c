@@ -17,6 +17,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "front-watch.h"
 #include "hook-exit.h"
 
 #define VGPU_NS "urn:vgpu-hook:1"
@@ -24,8 +25,6 @@
 /* The core refuses documents over its own limit (4 MiB); reading stops
  * here so a runaway writer cannot make us allocate without bound. */
 #define READ_CAP (64u * 1024 * 1024)
-
-typedef int (*core_main_fn)(int argc, char **argv, const char *xml, size_t len);
 
 enum op_kind { OP_IGNORE, OP_CORE, OP_UNKNOWN };
 
@@ -136,7 +135,7 @@ main(int argc, char **argv)
     size_t len = 0;
     char *xml;
     void *core;
-    core_main_fn core_main;
+    front_core_fn core_main;
 
     if (argc < 4) {
         fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION [EXTRA]  "
@@ -174,7 +173,7 @@ main(int argc, char **argv)
         free(xml);
         return fail_code;
     }
-    int rc = core_main(argc, argv, xml, len);
+    int rc = front_watch_run(core_main, argc, argv, xml, len, fail_code);
     free(xml);
     /* Deliberately no dlclose: the process ends here. */
     return rc;

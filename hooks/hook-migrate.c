@@ -23,6 +23,7 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
              char **out, GError **error)
 {
     g_autoptr(GHashTable) moves = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(Host) host = NULL;
     g_autofree gboolean *keep = g_new0(gboolean, dom->requests->len);
@@ -35,6 +36,11 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
         !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
         return -1;
     c.ledgers = ledgers;
+    /* Never a VF another of the domain's PCI hostdevs names: libvirt
+     * refuses one VF in two hostdevs, and the migration with it. */
+    for (guint i = 0; i < dom->pci_addrs->len; i++)
+        g_hash_table_add(named, g_ptr_array_index(dom->pci_addrs, i));
+    c.exclude = named;
     /* Requests keeping their VF are marked first, so a move never takes
      * one of them. */
     for (guint i = 0; i < dom->requests->len; i++) {

@@ -355,6 +355,13 @@ test_migrate_restore() {
     hook vm2 prepare begin < "$WORK/vm2.xml"
     t_eq "migrate: the re-pointed XML prepares" "0:558:558" "$RC:$(cur $V1):$(cur $V2)"
     hook vm2 release end < "$WORK/vm2.xml"
+    # The domain's own hand-written hostdev names V1: the move must not
+    # take it too (libvirt refuses one VF in two hostdevs).
+    dom vm6 "$(du 6)" "uuid=\"$(u 7)\" profile=\"A40-2Q\" @vf=$V0" |
+        sed "s|  </devices>|    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0xe8' slot='0x00' function='0x5'/></source></hostdev>\n  </devices>|" > "$WORK/vm6.xml"
+    hook vm6 migrate begin < "$WORK/vm6.xml"
+    t_eq "migrate: not to a VF the domain's own hand-written hostdev names" "0:$V2" \
+        "$RC:$(vf_addr_in "$OUT" "$(u 7)")"
 
     dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-4Q\" @vf=$V1" > "$WORK/vm3.xml"
     hook vm3 restore begin < "$WORK/vm3.xml"

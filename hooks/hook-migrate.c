@@ -5,6 +5,7 @@
  * printed. Nothing is made or recorded: prepare begin follows. */
 #include "hook.h"
 #include "host-scan.h"
+#include "numa-map.h"
 #include "vf-choice.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
@@ -26,6 +27,7 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
     g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(Host) host = NULL;
+    g_autoptr(GArray) nodes = NULL;
     g_autofree gboolean *keep = g_new0(gboolean, dom->requests->len);
     PlacementRules rules = placement_rules_from_config(cfg);
     g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
@@ -33,9 +35,13 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
 
     *out = NULL;
     if (!(host = host_scan(cfg->sysfs_root, NULL, error)) ||
-        !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)))
+        !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
+        numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
         return -1;
     c.ledgers = ledgers;
+    /* A move prefers VFs on the nodes the domain runs on here, as the
+     * hook's advice and vgpuctl sync do. */
+    rules.domain_nodes = nodes;
     /* Never a VF another of the domain's PCI hostdevs names: libvirt
      * refuses one VF in two hostdevs, and the migration with it. */
     for (guint i = 0; i < dom->pci_addrs->len; i++)

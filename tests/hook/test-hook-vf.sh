@@ -372,6 +372,11 @@ test_migrate_restore() {
     dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" placement=\"spread\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
     hook vm3 restore begin < "$WORK/vm3.xml"
     t_eq "restore: placement=spread: the idle GPU" "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
+    DOM_EXTRA="<numatune><memory nodeset='0'/></numatune>" \
+        dom vm3 "$(du 3)" "uuid=\"$(u 4)\" profile=\"A40-2Q\" @vf=0000:99:00.4" > "$WORK/vm3.xml"
+    hook vm3 restore begin < "$WORK/vm3.xml"
+    t_eq "restore: the domain on node 0: a VF of node 0's GPU (pack alone says node 1's)" \
+        "0:$W0" "$RC:$(vf_addr_in "$OUT" "$(u 4)")"
     hook vm1 migrate begin < "$WORK/vm1.xml"
     t_eq "migrate: the holder itself keeps its VF" "0:" "$RC:$OUT"
     dom vm4 "$(du 4)" "uuid=\"$(u 5)\" profile=\"A40-2Q\"" > "$WORK/vm4.xml"

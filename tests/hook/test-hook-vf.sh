@@ -403,9 +403,17 @@ test_reconnect() {
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$W0"
     hook vm1 reconnect begin < "$WORK/vm1.xml"
     t_eq "reconnect: exit 0, silent, both kept" "0::1:558" "$RC:$OUT$ERR:$(mdev_count):$(cur $W0)"
+    t_match "reconnect: logs the VF as the ledger has it" "domain 'vm1': reconnect: $(u 2) \\(nvidia-558 on $W0\\) ok" "$(hook_log)"
+    setty $W0 0; setty $W0 559
+    : > "$VGPU_TEST_LOG"
+    hook vm1 reconnect begin < "$WORK/vm1.xml"
+    t_eq "reconnect with the VF re-typed by hand: exit 0, nothing changed" "0::559" "$RC:$OUT$ERR:$(cur $W0)"
+    t_match "... the difference logged" "domain 'vm1': reconnect: $(u 2) is nvidia-559 on $W0, ledger says nvidia-558 on $W0" "$(hook_log)"
     setty $W0 0
+    : > "$VGPU_TEST_LOG"
     hook vm1 reconnect begin < "$WORK/vm1.xml"
     t_eq "reconnect with the VF cleared by hand: still exit 0, nothing changed" "0::0:1" "$RC:$OUT$ERR:$(cur $W0):$(ledgers)"
+    t_match "... logged as missing though the ledger records it" "domain 'vm1': reconnect: vGPU $(u 2) is missing from sysfs although the ledger records it" "$(hook_log)"
     stop vm1
     t_eq "release after that: exit 0, all gone" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
 }

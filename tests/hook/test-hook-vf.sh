@@ -130,6 +130,11 @@ test_faults_and_crashes() {
     t_match "EIO: named" "giving VF $V0 type A40-2Q failed: .*Input/output error" "$ERR"
     t_eq "EIO: nothing left" "0:0" "$(cur $V0):$(ledgers)"
     sim_ctl fault create_fail_at 0
+    sim_ctl fault set_ignored 1
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "a type write that does not stick: refused after the read-back" 1 "$RC"
+    t_match "... named" "giving VF $V0 type A40-2Q failed: VF $V0 took type 558 but shows 0" "$ERR"
+    t_eq "... nothing left" "0:0" "$(cur $V0):$(ledgers)"
 
     local step
     for step in prepare-intent prepare-created prepare-done; do

@@ -90,6 +90,8 @@ sim_faults_set(SimFaults *faults, const char *key, const char *value, GError **e
         field = &faults->remove_ebusy;
     else if (strcmp(key, "clear_ignored") == 0)
         field = &faults->clear_ignored;
+    else if (strcmp(key, "set_ignored") == 0)
+        field = &faults->set_ignored;
     else if (strcmp(key, "latency_ms") == 0)
         field = &faults->latency_ms;
     else if (strcmp(key, "read_latency_ms") == 0)
@@ -142,12 +144,14 @@ sim_faults_format(const SimFaults *faults)
                            "creates %u\n"
                            "remove_ebusy %u\n"
                            "clear_ignored %u\n"
+                           "set_ignored %u\n"
                            "latency_ms %u\n"
                            "read_latency_ms %u\n"
                            "create_appear_ms %u\n",
                            sim_errno_name(faults->create_errno),
                            faults->create_fail_every, faults->create_fail_at,
                            faults->creates, faults->remove_ebusy, faults->clear_ignored,
+                           faults->set_ignored,
                            faults->latency_ms, faults->read_latency_ms,
                            faults->create_appear_ms);
 }

@@ -14,6 +14,8 @@ typedef struct {
     unsigned remove_ebusy;       /* this many removes fail with EBUSY */
     unsigned clear_ignored;      /* this many "0 > current_vgpu_type" succeed
                                     but leave the type (the VF was not ready) */
+    unsigned set_ignored;        /* this many type writes succeed but leave
+                                    the VF without a type (for the read-back) */
     unsigned latency_ms;         /* added to every create and remove */
     unsigned read_latency_ms;    /* added to each attribute read at offset 0 */
     unsigned create_appear_ms;   /* a create succeeds, its device shows this late */

@@ -213,6 +213,10 @@ sim_store_vgpu_type(SimHost *host, SimNode *node, const char *buf, size_t len)
         err = sim_faults_on_create(&host->faults);
     if (err)
         return -err;
+    if (host->faults.set_ignored) {
+        host->faults.set_ignored--;
+        return (ssize_t)len;
+    }
     sim_driver_charge(parent, type);
     parent->vf_type = type;
     return (ssize_t)len;

@@ -100,6 +100,10 @@ setty "$V0" 0 >/dev/null
 t_eq "fault: still there after a second try" 558 "$(cur "$V0")"
 t_eq "fault: the third try sticks" "ok 0" "$(setty "$V0" 0) $(cur "$V0")"
 t_match "fault: listed in vgpu-sim/faults" "clear_ignored 0" "$(cat "$S/vgpu-sim/faults")"
+ctl fault set_ignored 1 >/dev/null
+t_eq "fault: a type write that does not stick succeeds, no type" "ok 0" "$(setty "$V0" 558) $(cur "$V0")"
+t_eq "fault: the next type write sticks" "ok 558" "$(setty "$V0" 558) $(cur "$V0")"
+setty "$V0" 0 >/dev/null
 stop
 
 SC=$WORK/vfio-mdev.ini

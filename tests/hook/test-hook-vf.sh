@@ -246,6 +246,9 @@ test_plain_vf() {
     start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" @vf=$A0"
     t_eq "plain VF: taken, refused naming the holder" \
         "vgpu-hook: domain 'vm2': vGPU device 0: VF $A0 is taken by domain 'vm1'; run 'vgpuctl sync vm2' to point 'vm2' at a free VF" "$ERR"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" @vf=$A1" "uuid=\"$(u 9)\" gpu=\"MI300X\" @vf=$A0"
+    t_match "plain VF: all or nothing: the second VF taken, refused" "^1:vgpu-hook: domain .vm2.: vGPU device 1: VF $A0 is taken by domain 'vm1'" "$RC:$ERR"
+    t_eq "plain VF: all or nothing: the first VF not kept either" "1:0" "$(ledgers):$(grep -c "$A1" "$WORK"/state/*.ledger)"
     hook vm1 prepare begin < "$WORK/vm1.xml"
     t_eq "plain VF: prepare again by its holder" "0:1" "$RC:$(ledgers)"
     start vm2 2 "uuid=\"$(u 2)\" gpu=\"instinct mi300x\" @vf=$A1"

@@ -274,7 +274,7 @@ print_json(GPtrArray *profiles, gboolean all, const Host *host, GPtrArray *gpus)
         json_begin_object(j);
         json_member_string(j, "profile", prof->name);
         json_member_string(j, "name", first->name);
-        json_member_int(j, "framebuffer_mb", (gint64)first->framebuffer_mb);
+        json_member_int(j, "framebuffer_mb", (gint64)host_type_framebuffer_mb(first));
         json_key(j, "free");
         if (prof->free >= 0)
             json_int(j, prof->free);

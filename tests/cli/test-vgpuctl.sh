@@ -566,6 +566,8 @@ test_types_vfio() {
     vc types --json
     t_eq "vfio types --json: model, maximum, used and free of A40-2Q" "A40 24 1 23" \
         "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[] | select(.gpu=="0000:e8:00.0") | "\(.model) \(.max_instance) \(.used) \(.free)"')"
+    t_eq "vfio types --json: the framebuffer the table shows (2G, 4G), from the name" "2048 4096" \
+        "$(jqv '.profiles[] | select(.profile=="A40-2Q" or .profile=="A40-4Q") | .framebuffer_mb' | paste -sd' ')"
     vc status
     t_match "vfio status: the used GPU has 1 of 32 VFs in use" "^0000:e8:00.0 +A40 +1 +1/32" "$OUT"
     t_match "vfio status: the other none" "^0000:67:00.0 +A40 +0 +0/32" "$OUT"
@@ -617,6 +619,10 @@ test_vf_status_gc() {
     vc types
     t_match "plain types: the model from the PCI ID database, 3 of 4 VFs free" \
         "^Aqua Vanjaram \\[Instinct MI300X\\] +vf-1002-74b5 .* 3 +0000:26:00.0 \\(1\\), 0000:85:00.0 \\(1\\), 0000:a6:00.0 \\(1\\)$" "$OUT"
+    vc types --json
+    t_eq "plain types --json: model, VFs free of the 4, per GPU VFs used/max" \
+        "Aqua Vanjaram [Instinct MI300X] 3 1/1 0/1 0/1 0/1" \
+        "$(jqv '.profiles[0] | "\(.gpus[0].model) \(.free) \([.gpus[] | "\(.used)/\(.max_instance)"] | join(" "))"')"
     vc status --no-libvirt
     t_match "plain status: the GPU's model and its VF in use" "^0000:05:00.0 +Aqua Vanjaram \\[Instinct MI300X\\] +0 +1/1 +1$" "$OUT"
     t_match "plain status: the VF's holder from the ledger" "^0000:05:02.0 .* vm1 +vgpu-hook +unknown$" "$OUT"

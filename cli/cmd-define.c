@@ -1,6 +1,6 @@
 /* vgpuctl define: define a domain from a file like 'virsh define',
  * adding the mdev <hostdev> its vGPU metadata lacks; whole-VF requests
- * are left to 'vgpuctl sync', which chooses the VF. */
+ * then get their VF as 'vgpuctl sync' gives it (virt/sync-vf.c). */
 #include "cli.h"
 #include "clone-check.h"
 #include "domain-xml.h"
@@ -9,10 +9,12 @@
 #include "numa-map.h"
 #include "placement.h"
 #include "remote-host.h"
+#include "sync-vf.h"
 #include "vf-choice.h"
 #include "virt-conn.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Through a libvirt on another host: the requests whose kind that host
  * alone can tell get no hostdev (added to @whole_vf), each with the one
@@ -34,6 +36,37 @@ define_remote_kinds(virConnectPtr conn, const char *uri, const VgpuDomain *vd,
         g_hash_table_add(whole_vf, g_strdup(req->uuid));
         g_ptr_array_add(notes, g_strdup(why->message));
     }
+}
+
+/* The whole-VF requests of the domain just defined get their VF by sync's
+ * pass, which weighs every other domain and so needs this one defined
+ * first. When no VF fits now the domain stays defined without it, as an
+ * mdev domain does on a full host (the hook refuses its start with the
+ * element to add); one line says so. */
+static void
+define_point_vfs(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
+                 GHashTable *whole_vf)
+{
+    g_autoptr(GHashTable) chosen = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VgpuDomain) now = NULL;
+    g_autofree char *xml = NULL;
+    const char *name = virDomainGetName(dom);
+    gboolean changed = FALSE, wanted = FALSE;
+
+    for (guint i = 0; i < vd->requests->len && !wanted; i++) {
+        const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
+
+        wanted = !req->vf && g_hash_table_contains(whole_vf, req->uuid);
+    }
+    if (!wanted)
+        return;
+    /* Read back: the UUIDs are the definition's (derived ones included). */
+    if (!(xml = cli_virt_inactive_xml(dom, &error)) ||
+        !(now = xml_domain_parse(xml, strlen(xml), &error)) ||
+        sync_vf_domain(cfg, dom, name, now, chosen, &changed, &error) < 0)
+        printf("No VF chosen for its whole-VF vGPU(s): %s; 'vgpuctl sync %s' chooses one "
+               "when one is free.\n", error->message, name);
 }
 
 int
@@ -93,10 +126,9 @@ cmd_define(CliOptions *opts, int argc, char **argv)
 
         if (!g_hash_table_contains(whole_vf, req->uuid) && !xml_domain_request_has_hostdev(vd, req))
             printf("Added <hostdev> for %s vGPU %s.\n", vgpu_request_label(req), req->uuid);
-        else if (!req->vf && g_hash_table_contains(whole_vf, req->uuid) && cfg)
-            printf("vGPU %s (%s) is served by a whole VF here: 'vgpuctl sync %s' chooses it.\n",
-                   req->uuid, vgpu_request_label(req), virDomainGetName(dom));
     }
+    if (cfg)
+        define_point_vfs(cfg, dom, vd, whole_vf);
     for (guint i = 0; i < remote_notes->len; i++)
         printf("No <hostdev> added: %s.\n", (const char *)g_ptr_array_index(remote_notes, i));
     cli_warn_shared_uuids(conn, vd);

@@ -70,30 +70,33 @@ test_sync_vf() {
     for d in vm1 vm2 vm3 vm4; do lv_virsh undefine "$d" > /dev/null; done
 }
 
-# gpu= on an AMD host: define never writes an mdev hostdev for it; sync
-# writes a managed='yes' PCI hostdev for a free VF of that GPU model.
+# gpu= on an AMD host: define never writes an mdev hostdev for it; it
+# writes a managed='yes' PCI hostdev for a free VF of that GPU model, as
+# sync does.
 test_define_sync_plain() {
     lv_domain_xml vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" gpu=\"MI300X\" numa=\"1\"" > "$LV_WORK/vm5.xml"
     lvc define "$LV_WORK/vm5.xml"
-    t_eq "define gpu=: exit 0, no hostdev claimed" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml.
-vGPU $(u 5) (MI300X) is served by a whole VF here: 'vgpuctl sync vm5' chooses it." "$RC:$OUT"
+    t_eq "define gpu=: exit 0, says which VF" "0:Domain 'vm5' defined from $LV_WORK/vm5.xml.
+Domain 'vm5': vGPU $(u 5) (MI300X) now uses VF 0000:85:02.0." "$RC:$OUT"
     t_eq "define gpu=: no mdev hostdev written" 0 "$(mdev_hostdevs vm5)"
+    t_eq "define gpu=: a managed='yes' VF on NUMA node 1" "0000:85:02.0 yes" "$(vf_of_alias vm5 "$(u 5)")"
     lvc sync vm5
-    t_eq "sync gpu=: a managed='yes' VF on NUMA node 1" "0:0000:85:02.0 yes" "$RC:$(vf_of_alias vm5 "$(u 5)")"
+    t_match "sync gpu= after define: nothing to change" "^0:Domain 'vm5': nothing to add" "$RC:$OUT"
     lv_virsh undefine vm5 > /dev/null
 }
 
 # A typed request on a vendor-specific host (no mdev bus): define and the
-# keeper never write an mdev hostdev for it; sync gives each domain its own
-# VF whose creatable list has the type, and the hook's prepare takes it.
+# keeper never write an mdev hostdev for it; define and sync give each
+# domain its own VF whose creatable list has the type, and the hook's
+# prepare takes it.
 creatable() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/creatable_vgpu_types"; }
 test_define_sync_typed() {
     local vf6 vf7
     lv_domain_xml vm6 "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" profile=\"A40-2Q\"" > "$LV_WORK/vm6.xml"
     lvc define "$LV_WORK/vm6.xml"
-    t_eq "define typed: exit 0, says sync chooses the VF" \
-        "0:Domain 'vm6' defined from $LV_WORK/vm6.xml.
-vGPU $(u 6) (A40-2Q) is served by a whole VF here: 'vgpuctl sync vm6' chooses it." "$RC:$OUT"
+    t_match "define typed: exit 0, says which VF it chose" \
+        "^0:Domain 'vm6' defined from $LV_WORK/vm6.xml\\.\\|Domain 'vm6': vGPU $(u 6) \\(A40-2Q\\) now uses VF 0000:[0-9a-f:]+\\.[0-7]\\.$" \
+        "$RC:$(tr '\n' '|' <<< "$OUT" | sed 's/|$//')"
     t_eq "define typed: no mdev hostdev written" 0 "$(mdev_hostdevs vm6)"
     lv_domain_xml vm7 "$(du 7)" --no-hostdev "uuid=\"$(u 7)\" profile=\"A40-2Q\"" > "$LV_WORK/vm7.xml"
     lv_virsh define "$LV_WORK/vm7.xml" > /dev/null

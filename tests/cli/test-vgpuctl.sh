@@ -529,6 +529,31 @@ test_vf_sync_test_driver() {
         "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
 }
 
+# vgpuctl define gives a whole-VF request its VF as sync does (the test
+# driver's domains count): not one a running domain holds, not one a
+# stopped domain names while another is free.
+test_define_vf_test_driver() {
+    local node=$WORK/node.xml
+    fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
+    printf '%s\n' "vr|1|1||0000:05:02.0|" \
+        "vs|2|5|<vgpu:device uuid='$(u 2)' gpu='MI300X'/>|0000:26:02.0@$(u 2)|" | test_node > "$node"
+    dom vn "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\"" |
+        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vn.xml"
+    vc -c "test://$node" define "$WORK/vn.xml"
+    t_eq "define gpu= (test driver): the VF sync would choose, held by none, named by none" \
+        "0:Domain 'vn' defined from $WORK/vn.xml.|Domain 'vn': vGPU $(u 3) (MI300X) now uses VF 0000:85:02.0." \
+        "$RC:$(tr '\n' '|' <<< "$OUT$ERR" | sed 's/|$//')"
+
+    fresh s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"
+    printf '%s\n' "vr1|4|1||0000:04:02.0|" "vr2|5|1||0000:04:02.1|" | test_node > "$node"
+    dom vf "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" gpu=\"S7150\"" |
+        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vf.xml"
+    vc -c "test://$node" define "$WORK/vf.xml"
+    t_eq "define gpu= (test driver), every VF held: defined, one line saying why no VF" \
+        "0:Domain 'vf' defined from $WORK/vf.xml.|No VF chosen for its whole-VF vGPU(s): domain 'vf': vGPU $(u 6) (S7150): no free VF on this host fits it; 'vgpuctl sync vf' chooses one when one is free." \
+        "$RC:$(tr '\n' '|' <<< "$OUT$ERR" | sed 's/|$//')"
+}
+
 # The bash completion, when bash-completion is installed.
 test_completion() {
     local bc=/usr/share/bash-completion/bash_completion
@@ -721,5 +746,6 @@ test_gc_lock
 test_damaged_ledgers
 test_errors
 test_define_test_driver
+test_define_vf_test_driver
 test_completion
 t_done

@@ -272,6 +272,18 @@ test_plain_vf() {
         "vgpu-hook: domain 'vm3' asks for 1 whole-VF vGPU(s) with no matching <hostdev> in its definition; add to <devices>: <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x85' slot='0x02' function='0x0'/></source><alias name='ua-vgpu-$(u 3)'/></hostdev> (or run: vgpuctl sync vm3)" "$ERR"
     start vm3 3 "uuid=\"$(u 3)\" gpu=\"MI300X\""
     t_match "plain VF: the advice skips a VF a domain holds" "bus='0x26' slot='0x02'" "$ERR"
+    # No uuid= given: the derived one ties the request to its hostdev.
+    start vm5 5 --no-hostdev "gpu=\"MI300X\""
+    local derived
+    derived=$(sed -n "s/.*alias name='ua-vgpu-\([0-9a-f-]*\)'.*/\1/p" <<< "$ERR")
+    t_match "plain VF, derived UUID: the advice's alias carries it" "^[0-9a-f]{8}-[0-9a-f]{4}-5" "$derived"
+    dom vm5 "$(du 5)" --no-hostdev "gpu=\"MI300X\"" |
+        sed "s|  </devices>|$(vf_hostdev "$derived" $A2 yes | tr -d '\n')\n  </devices>|" > "$WORK/vm5.xml"
+    hook vm5 prepare begin < "$WORK/vm5.xml"
+    t_eq "plain VF, derived UUID: the hostdev aliased with it is taken" "0:1" \
+        "$RC:$(grep -c "^\[device $derived\]" "$WORK"/state/$(du 5).ledger)"
+    stop vm5
+    t_eq "plain VF, derived UUID: released" "0:" "$RC:$(ls "$WORK"/state/$(du 5).ledger 2>/dev/null)"
     stop vm1
     t_eq "plain VF: release drops the record" "0:0" "$RC:$(ledgers)"
     t_eq "plain VF: the VF is still there" 0x74b5 "$(cat "$SIM_ROOT/bus/pci/devices/$A0/device")"

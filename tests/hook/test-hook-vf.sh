@@ -179,6 +179,26 @@ test_mixed_host() {
     t_eq "... and rolled back" "" "$(mdevs)"
 }
 
+# All three kinds on one host, told apart per GPU from sysfs: an mdev, a
+# vendor-specific VF and a plain VF in one domain, all or nothing.
+test_three_kinds() {
+    local P=0000:05:02.0
+    printf '[gpu mdev]\nmodel=a40\naddress=0000:e8:00.0\nvfs=4\n[gpu vfio]\nmodel=a40-vfio\naddress=0000:67:00.0\nvfs=4\n[gpu amd]\nmodel=mi300x\naddress=0000:05:00.0\nvfs=1\n' > "$WORK/three.ini"
+    fresh "$WORK/three.ini" "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\"" "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$W0" \
+        "uuid=\"$(u 3)\" gpu=\"MI300X\" @vf=$P"
+    t_eq "three kinds: one domain, an mdev, a typed VF, a plain VF" "0:" "$RC:$ERR"
+    t_eq "three kinds: the mdev on the mdev GPU, the type on the VF" "0000:e8:00.0 558" \
+        "$(mdev_gpu "$(u 1)") $(cur $W0)"
+    t_eq "three kinds: each recorded with its kind" "nvidia-vf plain-vf" "$(ledger_key kind)"
+    start vm2 2 "uuid=\"$(u 4)\" profile=\"A40-2Q\"" "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=0000:67:00.5" \
+        "uuid=\"$(u 6)\" gpu=\"MI300X\" @vf=$P"
+    t_match "three kinds: the plain VF taken: refused naming vm1" "^1:.*VF $P is taken by domain 'vm1'" "$RC:$ERR"
+    t_eq "three kinds: ... and nothing of vm2's kept" "1:0:1" "$(mdev_count):$(cur 0000:67:00.5):$(ledgers)"
+    stop vm1
+    t_eq "three kinds: release removes all three" "0::0:0" "$RC:$(mdevs):$(cur $W0):$(ledgers)"
+}
+
 # vgpuctl check's line for the same domain must be the hook's refusal.
 check_says_too() {   # check_says_too NAME: after a hook call that refused NAME
     local line
@@ -466,7 +486,7 @@ test_named_vf_numa() {
 }
 
 for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
-         test_mixed_host test_mixed_per_gpu test_hostile_xml; do
+         test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml; do
     echo "# $t"
     $t
 done

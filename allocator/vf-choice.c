@@ -157,6 +157,16 @@ vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *r
     return NULL;
 }
 
+char *
+vf_choice_hostdev_refusal(const HostParent *vf, const VgpuRequest *req)
+{
+    if (vf->kind != &device_kind_nvvf || !req->vf_managed)
+        return NULL;
+    return g_strdup_printf("its hostdev names NVIDIA vendor-specific VF %s with managed='yes': "
+                           "libvirt would bind it to vfio-pci and the VF would lose its vGPU; "
+                           "set managed='no' on that hostdev", vf->addr);
+}
+
 gboolean
 vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,
                  const VgpuRequest *req)
@@ -268,7 +278,7 @@ vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
     if (!vf || !vf->kind->named_by_hostdev)
         return g_strdup_printf("its hostdev names %s, which is no VF that takes a vGPU type on "
                                "this host", addr);
-    if ((why = vf_choice_mismatch(c, vf, req)))
+    if ((why = vf_choice_mismatch(c, vf, req)) || (why = vf_choice_hostdev_refusal(vf, req)))
         return g_steal_pointer(&why);
     if ((why = placement_parent_refusal(vf, req, c->rules)))
         return g_strdup_printf("its hostdev names VF %s, but %s", vf->addr, why);

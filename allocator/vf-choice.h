@@ -80,6 +80,10 @@ void vf_choice_note_capacity(Host *host);
  * for a need the smallest size with room now (vendor-specific VFs list
  * what their GPU can take). Borrowed from @vf. */
 GPtrArray *vf_choice_types(const HostParent *vf, const VgpuRequest *req);
+/* Why the hostdev of @req may not name @vf as it does: managed='yes' on an
+ * NVIDIA vendor-specific VF (libvirt would bind it to vfio-pci, and the VF
+ * loses its vGPU); NULL when it may. For the hook and vgpuctl check. */
+char *vf_choice_hostdev_refusal(const HostParent *vf, const VgpuRequest *req);
 /* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);
 /* Can @vf serve @req now: it suits it and the rules, no other domain's

@@ -159,7 +159,8 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
     if (!vf || !vf->kind->named_by_hostdev)
         return vf_refuse(p, req, error, "its hostdev names %s, which is no VF that takes a vGPU "
                          "type on this host", req->vf);
-    if ((refusal = vf_choice_mismatch(&c, vf, req)))
+    if ((refusal = vf_choice_mismatch(&c, vf, req)) ||
+        (refusal = vf_choice_hostdev_refusal(vf, req)))
         return vf_refuse(p, req, error, "%s", refusal);
     /* libvirt fixed the VF; the domain's NUMA nodes can only refuse it
      * (numa_fallback=false) or be logged as missed, as for an mdev. */

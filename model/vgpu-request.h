@@ -38,6 +38,7 @@ typedef struct {
                              PCI id "1002:74a1"; NULL otherwise */
     char *vf;             /* whole VF: the address its <hostdev type='pci'> with
                              alias ua-vgpu-<uuid> names; NULL for an mdev */
+    gboolean vf_managed;  /* that hostdev says managed='yes' */
 } VgpuRequest;
 
 void vgpu_request_free(VgpuRequest *req);

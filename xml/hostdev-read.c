@@ -72,6 +72,7 @@ xml_hostdev_read_vfs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
         g_autoptr(xmlXPathObject) addr = ok ? xml_read_xpath(xpath, node, "source/address", error)
                                             : NULL;
         g_autofree char *uuid = NULL;
+        g_autofree char *managed = xml_read_attr(node, "managed");
         guint d, b, s, f;
 
         if (!addr)
@@ -97,6 +98,7 @@ xml_hostdev_read_vfs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
             if (req->vf)
                 return xml_domain_error(dom, error, "two hostdevs carry alias '%s'", alias);
             req->vf = g_strdup_printf("%04x:%02x:%02x.%x", d, b, s, f);
+            req->vf_managed = g_strcmp0(managed, "yes") == 0;   /* libvirt's default: no */
         }
     }
     return 0;

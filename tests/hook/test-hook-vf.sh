@@ -67,6 +67,17 @@ test_refusals() {
     stop vm4
     t_eq "hand-set type: release of the refused domain leaves it" 558 "$(cur $V2)"
 
+    # managed='yes' would have libvirt bind the VF to vfio-pci, away from
+    # nvidia, its vGPU's driver: refused before anything is written.
+    dom vm6 "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" profile=\"A40-2Q\"" |
+        sed "s|  </devices>|$(vf_hostdev "$(u 6)" $V1 yes | tr -d '\n')\n  </devices>|" > "$WORK/vm6.xml"
+    hook vm6 prepare begin < "$WORK/vm6.xml"
+    t_eq "managed='yes' on a vendor-specific VF: refused, nothing written" \
+        "1:vgpu-hook: domain 'vm6': vGPU device 0: its hostdev names NVIDIA vendor-specific VF $V1 with managed='yes': libvirt would bind it to vfio-pci and the VF would lose its vGPU; set managed='no' on that hostdev:0" \
+        "$RC:$ERR:$(cur $V1)"
+    t_match "managed='yes': vgpuctl check says the same" \
+        "^vGPU device 0: its hostdev names NVIDIA vendor-specific VF $V1 with managed='yes'" \
+        "$("$B/cli/vgpuctl" check "$WORK/vm6.xml")"
     start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" @vf=0000:e8:00.0"
     t_match "a PF is no VF" "its hostdev names 0000:e8:00.0, which is no VF that takes a vGPU type" "$ERR"
     start vm5 5 "uuid=\"$(u 5)\" profile=\"A40-2Q\" numa=\"0\" @vf=$V1"

@@ -1,7 +1,10 @@
 #include "pci-name.h"
+#include "vgpu-log.h"
 
 #include <pci/pci.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct PciNames {
@@ -16,12 +19,34 @@ pci_names_quiet(char *msg, ...)
     (void)msg;
 }
 
+/* libpci calls this for a database it cannot parse (at the first name
+ * looked up), and it must not return. Left unset it is NULL, since only
+ * pci_init() fills it in: a jump to address 0. One line saying which
+ * setting to fix, then the exit libpci's own handler makes; a prepare cut
+ * short here is undone by the release libvirt runs next, as after any
+ * crash. */
+static void G_GNUC_NORETURN
+pci_names_fatal(char *msg, ...)
+{
+    g_autofree char *text = NULL;
+    const char *prog = g_get_prgname() ? g_get_prgname() : "vgpu-hook";
+    va_list ap;
+
+    va_start(ap, msg);
+    text = g_strchomp(g_strdup_vprintf(msg, ap));
+    va_end(ap);
+    vgpu_log(LOG_ERR, "the PCI ID database cannot be read (pci_ids_path): %s", text);
+    fprintf(stderr, "%s: the PCI ID database cannot be read (pci_ids_path): %s\n", prog, text);
+    exit(1);
+}
+
 PciNames *
 pci_names_new(const char *ids_path)
 {
     PciNames *names = g_new0(PciNames, 1);
 
     names->pacc = pci_alloc();
+    names->pacc->error = pci_names_fatal;
     names->pacc->warning = pci_names_quiet;
     names->pacc->debug = pci_names_quiet;
     if (ids_path) {

@@ -329,6 +329,18 @@ test_plain_vf() {
     start vm4 4 "uuid=\"$(u 4)\" gpu=\"1002:74a1\" @vf=$A0"
     t_eq "no database at all: the PCI id still works" 0 "$RC"
     stop vm4
+    # A database libpci cannot parse: one line naming the setting (it was
+    # a jump to address 0: libpci's error handler was never set).
+    printf '1002  Advanced Micro Devices, Inc. [AMD/ATI]\n\t74a1  Aqua Vanjaram [Instinct MI300X]\nnot a pci.ids line\n' > "$WORK/bad.ids"
+    conf "pci_ids_path=$WORK/bad.ids"
+    start vm4 4 "uuid=\"$(u 4)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "a broken database: refused in one line naming pci_ids_path, nothing kept" \
+        "1:vgpu-hook: the PCI ID database cannot be read (pci_ids_path): Parse error at $WORK/bad.ids, line 3:0" \
+        "$RC:$ERR:$(ledgers)"
+    t_eq "a broken database: vgpuctl types says the same" \
+        "1:vgpuctl: the PCI ID database cannot be read (pci_ids_path): Parse error at $WORK/bad.ids, line 3" \
+        "$("$B/cli/vgpuctl" types > /dev/null 2> "$WORK/types.err"; echo $?):$(cat "$WORK/types.err")"
+    conf "pci_ids_path=$IDS"
 }
 
 test_plain_vf_other_hosts() {

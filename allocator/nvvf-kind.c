@@ -215,7 +215,7 @@ nvvf_unmake(const char *root, const char *id, guint retries, guint retry_delay_m
             guint timeout_ms, GError **error)
 {
     g_autofree char *path = sysfs_path_nvvf_file(root, id, "current_vgpu_type", error);
-    guint now = 0;
+    guint now = 0, ours = 0;
 
     if (!path)
         return -1;
@@ -226,7 +226,11 @@ nvvf_unmake(const char *root, const char *id, guint retries, guint retry_delay_m
             g_usleep((gulong)retry_delay_ms * 1000);
         if (nvvf_read_current(root, id, &now, error) < 0)
             return -1;
-        if (now == 0)
+        if (attempt == 0)
+            ours = now;
+        /* Another type between two tries: ours went, and someone set that
+         * one (the caller checked the first was ours); it is not ours to clear. */
+        if (now == 0 || now != ours)
             return 0;
         if (bounded_write(path, "0", NULL, timeout_ms, &local) < 0 &&
             !g_error_matches(local, VGPU_SYSFS_ERROR, EBUSY)) {

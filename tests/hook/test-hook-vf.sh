@@ -116,6 +116,22 @@ test_release_safety() {
     stop vm2
     t_eq "closed: the next release clears it" "0:0:0" "$RC:$(cur $V0):$(ledgers)"
 
+    # Re-typed by hand between two of the release's tries: that type stays.
+    conf remove_retries=50 remove_retry_delay_ms=100
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0"
+    sim_ctl busy $V0
+    sim_ctl reset-stats
+    "$HOOK" vm2 release end - < "$WORK/vm2.xml" > /dev/null 2> "$WORK/bg.err" &
+    local pid=$! i
+    # once its first try was refused (the VF open), re-typed by hand
+    for i in $(seq 1 600); do [ "$(sim_stat write)" -ge 1 ] && break; sleep 0.05; done
+    sim_ctl idle $V0; setty $V0 0; setty $V0 559
+    wait $pid
+    t_eq "re-typed between two tries: release exits 0" "0:" "$?:$(cat "$WORK/bg.err")"
+    t_eq "re-typed between two tries: that type is left, the record dropped" "559:0" "$(cur $V0):$(ledgers)"
+    setty $V0 0
+    conf
+
     start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\" @vf=$V0"
     sim_ctl fault clear_ignored 3
     stop vm3

@@ -30,8 +30,10 @@ t_no() {
 t_eq() {
     if [ "$2" == "$3" ]; then t_pass "$1"; else t_fail "$1" "expected '$2', got '$3'"; fi
 }
-# t_match NAME REGEX TEXT
+# t_match NAME REGEX TEXT (one-line REGEX: grep -E would take each line of
+# a longer one as an alternative, and pass on any)
 t_match() {
+    case $2 in *$'\n'*) t_fail "$1" "t_match: the pattern has more than one line"; return ;; esac
     if printf '%s' "$3" | grep -Eq -- "$2"; then t_pass "$1"; else t_fail "$1" "'$(printf '%s' "$3" | head -c 300)' does not match /$2/"; fi
 }
 

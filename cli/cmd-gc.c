@@ -219,7 +219,7 @@ gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolea
 static void
 print_human(const GcResult *res, gboolean dry_run)
 {
-    g_autoptr(CliTable) t = cli_table_new("MDEV", "TYPE", "PARENT", "DOMAIN", "STATE", "ACTION",
+    g_autoptr(CliTable) t = cli_table_new("DEVICE", "TYPE", "PARENT", "DOMAIN", "STATE", "ACTION",
                                           NULL);
 
     for (guint i = 0; i < res->items->len; i++) {

@@ -187,7 +187,7 @@ static void
 print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *mdevs)
 {
     g_autoptr(CliTable) gt = cli_table_new("GPU", "MODEL", "NUMA", "VFS IN USE", "MDEVS", NULL);
-    g_autoptr(CliTable) mt = cli_table_new("MDEV", "PROFILE", "TYPE", "PARENT", "GPU", "DOMAIN",
+    g_autoptr(CliTable) mt = cli_table_new("DEVICE", "PROFILE", "TYPE", "PARENT", "GPU", "DOMAIN",
                                            "CREATED BY", "STATE", NULL);
     guint leaked = 0;
 

@@ -651,9 +651,11 @@ test_vf_status_gc() {
     vc status --no-libvirt
     t_match "plain status: the GPU's model and its VF in use" "^0000:05:00.0 +Aqua Vanjaram \\[Instinct MI300X\\] +0 +1/1 +1$" "$OUT"
     t_match "plain status: the VF's holder from the ledger" "^0000:05:02.0 .* vm1 +vgpu-hook +unknown$" "$OUT"
+    t_match "plain status: the table of devices says DEVICE, not MDEV (a VF is no mdev)" "^DEVICE +PROFILE +TYPE " "$OUT"
     t_eq "plain status: no false 'does not exist' line" 0 "$(grep -c 'does not exist' <<< "$OUT")"
     vc -c "$TEST_URI" gc
     t_match "plain gc: the record of a domain that does not run is dropped" "^$(u 1) +vf-1002-74b5 +0000:05:02.0 +vm1 +undefined +remove" "$OUT"
+    t_match "plain gc: its table says DEVICE" "^DEVICE +TYPE +PARENT " "$OUT"
     t_eq "plain gc: ledger gone" 0 "$(ledgers)"
 
     fresh a40x2-vfio

@@ -112,10 +112,27 @@ sync_remote_check(CliRemote *remote, virDomainPtr dom, GError **error)
     return TRUE;
 }
 
+/* Was domain @uuid undefined since --all listed it? Then its failure is
+ * no error: there is nothing left to sync (as the keeper treats it). */
+static gboolean
+sync_gone(virConnectPtr conn, const char *uuid)
+{
+    virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+
+    if (dom) {
+        virDomainFree(dom);
+        return FALSE;
+    }
+    return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+}
+
+/* One domain: @arg as the user named it, or (--all, @listed) the UUID of
+ * one listed, said by its @listed name. */
 static int
 sync_domain(const VgpuConfig *cfg, CliRemote *remote, virConnectPtr conn, const char *arg,
-            gboolean quiet_when_none)
+            const char *listed)
 {
+    gboolean quiet_when_none = listed != NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(virDomain) dom = NULL;
     DomainSyncResult res = { 0 };
@@ -137,8 +154,12 @@ sync_domain(const VgpuConfig *cfg, CliRemote *remote, virConnectPtr conn, const 
         printf("Domain '%s' is running: the change applies at its next start.\n", res.name);
     rc = 0;
 out:
-    if (rc != 0)
+    if (rc != 0 && listed && sync_gone(conn, arg)) {
+        printf("Domain '%s': undefined meanwhile, nothing to sync.\n", listed);
+        rc = 0;
+    } else if (rc != 0) {
         cli_fail("sync", error);
+    }
     domain_sync_result_clear(&res);
     return rc;
 }
@@ -175,16 +196,17 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     remote.conn = conn;
     remote.uri = cli_virt_uri(opts);
     if (!all)
-        return sync_domain(cfg, &remote, conn, argv[1], FALSE);
+        return sync_domain(cfg, &remote, conn, argv[1], NULL);
     if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
         cli_virt_error(&error, "listing domains");
         return cli_fail("sync", error);
     }
+    virt_test_point("sync-all-listed");
     for (int i = 0; i < n; i++) {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
         if (virDomainGetUUIDString(doms[i], uuid) == 0 &&
-            sync_domain(cfg, &remote, conn, uuid, TRUE) != 0)
+            sync_domain(cfg, &remote, conn, uuid, virDomainGetName(doms[i])) != 0)
             rc = 1;
         virDomainFree(doms[i]);
     }

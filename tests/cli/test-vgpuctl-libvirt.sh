@@ -25,6 +25,14 @@ lvc() {
 # The UUIDs an attach printed, in order
 added_uuids() { sed -n "s/^Added .* vGPU \([0-9a-f-]*\) to domain .*/\1/p" <<< "$OUT" | tr '\n' ' ' | sed 's/ $//'; }
 inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
+# stopped_within SECONDS PID: until PID is stopped (SIGSTOP); 1 after SECONDS
+stopped_within() {
+    local end=$((SECONDS + $1))
+    until [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$2/status" 2>/dev/null)" = T ]; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.05
+    done
+}
 # The mdev UUIDs of the <hostdev>s in a definition, and of the metadata devices
 hostdev_uuids() { grep -o "address uuid='[0-9a-f-]*'" | sed "s/.*uuid='\(.*\)'/\1/" | tr '\n' ' ' | sed 's/ $//'; }
 meta_uuids() { grep -o '<vgpu:device uuid="[0-9a-f-]*"' | sed 's/.*uuid="\(.*\)"/\1/' | tr '\n' ' ' | sed 's/ $//'; }
@@ -159,6 +167,26 @@ test_sync_define() {
     t_eq "sync --all: exit 0" 0 "$RC"
     t_match "sync --all: added vm4's" "Domain 'vm4': added <hostdev> for A40-2Q vGPU $(u 4)\." "$OUT"
     t_eq "sync --all: nothing added elsewhere" 1 "$(grep -c 'added' <<< "$OUT")"
+
+    # sync --all with a listed domain undefined before its turn (held at
+    # the test point right after the list): no error, the others synced.
+    local vpid rc
+    for x in vm11 vm12; do
+        lv_domain_xml "$x" "$(du "${x#vm}")" --no-hostdev "uuid=\"$(u "${x#vm}")\" profile=\"A40-2Q\"" > "$LV_WORK/$x.xml"
+        lv_virsh define "$LV_WORK/$x.xml" > /dev/null
+    done
+    (cd / && exec env VGPU_TEST_PAUSE_AT=sync-all-listed nsenter -m -t "$LV_KEEPER" -- \
+        "$LV_B/cli/vgpuctl" -c qemu:///system sync --all > "$LV_WORK/vc.out" 2> "$LV_WORK/vc.err" < /dev/null) &
+    vpid=$!
+    t_ok "sync --all stopped with the domains listed" stopped_within 30 "$vpid"
+    lv_virsh undefine vm11 > /dev/null
+    kill -CONT "$vpid"
+    wait "$vpid"
+    rc=$?
+    t_eq "sync --all, vm11 undefined meanwhile: exit 0, silent stderr" "0:" "$rc:$(cat "$LV_WORK/vc.err")"
+    t_match "sync --all: says vm11 went" "Domain 'vm11': undefined meanwhile, nothing to sync\." "$(cat "$LV_WORK/vc.out")"
+    t_eq "sync --all: vm12 still synced" "$(u 12)" "$(inactive_xml vm12 | hostdev_uuids)"
+    lv_virsh undefine vm12 > /dev/null
 
     # define FILE
     lv_domain_xml vm5 "$(du 5)" --no-hostdev "uuid=\"$(u 5)\" profile=\"A40-2Q\"" "uuid=\"$(u 6)\" profile=\"A40-2Q\"" > "$LV_WORK/vm5.xml"

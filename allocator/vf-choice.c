@@ -254,6 +254,25 @@ vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req)
     return best.vf;
 }
 
+guint
+vf_choice_count(const VfChoice *c, const Host *host, const VgpuRequest *req, guint *local)
+{
+    guint all = 0;
+
+    *local = 0;
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *vf = g_ptr_array_index(host->parents, i);
+
+        if (!vf_choice_usable(c, host, vf, req) ||
+            (c->exclude && g_hash_table_contains(c->exclude, vf->addr)) ||
+            (c->avoid && g_hash_table_contains(c->avoid, vf->addr)))
+            continue;
+        all++;
+        *local += !placement_is_remote(vf, req, c->rules);
+    }
+    return all;
+}
+
 /* MIG's reason (mig.h) when @vf lists no type for @req. @host may hold
  * only the VFs a domain names; what the others list says what is free, so
  * this reads them all. */

@@ -101,3 +101,8 @@ char *vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
  * the busiest GPU, spread: the idlest; address breaks ties). NULL when
  * none can serve it. */
 const HostParent *vf_choice_find(const VfChoice *c, const Host *host, const VgpuRequest *req);
+/* How many VFs vf_choice_find could give @req, not counting those
+ * c->avoid holds; *local: how many of them are on the domain's NUMA nodes.
+ * Fewer is more constrained: decided first where several wait. */
+guint vf_choice_count(const VfChoice *c, const Host *host, const VgpuRequest *req,
+                      guint *local);

@@ -238,11 +238,51 @@ keep_own_vfs(const KeepDomain *kd, const VgpuRequest *req)
     return own;
 }
 
-/* Phase two: a VF for every request that could not keep its own. */
+/* The undecided request (of kp->pending) to decide next: the one the
+ * fewest VFs could take now, then the fewest on its NUMA nodes, so that a
+ * request with a single fit (a NUMA pin, parent=, a rarer GPU) is not
+ * left without it by one that could have taken another; the first in
+ * UUID order on a tie, so that passes agree. Counted again after each
+ * choice: a claim changes what the others can take. */
+static guint
+keep_next(KeepPass *kp, VfChoice *c, const gboolean *decided)
+{
+    guint next = G_MAXUINT, next_all = 0, next_local = 0;
+
+    for (guint i = 0; i < kp->pending->len; i++) {
+        Pending *p = g_ptr_array_index(kp->pending, i);
+        g_autofree char *type_owned = NULL;
+        VgpuRequest req = vf_choice_view(p->req, &type_owned);
+        g_autoptr(GHashTable) own = NULL;
+        guint all, local;
+
+        if (decided[i])
+            continue;
+        own = keep_own_vfs(p->kd, p->req);
+        c->domain_uuid = p->kd->uuid;
+        c->rules = &p->kd->rules;
+        c->avoid = kp->hand;
+        c->exclude = own;
+        all = vf_choice_count(c, kp->host, &req, &local);
+        c->exclude = NULL;
+        if (next == G_MAXUINT || all < next_all || (all == next_all && local < next_local)) {
+            next = i;
+            next_all = all;
+            next_local = local;
+        }
+    }
+    return next;
+}
+
+/* Phase two: a VF for every request that could not keep its own, the most
+ * constrained first (keep_next). */
 static int
 keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
 {
-    for (guint i = 0; i < kp->pending->len; i++) {
+    g_autofree gboolean *decided = g_new0(gboolean, kp->pending->len);
+    guint i;
+
+    while ((i = keep_next(kp, c, decided)) != G_MAXUINT) {
         Pending *p = g_ptr_array_index(kp->pending, i);
         g_autofree char *type_owned = NULL;
         VgpuRequest req = vf_choice_view(p->req, &type_owned);
@@ -250,6 +290,7 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
         const HostParent *vf;
         gboolean stays = FALSE;
 
+        decided[i] = TRUE;
         c->domain_uuid = p->kd->uuid;
         c->rules = &p->kd->rules;
         c->avoid = kp->hand;

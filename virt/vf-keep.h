@@ -13,7 +13,9 @@
  * It re-points only what breaks that, choosing as the hook and vgpuctl
  * sync do (vf_choice_find: pack/spread, allow/deny, parent, numa). Stopped
  * domains are taken in UUID order and a VF already named keeps its domain,
- * so a pass over a settled host changes nothing (no redefinition). Never
+ * so a pass over a settled host changes nothing (no redefinition); the
+ * requests left without a VF are given one the most constrained first
+ * (the fewest VFs could take it), UUID order on a tie. Never
  * touched: running domains (their live XML nor their definition), domains
  * without vGPU metadata, hostdevs without our alias. Each change is one
  * compare-before-write redefinition of one domain; a definition that

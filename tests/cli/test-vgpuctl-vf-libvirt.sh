@@ -85,6 +85,27 @@ Domain 'vm5': vGPU $(u 5) (MI300X) now uses VF 0000:85:02.0." "$RC:$OUT"
     lv_virsh undefine vm5 > /dev/null
 }
 
+# sync decides the most constrained request first (mi300x-4: vm31 keeps M1,
+# so M0 is the only free VF on node 0): vm30's first vGPU has no NUMA rule,
+# its second asks for node 0; in their order the first took M0 and the
+# second, which no other VF takes, was pointed at vm31's M1. The second
+# gets M0, the first M2.
+test_sync_constrained_first() {
+    local M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0
+    lv_domain_xml vm31 "$(du 31)" --no-hostdev "uuid=\"$(u 31)\" gpu=\"MI300X\"" |
+        sed "s|</devices>|$(vf_hostdev "$(u 31)" "$M1" yes | tr -d '\n')</devices>|" > "$LV_WORK/vm31.xml"
+    lv_virsh define "$LV_WORK/vm31.xml" > /dev/null
+    lv_domain_xml vm30 "$(du 30)" --no-hostdev "uuid=\"$(u 32)\" gpu=\"MI300X\"" \
+        "uuid=\"$(u 33)\" gpu=\"MI300X\" numa=\"0\"" > "$LV_WORK/vm30.xml"
+    lv_virsh define "$LV_WORK/vm30.xml" > /dev/null
+    lvc sync vm30
+    t_eq "sync, most constrained first: the node-0 vGPU on M0, the other on M2, vm31 kept" \
+        "0:$M2 yes $M0 yes $M1 yes" \
+        "$RC:$(vf_of_alias vm30 "$(u 32)") $(vf_of_alias vm30 "$(u 33)") $(vf_of_alias vm31 "$(u 31)")"
+    lv_virsh undefine vm30 > /dev/null
+    lv_virsh undefine vm31 > /dev/null
+}
+
 # A typed request on a vendor-specific host (no mdev bus): define and the
 # keeper never write an mdev hostdev for it; define and sync give each
 # domain its own VF whose creatable list has the type, and the hook's
@@ -295,6 +316,7 @@ fi
 lv_stop
 if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     test_define_sync_plain
+    test_sync_constrained_first
     test_attach_plain
 else
     t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"

@@ -387,6 +387,48 @@ test_failed_write_chain() {
     for n in ma mb me md; do lv_virsh undefine "$n" > /dev/null; done
 }
 
+# The most constrained request is decided first (mi300x-4: mc and md keep
+# M1 and M3, so M0 is the only free VF on node 0). mb (no NUMA rule) and ma
+# (node 0) have no VF yet; mb comes first in UUID order, but ma has one VF
+# on its node where mb has two: ma gets M0, mb M2. In UUID order mb took
+# M0, and ma then shared it (numa="0": no other VF takes it) or got M2 on
+# node 1 (a numatune on node 0, numa_fallback=true). The next pass writes
+# nothing.
+test_constrained_first() {
+    local rc out M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0 M3=0000:a6:02.0 n v
+    local how=$1
+    keeper_stop
+    for v in "mc 61 $M1" "md 62 $M3"; do
+        set -- $v
+        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\"" |
+            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
+        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+    done
+    gpu_domain mb 70 'gpu="MI300X"'
+    if [ "$how" = numa ]; then
+        gpu_domain ma 71 'gpu="MI300X" numa="0"'
+    else
+        lv_domain_xml ma "$(du 71)" --no-hostdev "uuid=\"$(u 71)\" gpu=\"MI300X\"" |
+            sed "s|</memtune>|</memtune><numatune><memory mode='strict' nodeset='0'/></numatune>|" \
+            > "$LV_WORK/ma.xml"
+        lv_virsh define "$LV_WORK/ma.xml" > /dev/null
+    fi
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start --once
+    wait "$KPID"
+    rc=$?
+    KPID=
+    t_eq "constrained first ($how): --once exit 0; ma (node 0) on M0, mb on M2, mc and md kept" \
+        "0:$M0 $M2 $M1 $M3" \
+        "$rc:$(vf_addr ma "$(u 71)") $(vf_addr mb "$(u 70)") $(vf_addr mc "$(u 61)") $(vf_addr md "$(u 62)")"
+    out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
+    t_eq "constrained first ($how): settled, the next pass writes nothing" \
+        "0:0 redefinition(s), 0 domain(s) failed" "$?:$(grep -v '^vgpu-keeper' <<< "$out")"
+    for n in ma mb mc md; do lv_virsh undefine "$n" > /dev/null; done
+}
+test_constrained_numa() { test_constrained_first numa; }
+test_constrained_numatune() { test_constrained_first numatune; }
+
 test_failed_write_mb_after() { test_failed_write_keeps_vf 64; }
 test_failed_write_mb_before() { test_failed_write_keeps_vf 60; }
 
@@ -615,6 +657,8 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     run_test test_failed_write_mb_after
     run_test test_failed_write_mb_before
     run_test test_failed_write_chain
+    run_test test_constrained_numa
+    run_test test_constrained_numatune
     lv_stop
 else
     t_fail "libvirtd up in the namespace (mi300x-4)" "see the log above"

@@ -1028,6 +1028,50 @@ test_vf_capacity_unknown(void)
     }
 }
 
+/* How constrained a whole-VF request is: the VFs it could take, and of
+ * them those on its domain's nodes, without the excluded and avoided ones. */
+static void
+test_vf_count(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    g_autoptr(GArray) node0 = nodes_of(0);
+    g_autoptr(GHashTable) exclude = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) avoid = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree char *a41 = NULL, *ae8 = NULL;
+    PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .numa_fallback = TRUE };
+    VfChoice c = { .rules = &rules };
+    guint local = 99;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    for (guint i = 0; i < h->parents->len; i++)
+        ((HostParent *)h->parents->pdata[i])->kind = &device_kind_nvvf;
+    g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 4);
+    g_assert_cmpuint(local, ==, 4);
+    rules.domain_nodes = node0;                 /* a soft pin: all four, two local */
+    g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 4);
+    g_assert_cmpuint(local, ==, 2);
+    rules.numa_fallback = FALSE;                /* a hard one: two */
+    g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 2);
+    g_assert_cmpuint(local, ==, 2);
+    rules.numa_fallback = TRUE;
+    rules.domain_nodes = NULL;
+    req->numa = 1;                              /* the request's own numa is hard */
+    g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 2);
+    g_assert_cmpuint(local, ==, 2);
+    req->numa = -1;
+    a41 = vf_addr("41", 0);
+    ae8 = vf_addr("e8", 1);
+    g_hash_table_add(exclude, a41);
+    g_hash_table_add(avoid, ae8);
+    c.exclude = exclude;
+    c.avoid = avoid;
+    rules.domain_nodes = node0;
+    g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 2);
+    g_assert_cmpuint(local, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1057,5 +1101,6 @@ main(int argc, char **argv)
     g_test_add_func("/placement/kind-per-gpu", test_kind_per_gpu);
     g_test_add_func("/placement/vf-capacity", test_vf_capacity);
     g_test_add_func("/placement/vf-capacity-unknown", test_vf_capacity_unknown);
+    g_test_add_func("/placement/vf-count", test_vf_count);
     return g_test_run();
 }

@@ -28,6 +28,8 @@ typedef struct {
     KeepDomain *kd;
     const VgpuRequest *req;
     char *why;               /* why its VF does not do */
+    gboolean reserve;        /* vf_keep_domain: not one to change; a VF it would get is
+                                kept from the others, nothing is written for it */
 } Pending;
 
 typedef struct {

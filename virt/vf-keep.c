@@ -174,13 +174,16 @@ keep_claim(KeepPass *kp, VfChoice *c, VfKeepResult *res)
                 keep_note_claim(kp->host, cur, &req);
                 continue;
             }
-            if (kp->only && (strcmp(kd->uuid, kp->only) != 0 ||
-                             !VF_KEEP_ASKED(kp->only_reqs, orig->uuid)))
-                continue;   /* vgpuctl changes what it was asked about */
             p = g_new0(Pending, 1);
             p->kd = kd;
             p->req = orig;
             p->why = keep_why(kp, c, kd, &req);
+            /* vgpuctl changes what it was asked about, but takes no VF a
+             * more constrained request waiting elsewhere would get from
+             * the keeper's own pass: one sync at a time (sync --all)
+             * ends where the keeper would. */
+            p->reserve = kp->only && (strcmp(kd->uuid, kp->only) != 0 ||
+                                      !VF_KEEP_ASKED(kp->only_reqs, orig->uuid));
             g_ptr_array_add(kp->pending, p);
         }
     }
@@ -301,10 +304,14 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
             keep_note_claim(kp->host, vf, &req);
             /* Its own VF again: the one a hand-written hostdev names too,
              * and no other is free. Nothing to write. */
-            if (g_strcmp0(vf->addr, p->req->vf) != 0)
+            if (g_strcmp0(vf->addr, p->req->vf) != 0 && !p->reserve)
                 keep_point(kp, p->kd, p->req, vf, p->why);
             continue;
         }
+        c->exclude = NULL;
+        if (p->reserve)
+            continue;
+        c->exclude = own;
         vf = keep_share(kp, c, &req, &stays, error);
         c->exclude = NULL;
         if (!vf && !stays && !kp->host_run)

@@ -71,8 +71,10 @@ int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
 /* The same for the one domain @uuid (vgpuctl sync, attach), running or
  * not, and of its requests only those whose UUID is in @requests (char*;
  * NULL: all): the VF each names is kept when it can take it (before any
- * other stopped domain's claim), else another is chosen as above; other
- * domains and requests are never changed. All or nothing: when one of
+ * other stopped domain's claim), else another is chosen as above, never
+ * one the pass would give first to a more constrained request waiting
+ * elsewhere (so syncing one domain at a time ends where the pass does);
+ * other domains and requests are never changed. All or nothing: when one of
  * them has no VF that can take it, -1 with @error naming it ("no free VF
  * on this host fits it") and nothing is written. */
 int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,

@@ -91,7 +91,7 @@ Domain 'vm5': vGPU $(u 5) (MI300X) now uses VF 0000:85:02.0." "$RC:$OUT"
 # second, which no other VF takes, was pointed at vm31's M1. The second
 # gets M0, the first M2.
 test_sync_constrained_first() {
-    local M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0
+    local M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0 n
     lv_domain_xml vm31 "$(du 31)" --no-hostdev "uuid=\"$(u 31)\" gpu=\"MI300X\"" |
         sed "s|</devices>|$(vf_hostdev "$(u 31)" "$M1" yes | tr -d '\n')</devices>|" > "$LV_WORK/vm31.xml"
     lv_virsh define "$LV_WORK/vm31.xml" > /dev/null
@@ -103,7 +103,18 @@ test_sync_constrained_first() {
         "0:$M2 yes $M0 yes $M1 yes" \
         "$RC:$(vf_of_alias vm30 "$(u 32)") $(vf_of_alias vm30 "$(u 33)") $(vf_of_alias vm31 "$(u 31)")"
     lv_virsh undefine vm30 > /dev/null
-    lv_virsh undefine vm31 > /dev/null
+    # Across domains: vm34 (no NUMA rule) is synced while vm35 (node 0)
+    # waits for a VF; vm34 leaves M0 to vm35, as the keeper's pass would
+    # (one sync at a time took M0 for vm34, and vm35 then shared it).
+    lv_domain_xml vm34 "$(du 34)" --no-hostdev "uuid=\"$(u 34)\" gpu=\"MI300X\"" > "$LV_WORK/vm34.xml"
+    lv_domain_xml vm35 "$(du 35)" --no-hostdev "uuid=\"$(u 35)\" gpu=\"MI300X\" numa=\"0\"" > "$LV_WORK/vm35.xml"
+    lv_virsh define "$LV_WORK/vm34.xml" > /dev/null
+    lv_virsh define "$LV_WORK/vm35.xml" > /dev/null
+    lvc sync vm34
+    t_eq "sync vm34 while vm35 (node 0) waits: M2, M0 left to vm35" "0:$M2 yes" "$RC:$(vf_of_alias vm34 "$(u 34)")"
+    lvc sync vm35
+    t_eq "sync vm35: M0" "0:$M0 yes" "$RC:$(vf_of_alias vm35 "$(u 35)")"
+    for n in vm31 vm34 vm35; do lv_virsh undefine "$n" > /dev/null; done
 }
 
 # A typed request on a vendor-specific host (no mdev bus): define and the

@@ -82,8 +82,16 @@ sim_stop() {
     [ -n "${SIM_PID:-}" ] || return 0
     # (a caller that started vgpu-sim itself may not have set SIM_START)
     [ -n "${SIM_START:-}" ] || SIM_START=$(proc_start "$SIM_PID")
-    same_proc "$SIM_PID" "${SIM_START:-}" && kill -TERM "$SIM_PID" 2>/dev/null
     local i
+    # Directories closed just before are released by the kernel on its own
+    # time; a simulator that ends first leaves libfuse's handles for them
+    # to LeakSanitizer. (A process still holding one is waited for 30 s.)
+    for i in $(seq 1 600); do
+        [ "$(awk '$1 == "open_dirs" { print $2 }' "$SIM_ROOT/vgpu-sim/stats" 2>/dev/null)" = 0 ] && break
+        same_proc "$SIM_PID" "${SIM_START:-}" || break
+        sleep 0.05
+    done
+    same_proc "$SIM_PID" "${SIM_START:-}" && kill -TERM "$SIM_PID" 2>/dev/null
     for i in $(seq 1 1200); do same_proc "$SIM_PID" "${SIM_START:-}" || break; sleep 0.05; done
     if same_proc "$SIM_PID" "${SIM_START:-}"; then
         t_fail "vgpu-sim stops on SIGTERM" "pid $SIM_PID still there after 60 s; killed"

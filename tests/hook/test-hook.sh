@@ -375,6 +375,10 @@ test_hook_timeout() {
     t_eq "hook_timeout_ms: says so, in one line" \
         "vgpu-hook: gave up: the call took longer than hook_timeout_ms (a driver not answering?)" "$ERR"
     t_eq "hook_timeout_ms: not before hook_timeout_ms ($ms ms)" 1 "$(( ms >= 950 ))"
+    # The core's process left in the read goes once the driver answers.
+    local i
+    for i in $(seq 1 600); do [ "$(sim_stat open_dirs)" = 0 ] && break; sleep 0.05; done
+    t_eq "hook_timeout_ms: the process left in the driver is gone once it answered" 0 "$(sim_stat open_dirs)"
     stop vm1
     t_eq "hook_timeout_ms: nothing left" "0:0" "$(mdev_count):$(ledgers)"
 }

@@ -246,8 +246,22 @@ sim_fs_opendir(const char *path, struct fuse_file_info *fi)
     SimNode *node = sim_fs_enter(host, path, SIM_OP_OTHER);
     int ret = !node ? -ENOENT : node->kind != SIM_NODE_DIR ? -ENOTDIR : 0;
 
+    if (ret == 0)
+        host->open_dirs++;
     g_mutex_unlock(&host->lock);
     return ret;
+}
+
+static int
+sim_fs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+    SimHost *host = sim_fs_host();
+
+    (void)path, (void)fi;
+    g_mutex_lock(&host->lock);
+    host->open_dirs--;
+    g_mutex_unlock(&host->lock);
+    return 0;
 }
 
 static int
@@ -294,6 +308,7 @@ static const struct fuse_operations sim_fs_ops = {
     .write = sim_fs_write,
     .truncate = sim_fs_truncate,
     .opendir = sim_fs_opendir,
+    .releasedir = sim_fs_releasedir,
     .readdir = sim_fs_readdir,
 };
 

@@ -151,6 +151,7 @@ typedef struct SimHost {
     guint64 ops[SIM_OP_COUNT];
     guint64 stores_create;         /* writes that reached a create file */
     guint64 stores_remove;         /* writes that reached a remove file */
+    guint64 open_dirs;             /* opened and not yet released by the kernel */
     guint64 next_serial;
     GPtrArray *later;              /* GThread*: actions due later (sim-later.c) */
     bool freeing;                  /* sim_host_free: end the pending actions */

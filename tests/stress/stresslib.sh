@@ -28,9 +28,13 @@ touch "$WORK/.started"
 # LeakSanitizer checks for leaks at exit interrupts its stop-the-world, whose
 # tracer then logs "Unable to get registers from thread PID." in PID's report
 # file: that is our kill, not a finding (stress_sanitizers sets it aside).
+# The hook's core runs in a child of the front (hooks/front-watch.c), killed
+# with it (PR_SET_PDEATHSIG): its own interrupted report is ours too.
 kill_hard() {
+    local kids
+    kids=$(pgrep -P "$1")
     kill -KILL "$1" 2>/dev/null || return
-    echo "$1" >> "$WORK/.killed"
+    printf '%s\n' "$1" $kids >> "$WORK/.killed"
 }
 
 # interrupted_leak_check FILE: FILE is the report of a process we killed and

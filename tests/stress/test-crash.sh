@@ -185,6 +185,34 @@ test_kill_blocked_remove() {
     done
 }
 
+# kill -9 of the hook while its core (a child of the front, hooks/
+# front-watch.c) waits for sysfs reads the driver answers slowly: the core
+# goes with the front and does nothing more once its read returns, and a
+# leak check of the core's cut short by that kill is set aside as ours.
+test_kill_front_mid_read() {
+    local v=r-front pid core i
+    fresh "$CSCEN" remove_retry_delay_ms=20 || return
+    mkdom "$v" "profile=\"$CPROF\""
+    sim_ctl fault read_latency_ms 1000
+    "$HOOK" "$v" prepare begin - < "$WORK/x/$v.xml" > /dev/null 2>&1 &
+    pid=$!
+    for i in $(seq 1 100); do core=$(pgrep -P "$pid") && break; sleep 0.05; done
+    sleep 0.3   # into the reads (their latency, not this, makes the kill land there)
+    CASES=$((CASES + 1)); KILLS=$((KILLS + 1))
+    kill_hard "$pid"; wait "$pid" 2>/dev/null
+    t_eq "kill -9 mid-read: the hook died by SIGKILL" 137 $?
+    sim_ctl fault read_latency_ms 0
+    for i in $(seq 1 100); do kill -0 "$core" 2>/dev/null || break; sleep 0.05; done
+    t_eq "kill -9 mid-read: its core went too, once the read returned" 1 "$(kill -0 "$core" 2>/dev/null || echo 1)"
+    t_eq "kill -9 mid-read: its core created nothing afterwards" 0 "$(sim_mdevs | wc -l)"
+    one "$v" release end
+    expect "kill -9 mid-read, then release: nothing left"
+    echo "==$((core + 27))==Unable to get registers from thread $core." > "$WORK/fake.$core"
+    interrupted_leak_check "$WORK/fake.$core"
+    t_eq "kill -9 mid-read: the core's interrupted leak check is set aside too" 0 $?
+    rm -f "$WORK/fake.$core"
+}
+
 # Random kills: 16 prepares and releases at once, SIGKILLed from outside at
 # random moments, then the releases libvirt would run, then gc.
 test_random_kills() {
@@ -276,7 +304,8 @@ test_interrupted_leak_check_filter() {
 RANDOM=${STRESS_SEED:-4242}
 figure random_seed "${STRESS_SEED:-4242}"
 T0=$(now_ms)
-for t in test_interrupted_leak_check_filter test_prepare_crashes test_release_crashes test_kill_blocked_remove test_random_kills \
+for t in test_interrupted_leak_check_filter test_prepare_crashes test_release_crashes test_kill_blocked_remove test_kill_front_mid_read \
+         test_random_kills \
          test_mig_crashes test_production_build_has_no_crash_points; do
     echo "# $t"
     $t

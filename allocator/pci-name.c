@@ -1,11 +1,17 @@
 #include "pci-name.h"
 #include "vgpu-log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pci/pci.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vgpu-error.h"
 
 struct PciNames {
     struct pci_access *pacc;
@@ -54,6 +60,68 @@ pci_names_new(const char *ids_path)
         pci_set_param(names->pacc, (char *)"hwdb.disable", (char *)"1");
     }
     return names;
+}
+
+static int pci_names_check_fd = -1;
+
+/* The child's error handler: libpci's message to the parent, then out. */
+static void G_GNUC_NORETURN
+pci_names_check_fatal(char *msg, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start(ap, msg);
+    vsnprintf(text, sizeof(text), msg, ap);
+    va_end(ap);
+    (void)!write(pci_names_check_fd, text, strlen(text));
+    _exit(1);
+}
+
+int
+pci_names_check(const char *ids_path, GError **error)
+{
+    char text[512];
+    ssize_t n = 0, r;
+    int fds[2], status = 0;
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        vgpu_error_set_errno(error, errno, "checking the PCI ID database (pci_ids_path)");
+        return -1;
+    }
+    if ((pid = fork()) < 0) {
+        vgpu_error_set_errno(error, errno, "checking the PCI ID database (pci_ids_path)");
+        close(fds[0]), close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        struct pci_access *pacc = pci_alloc();
+
+        close(fds[0]);
+        pci_names_check_fd = fds[1];
+        pacc->error = pci_names_check_fatal;
+        pacc->warning = pci_names_quiet;
+        pacc->debug = pci_names_quiet;
+        if (ids_path)
+            pci_set_name_list_path(pacc, (char *)ids_path, 0);
+        pci_load_name_list(pacc);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (n < (ssize_t)sizeof(text) - 1 &&
+           ((r = read(fds[0], text + n, sizeof(text) - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
+        n += r > 0 ? r : 0;
+    close(fds[0]);
+    text[n] = '\0';
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                "the PCI ID database cannot be read (pci_ids_path): %s",
+                n ? g_strchomp(text) : "libpci failed");
+    return -1;
 }
 
 void

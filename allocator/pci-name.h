@@ -13,6 +13,11 @@ PciNames *pci_names_new(const char *ids_path);
 void pci_names_free(PciNames *names);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PciNames, pci_names_free)
 
+/* -1 with an error naming pci_ids_path when libpci cannot parse the
+ * database: its parse error ends the process, so a long-lived caller (the
+ * keeper) asks first, in a child. 0 otherwise, a missing file included. */
+int pci_names_check(const char *ids_path, GError **error);
+
 /* The device name of @id ("1002:74a1"), as lspci shows it; @id itself
  * when it is no vendor:device pair. */
 char *pci_names_device(PciNames *names, const char *id);

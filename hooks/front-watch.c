@@ -47,14 +47,15 @@ relay(int from, int to)
 
 static void
 child(front_core_fn core, int argc, char **argv, const char *xml, size_t len, pid_t parent,
-      const int out[2], const int err[2], const int gave[2])
+      const int out[2], const int err[2], const int gave[2], int fail_code)
 {
-    /* Killed from outside, the hook must not live on in its child. */
+    /* Killed from outside, the hook must not live on in its child. (A
+     * failure here exits with the call's failure code: 0 for reconnect.) */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-        _exit(127);
+        _exit(fail_code);
     close(out[0]), close(err[0]), close(gave[0]);
     if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
-        _exit(127);
+        _exit(fail_code);
     close(out[1]), close(err[1]);
     exit(core(argc, argv, xml, len, gave[1]));
 }
@@ -91,7 +92,7 @@ front_watch_run(front_core_fn core, int argc, char **argv, const char *xml, size
         return fail_code;
     }
     if (pid == 0)
-        child(core, argc, argv, xml, len, parent, out, err, gave);
+        child(core, argc, argv, xml, len, parent, out, err, gave, fail_code);
     close(out[1]), close(err[1]), close(gave[1]);
     p[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
     p[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };

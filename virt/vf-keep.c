@@ -589,7 +589,10 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         ok = !(only && keep_only_fails(res, error));
         goto out;
     }
-    if (vf_keep_read_domains(&kp, conn, error) < 0)
+    /* libpci ends the process on a database it cannot parse: not the
+     * keeper's, which says so at each pass until it is mended. */
+    if (pci_names_check(cfg->pci_ids_path, error) < 0 ||
+        vf_keep_read_domains(&kp, conn, error) < 0)
         goto out;
     vf_keep_note_held(&kp, kp.host);
     c.rules = &kp.rules;

@@ -527,6 +527,26 @@ test_vf_sync_test_driver() {
     t_eq "vgpu-keeper --once (test driver): never one VF twice in a domain" \
         "0:domain 'vd': vGPU $(u 6) (S7150) now uses VF 0000:04:02.0: it had no VF|1 redefinition(s), 0 domain(s) failed" \
         "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out" | tr '\n' '|' | sed 's/|$//')"
+
+    # A PCI ID database libpci cannot parse ends the process that reads it:
+    # the pass asks first, so sync says so in one line and the keeper lives.
+    printf '1002  Advanced Micro Devices, Inc. [AMD/ATI]\nnot a pci.ids line\n' > "$WORK/bad.ids"
+    conf "pci_ids_path=$WORK/bad.ids"
+    printf '%s\n' "vr2|4|1||0000:04:02.1|" "ve|9|5|<vgpu:device uuid='$(u 9)' gpu='S7150'/>||" |
+        test_node > "$node"
+    vc -c "test://$node" sync ve
+    t_eq "sync, a broken PCI ID database: one line naming pci_ids_path" \
+        "1:vgpuctl: sync: the PCI ID database cannot be read (pci_ids_path): Parse error at $WORK/bad.ids, line 2" \
+        "$RC:$OUT$ERR"
+    : > "$VGPU_TEST_LOG"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once > "$WORK/keeper.out" 2>&1
+    RC=$?
+    t_eq "vgpu-keeper --once, a broken PCI ID database: the pass fails, no crash" \
+        "1:0 redefinition(s), 1 domain(s) failed" "$RC:$(grep -v '^vgpu-keeper' "$WORK/keeper.out")"
+    t_match "... its log says why in one line" \
+        "the PCI ID database cannot be read \(pci_ids_path\): Parse error at $WORK/bad.ids, line 2 \(--once\)$" \
+        "$(grep 'PCI ID database' "$VGPU_TEST_LOG")"
+    conf "pci_ids_path=$TOP/tests/sim/pci.ids"
 }
 
 # vgpuctl define gives a whole-VF request its VF as sync does (the test

@@ -45,6 +45,23 @@ gpu_domain() {
     lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" ${3:-gpu=\"S7150\"}" > "$LV_WORK/$1.xml"
     lv_virsh define "$LV_WORK/$1.xml" > /dev/null
 }
+# named_domain NAME N VF [ATTRS]: a gpu="MI300X" domain whose hostdev
+# (managed='yes') already names VF
+named_domain() {
+    lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\" ${4:-}" |
+        sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
+    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+}
+# keeper_once [ENV=VALUE...]: one `vgpu-keeper --once` from an empty log;
+# sets rc and out (the log) in the caller's locals
+keeper_once() {
+    : > "$LV_WORK/vgpu-keeper.log"
+    keeper_start "$@" --once
+    wait "$KPID"
+    rc=$?
+    KPID=
+    out=$(cat "$LV_WORK/vgpu-keeper.log")
+}
 # hand_domain NAME N VF: no vGPU metadata, a hand-written hostdev for VF
 hand_domain() {
     lv_domain_xml "$1" "$(du "$2")" |
@@ -241,12 +258,7 @@ test_compare_read_fails() {
     keeper_stop
     gpu_domain vf1 41
     gpu_domain vf2 42
-    : > "$LV_WORK/vgpu-keeper.log"
-    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
-    wait "$KPID"
-    rc=$?
-    KPID=
-    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    keeper_once VGPU_TEST_FAIL_AT=vfkeep-compare-read
     t_eq "--once: exit 1; vf2 written, vf1 failed" \
         "1:domain 'vf2': vGPU $(u 42) (S7150) now uses VF $S2: it had no VF|1 redefinition(s), 1 domain(s) failed" \
         "$rc:$(grep -v '^vgpu-keeper' <<< "$out" | tr '\n' '|' | sed 's/|$//')"
@@ -330,18 +342,10 @@ test_failed_write_keeps_vf() {
     local b=$1
     keeper_stop
     for v in "mc 61 $M1 " "md 62 $M3 " "ma 63 $M2 numa=\"0\""; do
-        set -- $v
-        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\" ${4:-}" |
-            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
-        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+        named_domain $v
     done
     gpu_domain mb "$b" 'gpu="MI300X" numa="1"'
-    : > "$LV_WORK/vgpu-keeper.log"
-    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
-    wait "$KPID"
-    rc=$?
-    KPID=
-    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    keeper_once VGPU_TEST_FAIL_AT=vfkeep-compare-read
     t_eq "mb $b: --once: exit 1" 1 "$rc"
     t_eq "mb $b: ma's write failed: it still names M2" "$M2" "$(vf_addr ma "$(u 63)")"
     t_eq "mb $b: mb is not pointed at M2, which ma still names" "" "$(vf_addr mb "$(u "$b")")"
@@ -361,18 +365,10 @@ test_failed_write_chain() {
     local rc out M0=0000:05:02.0 M1=0000:26:02.0 M2=0000:85:02.0 M3=0000:a6:02.0 n v
     keeper_stop
     for v in "md 62 $M3 " "ma 63 $M2 numa=\"0\"" "mb 65 $M1 numa=\"1\""; do
-        set -- $v
-        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\" ${4:-}" |
-            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
-        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+        named_domain $v
     done
     gpu_domain me 66 'gpu="MI300X"'
-    : > "$LV_WORK/vgpu-keeper.log"
-    keeper_start VGPU_TEST_FAIL_AT=vfkeep-compare-read --once
-    wait "$KPID"
-    rc=$?
-    KPID=
-    out=$(cat "$LV_WORK/vgpu-keeper.log")
+    keeper_once VGPU_TEST_FAIL_AT=vfkeep-compare-read
     t_eq "chain: --once exits 1; ma, mb, me, md as they were" "1:$M2 $M1  $M3" \
         "$rc:$(vf_addr ma "$(u 63)") $(vf_addr mb "$(u 65)") $(vf_addr me "$(u 66)") $(vf_addr md "$(u 62)")"
     t_match "chain: mb's line" \
@@ -399,10 +395,7 @@ test_constrained_first() {
     local how=$1
     keeper_stop
     for v in "mc 61 $M1" "md 62 $M3"; do
-        set -- $v
-        lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" gpu=\"MI300X\"" |
-            sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$3" yes | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
-        lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+        named_domain $v
     done
     gpu_domain mb 70 'gpu="MI300X"'
     if [ "$how" = numa ]; then
@@ -413,11 +406,7 @@ test_constrained_first() {
             > "$LV_WORK/ma.xml"
         lv_virsh define "$LV_WORK/ma.xml" > /dev/null
     fi
-    : > "$LV_WORK/vgpu-keeper.log"
-    keeper_start --once
-    wait "$KPID"
-    rc=$?
-    KPID=
+    keeper_once
     t_eq "constrained first ($how): --once exit 0; ma (node 0) on M0, mb on M2, mc and md kept" \
         "0:$M0 $M2 $M1 $M3" \
         "$rc:$(vf_addr ma "$(u 71)") $(vf_addr mb "$(u 70)") $(vf_addr mc "$(u 61)") $(vf_addr md "$(u 62)")"

@@ -211,18 +211,12 @@ test_kill() {
 # the keeper pauses itself there (test build), the edit is defined, and
 # the keeper must notice, start over, and keep the edit.
 test_concurrent_edit() {
-    local i st=
     keeper_stop
     keeper_start VGPU_TEST_PAUSE_AT=sync-before-compare
     wait_for 30 connected
     lv_domain_xml ke "$(du 11)" --no-hostdev "uuid=\"$(u 11)\" profile=\"A40-2Q\"" > "$LV_WORK/ke.xml"
     lv_virsh define "$LV_WORK/ke.xml" > /dev/null
-    for i in $(seq 1 1500); do
-        st=$(awk '{ print $3 }' "/proc/$KPID/stat" 2>/dev/null)
-        [ "$st" = T ] && break
-        sleep 0.02
-    done
-    t_eq "concurrent edit: the keeper paused between its read and its compare" T "$st"
+    t_ok "concurrent edit: the keeper paused between its read and its compare" wait_for 30 keeper_paused
     step "the user's edit (memory 128 MiB) saved meanwhile"
     sed "s|<memory unit='KiB'>65536</memory>|<memory unit='KiB'>131072</memory>|" "$LV_WORK/ke.xml" > "$LV_WORK/ke2.xml"
     lv_virsh define "$LV_WORK/ke2.xml" > /dev/null
@@ -241,18 +235,13 @@ test_concurrent_edit() {
 # The domain undefined while the keeper is between its read and its
 # compare: nothing left to keep, and no failure to report.
 test_undefined_meanwhile() {
-    local i rc st=
+    local rc
     keeper_stop
     lv_domain_xml ku "$(du 13)" --no-hostdev "uuid=\"$(u 13)\" profile=\"A40-2Q\"" > "$LV_WORK/ku.xml"
     lv_virsh define "$LV_WORK/ku.xml" > /dev/null
     : > "$LV_WORK/vgpu-keeper.log"
     keeper_start VGPU_TEST_PAUSE_AT=sync-before-compare --once
-    for i in $(seq 1 1500); do
-        st=$(awk '{ print $3 }' "/proc/$KPID/stat" 2>/dev/null)
-        [ "$st" = T ] && break
-        sleep 0.02
-    done
-    t_eq "undefined meanwhile: the keeper paused between its read and its compare" T "$st"
+    t_ok "undefined meanwhile: the keeper paused between its read and its compare" wait_for 30 keeper_paused
     lv_virsh undefine ku > /dev/null
     kill -CONT "$KPID"
     wait "$KPID"

@@ -13,6 +13,13 @@ TEST_URI=test:///default
 TEST_DOM_UUID=6695eb01-f6a4-8304-79aa-97f2502e193f   # test:///default's running "test"
 NOWHERE_URI="qemu+unix:///system?socket=$WORK/no-such-socket"
 
+# test_def NAME DOMUUID [--no-hostdev] 'DEVICE ATTRS'...: dom's XML as
+# libvirt's test driver defines it (no id, memory and os given)
+test_def() {
+    dom "$@" | sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
+        -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|"
+}
+
 # vc ARGS...: run vgpuctl; sets RC, OUT, ERR
 vc() {
     "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
@@ -317,19 +324,13 @@ test_clones() {
 
     # libvirt's test driver, with a node file holding the original.
     local x
-    x=$(dom orig "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"" |
-        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
-            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|")
+    x=$(test_def orig "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\"")
     printf '<node>\n%s\n</node>\n' "$x" > "$WORK/node.xml"
-    dom clone "$(du 2)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" |
-        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
-            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/clone-def.xml"
+    test_def clone "$(du 2)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$WORK/clone-def.xml"
     vc -c "test://$WORK/node.xml" define "$WORK/clone-def.xml"
     t_eq "define of a clone: defined (exit 0)" 0 "$RC"
     t_match "define of a clone: warns, naming the other domain" "^Warning: vGPU device 0: mdev UUID $(u 1) is also used by domain 'orig' \\(a cloned definition\\?\\)" "$OUT"
-    dom other "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" profile=\"A40-2Q\"" |
-        sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
-            -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/other-def.xml"
+    test_def other "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" profile=\"A40-2Q\"" > "$WORK/other-def.xml"
     vc -c "test://$WORK/node.xml" define "$WORK/other-def.xml"
     t_eq "define of a domain with its own UUIDs: no warning" "0:" "$RC:$(grep Warning <<< "$OUT")"
     # attach: the test driver cannot attach devices; the libvirt tier checks it.
@@ -449,8 +450,7 @@ EOF
 # define with the test driver (in-process: the definition lives for one call)
 test_define_test_driver() {
     fresh a40x2-sriov
-    dom vmd "$(du 4)" --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-2Q\"" |
-        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vmd.xml"
+    test_def vmd "$(du 4)" --no-hostdev "uuid=\"$(u 4)\" profile=\"A40-2Q\"" > "$WORK/vmd.xml"
     vc -c "$TEST_URI" define "$WORK/vmd.xml"
     t_eq "define (test driver): exit 0" "0:" "$RC:$ERR"
     t_match "define: says what it added" "Domain 'vmd' defined from .*Added <hostdev> for A40-2Q vGPU $(u 4)\." "$(tr '\n' ' ' <<< "$OUT")"
@@ -557,8 +557,7 @@ test_define_vf_test_driver() {
     fresh mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"
     printf '%s\n' "vr|1|1||0000:05:02.0|" \
         "vs|2|5|<vgpu:device uuid='$(u 2)' gpu='MI300X'/>|0000:26:02.0@$(u 2)|" | test_node > "$node"
-    dom vn "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\"" |
-        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vn.xml"
+    test_def vn "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\"" > "$WORK/vn.xml"
     vc -c "test://$node" define "$WORK/vn.xml"
     t_eq "define gpu= (test driver): the VF sync would choose, held by none, named by none" \
         "0:Domain 'vn' defined from $WORK/vn.xml.|Domain 'vn': vGPU $(u 3) (MI300X) now uses VF 0000:85:02.0." \
@@ -566,8 +565,7 @@ test_define_vf_test_driver() {
 
     fresh s7150-2vf "pci_ids_path=$TOP/tests/sim/pci.ids"
     printf '%s\n' "vr1|4|1||0000:04:02.0|" "vr2|5|1||0000:04:02.1|" | test_node > "$node"
-    dom vf "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" gpu=\"S7150\"" |
-        sed -e "s/ id='1'//" -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|" > "$WORK/vf.xml"
+    test_def vf "$(du 6)" --no-hostdev "uuid=\"$(u 6)\" gpu=\"S7150\"" > "$WORK/vf.xml"
     vc -c "test://$node" define "$WORK/vf.xml"
     t_eq "define gpu= (test driver), every VF held: defined, one line saying why no VF" \
         "0:Domain 'vf' defined from $WORK/vf.xml.|No VF chosen for its whole-VF vGPU(s): domain 'vf': vGPU $(u 6) (S7150): no free VF on this host fits it; 'vgpuctl sync vf' chooses one when one is free." \

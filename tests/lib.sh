@@ -37,6 +37,19 @@ t_match() {
     if printf '%s' "$3" | grep -Eq -- "$2"; then t_pass "$1"; else t_fail "$1" "'$(printf '%s' "$3" | head -c 300)' does not match /$2/"; fi
 }
 
+# hostdev_vf UUID < DOMAIN-XML: "VF MANAGED" of the PCI hostdev aliased
+# ua-vgpu-UUID (nothing when there is none)
+hostdev_vf() {
+    python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+for h in root.iter("hostdev"):
+    a = h.find("alias")
+    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
+        x = h.find("source/address")
+        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$1"
+}
+
 # proc_start PID: when PID started (/proc/PID/stat field 22); nothing when
 # there is no such process. pid_max is 32768 on the CI machines and the team
 # forks hundreds of processes a second, so a dead process's PID is reused
@@ -51,6 +64,8 @@ proc_start() {
 }
 # same_proc PID START: PID is still the process that started at START
 same_proc() { [ -n "$2" ] && [ "$(proc_start "$1")" = "$2" ]; }
+# proc_stopped PID: PID is stopped (SIGSTOP, a test pause point: state T)
+proc_stopped() { [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = T ]; }
 
 # Mount the simulator: sim_start SCENARIO -> sets SIM_ROOT, SIM_PID.
 sim_start() {

@@ -18,16 +18,7 @@ lvc() {
 }
 inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
 # vf_of_alias NAME UUID: the VF the PCI hostdev aliased ua-vgpu-UUID names
-vf_of_alias() {
-    inactive_xml "$1" | python3 -c '
-import sys, xml.etree.ElementTree as ET
-root = ET.fromstring(sys.stdin.read())
-for h in root.iter("hostdev"):
-    a = h.find("alias")
-    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
-        x = h.find("source/address")
-        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$2"
-}
+vf_of_alias() { inactive_xml "$1" | hostdev_vf "$2"; }
 mdev_hostdevs() { inactive_xml "$1" | grep -c "type='mdev'"; }
 
 test_sync_vf() {

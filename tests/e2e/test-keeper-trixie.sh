@@ -53,16 +53,7 @@ full_pass() {
     wait_for 30 passes_above "$p"
 }
 # vf_of XML UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID in XML
-vf_of() {
-    python3 -c '
-import sys, xml.etree.ElementTree as ET
-root = ET.fromstring(sys.stdin.read())
-for h in root.iter("hostdev"):
-    a = h.find("alias")
-    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
-        x = h.find("source/address")
-        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$2" <<< "$1" 2>/dev/null
-}
+vf_of() { hostdev_vf "$2" <<< "$1" 2>/dev/null; }
 vf_addr() { local v; v=$(vf_of "$(inactive "$1")" "$2"); echo "${v% *}"; }
 has_vf() { [ -n "$(vf_addr "$1" "$2")" ]; }
 on_gpu() { [[ $(vf_addr "$1" "$2") == "$3".* ]]; }

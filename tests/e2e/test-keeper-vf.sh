@@ -25,16 +25,7 @@ step() { lv_log "step: $*"; }
 
 
 # vf_of NAME UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID
-vf_of() {
-    inactive "$1" | python3 -c '
-import sys, xml.etree.ElementTree as ET
-root = ET.fromstring(sys.stdin.read())
-for h in root.iter("hostdev"):
-    a = h.find("alias")
-    if h.get("type") == "pci" and a is not None and a.get("name") == "ua-vgpu-" + sys.argv[1]:
-        x = h.find("source/address")
-        print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$2" 2>/dev/null
-}
+vf_of() { inactive "$1" | hostdev_vf "$2" 2>/dev/null; }
 vf_addr() { local v; v=$(vf_of "$1" "$2"); echo "${v% *}"; }
 has_vf() { [ -n "$(vf_of "$1" "$2")" ]; }
 vf_is() { [ "$(vf_addr "$1" "$2")" = "$3" ]; }

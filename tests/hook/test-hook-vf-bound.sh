@@ -27,14 +27,9 @@ libvirt_reattach() {
         printf '%s' "$1" > "$SIM_ROOT/bus/pci/drivers_probe"
 }
 vf_addr() {   # vf_addr XML UUID: the address the hostdev aliased ua-vgpu-UUID names
-    python3 -c '
-import sys, xml.etree.ElementTree as ET
-for h in ET.fromstring(sys.argv[1]).iter("hostdev"):
-    a = h.find("alias")
-    if a is not None and a.get("name") == "ua-vgpu-" + sys.argv[2]:
-        s = h.find("source/address")
-        print("%04x:%02x:%02x.%x" % tuple(int(s.get(k), 16) for k in ("domain", "bus", "slot", "function")))
-' "$1" "$2"
+    local v
+    v=$(hostdev_vf "$2" <<< "$1")
+    echo "${v% *}"
 }
 vc() {
     "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"

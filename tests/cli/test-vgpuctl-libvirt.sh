@@ -28,7 +28,7 @@ inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
 # stopped_within SECONDS PID: until PID is stopped (SIGSTOP); 1 after SECONDS
 stopped_within() {
     local end=$((SECONDS + $1))
-    until [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$2/status" 2>/dev/null)" = T ]; do
+    until proc_stopped "$2"; do
         [ $SECONDS -ge $end ] && return 1
         sleep 0.05
     done

@@ -35,7 +35,7 @@ keeper_stop() {
 }
 status_key() { sed -n "s/^$1=//p" "$(lv_nsfile /run/vgpu-hook/keeper.status)" 2>/dev/null; }
 # A keeper stopped at its VGPU_TEST_PAUSE_AT point (SIGSTOP: state T).
-keeper_paused() { [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$KPID/status" 2>/dev/null)" = T ]; }
+keeper_paused() { proc_stopped "$KPID"; }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }
 

@@ -158,6 +158,16 @@ test_hand_hostdev_stopped() {
     lv_virsh undefine vd > /dev/null
 }
 
+# killed_at STEP NAME N: a keeper that dies at STEP (VGPU_TEST_STOP_AT)
+# once domain NAME (request N) is defined
+killed_at() {
+    keeper_start VGPU_TEST_STOP_AT="$1" --recheck 0
+    gpu_domain "$2" "$3"
+    t_ok "the keeper was killed at the step" lv_wait_gone 30 "$KPID"
+    wait "$KPID" 2>/dev/null
+    KPID=
+}
+
 # SIGKILL between the compare and the define, and right after the define:
 # the definition is the old or the new one, whole; the next keeper
 # finishes the work and redefines nothing twice.
@@ -165,11 +175,7 @@ test_kill_mid_write() {
     local r
     keeper_stop
     step "keeper dies before its define"
-    keeper_start VGPU_TEST_STOP_AT=vfkeep-before-define --recheck 0
-    gpu_domain vk 5
-    t_ok "the keeper was killed at the step" lv_wait_gone 30 "$KPID"
-    wait "$KPID" 2>/dev/null
-    KPID=
+    killed_at vfkeep-before-define vk 5
     t_eq "vk: its definition as defined (no hostdev), readable" "0:$(u 5)" \
         "$(pci_hostdevs vk):$(inactive vk | sed -n 's/.*uuid="\([^"]*\)".*gpu=.*/\1/p')"
     keeper_start --recheck 0
@@ -177,11 +183,7 @@ test_kill_mid_write() {
     t_eq "one PCI hostdev" 1 "$(pci_hostdevs vk)"
     keeper_stop
     step "keeper dies right after its define"
-    keeper_start VGPU_TEST_STOP_AT=vfkeep-after-define --recheck 0
-    gpu_domain vl 6
-    t_ok "the keeper was killed at the step" lv_wait_gone 30 "$KPID"
-    wait "$KPID" 2>/dev/null
-    KPID=
+    killed_at vfkeep-after-define vl 6
     t_eq "vl: the new definition, whole: one PCI hostdev for its request" "1:$S2 yes" \
         "$(pci_hostdevs vl):$(vf_of vl "$(u 6)")"
     keeper_start --recheck 0

@@ -89,8 +89,12 @@ check_domain(const VgpuDomain *dom)
             fail("parse", "request index out of order");
         if (!is_canonical_uuid(r->uuid))
             fail("parse: request uuid not canonical", r->uuid);
-        if (!r->profile && !r->type)
-            fail("parse", "request with neither profile nor type");
+        /* What names the device: a profile or type, a need (framebuffer
+         * and series), or a whole VF's GPU (gpu=, matched against names
+         * only, never a path). */
+        if (!r->profile && !r->type && !vgpu_request_is_need(r) &&
+            (!r->gpu || vgpu_validate_gpu_name(r->gpu, NULL) < 0))
+            fail("parse", "request with no profile, type, need or valid gpu");
         if (!path_safe(r->type) || !path_safe(r->profile) || !path_safe(r->parent))
             fail("parse: a request field could leave its directory",
                  r->type ? r->type : r->profile ? r->profile : r->parent);
@@ -122,8 +126,13 @@ check_rewrite(const char *buf, size_t len, const VgpuDomain *dom)
     }
     if (!dom)
         fail("add_hostdevs", "accepted a document the reader refuses");
-    for (guint i = 0; i < dom->requests->len; i++)
-        missing += !xml_domain_request_has_hostdev(dom, dom->requests->pdata[i]);
+    /* A gpu= request is a whole VF, chosen on its host (vgpuctl sync):
+     * no mdev hostdev is added for it. */
+    for (guint i = 0; i < dom->requests->len; i++) {
+        const VgpuRequest *r = dom->requests->pdata[i];
+
+        missing += !r->gpu && !xml_domain_request_has_hostdev(dom, r);
+    }
     if (added != missing)
         fail("add_hostdevs", "added count differs from the missing hostdevs");
     if (strlen(out) > VGPU_XML_MAX_BYTES - 4096)
@@ -140,9 +149,10 @@ check_rewrite(const char *buf, size_t len, const VgpuDomain *dom)
         const VgpuRequest *a = dom->requests->pdata[i], *b = dom2->requests->pdata[i];
 
         if (strcmp(a->uuid, b->uuid) || g_strcmp0(a->profile, b->profile) ||
-            g_strcmp0(a->type, b->type) || g_strcmp0(a->parent, b->parent))
+            g_strcmp0(a->type, b->type) || g_strcmp0(a->parent, b->parent) ||
+            g_strcmp0(a->gpu, b->gpu))
             fail("rewrite changed a request", a->uuid);
-        if (!xml_domain_request_has_hostdev(dom2, b))
+        if (!b->gpu && !xml_domain_request_has_hostdev(dom2, b))
             fail("rewrite left a request without its hostdev", b->uuid);
     }
     g_autoptr(GError) err3 = NULL;

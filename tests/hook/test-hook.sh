@@ -510,9 +510,20 @@ test_driver_self_remove() {
     : > "$VGPU_TEST_LOG"
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
     sim_ctl busy "$(u 1)"       # the VM runs
-    sim_ctl idle "$(u 1)"       # and lets go: the driver removes it 300 ms later
     sim_ctl reset-stats
-    stop vm1
+    # QEMU lets go once the release is under way: the driver removes the
+    # device 300 ms later. Letting go before the release started made the
+    # check depend on the release starting within 300 ms (it did not on a
+    # loaded machine: the driver had already removed it, "already gone").
+    ( stop vm1; echo "$RC" > "$WORK/rc" ) &
+    local i
+    for i in $(seq 1 200); do
+        grep -q "releasing 1 vGPU" "$VGPU_TEST_LOG" 2>/dev/null && break
+        sleep 0.05
+    done
+    sim_ctl idle "$(u 1)"
+    wait $!
+    RC=$(cat "$WORK/rc")
     t_eq "self-removing driver: release exit 0, device gone, ledger gone" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
     t_eq "self-removing driver: nothing written to remove" 0 "$(sim_stat remove_stores)"
     t_match "self-removing driver: the release says the driver did it" "NVIDIA driver removed its 1 vGPU\\(s\\) itself" "$(hook_log)"
@@ -531,8 +542,10 @@ test_driver_self_remove() {
     t_eq "driver that leaves it: removed through remove, once" 1 "$(sim_stat remove_stores)"
     t_match "driver that leaves it: waited release_wait_ms first" "still present after waiting release_wait_ms \\(300 ms\\)" "$(hook_log)"
 
-    # Why the wait matters: without it the remove races the driver's own.
-    fresh "$(self_remove_scenario 4 300 plain)" release_wait_ms=0
+    # Why the wait matters: without it the remove races the driver's own
+    # (a driver slow enough that ours always comes first, however loaded
+    # the machine is).
+    fresh "$(self_remove_scenario 4 60000 plain)" release_wait_ms=0
     start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\" parent=\"0000:e8:00.0\""
     sim_ctl busy "$(u 4)"; sim_ctl idle "$(u 4)"
     stop vm4

@@ -227,3 +227,25 @@ fuzz:
 	@tests/ensure-deps.sh test
 	@tests/fuzz/run-fuzz.sh
 # ---- end reliability ----
+
+# ---- the RPM: `make rpm` (rpm/vgpu-hook.spec; needs rpmbuild) ----
+# Built from a tarball of the tree (committed and new files, as `make deb`
+# copies them) in $(RPM_O)/{SOURCES,SPECS,RPMS,SRPMS}. On Debian: the
+# spec's BuildRequires name RHEL packages that rpm's database never holds
+# (--nodeps; an RPM host checks them); Debian's brp-compress runs bash's
+# `read -d` under dash and compresses nothing (so bash); and docs go where
+# RHEL puts them (/usr/share/doc/NAME, not NAME-VERSION).
+RPM_O ?= build/rpm
+RPM_ON_DEBIAN = --nodeps --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}' \
+                --define '_docdir_fmt %%{NAME}'
+RPMBUILD_FLAGS ?= $(if $(wildcard /etc/debian_version),$(RPM_ON_DEBIAN))
+.PHONY: rpm
+rpm:
+	rm -rf $(RPM_O) && mkdir -p $(RPM_O)/SOURCES $(RPM_O)/SPECS
+	{ git ls-files -z -co --exclude-standard 2>/dev/null || \
+	    find . -path ./build -prune -o -path ./.git -prune -o -type f -print0; } | \
+	    tar --null --ignore-failed-read --transform 's|^\(\./\)\?|vgpu-hook-$(VERSION)/|' \
+	        -czf $(RPM_O)/SOURCES/vgpu-hook-$(VERSION).tar.gz -T -
+	cp rpm/vgpu-hook.spec $(RPM_O)/SPECS/
+	rpmbuild -ba $(RPMBUILD_FLAGS) --define '_topdir $(abspath $(RPM_O))' $(RPM_O)/SPECS/vgpu-hook.spec
+	@ls $(RPM_O)/RPMS/*/*.rpm $(RPM_O)/SRPMS/*.rpm

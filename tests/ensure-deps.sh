@@ -7,7 +7,8 @@
 #   tests/ensure-deps.sh test     everything `make check` runs: valgrind, clang for the
 #                                 fuzz tier, libvirtd + QEMU for the libvirtd tiers,
 #                                 debootstrap for the fresh-machine tier, dpkg-dev,
-#                                 debhelper and lintian for the package tier
+#                                 debhelper and lintian for the package tier, rpm
+#                                 and rpmlint for its RPM (tests/deb/test-rpm.sh)
 #
 # Several names may be given. Packages only, never recommends: a job that
 # needs a recommended package lists it, so the fresh-machine tier (which runs
@@ -19,7 +20,7 @@ demo=("${build[@]}" libfuse3-dev fuse3)
 bench=("${demo[@]}" mdevctl strace util-linux)
 test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace
       clang libclang-rt-14-dev debootstrap tar
-      dpkg-dev debhelper lintian
+      dpkg-dev debhelper lintian rpm rpmlint
       libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
 
 [ $# -ge 1 ] || { echo "usage: $0 build|demo|bench|test..." >&2; exit 2; }

@@ -1,4 +1,5 @@
-/* Reading the <vgpu:vgpu> metadata of a domain: each <vgpu:device> into a
+/* Reading the vGPU metadata of a domain (a <vgpu:vgpu> holding
+ * <vgpu:device> elements, or one lone <vgpu:device>): each device into a
  * VgpuRequest, and the rules its attributes follow (which ones exist, how
  * those that say what the device is combine), each value validated. */
 #include "domain-xml-priv.h"
@@ -217,13 +218,29 @@ check_unique_uuid(const VgpuDomain *dom, const VgpuRequest *req, GError **error)
     return 0;
 }
 
+/* One <vgpu:device>, request number dom->requests->len. */
+static int
+read_one(xmlNode *node, VgpuDomain *dom, GError **error)
+{
+    g_autoptr(VgpuRequest) req = NULL;
+    guint index = dom->requests->len;
+
+    if (index >= VGPU_REQUEST_MAX)
+        return xml_domain_error(dom, error, "more than %d vGPU devices", VGPU_REQUEST_MAX);
+    if (!(req = read_device(dom, node, index, error))) {
+        g_prefix_error(error, "domain '%s': vGPU device %u: ", dom->name, index);
+        return -1;
+    }
+    if (check_unique_uuid(dom, req, error) < 0)
+        return -1;
+    g_ptr_array_add(dom->requests, g_steal_pointer(&req));
+    return 0;
+}
+
 static int
 read_container(xmlNode *container, VgpuDomain *dom, GError **error)
 {
     for (xmlNode *node = container->children; node; node = node->next) {
-        g_autoptr(VgpuRequest) req = NULL;
-        guint index = dom->requests->len;
-
         if (node->type != XML_ELEMENT_NODE)
             continue;
         if (!in_our_ns(node) || !xmlStrEqual(node->name, BAD_CAST "device")) {
@@ -236,31 +253,54 @@ read_container(xmlNode *container, VgpuDomain *dom, GError **error)
             return xml_domain_error(dom, error, "unexpected element <%s> in <vgpu> (only "
                                     "<device> in namespace " VGPU_XML_NS " is known)", name);
         }
-        if (index >= VGPU_REQUEST_MAX)
-            return xml_domain_error(dom, error, "more than %d vGPU devices", VGPU_REQUEST_MAX);
-        if (!(req = read_device(dom, node, index, error))) {
-            g_prefix_error(error, "domain '%s': vGPU device %u: ", dom->name, index);
+        if (read_one(node, dom, error) < 0)
             return -1;
-        }
-        if (check_unique_uuid(dom, req, error) < 0)
-            return -1;
-        g_ptr_array_add(dom->requests, g_steal_pointer(&req));
     }
     return 0;
 }
 
-int
-xml_device_read_all(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
+xmlXPathObject *
+xml_device_ours(xmlXPathContext *xpath, GError **error)
 {
-    g_autoptr(xmlXPathObject) obj =
-        xml_read_xpath(xpath, NULL, "/domain/metadata/vgpu:vgpu", error);
+    return xml_read_xpath(xpath, NULL,
+                          "/domain/metadata/*[namespace-uri()='" VGPU_XML_NS "']", error);
+}
 
-    if (!obj)
-        return -1;
-    if (xml_read_count(obj) == 0)
+#define FORMS "<vgpu> holding <device> elements, or one lone <device>"
+
+int
+xml_device_read_all(xmlXPathObject *ours, VgpuDomain *dom, GError **error)
+{
+    xmlNode *node;
+    int n = xml_read_count(ours);
+
+    for (int i = 0; i < n; i++) {
+        node = ours->nodesetval->nodeTab[i];
+        if (!xmlStrEqual(node->name, BAD_CAST "vgpu") &&
+            !xmlStrEqual(node->name, BAD_CAST "device")) {
+            g_autofree char *name = xml_read_qname(node->ns, node->name);
+
+            return xml_domain_error(dom, error, "unexpected element <%s> in namespace "
+                                    VGPU_XML_NS " under <metadata> (known: " FORMS ")", name);
+        }
+    }
+    if (n == 0)
         return 0;
-    if (xml_read_count(obj) > 1)
-        return xml_domain_error(dom, error, "more than one <vgpu> element in namespace "
-                                VGPU_XML_NS " under <metadata>");
-    return read_container(obj->nodesetval->nodeTab[0], dom, error);
+    /* libvirt keeps the first element of a namespace and drops the rest
+     * when it defines the domain: a hand-written second one is a mistake,
+     * and which one was meant is not ours to guess. */
+    if (n > 1) {
+        g_autofree char *first = xml_read_qname(ours->nodesetval->nodeTab[0]->ns,
+                                                ours->nodesetval->nodeTab[0]->name);
+        g_autofree char *second = xml_read_qname(ours->nodesetval->nodeTab[1]->ns,
+                                                 ours->nodesetval->nodeTab[1]->name);
+
+        return xml_domain_error(dom, error, "more than one element in namespace " VGPU_XML_NS
+                                " under <metadata> (<%s>, then <%s>; libvirt keeps only the "
+                                "first): use one, " FORMS, first, second);
+    }
+    node = ours->nodesetval->nodeTab[0];
+    if (xmlStrEqual(node->name, BAD_CAST "device"))
+        return read_one(node, dom, error);
+    return read_container(node, dom, error);
 }

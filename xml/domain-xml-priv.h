@@ -8,12 +8,21 @@
 #include "domain-xml.h"
 #include "xml-util.h"
 
-/* The domain described by @buf; the document too when @docp is not NULL. */
+/* The domain described by @buf; the document too when @docp is not NULL.
+ * *@docp is NULL (and the domain asks for nothing) when the document
+ * was read only by dropping a DOCTYPE or an entity reference: written
+ * back, it would not say what it said. */
 VgpuDomain *xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error);
 
-/* The requests of the <vgpu:vgpu> element under <metadata> (none when it
- * is absent) into dom->requests; dom->uuid derives those without one. */
-int xml_device_read_all(xmlXPathContext *xpath, VgpuDomain *dom, GError **error);
+/* The elements of namespace urn:vgpu-hook:1 directly under <metadata>:
+ * none when the domain asks for nothing. */
+xmlXPathObject *xml_device_ours(xmlXPathContext *xpath, GError **error);
+/* The requests @ours (xml_device_ours()) make into dom->requests: the
+ * <device> elements of a <vgpu:vgpu>, or one lone <vgpu:device> (what
+ * `virsh metadata --key vgpu --set '<device .../>'` stores); any other
+ * element, or more than one, is refused. dom->uuid derives the UUIDs of
+ * those without one. */
+int xml_device_read_all(xmlXPathObject *ours, VgpuDomain *dom, GError **error);
 
 /* The UUID of every <hostdev type='mdev'> into dom->mdev_hostdevs. */
 int xml_hostdev_read_mdevs(xmlXPathContext *xpath, VgpuDomain *dom, GError **error);

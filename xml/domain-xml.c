@@ -2,9 +2,10 @@
  * its <vgpu:device> requests (device-read.c) and hostdevs
  * (hostdev-read.c) there; each value validated.
  *
- * The document is read by xml_safe_read(); what is taken from it is
- * bounded and free of control characters, so that a message can quote it
- * (xml-message.h). */
+ * The document is read by xml_safe_read_dropping(); what is taken from it
+ * is bounded and free of control characters, so that a message can quote
+ * it (xml-message.h). A DOCTYPE or an entity reference refuses a domain
+ * that asks for a vGPU; one that asks for nothing is never refused. */
 #include "domain-xml.h"
 #include "domain-xml-priv.h"
 #include "vgpu-error.h"
@@ -47,19 +48,21 @@ xml_domain_free(VgpuDomain *dom)
     g_free(dom);
 }
 
-/* The safely read document, provided its root is a <domain>. */
+/* The safely read document, provided its root is a <domain>; *dropped
+ * says what was left out of it (xml_safe_read_dropping()). */
 static xmlDoc *
-read_doc(const char *buf, gsize len, GError **error)
+read_doc(const char *buf, gsize len, char **dropped, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     xmlNode *root;
 
-    if (!(doc = xml_safe_read(buf, len, error)))
+    if (!(doc = xml_safe_read_dropping(buf, len, dropped, error)))
         return NULL;
     root = xmlDocGetRootElement(doc);
     if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
         g_autofree char *name = root ? xml_read_qname(root->ns, root->name) : g_strdup("");
         xml_domain_error(NULL, error, "the root element is <%s>, not <domain>", name);
+        g_clear_pointer(dropped, g_free);
         return NULL;
     }
     return g_steal_pointer(&doc);
@@ -146,24 +149,52 @@ read_locality(xmlXPathContext *xpath, VgpuDomain *dom, GError **error)
     return 0;
 }
 
+/* A domain that asks for nothing is never refused: the hook runs for every
+ * domain whose XML mentions our namespace anywhere (a description, another
+ * application's metadata) and has nothing to stop. What reads well is kept
+ * for those that look at any domain (release finds the ledger by the UUID,
+ * vgpuctl status shows who holds an mdev); the rest is left out. */
+static void
+read_what_it_can(xmlXPathContext *xpath, VgpuDomain *dom)
+{
+    read_name(xpath, dom, NULL);
+    read_uuid(xpath, dom, NULL);
+    xml_hostdev_read_mdevs(xpath, dom, NULL);
+    xml_hostdev_read_pci_addrs(xpath, dom, NULL);
+}
+
 VgpuDomain *
 xml_domain_read(const char *buf, gsize len, xmlDoc **docp, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) xpath = NULL;
+    g_autoptr(xmlXPathObject) ours = NULL;
     g_autoptr(VgpuDomain) dom = NULL;
+    g_autofree char *dropped = NULL;
 
     g_return_val_if_fail(buf || len == 0, NULL);
-    if (!(doc = read_doc(buf, len, error)))
+    if (!(doc = read_doc(buf, len, &dropped, error)))
         return NULL;
     xpath = xmlXPathNewContext(doc);
     if (!xpath || xmlXPathRegisterNs(xpath, BAD_CAST "vgpu", BAD_CAST VGPU_XML_NS) < 0) {
         xml_domain_error(NULL, error, "cannot create an XPath context");
         return NULL;
     }
+    if (!(ours = xml_device_ours(xpath, error)))
+        return NULL;
     dom = vgpu_domain_new();
+    if (xml_read_count(ours) == 0) {
+        read_what_it_can(xpath, dom);
+        if (docp && !dropped)
+            *docp = g_steal_pointer(&doc);
+        return g_steal_pointer(&dom);
+    }
+    if (dropped) {
+        xml_domain_error(NULL, error, "%s", dropped);
+        return NULL;
+    }
     if (read_name(xpath, dom, error) < 0 || read_uuid(xpath, dom, error) < 0 ||
-        xml_device_read_all(xpath, dom, error) < 0 ||
+        xml_device_read_all(ours, dom, error) < 0 ||
         xml_hostdev_read_mdevs(xpath, dom, error) < 0 ||
         xml_hostdev_read_vfs(xpath, dom, error) < 0 ||
         xml_hostdev_read_pci_addrs(xpath, dom, error) < 0 ||
@@ -180,8 +211,10 @@ xml_domain_pci_addrs(const char *buf, gsize len, GError **error)
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) xpath = NULL;
     g_autoptr(VgpuDomain) dom = NULL;
+    g_autofree char *dropped = NULL;
 
-    if (!(doc = read_doc(buf, len, error)))
+    /* Addresses only: what was dropped changes none. */
+    if (!(doc = read_doc(buf, len, &dropped, error)))
         return NULL;
     if (!(xpath = xmlXPathNewContext(doc))) {
         xml_domain_error(NULL, error, "cannot create an XPath context");

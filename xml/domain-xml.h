@@ -28,8 +28,14 @@ void xml_domain_free(VgpuDomain *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VgpuDomain, xml_domain_free)
 
 /* Parse and validate. NULL + @error (one line naming the field) on any
- * problem: malformed XML, DTD/entities, over size, bad or duplicate UUIDs,
- * unknown placement, a type/profile/parent that could reach a path. */
+ * problem: malformed XML, over size, a root other than <domain>, and, in a
+ * domain that asks for a vGPU (an element of namespace urn:vgpu-hook:1
+ * under <metadata>), a DOCTYPE or entity reference, a bad name or UUID, an
+ * unknown element of ours, bad or duplicate request UUIDs, unknown
+ * placement, a type/profile/parent that could reach a path. A domain that
+ * asks for nothing comes back with no requests and what of its name, UUID
+ * and hostdevs reads well (name and uuid may then be NULL): the hook must
+ * never stop a domain it has nothing to do for. */
 VgpuDomain *xml_domain_parse(const char *buf, gsize len, GError **error);
 
 /* The sources of every <hostdev type='pci'> of @buf (char*

@@ -178,6 +178,16 @@ xml_domain_add_hostdevs_except(const char *buf, gsize len, GHashTable *whole_vf,
     return doc_to_string(doc, has_xml_declaration(buf, len), error);
 }
 
+/* xml_domain_read() keeps no document it dropped a DOCTYPE or entity
+ * reference from (only a domain asking for nothing gets that far). */
+static char *
+no_doc(const VgpuDomain *dom, GError **error)
+{
+    xml_domain_error(dom, error, "asks for no vGPU and holds a DOCTYPE or entity reference: "
+                     "not rewritten");
+    return NULL;
+}
+
 static void
 set_pci_address(xmlNode *addr, guint d, guint b, guint s, guint f)
 {
@@ -243,6 +253,8 @@ xml_domain_repoint_vfs(const char *buf, gsize len, GHashTable *moves, GError **e
 
     if (!dom)
         return NULL;
+    if (!doc)
+        return no_doc(dom, error);
     g_hash_table_iter_init(&iter, moves);
     while (g_hash_table_iter_next(&iter, &uuid, &vf)) {
         xmlNode *addr = find_vf_address(doc, uuid);
@@ -328,6 +340,8 @@ xml_domain_point_vfs(const char *buf, gsize len, GHashTable *points, GError **er
 
     if (!dom)
         return NULL;
+    if (!doc)
+        return no_doc(dom, error);
     /* In UUID order: the same points always give the same text. */
     uuids = g_list_sort(g_hash_table_get_keys(points), (GCompareFunc)strcmp);
     for (GList *l = uuids; l; l = l->next) {

@@ -750,6 +750,54 @@ test_vf_check() {
     t_eq "vf check: the hook's words too" "1:vgpu-hook: $line" "$RC:$ERR"
 }
 
+# lv_check_xml FILE 'VIRSH COMMAND'...: into FILE, domain vm1 (an mdev
+# <hostdev> for u 1 and u 2, a description naming our namespace, DOCTYPE
+# text in another application's CDATA and in a comment unless LV_PLAIN=1)
+# as libvirt's test driver serializes it after the commands.
+lv_check_xml() {
+    local file=$1 cmds c text='<![CDATA[<!DOCTYPE html>]]><!-- <!DOCTYPE x [<!ENTITY y "z">]> -->'
+    shift
+    [ "${LV_PLAIN:-0}" = 1 ] && text=notes
+    printf '%s\n' "<domain type='test'><name>vm1</name><uuid>$(du 1)</uuid>" \
+        '<description>vGPU by vgpu-hook (urn:vgpu-hook:1) later</description><memory>65536</memory><os><type>hvm</type></os>' \
+        "<metadata><app:page xmlns:app=\"urn:example:portal:1\">$text</app:page></metadata>" \
+        "<devices><hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='$(u 1)'/></source></hostdev>" \
+        "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='$(u 2)'/></source></hostdev></devices></domain>" \
+        > "$WORK/lv-def.xml"
+    cmds="define $WORK/lv-def.xml"
+    for c in "$@"; do cmds="$cmds; $c"; done
+    virsh -q -c "$TEST_URI" "$cmds; dumpxml vm1" 2> "$WORK/lv-err" | sed '/^$/d' > "$file"
+    [ -s "$WORK/lv-err" ] && t_fail "virsh (test driver)" "$(head -n 1 "$WORK/lv-err")"
+}
+
+# vgpuctl check reads the metadata as the hook does: DOCTYPE text is text,
+# a lone <vgpu:device> is a request, a misspelled element is named.
+test_check_doctype_text_and_forms() {
+    fresh a40x2-sriov
+    command -v virsh > /dev/null || { t_fail "virsh is needed" "apt-get install -y libvirt-clients"; return; }
+    local set="metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set"
+    lv_check_xml "$WORK/none.xml"
+    vc check "$WORK/none.xml"
+    t_eq "check: asks for nothing, DOCTYPE text in CDATA: not refused" "0:Domain 'vm1' asks for no vGPU: vgpu-hook leaves it alone.:" "$RC:$OUT:$ERR"
+    lv_check_xml "$WORK/lone-text.xml" "$set '<device uuid=\"$(u 1)\" profile=\"A40-2Q\"/>'"
+    vc check "$WORK/lone-text.xml"
+    t_match "check: asks, DOCTYPE text in CDATA: not refused" "^0:Domain 'vm1' would start\." "$RC:$OUT"
+    local LV_PLAIN=1
+    lv_check_xml "$WORK/lone.xml" "$set '<device uuid=\"$(u 1)\" profile=\"A40-2Q\"/>'"
+    vc check "$WORK/lone.xml"
+    t_match "check: a lone <vgpu:device> is a request" "^0:Domain 'vm1' would start\..*$(u 1) +A40-2Q +create " "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    lv_check_xml "$WORK/several.xml" "$set '<vgpu><device uuid=\"$(u 1)\" profile=\"A40-2Q\"/><device uuid=\"$(u 2)\" profile=\"A40-2Q\"/></vgpu>'"
+    vc check "$WORK/several.xml"
+    t_match "check: <vgpu:vgpu> with two devices" "^0:.*$(u 1) +A40-2Q +create .*$(u 2) +A40-2Q +create " "$RC:$(tr '\n' ' ' <<< "$OUT")"
+    lv_check_xml "$WORK/typo.xml" "$set '<vgpus><device uuid=\"$(u 1)\" profile=\"A40-2Q\"/></vgpus>'"
+    vc check "$WORK/typo.xml"
+    t_eq "check: misspelled <vgpu:vgpus> refused naming it and the two forms" \
+        "1:vgpuctl: check: domain 'vm1': unexpected element <vgpu:vgpus> in namespace urn:vgpu-hook:1 under <metadata> (known: <vgpu> holding <device> elements, or one lone <device>)" "$RC:$ERR"
+    { echo '<!DOCTYPE domain [<!ENTITY p "A40-2Q">]>'; sed 's|profile="A40-2Q"|profile="\&p;"|' "$WORK/lone.xml"; } > "$WORK/dtd.xml"
+    vc check "$WORK/dtd.xml"
+    t_eq "check: a real DOCTYPE with an entity is refused" "1:vgpuctl: check: domain XML: a DOCTYPE or entity declaration is not allowed" "$RC:$ERR"
+}
+
 test_types_a40
 test_types_vfio
 test_types_vfio_capacity
@@ -768,4 +816,5 @@ test_errors
 test_define_test_driver
 test_define_vf_test_driver
 test_completion
+test_check_doctype_text_and_forms
 t_done

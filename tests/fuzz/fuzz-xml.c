@@ -7,9 +7,15 @@
  *  - a NULL result comes with an error, a result never does;
  *  - every error message is one line of bounded length (libvirt shows it
  *    to the user as is);
- *  - a parsed domain has a name, canonical lowercase UUIDs, at most 64
- *    requests, no duplicate request UUIDs, and no type, profile or parent
- *    that could leave its sysfs directory ('/' or "..");
+ *  - a parsed domain has canonical lowercase UUIDs, at most 64 requests,
+ *    no duplicate request UUIDs, and no type, profile or parent that could
+ *    leave its sysfs directory ('/' or ".."); a name, when it has one, is
+ *    not empty, and one with requests has a name;
+ *  - requests come only from a document with no DOCTYPE and no entity
+ *    reference (xml_safe_read() takes it);
+ *  - a refused document is unreadable (xml_safe_read_dropping() refuses
+ *    it), not a <domain>, or has an element of urn:vgpu-hook:1 under
+ *    <metadata>: a domain that asks for nothing is never refused;
  *  - the <hostdev> rewrite gives a document that parses again, with the
  *    same requests, every one of them with its <hostdev>, and that a second
  *    rewrite leaves alone;
@@ -18,8 +24,10 @@
 #include "domain-xml.h"
 #include "vgpu-request.h"
 #include "vgpu-validate.h"
+#include "xml-safe-read.h"
 
 #include <libxml/parser.h>
+#include <libxml/xpath.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +84,10 @@ path_safe(const char *s)
 static void
 check_domain(const VgpuDomain *dom)
 {
-    if (!dom->name || !*dom->name)
-        fail("parse", "domain without a name");
+    if (dom->name && !*dom->name)
+        fail("parse", "domain with an empty name");
+    if (dom->requests->len && !dom->name)
+        fail("parse", "domain asking for a vGPU without a name");
     if (dom->uuid && !is_canonical_uuid(dom->uuid))
         fail("parse: domain uuid not canonical", dom->uuid);
     if (dom->requests->len > 64)
@@ -107,6 +117,47 @@ check_domain(const VgpuDomain *dom)
         if (!is_canonical_uuid(dom->mdev_hostdevs->pdata[i]))
             fail("parse: hostdev uuid not canonical", dom->mdev_hostdevs->pdata[i]);
     }
+}
+
+/* Requests only from a document xml_safe_read() takes whole. */
+static void
+check_nothing_dropped(const char *buf, size_t len, const VgpuDomain *dom)
+{
+    g_autoptr(GError) error = NULL;
+    xmlDoc *doc;
+
+    if (dom->requests->len == 0)
+        return;
+    doc = xml_safe_read(buf, len, &error);
+    check_error("safe_read", doc == NULL, error);
+    if (!doc)
+        fail("requests read from a document xml_safe_read() refuses", error->message);
+    xmlFreeDoc(doc);
+}
+
+/* A refusal: unreadable, not a <domain>, or it asks (an element of ours
+ * under <metadata>). */
+static void
+check_refusal_asks(const char *buf, size_t len, const GError *refusal)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dropped = NULL;
+    xmlDoc *doc = xml_safe_read_dropping(buf, len, &dropped, &error);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    xmlXPathContext *xpath = NULL;
+    xmlXPathObject *ours = NULL;
+
+    check_error("safe_read_dropping", doc == NULL, error);
+    if (root && !root->ns && xmlStrEqual(root->name, BAD_CAST "domain")) {
+        xpath = xmlXPathNewContext(doc);
+        ours = xpath ? xmlXPathEvalExpression(BAD_CAST "/domain/metadata/*[namespace-uri()='"
+                                              VGPU_XML_NS "']", xpath) : NULL;
+        if (ours && xmlXPathNodeSetGetLength(ours->nodesetval) == 0)
+            fail("a domain that asks for nothing was refused", refusal->message);
+    }
+    xmlXPathFreeObject(ours);
+    xmlXPathFreeContext(xpath);
+    xmlFreeDoc(doc);
 }
 
 static void
@@ -230,8 +281,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The reader is given exactly the bytes, not a C string. */
     dom = xml_domain_parse((const char *)data, size, &error);
     check_error("parse", dom == NULL, error);
-    if (dom)
+    if (dom) {
         check_domain(dom);
+        check_nothing_dropped((const char *)data, size, dom);
+    } else {
+        check_refusal_asks((const char *)data, size, error);
+    }
     check_rewrite((const char *)data, size, dom);
 
     if (size <= 512) {

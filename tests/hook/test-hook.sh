@@ -632,10 +632,109 @@ test_vendor_specific_never_placed() {
     t_eq "vfio: no ledger" 0 "$(ledgers)"
 }
 
+# lv_xml FILE NAME N 'VIRSH COMMAND'...: into FILE, domain NAME (UUID du N,
+# an mdev <hostdev> for u 1 to u 3, a description naming our namespace,
+# another application's metadata with DOCTYPE text in CDATA and a comment,
+# unless LV_PLAIN=1) defined in libvirt's test driver (no daemon), the
+# commands run on it, then dumped: the XML exactly as libvirt serializes it.
+lv_xml() {
+    local file=$1 name=$2 n=$3 i cmds c
+    shift 3
+    {
+        printf "<domain type='test'><name>%s</name><uuid>%s</uuid>\n" "$name" "$(du "$n")"
+        printf '<description>vGPU by vgpu-hook (metadata namespace urn:vgpu-hook:1) later</description>\n'
+        printf '<memory>65536</memory><os><type>hvm</type></os>\n<metadata><app:page xmlns:app="urn:example:portal:1">'
+        [ "${LV_PLAIN:-0}" = 1 ] ||
+            printf '<![CDATA[<!DOCTYPE html><p>VM notes</p>]]><!-- <!DOCTYPE x [<!ENTITY y "z">]> -->'
+        printf '</app:page></metadata>\n<devices>\n'
+        for i in 1 2 3; do
+            printf "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='%s'/></source></hostdev>\n" "$(u "$i")"
+        done
+        printf '</devices></domain>\n'
+    } > "$WORK/lv-def.xml"
+    cmds="define $WORK/lv-def.xml"
+    for c in "$@"; do cmds="$cmds; $c"; done
+    virsh -q -c test:///default "$cmds; dumpxml $name" 2> "$WORK/lv-err" | sed '/^$/d' > "$file"
+    [ -s "$WORK/lv-err" ] && t_fail "virsh (test driver) for $name" "$(head -n 1 "$WORK/lv-err")"
+}
+
+# DOCTYPE text in CDATA or a comment is text; a domain that asks for
+# nothing is never refused, at any call.
+test_doctype_text() {
+    fresh a40x2-sriov
+    command -v virsh > /dev/null || { t_fail "virsh is needed" "apt-get install -y libvirt-clients"; return; }
+    local op
+    lv_xml "$WORK/none.xml" vm1 1
+    t_match "libvirt keeps the CDATA and the comment verbatim" '<!\[CDATA\[<!DOCTYPE html>.*<!-- <!DOCTYPE x' "$(cat "$WORK/none.xml")"
+    for op in "prepare begin" "migrate begin" "restore begin" "release end" "reconnect begin"; do
+        hook vm1 $op < "$WORK/none.xml"
+        t_eq "asks for nothing, DOCTYPE text in CDATA: $op exits 0, silent, makes nothing" \
+            "0::0:0" "$RC:$OUT$ERR:$(mdev_count):$(ledgers)"
+    done
+    # libvirt keeps another application's entity references, without the DTD.
+    printf '%s\n' '<!DOCTYPE domain [<!ENTITY site "rack 4">]>' "<domain type='test'><name>vm2</name>" \
+        '<description>urn:vgpu-hook:1</description><memory>65536</memory><os><type>hvm</type></os>' \
+        '<metadata><app:page xmlns:app="urn:example:portal:1">&site;</app:page></metadata></domain>' > "$WORK/ent-def.xml"
+    virsh -q -c test:///default "define $WORK/ent-def.xml; dumpxml vm2" > "$WORK/ent.xml" 2> /dev/null
+    t_match "libvirt keeps an entity reference without its DTD" '<app:page [^>]*>&site;</app:page>' "$(cat "$WORK/ent.xml")"
+    for op in "prepare begin" "migrate begin" "restore begin"; do
+        hook vm2 $op < "$WORK/ent.xml"
+        t_eq "asks for nothing, an entity reference in another's metadata: $op exits 0" "0::0" "$RC:$OUT$ERR:$(mdev_count)"
+    done
+    lv_xml "$WORK/asks.xml" vm1 1 "metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set '<device uuid=\"$(u 1)\" profile=\"A40-2Q\"/>'"
+    hook vm1 prepare begin < "$WORK/asks.xml"
+    t_eq "asks, DOCTYPE text in CDATA: the device is made" "0:$(u 1)" "$RC:$(mdevs)"
+    hook vm1 release end < "$WORK/asks.xml"
+    t_eq "asks, DOCTYPE text in CDATA: released" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+    sed "s|<name>vm1</name>|<name>vm1</name><title>\&site;</title>|" "$WORK/asks.xml" > "$WORK/asks-ent.xml"
+    hook vm1 prepare begin < "$WORK/asks-ent.xml"
+    t_eq "asks, an entity reference: refused, one line, nothing made" \
+        "1:vgpu-hook: domain XML: an entity reference (&site;) is not allowed (only &amp; &lt; &gt; &quot; &apos; and character references are):0" \
+        "$RC:$ERR:$(mdev_count)"
+}
+
+# The metadata as `virsh metadata --key vgpu --set` writes it: a lone
+# <vgpu:device>, or a <vgpu:vgpu> holding several; any other element of
+# ours is refused naming it and the two forms.
+test_metadata_forms() {
+    local LV_PLAIN=1
+    fresh a40x2-sriov
+    command -v virsh > /dev/null || { t_fail "virsh is needed" "apt-get install -y libvirt-clients"; return; }
+    lv_xml "$WORK/lone.xml" vm1 1 "metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set '<device uuid=\"$(u 1)\" profile=\"A40-2Q\"/>'"
+    t_match "libvirt stores a lone <vgpu:device>" "^ *<vgpu:device xmlns:vgpu=\"urn:vgpu-hook:1\" uuid=\"$(u 1)\" profile=\"A40-2Q\"/>$" "$(cat "$WORK/lone.xml")"
+    hook vm1 prepare begin < "$WORK/lone.xml"
+    t_eq "lone <vgpu:device>: prepare makes it" "0::$(u 1):nvidia-558" "$RC:$ERR:$(mdevs):$(mdev_type "$(u 1)")"
+    hook vm1 release end < "$WORK/lone.xml"
+    t_eq "lone <vgpu:device>: release removes it" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    lv_xml "$WORK/lone-derived.xml" vm1 1 "metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set '<device profile=\"A40-2Q\"/>'"
+    hook vm1 prepare begin < "$WORK/lone-derived.xml"
+    t_match "lone <vgpu:device> without uuid: asks for its <hostdev>" "^1:vgpu-hook: .*<hostdev mode='subsystem' type='mdev'.* \(or run: vgpuctl sync vm1\)" "$RC:$ERR"
+
+    lv_xml "$WORK/several.xml" vm1 1 "metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set '<vgpu><device uuid=\"$(u 2)\" profile=\"A40-2Q\"/><device uuid=\"$(u 3)\" profile=\"A40-2Q\"/></vgpu>'"
+    t_eq "libvirt stores several in one <vgpu:vgpu>" 2 "$(grep -c '^ *<vgpu:device profile=\|^ *<vgpu:device uuid=' "$WORK/several.xml")"
+    hook vm1 prepare begin < "$WORK/several.xml"
+    t_eq "<vgpu:vgpu> with two devices: both made" "0:$(u 2) $(u 3)" "$RC:$(mdevs)"
+    hook vm1 release end < "$WORK/several.xml"
+    t_eq "<vgpu:vgpu> with two devices: both removed" "0:0" "$RC:$(mdev_count)"
+
+    lv_xml "$WORK/typo.xml" vm1 1 "metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set '<vgpus><device uuid=\"$(u 1)\" profile=\"A40-2Q\"/></vgpus>'"
+    hook vm1 prepare begin < "$WORK/typo.xml"
+    t_eq "misspelled <vgpu:vgpus>: refused naming it and the two forms, nothing made" \
+        "1:vgpu-hook: domain 'vm1': unexpected element <vgpu:vgpus> in namespace urn:vgpu-hook:1 under <metadata> (known: <vgpu> holding <device> elements, or one lone <device>):0" \
+        "$RC:$ERR:$(mdev_count)"
+    # Hand-written: libvirt would keep only the first of the two.
+    sed "s|</metadata>|<v:device xmlns:v='urn:vgpu-hook:1' uuid='$(u 2)' profile='A40-2Q'/></metadata>|" "$WORK/lone.xml" > "$WORK/both.xml"
+    hook vm1 prepare begin < "$WORK/both.xml"
+    t_match "two elements of ours: refused, nothing made" "^1:vgpu-hook: domain 'vm1': more than one element in namespace urn:vgpu-hook:1 under <metadata> \(<vgpu:device>, then <v:device>; libvirt keeps only the first\): use one.*:0$" \
+        "$RC:$ERR:$(mdev_count)"
+}
+
 all_tests="test_vendor_specific_never_placed test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
          test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"
+all_tests="$all_tests test_doctype_text test_metadata_forms"
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

@@ -5,6 +5,7 @@
 #include "domain-xml.h"
 #include "vgpu-error.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define DOM_UUID "c7a5fdbd-edaf-9455-926a-d65c16db1809"
@@ -142,6 +143,40 @@ parse_device_ok(const char *attrs)
 
     g_assert_cmpuint(dom->requests->len, ==, 1);
     return dom;
+}
+
+/* A domain holding @inner (its name, UUID, devices) that asks for one vGPU
+ * with a lone <vgpu:device>. */
+static char *
+asking(const char *inner)
+{
+    return g_strdup_printf("<domain>%s<metadata><v:device xmlns:v='urn:vgpu-hook:1' uuid='"
+                           UUID_A "' profile='A40-2Q'/></metadata></domain>", inner);
+}
+
+/* @xml asks for nothing, so nothing in it is refused. */
+static VgpuDomain *
+parse_asks_nothing(const char *xml, gsize len)
+{
+    g_autoptr(GError) err = NULL;
+    VgpuDomain *dom = xml_domain_parse(xml, len, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(dom);
+    g_assert_cmpuint(dom->requests->len, ==, 0);
+    return dom;
+}
+
+/* Refused when it asks (asking()), read without it when it does not. */
+static void
+assert_refused_when_asking(const char *inner, const char *phrase)
+{
+    g_autofree char *ask = asking(inner);
+    g_autofree char *not = g_strdup_printf("<domain>%s</domain>", inner);
+    g_autoptr(VgpuDomain) dom = NULL;
+
+    assert_refused_str(ask, phrase);
+    dom = parse_asks_nothing(not, strlen(not));
 }
 
 /* The hostdev element as libxml2 writes it (double quotes). */
@@ -496,8 +531,10 @@ test_two_containers(void)
     gsize len;
     const char *data = g_bytes_get_data(bytes, &len);
 
-    assert_refused(data, len, "domain 'vm1': more than one <vgpu> element in namespace "
-                   "urn:vgpu-hook:1 under <metadata>");
+    assert_refused(data, len, "domain 'vm1': more than one element in namespace "
+                   "urn:vgpu-hook:1 under <metadata> (<vgpu:vgpu>, then <v:vgpu>; libvirt keeps "
+                   "only the first): use one, <vgpu> holding <device> elements, or one lone "
+                   "<device>");
 }
 
 static void
@@ -577,19 +614,41 @@ test_xinclude_not_processed(void)
 static void
 test_name_and_uuid(void)
 {
-    assert_refused_str("<domain><uuid>" DOM_UUID "</uuid></domain>",
-                       "domain XML: <name> is missing");
-    assert_refused_str("<domain><name></name></domain>", "domain XML: <name> is empty");
-    assert_refused_str("<domain><name>a&#10;b</name></domain>",
-                       "domain XML: <name> contains a control character");
-    assert_refused_str("<domain><name>a&#x7f;b</name></domain>",
-                       "domain XML: <name> contains a control character");
-    assert_refused_str("<domain><name>a&#x85;b</name></domain>",
-                       "domain XML: <name> contains a control character");
-    assert_refused_str("<domain><name>vm1</name><uuid>not-a-uuid</uuid></domain>",
-                       "domain 'vm1': <uuid> 'not-a-uuid' is not a UUID");
-    assert_refused_str("<domain><name>vm1</name><uuid></uuid></domain>",
-                       "domain 'vm1': <uuid> '' is not a UUID");
+    assert_refused_when_asking("<uuid>" DOM_UUID "</uuid>", "domain XML: <name> is missing");
+    assert_refused_when_asking("<name></name>", "domain XML: <name> is empty");
+    assert_refused_when_asking("<name>a&#10;b</name>",
+                               "domain XML: <name> contains a control character");
+    assert_refused_when_asking("<name>a&#x7f;b</name>",
+                               "domain XML: <name> contains a control character");
+    assert_refused_when_asking("<name>a&#x85;b</name>",
+                               "domain XML: <name> contains a control character");
+    assert_refused_when_asking("<name>vm1</name><uuid>not-a-uuid</uuid>",
+                               "domain 'vm1': <uuid> 'not-a-uuid' is not a UUID");
+    assert_refused_when_asking("<name>vm1</name><uuid></uuid>",
+                               "domain 'vm1': <uuid> '' is not a UUID");
+}
+
+/* What does not read well in a domain that asks for nothing is left out;
+ * what does is kept. */
+static void
+test_asking_nothing_keeps_what_reads(void)
+{
+    const char *tab = "<domain><name>a\tb</name><uuid>not-a-uuid</uuid></domain>";
+    const char *good = "<domain><name>vm1</name><uuid>" DOM_UUID "</uuid><devices>"
+                       "<hostdev type='mdev'><source><address uuid='" UUID_A "'/></source>"
+                       "</hostdev><hostdev type='pci'><source><address domain='0x0000' bus='0x04' "
+                       "slot='0x02' function='0x1'/></source></hostdev></devices></domain>";
+    g_autoptr(VgpuDomain) bad = parse_asks_nothing(tab, strlen(tab));
+    g_autoptr(VgpuDomain) dom = parse_asks_nothing(good, strlen(good));
+
+    g_assert_null(bad->name);
+    g_assert_null(bad->uuid);
+    g_assert_cmpstr(dom->name, ==, "vm1");
+    g_assert_cmpstr(dom->uuid, ==, DOM_UUID);
+    g_assert_cmpuint(dom->mdev_hostdevs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(dom->mdev_hostdevs, 0), ==, UUID_A);
+    g_assert_cmpuint(dom->pci_addrs->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(dom->pci_addrs, 0), ==, "0000:04:02.1");
 }
 
 static void
@@ -597,12 +656,13 @@ test_long_name(void)
 {
     g_autofree char *ok_name = g_strnfill(255, 'n');
     g_autofree char *long_name = g_strnfill(256, 'n');
-    g_autofree char *ok_xml = g_strdup_printf("<domain><name>%s</name></domain>", ok_name);
-    g_autofree char *long_xml = g_strdup_printf("<domain><name>%s</name></domain>", long_name);
+    g_autofree char *ok_inner = g_strdup_printf("<name>%s</name>", ok_name);
+    g_autofree char *long_inner = g_strdup_printf("<name>%s</name>", long_name);
+    g_autofree char *ok_xml = asking(ok_inner);
     g_autoptr(VgpuDomain) dom = parse_ok(ok_xml);
 
     g_assert_cmpstr(dom->name, ==, ok_name);
-    assert_refused_str(long_xml, "domain XML: <name> is longer than 255 bytes");
+    assert_refused_when_asking(long_inner, "domain XML: <name> is longer than 255 bytes");
 }
 
 static void
@@ -627,14 +687,18 @@ test_hostdevs(void)
 static void
 test_bad_hostdevs(void)
 {
-    assert_refused_str("<domain><name>vm1</name><devices>"
-                       "<hostdev type='mdev'><source><address uuid='" UUID_A "'/></source>"
-                       "</hostdev><hostdev type='mdev'><source><address uuid='zz'/></source>"
-                       "</hostdev></devices></domain>",
-                       "domain 'vm1': mdev hostdev 1: address uuid 'zz' is not a UUID");
-    assert_refused_str("<domain><name>vm1</name><devices><hostdev type='mdev'><source/>"
-                       "</hostdev></devices></domain>",
-                       "domain 'vm1': mdev hostdev 0 has no <source><address uuid=...>");
+    assert_refused_when_asking("<name>vm1</name><devices>"
+                               "<hostdev type='mdev'><source><address uuid='" UUID_A "'/>"
+                               "</source></hostdev><hostdev type='mdev'><source>"
+                               "<address uuid='zz'/></source></hostdev></devices>",
+                               "domain 'vm1': mdev hostdev 1: address uuid 'zz' is not a UUID");
+    assert_refused_when_asking("<name>vm1</name><devices><hostdev type='mdev'><source/>"
+                               "</hostdev></devices>",
+                               "domain 'vm1': mdev hostdev 0 has no <source><address uuid=...>");
+    assert_refused_when_asking("<name>vm1</name><devices><hostdev type='pci'><source>"
+                               "<address domain='0x0000' bus='0x04' slot='0x02' function='0x1'/>"
+                               "</source><alias name='ua-vgpu-notes'/></hostdev></devices>",
+                               "domain 'vm1': hostdev alias 'notes' is not a UUID");
 }
 
 static void
@@ -662,6 +726,246 @@ test_hostdev_element(void)
                     "<source><address uuid='" UUID_A "'/></source></hostdev>");
 }
 
+/* ---- DOCTYPE and entities: the parser's, never the bytes' ---- */
+
+#define DTD_REFUSED "domain XML: a DOCTYPE or entity declaration is not allowed"
+
+/* @name from the corpus with urn:vgpu-hook:1 replaced by @ns. */
+static char *
+corpus_with_ns(const char *name, const char *ns, gsize *len)
+{
+    g_autoptr(GBytes) bytes = corpus_read(name);
+    g_autoptr(GString) s = g_string_new_len(g_bytes_get_data(bytes, NULL),
+                                            g_bytes_get_size(bytes));
+
+    g_assert_cmpuint(g_string_replace(s, "urn:vgpu-hook:1", ns, 0), >, 0);
+    *len = s->len;
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+/* The hostile DTDs in a domain that asks for nothing: read without them,
+ * nothing expanded or loaded; rewriting it is refused (it would drop
+ * them), adding nothing keeps its bytes. */
+static void
+test_dtd_asking_nothing(void)
+{
+    static const char *const files[] = {
+        "billion-laughs.xml", "xxe-system.xml", "xxe-http.xml", "parameter-entities.xml",
+        "doctype-only.xml", "undefined-entity.xml",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        gsize len;
+        g_autofree char *xml = corpus_with_ns(files[i], "urn:other-tool:1", &len);
+        g_autoptr(VgpuDomain) dom = parse_asks_nothing(xml, len);
+        g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GError) err = NULL;
+        g_autofree char *out = NULL;
+        guint added = 99;
+
+        /* &xxe; and &lol9; stay unexpanded: the name is empty, left out. */
+        if (dom->name)
+            g_assert_cmpstr(dom->name, ==, "vm1");
+        out = xml_domain_add_hostdevs(xml, len, &added, &err);
+        g_assert_no_error(err);
+        g_assert_cmpuint(added, ==, 0);
+        g_assert_cmpmem(out, strlen(out), xml, len);
+        g_clear_pointer(&out, g_free);
+        out = xml_domain_repoint_vfs(xml, len, none, &err);
+        g_assert_null(out);
+        assert_refusal(err, "asks for no vGPU and holds a DOCTYPE or entity reference: not "
+                       "rewritten");
+    }
+}
+
+/* DOCTYPE and ENTITY as text (CDATA, a comment, a processing instruction,
+ * escaped) are only text: a domain asking for a vGPU reads as usual. */
+static void
+test_doctype_text(void)
+{
+    g_autofree char *xml = asking(
+        "<name>vm1</name>"
+        "<description><![CDATA[<!DOCTYPE html><!ENTITY x 'y'>&x;]]></description>"
+        "<!-- <!DOCTYPE x [<!ENTITY y \"z\">]> &y; -->"
+        "<?note <!DOCTYPE domain SYSTEM 'http://127.0.0.1:9/x.dtd'>?>"
+        "<title>&lt;!DOCTYPE t&gt; &amp; &#x26;lol; &quot;&apos;</title>");
+    g_autoptr(VgpuDomain) dom = parse_ok(xml);
+    g_autoptr(VgpuDomain) text = parse_corpus_ok("entity-text-in-cdata.xml");
+    g_autoptr(VgpuDomain) lone = parse_corpus_ok("libvirt-lone-device.xml");
+    g_autoptr(VgpuDomain) several = parse_corpus_ok("libvirt-several-devices.xml");
+    g_autoptr(VgpuDomain) none = parse_corpus_ok("libvirt-doctype-text.xml");
+
+    g_assert_cmpuint(dom->requests->len, ==, 1);
+    g_assert_cmpstr(request(dom, 0)->uuid, ==, UUID_A);
+    g_assert_cmpuint(text->requests->len, ==, 0);
+    g_assert_cmpuint(lone->requests->len, ==, 1);
+    g_assert_cmpuint(several->requests->len, ==, 2);
+    g_assert_cmpuint(none->requests->len, ==, 0);
+    g_assert_cmpstr(none->name, ==, "vm1");
+}
+
+/* A real DOCTYPE, entity declaration or entity reference in a domain that
+ * asks for a vGPU. */
+static void
+test_real_dtd_refused(void)
+{
+    const char *internal =
+        "<!DOCTYPE domain [<!ENTITY p 'A40-2Q'>]><domain><name>vm1</name><metadata>"
+        "<v:device xmlns:v='urn:vgpu-hook:1' uuid='" UUID_A "' profile='&p;'/></metadata>"
+        "</domain>";
+    const char *unused = "<!DOCTYPE domain [<!ENTITY p 'A40-2Q'>]><domain><name>vm1</name>"
+                         "<metadata><v:device xmlns:v='urn:vgpu-hook:1' uuid='" UUID_A "' "
+                         "profile='A40-2Q'/></metadata></domain>";
+    const char *attribute_ref =
+        "<domain><name>vm1</name><metadata><v:device xmlns:v='urn:vgpu-hook:1' uuid='"
+        UUID_A "' profile='A40-&q;'/></metadata></domain>";
+    /* A default xmlns= in the DTD could put a plain <device> in our
+     * namespace: refused if it does, never a request if it does not. */
+    const char *fixed_ns =
+        "<!DOCTYPE domain [<!ATTLIST device xmlns CDATA #FIXED 'urn:vgpu-hook:1'>]>"
+        "<domain><name>vm1</name><metadata><device uuid='" UUID_A "' profile='A40-2Q'/>"
+        "</metadata></domain>";
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VgpuDomain) dom = xml_domain_parse(fixed_ns, strlen(fixed_ns), &err);
+    g_autofree char *in_text = asking("<name>vm1</name><description>at &site;</description>");
+    g_autoptr(VgpuDomain) predefined = parse_device_ok("profile='A40&#x2d;2Q' type='nvidia&#45;558'");
+
+    assert_refused_str(internal, DTD_REFUSED);
+    assert_refused_str(unused, DTD_REFUSED);
+    assert_refused_str(attribute_ref, "domain XML: an entity reference (&q;) is not allowed");
+    assert_refused_str(in_text, "domain XML: an entity reference (&site;) is not allowed");
+    if (dom)
+        g_assert_cmpuint(dom->requests->len, ==, 0);
+    else
+        assert_refusal(err, DTD_REFUSED);
+    g_assert_cmpstr(request(predefined, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpstr(request(predefined, 0)->type, ==, "nvidia-558");
+}
+
+/* An external subset is never read: the entity it declares stays
+ * undeclared, the default attribute it gives is never added. */
+static void
+test_external_subset_never_read(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("test-xml-XXXXXX", NULL);
+    g_autofree char *dtd = g_build_filename(dir, "domain.dtd", NULL);
+    g_autofree char *not = NULL;
+    g_autofree char *ask = NULL;
+    g_autoptr(VgpuDomain) dom = NULL;
+
+    g_assert_true(g_file_set_contents(dtd, "<!ENTITY n 'expanded'>\n"
+                                      "<!ATTLIST domain type CDATA 'injected'>\n", -1, NULL));
+    not = g_strdup_printf("<!DOCTYPE domain SYSTEM 'file://%s'>\n"
+                          "<domain><name>vm&n;</name><title>&n;</title></domain>", dtd);
+    ask = g_strdup_printf("<!DOCTYPE domain SYSTEM '%s'>\n<domain><name>vm1</name><metadata>"
+                          "<v:device xmlns:v='urn:vgpu-hook:1' uuid='" UUID_A "' "
+                          "profile='A40-2Q'/></metadata></domain>", dtd);
+    dom = parse_asks_nothing(not, strlen(not));
+    g_assert_cmpstr(dom->name, ==, "vm");
+    assert_refused_str(ask, DTD_REFUSED);
+    g_assert_cmpint(g_unlink(dtd), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/* libvirt keeps another application's entity references verbatim, without
+ * the DTD that declared them (libvirt-entity-reference.xml is what it
+ * printed for such a definition). */
+static void
+test_libvirt_entity_reference(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("libvirt-entity-reference.xml");
+    g_autoptr(GBytes) bytes = corpus_read("libvirt-entity-reference.xml");
+    g_autoptr(GString) asks = g_string_new_len(g_bytes_get_data(bytes, NULL),
+                                               g_bytes_get_size(bytes));
+
+    g_assert_cmpstr(dom->name, ==, "vm1");
+    g_assert_cmpstr(dom->uuid, ==, DOM_UUID);
+    g_assert_cmpuint(dom->requests->len, ==, 0);
+    g_string_replace(asks, "</metadata>", "<v:device xmlns:v='urn:vgpu-hook:1' "
+                     "profile='A40-2Q'/></metadata>", 1);
+    assert_refused(asks->str, asks->len, "domain XML: an entity reference (&site;) is not "
+                   "allowed");
+}
+
+/* ---- the two forms of the metadata ---- */
+
+/* What `virsh metadata vm1 --uri urn:vgpu-hook:1 --key vgpu --set
+ * '<device profile="A40-2Q"/>'` stores: one request. */
+static void
+test_lone_device(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("libvirt-lone-device.xml");
+    g_autofree char *derived = vgpu_request_uuid_derive(DOM_UUID, 0);
+    g_autoptr(GBytes) bytes = corpus_read("libvirt-lone-device.xml");
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    g_autoptr(GError) err = NULL;
+    guint added = 0;
+    g_autofree char *out = xml_domain_add_hostdevs(data, len, &added, &err);
+    g_autoptr(VgpuDomain) again = NULL;
+    const char *default_ns = "<domain><name>vm1</name><metadata><device xmlns='urn:vgpu-hook:1' "
+                             "uuid='" UUID_A "' type='nvidia-558'/></metadata></domain>";
+    g_autoptr(VgpuDomain) plain = parse_ok(default_ns);
+
+    g_assert_cmpuint(dom->requests->len, ==, 1);
+    g_assert_cmpstr(request(dom, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpstr(request(dom, 0)->uuid, ==, derived);
+    g_assert_false(xml_domain_request_has_hostdev(dom, request(dom, 0)));
+    g_assert_no_error(err);
+    g_assert_cmpuint(added, ==, 1);
+    again = parse_ok(out);
+    g_assert_cmpuint(again->requests->len, ==, 1);
+    g_assert_true(xml_domain_request_has_hostdev(again, request(again, 0)));
+    g_assert_cmpstr(request(plain, 0)->type, ==, "nvidia-558");
+    assert_refused_str("<domain><name>vm1</name><metadata><v:device xmlns:v='urn:vgpu-hook:1' "
+                       "uuid='" UUID_A "' profil='A40-2Q'/></metadata></domain>",
+                       "domain 'vm1': vGPU device 0: unknown attribute 'profil'");
+}
+
+/* What `--key vgpu --set '<vgpu><device .../><device .../></vgpu>'`
+ * stores: every device, in order. */
+static void
+test_libvirt_several_devices(void)
+{
+    g_autoptr(VgpuDomain) dom = parse_corpus_ok("libvirt-several-devices.xml");
+
+    g_assert_cmpuint(dom->requests->len, ==, 2);
+    g_assert_cmpstr(request(dom, 0)->profile, ==, "A40-2Q");
+    g_assert_cmpstr(request(dom, 1)->profile, ==, "A40-4Q");
+    g_assert_cmpint(request(dom, 1)->placement, ==, VGPU_PLACEMENT_SPREAD);
+}
+
+#define META_DOMAIN(meta) \
+    "<domain><name>vm1</name><uuid>" DOM_UUID "</uuid><metadata>" meta "</metadata></domain>"
+#define FORMS "<vgpu> holding <device> elements, or one lone <device>"
+
+/* Any other element of ours under <metadata>, or more than one, is refused
+ * naming it and the two forms. */
+static void
+test_metadata_forms_refused(void)
+{
+    assert_refused_str(META_DOMAIN("<vgpu:vgpus xmlns:vgpu='urn:vgpu-hook:1'>"
+                                   "<vgpu:device profile='A40-2Q'/></vgpu:vgpus>"),
+                       "domain 'vm1': unexpected element <vgpu:vgpus> in namespace "
+                       "urn:vgpu-hook:1 under <metadata> (known: " FORMS ")");
+    assert_refused_str(META_DOMAIN("<other:x xmlns:other='urn:other'/>"
+                                   "<devices xmlns='urn:vgpu-hook:1' profile='A40-2Q'/>"),
+                       "domain 'vm1': unexpected element <devices> in namespace");
+    assert_refused_str(META_DOMAIN("<vgpu:vgpu xmlns:vgpu='urn:vgpu-hook:1'>"
+                                   "<vgpu:device profile='A40-2Q'/></vgpu:vgpu>"
+                                   "<vgpu:device xmlns:vgpu='urn:vgpu-hook:1' profile='A40-4Q'/>"),
+                       "domain 'vm1': more than one element in namespace urn:vgpu-hook:1 under "
+                       "<metadata> (<vgpu:vgpu>, then <vgpu:device>; libvirt keeps only the "
+                       "first): use one, " FORMS);
+    assert_refused_str(META_DOMAIN("<a:device xmlns:a='urn:vgpu-hook:1' profile='A40-2Q'/>"
+                                   "<b:device xmlns:b='urn:vgpu-hook:1' profile='A40-4Q'/>"),
+                       "(<a:device>, then <b:device>; libvirt keeps only the first)");
+    /* Wherever it is, the misspelling is named first. */
+    assert_refused_str(META_DOMAIN("<v:device xmlns:v='urn:vgpu-hook:1' profile='A40-2Q'/>"
+                                   "<v:vgpus xmlns:v='urn:vgpu-hook:1'/>"),
+                       "unexpected element <v:vgpus> in namespace");
+}
+
 /* ---- hostile input ---- */
 
 typedef struct {
@@ -670,13 +974,13 @@ typedef struct {
 } Hostile;
 
 static const Hostile hostile_corpus[] = {
-    { "billion-laughs.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
-    { "xxe-system.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
-    { "xxe-http.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
-    { "parameter-entities.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
-    { "doctype-only.xml", "domain XML: a DOCTYPE or entity declaration is not allowed" },
-    /* The screen is byte-level and conservative: even inside CDATA. */
-    { "entity-without-doctype.xml", "a DOCTYPE or entity declaration is not allowed" },
+    /* Each of these asks for a vGPU: one that asks for nothing is read
+     * without its DTD (test_dtd_asking_nothing). */
+    { "billion-laughs.xml", DTD_REFUSED },
+    { "xxe-system.xml", DTD_REFUSED },
+    { "xxe-http.xml", DTD_REFUSED },
+    { "parameter-entities.xml", DTD_REFUSED },
+    { "doctype-only.xml", DTD_REFUSED },
     /* The encoding is forced to UTF-8: an encoded DOCTYPE stays text. */
     { "utf7-doctype.xml", "domain XML is not well-formed: line 2: Start tag expected" },
     { "latin1-declared.xml", "domain XML is not well-formed: line 3: Input is not proper UTF-8" },
@@ -688,7 +992,8 @@ static const Hostile hostile_corpus[] = {
     { "json.txt", "domain XML is not well-formed: line 1: Start tag expected" },
     { "root-not-domain.xml", "domain XML: the root element is <network>, not <domain>" },
     { "root-namespaced.xml", "domain XML: the root element is <x:domain>, not <domain>" },
-    { "undefined-entity.xml", "domain XML is not well-formed: line 2: Entity 'vm' not defined" },
+    { "undefined-entity.xml", "domain XML: an entity reference (&vm;) is not allowed (only &amp; "
+      "&lt; &gt; &quot; &apos; and character references are)" },
     { "undefined-prefix.xml",
       "domain XML is not well-formed: line 4: Namespace prefix vgpu on device is not defined" },
     { "mismatched-tags.xml", "domain XML is not well-formed: line 4: Opening and ending tag "
@@ -1169,11 +1474,21 @@ main(int argc, char **argv)
     g_test_add_func("/xml/parse/no-metadata", test_no_metadata);
     g_test_add_func("/xml/parse/xinclude-not-processed", test_xinclude_not_processed);
     g_test_add_func("/xml/parse/name-and-uuid", test_name_and_uuid);
+    g_test_add_func("/xml/parse/asking-nothing-keeps-what-reads",
+                    test_asking_nothing_keeps_what_reads);
     g_test_add_func("/xml/parse/long-name", test_long_name);
     g_test_add_func("/xml/parse/hostdevs", test_hostdevs);
     g_test_add_func("/xml/parse/bad-hostdevs", test_bad_hostdevs);
     g_test_add_func("/xml/parse/has-hostdev", test_has_hostdev);
     g_test_add_func("/xml/hostdev-element", test_hostdev_element);
+    g_test_add_func("/xml/dtd/asking-nothing", test_dtd_asking_nothing);
+    g_test_add_func("/xml/dtd/text", test_doctype_text);
+    g_test_add_func("/xml/dtd/real-refused", test_real_dtd_refused);
+    g_test_add_func("/xml/dtd/external-subset-never-read", test_external_subset_never_read);
+    g_test_add_func("/xml/dtd/libvirt-entity-reference", test_libvirt_entity_reference);
+    g_test_add_func("/xml/forms/lone-device", test_lone_device);
+    g_test_add_func("/xml/forms/libvirt-several-devices", test_libvirt_several_devices);
+    g_test_add_func("/xml/forms/refused", test_metadata_forms_refused);
     for (gsize i = 0; i < G_N_ELEMENTS(hostile_corpus); i++) {
         g_autofree char *path = g_strdup_printf("/xml/hostile/%s", hostile_corpus[i].file);
         g_test_add_data_func(path, &hostile_corpus[i], test_hostile_file);

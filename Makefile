@@ -67,7 +67,7 @@ layer_inc     = $(or $(INC_$(firstword $(subst /, ,$(1)))),$(INC_top))
 
 LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
-FRONT_SRCS := hooks/vgpu-hook.c hooks/front-watch.c
+FRONT_SRCS := hooks/vgpu-hook.c hooks/front-watch.c hooks/front-ledger.c
 CLI_SRCS   := $(wildcard cli/*.c)
 # virt/: what vgpuctl and vgpu-keeper share (they alone link libvirt).
 VIRT_SRCS  := $(wildcard virt/*.c)
@@ -108,7 +108,8 @@ $(LIB): $(call obj,$(LIB_SRCS))
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # The front links only libc: a domain without vGPU metadata must cost about
-# a process start. It dlopen()s the core only when metadata is present.
+# a process start. It dlopen()s the core only when metadata is present (or,
+# for release and reconnect, the domain has a ledger).
 $(FRONT): $(call obj,$(FRONT_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) -ldl
 

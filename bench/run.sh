@@ -164,30 +164,54 @@ say "bench: fast path, $FAST_ROUNDS interleaved rounds"
 PLAIN=$TOP/bench/domain-plain.xml
 PLAIN_KB=$(awk -v b="$(wc -c < "$PLAIN")" 'BEGIN { printf "%.1f", b / 1024 }')
 grep -q 'urn:vgpu-hook:1' "$PLAIN" && die "bench/domain-plain.xml must not carry vGPU metadata"
+# Release and reconnect read the config and look for the domain's ledger
+# (hooks/front-ledger.c): timed against the shipped config, its state_dir
+# an existing directory without that ledger, as on a host where other
+# domains have vGPUs.
+FAST_CONF=$WORK/fast.conf
+FAST_STATE=$WORK/state-fast
+FAST_LEDGER=$FAST_STATE/$(sed -n 's|^ *<uuid>\(.*\)</uuid>.*|\1|p' "$PLAIN" | head -n 1).ledger
+mkdir -m 0700 "$FAST_STATE"
+sed "s|^#state_dir=.*|state_dir=$FAST_STATE|" "$TOP/examples/vgpu-hook.conf" > "$FAST_CONF"
+grep -q "^state_dir=$FAST_STATE\$" "$FAST_CONF" || die "examples/vgpu-hook.conf has no #state_dir= line to set"
+if [ $HAVE_STRACE = 1 ]; then
+    # The path timed must be the one with the ledger check, and no more.
+    VGPU_HOOK_CONF=$FAST_CONF strace -f -qq -e trace=%file,%process -o "$WORK/fast.trace" \
+        "$HOOK" web-frontend-03 release end - < "$PLAIN" > /dev/null 2>>"$ERRLOG" ||
+        die "fast path: release end failed"
+    grep -F "\"$FAST_LEDGER\"" "$WORK/fast.trace" | grep -q stat ||
+        die "fast path: release end did not look for $FAST_LEDGER"
+    grep -qE 'vgpu-hook-core\.so|^[0-9]+ +(clone3?|v?fork)\(' "$WORK/fast.trace" &&
+        die "fast path: release end of a domain without metadata or ledger loaded the core"
+fi
 {
     printf 'true\t0\t5\t-\t%s\t/bin/true\n' "$PLAIN"
     printf 'prepare\t0\t5\t-\t%s\t%s\tweb-frontend-03\tprepare\tbegin\t-\n' "$PLAIN" "$HOOK"
     printf 'release\t0\t5\t-\t%s\t%s\tweb-frontend-03\trelease\tend\t-\n' "$PLAIN" "$HOOK"
+    printf 'reconnect\t0\t5\t-\t%s\t%s\tweb-frontend-03\treconnect\tbegin\t-\n' "$PLAIN" "$HOOK"
     printf 'linked\t0\t5\t-\t%s\t%s\n' "$PLAIN" "$ABS/bench/linked-ref"
     printf 'shell\t0\t5\t-\t%s\t%s\tweb-frontend-03\tprepare\tbegin\t-\n' "$PLAIN" "$TOP/bench/shell-hook.sh"
 } > "$WORK/fast.spec"
-# No config needed on this path; point it at one that does not exist to be sure.
-VGPU_HOOK_CONF=$WORK/none.conf "$BX" -R -r "$FAST_ROUNDS" -e "$ERRLOG" "$WORK/fast.spec" > "$WORK/fast.out" ||
+VGPU_HOOK_CONF=$FAST_CONF "$BX" -R -r "$FAST_ROUNDS" -e "$ERRLOG" "$WORK/fast.spec" > "$WORK/fast.out" ||
     die "fast path: a run failed (see $ERRLOG)"
+[ -e "$FAST_LEDGER" ] && die "fast path: $FAST_LEDGER appeared"
 F=$WORK/fast.out
 T_TRUE=$(field "$F" true 3)
 T_SHELL=$(field "$F" shell 3)
-out "### 1. No-vGPU fast path: \`NAME prepare begin -\`, ${PLAIN_KB} KB domain without metadata on stdin"
+out "### 1. No-vGPU fast path: \`NAME OP SUBOP -\`, ${PLAIN_KB} KB domain without metadata on stdin"
 out ""
 out "Whole process (fork, exec, exit, wait), $FAST_ROUNDS rounds interleaved (order rotated each round), 5 warm-up runs each."
+out "Release and reconnect also read the config (the shipped one, $(wc -c < "$FAST_CONF") bytes) and \`lstat\` where the"
+out "domain's ledger would be (an existing state directory without it)$([ $HAVE_STRACE = 1 ] && echo "; checked with strace: that lstat, no core, no child")."
 out ""
 out "| candidate | median ms | min ms | x /bin/true | x shell hook |"
 out "|---|---:|---:|---:|---:|"
-for c in true prepare release linked shell; do
+for c in true prepare release reconnect linked shell; do
     case $c in
     true) label='`/bin/true` (a process start)' ;;
     prepare) label='`vgpu-hook NAME prepare begin -`' ;;
-    release) label='`vgpu-hook NAME release end -`' ;;
+    release) label='`vgpu-hook NAME release end -` (config read, ledger lstat)' ;;
+    reconnect) label='`vgpu-hook NAME reconnect begin -` (config read, ledger lstat)' ;;
     linked) label='reference: libc-only logic linked to glib+libxml2+libuuid' ;;
     shell) label='bash hook: `case` on argv + `grep -q` (bench/shell-hook.sh)' ;;
     esac
@@ -201,7 +225,9 @@ T_PREP_FAST=$(field "$F" prepare 3)
 T_REL_FAST=$(field "$F" release 3)
 target "fast path prepare: x /bin/true" "$(ratio "$T_PREP_FAST" "$T_TRUE")" "$T_FAST_TRUE"
 target "fast path prepare: x shell hook" "$(ratio "$T_PREP_FAST" "$T_SHELL")" "$T_FAST_SHELL"
-target "fast path release: x /bin/true" "$(ratio "$T_REL_FAST" "$T_TRUE")" "$T_FAST_TRUE"
+target "fast path release (ledger check): x /bin/true" "$(ratio "$T_REL_FAST" "$T_TRUE")" "$T_FAST_TRUE"
+target "fast path reconnect (ledger check): x /bin/true" \
+    "$(ratio "$(field "$F" reconnect 3)" "$T_TRUE")" "$T_FAST_TRUE"
 
 # --- 2. one vGPU on hosts of 1..16 GPUs (dgx-8x20 at 8), against mdevctl types ----------
 # The hook runs inside the namespace with sysfs_root=/sys, the path

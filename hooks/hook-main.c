@@ -123,6 +123,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
     g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(VgpuDomain) dom = NULL;
     gboolean release = strcmp(op, "release") == 0;
+    gboolean reconnect = strcmp(op, "reconnect") == 0;
 
     limit_exit_code = hook_exit_code_on_failure(op);
     gave_up_fd = gave_up;
@@ -143,7 +144,12 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
         g_clear_error(&error);
     }
 
-    if (dom && dom->requests->len == 0 && !release)
+    /* Release and reconnect answer to the ledger, which the front found or
+     * could not rule out: the live metadata may be gone (virsh metadata
+     * --live --remove) while the ledger still holds the domain's devices.
+     * A prepare asking for nothing leaves a stale ledger alone; the next
+     * release gives its devices back. */
+    if (dom && dom->requests->len == 0 && !release && !reconnect)
         return 0;
 
     if (strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0) {
@@ -152,7 +158,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
     } else if (release) {
         if (hook_release(cfg, name, release_reason(argc, argv), dom, &error) < 0)
             return fail(op, error);
-    } else if (strcmp(op, "reconnect") == 0) {
+    } else if (reconnect) {
         hook_reconnect(cfg, dom);
     } else if (strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) {
         g_autofree char *out = NULL;

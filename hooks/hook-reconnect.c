@@ -31,6 +31,26 @@ reconnect_lookup(const VgpuConfig *cfg, const VgpuRequest *req, const LedgerDevi
     return device_kind_lookup(cfg->sysfs_root, req->uuid, NULL, parent, type, error);
 }
 
+/* A ledger device no request names: its metadata was removed while the
+ * domain ran (virsh metadata --live --remove). Still the domain's, and
+ * release end gives it back. */
+static void
+reconnect_unasked(const VgpuConfig *cfg, const VgpuDomain *dom, const LedgerDevice *d)
+{
+    const DeviceKind *kind = device_kind_of(d);
+    g_autofree char *parent = NULL, *type = NULL;
+
+    if (kind->lookup(cfg->sysfs_root, device_kind_device_id(kind, d->uuid, d->parent),
+                     &parent, &type, NULL) < 0)
+        vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s (%s on %s), which the "
+                 "domain no longer asks for and which is missing from sysfs", dom->name,
+                 d->uuid, d->type, d->parent);
+    else
+        vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s (%s on %s, present), "
+                 "which the domain no longer asks for (its metadata was removed?); "
+                 "release end gives it back", dom->name, d->uuid, type, parent);
+}
+
 void
 hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
 {
@@ -70,7 +90,6 @@ hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
         for (guint j = 0; j < dom->requests->len && !asked; j++)
             asked = g_strcmp0(((VgpuRequest *)dom->requests->pdata[j])->uuid, d->uuid) == 0;
         if (!asked)
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s, which the domain "
-                     "no longer asks for", dom->name, d->uuid);
+            reconnect_unasked(cfg, dom, d);
     }
 }

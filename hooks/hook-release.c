@@ -122,8 +122,11 @@ hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const 
         return -1;
     }
     if (ledger->devices->len)
-        vgpu_log(LOG_INFO, "domain '%s': releasing %u vGPU(s); shutoff reason: %s", name,
-                 ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)");
+        vgpu_log(LOG_INFO, "domain '%s': releasing %u vGPU(s); shutoff reason: %s%s", name,
+                 ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)",
+                 /* The ledger decides, not the XML (hook-main.c). */
+                 dom && dom->requests->len == 0
+                     ? "; the live XML asks for none of them (its metadata was removed)" : "");
     release_wait_driver(cfg, name, ledger);
     for (guint i = 0; i < ledger->devices->len; i++) {
         const LedgerDevice *d = ledger->devices->pdata[i];

@@ -7,6 +7,8 @@
  * domain carries our namespace at all, and only then dlopen()s the core,
  * which parses the document properly. A domain that merely mentions the
  * namespace somewhere else (a comment) is parsed and found empty there.
+ * Release and reconnect also load it when the domain has a ledger, whatever
+ * the XML says (front-ledger.c).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "front-ledger.h"
 #include "front-watch.h"
 #include "hook-exit.h"
 
@@ -90,17 +93,17 @@ read_stdin(size_t *len)
     return buf;
 }
 
-/* Our namespace anywhere in the document. Release also looks at domains
- * that still have an mdev <hostdev> without it: the live metadata can be
- * removed while the domain runs (virsh metadata --live --remove), and the
- * device the ledger holds must still go. */
+/* Our namespace anywhere in the document. Release and reconnect act on
+ * the ledger, not on the XML: the live metadata can be removed while the
+ * domain runs (virsh metadata --live --remove) and its hostdev unplugged,
+ * and what the ledger records must still go back. */
 static int
 needs_core(const char *op, const char *xml, size_t len)
 {
     if (memmem(xml, len, VGPU_NS, strlen(VGPU_NS)))
         return 1;
-    return strcmp(op, "release") == 0 &&
-           (memmem(xml, len, "type='mdev'", 11) || memmem(xml, len, "type=\"mdev\"", 11));
+    return (strcmp(op, "release") == 0 || strcmp(op, "reconnect") == 0) &&
+           front_ledger_maybe(xml, len);
 }
 
 static void *

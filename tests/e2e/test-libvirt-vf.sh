@@ -150,6 +150,40 @@ else
     lv_stop
 fi
 
+# The live metadata removed while the domain runs (virsh metadata --live
+# --remove): libvirt hands reconnect and release end an XML without our
+# namespace, and the ledger still decides. The VF goes back and the next
+# domain naming it starts (it was refused as "taken" when the hook trusted
+# the XML).
+if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
+    vf=0000:05:02.0
+    vf_domain vm2 2 'gpu="MI300X"' $vf yes
+    lv_virsh start vm2 > /dev/null 2>&1
+    out=$(lv_virsh metadata vm2 --live --uri urn:vgpu-hook:1 --remove 2>&1)
+    t_eq "metadata removed: virsh metadata --live --remove on the running domain" "0:" "$?:$out"
+    t_eq "metadata removed: the live XML lost it, the VF is still held" "0 running vfio-pci 1" \
+        "$(lv_virsh dumpxml vm2 2>&1 | grep -c urn:vgpu-hook) $(lv_virsh domstate vm2 2>&1) $(driver_of $vf) $(ledgers)"
+    lv_restart_libvirtd
+    lv_t_syslog "metadata removed: reconnect after a libvirtd restart names what the ledger holds" \
+        "domain 'vm2': reconnect: ledger holds $(u 2) \\(vf-1002-74b5 on $vf, present\\), which the domain no longer asks for"
+    out=$(lv_virsh destroy vm2 2>&1)
+    t_eq "metadata removed: virsh destroy" "0:" "$?:$out"
+    lv_t_syslog "metadata removed: release end released by the ledger" \
+        "domain 'vm2': releasing 1 vGPU.*the live XML asks for none of them"
+    t_eq "metadata removed: the VF given back (native driver, override cleared), no ledger" "none (null) 0" \
+        "$(driver_of $vf) $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(ledgers)"
+    vf_domain vm3 3 'gpu="MI300X"' $vf yes
+    out=$(lv_virsh start vm3 2>&1)
+    t_eq "metadata removed: the next domain naming the VF starts" "0: running" \
+        "$?:$out $(lv_virsh domstate vm3 2>&1)"
+    lv_virsh destroy vm3 > /dev/null 2>&1
+    t_eq "metadata removed: ... and gives it back in turn" "none 0" "$(driver_of $vf) $(ledgers)"
+    lv_stop
+else
+    t_fail "metadata removed: libvirtd up in the namespace (mi300x-4)" "see the log above"
+    lv_stop
+fi
+
 plain_vf_lifecycle s7150-2vf "FirePro S7150" 0000:04:02.1 none
 # Intel xe with the VFs probed by xe on the host (sriov_drivers_autoprobe
 # left on): libvirt unbinds xe first and gives the VF back to xe.

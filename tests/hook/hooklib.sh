@@ -104,3 +104,23 @@ self_remove_scenario() {
     } > "$WORK/selfremove.ini"
     echo "$WORK/selfremove.ini"
 }
+
+# metadata_removed NAME [--unplugged]: what libvirt hands the hook once
+# `virsh metadata NAME --live --uri urn:vgpu-hook:1 --remove` ran on the
+# domain in $WORK/NAME.xml, written by libvirt itself (its test driver, in
+# one virsh session) to $WORK/NAME-nometa.xml. --unplugged also drops its
+# <hostdev>s, as `virsh detach-device --live` would (the test driver of
+# libvirt 9.0 cannot detach; libvirt writes one element per line).
+metadata_removed() {
+    local name=$1 out=$WORK/$1-nometa.xml
+    # The test driver wants an <os> and a <memory>; the hook reads neither.
+    sed "s|^  <devices>|  <memory>1048576</memory>\n  <os><type>hvm</type></os>\n  <devices>|" \
+        "$WORK/$name.xml" > "$WORK/$name-def.xml"
+    if ! virsh -q -c test:///default "define $WORK/$name-def.xml; start $name; metadata $name --live --uri urn:vgpu-hook:1 --remove; dumpxml $name" \
+            > "$out" 2> "$WORK/virsh.err" || [ -s "$WORK/virsh.err" ] ||
+       ! grep -q "<uuid>" "$out" || grep -q "urn:vgpu-hook" "$out"; then
+        t_fail "$name: libvirt's test driver removes the live metadata" "$(head -n 2 "$WORK/virsh.err")"
+        return 1
+    fi
+    [ "${2:-}" != --unplugged ] || sed -i '/^ *<hostdev /,/^ *<\/hostdev>/d' "$out"
+}

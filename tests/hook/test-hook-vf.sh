@@ -534,8 +534,44 @@ test_named_vf_numa() {
     conf
 }
 
+# A whole VF is given back by its ledger whatever the live XML says: after
+# virsh metadata --live --remove (the PCI hostdev stays) and after the
+# hostdev was unplugged too; the next domain naming the VF then gets it.
+test_release_by_ledger() {
+    fresh a40x2-vfio
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\" @vf=$V0"
+    metadata_removed vm1 || return
+    : > "$VGPU_TEST_LOG"
+    hook vm1 reconnect begin < "$WORK/vm1-nometa.xml"
+    t_eq "NVIDIA VF, metadata removed: reconnect exit 0, silent, type kept" "0::558:1" \
+        "$RC:$OUT$ERR:$(cur $V0):$(ledgers)"
+    t_match "NVIDIA VF, metadata removed: reconnect logs what the ledger still holds" \
+        "domain 'vm1': reconnect: ledger holds $(u 1) \\(nvidia-558 on $V0, present\\), which the domain no longer asks for" \
+        "$(hook_log)"
+    hook vm1 release end < "$WORK/vm1-nometa.xml"
+    t_eq "NVIDIA VF, metadata removed: release clears the type, drops the ledger" "0::0:0" \
+        "$RC:$ERR:$(cur $V0):$(ledgers)"
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\" @vf=$V0"
+    t_eq "NVIDIA VF: the next domain naming it is not refused as taken" "0::558" "$RC:$ERR:$(cur $V0)"
+    metadata_removed vm2 --unplugged || return
+    hook vm2 release end < "$WORK/vm2-nometa.xml"
+    t_eq "NVIDIA VF, metadata and hostdev removed: cleared, ledger gone" "0::0:0:" \
+        "$RC:$ERR:$(cur $V0):$(ledgers):$(vfs_in_use)"
+
+    fresh mi300x-4 "pci_ids_path=$IDS"
+    start vm1 1 "uuid=\"$(u 1)\" gpu=\"MI300X\" @vf=$A0"
+    metadata_removed vm1 || return
+    hook vm1 release end < "$WORK/vm1-nometa.xml"
+    t_eq "AMD VF, metadata removed: its record dropped" "0::0" "$RC:$ERR:$(ledgers)"
+    start vm2 2 "uuid=\"$(u 2)\" gpu=\"MI300X\" @vf=$A0"
+    t_eq "AMD VF: the next domain naming it is not refused as taken" "0::1" "$RC:$ERR:$(ledgers)"
+    metadata_removed vm2 --unplugged || return
+    hook vm2 release end < "$WORK/vm2-nometa.xml"
+    t_eq "AMD VF, metadata and hostdev removed: record dropped" "0::0" "$RC:$ERR:$(ledgers)"
+}
+
 for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
-         test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml; do
+         test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml test_release_by_ledger; do
     echo "# $t"
     $t
 done

@@ -735,6 +735,97 @@ all_tests="test_vendor_specific_never_placed test_fast_path test_single_profile_
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
          test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"
 all_tests="$all_tests test_doctype_text test_metadata_forms"
+# Release is the ledger's business, not the XML's: with the live metadata
+# removed (virsh metadata --live --remove) and the hostdev unplugged,
+# release end still gives back what the ledger holds, and reconnect says so.
+test_release_by_ledger() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    metadata_removed vm1 --unplugged || return
+    t_eq "by ledger: libvirt's live XML has neither our namespace nor a hostdev" "0:0:1" \
+        "$(grep -c urn:vgpu-hook "$WORK/vm1-nometa.xml"):$(grep -c '<hostdev' "$WORK/vm1-nometa.xml"):$(mdev_count)"
+    : > "$VGPU_TEST_LOG"
+    hook vm1 reconnect begin < "$WORK/vm1-nometa.xml"
+    t_eq "by ledger: reconnect: exit 0, silent, device kept" "0::1:1" "$RC:$OUT$ERR:$(mdev_count):$(ledgers)"
+    t_match "by ledger: reconnect logs the device the domain no longer asks for" \
+        "domain 'vm1': reconnect: ledger holds $(u 1) \\(nvidia-558 on [0-9a-f:.]+, present\\), which the domain no longer asks for" "$(hook_log)"
+    hook vm1 release end < "$WORK/vm1-nometa.xml"
+    t_eq "by ledger: metadata and hostdev gone: release removes the mdev and the ledger" "0::0:0" \
+        "$RC:$ERR:$(mdev_count):$(ledgers)"
+    t_match "by ledger: ... and logs why" "vm1': releasing 1 vGPU.*the live XML asks for none of them" "$(hook_log)"
+
+    start vm2 2 "uuid=\"$(u 2)\" profile=\"A40-2Q\""
+    metadata_removed vm2 || return
+    hook vm2 release end < "$WORK/vm2-nometa.xml"
+    t_eq "by ledger: metadata gone, hostdev kept: released" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    # A stale ledger (its release killed) of a domain that now asks for
+    # nothing: prepare neither fails nor touches it; the next release does.
+    start vm3 3 "uuid=\"$(u 3)\" profile=\"A40-2Q\""
+    VGPU_TEST_STOP_AT=release-removing stop vm3
+    metadata_removed vm3 --unplugged || return
+    hook vm3 prepare begin < "$WORK/vm3-nometa.xml"
+    t_eq "stale ledger, no request: prepare exit 0, silent, device and ledger kept" "0::1:1" \
+        "$RC:$OUT$ERR:$(mdev_count):$(ledgers)"
+    sed 's|^  <metadata/>|  <metadata><vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1"/></metadata>|' \
+        "$WORK/vm3-nometa.xml" > "$WORK/vm3-empty.xml"
+    hook vm3 prepare begin < "$WORK/vm3-empty.xml"
+    t_eq "stale ledger, our namespace with no request: prepare exit 0, silent, kept" "0::1:1" \
+        "$RC:$OUT$ERR:$(mdev_count):$(ledgers)"
+    hook vm3 release end < "$WORK/vm3-nometa.xml"
+    t_eq "stale ledger: the release after it gives the device back" "0:0:0" "$RC:$(mdev_count):$(ledgers)"
+
+    # The front reads state_dir as GKeyFile does (forms 1, 2: it looks for
+    # the ledger there itself, before any child), or leaves an escape to the
+    # core (form 3); either way the ledger is found.
+    local kv i=0 dir led
+    for kv in "state_dir = %s \r\n# state_dir=/nowhere\r\n" "state_dir=/nowhere\n  state_dir\t=\t%s\n" \
+              "state_dir=%s\\\\s\n"; do
+        i=$((i + 1)) dir=$WORK/state-conf$i
+        # shellcheck disable=SC2059
+        printf "# odd but valid\r\n  [vgpu-hook]  \r\nsysfs_root=$SIM_ROOT\nrelease_wait_ms=0\n$kv" "$dir" > "$VGPU_HOOK_CONF"
+        start vm4 4 "uuid=\"$(u 4)\" profile=\"A40-2Q\""
+        metadata_removed vm4 --unplugged || return
+        led="$dir/$(du 4).ledger"
+        t_eq "config form $i: the prepare wrote its ledger in $(basename "$dir")" 1 "$(ls "$led" 2>/dev/null | wc -l)"
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=%file,%process \
+            -o "$WORK/conf.trace" "$HOOK" vm4 release end - < "$WORK/vm4-nometa.xml" > /dev/null 2>&1
+        t_eq "config form $i: released by that ledger" "0:0:0" "$?:$(mdev_count):$(ls "$dir" | grep -c 'ledger$')"
+        t_eq "config form $i: the front $([ $i = 3 ] && echo "leaves it to the core" || echo "looks there itself")" \
+            "$([ $i = 3 ] && echo 0 || echo 1)" \
+            "$(awk -v p="\"$led\"" '/^[0-9]+ +(clone3?|v?fork)\(/ { exit } index($0, p) { n++ } END { print n + 0 }' "$WORK/conf.trace")"
+    done
+    conf
+}
+
+# A domain with neither our namespace nor a ledger costs the front alone:
+# no core loaded, no child, and for release and reconnect one lstat of
+# where its ledger would be.
+test_fast_path_traced() {
+    fresh a40x2-sriov
+    command -v strace > /dev/null || { t_fail "fast path traced: strace is needed" "apt-get install strace"; return; }
+    local op trace=$WORK/fast.trace led
+    sed 's|^  <uuid>.*|  <uuid>'"$(du 9)"'</uuid>|' "$TOP/examples/vm-plain.xml" > "$WORK/plain.xml"
+    led="$WORK/state/$(du 9).ledger"
+    for op in "prepare begin" "release end" "reconnect begin"; do
+        # LeakSanitizer cannot run under ptrace.
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=%file,%process -o "$trace" \
+            "$HOOK" plain $op - < "$WORK/plain.xml" > /dev/null 2>&1
+        t_eq "fast path ($op): exit 0, no core loaded, no child" "0:0:0" \
+            "$?:$(grep -c 'vgpu-hook-core\.so' "$trace"):$(grep -cE '^[0-9]+ +(clone3?|v?fork)\(' "$trace")"
+        t_eq "fast path ($op): the ledger looked for $([ "$op" = "prepare begin" ] && echo never || echo once)" \
+            "$([ "$op" = "prepare begin" ] && echo 0 || echo 1)" "$(grep -c "\"$led\"" "$trace")"
+    done
+    # The same domain with a ledger: the core is loaded.
+    mkdir -p "$WORK/state" && chmod 0700 "$WORK/state"
+    printf '[domain]\nuuid=%s\n' "$(du 9)" > "$led" && chmod 0600 "$led"
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=%file,%process -o "$trace" \
+        "$HOOK" plain release end - < "$WORK/plain.xml" > /dev/null 2>&1
+    t_eq "with a ledger: release end loads the core" "0:1" \
+        "$?:$(grep -cE 'open.*vgpu-hook-core\.so.* = [0-9]+$' "$trace")"
+}
+all_tests="$all_tests test_release_by_ledger test_fast_path_traced"
+
 # Arguments name the tests to run (all when none).
 for t in ${*:-$all_tests}; do
     echo "# $t"

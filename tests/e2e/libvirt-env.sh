@@ -7,7 +7,7 @@
 #   lv_setup || { skip; }                 # packages, FUSE
 #   trap lv_stop EXIT
 #   lv_start SCENARIO [KEY=VALUE...]      # simulator + namespace + daemons;
-#                                         # KVM or TCG
+#                                         # KVM or TCG; a first domain starts
 #   lv_virsh define FILE; lv_virsh start NAME ...
 #   lv_restart_libvirtd
 #   lv_stop                               # everything down, nothing left
@@ -206,6 +206,31 @@ lv_start() {
     LV_TINI=$!
     lv_wait_virsh 60 || { lv_dump_logs; return 1; }
     lv_log "libvirtd up (pid $(lv_libvirtd_pid)) after ${SECONDS}s of the tier"
+    lv_probe_domain
+}
+
+# lv_probe_domain: a plain domain like the tier's own (LV_EMULATOR,
+# LV_VIRT_TYPE) starts and is destroyed, once per tier and root; if it
+# cannot start, the tier stops here with one "not ok" giving libvirt's
+# error: where QEMU cannot run at all (KVM it may not open, an emulator
+# that dies at once) every later check would fail, each after its own
+# bounded wait, for tens of minutes in all.
+LV_PROBED=
+lv_probe_domain() {
+    local key="${LV_ROOT:-/}:$LV_VIRT_TYPE:$LV_EMULATOR" out
+    [ "$LV_PROBED" = "$key" ] && return 0
+    lv_domain_xml vgpu-e2e-probe 6a2e0000-0000-4000-8000-00000000e2e0 > "$LV_WORK/vgpu-e2e-probe.xml"
+    if out=$(lv_virsh create "$LV_WORK/vgpu-e2e-probe.xml" 2>&1); then
+        LV_TIMEOUT=20 lv_virsh destroy vgpu-e2e-probe > /dev/null 2>&1
+        LV_PROBED=$key
+        lv_log "a plain type='$LV_VIRT_TYPE' domain starts here"
+        return 0
+    fi
+    t_fail "a plain type='$LV_VIRT_TYPE' domain starts under the tier's libvirtd (the tier stops here)" \
+        "$(grep -v '^$' <<< "$out" | tail -n 3 | tr '\n' ' ')"
+    lv_dump_logs
+    t_done
+    exit 1
 }
 
 lv_restart_libvirtd() {

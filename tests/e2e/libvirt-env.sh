@@ -4,16 +4,17 @@
 # end-to-end tiers (tests/e2e/test-libvirt.sh, the vgpuctl tier).
 #
 #   . "$TOP/tests/e2e/libvirt-env.sh"
-#   lv_setup || { skip; }                 # packages, FUSE; KVM or TCG
+#   lv_setup || { skip; }                 # packages, FUSE
 #   trap lv_stop EXIT
-#   lv_start SCENARIO [KEY=VALUE...]      # simulator + namespace + daemons
+#   lv_start SCENARIO [KEY=VALUE...]      # simulator + namespace + daemons;
+#                                         # KVM or TCG; a first domain starts
 #   lv_virsh define FILE; lv_virsh start NAME ...
 #   lv_restart_libvirtd
 #   lv_stop                               # everything down, nothing left
 #
 # Exposes LV_WORK (logs: libvirtd.log, syslog.log, keeper.log, ...), SIM_ROOT
 # (the simulator's mount, seen from outside), LV_VIRT_TYPE (kvm, or qemu where
-# /dev/kvm is absent: lv_for_host converts domains), LV_EMULATOR (the test-only QEMU
+# QEMU cannot use /dev/kvm: lv_for_host converts domains), LV_EMULATOR (the test-only QEMU
 # wrapper), LV_KEEPER (pid holding the namespace); lv_ns CMD... runs CMD in
 # the namespace; lv_virsh / lv_vgpuctl run the clients there under a timeout.
 # The hook runs inside the namespace and sees the simulator at /sys; its
@@ -44,8 +45,8 @@ lv_short() { sed -E 's/\(LC_ALL=C PATH=[^ ]* (HOME=[^ ]* )?/(/g'; }
 
 # lv_setup: install what is missing; returns 1 (after one "skip - ..." line)
 # where the tier cannot run on this machine, or one "not ok" line where a
-# cached root (LV_ROOT) lacks a piece. Without a usable /dev/kvm the
-# tier runs on TCG: LV_VIRT_TYPE=qemu, and it says so.
+# cached root (LV_ROOT) lacks a piece. KVM or TCG is lv_start's choice
+# (lv_kvm_choice), made where QEMU runs.
 lv_setup() {
     local need=0 c
     if [ -n "$LV_ROOT" ]; then
@@ -78,14 +79,41 @@ lv_setup() {
         { t_skip "libvirtd tier" "unshare/nsenter missing (util-linux)"; return 1; }
     [ -x "$B/hooks/vgpu-hook" ] || { t_skip "libvirtd tier" "$B/hooks/vgpu-hook not built"; return 1; }
     [ -x "$B/tests/sim/vgpu-sim" ] || { t_skip "libvirtd tier" "$B/tests/sim/vgpu-sim not built"; return 1; }
-    if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-        LV_VIRT_TYPE=kvm
-        lv_log "KVM: domains run as written (type='kvm')"
-    else
-        LV_VIRT_TYPE=qemu
-        lv_log "no usable /dev/kvm: domains written type='kvm' run as type='qemu' (TCG) in this tier; the files in examples/ are not changed"
-    fi
     return 0
+}
+
+# lv_qemu_id user|group: whom libvirt runs QEMU as in the tier: the tier's
+# qemu.conf (LV_WORK/qemu.conf) if it says, else the default of the libvirt
+# build, which its shipped qemu.conf shows commented out (Debian: #user =
+# "libvirt-qemu"), else libvirt's own default, root.
+lv_qemu_id() {
+    local v
+    v=$(sed -n "s/^$1 = \"\(.*\)\"\$/\1/p" "${LV_WORK:-/nonexistent}/qemu.conf" 2>/dev/null | tail -n 1)
+    [ -n "$v" ] || v=$(sed -n "s/^#$1 = \"\(.*\)\"\$/\1/p" "$LV_ROOT/etc/libvirt/qemu.conf" 2>/dev/null | tail -n 1)
+    echo "${v:-root}"
+}
+
+# lv_kvm_choice [CMD...]: LV_VIRT_TYPE kvm where QEMU, as the user libvirt
+# runs it as, can use /dev/kvm (tests/e2e/kvm-usable.py, run by CMD...: lv_ns
+# in the tier's namespace; nothing: on this machine as it is), else qemu
+# (TCG); LV_KVM_WHY says why, and so does the log. 1 (after one line on
+# stderr) when the check itself could not run.
+lv_kvm_choice() {
+    local out rc
+    out=$("$@" /usr/bin/python3 "$LV_DIR/kvm-usable.py" "$(lv_qemu_id user)" "$(lv_qemu_id group)" 2>&1)
+    rc=$?
+    LV_KVM_WHY=${out#*: }
+    case $rc:$out in
+        0:kvm:*)
+            LV_VIRT_TYPE=kvm
+            lv_log "KVM: domains run as written (type='kvm'): $LV_KVM_WHY" ;;
+        1:tcg:*)
+            LV_VIRT_TYPE=qemu
+            lv_log "no KVM for QEMU ($LV_KVM_WHY): domains written type='kvm' run as type='qemu' (TCG) in this tier; the files in examples/ are not changed" ;;
+        *)
+            echo "lv_kvm_choice: tests/e2e/kvm-usable.py exited $rc: $(tail -n 1 <<< "$out")" >&2
+            return 1 ;;
+    esac
 }
 
 # lv_for_host < XML > XML: a domain as the user wrote it, as this host can
@@ -172,11 +200,37 @@ lv_start() {
         sleep 0.05
     done
     [ -e "$LV_WORK/keeper.ready" ] || { echo "lv_start: keeper not ready in 60 s" >&2; return 1; }
+    lv_kvm_choice lv_ns || return 1
     (cd / && exec nsenter -m -t "$LV_KEEPER" -- setsid tini -s -- "$LV_DIR/libvirtd-run" "$LV_WORK" \
         > "$LV_WORK/daemons.log" 2>&1 < /dev/null) &
     LV_TINI=$!
     lv_wait_virsh 60 || { lv_dump_logs; return 1; }
     lv_log "libvirtd up (pid $(lv_libvirtd_pid)) after ${SECONDS}s of the tier"
+    lv_probe_domain
+}
+
+# lv_probe_domain: a plain domain like the tier's own (LV_EMULATOR,
+# LV_VIRT_TYPE) starts and is destroyed, once per tier and root; if it
+# cannot start, the tier stops here with one "not ok" giving libvirt's
+# error: where QEMU cannot run at all (KVM it may not open, an emulator
+# that dies at once) every later check would fail, each after its own
+# bounded wait, for tens of minutes in all.
+LV_PROBED=
+lv_probe_domain() {
+    local key="${LV_ROOT:-/}:$LV_VIRT_TYPE:$LV_EMULATOR" out
+    [ "$LV_PROBED" = "$key" ] && return 0
+    lv_domain_xml vgpu-e2e-probe 6a2e0000-0000-4000-8000-00000000e2e0 > "$LV_WORK/vgpu-e2e-probe.xml"
+    if out=$(lv_virsh create "$LV_WORK/vgpu-e2e-probe.xml" 2>&1); then
+        LV_TIMEOUT=20 lv_virsh destroy vgpu-e2e-probe > /dev/null 2>&1
+        LV_PROBED=$key
+        lv_log "a plain type='$LV_VIRT_TYPE' domain starts here"
+        return 0
+    fi
+    t_fail "a plain type='$LV_VIRT_TYPE' domain starts under the tier's libvirtd (the tier stops here)" \
+        "$(grep -v '^$' <<< "$out" | tail -n 3 | tr '\n' ' ')"
+    lv_dump_logs
+    t_done
+    exit 1
 }
 
 lv_restart_libvirtd() {

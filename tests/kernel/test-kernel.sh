@@ -99,7 +99,9 @@ printf 'TOP=%q\nB=%q\nCACHE=%q\nKABI=%q\nPROFILE=%q\n' "$TOP" "$B" "$CACHE" "$ka
 mkdir -p "$CACHE/guest-libvirt-cache"
 
 # ------------------------------------------------------------------ the guest
-# TCG: this machine kind's /dev/kvm cannot boot a stock kernel.
+# TCG: this machine kind's /dev/kvm cannot boot a stock kernel. Neither this
+# QEMU (run as root) nor the guest's domains (type='qemu', guest.sh) use
+# /dev/kvm, so the tier runs alike where it is absent, root-only or usable.
 t=$(now_ms)
 timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
     -accel tcg,thread=multi -cpu max -m 2G -smp 2 -no-reboot -nodefaults \

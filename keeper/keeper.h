@@ -1,6 +1,6 @@
 /* vgpu-keeper: keeps every persistent domain with vGPU metadata ready to
  * start, so that writing only the metadata (virsh define, virsh metadata
- * --set, virt-xml, virt-manager) needs no second command, and keeps the
+ * --set, virt-manager's XML editor) needs no second command, and keeps the
  * whole VFs stopped domains name free to take them (virt/vf-keep.h).
  *
  * One thread, libvirt's default event loop (virEventRegisterDefaultImpl,

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # vgpu-keeper under the real libvirtd (the namespace of libvirt-env.sh):
 # metadata written alone (virsh define, virsh metadata --config --set,
-# virt-xml --edit) gets its <hostdev> from the keeper and the domain starts
-# with no other command; libvirtd restarts; the keeper SIGKILLed around its
-# redefinition; 100 domains in a row settle with exactly one redefinition
-# each; --once and --dry-run. Latencies are reported, never asserted.
+# virt-manager's XML editor, virt-xml --edit with an xmlns attribute) gets
+# its <hostdev> from the keeper and the domain starts with no other
+# command; virt-xml's forms that fail; libvirtd restarts; the keeper
+# SIGKILLed around its redefinition; 100 domains in a row settle with
+# exactly one redefinition each; --once and --dry-run; no daemon at the
+# URI: one log line per outage over many attempts. Latencies are
+# reported, never asserted.
 # Alone: make O=build/e2e -j2 all && B=build/e2e bash tests/e2e/test-keeper.sh
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -332,6 +335,57 @@ test_once_dry_run() {
         "^vgpu-keeper: cannot connect to libvirt at qemu\+unix:///system\?socket=/nonexistent/sock: " "$out"
 }
 
+# virt-manager's XML editor shows the inactive XML and sends the edited
+# text to virDomainDefineXML, as `virsh define` does. The user types our
+# element into the <metadata> that virt-install wrote (libosinfo's); the
+# keeper adds the <hostdev> and the domain starts.
+test_xml_editor() {
+    local t0
+    keeper_stop
+    keeper_start
+    wait_for 30 connected
+    lv_domain_xml kv "$(du 20)" |
+        sed 's|</uuid>|</uuid>\n  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo="http://libosinfo.org/xmlns/libvirt/domain/1.0">\n      <libosinfo:os id="http://debian.org/debian/12"/>\n    </libosinfo:libosinfo>\n  </metadata>|' \
+        > "$LV_WORK/kv.xml"
+    lv_virsh define "$LV_WORK/kv.xml" > /dev/null
+    step "the XML editor: our element typed into kv's <metadata>, defined as the editor does"
+    inactive kv | sed 's|^\( *\)<metadata>$|&\n\1  <vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1">\n\1    <vgpu:device profile="A40-2Q"/>\n\1  </vgpu:vgpu>|' \
+        > "$LV_WORK/kv-edited.xml"
+    t_eq "XML editor: the edit is in the text" 1 "$(grep -c '<vgpu:device profile="A40-2Q"/>' "$LV_WORK/kv-edited.xml")"
+    lv_virsh define "$LV_WORK/kv-edited.xml" > /dev/null
+    t0=$(now_ms)
+    added_within "$t0" kv; t_eq "XML editor: the keeper adds the <hostdev>" 0 "$?"
+    t_log "XML editor: logged as an updated definition" "domain 'kv': added <hostdev> for A40-2Q vGPU .*\(event: definition updated\)"
+    t_match "XML editor: libosinfo's element kept" '<libosinfo:os id="http://debian.org/debian/12"/>' "$(inactive kv)"
+    start_ok kv "XML editor"
+    lv_virsh undefine kv > /dev/null 2>&1
+}
+
+# What virt-xml (virtinst 4.1) can and cannot write, as INSTALL.md says:
+# --metadata has no field for it, the vgpu: prefix fails, an element
+# without a namespace is dropped by libvirt without a word, and the
+# namespace spelled as an xmlns attribute is what works.
+test_virt_xml_new() {
+    local out rc
+    lv_domain_xml kw "$(du 21)" > "$LV_WORK/kw.xml"
+    lv_virsh define "$LV_WORK/kw.xml" > /dev/null
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu:vgpu/vgpu:device/@profile=A40-2Q" 2>&1)
+    rc=$?
+    t_match "virt-xml with the vgpu: prefix: refused" "^[1-9]:.*Undefined namespace prefix" "$rc:$out"
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu/device/@profile=A40-2Q" 2>&1)
+    t_eq "virt-xml without a prefix: exit 0" 0 "$?"
+    t_eq "virt-xml without a prefix: libvirt dropped the element" "" "$(inactive kw | grep 'profile=')"
+    step "virt-xml kw --edit with the namespace as an xmlns attribute"
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu/@xmlns=$NS_URI" --xml "./metadata/vgpu/device/@profile=A40-2Q" 2>&1)
+    t_eq "virt-xml with xmlns=: exit 0" 0 "$?"
+    t_ok "virt-xml with xmlns=: the keeper adds the <hostdev>" wait_for 30 has_hostdev kw
+    start_ok kw "virt-xml with xmlns="
+    lv_virsh undefine kw > /dev/null 2>&1
+}
+
 # No daemon at the keeper's URI (the keeper enabled on a host without
 # libvirtd): one log line for the outage however many attempts, the delay
 # doubling to its cap (VGPU_TEST_BACKOFF makes base and cap 10 and 80 ms in
@@ -395,7 +449,7 @@ test_unreachable() {
 if lv_start a40x2-sriov; then
     for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_concurrent_edit \
              test_undefined_meanwhile test_hundred \
-             test_once_dry_run test_unreachable; do
+             test_once_dry_run test_xml_editor test_virt_xml_new test_unreachable; do
         run_test $t
     done
     keeper_stop

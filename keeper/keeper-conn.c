@@ -7,6 +7,7 @@
 #include "vgpu-request.h"
 
 #include <libvirt/virterror.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *
@@ -145,6 +146,38 @@ keeper_connect(Keeper *k, GError **error)
     return 0;
 }
 
+/* "250 ms", "2 s", "5 min": for the log line. */
+static char *
+duration(guint ms)
+{
+    if (ms && ms % 60000 == 0)
+        return g_strdup_printf("%u min", ms / 60000);
+    if (ms && ms % 1000 == 0)
+        return g_strdup_printf("%u s", ms / 1000);
+    return g_strdup_printf("%u ms", ms);
+}
+
+/* A failed attempt. The first failure of an outage is logged, then only a
+ * different reason: a host with no daemon at all would otherwise fill the
+ * journal with one line per attempt, for ever. */
+static void
+connect_failed(Keeper *k, const GError *error)
+{
+    k->failed_attempts++;
+    k->backoff_ms = CLAMP(k->backoff_ms * 2, k->backoff_min_ms, k->backoff_max_ms);
+    if (g_strcmp0(k->down_why, error->message) != 0) {
+        g_autofree char *next = duration(k->backoff_ms), *most = duration(k->backoff_max_ms);
+
+        vgpu_log(LOG_WARNING, "%s; next attempt in %s, then less often, down to one every %s "
+                 "(logged again only when this changes)", error->message, next, most);
+        g_free(k->down_why);
+        k->down_why = g_strdup(error->message);
+    }
+    if (k->trace_attempts)
+        fprintf(stderr, "test: attempt %u failed, next in %u ms\n", k->failed_attempts, k->backoff_ms);
+    keeper_schedule_reconnect(k);
+}
+
 static void
 on_reconnect_timer(int timer, void *opaque)
 {
@@ -154,13 +187,16 @@ on_reconnect_timer(int timer, void *opaque)
     virEventUpdateTimeout(k->reconnect_timer, -1);
     keeper_disconnect(k);
     if (keeper_connect(k, &error) < 0) {
-        k->backoff_ms = CLAMP(k->backoff_ms * 2, KEEPER_BACKOFF_MIN_MS, KEEPER_BACKOFF_MAX_MS);
-        vgpu_log(LOG_WARNING, "%s; next attempt in %u ms", error->message, k->backoff_ms);
-        keeper_schedule_reconnect(k);
+        connect_failed(k, error);
         return;
     }
-    k->backoff_ms = KEEPER_BACKOFF_MIN_MS;
-    vgpu_log(LOG_INFO, "connected to %s", k->uri);
+    if (k->failed_attempts)
+        vgpu_log(LOG_INFO, "connected to %s after %u failed attempt(s)", k->uri, k->failed_attempts);
+    else
+        vgpu_log(LOG_INFO, "connected to %s", k->uri);
+    k->backoff_ms = k->backoff_min_ms;
+    k->failed_attempts = 0;
+    g_clear_pointer(&k->down_why, g_free);
     keeper_full_pass(k, "full pass after connecting");
 }
 

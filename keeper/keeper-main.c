@@ -165,6 +165,21 @@ main(int argc, char **argv)
     k.sysfs_root = cfg->sysfs_root;
     k.cfg = cfg;
     k.recheck_s = (guint)recheck;
+    k.backoff_min_ms = KEEPER_BACKOFF_MIN_MS;
+    k.backoff_max_ms = KEEPER_BACKOFF_MAX_MS;
+#ifdef VGPU_TEST_HOOKS
+    /* Test builds: VGPU_TEST_BACKOFF=MIN_MS:MAX_MS, so that a tier sees the
+     * backoff reach its cap in a second; each failed attempt is then traced
+     * on stderr (never to syslog, which gets one line per outage). */
+    const char *test_backoff = g_getenv("VGPU_TEST_BACKOFF");
+
+    if (test_backoff) {
+        if (sscanf(test_backoff, "%u:%u", &k.backoff_min_ms, &k.backoff_max_ms) != 2 ||
+            !k.backoff_min_ms || k.backoff_max_ms < k.backoff_min_ms)
+            return fail("VGPU_TEST_BACKOFF", "expected MIN_MS:MAX_MS, 0 < MIN_MS <= MAX_MS");
+        k.trace_attempts = TRUE;
+    }
+#endif
     k.vf_host = TRUE;   /* until the first full pass has read the host */
     k.once = once;
     k.dry_run = dry_run;
@@ -182,6 +197,7 @@ main(int argc, char **argv)
     g_hash_table_unref(k.pending);
     g_clear_pointer(&k.stuck, g_hash_table_unref);
     g_free(k.vf_due);
+    g_free(k.down_why);
     keeper_status_clear(&k.status);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* vgpu-keeper: keeps every persistent domain with vGPU metadata ready to
  * start, so that writing only the metadata (virsh define, virsh metadata
- * --set, virt-xml, virt-manager) needs no second command, and keeps the
+ * --set, virt-manager's XML editor) needs no second command, and keeps the
  * whole VFs stopped domains name free to take them (virt/vf-keep.h).
  *
  * One thread, libvirt's default event loop (virEventRegisterDefaultImpl,
@@ -19,8 +19,11 @@
 #include "vgpu-config.h"
 
 #define KEEPER_PROGRAM "vgpu-keeper"
+/* Reconnection: from 0.25 s, doubling, to 5 min. A host with the keeper
+ * enabled and no daemon at all (none installed) then costs one attempt per
+ * 5 min, and a failure is logged once, not per attempt. */
 #define KEEPER_BACKOFF_MIN_MS 250
-#define KEEPER_BACKOFF_MAX_MS 10000
+#define KEEPER_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define KEEPER_RECHECK_S 60     /* whole-VF check without an event (a type set by hand) */
 
 typedef struct {
@@ -38,7 +41,12 @@ typedef struct {
     int work_timer;             /* fires when @pending is not empty */
     int reconnect_timer;
     int recheck_timer;
-    guint backoff_ms;
+    guint backoff_ms;           /* the next reconnection's delay */
+    guint backoff_min_ms;       /* KEEPER_BACKOFF_*; a test build may set them */
+    guint backoff_max_ms;
+    guint failed_attempts;      /* since the last connection */
+    char *down_why;             /* the failure logged since then; NULL: none */
+    gboolean trace_attempts;    /* test build: each failed attempt on stderr */
 
     GHashTable *pending;        /* domain uuid -> why it is queued */
     char *vf_due;               /* why a whole-VF pass is due (the events); NULL: none */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Debian package, end to end: `make deb`, lintian, then into a fresh
+# The Debian package, end to end: `make deb`, lintian on it and on the
+# source package (dpkg-source -b of the same tree), then into a fresh
 # Debian 12 root (tests/fresh/debian-root.sh, run with tests/fresh/in-root.sh)
 # with dpkg -i: the installed hook, through its qemu.d link and with the
 # shipped config, creates and removes a device on the simulator; vgpuctl
@@ -61,6 +62,22 @@ lintian --fail-on error "$WORK/deb/"*.changes > "$WORK/lintian.log" 2>&1
 t_eq "lintian: no errors" 0 "$?"
 sed 's/^/# lintian: /' "$WORK/lintian.log"
 
+# The source package a distribution builds from: the copy of the tree that
+# `make deb` builds (committed and new files), packed by dpkg-source as
+# debian/source/format says, and linted (a licence lintian cannot find is an
+# error here, not in the binary package).
+SRC=$WORK/dsc/vgpu-hook-$VERSION
+mkdir -p "$SRC"
+(cd "$TOP" && { git ls-files -z -co --exclude-standard 2>/dev/null ||
+    find . -path ./build -prune -o -path ./.git -prune -o -type f -print0; } |
+    tar --null --ignore-failed-read -cf - -T -) | tar -xf - -C "$SRC"
+(cd "$WORK/dsc" && dpkg-source -b "vgpu-hook-$VERSION") > "$WORK/dpkg-source.log" 2>&1
+t_eq "dpkg-source -b: vgpu-hook_<VERSION>.dsc, format $(cat "$TOP/debian/source/format")" "0:yes" \
+    "$?:$([ -f "$WORK/dsc/vgpu-hook_$VERSION.dsc" ] && echo yes)"
+lintian --fail-on error "$WORK/dsc/vgpu-hook_$VERSION.dsc" > "$WORK/lintian-src.log" 2>&1
+t_eq "lintian, source package: no errors" 0 "$?"
+sed 's/^/# lintian (source): /' "$WORK/lintian-src.log"
+
 dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./|/|' | sort > "$WORK/files"
 for f in /usr/libexec/vgpu-hook/vgpu-hook /usr/libexec/vgpu-hook/vgpu-hook-core.so /usr/bin/vgpuctl \
          /etc/libvirt/vgpu-hook.conf /etc/libvirt/hooks/qemu.d/vgpu-hook \
@@ -82,7 +99,12 @@ t_eq "package = what make install installs + docs, lintian overrides" "" \
     "$(grep -v '^/usr/share/doc/\|^/usr/share/lintian/' "$WORK/files" | diff "$WORK/installed" - | grep '^[<>]' | tr '\n' ' ')"
 t_eq "conffiles: the config" /etc/libvirt/vgpu-hook.conf "$(dpkg-deb -I "$DEB" conffiles 2>&1)"
 t_match "Depends: from the linked libraries" 'libvirt0.*libxml2|libxml2.*libvirt0' "$(dpkg-deb -f "$DEB" Depends)"
-t_eq "Recommends: libvirt-daemon" libvirt-daemon "$(dpkg-deb -f "$DEB" Recommends)"
+# libvirt-daemon alone has no libvirtd service on Debian 12.
+t_eq "Recommends: libvirt-daemon-system" libvirt-daemon-system "$(dpkg-deb -f "$DEB" Recommends)"
+# INSTALL.md lists what the package depends on: the same packages.
+deps=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/(.*//; s/ //g' | sort | tr '\n' ' ')
+t_eq "INSTALL.md's Depends list is the package's" "$deps" \
+    "$(sed -n 's/^Depends: \([^;]*\);.*/\1/p' "$TOP/INSTALL.md" | grep -o '`[^`]*`' | tr -d '`' | sort | tr '\n' ' ')"
 if grep -q '^/lib/systemd/system/.*\.service$' "$WORK/files"; then
     t_match "a shipped unit is enabled the Debian way" deb-systemd-helper "$(dpkg-deb -I "$DEB" postinst)"
 fi

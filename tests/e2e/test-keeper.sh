@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # vgpu-keeper under the real libvirtd (the namespace of libvirt-env.sh):
 # metadata written alone (virsh define, virsh metadata --config --set,
-# virt-xml --edit) gets its <hostdev> from the keeper and the domain starts
-# with no other command; libvirtd restarts; the keeper SIGKILLed around its
-# redefinition; 100 domains in a row settle with exactly one redefinition
-# each; --once and --dry-run. Latencies are reported, never asserted.
+# virt-manager's XML editor, virt-xml --edit with an xmlns attribute) gets
+# its <hostdev> from the keeper and the domain starts with no other
+# command; virt-xml's forms that fail; libvirtd restarts; the keeper
+# SIGKILLed around its redefinition; 100 domains in a row settle with
+# exactly one redefinition each; --once and --dry-run; no daemon at the
+# URI: one log line per outage over many attempts. Latencies are
+# reported, never asserted.
 # Alone: make O=build/e2e -j2 all && B=build/e2e bash tests/e2e/test-keeper.sh
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -332,10 +335,121 @@ test_once_dry_run() {
         "^vgpu-keeper: cannot connect to libvirt at qemu\+unix:///system\?socket=/nonexistent/sock: " "$out"
 }
 
+# virt-manager's XML editor shows the inactive XML and sends the edited
+# text to virDomainDefineXML, as `virsh define` does. The user types our
+# element into the <metadata> that virt-install wrote (libosinfo's); the
+# keeper adds the <hostdev> and the domain starts.
+test_xml_editor() {
+    local t0
+    keeper_stop
+    keeper_start
+    wait_for 30 connected
+    lv_domain_xml kv "$(du 20)" |
+        sed 's|</uuid>|</uuid>\n  <metadata>\n    <libosinfo:libosinfo xmlns:libosinfo="http://libosinfo.org/xmlns/libvirt/domain/1.0">\n      <libosinfo:os id="http://debian.org/debian/12"/>\n    </libosinfo:libosinfo>\n  </metadata>|' \
+        > "$LV_WORK/kv.xml"
+    lv_virsh define "$LV_WORK/kv.xml" > /dev/null
+    step "the XML editor: our element typed into kv's <metadata>, defined as the editor does"
+    inactive kv | sed 's|^\( *\)<metadata>$|&\n\1  <vgpu:vgpu xmlns:vgpu="urn:vgpu-hook:1">\n\1    <vgpu:device profile="A40-2Q"/>\n\1  </vgpu:vgpu>|' \
+        > "$LV_WORK/kv-edited.xml"
+    t_eq "XML editor: the edit is in the text" 1 "$(grep -c '<vgpu:device profile="A40-2Q"/>' "$LV_WORK/kv-edited.xml")"
+    lv_virsh define "$LV_WORK/kv-edited.xml" > /dev/null
+    t0=$(now_ms)
+    added_within "$t0" kv; t_eq "XML editor: the keeper adds the <hostdev>" 0 "$?"
+    t_log "XML editor: logged as an updated definition" "domain 'kv': added <hostdev> for A40-2Q vGPU .*\(event: definition updated\)"
+    t_match "XML editor: libosinfo's element kept" '<libosinfo:os id="http://debian.org/debian/12"/>' "$(inactive kv)"
+    start_ok kv "XML editor"
+    lv_virsh undefine kv > /dev/null 2>&1
+}
+
+# What virt-xml (virtinst 4.1) can and cannot write, as INSTALL.md says:
+# --metadata has no field for it, the vgpu: prefix fails, an element
+# without a namespace is dropped by libvirt without a word, and the
+# namespace spelled as an xmlns attribute is what works.
+test_virt_xml_new() {
+    local out rc
+    lv_domain_xml kw "$(du 21)" > "$LV_WORK/kw.xml"
+    lv_virsh define "$LV_WORK/kw.xml" > /dev/null
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu:vgpu/vgpu:device/@profile=A40-2Q" 2>&1)
+    rc=$?
+    t_match "virt-xml with the vgpu: prefix: refused" "^[1-9]:.*Undefined namespace prefix" "$rc:$out"
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu/device/@profile=A40-2Q" 2>&1)
+    t_eq "virt-xml without a prefix: exit 0" 0 "$?"
+    t_eq "virt-xml without a prefix: libvirt dropped the element" "" "$(inactive kw | grep 'profile=')"
+    step "virt-xml kw --edit with the namespace as an xmlns attribute"
+    out=$(lv_ns timeout 60 virt-xml --connect qemu:///system kw --edit \
+        --xml "./metadata/vgpu/@xmlns=$NS_URI" --xml "./metadata/vgpu/device/@profile=A40-2Q" 2>&1)
+    t_eq "virt-xml with xmlns=: exit 0" 0 "$?"
+    t_ok "virt-xml with xmlns=: the keeper adds the <hostdev>" wait_for 30 has_hostdev kw
+    start_ok kw "virt-xml with xmlns="
+    lv_virsh undefine kw > /dev/null 2>&1
+}
+
+# No daemon at the keeper's URI (the keeper enabled on a host without
+# libvirtd): one log line for the outage however many attempts, the delay
+# doubling to its cap (VGPU_TEST_BACKOFF makes base and cap 10 and 80 ms in
+# a test build), then one line when the daemon is there. Attempts are
+# counted from the test build's trace, never timed.
+test_unreachable() {
+    local sock=/run/vgpu-late.sock uri off n lines
+    if ! grep -q VGPU_TEST_BACKOFF "$LV_B/keeper/vgpu-keeper"; then
+        t_fail "keeper without a daemon" "needs a TESTHOOKS=1 build (B=build/san)"
+        return
+    fi
+    uri="qemu+unix:///system?socket=$sock"
+    keeper_stop
+    lv_ns rm -f "$sock"
+    off=$(wc -l < "$LV_WORK/vgpu-keeper.log")
+    keeper_start VGPU_TEST_BACKOFF=10:80 -c "$uri"
+    trace() { tail -n +$((off + 1)) "$LV_WORK/vgpu-keeper.log" | grep '^test: attempt'; }
+    attempts_at_least() { [ "$(trace | wc -l)" -ge "$1" ]; }
+    mine() { lv_syslog vgpu-keeper | grep "vgpu-keeper\[$KPID\]: $1"; }
+    t_ok "no daemon: the keeper retries (8 attempts traced)" wait_for 30 attempts_at_least 8
+    t_eq "no daemon: the delay doubles from 10 ms to its cap, 80 ms" "10 20 40 80 80 80 80" \
+        "$(trace | head -n 7 | sed 's/.*next in \([0-9]*\) ms$/\1/' | tr '\n' ' ' | sed 's/ $//')"
+    lv_syslog_settle
+    t_eq "no daemon: one log line over $(trace | wc -l) attempts" 1 "$(mine 'cannot connect' | wc -l)"
+    t_match "no daemon: the line says why, when next and how often at most" \
+        "cannot connect to libvirt at qemu\+unix:///system\?socket=$sock: .*No such file or directory; next attempt in 10 ms, then less often, down to one every 80 ms \(logged again only when this changes\)$" \
+        "$(mine 'cannot connect')"
+    t_ok "no daemon: the keeper keeps running" kill -0 "$KPID"
+
+    step "the daemon appears at the keeper's socket"
+    lv_ns ln -s /run/libvirt/libvirt-sock "$sock"
+    t_ok "daemon there: the keeper connects (status file)" wait_for 30 connected
+    lv_syslog_for "vgpu-keeper\[$KPID\]: connected to" vgpu-keeper > /dev/null
+    lv_syslog_settle
+    n=$(trace | wc -l)
+    t_eq "daemon there: one line, counting the failed attempts (as traced)" \
+        "connected to $uri after $n failed attempt(s)" \
+        "$(mine 'connected to' | sed 's/.*vgpu-keeper\[[0-9]*\]: //')"
+    t_eq "daemon there: still one failure line" 1 "$(mine 'cannot connect' | wc -l)"
+
+    step "the daemon goes away (restart, socket gone): a new outage, logged once more"
+    lv_ns rm -f "$sock"
+    lv_restart_libvirtd
+    t_ok "outage: the keeper retries again" wait_for 30 attempts_at_least $((n + 8))
+    lv_syslog_settle
+    lines=$(mine '' | sed 's/.*vgpu-keeper\[[0-9]*\]: //' | grep -v '^started\|full pass\|^domain ')
+    t_eq "outage: lost, why, then nothing per attempt" 2 "$(grep -c 'cannot connect' <<< "$lines")"
+    t_match "outage: the loss and its first failure logged, in order" \
+        "lost the connection to .*; reconnecting.cannot connect to libvirt at .*No such file or directory; next attempt in [0-9]+ ms" \
+        "$(tail -n 2 <<< "$lines" | tr '\n' '.')"
+    lv_ns ln -s /run/libvirt/libvirt-sock "$sock"
+    wait_for 30 connected
+    lv_syslog_for "vgpu-keeper\[$KPID\]: connected to .* after $(($(trace | wc -l) - n)) failed" vgpu-keeper > /dev/null
+    t_eq "outage over: connected once more, counting this outage's attempts" \
+        "2:$(($(trace | wc -l) - n))" \
+        "$(mine 'connected to' | wc -l):$(mine 'connected to' | tail -n 1 | sed -n 's/.* after \([0-9]*\) failed.*/\1/p')"
+    keeper_stop
+    lv_ns rm -f "$sock"
+}
+
 if lv_start a40x2-sriov; then
     for t in test_define_alone test_metadata_set test_virt_xml test_restart test_kill test_concurrent_edit \
              test_undefined_meanwhile test_hundred \
-             test_once_dry_run; do
+             test_once_dry_run test_xml_editor test_virt_xml_new test_unreachable; do
         run_test $t
     done
     keeper_stop

@@ -419,10 +419,10 @@ detach vm1 $(u 1) --all
 check
 check a b
 gc extra
---config $WORK/no-such-dir/x.conf types
+--hook-config $WORK/no-such-dir/x.conf types
 EOF
     printf '[vgpu-hook]\nsysfs_rot=/sys\n' > "$WORK/typo.conf"
-    vc --config "$WORK/typo.conf" types
+    vc --hook-config "$WORK/typo.conf" types
     t_match "config with a typo: refused, one line" "^1:vgpuctl: .*sysfs_rot" "$RC:$ERR"
     vc -c "$NOWHERE_URI" sync vm1
     t_match "sync without libvirt: one line" "^1:vgpuctl: sync: cannot connect to libvirt" "$RC:$ERR"

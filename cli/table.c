@@ -244,7 +244,8 @@ cli_table_print_last(const CliTable *t, FILE *out)
     tb = build(t, out, 0);
     ln = scols_table_get_line(tb, t->rows->len - 1);
     scols_table_set_stream(tb, out);
-    if (ln && scols_table_print_range(tb, ln, ln) == 0)
+    /* libsmartcols ends a line with a newline only when another follows. */
+    if (ln && scols_table_print_range(tb, ln, ln) == 0 && t->sizing->len == 0)
         fputc('\n', out);
     fflush(out);
     scols_unref_table(tb);

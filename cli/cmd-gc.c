@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How long libvirt may take to say whether one domain runs. */
 #define GC_QUERY_TIMEOUT_MS 3000
@@ -350,8 +351,11 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     }
     /* Held to the end (the kernel drops it if gc dies): a start finding
      * our "removing" marks without it knows they are stale. */
-    if (!dry_run && (gc_lock = host_lock_gc_begin(cfg->state_dir, &error)) < 0)
-        return cli_fail("gc", error);
+    if (!dry_run && (gc_lock = host_lock_gc_begin(cfg->state_dir, &error)) < 0) {
+        cli_error("gc: %s%s", error->message, geteuid() == 0 ? ""
+                  : " (gc removes devices and writes the ledgers: root's work)");
+        return 1;
+    }
     /* Ledgers are replaced by rename: a read without the lock sees whole
      * ones, and each is read again under the lock before it is acted on. */
     if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))

@@ -47,6 +47,9 @@ VIRT_CFLAGS = $(call lazy,VIRT_CFLAGS,--cflags libvirt)
 VIRT_LIBS   = $(call lazy,VIRT_LIBS,--libs libvirt)
 FUSE_CFLAGS = $(call lazy,FUSE_CFLAGS,--cflags fuse3)
 FUSE_LIBS   = $(call lazy,FUSE_LIBS,--libs fuse3)
+# vgpuctl alone: JSON and tables (the hook's cost stays a process start).
+CLI_CFLAGS  = $(call lazy,CLI_CFLAGS,--cflags json-glib-1.0 smartcols)
+CLI_LIBS    = $(call lazy,CLI_LIBS,--libs json-glib-1.0 smartcols)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
              -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
@@ -101,7 +104,7 @@ FORCE:
 $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
-	    $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
+	    $(if $(filter cli/%,$<),$(CLI_CFLAGS)) $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -117,7 +120,7 @@ $(CORE): $(call obj,$(CORE_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,--no-undefined -o $@ $(call obj,$(CORE_SRCS)) $(LIB) $(PKG_LIBS)
 
 $(CLI): $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS) $(CLI_LIBS)
 
 $(KEEPER): $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB) $(PKG_LIBS) $(VIRT_LIBS)

@@ -130,18 +130,19 @@ int
 cmd_attach(CliOptions *opts, int argc, char **argv)
 {
     gint count = 1;
-    g_autofree char *parent_arg = NULL, *placement_arg = NULL;
-    gboolean by_type = FALSE, by_gpu = FALSE, force = FALSE;
+    g_autofree char *parent_arg = NULL, *placement_arg = NULL, *type_arg = NULL, *gpu_arg = NULL;
+    gboolean force = FALSE;
+    /* -t TYPE and -p PARENT as in mdevctl; -g GPU as in types. */
     const GOptionEntry entries[] = {
-        { "count", 'n', 0, G_OPTION_ARG_INT, &count, "How many vGPUs to add (default 1)", "N" },
+        { "count", 0, 0, G_OPTION_ARG_INT, &count, "How many vGPUs to add (default 1)", "N" },
         { "parent", 'p', 0, G_OPTION_ARG_STRING, &parent_arg,
           "Only on this PCI device (a PF: any of its VFs)", "ADDR" },
         { "placement", 0, 0, G_OPTION_ARG_STRING, &placement_arg,
           "pack or spread (default: the config's)", "POLICY" },
-        { "type", 't', 0, G_OPTION_ARG_NONE, &by_type,
-          "PROFILE is a sysfs type id (nvidia-558), not a name", NULL },
-        { "gpu", 'g', 0, G_OPTION_ARG_NONE, &by_gpu,
-          "PROFILE names a GPU given as a whole VF (gpu=: MI300X, 1002:74a1)", NULL },
+        { "type", 't', 0, G_OPTION_ARG_STRING, &type_arg,
+          "A sysfs type id (nvidia-558) instead of a PROFILE name", "TYPE" },
+        { "gpu", 'g', 0, G_OPTION_ARG_STRING, &gpu_arg,
+          "A GPU given as a whole VF (gpu=: MI300X, 1002:74a1) instead of a PROFILE", "GPU" },
         { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
           "Do not check that this host offers the profile", NULL },
         { NULL },
@@ -155,33 +156,38 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
     g_autoptr(VgpuConfig) cfg = NULL;
     g_autoptr(GError) error = NULL;
     EditTarget t = { 0 };
+    const char *what;
     int rc = 1;
 
-    if (!cli_parse_options(opts, "attach", "DOMAIN PROFILE",
+    if (!cli_parse_options(opts, "attach", "DOMAIN {PROFILE | --type TYPE | --gpu GPU}",
                            "Add vGPU(s) to the persistent definition of DOMAIN: the metadata "
                            "and the matching <hostdev>.", entries, &argc, &argv))
         return 1;
-    if (argc != 3) {
-        cli_error("attach: expected DOMAIN and PROFILE (see 'vgpuctl attach --help')");
+    if (type_arg && gpu_arg) {
+        cli_error("attach: --type and --gpu exclude each other");
         return 1;
     }
+    if (argc != ((type_arg || gpu_arg) ? 2 : 3)) {
+        cli_error(argc < 2 ? "attach: expected DOMAIN and PROFILE (see 'vgpuctl help attach')"
+                  : argc == 2 ? "attach: expected a PROFILE, --type TYPE or --gpu GPU after DOMAIN"
+                  : argc == 3 ? "attach: a PROFILE and --type or --gpu exclude each other"
+                  : "attach: expected DOMAIN and PROFILE (see 'vgpuctl help attach')");
+        return 1;
+    }
+    what = gpu_arg ? gpu_arg : type_arg ? type_arg : argv[2];
     if (count < 1 || count > ATTACH_COUNT_MAX) {
         cli_error("attach: --count must be between 1 and %d", ATTACH_COUNT_MAX);
         return 1;
     }
     probe->numa = -1;
-    if (by_type && by_gpu) {
-        cli_error("attach: --type and --gpu exclude each other");
-        return 1;
-    }
-    if (by_gpu) {
-        if (vgpu_validate_gpu_name(argv[2], &error) < 0)
+    if (gpu_arg) {
+        if (vgpu_validate_gpu_name(gpu_arg, &error) < 0)
             return cli_fail("attach", error);
-        probe->gpu = g_strdup(argv[2]);
-    } else if (by_type) {
-        if (vgpu_validate_type_id(argv[2], &error) < 0)
+        probe->gpu = g_strdup(gpu_arg);
+    } else if (type_arg) {
+        if (vgpu_validate_type_id(type_arg, &error) < 0)
             return cli_fail("attach", error);
-        probe->type = g_strdup(argv[2]);
+        probe->type = g_strdup(type_arg);
     } else {
         if (vgpu_validate_profile(argv[2], &error) < 0)
             return cli_fail("attach", error);
@@ -204,8 +210,8 @@ cmd_attach(CliOptions *opts, int argc, char **argv)
         CliRemote remote = { .conn = conn, .uri = cli_virt_uri(opts), .whole_vfs = -1 };
         VgpuRequest unnamed = *probe;
         g_autofree char *on_host = g_strdup_printf("vgpuctl attach %s %s%s", argv[1],
-                                                   by_gpu ? "--gpu " : by_type ? "--type " : "",
-                                                   argv[2]);
+                                                   gpu_arg ? "--gpu " : type_arg ? "--type " : "",
+                                                   what);
         gboolean ok;
 
         unnamed.uuid = NULL;

@@ -270,11 +270,14 @@ result_name(CheckResult r)
     return "refused";
 }
 
+static const char *const check_columns[] = { "DEVICE", "UUID", "REQUEST", "ACTION", "PARENT",
+                                             "GPU", "TYPE", "NODE", NULL };
+static const char *const *const check_tables[] = { check_columns, NULL };
+
 static void
 print_human(const CheckReport *r, gboolean ok)
 {
-    g_autoptr(CliTable) t = cli_table_new("DEVICE", "UUID", "REQUEST", "ACTION", "PARENT", "GPU",
-                                          "TYPE", "NODE", NULL);
+    g_autoptr(CliTable) t = cli_table_newv(check_columns);
     g_autofree char *nodes = r->nodes ? vgpu_cpuset_format(r->nodes) : NULL;
 
     printf("Domain '%s' %s.\n", r->name, ok ? "would start" : "would not start");
@@ -421,10 +424,10 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     gboolean ok;
     gsize len = 0;
 
-    if (!cli_parse_options(opts, "check", "DOMAIN | FILE",
-                           "Dry run: would the domain start now, on which parents, and if not, "
-                           "why. Exit 0 when it would start, 1 otherwise. Writes nothing.",
-                           entries, &argc, &argv))
+    if (!cli_parse_table_options(opts, "check", "DOMAIN | FILE",
+                                 "Dry run: would the domain start now, on which parents, and if "
+                                 "not, why. Exit 0 when it would start, 1 otherwise. Writes "
+                                 "nothing.", entries, check_tables, &argc, &argv))
         return 1;
     if (argc != 2) {
         cli_error("check: expected one DOMAIN or FILE (see 'vgpuctl check --help')");

@@ -23,9 +23,14 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How long libvirt may take to say whether one domain runs. */
 #define GC_QUERY_TIMEOUT_MS 3000
+
+static const char *const gc_columns[] = { "DEVICE", "TYPE", "PARENT", "DOMAIN", "STATE", "ACTION",
+                                          NULL };
+static const char *const *const gc_tables[] = { gc_columns, NULL };
 
 typedef enum {
     GC_REMOVE,          /* ours, domain not running: remove */
@@ -107,7 +112,43 @@ typedef struct {
     GPtrArray *items;       /* GcItem* */
     GPtrArray *skipped;     /* char*: domains left alone, and why */
     gboolean failed;
+    gboolean dry_run;
+    CliTable *table;        /* human output, a row printed per device done; NULL: JSON */
 } GcResult;
+
+/* A device's row as soon as it is done: a remove the driver blocks for
+ * remove_timeout_ms must not hide the ones done before it. */
+static void
+gc_show(const GcResult *res, const GcItem *it)
+{
+    if (!res->table)
+        return;
+    cli_table_add(res->table, it->uuid, it->type, it->parent, it->domain, it->state,
+                  action_name(it->action, res->dry_run));
+    cli_table_print_last(res->table, stdout);
+    if (it->error)
+        cli_error("gc: %s: %s (kept in the ledger)", it->uuid, it->error);
+}
+
+/* Rows printed one by one line up: each column as wide as the ledgers
+ * say it can get (a domain renamed since its start may still widen one). */
+static void
+gc_size_rows(CliTable *t, GPtrArray *ledgers, gboolean dry_run)
+{
+    const char *widest_action = action_name(GC_FOREIGN, dry_run);
+
+    for (guint i = 0; i < ledgers->len; i++) {
+        const Ledger *l = g_ptr_array_index(ledgers, i);
+
+        for (guint k = 0; k < l->devices->len; k++) {
+            const LedgerDevice *d = g_ptr_array_index(l->devices, k);
+
+            cli_table_add_sizing(t, d->uuid, d->type, d->parent,
+                                 l->domain_name ? l->domain_name : l->domain_uuid,
+                                 cli_domain_state_name(CLI_DOMAIN_UNDEFINED), widest_action);
+        }
+    }
+}
 
 static GcItem *
 gc_item_add(GcResult *res, const Ledger *l, const LedgerDevice *d, const char *shown,
@@ -163,6 +204,31 @@ gc_look(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolean 
     return NULL;
 }
 
+/* Committed after each device, like release: a crash forgets nothing; an
+ * entry a start took back meanwhile is left. */
+static void
+gc_commit(const VgpuConfig *cfg, const Ledger *l, const LedgerDevice *d, GcItem *it,
+          gboolean gone, GcResult *res)
+{
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    if (gone)
+        rc = ledger_commit_drop(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid, d->uuid,
+                                TRUE, &err);
+    else
+        rc = ledger_commit_unmark(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid, d->uuid,
+                                  &err);
+    if (!gone)
+        res->failed = TRUE;
+    if (rc < 0) {
+        g_free(it->error);
+        it->error = g_strdup_printf("updating the ledger: %s", err->message);
+        it->action = GC_FAILED;
+        res->failed = TRUE;
+    }
+}
+
 static void
 gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolean dry_run,
           GcResult *res)
@@ -191,53 +257,20 @@ gc_ledger(const VgpuConfig *cfg, virConnectPtr conn, const Ledger *seen, gboolea
     for (guint i = 0; i < l->devices->len; i++) {
         const LedgerDevice *d = g_ptr_array_index(l->devices, i);
         GcItem *it = gc_item_add(res, l, d, shown, state);
-        g_autoptr(GError) err = NULL;
         gboolean gone = gc_device(cfg, d, it, dry_run);
-        int rc;
 
-        if (dry_run)
-            continue;
-        /* Committed after each device, like release: a crash forgets
-         * nothing; an entry a start took back meanwhile is left. */
-        if (gone)
-            rc = ledger_commit_drop(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid,
-                                    d->uuid, TRUE, &err);
-        else
-            rc = ledger_commit_unmark(cfg->state_dir, cfg->lock_timeout_ms, l->domain_uuid,
-                                      d->uuid, &err);
-        if (!gone)
-            res->failed = TRUE;
-        if (rc < 0) {
-            g_free(it->error);
-            it->error = g_strdup_printf("updating the ledger: %s", err->message);
-            it->action = GC_FAILED;
-            res->failed = TRUE;
-        }
+        if (!dry_run)
+            gc_commit(cfg, l, d, it, gone, res);
+        gc_show(res, it);
     }
 }
 
+/* After the rows (printed as they came): what was left alone. */
 static void
-print_human(const GcResult *res, gboolean dry_run)
+print_human_end(const GcResult *res)
 {
-    g_autoptr(CliTable) t = cli_table_new("DEVICE", "TYPE", "PARENT", "DOMAIN", "STATE", "ACTION",
-                                          NULL);
-
-    for (guint i = 0; i < res->items->len; i++) {
-        const GcItem *it = g_ptr_array_index(res->items, i);
-
-        cli_table_add(t, it->uuid, it->type, it->parent, it->domain, it->state,
-                      action_name(it->action, dry_run));
-    }
-    if (res->items->len)
-        cli_table_print(t, stdout, 0);
-    else
+    if (res->items->len == 0)
         printf("Nothing to collect: every vGPU in the ledgers belongs to a running domain.\n");
-    for (guint i = 0; i < res->items->len; i++) {
-        const GcItem *it = g_ptr_array_index(res->items, i);
-
-        if (it->error)
-            cli_error("gc: %s: %s (kept in the ledger)", it->uuid, it->error);
-    }
     for (guint i = 0; i < res->skipped->len; i++)
         printf("Skipped %s.\n", (const char *)g_ptr_array_index(res->skipped, i));
 }
@@ -293,15 +326,18 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) damaged = g_ptr_array_new_with_free_func(ledger_damaged_free);
     g_autoptr(GError) error = NULL;
+    g_autoptr(CliTable) table = cli_table_newv(gc_columns);
     GcResult res = { .items = items, .skipped = skipped };
     int gc_lock = -1;
 
-    if (!cli_parse_options(opts, "gc", "[--dry-run] [--json]",
-                           "Remove the vGPUs that vgpu-hook created for domains that are not "
-                           "running (leaks), and forget ledger entries whose device is gone. "
-                           "Never touches a device vgpu-hook did not create.",
-                           entries, &argc, &argv))
+    if (!cli_parse_table_options(opts, "gc", NULL,
+                                 "Remove the vGPUs that vgpu-hook created for domains that are "
+                                 "not running (leaks), and forget ledger entries whose device "
+                                 "is gone. Never touches a device vgpu-hook did not create.",
+                                 entries, gc_tables, &argc, &argv))
         return 1;
+    res.dry_run = dry_run;
+    res.table = opts->json ? NULL : table;
     if (argc > 1) {
         cli_error("gc: unexpected argument '%s'", argv[1]);
         return 1;
@@ -315,8 +351,11 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     }
     /* Held to the end (the kernel drops it if gc dies): a start finding
      * our "removing" marks without it knows they are stale. */
-    if (!dry_run && (gc_lock = host_lock_gc_begin(cfg->state_dir, &error)) < 0)
-        return cli_fail("gc", error);
+    if (!dry_run && (gc_lock = host_lock_gc_begin(cfg->state_dir, &error)) < 0) {
+        cli_error("gc: %s%s", error->message, geteuid() == 0 ? ""
+                  : " (gc removes devices and writes the ledgers: root's work)");
+        return 1;
+    }
     /* Ledgers are replaced by rename: a read without the lock sees whole
      * ones, and each is read again under the lock before it is acted on. */
     if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
@@ -325,6 +364,7 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     for (guint i = 0; i < damaged->len; i++)
         g_ptr_array_add(skipped, g_strdup_printf("%s; what it names is left alone",
                                                  ((LedgerDamaged *)damaged->pdata[i])->reason));
+    gc_size_rows(table, ledgers, dry_run);
     for (guint i = 0; i < ledgers->len; i++)
         gc_ledger(cfg, conn, g_ptr_array_index(ledgers, i), dry_run, &res);
 
@@ -332,6 +372,6 @@ cmd_gc(CliOptions *opts, int argc, char **argv)
     if (opts->json)
         print_json(&res, dry_run);
     else
-        print_human(&res, dry_run);
+        print_human_end(&res);
     return res.failed ? 1 : 0;
 }

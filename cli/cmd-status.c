@@ -35,7 +35,13 @@ typedef struct {
     GPtrArray *ledgers;         /* Ledger* */
     const char *state_dir;      /* where vgpu-keeper writes its status */
     GPtrArray *damaged;         /* LedgerDamaged*: skipped, listed */
+    gboolean owners_hidden;     /* the ledgers could not be read (not root) */
 } StatusData;
+
+static const char *const gpu_columns[] = { "GPU", "MODEL", "NUMA", "VFS IN USE", "MDEVS", NULL };
+static const char *const device_columns[] = { "DEVICE", "PROFILE", "TYPE", "PARENT", "GPU",
+                                              "DOMAIN", "CREATED BY", "STATE", NULL };
+static const char *const *const status_tables[] = { gpu_columns, device_columns, NULL };
 
 static void
 domain_info_free(gpointer p)
@@ -96,6 +102,7 @@ typedef struct {
     const char *domain;         /* name, or NULL */
     const char *domain_uuid;
     gboolean ours;
+    const char *created_by;     /* "vgpu-hook", "other", NULL: the ledgers are hidden */
     const char *state;          /* NULL: no domain */
     gboolean leaked;            /* ours, and its domain is known not to run */
 } MdevOwner;
@@ -122,6 +129,7 @@ mdev_owner(const StatusData *sd, const Host *host, const char *mdev_uuid)
         info = g_hash_table_lookup(sd->domains, o.domain_uuid);
     if (info)
         o.domain = info->name;     /* libvirt's name is current (renames) */
+    o.created_by = o.ours ? "vgpu-hook" : sd->owners_hidden ? NULL : "other";
     if (!o.domain_uuid)
         return o;
     if (sd->access != LIBVIRT_CONNECTED)
@@ -186,9 +194,8 @@ print_missing(const StatusData *sd, const Host *host, JsonOut *j)
 static void
 print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *mdevs)
 {
-    g_autoptr(CliTable) gt = cli_table_new("GPU", "MODEL", "NUMA", "VFS IN USE", "MDEVS", NULL);
-    g_autoptr(CliTable) mt = cli_table_new("DEVICE", "PROFILE", "TYPE", "PARENT", "GPU", "DOMAIN",
-                                           "CREATED BY", "STATE", NULL);
+    g_autoptr(CliTable) gt = cli_table_newv(gpu_columns);
+    g_autoptr(CliTable) mt = cli_table_newv(device_columns);
     guint leaked = 0;
 
     for (guint i = 0; i < gpus->len; i++) {
@@ -209,14 +216,15 @@ print_human(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *
         leaked += o.leaked;
         cli_table_add(mt, m->uuid, host_device_type_name(host, m), m->type, m->parent,
                       host_device_gpu(host, m), o.domain ? o.domain : o.domain_uuid,
-                      o.ours ? "vgpu-hook" : "other", state);
+                      o.created_by ? o.created_by : "?", state);
     }
     if (gpus->len == 0)
         printf("No mdev parent on this host (nothing under %s/class/mdev_bus).\n", host->root);
     else
         cli_table_print(gt, stdout, 0);
-    if (mdevs->len > 0) {
-        printf("\n");
+    if (mdevs->len > 0 && cli_table_shown(mt)) {
+        if (gpus->len == 0 || cli_table_shown(gt))
+            printf("\n");
         cli_table_print(mt, stdout, 0);
     }
     print_missing(sd, host, NULL);
@@ -264,6 +272,7 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
 
     json_begin_object(j);
     json_member_string(j, "libvirt", access_names[sd->access]);
+    json_member_bool(j, "owners_hidden", sd->owners_hidden);
     json_key(j, "gpus");
     json_begin_array(j);
     for (guint i = 0; i < gpus->len; i++) {
@@ -295,7 +304,7 @@ print_json(const StatusData *sd, const Host *host, GPtrArray *gpus, GPtrArray *m
             json_member_string(j, "parent", m->parent);
             json_member_string(j, "domain", o.domain);
             json_member_string(j, "domain_uuid", o.domain_uuid);
-            json_member_string(j, "created_by", o.ours ? "vgpu-hook" : "other");
+            json_member_string(j, "created_by", o.created_by);
             json_member_string(j, "state", o.state);
             json_member_bool(j, "leaked", o.leaked);
             json_end_object(j);
@@ -329,7 +338,7 @@ cmd_status(CliOptions *opts, int argc, char **argv)
 {
     gboolean no_libvirt = FALSE;
     const GOptionEntry entries[] = {
-        { "no-libvirt", 'n', 0, G_OPTION_ARG_NONE, &no_libvirt,
+        { "no-libvirt", 0, 0, G_OPTION_ARG_NONE, &no_libvirt,
           "Do not ask libvirt (domain states show as unknown)", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json, "Print JSON", NULL },
         { NULL },
@@ -348,9 +357,9 @@ cmd_status(CliOptions *opts, int argc, char **argv)
     StatusData sd = { .access = LIBVIRT_SKIPPED, .domains = domains, .hostdev_users = users,
                       .damaged = damaged };
 
-    if (!cli_parse_options(opts, "status", "[--no-libvirt] [--json]",
-                           "Physical GPUs, their mdevs, the domain owning each and whether it "
-                           "runs.", entries, &argc, &argv))
+    if (!cli_parse_table_options(opts, "status", NULL,
+                                 "Physical GPUs, their mdevs, the domain owning each and whether "
+                                 "it runs.", entries, status_tables, &argc, &argv))
         return 1;
     if (argc > 1) {
         cli_error("status: unexpected argument '%s'", argv[1]);
@@ -361,7 +370,9 @@ cmd_status(CliOptions *opts, int argc, char **argv)
     /* No request: names and links only, no available_instances reads. */
     if (!(host = host_scan(cfg->sysfs_root, no_requests, &error)))
         return cli_fail("status", error);
-    if (!(ledgers = ledger_load_all(cfg->state_dir, damaged, &error)))
+    if (!(ledgers = cli_ledgers_for_view(cfg, "status", "who created each device and for "
+                                         "which domain is not shown", damaged,
+                                         &sd.owners_hidden, &error)))
         return cli_fail("status", error);
     device_kind_note_ledgers(host, ledgers);
     cli_host_name_plain_vfs(host, cfg->pci_ids_path);

@@ -14,6 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *const profile_columns[] = { "PROFILE", "TYPE", "FRAMEBUFFER", "MAX/GPU", "FREE",
+                                               "FREE ON", NULL };
+static const char *const mig_columns[] = { "GPU", "MODEL", "NODE", "MIG", "FREE GPU INSTANCES",
+                                           "MIG PROFILES THAT FIT NOW", NULL };
+static const char *const *const types_tables[] = { profile_columns, mig_columns, NULL };
+
 /* One profile on one physical GPU. */
 typedef struct {
     const CliGpu *gpu;
@@ -150,11 +156,11 @@ free_text(int n)
     return n < 0 ? g_strdup("?") : g_strdup_printf("%d", n);
 }
 
-static void
+/* Whether it printed anything. */
+static gboolean
 print_table(GPtrArray *profiles, gboolean all)
 {
-    g_autoptr(CliTable) t = cli_table_new("PROFILE", "TYPE", "FRAMEBUFFER", "MAX/GPU", "FREE",
-                                          "FREE ON", NULL);
+    g_autoptr(CliTable) t = cli_table_newv(profile_columns);
 
     for (guint i = 0; i < profiles->len; i++) {
         const Profile *prof = g_ptr_array_index(profiles, i);
@@ -177,21 +183,23 @@ print_table(GPtrArray *profiles, gboolean all)
         }
         cli_table_add(t, prof->name, types, fb, max, free_s, where->str);
     }
+    if (!cli_table_shown(t))
+        return FALSE;
     if (cli_table_rows(t) == 0) {
         printf(all ? "No mdev types on this host.\n"
                    : "No free vGPU on this host ('vgpuctl types --all' lists every type).\n");
-        return;
+        return TRUE;
     }
     cli_table_print(t, stdout, 0);
+    return TRUE;
 }
 
 /* MIG per GPU: mode, free GPU instances by size, the MIG-backed profiles
  * a free VF takes now. Only GPUs that offer MIG-backed profiles. */
 static void
-print_mig_table(const Host *host, GPtrArray *gpus)
+print_mig_table(const Host *host, GPtrArray *gpus, gboolean after_table)
 {
-    g_autoptr(CliTable) t = cli_table_new("GPU", "MODEL", "NODE", "MIG", "FREE GPU INSTANCES",
-                                          "MIG PROFILES THAT FIT NOW", NULL);
+    g_autoptr(CliTable) t = cli_table_newv(mig_columns);
 
     for (guint i = 0; i < gpus->len; i++) {
         const CliGpu *g = g_ptr_array_index(gpus, i);
@@ -210,9 +218,10 @@ print_mig_table(const Host *host, GPtrArray *gpus)
                       st->mode == MIG_ON ? "on" : st->mode == MIG_OFF ? "off" : "?", has,
                       fit->len ? fit->str : "-");
     }
-    if (cli_table_rows(t) == 0)
+    if (cli_table_rows(t) == 0 || !cli_table_shown(t))
         return;
-    printf("\n");
+    if (after_table)
+        printf("\n");
     cli_table_print(t, stdout, 0);
 }
 
@@ -353,10 +362,12 @@ cmd_types(CliOptions *opts, int argc, char **argv)
     g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
+    gboolean hidden;
 
-    if (!cli_parse_options(opts, "types", "[--all] [--gpu ADDR] [--json]",
-                           "The vGPU profiles this host offers, grouped across GPUs, with how "
-                           "many more each GPU can take now.", entries, &argc, &argv))
+    if (!cli_parse_table_options(opts, "types", NULL,
+                                 "The vGPU profiles this host offers, grouped across GPUs, with "
+                                 "how many more each GPU can take now.", entries, types_tables,
+                                 &argc, &argv))
         return 1;
     if (argc > 1) {
         cli_error("types: unexpected argument '%s'", argv[1]);
@@ -366,7 +377,8 @@ cmd_types(CliOptions *opts, int argc, char **argv)
         return cli_fail(NULL, error);
     if (!(host = host_scan(cfg->sysfs_root, NULL, &error)))
         return cli_fail("types", error);
-    if (!(ledgers = ledger_load_all(cfg->state_dir, NULL, &error)))
+    if (!(ledgers = cli_ledgers_for_view(cfg, "types", "a whole VF (gpu=) given to a domain "
+                                         "may count as free", NULL, &hidden, &error)))
         return cli_fail("types", error);
     device_kind_note_ledgers(host, ledgers);
     vf_choice_note_capacity(host);
@@ -390,8 +402,9 @@ cmd_types(CliOptions *opts, int argc, char **argv)
     if (opts->json) {
         print_json(profiles, all, host, shown ? shown : gpus);
     } else {
-        print_table(profiles, all);
-        print_mig_table(host, shown ? shown : gpus);
+        gboolean printed = print_table(profiles, all);
+
+        print_mig_table(host, shown ? shown : gpus, printed);
     }
     return 0;
 }

@@ -1,12 +1,12 @@
-/* A small JSON writer (RFC 8259): commas, indentation, string escaping. */
+/* JSON output through json-glib's builder and generator. */
 #include "json-out.h"
 
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 
 struct JsonOut {
-    GString *text;
-    GArray *counts;         /* members written so far, per open container */
-    gboolean after_key;     /* a key was written: the value follows inline */
+    JsonBuilder *builder;
+    char *text;             /* generated on first request */
 };
 
 JsonOut *
@@ -14,8 +14,7 @@ json_out_new(void)
 {
     JsonOut *j = g_new0(JsonOut, 1);
 
-    j->text = g_string_new(NULL);
-    j->counts = g_array_new(FALSE, TRUE, sizeof(guint));
+    j->builder = json_builder_new();
     return j;
 }
 
@@ -24,131 +23,38 @@ json_out_free(JsonOut *j)
 {
     if (!j)
         return;
-    g_string_free(j->text, TRUE);
-    g_array_unref(j->counts);
+    g_object_unref(j->builder);
+    g_free(j->text);
     g_free(j);
 }
 
-static void
-newline_indent(JsonOut *j)
-{
-    g_string_append_c(j->text, '\n');
-    for (guint i = 0; i < j->counts->len; i++)
-        g_string_append(j->text, "  ");
-}
-
-/* What goes before any value or key: a comma after a sibling, and its
- * own line inside a container. */
-static void
-before_item(JsonOut *j)
-{
-    guint *count;
-
-    if (j->after_key) {
-        j->after_key = FALSE;
-        return;
-    }
-    if (j->counts->len == 0)
-        return;
-    count = &g_array_index(j->counts, guint, j->counts->len - 1);
-    if ((*count)++ > 0)
-        g_string_append_c(j->text, ',');
-    newline_indent(j);
-}
-
-static void
-begin(JsonOut *j, char open)
-{
-    guint zero = 0;
-
-    before_item(j);
-    g_string_append_c(j->text, open);
-    g_array_append_val(j->counts, zero);
-}
-
-static void
-end(JsonOut *j, char close)
-{
-    guint count;
-
-    g_return_if_fail(j->counts->len > 0);
-    count = g_array_index(j->counts, guint, j->counts->len - 1);
-    g_array_set_size(j->counts, j->counts->len - 1);
-    if (count > 0)
-        newline_indent(j);
-    g_string_append_c(j->text, close);
-}
-
-void json_begin_object(JsonOut *j) { begin(j, '{'); }
-void json_end_object(JsonOut *j)   { end(j, '}'); }
-void json_begin_array(JsonOut *j)  { begin(j, '['); }
-void json_end_array(JsonOut *j)    { end(j, ']'); }
-
-static void
-append_quoted(GString *out, const char *s)
-{
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
-        switch (*p) {
-        case '"':  g_string_append(out, "\\\""); break;
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\b': g_string_append(out, "\\b"); break;
-        case '\f': g_string_append(out, "\\f"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                g_string_append_printf(out, "\\u%04x", *p);
-            else
-                g_string_append_c(out, (char)*p);
-        }
-    }
-    g_string_append_c(out, '"');
-}
+void json_begin_object(JsonOut *j) { json_builder_begin_object(j->builder); }
+void json_end_object(JsonOut *j)   { json_builder_end_object(j->builder); }
+void json_begin_array(JsonOut *j)  { json_builder_begin_array(j->builder); }
+void json_end_array(JsonOut *j)    { json_builder_end_array(j->builder); }
 
 void
 json_key(JsonOut *j, const char *key)
 {
-    before_item(j);
-    append_quoted(j->text, key);
-    g_string_append(j->text, ": ");
-    j->after_key = TRUE;
+    g_autofree char *valid = g_utf8_make_valid(key, -1);
+
+    json_builder_set_member_name(j->builder, valid);
 }
 
 void
 json_string(JsonOut *j, const char *s)
 {
-    if (!s) {
-        json_null(j);
-        return;
-    }
-    before_item(j);
-    append_quoted(j->text, s);
+    g_autofree char *valid = s ? g_utf8_make_valid(s, -1) : NULL;
+
+    if (valid)
+        json_builder_add_string_value(j->builder, valid);
+    else
+        json_builder_add_null_value(j->builder);
 }
 
-void
-json_int(JsonOut *j, gint64 v)
-{
-    before_item(j);
-    g_string_append_printf(j->text, "%" G_GINT64_FORMAT, v);
-}
-
-void
-json_bool(JsonOut *j, gboolean v)
-{
-    before_item(j);
-    g_string_append(j->text, v ? "true" : "false");
-}
-
-void
-json_null(JsonOut *j)
-{
-    before_item(j);
-    g_string_append(j->text, "null");
-}
+void json_int(JsonOut *j, gint64 v)     { json_builder_add_int_value(j->builder, v); }
+void json_bool(JsonOut *j, gboolean v)  { json_builder_add_boolean_value(j->builder, v); }
+void json_null(JsonOut *j)              { json_builder_add_null_value(j->builder); }
 
 void
 json_member_string(JsonOut *j, const char *key, const char *s)
@@ -174,9 +80,19 @@ json_member_bool(JsonOut *j, const char *key, gboolean v)
 const char *
 json_out_text(JsonOut *j)
 {
-    if (j->counts->len == 0 && j->text->len > 0 && j->text->str[j->text->len - 1] != '\n')
-        g_string_append_c(j->text, '\n');
-    return j->text->str;
+    if (!j->text) {
+        g_autoptr(JsonNode) root = json_builder_get_root(j->builder);
+        g_autoptr(JsonGenerator) gen = json_generator_new();
+        g_autofree char *doc = NULL;
+
+        g_return_val_if_fail(root != NULL, "");
+        json_generator_set_root(gen, root);
+        json_generator_set_pretty(gen, TRUE);
+        json_generator_set_indent(gen, 2);
+        doc = json_generator_to_data(gen, NULL);
+        j->text = g_strconcat(doc, "\n", NULL);
+    }
+    return j->text;
 }
 
 void

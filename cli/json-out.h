@@ -1,7 +1,7 @@
-/* A small JSON writer: values are appended to a GString with the commas,
- * indentation and string escaping JSON needs. Text that is not UTF-8 (a
- * driver's name file can hold anything) is written with U+FFFD in place of
- * the invalid bytes, so the output always parses. */
+/* JSON output, built in order (json-glib's JsonBuilder) and printed
+ * indented. Text that is not UTF-8 (a driver's name file can hold
+ * anything) is written with U+FFFD in place of the invalid bytes, so the
+ * output always parses. */
 #pragma once
 
 #include <glib.h>
@@ -28,8 +28,7 @@ void json_member_string(JsonOut *j, const char *key, const char *s);
 void json_member_int(JsonOut *j, const char *key, gint64 v);
 void json_member_bool(JsonOut *j, const char *key, gboolean v);
 
-/* The document so far, with a final newline once every container is
- * closed. */
+/* The document, with a final newline; every container must be closed. */
 const char *json_out_text(JsonOut *j);
 /* Write it to stdout. */
 void json_out_print(JsonOut *j);

@@ -1,6 +1,7 @@
 /* vgpuctl: the administrator's command line for vgpu-hook.
  *
- *   vgpuctl [-c URI] [--config FILE] COMMAND [OPTIONS] [ARGS]
+ *   vgpuctl [-c URI] [--hook-config FILE] COMMAND [OPTIONS] [ARGS]
+ *   vgpuctl help [COMMAND]
  *
  * main() takes the global options up to the command's name and hands the
  * rest of argv to the command, which accepts the global options too. */
@@ -35,9 +36,33 @@ commands_description(void)
 
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         g_string_append_printf(s, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    g_string_append(s, "\n'" CLI_PROGRAM " COMMAND --help' shows a command's options.\n"
+    g_string_append(s, "\n'" CLI_PROGRAM " help COMMAND' shows a command's options.\n"
                     "Exit status: 0 success, 1 failure (check: 1 when the domain would not start).");
     return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static const CliCommand *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+/* "help COMMAND" is "COMMAND --help". */
+static int
+help_command(CliOptions *opts, const char *name)
+{
+    const CliCommand *cmd = find_command(name);
+    char *argv[] = { (char *)name, (char *)"--help", NULL };
+
+    if (!cmd) {
+        cli_error("help: unknown command '%s' (see '" CLI_PROGRAM " help')", name);
+        return 1;
+    }
+    return cmd->run(opts, 2, argv);
 }
 
 int
@@ -49,9 +74,10 @@ main(int argc, char **argv)
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
         { NULL },
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [OPTION…] [ARG…]");
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
     g_autofree char *desc = commands_description();
+    const CliCommand *cmd;
     int rc = 1;
 
     setlocale(LC_ALL, "");
@@ -64,10 +90,23 @@ main(int argc, char **argv)
     g_option_context_set_main_group(ctx, group);
     g_option_context_set_summary(ctx, "Manage the vGPUs that vgpu-hook creates for libvirt domains.");
     g_option_context_set_description(ctx, desc);
+    g_option_context_set_help_enabled(ctx, FALSE);
     /* Stop at the command's name: what follows is the command's. */
     g_option_context_set_strict_posix(ctx, TRUE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        cli_error("%s (see '" CLI_PROGRAM " --help')", error->message);
+        cli_error("%s (see '" CLI_PROGRAM " help')", error->message);
+        goto out;
+    }
+    if (opts.help || (argc >= 2 && strcmp(argv[1], "help") == 0 && argc == 2)) {
+        cli_print_help(ctx, "[GLOBAL OPTION...] COMMAND [OPTION...] [ARG...]");
+        rc = 0;
+        goto out;
+    }
+    if (argc >= 2 && strcmp(argv[1], "help") == 0) {
+        if (argc > 3)
+            cli_error("help: unexpected argument '%s'", argv[3]);
+        else
+            rc = help_command(&opts, argv[2]);
         goto out;
     }
     if (version) {
@@ -77,18 +116,16 @@ main(int argc, char **argv)
     }
     if (argc < 2) {
         cli_error("no command given (one of: types, status, attach, detach, sync, define, "
-                  "check, gc; see '" CLI_PROGRAM " --help')");
+                  "check, gc; see '" CLI_PROGRAM " help')");
         goto out;
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            rc = commands[i].run(&opts, argc - 1, argv + 1);
-            goto out;
-        }
-    }
-    cli_error("unknown command '%s' (see '" CLI_PROGRAM " --help')", argv[1]);
+    if ((cmd = find_command(argv[1])))
+        rc = cmd->run(&opts, argc - 1, argv + 1);
+    else
+        cli_error("unknown command '%s' (see '" CLI_PROGRAM " help')", argv[1]);
 out:
     g_free(opts.uri);
     g_free(opts.config_path);
+    g_free(opts.output);
     return rc;
 }

@@ -15,7 +15,8 @@
 # `make demo` on a bare Debian root) catches a missing name.
 set -eu
 
-build=(gcc libc6-dev make pkg-config libglib2.0-dev libxml2-dev uuid-dev libpci-dev libvirt-dev)
+build=(gcc libc6-dev make pkg-config libglib2.0-dev libxml2-dev uuid-dev libpci-dev libvirt-dev
+       libjson-glib-dev libsmartcols-dev)
 demo=("${build[@]}" libfuse3-dev fuse3)
 bench=("${demo[@]}" mdevctl strace util-linux)
 test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace

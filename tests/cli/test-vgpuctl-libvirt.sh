@@ -102,7 +102,7 @@ test_attach_start_detach() {
     # Type id, parent, and the host check.
     b=$(ls "$SIM_ROOT/bus/pci/devices" | while read -r a; do
         [ -e "$SIM_ROOT/bus/pci/devices/$a/sriov_totalvfs" ] && echo "$a"; done | sort | tail -n 1)
-    lvc attach vm1 nvidia-560 --type --parent "${b#0000:}"
+    lvc attach vm1 -t nvidia-560 --parent "${b#0000:}"
     t_eq "attach --type --parent (short): exit 0" 0 "$RC"
     u1=$(added_uuids)
     t_match "attach --type --parent: written normalized" "<vgpu:device uuid=\"$u1\" type=\"nvidia-560\" parent=\"$b\"/>" "$(inactive_xml vm1)"

@@ -223,7 +223,7 @@ test_attach_plain() {
     lvc attach vm9 --gpu S7150
     t_match "attach --gpu, no such GPU here: refused, restored" "^1:vgpuctl: attach: .*no free VF on this host fits it; the definition was restored" "$RC:$ERR"
     t_eq "attach --gpu, refused: as before" "2 1" "$(meta_devices vm9) $(vf_hostdevs vm9)"
-    lvc attach vm9 --gpu --type MI300X
+    lvc attach vm9 --gpu MI300X --type nvidia-558
     t_eq "attach: --gpu and --type exclude each other" "1:vgpuctl: attach: --type and --gpu exclude each other" "$RC:$ERR"
     lv_virsh undefine vm9 > /dev/null
 }

@@ -419,10 +419,10 @@ detach vm1 $(u 1) --all
 check
 check a b
 gc extra
---config $WORK/no-such-dir/x.conf types
+--hook-config $WORK/no-such-dir/x.conf types
 EOF
     printf '[vgpu-hook]\nsysfs_rot=/sys\n' > "$WORK/typo.conf"
-    vc --config "$WORK/typo.conf" types
+    vc --hook-config "$WORK/typo.conf" types
     t_match "config with a typo: refused, one line" "^1:vgpuctl: .*sysfs_rot" "$RC:$ERR"
     vc -c "$NOWHERE_URI" sync vm1
     t_match "sync without libvirt: one line" "^1:vgpuctl: sync: cannot connect to libvirt" "$RC:$ERR"
@@ -589,6 +589,11 @@ test_completion() {
     t_eq "completion: placement" "pack spread" "$(comp vgpuctl attach vm1 A40-2Q --placement '')"
     t_eq "completion: profiles from vgpuctl types (spaces escaped)" 'Single\ port\ serial' \
         "$(comp vgpuctl attach vm1 Si)"
+    t_eq "completion: help COMMAND" "gc" "$(comp vgpuctl help g)"
+    t_eq "completion: --hook-config" "--hook-config" "$(comp vgpuctl --hook)"
+    t_eq "completion: -o of a command with tables" "--output" "$(comp vgpuctl status --ou)"
+    t_eq "completion: after --hook-config FILE, the command" "types" \
+        "$(comp vgpuctl --hook-config "$VGPU_HOOK_CONF" ty)"
 }
 
 # NVIDIA vendor-specific VFs (vGPU 17+): types and status read them; one
@@ -798,6 +803,157 @@ test_check_doctype_text_and_forms() {
     t_eq "check: a real DOCTYPE with an entity is refused" "1:vgpuctl: check: domain XML: a DOCTYPE or entity declaration is not allowed" "$RC:$ERR"
 }
 
+# ---- tables (-o), help and short options, gc as it goes, an unprivileged user ----
+
+# -o/--output picks columns by heading; a table with none of them is left out.
+test_output_columns() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    vc types -o profile,FREE
+    t_eq "types -o profile,FREE: those two columns, any case" "0:PROFILE  FREE|A40-2Q   47" \
+        "$RC:$(sed -n '1p' <<< "$OUT")|$(types_row A40-2Q)"
+    vc status --no-libvirt --output 'device,created-by,State'
+    t_eq "status -o: only the device table, 'created-by' names CREATED BY" \
+        "0:DEVICE                                CREATED BY  STATE|$(u 1)  vgpu-hook   unknown" \
+        "$RC:$(paste -sd'|' <<< "$OUT" | sed 's/|vgpu-keeper:.*//')"
+    vc types -o profile,bogus
+    t_eq "-o with an unknown column: one line naming it and the valid ones" \
+        "1:vgpuctl: types: unknown column 'bogus' for --output (columns: PROFILE, TYPE, FRAMEBUFFER, MAX/GPU, FREE, FREE-ON, GPU, MODEL, NODE, MIG, FREE-GPU-INSTANCES, MIG-PROFILES-THAT-FIT-NOW)" \
+        "$RC:$ERR$OUT"
+    vc status --no-libvirt -o free
+    t_match "status -o: the valid columns are status's" "^1:vgpuctl: status: unknown column 'free' for --output \(columns: GPU, MODEL, NUMA, VFS-IN-USE, MDEVS, DEVICE, PROFILE, TYPE, PARENT, DOMAIN, CREATED-BY, STATE\)$" "$RC:$ERR$OUT"
+    vc types -o free --json
+    t_eq "-o with --json: refused in one line" "1:vgpuctl: types: --output chooses table columns; --json prints every field" "$RC:$ERR$OUT"
+    dom fit "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/fit.xml"
+    vc check -o action,uuid "$WORK/fit.xml"
+    t_eq "check -o: its table, indented, those columns" "0:  ACTION  UUID|  create  $(u 2)" \
+        "$RC:$(grep -E '^  (ACTION|create) ' <<< "$OUT" | paste -sd'|')"
+    vc -c "$TEST_URI" gc --dry-run -o action,device
+    t_match "gc -o: the row in that order" "^would remove +$(u 1)$" "$(tail -n 1 <<< "$OUT")"
+    # Not a terminal: nothing cut, whatever COLUMNS says; a terminal of 50
+    # columns: FREE ON wraps after its commas.
+    COLUMNS=50 vc types
+    t_match "types to a pipe, COLUMNS=50: whole lines" "^A40-2Q +nvidia-558 +2G +24 +47 +0000:67:00.0 \(23\), 0000:e8:00.0 \(24\)$" "$(types_row A40-2Q)"
+    OUT=$(script -qec "stty cols 50; '$VGPUCTL' types" /dev/null | tr -d '\r')
+    t_match "types on a terminal of 50 columns: FREE ON wrapped after a comma" \
+        "^A40-2Q +nvidia-558 +2G +24 +47 +0000:67:00.0 \(23\),$" "$(types_row A40-2Q)"
+    t_match "... its next item on the next line, in its column" "^ {40,}0000:e8:00.0 \(24\)$" \
+        "$(grep -A1 '^A40-2Q ' <<< "$OUT" | tail -n 1)"
+    stop vm1
+}
+
+# help COMMAND, ASCII help in the C locale, one meaning per short option.
+test_help_options() {
+    fresh a40x2-sriov
+    local c pairs=
+    vc --help; local top=$OUT
+    vc help
+    t_eq "help: the same as --help" "0:$top" "$RC:$OUT"
+    for c in types status attach detach sync define check gc; do
+        vc "$c" --help; local want=$OUT
+        vc help "$c"
+        t_eq "help $c: the same as $c --help" "0:$want" "$RC:$OUT"
+        OUT=$(LC_ALL=C "$VGPUCTL" help "$c")
+        t_eq "help $c in the C locale: no '?' for an ellipsis" "" "$(grep -F -e '?' -e '…' <<< "$OUT")"
+        t_match "help $c: usage 'vgpuctl $c [OPTION...]'" "^  vgpuctl $c \[OPTION\.\.\.\]" "$(sed -n 2p <<< "$OUT")"
+        pairs+=$(sed -n 's/^  -\(.\), --\([a-z-]*\).*/\1 \2/p' <<< "$OUT")$'\n'
+    done
+    t_eq "one short option, one long name across every command" "" \
+        "$(sort -u <<< "$pairs" | awk 'NF { n[$1]++ } END { for (k in n) if (n[k] > 1) print k }')"
+    t_eq "-n is --dry-run (gc), -t --type and -g --gpu take values" "g gpu=ADDR|g gpu=GPU|n dry-run|t type=TYPE" \
+        "$(for c in types attach gc; do "$VGPUCTL" help "$c"; done |
+           sed -n 's/^  -\([ngt]\), --\([a-z=A-Z-]*\).*/\1 \2/p' | sort -u | paste -sd'|')"
+    OUT=$(LC_ALL=C "$VGPUCTL" --help)
+    t_eq "--help in the C locale: plain ASCII usage" "  vgpuctl [GLOBAL OPTION...] COMMAND [OPTION...] [ARG...]" "$(sed -n 2p <<< "$OUT")"
+    vc help frob
+    t_eq "help of an unknown command: one line" "1:vgpuctl: help: unknown command 'frob' (see 'vgpuctl help')" "$RC:$ERR"
+    vc --config "$VGPU_HOOK_CONF" types
+    t_eq "--config (virsh's persistent definition) is refused, naming --hook-config" \
+        "1:vgpuctl: --config is now --hook-config FILE (vgpu-hook's configuration); vgpuctl always changes the persistent definition, which virsh calls --config (see 'vgpuctl help')" \
+        "$RC:$ERR$OUT"
+    vc types --config="$VGPU_HOOK_CONF"
+    t_match "--config=FILE after the command too" "^1:vgpuctl: types: --config is now --hook-config FILE" "$RC:$ERR"
+    vc --hook-config "$VGPU_HOOK_CONF" types -o free
+    t_eq "--hook-config FILE reads it" "0:FREE" "$RC:$(head -n 1 <<< "$OUT")"
+    vc attach vm1 -t
+    t_match "attach -t takes a type" "^1:vgpuctl: attach: Missing argument for -t" "$RC:$ERR"
+    vc attach vm1 A40-2Q --type nvidia-558
+    t_eq "attach: a PROFILE and --type exclude each other" "1:vgpuctl: attach: a PROFILE and --type or --gpu exclude each other" "$RC:$ERR"
+}
+
+# gc prints each row when that device is done: one the driver blocks does
+# not hide the ones before it (read while the remove is blocked).
+test_gc_as_it_goes() {
+    fresh a40x2-sriov remove_retries=0 remove_timeout_ms=20000
+    local n gc i
+    for n in 1 2 3; do start "leak$n" "$n" "uuid=\"$(u $n)\" profile=\"A40-2Q\""; done
+    sim_ctl busy "$(u 2)"
+    "$VGPUCTL" -c "$TEST_URI" gc > "$WORK/gc.out" 2> "$WORK/gc.err" &
+    gc=$!
+    for i in $(seq 1 600); do grep -q "$(u 2) .* removing" "$SIM_ROOT/vgpu-sim/mdevs" && break; sleep 0.05; done
+    t_match "gc: the second remove is blocked in the driver" "$(u 2) .* removing" "$(cat "$SIM_ROOT/vgpu-sim/mdevs")"
+    t_eq "gc, while it is blocked: the header and the first device's row are out" \
+        "DEVICE TYPE|$(u 1) nvidia-558 leak1 removed" \
+        "$(awk '{ print $1, $2, $4, $NF }' "$WORK/gc.out" | sed 's/ TYPE.*/ TYPE/' | paste -sd'|')"
+    t_ok "... and gc still runs" kill -0 "$gc"
+    sim_ctl idle "$(u 2)"
+    wait "$gc"
+    t_eq "gc: exit 0, the three rows in order, one header" "0:DEVICE|$(u 1)|$(u 2)|$(u 3)" \
+        "$?:$(awk '{ print $1 }' "$WORK/gc.out" | paste -sd'|')"
+    t_eq "gc: the rows printed one by one line up" 1 \
+        "$(awk 'NR > 1 { print index($0, "removed") }' "$WORK/gc.out" | sort -u | wc -l)"
+}
+
+# An unprivileged user can look: types, status and check work against a
+# 0700 state directory of root's and say in one line what they could not
+# read; what writes still fails, in one line.
+test_unprivileged() {
+    fresh a40x2-sriov
+    start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
+    chmod 0711 "$WORK"          # the config is in it; the state is not readable
+    t_eq "the state directory is root's, 0700" "root 700" "$(stat -c '%U %a' "$WORK/state")"
+    local logs=$WORK/nobody-logs
+    mkdir -p "$logs" && chmod 1777 "$logs"
+    nobody() {
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$logs/asan" \
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$logs/ubsan" \
+            setpriv --reuid=nobody --regid=nogroup --clear-groups "$VGPUCTL" "$@" \
+            > "$WORK/vc.out" 2> "$WORK/vc.err"
+        RC=$?
+        OUT=$(cat "$WORK/vc.out")
+        ERR=$(cat "$WORK/vc.err")
+    }
+    nobody types
+    t_eq "types as nobody: exit 0, one note naming the state directory" \
+        "0:vgpuctl: note: types: cannot read the ledgers in $WORK/state (Permission denied; root can): a whole VF (gpu=) given to a domain may count as free" \
+        "$RC:$ERR"
+    t_match "types as nobody: the table" "^A40-2Q +nvidia-558 +2G +24 +47 " "$(types_row A40-2Q)"
+    nobody status --no-libvirt
+    t_eq "status as nobody: exit 0, one note" \
+        "0:vgpuctl: note: status: cannot read the ledgers in $WORK/state (Permission denied; root can): who created each device and for which domain is not shown" \
+        "$RC:$ERR"
+    t_match "status as nobody: the device, its creator unknown" "^$(u 1) +A40-2Q +nvidia-558 +0000:67:00\.[0-9a-f]+ +0000:67:00.0 +- +\? +-$" "$OUT"
+    nobody status --no-libvirt --json
+    t_ok "status --json as nobody parses" json_ok
+    t_eq "status --json as nobody: owners hidden, created_by null" "true null" \
+        "$(jqv "\"\(.owners_hidden) \(.gpus[].mdevs[] | select(.uuid==\"$(u 1)\") | .created_by)\"")"
+    vc status --no-libvirt --json
+    t_eq "status --json as root: owners shown" "false vgpu-hook" \
+        "$(jqv "\"\(.owners_hidden) \(.gpus[].mdevs[] | select(.uuid==\"$(u 1)\") | .created_by)\"")"
+    dom fit "$(du 2)" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/fit.xml"
+    chmod 0644 "$WORK/fit.xml"
+    nobody check "$WORK/fit.xml"
+    t_match "check FILE as nobody: works" "^0:Domain 'fit' would start\." "$RC:$OUT"
+    nobody -c "$TEST_URI" gc
+    t_match "gc as nobody: refused in one line saying why" "^1:vgpuctl: gc: .*Permission denied \(gc removes devices and writes the ledgers: root's work\)$" "$RC:$ERR"
+    t_eq "gc as nobody: one line, nothing removed" "1 $(u 1)" "$(printf '%s\n' "$ERR" | wc -l) $(mdevs)"
+    # Sanitizer reports of these runs join the others.
+    [ -n "${LOGS:-}" ] && for f in "$logs"/*; do [ -e "$f" ] && cp "$f" "$LOGS/"; done
+    chmod 0700 "$WORK"
+    stop vm1
+}
+# ---- end tables, help, gc, unprivileged ----
+
 test_types_a40
 test_types_vfio
 test_types_vfio_capacity
@@ -817,4 +973,8 @@ test_define_test_driver
 test_define_vf_test_driver
 test_completion
 test_check_doctype_text_and_forms
+test_output_columns
+test_help_options
+test_gc_as_it_goes
+test_unprivileged
 t_done

@@ -268,7 +268,9 @@ test_hundred() {
     done > "$LV_WORK/hundred.cmds"
     lv_ns timeout 120 virsh -q -c qemu:///system < "$LV_WORK/hundred.cmds" > /dev/null
     all_done() { [ "$(status_key redefinitions)" -ge $((r1 + 100)) ]; }
-    wait_for 60 all_done
+    # A bound, not a figure: the hundred took over 60 s at load 10 on the
+    # 2 CPUs (88 done), seconds on a quiet machine.
+    wait_for 240 all_done
     n=0
     for i in $(seq 100 199); do [ -n "$(hostdevs "kh$i")" ] && n=$((n + 1)); done
     t_eq "100 domains: each has its <hostdev>" 100 "$n"
@@ -278,7 +280,7 @@ test_hundred() {
     lv_domain_xml khs "$(du 200)" --no-hostdev "profile=\"A40-2Q\"" > "$LV_WORK/khs.xml"
     lv_virsh define "$LV_WORK/khs.xml" > /dev/null
     sentinel_done() { [ "$(status_key redefinitions)" -ge $((r1 + 101)) ]; }
-    t_ok "100 domains: a domain defined after them gets its <hostdev> too" wait_for 60 sentinel_done
+    t_ok "100 domains: a domain defined after them gets its <hostdev> too" wait_for 120 sentinel_done
     before=$(for i in $(seq 100 199); do inactive "kh$i"; done | md5sum)
     r2=$(status_key redefinitions)
     t_eq "100 domains: exactly 100 redefinitions (and 1 for the one after), none after settling" \

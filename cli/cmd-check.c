@@ -190,11 +190,15 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         chosen = c->parent;
         d->result = RESULT_NEW;
         fill_type(d, host, chosen->addr, c->type->id);
-        if (placement_is_remote(chosen, req, &rules))
+        if (placement_is_remote(chosen, req, &rules)) {
+            g_autofree char *nodes = vgpu_cpuset_format(r->nodes);
+            g_autofree char *why = placement_remote_reason(host, req, &rules, c);
+
             g_ptr_array_add(r->notes, g_strdup_printf(
-                "vGPU device %u: no room on the domain's NUMA node(s); it would go to NUMA "
-                "node %d (numa_fallback=false in the config refuses instead)", i,
-                chosen->numa_node));
+                "vGPU device %u: it would go to NUMA node %d, not to node(s) %s where the "
+                "domain runs: %s (numa_fallback=false in the config refuses instead)", i,
+                chosen->numa_node, nodes, why));
+        }
         if (g_hash_table_contains(pooled, chosen->addr))
             g_ptr_array_add(r->notes, g_strdup_printf(
                 "vGPU device %u: an earlier vGPU of this domain also goes to %s; how it shrinks "

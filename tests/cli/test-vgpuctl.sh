@@ -229,7 +229,7 @@ test_check() {
     # Another profile on a GPU that holds one: NVIDIA's one-type rule.
     dom two "$(du 3)" "uuid=\"$(u 6)\" profile=\"A40-2Q\" parent=\"$a\"" "uuid=\"$(u 7)\" profile=\"A40-4Q\" parent=\"$a\"" > "$WORK/two.xml"
     vc check "$WORK/two.xml"
-    t_match "check: second profile on the same GPU refused" "vGPU device 1: no GPU can take A40-4Q: GPU $a holds A40-2Q vGPUs" "$OUT"
+    t_match "check: second profile on the same GPU refused, each GPU with its reason" "vGPU device 1: no GPU can take A40-4Q: $b is not the requested parent $a; GPU $a holds A40-2Q vGPUs" "$OUT"
 
     dom nohd "$(du 4)" --no-hostdev "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$WORK/nohd.xml"
     vc check "$WORK/nohd.xml"

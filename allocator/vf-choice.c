@@ -376,19 +376,35 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
 }
 
 char *
-vf_choice_advice_why(const Host *host, const GArray *advice)
+vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain,
+                      VfHostdevElement element)
 {
-    GString *why = g_string_new(NULL);
+    g_autoptr(GString) elems = g_string_new(NULL);
+    g_autoptr(GString) why = g_string_new(NULL);   /* MIG's reasons none fits */
+    guint unfit = 0, n = 0;
 
     for (guint i = 0; i < advice->len; i++) {
         const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
-        g_autofree char *type_owned = NULL, *mig = NULL;
-        VgpuRequest view = vf_choice_view(a->req, &type_owned);
+        g_autofree char *elem = NULL, *type_owned = NULL, *mig = NULL;
+        VgpuRequest view;
 
-        if (!a->vf && (mig = mig_vf_refusal(host, NULL, &view)))
+        n++;
+        elem = element(a->req->uuid, a->vf ? a->vf->addr : "0000:00:00.0", a->managed);
+        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+        if (a->vf)
+            continue;
+        unfit++;
+        view = vf_choice_view(a->req, &type_owned);
+        if ((mig = mig_vf_refusal(host, NULL, &view)))
             g_string_append_printf(why, "; vGPU device %u: %s", a->req->index, mig);
     }
-    return g_string_free(why, FALSE);
+    if (n == 0)
+        return NULL;
+    return g_strdup_printf("domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> "
+                           "in its definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync "
+                           "%s)", domain, n, elems->str,
+                           unfit ? " with the address of a free VF (none fits now" : "",
+                           why->str, unfit ? ")" : "", domain);
 }
 
 /* The framebuffer of a GPU of @vf's model: the largest size listed by a

@@ -62,9 +62,16 @@ typedef struct {
  * another. Array of VfAdvice. */
 GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
                          const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs);
-/* MIG's reasons (mig.h) the @advice (VfAdvice) with no VF has none:
- * "; vGPU device N: ..." each, or "". */
-char *vf_choice_advice_why(const Host *host, const GArray *advice);
+/* The <hostdev> element naming VF @addr for the request @uuid (the hook
+ * and vgpuctl pass xml_vf_hostdev_element, which the allocator cannot
+ * call itself). */
+typedef char *(*VfHostdevElement)(const char *uuid, const char *addr, gboolean managed);
+/* The hook's refusal for @advice (not empty) of domain @domain: the
+ * <hostdev> elements to add, with a free fitting VF filled in, or
+ * 0000:00:00.0 and why none fits now (MIG's reasons, mig.h). What vgpuctl
+ * check prints too. */
+char *vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain,
+                            VfHostdevElement element);
 
 /* Where the driver gives no per-GPU maximum for a whole-VF type, set
  * HostType.max_instance from what is known, at most one per VF: for a

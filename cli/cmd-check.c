@@ -220,33 +220,18 @@ check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuD
                   GPtrArray *ledgers)
 {
     g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
-    g_autoptr(GString) elems = g_string_new(NULL);
     PlacementRules rules = placement_rules_from_config(cfg);
     VfChoice c = { .rules = &rules, .names = names, .ledgers = ledgers, .domain_uuid = vd->uuid };
     g_autoptr(GArray) advice = NULL;
-    g_autofree char *why = NULL;
-    guint unfit = 0;
 
     rules.domain_nodes = r->nodes;
     advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
     if (advice->len == 0)
         return;
-    for (guint i = 0; i < advice->len; i++) {
-        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
-        g_autofree char *elem = xml_vf_hostdev_element(a->req->uuid,
-                                                       a->vf ? a->vf->addr : "0000:00:00.0",
-                                                       a->managed);
-
-        unfit += a->vf == NULL;
-        g_hash_table_add(r->vf_advised, a->req->uuid);
-        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
-    }
-    why = vf_choice_advice_why(host, advice);
-    g_ptr_array_add(r->problems, g_strdup_printf(
-        "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
-        "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", r->name,
-        advice->len, elems->str, unfit ? " with the address of a free VF (none fits now" : "",
-        why, unfit ? ")" : "", r->name));
+    for (guint i = 0; i < advice->len; i++)
+        g_hash_table_add(r->vf_advised, g_array_index(advice, VfAdvice, i).req->uuid);
+    g_ptr_array_add(r->problems, vf_choice_advice_text(host, advice, r->name,
+                                                       xml_vf_hostdev_element));
 }
 
 static void

@@ -44,7 +44,8 @@ typedef struct {
     GPtrArray *devices;     /* DeviceCheck* */
     GPtrArray *problems;    /* char*: each one keeps the domain from starting */
     GPtrArray *notes;       /* char* */
-    GHashTable *vf_advised; /* UUIDs of whole-VF requests with no VF hostdev */
+    GHashTable *vf_advised; /* UUIDs of whole-VF requests with no VF hostdev -> why no
+                               VF here can serve it, or NULL */
 } CheckReport;
 
 static void
@@ -113,12 +114,14 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         if (g_hash_table_contains(r->vf_advised, req->uuid)) {
             /* The hook refuses it before anything else (check_vf_hostdevs). */
             DeviceCheck *d = g_new0(DeviceCheck, 1);
+            const char *why = g_hash_table_lookup(r->vf_advised, req->uuid);
 
             d->req = req;
             d->result = RESULT_REFUSED;
             d->numa_node = -1;
-            d->reason = g_strdup("a whole VF serves it here, and no <hostdev> names one "
-                                 "(the element to add is below)");
+            d->reason = why ? g_strdup(why)
+                        : g_strdup("a whole VF serves it here, and no <hostdev> names one "
+                                   "(the element to add is below)");
             g_ptr_array_add(r->devices, d);
             continue;
         }
@@ -214,7 +217,8 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
 /* The hook's first refusal (hooks/hook-prepare-vf.c, prepare_vf_advice),
  * from the same shared choice: whole-VF requests with no VF hostdev, and
  * the element to add with a free fitting VF filled in. Before any
- * placement, as in the hook. */
+ * placement, as in the hook. A request no VF here can ever serve (a gpu=
+ * naming no GPU here) is refused with why instead. */
 static void
 check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
                   GPtrArray *ledgers)
@@ -223,15 +227,17 @@ check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuD
     PlacementRules rules = placement_rules_from_config(cfg);
     VfChoice c = { .rules = &rules, .names = names, .ledgers = ledgers, .domain_uuid = vd->uuid };
     g_autoptr(GArray) advice = NULL;
+    char *text;
 
     rules.domain_nodes = r->nodes;
     advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
-    if (advice->len == 0)
-        return;
-    for (guint i = 0; i < advice->len; i++)
-        g_hash_table_add(r->vf_advised, g_array_index(advice, VfAdvice, i).req->uuid);
-    g_ptr_array_add(r->problems, vf_choice_advice_text(host, advice, r->name,
-                                                       xml_vf_hostdev_element));
+    for (guint i = 0; i < advice->len; i++) {
+        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
+
+        g_hash_table_insert(r->vf_advised, a->req->uuid, g_strdup(a->why));
+    }
+    if ((text = vf_choice_advice_text(host, advice, r->name, xml_vf_hostdev_element)))
+        g_ptr_array_add(r->problems, text);
 }
 
 static void
@@ -404,7 +410,8 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
-    g_autoptr(GHashTable) vf_advised = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) vf_advised = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                            g_free);
     CheckReport r = { .devices = devices, .problems = problems, .notes = notes,
                       .vf_advised = vf_advised };
     gboolean ok;

@@ -222,7 +222,8 @@ prepare_vf_advice(Prepare *p, Host *host, GError **error)
                               p->dom->pci_addrs);
     if (advice->len == 0)
         return 0;
-    msg = vf_choice_advice_text(host, advice, p->dom->name, xml_vf_hostdev_element);
+    if (!(msg = vf_choice_advice_refusal(advice, p->dom->name)))
+        msg = vf_choice_advice_text(host, advice, p->dom->name, xml_vf_hostdev_element);
     g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s", msg);
     return -1;
 }

@@ -134,16 +134,30 @@ pci_names_free(PciNames *names)
 }
 
 char *
-pci_names_device(PciNames *names, const char *id)
+pci_names_lookup(PciNames *names, const char *id)
 {
     char buf[256];
     unsigned vendor, device;
     char end;
 
     if (!id || sscanf(id, "%4x:%4x%c", &vendor, &device, &end) != 2)
-        return g_strdup(id ? id : "");
-    if (pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE, vendor, device))
+        return NULL;
+    if (pci_lookup_name(names->pacc, buf, sizeof(buf), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+                        vendor, device))
         return g_strdup(buf);
+    return NULL;
+}
+
+char *
+pci_names_device(PciNames *names, const char *id)
+{
+    unsigned vendor, device;
+    char end, *name;
+
+    if (!id || sscanf(id, "%4x:%4x%c", &vendor, &device, &end) != 2)
+        return g_strdup(id ? id : "");
+    if ((name = pci_names_lookup(names, id)))
+        return name;
     return g_strdup_printf("Device %04x", device);
 }
 

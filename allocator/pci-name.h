@@ -21,6 +21,9 @@ int pci_names_check(const char *ids_path, GError **error);
 /* The device name of @id ("1002:74a1"), as lspci shows it; @id itself
  * when it is no vendor:device pair. */
 char *pci_names_device(PciNames *names, const char *id);
+/* The database's name for @id; NULL when it has none (an older database
+ * than the GPU: lspci shows "Device 74a1"), or @id is no vendor:device. */
+char *pci_names_lookup(PciNames *names, const char *id);
 
 /* Does @want name the GPU @pf_id (whose VF is @vf_id)? Either id exactly
  * (any case), or @want's words appear in a row in the PF's name, ignoring

@@ -70,19 +70,22 @@ placement_is_remote(const HostParent *parent, const VgpuRequest *req,
            !vgpu_cpuset_contains(rules->domain_nodes, (guint)parent->numa_node);
 }
 
+/* The first rule that refuses @parent. The node rules come before allow
+ * and deny: they hold for every parent of a GPU, so a GPU they exclude is
+ * named for them, not for one of its VFs the config lists. */
 static FilterResult
 parent_filter(const HostParent *parent, const VgpuRequest *req, const PlacementRules *rules)
 {
     if (req->parent && !parent_is_named(parent, req->parent))
         return FILTER_NOT_REQUESTED;
-    if (rules && parent_in_list(parent, rules->deny))
-        return FILTER_DENIED;
-    if (rules && rules->allow && !parent_in_list(parent, rules->allow))
-        return FILTER_NOT_ALLOWED;
     if (req->numa >= 0 && parent->numa_node != req->numa)
         return FILTER_NUMA;
     if (rules && !rules->numa_fallback && placement_is_remote(parent, req, rules))
         return FILTER_DOMAIN_NUMA;
+    if (rules && parent_in_list(parent, rules->deny))
+        return FILTER_DENIED;
+    if (rules && rules->allow && !parent_in_list(parent, rules->allow))
+        return FILTER_NOT_ALLOWED;
     return FILTER_PASS;
 }
 
@@ -180,9 +183,11 @@ reason_type(const Host *host, const GpuView *v, GPtrArray *types)
 
 /* Why a GPU whose parents passed every filter has no free instance. On a
  * GPU that shares one pool among its types (GVT-g, mtty), another type
- * there is no reason of its own. */
+ * there is no reason of its own. @others: free VFs of the GPU were left
+ * out by a rule (said beside this), so the busy ones are "the other". */
 static char *
-capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed)
+capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtrArray *passed,
+                gboolean others)
 {
     const HostParent *first = g_ptr_array_index(passed, 0);
     g_autoptr(GPtrArray) types = host_parent_request_types(first, req);
@@ -213,7 +218,7 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
         g_ascii_strcasecmp(first->addr, req->parent) == 0)
         return g_strdup_printf("VF %s already holds a vGPU", first->addr);
     if (all_vfs_busy)
-        return g_strdup_printf("no free VF on %s", v->gpu);
+        return g_strdup_printf("no %sfree VF on %s", others ? "other " : "", v->gpu);
     if (v->same > 0 && max > 0)
         return g_strdup_printf("no free %s instance on %s (%u of %d in use)",
                                name, v->gpu, v->same, max);
@@ -222,11 +227,51 @@ capacity_reason(const Host *host, const VgpuRequest *req, const GpuView *v, GPtr
     return g_strdup_printf("no free instance on %s", v->gpu);
 }
 
+/* "a", "a and b", "a, b and c" */
+static char *
+join_and(GPtrArray *words)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < words->len; i++)
+        g_string_append_printf(s, "%s%s", i == 0 ? "" : i + 1 == words->len ? " and " : ", ",
+                               (const char *)g_ptr_array_index(words, i));
+    return g_string_free(s, FALSE);
+}
+
+/* @addrs and the verb that goes with them: "X is", "X and Y are". */
+static char *
+addrs_are(GPtrArray *parents)
+{
+    g_autoptr(GPtrArray) addrs = g_ptr_array_new();
+    g_autofree char *list = NULL;
+
+    for (guint i = 0; i < parents->len; i++)
+        g_ptr_array_add(addrs, ((const HostParent *)g_ptr_array_index(parents, i))->addr);
+    list = join_and(addrs);
+    return g_strdup_printf("%s %s", list, parents->len == 1 ? "is" : "are");
+}
+
+static gboolean
+list_names_gpu(char *const *list, const char *gpu)
+{
+    for (guint i = 0; list && list[i]; i++) {
+        if (g_ascii_strcasecmp(list[i], gpu) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Why the rule @why refuses @parents (of @v's GPU, @whole: all of them
+ * that the request's parent names). A node is the GPU's; the config's
+ * lists speak of the GPU when they do (deny names it, or allow leaves out
+ * every parent of it that counts), else of the VFs they name. */
 static char *
 filter_reason(const VgpuRequest *req, const PlacementRules *rules, const GpuView *v,
-              FilterResult why, const HostParent *example)
+              FilterResult why, GPtrArray *parents, gboolean whole)
 {
-    g_autofree char *nodes = NULL;
+    const HostParent *example = g_ptr_array_index(parents, 0);
+    g_autofree char *nodes = NULL, *are = NULL;
 
     switch (why) {
     case FILTER_DOMAIN_NUMA:
@@ -236,21 +281,25 @@ filter_reason(const VgpuRequest *req, const PlacementRules *rules, const GpuView
                                    "node(s) %s (numa_fallback=false)", v->gpu, nodes);
         return g_strdup_printf("%s is on NUMA node %d, not on node(s) %s where the domain "
                                "runs (numa_fallback=false)", v->gpu, example->numa_node, nodes);
-    case FILTER_DENIED:
-        return g_strdup_printf("%s is denied by config", v->gpu);
-    case FILTER_NOT_ALLOWED:
-        return g_strdup_printf("%s is not in the config's allow list", v->gpu);
     case FILTER_NUMA:
         if (example->numa_node < 0)
             return g_strdup_printf("%s has no known NUMA node, not %d", v->gpu, req->numa);
         return g_strdup_printf("%s is on NUMA node %d, not %d", v->gpu, example->numa_node,
                                req->numa);
+    case FILTER_DENIED:
+        if (list_names_gpu(rules->deny, v->gpu))
+            return g_strdup_printf("%s is denied by config", v->gpu);
+        are = addrs_are(parents);
+        return g_strdup_printf("%s denied by config", are);
+    case FILTER_NOT_ALLOWED:
+        if (whole)
+            return g_strdup_printf("%s is not in the config's allow list", v->gpu);
+        are = addrs_are(parents);
+        return g_strdup_printf("%s not in the config's allow list", are);
     case FILTER_NOT_REQUESTED:
     case FILTER_PASS:
         break;
     }
-    /* GPUs outside a parent restriction are not worth a line each: the
-     * user named the one they want. */
     return NULL;
 }
 
@@ -274,37 +323,94 @@ parent_candidate(const HostParent *parent, const VgpuRequest *req)
     return NULL;
 }
 
-/* Fill v->candidates; a refusal when there are none (possibly NULL: not
- * worth telling). */
+#define FILTER_COUNT (FILTER_DOMAIN_NUMA + 1)
+
+/* The rules' reasons for @refused (GPtrArray of parents per FilterResult),
+ * "; " between them, in the order parent_filter tries the rules. NULL:
+ * none. */
+static char *
+filter_reasons(const VgpuRequest *req, const PlacementRules *rules, const GpuView *v,
+               GPtrArray **refused, guint counted)
+{
+    GString *s = g_string_new(NULL);
+    static const FilterResult order[] = {
+        FILTER_NUMA, FILTER_DOMAIN_NUMA, FILTER_DENIED, FILTER_NOT_ALLOWED,
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+        g_autofree char *why = NULL;
+
+        if (!refused[order[i]]->len ||
+            !(why = filter_reason(req, rules, v, order[i], refused[order[i]],
+                                  refused[order[i]]->len == counted)))
+            continue;
+        g_string_append_printf(s, "%s%s", s->len ? "; " : "", why);
+    }
+    if (s->len == 0) {
+        g_string_free(s, TRUE);
+        return NULL;
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Fill v->candidates; a refusal when there are none, naming what excluded
+ * each parent: the rule that refused it, or the GPU's capacity for those
+ * every rule let through. A parent that could take @req but for a rule is
+ * named beside a capacity reason: "no free VF" would be untrue. NULL with
+ * *unrequested set: the request's parent names none of the GPU's parents
+ * (the caller says so once for all such GPUs). */
 static char *
 gpu_view_evaluate(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
-                  GpuView *v)
+                  GpuView *v, gboolean *unrequested)
 {
     g_autoptr(GPtrArray) passed = g_ptr_array_new();
-    FilterResult first_refusal = FILTER_PASS;
-    const HostParent *first_refused = NULL;
+    GPtrArray *refused[FILTER_COUNT], *could[FILTER_COUNT];
+    g_autofree char *ruled = NULL, *full = NULL;
+    guint counted = 0, could_n = 0;
+    char *out = NULL;
 
+    *unrequested = FALSE;
+    for (guint k = 0; k < FILTER_COUNT; k++) {
+        refused[k] = g_ptr_array_new();
+        could[k] = g_ptr_array_new();
+    }
     for (guint i = 0; i < v->parents->len; i++) {
         const HostParent *p = g_ptr_array_index(v->parents, i);
         FilterResult why = parent_filter(p, req, rules);
-        PlacementCandidate *c;
+        PlacementCandidate *c = parent_candidate(p, req);
 
-        if (why != FILTER_PASS) {
-            if (!first_refused) {
-                first_refused = p;
-                first_refusal = why;
-            }
+        if (why == FILTER_NOT_REQUESTED) {
+            g_free(c);
             continue;
         }
-        g_ptr_array_add(passed, (gpointer)p);
-        if ((c = parent_candidate(p, req)))
-            g_ptr_array_add(v->candidates, c);
+        counted++;
+        if (why == FILTER_PASS) {
+            g_ptr_array_add(passed, (gpointer)p);
+            if (c)
+                g_ptr_array_add(v->candidates, c);
+            continue;
+        }
+        g_ptr_array_add(refused[why], (gpointer)p);
+        if (c) {
+            g_ptr_array_add(could[why], (gpointer)p);
+            could_n++;
+            g_free(c);
+        }
     }
-    if (v->candidates->len > 0)
-        return NULL;
-    if (passed->len > 0)
-        return capacity_reason(host, req, v, passed);
-    return filter_reason(req, rules, v, first_refusal, first_refused);
+    if (counted == 0) {
+        *unrequested = TRUE;
+    } else if (v->candidates->len == 0 && passed->len == 0) {
+        out = filter_reasons(req, rules, v, refused, counted);
+    } else if (v->candidates->len == 0) {
+        full = capacity_reason(host, req, v, passed, could_n > 0);
+        ruled = could_n ? filter_reasons(req, rules, v, could, counted) : NULL;
+        out = ruled ? g_strdup_printf("%s; %s", ruled, full) : g_steal_pointer(&full);
+    }
+    for (guint k = 0; k < FILTER_COUNT; k++) {
+        g_ptr_array_unref(refused[k]);
+        g_ptr_array_unref(could[k]);
+    }
+    return out;
 }
 
 /* A parent restriction that nothing on the host satisfies deserves its
@@ -411,6 +517,47 @@ placement_rules_from_config(const VgpuConfig *cfg)
     return rules;
 }
 
+/* Evaluate every GPU of @views (filling its candidates) and append the
+ * reasons of those with none to @refusals (may be NULL); @local_only: of
+ * those on the domain's nodes alone. The GPUs a parent restriction leaves
+ * out get one sentence together, first: the user named the one they
+ * want, but a refusal must not hide that it was their choice. */
+static void
+evaluate_views(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+               GPtrArray *views, GPtrArray *refusals, gboolean local_only)
+{
+    g_autoptr(GPtrArray) unrequested = g_ptr_array_new();
+    g_autofree char *missing = local_only ? NULL : requested_parent_reason(host, req, views);
+    guint at = refusals ? refusals->len : 0;
+    gboolean told = missing != NULL;   /* the named parent offers nothing: said once */
+
+    if (missing && refusals)
+        g_ptr_array_add(refusals, g_steal_pointer(&missing));
+    for (guint i = 0; i < views->len; i++) {
+        GpuView *v = g_ptr_array_index(views, i);
+        gboolean skipped = FALSE;
+        g_autofree char *reason = gpu_view_evaluate(host, req, rules, v, &skipped);
+
+        if (local_only && placement_is_remote(g_ptr_array_index(v->parents, 0), req, rules))
+            continue;
+        if (skipped)
+            g_ptr_array_add(unrequested, (gpointer)v->gpu);
+        else if (!reason && local_only && v->candidates->len > 0)
+            /* It had room when the host was read: taken since, or its
+             * create failed (the log says which). */
+            reason = g_strdup_printf("%s had no room left when tried", v->gpu);
+        if (reason && refusals)
+            g_ptr_array_add(refusals, g_steal_pointer(&reason));
+    }
+    if (unrequested->len && refusals && !told) {
+        g_autofree char *list = join_and(unrequested);
+
+        g_ptr_array_insert(refusals, (gint)at, g_strdup_printf(
+            "%s %s not the requested parent %s", list, unrequested->len == 1 ? "is" : "are",
+            req->parent));
+    }
+}
+
 static GPtrArray *
 choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
              GPtrArray *refusals)
@@ -420,22 +567,13 @@ choose_named(const Host *host, const VgpuRequest *req, const PlacementRules *rul
     g_autoptr(GPtrArray) usable = g_ptr_array_new();
     g_autoptr(GPtrArray) remote = g_ptr_array_new();
     VgpuPlacement policy = rules ? rules->policy : VGPU_PLACEMENT_PACK;
-    char *reason;
 
     if (req->placement != VGPU_PLACEMENT_DEFAULT)
         policy = req->placement;
-    if ((reason = requested_parent_reason(host, req, views)) && refusals)
-        g_ptr_array_add(refusals, reason);
-    else
-        g_free(reason);
+    evaluate_views(host, req, rules, views, refusals, FALSE);
     for (guint i = 0; i < views->len; i++) {
         GpuView *v = g_ptr_array_index(views, i);
 
-        reason = gpu_view_evaluate(host, req, rules, v);
-        if (reason && refusals)
-            g_ptr_array_add(refusals, reason);
-        else
-            g_free(reason);
         if (v->candidates->len == 0)
             continue;
         /* Parents of one GPU share its NUMA node. */
@@ -592,15 +730,40 @@ char *
 placement_explain(const Host *host, const VgpuRequest *req, GPtrArray *refusals)
 {
     g_autoptr(GString) s = NULL;
+    g_autoptr(GHashTable) said = g_hash_table_new(g_str_hash, g_str_equal);
 
     if (!host_offers(host, req))
         return explain_not_offered(host, req);
     s = g_string_new(NULL);
     g_string_append_printf(s, "no GPU can take %s", vgpu_request_label(req));
+    /* A need tries size after size: a reason every size shares, once. */
     for (guint i = 0; refusals && i < refusals->len; i++)
-        g_string_append_printf(s, "%s%s", i ? "; " : ": ",
-                               (const char *)g_ptr_array_index(refusals, i));
+        if (g_hash_table_add(said, g_ptr_array_index(refusals, i)))
+            g_string_append_printf(s, "%s%s", g_hash_table_size(said) > 1 ? "; " : ": ",
+                                   (const char *)g_ptr_array_index(refusals, i));
     return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+char *
+placement_remote_reason(const Host *host, const VgpuRequest *req, const PlacementRules *rules,
+                        const PlacementCandidate *chosen)
+{
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) views = NULL;
+    VgpuRequest exact = *req;
+
+    /* A need was placed at the size of the type chosen: the GPUs on the
+     * domain's nodes had no room at that size. */
+    if (vgpu_request_is_need(req)) {
+        exact.framebuffer_exact = TRUE;
+        exact.framebuffer_mb = host_type_framebuffer_mb(chosen->type);
+    }
+    views = gpu_views_collect(host, &exact, rules);
+    evaluate_views(host, &exact, rules, views, refusals, TRUE);
+    if (refusals->len == 0)
+        return g_strdup_printf("no GPU there offers %s", vgpu_request_label(req));
+    g_ptr_array_add(refusals, NULL);
+    return g_strjoinv("; ", (char **)refusals->pdata);
 }
 
 char *
@@ -609,9 +772,11 @@ placement_parent_refusal(const HostParent *parent, const VgpuRequest *req,
 {
     FilterResult why = parent_filter(parent, req, rules);
     GpuView v = { .gpu = parent->gpu };
+    g_autoptr(GPtrArray) one = g_ptr_array_new();
 
     if (why == FILTER_NOT_REQUESTED)
         return g_strdup_printf("%s is not the parent '%s' the request names", parent->addr,
                                req->parent);
-    return filter_reason(req, rules, &v, why, parent);
+    g_ptr_array_add(one, (gpointer)parent);
+    return filter_reason(req, rules, &v, why, one, FALSE);
 }

@@ -30,9 +30,11 @@ typedef struct {
 } PlacementCandidate;
 
 /* Ordered candidates for @req, best first. Parents that were refused get
- * one human reason each per physical GPU, appended to @refusals (char*),
- * e.g. "all 24 A40-2Q instances in use on 0000:e8:00.0",
- * "GPU 0000:67:00.0 holds A40-4Q vGPUs", "0000:e8:00.0 is denied by config".
+ * one human reason each per physical GPU, naming the constraint that
+ * excluded it, appended to @refusals (char*), e.g. "all 24 A40-2Q
+ * instances in use on 0000:e8:00.0", "GPU 0000:67:00.0 holds A40-4Q
+ * vGPUs", "0000:e8:00.0 is denied by config"; the GPUs a request's parent
+ * leaves out share one ("0000:67:00.0 is not the requested parent ...").
  * Returns an array of PlacementCandidate* (possibly empty), never NULL. */
 GPtrArray *placement_choose(const Host *host, const VgpuRequest *req,
                             const PlacementRules *rules, GPtrArray *refusals);
@@ -41,6 +43,14 @@ GPtrArray *placement_choose(const Host *host, const VgpuRequest *req,
  * placed there, the hook says so in its log. */
 gboolean placement_is_remote(const HostParent *parent, const VgpuRequest *req,
                              const PlacementRules *rules);
+/* Why no GPU on the domain's nodes took @req when placement_choose ranked
+ * @chosen (off them) first: what excluded each GPU there, in the words of
+ * the refusals ("0000:67:00.0 is not the requested parent 0000:e8:00.0",
+ * "GPU 0000:e8:00.0 holds A40-2Q vGPUs"), or "no GPU there offers ...".
+ * Not "no room" when a rule was the cause. For the hook's log line and
+ * vgpuctl check's note. */
+char *placement_remote_reason(const Host *host, const VgpuRequest *req,
+                              const PlacementRules *rules, const PlacementCandidate *chosen);
 /* Why the rules refuse @parent for @req (the request's parent and numa,
  * the config's allow and deny), in the words placement_choose uses; NULL
  * when they do not. For a whole VF, which the domain's hostdev names. */

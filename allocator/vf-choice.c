@@ -139,7 +139,7 @@ vf_choice_need_mb(const HostParent *vf, const VgpuRequest *req)
 char *
 vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req)
 {
-    g_autofree char *name = NULL;
+    g_autofree char *name = NULL, *known = NULL;
 
     if (vf->kind == &device_kind_plainvf) {
         if (!req->gpu)
@@ -148,6 +148,11 @@ vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *r
         if (plainvf_fits(c->names, vf, req->gpu))
             return NULL;
         name = pci_names_device(c->names, vf->model);
+        if (!(known = pci_names_lookup(c->names, vf->model)))
+            return g_strdup_printf("VF %s belongs to a %s (%s), not '%s': the PCI ID database "
+                                   "(pci_ids_path) has no name for %s; gpu=\"%s\" works with "
+                                   "any database", vf->addr, name, vf->model, req->gpu,
+                                   vf->model, vf->model);
         return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
                                vf->model, req->gpu);
     }
@@ -155,6 +160,101 @@ vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *r
         return g_strdup_printf("VF %s takes a vGPU type; ask for it with profile= or type=, "
                                "not gpu=", vf->addr);
     return NULL;
+}
+
+/* One kind of GPU a gpu= request could mean: its id, name, how many. */
+typedef struct {
+    const char *id;
+    char *name;
+    guint gpus;
+} VfGpuModel;
+
+static void
+vf_gpu_model_clear(gpointer p)
+{
+    g_free(((VfGpuModel *)p)->name);
+}
+
+/* The GPU models of the parents @plain (TRUE: plain VFs, FALSE: the
+ * others) whose model @want matches (NULL: all), each once, with how many
+ * GPUs, in address order. */
+static GArray *
+vf_choice_models(const VfChoice *c, const Host *host, gboolean plain, const char *want)
+{
+    GArray *models = g_array_new(FALSE, TRUE, sizeof(VfGpuModel));
+    g_autoptr(GHashTable) gpus = g_hash_table_new(g_str_hash, g_str_equal);
+
+    g_array_set_clear_func(models, vf_gpu_model_clear);
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+        VfGpuModel *m = NULL;
+
+        if ((p->kind == &device_kind_plainvf) != plain || !p->model || !*p->model ||
+            (want && !pci_names_match(c->names, p->model, NULL, want)) ||
+            !g_hash_table_add(gpus, p->gpu))
+            continue;
+        for (guint k = 0; k < models->len && !m; k++)
+            if (strcmp(g_array_index(models, VfGpuModel, k).id, p->model) == 0)
+                m = &g_array_index(models, VfGpuModel, k);
+        if (!m) {
+            VfGpuModel add = { .id = p->model, .name = pci_names_device(c->names, p->model) };
+
+            g_array_append_val(models, add);
+            m = &g_array_index(models, VfGpuModel, models->len - 1);
+        }
+        m->gpus++;
+    }
+    return models;
+}
+
+/* "Device 74a1 (1002:74a1, 4 GPUs) and FirePro S7150 (1002:6929)" */
+static char *
+vf_choice_models_text(const GArray *models)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint k = 0; k < models->len; k++) {
+        const VfGpuModel *m = &g_array_index(models, VfGpuModel, k);
+
+        g_string_append_printf(s, "%s%s (%s", k == 0 ? "" : k + 1 == models->len ? " and " : ", ",
+                               m->name, m->id);
+        if (m->gpus > 1)
+            g_string_append_printf(s, ", %u GPUs", m->gpus);
+        g_string_append_c(s, ')');
+    }
+    return g_string_free(s, FALSE);
+}
+
+char *
+vf_choice_gpu_unknown(const VfChoice *c, const Host *host, const VgpuRequest *req)
+{
+    g_autoptr(GArray) plain = NULL, typed = NULL;
+    g_autofree char *list = NULL;
+
+    if (!req->gpu)
+        return NULL;
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = g_ptr_array_index(host->parents, i);
+
+        if (p->kind == &device_kind_plainvf && plainvf_fits(c->names, p, req->gpu))
+            return NULL;
+    }
+    /* The name is right, the request's kind is not. */
+    typed = vf_choice_models(c, host, FALSE, req->gpu);
+    if (typed->len) {
+        list = vf_choice_models_text(typed);
+        return g_strdup_printf("'%s' here is %s, which gives vGPUs of a type, not whole VFs: "
+                               "ask for one with profile= or type=, not gpu=", req->gpu, list);
+    }
+    plain = vf_choice_models(c, host, TRUE, NULL);
+    if (!plain->len)
+        return g_strdup_printf("no GPU on this host is called '%s', and none here gives whole "
+                               "VFs for gpu= to take", req->gpu);
+    list = vf_choice_models_text(plain);
+    return g_strdup_printf("no GPU on this host is called '%s': the GPUs with whole VFs here "
+                           "are %s, as the PCI ID database (pci_ids_path) names them; "
+                           "gpu=\"%s\" works with any database", req->gpu, list,
+                           g_array_index(plain, VfGpuModel, 0).id);
 }
 
 char *
@@ -344,6 +444,12 @@ vf_choice_listed(const GPtrArray *uuids, const char *uuid)
     return FALSE;
 }
 
+static void
+vf_advice_clear(gpointer p)
+{
+    g_free(((VfAdvice *)p)->why);
+}
+
 GArray *
 vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
                  const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs)
@@ -352,6 +458,7 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
     g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
     VfChoice own = *c;
 
+    g_array_set_clear_func(out, vf_advice_clear);
     for (guint i = 0; pci_addrs && i < pci_addrs->len; i++)
         g_hash_table_add(named, g_ptr_array_index(pci_addrs, i));
     own.exclude = named;
@@ -369,6 +476,7 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
             vf_choice_take(host, a.vf, &view);
         } else {
             a.managed = orig->gpu != NULL;
+            a.why = vf_choice_gpu_unknown(&own, host, &view);
         }
         g_array_append_val(out, a);
     }
@@ -376,19 +484,58 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
 }
 
 char *
-vf_choice_advice_why(const Host *host, const GArray *advice)
+vf_choice_advice_refusal(const GArray *advice, const char *domain)
 {
-    GString *why = g_string_new(NULL);
+    GString *s = NULL;
 
     for (guint i = 0; i < advice->len; i++) {
         const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
-        g_autofree char *type_owned = NULL, *mig = NULL;
-        VgpuRequest view = vf_choice_view(a->req, &type_owned);
 
-        if (!a->vf && (mig = mig_vf_refusal(host, NULL, &view)))
+        if (!a->why)
+            continue;
+        if (!s) {
+            s = g_string_new(NULL);
+            g_string_printf(s, "domain '%s': ", domain);
+        } else {
+            g_string_append(s, "; ");
+        }
+        g_string_append_printf(s, "vGPU device %u: %s", a->req->index, a->why);
+    }
+    return s ? g_string_free(s, FALSE) : NULL;
+}
+
+char *
+vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain,
+                      VfHostdevElement element)
+{
+    g_autoptr(GString) elems = g_string_new(NULL);
+    g_autoptr(GString) why = g_string_new(NULL);   /* MIG's reasons none fits */
+    guint unfit = 0, n = 0;
+
+    for (guint i = 0; i < advice->len; i++) {
+        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
+        g_autofree char *elem = NULL, *type_owned = NULL, *mig = NULL;
+        VgpuRequest view;
+
+        if (a->why)
+            continue;
+        n++;
+        elem = element(a->req->uuid, a->vf ? a->vf->addr : "0000:00:00.0", a->managed);
+        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+        if (a->vf)
+            continue;
+        unfit++;
+        view = vf_choice_view(a->req, &type_owned);
+        if ((mig = mig_vf_refusal(host, NULL, &view)))
             g_string_append_printf(why, "; vGPU device %u: %s", a->req->index, mig);
     }
-    return g_string_free(why, FALSE);
+    if (n == 0)
+        return NULL;
+    return g_strdup_printf("domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> "
+                           "in its definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync "
+                           "%s)", domain, n, elems->str,
+                           unfit ? " with the address of a free VF (none fits now" : "",
+                           why->str, unfit ? ")" : "", domain);
 }
 
 /* The framebuffer of a GPU of @vf's model: the largest size listed by a

@@ -50,6 +50,7 @@ typedef struct {
     const VgpuRequest *req;     /* as the domain wrote it */
     const HostParent *vf;       /* a free VF that fits; NULL: none fits now */
     gboolean managed;           /* a plain VF: managed='yes' (libvirt binds vfio-pci) */
+    char *why;                  /* no VF here ever can (vf_choice_gpu_unknown); owned */
 } VfAdvice;
 
 /* The requests of @requests (VgpuRequest*) that a whole VF serves
@@ -62,9 +63,20 @@ typedef struct {
  * another. Array of VfAdvice. */
 GArray *vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
                          const GPtrArray *mdev_hostdevs, const GPtrArray *pci_addrs);
-/* MIG's reasons (mig.h) the @advice (VfAdvice) with no VF has none:
- * "; vGPU device N: ..." each, or "". */
-char *vf_choice_advice_why(const Host *host, const GArray *advice);
+/* The <hostdev> element naming VF @addr for the request @uuid (the hook
+ * and vgpuctl pass xml_vf_hostdev_element, which the allocator cannot
+ * call itself). */
+typedef char *(*VfHostdevElement)(const char *uuid, const char *addr, gboolean managed);
+/* The hook's refusal for the @advice (VfAdvice) of domain @domain that no
+ * VF here can ever serve (a why): "domain 'D': vGPU device N: why; ...";
+ * NULL when none. The hook says this first: no hostdev would help. */
+char *vf_choice_advice_refusal(const GArray *advice, const char *domain);
+/* The hook's refusal for the rest of @advice: the <hostdev> elements to
+ * add, with a free fitting VF filled in, or 0000:00:00.0 and why none
+ * fits now (MIG's reasons, mig.h); NULL when nothing is left. What
+ * vgpuctl check prints too. */
+char *vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain,
+                            VfHostdevElement element);
 
 /* Where the driver gives no per-GPU maximum for a whole-VF type, set
  * HostType.max_instance from what is known, at most one per VF: for a
@@ -84,8 +96,17 @@ GPtrArray *vf_choice_types(const HostParent *vf, const VgpuRequest *req);
  * NVIDIA vendor-specific VF (libvirt would bind it to vfio-pci, and the VF
  * loses its vGPU); NULL when it may. For the hook and vgpuctl check. */
 char *vf_choice_hostdev_refusal(const HostParent *vf, const VgpuRequest *req);
-/* Why @vf does not suit @req at all (kind, GPU name); NULL when it does. */
+/* Why @vf does not suit @req at all (kind, GPU name); NULL when it does.
+ * A GPU the PCI ID database has no name for gets its vendor:device id
+ * offered, which matches with any database. */
 char *vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req);
+/* Why no VF on @host can serve @req's gpu= whatever is free: no GPU with
+ * whole VFs is called that ("no GPU on this host is called 'MI300X': the
+ * GPUs with whole VFs here are Device 74a1 (1002:74a1, 4 GPUs), ..."
+ * with pci_ids_path and the id that works with any database), or the GPU
+ * it names gives vGPUs of a type. NULL when some GPU is what it names, or
+ * @req has no gpu=. */
+char *vf_choice_gpu_unknown(const VfChoice *c, const Host *host, const VgpuRequest *req);
 /* Can @vf serve @req now: it suits it and the rules, no other domain's
  * ledger holds it, and it can take the type (or the domain holds it). */
 gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,

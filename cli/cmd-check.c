@@ -44,7 +44,8 @@ typedef struct {
     GPtrArray *devices;     /* DeviceCheck* */
     GPtrArray *problems;    /* char*: each one keeps the domain from starting */
     GPtrArray *notes;       /* char* */
-    GHashTable *vf_advised; /* UUIDs of whole-VF requests with no VF hostdev */
+    GHashTable *vf_advised; /* UUIDs of whole-VF requests with no VF hostdev -> why no
+                               VF here can serve it, or NULL */
 } CheckReport;
 
 static void
@@ -113,12 +114,14 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         if (g_hash_table_contains(r->vf_advised, req->uuid)) {
             /* The hook refuses it before anything else (check_vf_hostdevs). */
             DeviceCheck *d = g_new0(DeviceCheck, 1);
+            const char *why = g_hash_table_lookup(r->vf_advised, req->uuid);
 
             d->req = req;
             d->result = RESULT_REFUSED;
             d->numa_node = -1;
-            d->reason = g_strdup("a whole VF serves it here, and no <hostdev> names one "
-                                 "(the element to add is below)");
+            d->reason = why ? g_strdup(why)
+                        : g_strdup("a whole VF serves it here, and no <hostdev> names one "
+                                   "(the element to add is below)");
             g_ptr_array_add(r->devices, d);
             continue;
         }
@@ -190,11 +193,15 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         chosen = c->parent;
         d->result = RESULT_NEW;
         fill_type(d, host, chosen->addr, c->type->id);
-        if (placement_is_remote(chosen, req, &rules))
+        if (placement_is_remote(chosen, req, &rules)) {
+            g_autofree char *nodes = vgpu_cpuset_format(r->nodes);
+            g_autofree char *why = placement_remote_reason(host, req, &rules, c);
+
             g_ptr_array_add(r->notes, g_strdup_printf(
-                "vGPU device %u: no room on the domain's NUMA node(s); it would go to NUMA "
-                "node %d (numa_fallback=false in the config refuses instead)", i,
-                chosen->numa_node));
+                "vGPU device %u: it would go to NUMA node %d, not to node(s) %s where the "
+                "domain runs: %s (numa_fallback=false in the config refuses instead)", i,
+                chosen->numa_node, nodes, why));
+        }
         if (g_hash_table_contains(pooled, chosen->addr))
             g_ptr_array_add(r->notes, g_strdup_printf(
                 "vGPU device %u: an earlier vGPU of this domain also goes to %s; how it shrinks "
@@ -210,39 +217,27 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
 /* The hook's first refusal (hooks/hook-prepare-vf.c, prepare_vf_advice),
  * from the same shared choice: whole-VF requests with no VF hostdev, and
  * the element to add with a free fitting VF filled in. Before any
- * placement, as in the hook. */
+ * placement, as in the hook. A request no VF here can ever serve (a gpu=
+ * naming no GPU here) is refused with why instead. */
 static void
 check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
                   GPtrArray *ledgers)
 {
     g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
-    g_autoptr(GString) elems = g_string_new(NULL);
     PlacementRules rules = placement_rules_from_config(cfg);
     VfChoice c = { .rules = &rules, .names = names, .ledgers = ledgers, .domain_uuid = vd->uuid };
     g_autoptr(GArray) advice = NULL;
-    g_autofree char *why = NULL;
-    guint unfit = 0;
+    char *text;
 
     rules.domain_nodes = r->nodes;
     advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
-    if (advice->len == 0)
-        return;
     for (guint i = 0; i < advice->len; i++) {
         const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
-        g_autofree char *elem = xml_vf_hostdev_element(a->req->uuid,
-                                                       a->vf ? a->vf->addr : "0000:00:00.0",
-                                                       a->managed);
 
-        unfit += a->vf == NULL;
-        g_hash_table_add(r->vf_advised, a->req->uuid);
-        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
+        g_hash_table_insert(r->vf_advised, a->req->uuid, g_strdup(a->why));
     }
-    why = vf_choice_advice_why(host, advice);
-    g_ptr_array_add(r->problems, g_strdup_printf(
-        "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
-        "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", r->name,
-        advice->len, elems->str, unfit ? " with the address of a free VF (none fits now" : "",
-        why, unfit ? ")" : "", r->name));
+    if ((text = vf_choice_advice_text(host, advice, r->name, xml_vf_hostdev_element)))
+        g_ptr_array_add(r->problems, text);
 }
 
 static void
@@ -418,7 +413,8 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = NULL;
-    g_autoptr(GHashTable) vf_advised = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) vf_advised = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                            g_free);
     CheckReport r = { .devices = devices, .problems = problems, .notes = notes,
                       .vf_advised = vf_advised };
     gboolean ok;

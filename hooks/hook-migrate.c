@@ -71,10 +71,18 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
             if (!orig->vf || keep[i])
                 continue;
             if (!(vf = vf_choice_find(&c, host, &req))) {
-                g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
-                            "domain '%s': vGPU device %u: VF %s is missing or taken on this "
-                            "host and no free VF here fits %s", dom->name, orig->index,
-                            orig->vf, vgpu_request_label(orig));
+                g_autofree char *unknown = vf_choice_gpu_unknown(&c, host, &req);
+
+                /* Not a matter of room: no VF here is what it names. */
+                if (unknown)
+                    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
+                                "domain '%s': vGPU device %u: %s", dom->name, orig->index,
+                                unknown);
+                else
+                    g_set_error(error, VGPU_ERROR, VGPU_ERROR_NO_CAPACITY,
+                                "domain '%s': vGPU device %u: VF %s is missing or taken on "
+                                "this host and no free VF here fits %s", dom->name,
+                                orig->index, orig->vf, vgpu_request_label(orig));
                 return -1;
             }
             vgpu_log(LOG_INFO, "domain '%s': %s: VF %s is missing or taken here; using %s",

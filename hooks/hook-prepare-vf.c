@@ -197,15 +197,13 @@ prepare_vf(Prepare *p, Host *host, const VgpuRequest *orig, GError **error)
 int
 prepare_vf_advice(Prepare *p, Host *host, GError **error)
 {
-    g_autoptr(GString) elems = g_string_new(NULL);
-    g_autofree char *why = NULL;    /* MIG's reasons none fits */
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(PciNames) names = NULL;
     g_autoptr(GArray) advice = NULL;
+    g_autofree char *msg = NULL;
     PlacementRules rules = placement_rules_from_config(p->cfg);
     VfChoice c = { .rules = &rules, .domain_uuid = p->dom->uuid };
     gboolean vfs = FALSE;
-    guint unfit = 0;
 
     /* A host with no whole VF, and no gpu= request, needs no ledger read. */
     for (guint i = 0; i < host->parents->len && !vfs; i++)
@@ -224,21 +222,8 @@ prepare_vf_advice(Prepare *p, Host *host, GError **error)
                               p->dom->pci_addrs);
     if (advice->len == 0)
         return 0;
-    for (guint i = 0; i < advice->len; i++) {
-        const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
-        g_autofree char *elem = xml_vf_hostdev_element(a->req->uuid,
-                                                       a->vf ? a->vf->addr : "0000:00:00.0",
-                                                       a->managed);
-
-        unfit += a->vf == NULL;
-        g_string_append_printf(elems, "%s%s", elems->len ? " " : "", elem);
-    }
-    why = vf_choice_advice_why(host, advice);
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                "domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> in its "
-                "definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync %s)", p->dom->name,
-                advice->len, elems->str,
-                unfit ? " with the address of a free VF (none fits now" : "", why,
-                unfit ? ")" : "", p->dom->name);
+    if (!(msg = vf_choice_advice_refusal(advice, p->dom->name)))
+        msg = vf_choice_advice_text(host, advice, p->dom->name, xml_vf_hostdev_element);
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s", msg);
     return -1;
 }

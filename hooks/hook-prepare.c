@@ -59,20 +59,22 @@ prepare_made(Prepare *p, const DeviceKind *kind, const char *uuid, const char *i
 typedef enum { PLACE_OK, PLACE_FAILED, PLACE_STALE } PlaceResult;
 
 /* Placed off the domain's NUMA nodes: worth a line, as it costs the VM
- * bandwidth, and the administrator can make it a refusal. */
+ * bandwidth, and the administrator can make it a refusal. It says what
+ * kept each GPU there out: no room, or a rule such as the request's
+ * parent. */
 static void
-log_remote(const Prepare *p, const VgpuRequest *req, const PlacementRules *rules,
-           const PlacementCandidate *c)
+log_remote(const Prepare *p, const Host *host, const VgpuRequest *req,
+           const PlacementRules *rules, const PlacementCandidate *c)
 {
-    g_autofree char *nodes = NULL;
+    g_autofree char *nodes = NULL, *why = NULL;
 
     if (!placement_is_remote(c->parent, req, rules))
         return;
     nodes = vgpu_cpuset_format(rules->domain_nodes);
-    vgpu_log(LOG_WARNING, "domain '%s': vGPU device %u: no room on NUMA node(s) %s where "
-             "the domain runs; placed on %s, NUMA node %d (numa_fallback=false refuses "
-             "instead)", p->dom->name, req->index, nodes, c->parent->addr,
-             c->parent->numa_node);
+    why = placement_remote_reason(host, req, rules, c);
+    vgpu_log(LOG_WARNING, "domain '%s': vGPU device %u: placed on %s, NUMA node %d, not on "
+             "node(s) %s where the domain runs: %s (numa_fallback=false refuses instead)",
+             p->dom->name, req->index, c->parent->addr, c->parent->numa_node, nodes, why);
 }
 
 /* Try the candidates in order. The host was scanned before the lock, so
@@ -118,11 +120,12 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req, const Place
             if (prepare_record(p, kind, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED,
                                error) < 0)
                 return PLACE_FAILED;
-            kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
             vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s%s%s",
                      p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr,
                      req->label ? ", chosen for " : "", req->label ? req->label : "");
-            log_remote(p, req, rules, c);
+            /* On the host as placement saw it: before the note. */
+            log_remote(p, host, req, rules, c);
+            kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
             return PLACE_OK;
         }
         vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);

@@ -229,7 +229,7 @@ test_check() {
     # Another profile on a GPU that holds one: NVIDIA's one-type rule.
     dom two "$(du 3)" "uuid=\"$(u 6)\" profile=\"A40-2Q\" parent=\"$a\"" "uuid=\"$(u 7)\" profile=\"A40-4Q\" parent=\"$a\"" > "$WORK/two.xml"
     vc check "$WORK/two.xml"
-    t_match "check: second profile on the same GPU refused" "vGPU device 1: no GPU can take A40-4Q: GPU $a holds A40-2Q vGPUs" "$OUT"
+    t_match "check: second profile on the same GPU refused, each GPU with its reason" "vGPU device 1: no GPU can take A40-4Q: $b is not the requested parent $a; GPU $a holds A40-2Q vGPUs" "$OUT"
 
     dom nohd "$(du 4)" --no-hostdev "uuid=\"$(u 8)\" profile=\"A40-2Q\"" > "$WORK/nohd.xml"
     vc check "$WORK/nohd.xml"
@@ -954,6 +954,31 @@ test_unprivileged() {
 }
 # ---- end tables, help, gc, unprivileged ----
 
+# vgpuctl check on gpu= with the system's PCI ID database (Debian 12's,
+# which has no name for the MI300X): the name no GPU here has, per device,
+# as the hook says it, not the hostdev advice with "none fits now".
+test_check_gpu_name_unknown() {
+    fresh mi300x-4 "pci_ids_path=/usr/share/misc/pci.ids"
+    local want="no GPU on this host is called 'MI300X': the GPUs with whole VFs here are Device 74a1 (1002:74a1, 4 GPUs), as the PCI ID database (pci_ids_path) names them; gpu=\"1002:74a1\" works with any database"
+    dom gn "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" gpu=\"MI300X\"" "uuid=\"$(u 2)\" gpu=\"1002:74a1\"" > "$WORK/gn.xml"
+    vc check "$WORK/gn.xml"
+    t_eq "check, unknown gpu= name: exit 1" 1 "$RC"
+    t_eq "check, unknown gpu= name: the device's reason says so" "vGPU device 0: $want" \
+        "$(grep "^vGPU device 0:" "$WORK/vc.out")"
+    t_no "check, unknown gpu= name: no 'none fits now'" grep -q "none fits now" "$WORK/vc.out"
+    t_match "check: gpu=\"1002:74a1\" beside it gets a free VF in the advice" \
+        "^domain 'gn' asks for 1 whole-VF vGPU\(s\) .*<address domain='0x0000' bus='0x05' slot='0x02' function='0x0'/></source><alias name='ua-vgpu-$(u 2)'/></hostdev> \(or run: vgpuctl sync gn\)$" \
+        "$(grep "^domain 'gn' asks" "$WORK/vc.out")"
+    vc check --json "$WORK/gn.xml"
+    t_eq "check --json: both refused, the name as the first one's reason" "refused refused 1:$want" \
+        "$(jqv '[.devices[].action, (.problems | length)] | join(" ")'):$(jqv '.devices[0].reason')"
+    dom gh "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\"" > "$WORK/gh.xml"
+    vc check "$WORK/gh.xml"
+    hook gh prepare begin < "$WORK/gh.xml"
+    t_eq "check: the hook refuses in the same words" \
+        "1:vgpu-hook: domain 'gh': vGPU device 0: $(sed -n 's/^vGPU device 0: //p' "$WORK/vc.out")" "$RC:$ERR"
+}
+
 test_types_a40
 test_types_vfio
 test_types_vfio_capacity
@@ -977,4 +1002,5 @@ test_output_columns
 test_help_options
 test_gc_as_it_goes
 test_unprivileged
+test_check_gpu_name_unknown
 t_done

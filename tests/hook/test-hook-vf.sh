@@ -570,8 +570,49 @@ test_release_by_ledger() {
     t_eq "AMD VF, metadata and hostdev removed: record dropped" "0::0" "$RC:$ERR:$(ledgers)"
 }
 
-for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
-         test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml test_release_by_ledger; do
+# gpu= with the system's PCI ID database (Debian 12's, older than the
+# MI300X: lspci shows "Device 74a1"): a name no GPU here has is said to be
+# that, with what the GPUs are called and the id that works with any
+# database, not taken for a lack of room (all four VFs are free).
+debian_name() { awk -v d="$2" '/^1002 /{v=1; next} /^[0-9a-f]/{v=0} v && $1 == d' "$1"; }
+test_gpu_name_unknown() {
+    fresh mi300x-4 "pci_ids_path=/usr/share/misc/pci.ids"
+    t_eq "the system database has no name for 1002:74a1" "" "$(debian_name /usr/share/misc/pci.ids 74a1)"
+    local want="no GPU on this host is called 'MI300X': the GPUs with whole VFs here are Device 74a1 (1002:74a1, 4 GPUs), as the PCI ID database (pci_ids_path) names them; gpu=\"1002:74a1\" works with any database"
+    start g1 1 --no-hostdev "uuid=\"$(u 1)\" gpu=\"MI300X\""
+    t_eq "no hostdev, four free VFs: the name no GPU has, not 'none fits now'" \
+        "1:vgpu-hook: domain 'g1': vGPU device 0: $want" "$RC:$ERR"
+    start g2 2 --no-hostdev "uuid=\"$(u 2)\" gpu=\"1002:74a1\""
+    t_match "gpu=\"1002:74a1\" with the same database: a free VF advised" \
+        "^1:vgpu-hook: domain 'g2' asks for 1 whole-VF vGPU\(s\) .*<address domain='0x0000' bus='0x05' slot='0x02' function='0x0'/>.*\(or run: vgpuctl sync g2\)$" "$RC:$ERR"
+    start g3 3 "uuid=\"$(u 3)\" gpu=\"1002:74a1\" @vf=$A1"
+    t_eq "gpu=\"1002:74a1\" on the VF its hostdev names: taken" "0:" "$RC:$ERR"
+    stop g3
+    dom g4 "$(du 4)" "uuid=\"$(u 4)\" gpu=\"MI300X\" @vf=$A1" > "$WORK/g4.xml"
+    hook g4 migrate begin < "$WORK/g4.xml"
+    t_eq "migrate begin: the name no GPU has, not 'missing or taken'" \
+        "1::vgpu-hook: domain 'g4': vGPU device 0: $want" "$RC:$OUT:$ERR"
+    hook g4 restore begin < "$WORK/g4.xml"
+    t_eq "restore begin: the same" "1::vgpu-hook: domain 'g4': vGPU device 0: $want" "$RC:$OUT:$ERR"
+    hook g4 prepare begin < "$WORK/g4.xml"
+    t_eq "prepare begin, the hostdev names a VF: its GPU, and the id that works with any database" \
+        "1:vgpu-hook: domain 'g4': vGPU device 0: VF $A1 belongs to a Device 74a1 (1002:74a1), not 'MI300X': the PCI ID database (pci_ids_path) has no name for 1002:74a1; gpu=\"1002:74a1\" works with any database" \
+        "$RC:$ERR"
+    t_eq "refusals recorded nothing" 0 "$(ledgers)"
+    fresh a40x2-vfio "pci_ids_path=$IDS"
+    start g5 5 --no-hostdev "uuid=\"$(u 5)\" gpu=\"A40\""
+    t_eq "gpu= naming a GPU that gives vGPU types: says so, and what to ask with" \
+        "1:vgpu-hook: domain 'g5': vGPU device 0: 'A40' here is GA102GL [A40] (10de:2235, 2 GPUs), which gives vGPUs of a type, not whole VFs: ask for one with profile= or type=, not gpu=" \
+        "$RC:$ERR"
+    start g6 6 --no-hostdev "uuid=\"$(u 6)\" gpu=\"MI300X\""
+    t_eq "gpu= on a host with no plain VF: says so" \
+        "1:vgpu-hook: domain 'g6': vGPU device 0: no GPU on this host is called 'MI300X', and none here gives whole VFs for gpu= to take" \
+        "$RC:$ERR"
+}
+
+for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice \
+         test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml test_release_by_ledger \
+         test_gpu_name_unknown; do
     echo "# $t"
     $t
 done

@@ -168,10 +168,41 @@ test_numa_from_domain() {
     conf
     hook_logged w2 prepare begin < "$WORK/w2.xml"
     t_eq "fallback: placed on node 0's GPU" "0:$a" "$RC:$(mdev_gpu "$(u 12)")"
-    t_match "fallback: a log line says so" \
-        "domain 'w2': vGPU device 0: no room on NUMA node\(s\) 1 where the domain runs; placed on [0-9a-f:.]+, NUMA node 0" "$SYSLOG"
+    t_match "fallback: a log line says so, and why node 1's GPU could not" \
+        "domain 'w2': vGPU device 0: placed on [0-9a-f:.]+, NUMA node 0, not on node\(s\) 1 where the domain runs: GPU $b holds A40-2Q vGPUs \(numa_fallback=false refuses instead\)" "$SYSLOG"
     stop w2; stop w1
     t_eq "fallback devices released" 0 "$(mdev_count)"
+}
+
+# parent= names node 1's GPU, the vCPUs are pinned to node 0, whose GPU is
+# empty: what keeps node 0's GPU out is parent=, not a lack of room, and
+# the refusal names what excludes each GPU.
+test_parent_off_domain_nodes() {
+    fresh a40x2-sriov
+    local a=0000:67:00.0 b=0000:e8:00.0
+    t_eq "simulator: node0 holds CPUs 0-15" 0-15 "$(cat "$SIM_ROOT/devices/system/node/node0/cpulist")"
+    DOM_EXTRA="<vcpu placement='static' cpuset='0-3'>2</vcpu>" \
+        dom p1 "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"$b\"" > "$WORK/p1.xml"
+    vc check "$WORK/p1.xml"
+    t_match "check: the domain runs on node 0" "NUMA: the domain runs on node\(s\) 0\." "$OUT"
+    t_match "check: parent= takes it to node 1's GPU" "$(u 1) +A40-2Q +create +[0-9a-f:.]+ +$b " "$OUT"
+    t_match "check: the note names parent= as why, not room" \
+        "Note: vGPU device 0: it would go to NUMA node 1, not to node\(s\) 0 where the domain runs: $a is not the requested parent $b \(numa_fallback=false in the config refuses instead\)" "$OUT"
+    t_no "check: no 'no room' for an empty GPU" grep -q "no room" "$WORK/vc.out"
+    hook_logged p1 prepare begin < "$WORK/p1.xml"
+    t_eq "hook: placed on the parent's GPU" "0:$b" "$RC:$(mdev_gpu "$(u 1)")"
+    t_match "hook: the log line names parent= as why" \
+        "domain 'p1': vGPU device 0: placed on [0-9a-f:.]+, NUMA node 1, not on node\(s\) 0 where the domain runs: $a is not the requested parent $b \(numa_fallback=false refuses instead\)" "$SYSLOG"
+    stop p1
+    conf numa_fallback=false
+    hook p1 prepare begin < "$WORK/p1.xml"
+    t_eq "numa_fallback=false: refused, nothing made" "1:0" "$RC:$(mdev_count)"
+    t_eq "numa_fallback=false: each GPU with what excluded it" \
+        "vgpu-hook: domain 'p1': vGPU device 0: no GPU can take A40-2Q: $a is not the requested parent $b; $b is on NUMA node 1, not on node(s) 0 where the domain runs (numa_fallback=false)" "$ERR"
+    vc check "$WORK/p1.xml"
+    t_match "numa_fallback=false: check says the same" \
+        "vGPU device 0: no GPU can take A40-2Q: $a is not the requested parent $b; $b is on NUMA node 1, not on node\(s\) 0 where the domain runs \(numa_fallback=false\)" "$OUT"
+    conf
 }
 
 # By need on a vendor-specific host (a40x2-vfio): the types have no
@@ -386,7 +417,8 @@ test_mig_vfio() {
     t_eq "all released" "" "$(cat "$SIM_ROOT/vgpu-sim/vfs")"
 }
 
-for t in test_need_attributes test_need_a40 test_need_vfio test_numa_from_domain test_mig test_mig_vfio; do
+for t in test_need_attributes test_need_a40 test_need_vfio test_numa_from_domain \
+         test_parent_off_domain_nodes test_mig test_mig_vfio; do
     echo "# $t"
     $t
 done

@@ -282,7 +282,7 @@ test_domain_numa(void)
                              .numa_fallback = TRUE };
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL, c4 = NULL;
-    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *why = NULL;
+    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *why = NULL, *remote = NULL;
 
     add_a40(h, "41", 2, 0);
     add_a40(h, "e8", 2, 1);
@@ -301,6 +301,8 @@ test_domain_numa(void)
     c3 = placement_choose(h, req, &rules, NULL);
     s3 = cand_gpus(c3);
     g_assert_cmpstr(s3, ==, "41");
+    remote = placement_remote_reason(h, req, &rules, c3->pdata[0]);
+    g_assert_cmpstr(remote, ==, "GPU 0000:e8:00.0 holds A40-4Q vGPUs");
     rules.numa_fallback = FALSE;
     c4 = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c4->len, ==, 0);
@@ -308,6 +310,97 @@ test_domain_numa(void)
     g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is on NUMA node 0, not on "
                              "node(s) 1 where the domain runs (numa_fallback=false); "
                              "GPU 0000:e8:00.0 holds A40-4Q vGPUs");
+}
+
+/* The request's parent on node 1, the domain on node 0 whose GPU is
+ * empty: the parent is what keeps node 0's GPU out, not a lack of room. */
+static void
+test_parent_off_domain_nodes(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    g_autoptr(GArray) node0 = nodes_of(0);
+    PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .domain_nodes = node0,
+                             .numa_fallback = TRUE };
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL;
+    g_autofree char *s1 = NULL, *remote = NULL, *why = NULL, *none = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    req->parent = g_strdup("0000:e8:00.0");
+    c1 = placement_choose(h, req, &rules, NULL);
+    s1 = cand_gpus(c1);
+    g_assert_cmpstr(s1, ==, "e8 e8");
+    g_assert_true(placement_is_remote(((PlacementCandidate *)c1->pdata[0])->parent, req, &rules));
+    remote = placement_remote_reason(h, req, &rules, c1->pdata[0]);
+    g_assert_cmpstr(remote, ==, "0000:41:00.0 is not the requested parent 0000:e8:00.0");
+    rules.numa_fallback = FALSE;
+    c2 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c2->len, ==, 0);
+    why = placement_explain(h, req, refusals);
+    g_assert_cmpstr(why, ==, "no GPU can take A40-2Q: 0000:41:00.0 is not the requested parent "
+                             "0000:e8:00.0; 0000:e8:00.0 is on NUMA node 1, not on node(s) 0 "
+                             "where the domain runs (numa_fallback=false)");
+    /* No GPU at all on the domain's node offers it. */
+    g_free(req->parent);
+    req->parent = NULL;
+    rules.numa_fallback = TRUE;
+    g_ptr_array_remove_range(h->parents, 0, 2);
+    c3 = placement_choose(h, req, &rules, NULL);
+    none = placement_remote_reason(h, req, &rules, c3->pdata[0]);
+    g_assert_cmpstr(none, ==, "no GPU there offers A40-2Q");
+}
+
+/* Each GPU is named for the rule that really excluded it: a VF the config
+ * lists is not its whole GPU, a free VF a rule left out makes "no free
+ * VF" untrue, and a GPU on another node is out for its node whatever the
+ * config says of one of its VFs. */
+static void
+test_rule_attribution(void)
+{
+    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
+    char *deny_vf[] = { (char *)"0000:41:00.4", NULL };
+    char *allow_vf[] = { (char *)"0000:41:00.5", NULL };
+    PlacementRules rules = PACK_RULES;
+    g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL;
+    g_autofree char *w1 = NULL, *w2 = NULL;
+
+    add_a40(h, "41", 2, 0);
+    add_a40(h, "e8", 2, 1);
+    a40_place(h, "41", 1, "nvidia-558");      /* 0000:41:00.5 busy, 0000:41:00.4 free */
+
+    rules.deny = deny_vf;
+    req->numa = 0;
+    c1 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c1->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 2);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.4 is denied by config; "
+                                            "no other free VF on 0000:41:00.0");
+    g_assert_cmpstr(refusals->pdata[1], ==, "0000:e8:00.0 is on NUMA node 1, not 0");
+    g_ptr_array_set_size(refusals, 0);
+
+    req->numa = 1;                             /* node 1: 41 is out for its node */
+    c2 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.0 is on NUMA node 0, not 1");
+    g_ptr_array_set_size(refusals, 0);
+    req->numa = -1;
+    w1 = placement_parent_refusal(host_find_parent(h, "0000:41:00.4"), req, &rules);
+    g_assert_cmpstr(w1, ==, "0000:41:00.4 is denied by config");
+
+    rules.deny = NULL;
+    rules.allow = allow_vf;
+    c3 = placement_choose(h, req, &rules, refusals);
+    g_assert_cmpuint(c3->len, ==, 0);
+    g_assert_cmpuint(refusals->len, ==, 2);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.4 is not in the config's allow list; "
+                                            "no other free VF on 0000:41:00.0");
+    g_assert_cmpstr(refusals->pdata[1], ==, "0000:e8:00.0 is not in the config's allow list");
+    w2 = placement_parent_refusal(host_find_parent(h, "0000:41:00.4"), req, &rules);
+    g_assert_cmpstr(w2, ==, "0000:41:00.4 is not in the config's allow list");
 }
 
 /* An A100 in MIG mode: @nvfs VFs offering a time-sliced 4C and the
@@ -646,20 +739,27 @@ test_parent_restriction(void)
     c1 = placement_choose(h, req, &rules, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:e8:00.4 0000:e8:00.5");
-    g_assert_cmpuint(refusals->len, ==, 0);
+    /* The other GPU is out because of the parent, and says so. */
+    g_assert_cmpuint(refusals->len, ==, 1);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:41:00.0 is not the requested parent "
+                                            "0000:e8:00.0");
+    g_ptr_array_set_size(refusals, 0);
 
     g_free(req->parent);
     req->parent = g_strdup("0000:e8:00.5");   /* one VF */
     c2 = placement_choose(h, req, &rules, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:e8:00.5");
+    g_ptr_array_set_size(refusals, 0);
 
     g_free(req->parent);
     req->parent = g_strdup("0000:41:00.4");   /* a VF that holds a vGPU */
     c3 = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c3->len, ==, 0);
-    g_assert_cmpuint(refusals->len, ==, 1);
-    g_assert_cmpstr(refusals->pdata[0], ==, "VF 0000:41:00.4 already holds a vGPU");
+    g_assert_cmpuint(refusals->len, ==, 2);
+    g_assert_cmpstr(refusals->pdata[0], ==, "0000:e8:00.0 is not the requested parent "
+                                            "0000:41:00.4");
+    g_assert_cmpstr(refusals->pdata[1], ==, "VF 0000:41:00.4 already holds a vGPU");
     g_ptr_array_set_size(refusals, 0);
 
     g_free(req->parent);
@@ -1094,6 +1194,8 @@ main(int argc, char **argv)
     g_test_add_func("/placement/need/smallest-size", test_need_smallest_size);
     g_test_add_func("/placement/need/next-size-packs", test_need_next_size_packs);
     g_test_add_func("/placement/domain-numa", test_domain_numa);
+    g_test_add_func("/placement/refusal/parent-off-domain-nodes", test_parent_off_domain_nodes);
+    g_test_add_func("/placement/refusal/rule-attribution", test_rule_attribution);
     g_test_add_func("/placement/mig", test_mig);
     g_test_add_func("/placement/need/mig-reason", test_need_mig_reason);
     g_test_add_func("/placement/mig-vendor-specific", test_mig_vendor_specific);

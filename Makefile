@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-hook — plain GNU make.
 #   make                  build the product in the tree (hooks/vgpu-hook, its core, cli/vgpuctl,
 #                         keeper/vgpu-keeper); needs only tests/ensure-deps.sh build's packages (no FUSE)

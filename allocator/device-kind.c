@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The list of device kinds, and the questions asked the same way of each. */
 #include "device-kind.h"
 #include "mdev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A kind of device the hook can make for a domain: an mdev today; next a
  * VF given a vendor type through a file, or a VF given whole
  * (../docs/architecture.md). One module per kind fills this table; the

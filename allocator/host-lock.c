@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host-wide lock. flock, not fcntl locks: it belongs to the open file
  * description, so closing some other descriptor of the same file does not
  * drop it, and the kernel releases it when the last descriptor goes, so a

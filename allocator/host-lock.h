@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host-wide lock: flock on STATE_DIR/lock, waited for at most
  * @timeout_ms. A lock held by a dead process is released by the kernel. */
 #pragma once

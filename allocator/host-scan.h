@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading the host from sysfs: every device kind adds what it sees. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host model: building it up, freeing it, and the questions every
  * user of it asks (host-scan.c fills it through the device kinds). */
 #include "host.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the host offers and holds: places a device can be made (parents),
  * the types each offers, and the devices that exist. Each kind of device
  * (device-kind.h) fills it from sysfs; placement works on it alone, so it

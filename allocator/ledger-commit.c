@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Changes to one ledger entry made after a remove that ran without the
  * host lock: each takes the lock only to reload, change and save. */
 #include "host-lock.h"

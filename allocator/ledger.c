@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The per-domain record of the mdevs this hook created.
  *
  * The file is the only thing that lets release tell our devices from an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What this hook created, per domain, so release removes exactly that.
  * One GKeyFile per domain UUID in the state directory, replaced atomically
  * (temp file, fsync, rename). Every change happens under the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The mdev kind: its entry in the device-kind table, and its model of what
  * a create consumes, which the hook and vgpuctl check's dry run share.
  *

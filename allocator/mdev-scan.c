@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host's mdev parents, types and devices, read from sysfs.
  *
  * A DGX-class host has 160 VF parents with 24 types each, and in tests every

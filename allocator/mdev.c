@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Making, removing and identifying one mdev through sysfs. */
 #include "mdev.h"
 #include "bounded-write.h"

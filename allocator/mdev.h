@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The mdev kind of device (device-kind.h): mediated devices made through
  * the mdev_bus of a parent driver (NVIDIA vGPU, Intel GVT-g, mtty). */
 #pragma once

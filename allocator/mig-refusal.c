@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The sentences that say MIG is why a GPU cannot take a profile, from
  * what mig_gpu_state() reads (pure): the size needed, what the GPU has,
  * the nvidia-smi line; for a vendor-specific VF, also what the other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "mig.h"
 #include "device-kind.h"
 #include "profile.h"

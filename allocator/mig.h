@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a GPU's types say about its MIG state, for messages and vgpuctl
  * types. Pure: read from a scanned Host. In mdev mode sysfs shows MIG
  * only through available_instances: a MIG-backed type on a free VF reads

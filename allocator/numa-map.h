@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The NUMA nodes a domain runs on, from what its XML binds: its memory's
  * nodes, else the nodes of the CPUs its vCPUs are pinned to, which only
  * the host can tell (devices/system/node/node<N>/cpulist). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* NVIDIA's vendor-specific VFIO framework (vGPU 17+ on kernel >= 6.8): no
  * mdev; a VF takes a vGPU type when its id is written into
  * nvidia/current_vgpu_type and gives it back on 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GPU model names from the PCI ID database, through libpci: what lspci
  * shows ("Aqua Vanjaram [Instinct MI300X]", or "Device 74a1" for an id the
  * database does not know), and the forgiving match a gpu= request uses. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing a parent for one request, and saying why none fits.
  *
  * Pure: works on a scanned Host, so every policy can be tested on

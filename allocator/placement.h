@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing a parent for one request. Pure: no I/O, works on a Host. */
 #pragma once
 

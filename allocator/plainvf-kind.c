@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Plain VFs: a VF of a GPU that is neither an mdev parent nor an NVIDIA
  * vendor-specific VF is given whole (vf-backends.md: AMD MxGPU, Intel xe).
  * There is nothing to write: a VF is "made" for a domain by the ledger

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whole VFs given to a VM as they are, with no type (AMD MxGPU, Intel xe
  * SR-IOV): the plain-vf device kind. */
 #pragma once

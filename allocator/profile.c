@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Matching a user's profile ("A40-2Q") against a type's name file
  * ("NVIDIA A40-2Q"). Users copy names from nvidia-smi, from the driver's
  * name file or from NVIDIA's documentation, which disagree on case, on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Trusting the state directory: owned by root, writable by nobody else.
  * Checked on the object itself (lstat): a symlink is refused, since
  * whoever planted it chose where it points. */

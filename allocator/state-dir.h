@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The state directory (/run/vgpu-hook) and what the hook trusts in it.
  * The hook runs as root and removes devices its ledgers name, so a ledger
  * another user could write or plant must never be believed. */

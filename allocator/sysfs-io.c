@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"

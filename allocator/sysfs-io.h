@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Small reads of sysfs attributes and links, shared by the allocator.
  * Errors are VGPU_SYSFS_ERROR with the errno as code, so callers can tell
  * "absent" (ENOENT) from a real failure. */

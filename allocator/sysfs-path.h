@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every sysfs path the project touches is built here, under a root that
  * stands for /sys (a mounted simulator in tests). Components are validated
  * where they enter (util/vgpu-validate.h) before they get here; these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What an mdev type's free-form description tells about it. Drivers write
  * lines like "num_heads=4, frl_config=60, framebuffer=1024M,
  * max_instance=24"; nothing else in sysfs gives a type's memory size. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "vf-choice.h"
 #include "host-scan.h"
 #include "mig.h"

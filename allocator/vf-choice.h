@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Choosing a whole VF for a request, the same way in the hook (advice,
  * migrate begin, restore begin) and in vgpuctl (attach, sync, define):
  * which VFs suit a request, which are free, and which one to take by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One construction of a whole-VF parent for both VF kinds, so that what
  * vgpuctl lists and placement compares (gpu, model, NUMA node) is read
  * the same way whichever kind found the VF. */

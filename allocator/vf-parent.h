@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What the whole-VF kinds (nvidia-vf, plain-vf) share: reading a VF's PCI
  * ids, building its HostParent, and which PCI devices a scan reads. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /etc/libvirt/vgpu-hook.conf. Strict: an unknown group or key is an
  * error, because a typo ("alow=") must not silently widen what the hook
  * may touch. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /etc/libvirt/vgpu-hook.conf, group [vgpu-hook]. */
 #pragma once
 

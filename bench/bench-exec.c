@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-exec: time whole processes, no shell in the measured path.
  *
  *   bench-exec [-r ROUNDS] [-R] [-e ERRLOG] SPEC       interleaved rounds

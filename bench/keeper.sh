@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/keeper.sh — `make bench-keeper`: how long a metadata-only domain
 # waits for its <hostdev>. From `virsh define` returning to the <hostdev>
 # being in the persistent definition (libvirt's file for the domain, read

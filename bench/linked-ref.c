@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* linked-ref: a reference point for the benchmark, not part of the product.
  * It does what the hook's libc-only front does for a domain without vGPU
  * metadata (read stdin, look for the namespace, exit 0), but is linked

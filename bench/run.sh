@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/run.sh — `make bench`: how much the hook costs, side by side with
 # what it is compared against, in one run. Prints a table and rewrites
 # bench/RESULTS.md. Exits 0 even when a target is missed (it says MISSED);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The baseline: a qemu hook as administrators write it (/etc/libvirt/hooks/qemu):
 # dispatch on argv, grep the domain XML on stdin for the metadata, and only
 # then do the real work. For a domain without vGPU metadata it does no more

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/vf.sh: one whole-VF prepare (+ release) on a DGX-sized vendor-specific
 # host (tests/sim/scenarios/dgx-8x20-vfio.ini: 8 GPUs x 20 VFs, no mdev)
 # against reading every VF's nvidia/creatable_vgpu_types once (what listing

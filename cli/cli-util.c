@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What every subcommand shares: option parsing, one-line errors, the
  * config, reading a file. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl: what an administrator types. Shared by the subcommands.
  *
  * Every subcommand is a function taking the global options and its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Warn about mdev UUIDs that two definitions share (a cloned domain). */
 #include "clone-check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Cloned definitions: another domain whose vGPU metadata names the same
  * mdev UUID. The two cannot run at once (the hook refuses the second), so
  * vgpuctl attach and define warn when they write one. */

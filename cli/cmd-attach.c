@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl attach: add vGPU(s) to a domain's persistent definition, the
  * metadata first, then each new request's <hostdev> (an mdev one, or the
  * PCI hostdev of a whole VF chosen by sync's own code). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl check: a dry run of the hook's prepare for one domain. Would it
  * start now, on which parents, and if not, why (in the hook's own words)?
  * Reads sysfs, never writes it.

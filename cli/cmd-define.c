@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl define: define a domain from a file like 'virsh define',
  * adding the mdev <hostdev> its vGPU metadata lacks; whole-VF requests
  * then get their VF as 'vgpuctl sync' gives it (virt/sync-vf.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl detach: remove vGPU(s) from a domain's persistent definition,
  * the hostdevs first, then the metadata. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl gc: remove the mdevs that vgpu-hook's ledgers own for domains
  * that are not running (leaks after a crash or a lost release), and forget
  * ledger entries whose device is gone. Devices no ledger owns are never

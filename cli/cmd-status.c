@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl status: every physical GPU, its mdevs, who owns each and whether
  * that domain runs. The sysfs and ledger part needs no libvirt; libvirt
  * only adds domain states and the users of devices made by hand. */

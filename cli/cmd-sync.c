@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl sync: add the <hostdev> that the metadata of one domain (or
  * every persistent one) lacks: the same code as vgpu-keeper's
  * (virt/domain-sync.c), after pointing whole-VF requests at a VF that can

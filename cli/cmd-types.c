@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl types: what the host offers, one line per profile across GPUs. */
 #include "cli.h"
 #include "device-kind.h"

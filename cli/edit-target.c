@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* EditTarget: a domain's persistent definition as read before an edit,
  * and the calls attach and detach make on it (edit-target.h says why in
  * this order, all or nothing). */

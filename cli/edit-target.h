@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What vgpuctl attach and detach share to edit a domain's persistent
  * definition, the <vgpu:vgpu> metadata and the matching <hostdev>
  * together.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host seen per physical GPU. */
 #include "gpu-view.h"
 #include "device-kind.h"

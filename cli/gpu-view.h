@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host seen per physical GPU, as an administrator thinks of it: an A40
  * with 32 VFs is one line, not 32. Built from a scanned Host. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON output through json-glib's builder and generator. */
 #include "json-out.h"
 

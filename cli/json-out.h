@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* JSON output, built in order (json-glib's JsonBuilder) and printed
  * indented. Text that is not UTF-8 (a driver's name file can hold
  * anything) is written with U+FFFD in place of the invalid bytes, so the

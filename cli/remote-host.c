@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a remote libvirt shows of its host's GPUs (node devices). */
 #include "remote-host.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A libvirt on another host (-c qemu+ssh://…): vgpuctl cannot read that
  * host's sysfs, so which kind of <hostdev> serves a vGPU there (an mdev,
  * or a whole VF) and which VF is free are that host's to say. libvirt's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Text tables for human output, laid out by libsmartcols. */
 #include "table.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Text tables for human output, printed by libsmartcols: a header row in
  * capitals, columns two spaces apart, no trailing blanks. On a terminal
  * the last column wraps (at ", " in lists) to fit its width; elsewhere

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Building the <vgpu:vgpu> metadata element. */
 #include "vgpu-metadata.h"
 

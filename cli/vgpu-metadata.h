@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The <vgpu:vgpu> metadata element vgpuctl writes with virDomainSetMetadata:
  * built from the domain's validated requests plus the new ones, in the
  * attribute vocabulary of urn:vgpu-hook:1. libvirt puts the namespace on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl: the administrator's command line for vgpu-hook.
  *
  *   vgpuctl [-c URI] [--hook-config FILE] COMMAND [OPTIONS] [ARGS]

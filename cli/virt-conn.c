@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libvirt connection and the few domain queries vgpuctl needs. */
 #include "virt-conn.h"
 #include "virt-util.h"

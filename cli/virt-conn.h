@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libvirt side of vgpuctl: the connection, domain lookup, and a domain
  * state query with a bounded wait. vgpuctl and vgpu-keeper are the only
  * programs of the project that link libvirt; the hook never calls it (it

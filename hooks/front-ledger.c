@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The live metadata can be removed while the domain runs (virsh metadata
  * --live --remove), its hostdev unplugged, and what the ledger records is
  * still ours to give back. So for release and reconnect the front looks for

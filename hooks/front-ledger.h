@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Whether a domain has a ledger, told by the libc-only front (vgpu-hook.c)
  * with one lstat(): release end and reconnect begin must act on what a
  * ledger records whatever the live XML still says. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The front runs the core in a child it watches: a process cannot end
  * while one of its threads waits for a read the driver never answers (the
  * kernel waits that out, SIGKILL included), and libvirt waits for the hook

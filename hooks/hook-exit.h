@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a hook call that failed exits with. Header-only: the libc-only
  * front (vgpu-hook.c) and the core share it. */
 #pragma once

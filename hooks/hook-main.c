@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hook.h"
 #include "hook-exit.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* migrate begin (incoming, on the destination) and restore begin: the only
  * calls whose stdout libvirt takes as the domain XML. A whole-VF request
  * whose VF is missing or taken here gets its hostdev pointed at a free VF

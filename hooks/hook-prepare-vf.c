@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* prepare begin for a whole-VF request: the VF is the one the domain's
  * <hostdev type='pci'> with alias ua-vgpu-<uuid> names (libvirt fixed the
  * address; no hook can change it at a normal start). Runs under the host

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* prepare begin: make every mdev the domain asks for exist, all or nothing. */
 #include "hook-prepare.h"
 #include "host-lock.h"

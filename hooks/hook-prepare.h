@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What prepare begin's parts share: the call's state and how a device
  * is recorded. Private to hook-prepare*.c. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* reconnect begin (libvirtd restarted while the domain runs): compare the
  * ledger with sysfs and say what differs. Changes nothing: the domain is
  * running on these devices. */

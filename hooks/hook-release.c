@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* release end: remove exactly what this domain's prepare created. */
 #include "hook.h"
 #include "host-lock.h"

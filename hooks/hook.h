@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The hook core: one function per hook call libvirt makes. prepare and
  * release return 0, or -1 with @error set to the one sentence libvirt
  * shows the user; hook-main.c turns that into the exit code

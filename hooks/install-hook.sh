@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # install-hook.sh ROOT HOOKDIR LIBEXECDIR LIBVIRT_VERSION
 # Put vgpu-hook where libvirt runs qemu hooks, under ROOT (DESTDIR). Called
 # by `make install`; says what it did.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpu-hook: the program libvirt runs as
  *   /etc/libvirt/hooks/qemu.d/vgpu-hook NAME OP SUBOP EXTRA   (domain XML on stdin)
  *

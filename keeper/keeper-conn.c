@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The keeper's libvirt connection: events in, reconnection with backoff
  * when the daemon goes away, a full pass after every connection (what was
  * defined meanwhile raised no event we could see). */

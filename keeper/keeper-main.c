@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpu-keeper's entry point: options, signals, the event loop. */
 #include "keeper.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The keeper's work on domains: one sync per queued domain, a full pass
  * over all of them, and one log line per change. */
 #include "keeper.h"

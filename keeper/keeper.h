@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpu-keeper: keeps every persistent domain with vGPU metadata ready to
  * start, so that writing only the metadata (virsh define, virsh metadata
  * --set, virt-manager's XML editor) needs no second command, and keeps the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The placement policy a domain or the config asks for. */
 #pragma once
 

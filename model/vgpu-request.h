@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One device asked for by a domain: what a <vgpu:device> element says,
  * validated. Below both xml/ (which fills it) and allocator/ (which places
  * it), so neither depends on the other. */

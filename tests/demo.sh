@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `make demo`: the main job on a simulated host. Mounts the simulator (two
 # A40s with 32 SR-IOV VFs each unless DEMO_SCENARIO says otherwise), shows
 # what the host offers, then runs the real hook exactly as libvirt would —

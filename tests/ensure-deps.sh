@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Install (as root) or name (otherwise) the Debian packages one job needs:
 #
 #   tests/ensure-deps.sh build    the product: hook, core, vgpuctl (`make`, `make install`)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the shell test tiers. Each check prints "ok - NAME" or
 # "not ok - NAME: why"; what cannot run here prints "skip - NAME: why"
 # (never an "ok"); tests/run-all.sh counts those lines.

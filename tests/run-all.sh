@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `make check`: build with ASan+UBSan (and the test-only crash points), run
 # every tier, count. The last line is "N passed, N failed, N skipped". Exits
 # non-zero when anything failed, and when anything skipped unless

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One write to a file that may block in the kernel for as long as a driver
  * likes (an mdev create or remove), run in a forked child and waited for
  * at most a deadline. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CPU and NUMA node lists as libvirt writes them in a domain ("0-3,^2,8":
  * <vcpu cpuset>, <vcpupin cpuset>, <numatune><memory nodeset>) and as the
  * kernel writes them in sysfs ("0-15,32-47": node<N>/cpulist). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Error domains shared by every module.
  *
  * Functions that can fail return -1 (or NULL) and set a GError; callers

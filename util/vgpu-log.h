@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Decisions go to syslog (ident "vgpu-hook"); vgpuctl and tests may also
  * mirror them to stderr. The hook's stderr is reserved for the one-line
  * error libvirt shows the user, so the hook never mirrors. A test build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Validators for every untrusted value that can reach a sysfs path, a
  * ledger file name or a message: one place says what a UUID, a type id,
  * a profile and a PCI address may look like. */

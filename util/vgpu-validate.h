@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Field validators. Each returns 0, or -1 with @error naming the field and
  * what a good value looks like. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Adding the <hostdev> a domain's vGPU metadata lacks, through libvirt. */
 #include "domain-sync.h"
 #include "domain-xml.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Bringing one domain's persistent definition in line with its vGPU
  * metadata: add the <hostdev> each request lacks. Shared by `vgpuctl sync`
  * and vgpu-keeper, so that both make exactly the same change.

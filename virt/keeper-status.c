@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Writing and reading STATE_DIR/keeper.status. */
 #include "keeper-status.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The keeper's status file, STATE_DIR/keeper.status: what `vgpuctl status`
  * shows about vgpu-keeper. The keeper rewrites it atomically (a temporary
  * file renamed over it) whenever something it reports changes; readers

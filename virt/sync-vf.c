@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl sync for whole-VF requests: the keeper's own pass
  * (vf-keep.c), for one domain, in vgpuctl's words. */
 #include "sync-vf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpuctl sync for whole-VF requests: point each at a VF that can serve
  * it here (cli/cmd-sync.c and cmd-attach.c call it for one domain). */
 #pragma once

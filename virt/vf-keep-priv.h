@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared by vf-keep.c (the decision, the write) and vf-keep-read.c (what
  * the pass reads: domains, the host). */
 #pragma once

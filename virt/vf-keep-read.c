@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What vgpu-keeper's whole-VF pass reads: every domain (what running
  * ones hold, what stopped ones name) and the host. */
 #include "vf-keep-priv.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Keeping stopped domains' whole-VF hostdevs on VFs that can take them. */
 #include "vf-keep-priv.h"
 #include "device-kind.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpu-keeper's whole-VF invariant: a whole-VF hostdev names a fixed PCI
  * address that no hook may change at a normal start, so the choice is made
  * while a domain is stopped and must be kept true as other domains start

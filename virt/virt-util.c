@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libvirt helpers shared by vgpuctl and vgpu-keeper. */
 #include "virt-util.h"
 

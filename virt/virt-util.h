@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libvirt helpers vgpuctl and vgpu-keeper share: a GError from
  * libvirt's last error, and the persistent definition as our string. */
 #pragma once

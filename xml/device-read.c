@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading the vGPU metadata of a domain (a <vgpu:vgpu> holding
  * <vgpu:device> elements, or one lone <vgpu:device>): each device into a
  * VgpuRequest, and the rules its attributes follow (which ones exist, how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private to xml/: what domain-xml.c shares with the readers of a
  * domain's parts (device-read.c, hostdev-read.c) and with
  * hostdev-rewrite.c, which needs the parsed document as well as the domain

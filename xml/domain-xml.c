@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading a libvirt domain XML: its name, UUID and where it runs here;
  * its <vgpu:device> requests (device-read.c) and hostdevs
  * (hostdev-read.c) there; each value validated.

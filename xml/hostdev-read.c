@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reading a domain's hostdevs: the mdev ones (by UUID), the PCI ones
  * that carry a request's whole VF (alias ua-vgpu-UUID), and the source of
  * every PCI one. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Adding the missing <hostdev> elements to a domain definition. The new
  * elements are laid out like their siblings, because a user reads and edits
  * the result; a definition that lacks none comes back byte for byte. */

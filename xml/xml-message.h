@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Errors about a domain document. The documents come from users who may
  * be less trusted than the host, so whatever of theirs a message quotes is
  * bounded and blanked of control characters: each error stays one line. */

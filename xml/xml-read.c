@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The node, XPath and value helpers the domain readers share
  * (xml-read.h). */
 #include "xml-read.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Private to xml/: the node, XPath and value helpers the readers of a
  * domain's parts (domain-xml.c, device-read.c, hostdev-read.c) share.
  * Whatever they return of the document is bounded and free of control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "xml-safe-read.h"
 #include "domain-xml.h"
 #include "vgpu-error.h"

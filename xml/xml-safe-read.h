@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Untrusted bytes into a libxml2 document, before anything reads its
  * content: the raw bytes are screened (size, NUL) before libxml2 sees
  * them; the parser runs with network, DTD loading and its "huge" mode off,

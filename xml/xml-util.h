@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* g_autoptr() for the libxml2 types the xml/ module uses (libxml2 ships no
  * cleanup functions of its own). */
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpuctl against the real libvirtd (tests/e2e/libvirt-env.sh: a private
 # mount namespace with the simulator at /sys, the freshly built hook
 # installed, QEMU through the test-only wrapper): attach/detach/sync/define

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpuctl sync for whole VFs against a real libvirtd (9.0 on Debian 12) in
 # a private namespace over a40x2-vfio: a request without a hostdev, or
 # whose VF is taken, gets a <hostdev type='pci'> with alias ua-vgpu-<uuid>

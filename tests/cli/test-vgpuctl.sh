@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpuctl without a libvirt daemon: types, status, check, gc and the
 # argument errors, against the simulator, with devices made by the real hook
 # program (tests/hook/hooklib.sh) and by hand. Where a libvirt connection is

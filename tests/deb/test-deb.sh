@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The Debian package, end to end: `make deb`, lintian on it and on the
 # source package (dpkg-source -b of the same tree), then into a fresh
 # Debian 12 root (tests/fresh/debian-root.sh, run with tests/fresh/in-root.sh)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The licence, as a distribution reads it: COPYING holds the LGPL 2.1 text,
 # debian/copyright (DEP-5) names LGPL-2.1+ for every file, and every source
 # file of the tree says LGPL-2.1-or-later in an SPDX line among its first 3

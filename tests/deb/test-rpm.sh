@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The RPM (rpm/vgpu-hook.spec), built and installed on this Debian machine:
 # `make rpm` (rpmbuild --nodeps: the BuildRequires name RHEL's packages),
 # rpmlint on the spec, the SRPM and the RPM with rpm/vgpu-hook.rpmlintrc (no

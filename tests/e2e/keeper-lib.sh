@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # What the keeper tiers (test-keeper*.sh) share, on top of libvirt-env.sh.
 inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
 state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }

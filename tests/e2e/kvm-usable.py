@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kvm-usable.py USER GROUP: can QEMU, run by libvirt as USER and GROUP
 # (qemu.conf's user and group), use /dev/kvm here? Run it as root where QEMU
 # runs (the tier's namespace: its /dev, its /etc/passwd). It takes the

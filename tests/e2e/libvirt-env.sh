@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/e2e/libvirt-env.sh — a real libvirtd + QEMU in a private mount
 # namespace, with the simulator's sysfs at /sys's places and the freshly
 # built hook installed as /etc/libvirt/hooks/qemu.d/vgpu-hook. Sourced by the

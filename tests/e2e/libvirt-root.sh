@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A cached Debian root with a newer libvirt's daemons and QEMU than the
 # host's, for tests/e2e/test-libvirt-trixie.sh (the libvirt that
 # vendor-specific NVIDIA hosts run; Debian 12's 9.0 refuses their VFs).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ns-keeper.sh LV_WORK SIM_ROOT TOP — the long-lived process that holds the
 # test's private mount namespace (started by lv_start under
 # `unshare -m --propagation private`). Sets up every mount, writes

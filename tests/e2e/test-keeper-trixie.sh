@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-keeper with NVIDIA vendor-specific VF domains that really run: under
 # Debian 13's libvirt 11.3 (the root of tests/e2e/test-libvirt-trixie.sh;
 # Debian 12's 9.0 refuses such a VF, so tests/e2e/test-keeper-vf.sh proves

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-keeper's whole-VF half under the real libvirtd (libvirt-env.sh's
 # namespace): stopped domains whose metadata asks for a whole VF get a PCI
 # hostdev (alias ua-vgpu-<uuid>) naming a VF that can take them, distinct

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # vgpu-keeper under the real libvirtd (the namespace of libvirt-env.sh):
 # metadata written alone (virsh define, virsh metadata --config --set,
 # virt-manager's XML editor, virt-xml --edit with an xmlns attribute) gets

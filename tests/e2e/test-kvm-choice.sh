@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # KVM or TCG for the libvirtd tiers (tests/e2e/libvirt-env.sh,
 # lv_kvm_choice in lv_start): KVM only where QEMU, as the user libvirt runs
 # it as (libvirt-qemu on Debian), can open /dev/kvm read-write; root passing

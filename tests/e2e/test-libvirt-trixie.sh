@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # A vendor-specific NVIDIA VF under the libvirt that vGPU 17+ hosts run:
 # Debian 12's 9.0 refuses such a VF (tests/e2e/test-libvirt-vf.sh). Since
 # libvirt 9.7.0, managed='no' takes a VF whose driver is not vfio-pci as

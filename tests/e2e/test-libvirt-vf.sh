@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Whole VFs under the real libvirtd in a private namespace: what the hook
 # does (the type written before QEMU would start, cleared after; the plain
 # VF recorded and dropped) and what libvirt itself requires of the VF.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # End-to-end tier: the real libvirtd 9 and QEMU (through the test-only
 # emulator wrapper tests/e2e/qemu-novfio), the freshly built hook installed in
 # /etc/libvirt/hooks/qemu.d/ of a private mount namespace, and the sysfs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run a command on this machine as if it had no usable KVM: in a private
 # mount namespace whose /dev is a tmpfs copy of the real one (the real
 # devtmpfs is shared with the host, so the node cannot just be changed).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Put a fresh minimal Debian 12 root into DEST, as a new user's machine
 # would start: `debootstrap --variant=minbase bookworm` plus make and git.
 #

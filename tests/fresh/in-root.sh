@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Run a command inside a root made by tests/fresh/debian-root.sh:
 #
 #   tests/fresh/in-root.sh ROOT CMD [ARG...]

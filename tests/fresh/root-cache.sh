@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Sourced by the scripts that cache a debootstrapped root under $CACHE
 # (tests/fresh/debian-root.sh, tests/e2e/libvirt-root.sh); they define die.
 #

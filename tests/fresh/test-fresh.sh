@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The fresh-machine tier: the README's promise, kept on a machine that has
 # nothing yet. A minimal Debian 12 root (tests/fresh/debian-root.sh: debootstrap
 # minbase + make + git, cached), the committed tree copied in with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target: the domain XML reader and request validation, the code
  * that reads what less trusted users write. Built with clang
  * -fsanitize=fuzzer,address,undefined by `make fuzz-build`; run by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # libFuzzer over the domain XML reader, the <hostdev> rewrite and request
 # validation (tests/fuzz/fuzz-xml.c), with ASan and UBSan. Seeds: the
 # corpus kept in the repo (tests/fuzz/corpus/), the reader's unit corpus

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Helpers for the tiers that drive the real hook program (argv + XML on
 # stdin) against a mounted simulator and check the effect in its sysfs.
 . "$TOP/tests/lib.sh"

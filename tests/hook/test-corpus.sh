@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Domain XML nobody on this project wrote: generated here, at test time, by
 # libvirt's own serializer (virsh on test:///default, libvirt's in-process
 # test driver: no daemon; one virsh run, its commands separated by ';',

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `make demo` must keep working: run it on the build under test and check
 # that it places the examples, explains the refusal and leaves nothing.
 set -u

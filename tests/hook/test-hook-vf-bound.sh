@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-hook-vf-bound.sh: a plain VF changes drivers under the hook's feet.
 # With managed='yes' libvirt binds the VF to vfio-pci after `prepare begin`
 # and gives it back before `release end` (tests/e2e/test-libvirt-vf.sh);

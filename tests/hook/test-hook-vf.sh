@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-hook-vf.sh: the real hook program on whole-VF requests (issue 13):
 # NVIDIA vendor-specific VFs on a40x2-vfio and a mixed host, against the
 # simulator. A request is tied to its VF by a <hostdev type='pci'> with

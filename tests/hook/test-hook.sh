@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The hook through its real entry point: argv + domain XML on stdin, config
 # from VGPU_HOOK_CONF pointing at a mounted simulator; every check reads the
 # effect back from the simulator's sysfs.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `make install` / `make uninstall` into a DESTDIR: what goes where, that an
 # existing qemu hook and config are left alone, the libvirt < 6.5 fallback,
 # and that the installed hook, run through its qemu.d link, finds its core

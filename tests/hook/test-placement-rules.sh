@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Placement that knows the hardware, through the real hook program and
 # vgpuctl against the simulator: profiles by need (framebuffer + series),
 # NUMA from the domain, MIG-backed profiles.

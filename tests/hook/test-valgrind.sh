@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The hook program (front, dlopen()ed core, forked remove child) under
 # valgrind, from the plain build: a full prepare/release of two vGPUs, a
 # refusal, hostile input, and the fast path. Effects checked in sysfs too.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs inside the nested VM as PID 1's child (under tini), on the host's /
 # (read-only 9p, tmpfs overlay): Debian's kernel with VFIO and the real `mtty`
 # sample driver, the host's libvirtd and QEMU, and the freshly built vgpu-hook

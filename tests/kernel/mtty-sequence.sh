@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # mtty-sequence.sh SYSFS_ROOT
 #
 # One fixed sequence of mdev creates, removes and reads against the `mtty`

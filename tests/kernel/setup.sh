@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Set up (once, cached) what the real-kernel tier boots: Debian's own kernel
 # (vmlinux extracted from the image's vmlinuz), its modules with the kernel's
 # `mtty` sample built out of tree against the matching headers, and a static

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The real-kernel tier: a real mdev parent (the kernel's `mtty` sample) and
 # real VFIO in a nested VM running Debian's own kernel under TCG, with the
 # host's libvirtd and QEMU (its / read-only over 9p) and the freshly built

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-catalog.c: the vGPU types each simulated model exposes, with the
  * names, ids and description texts of the real drivers.

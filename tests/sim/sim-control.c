@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-control.c: what reading or writing each attribute does, including
  * the control area that lets tests play the VM (busy/idle), change faults

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-control.h: the test-facing files under vgpu-sim/ (control, stats,
  * mdevs, faults) and the dispatch of every attribute read and write.

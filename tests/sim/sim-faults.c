@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-faults.c: fault injection.  Creates are counted host-wide from the
  * mount, but only those that reach the driver (a malformed or duplicate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-faults.h: injected failures and latency, set by the scenario's
  * [faults] group and changed at run time through vgpu-sim/control.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-fs.h: the FUSE file system that serves a simulated host.
  */

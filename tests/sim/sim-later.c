@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-later.c: what a driver does by itself after a delay (an mdev that
  * appears late, an mdev the driver removes once the VM let go). One thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-mig.c: MIG on an A100 40GB (mdev mode, model=a100) and an H100 PCIe
  * 80GB (NVIDIA's vendor-specific VFIO framework, model=h100-vfio).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-mig.h: NVIDIA MIG on a simulated GPU: MIG mode, GPU instances the
  * administrator creates and destroys (nvidia-smi mig -cgi / -dgi, here

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-model.h: the simulated host (GPUs, mdev parents, types, mdevs) and
  * the per-driver placement rules that decide available_instances and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sim-namespace.sh MOUNTPOINT: show a running vgpu-sim's tree at /sys.
 #
 # Run it INSIDE a private mount namespace, e.g.

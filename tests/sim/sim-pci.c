@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-pci.c: PCI driver binding as the kernel does it, which is what
  * libvirt drives for a managed PCI hostdev (virpci.c: driver_override,

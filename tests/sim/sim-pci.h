@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-pci.h: the kernel's PCI driver binding: which driver holds each
  * function, driver_override, the drivers' bind and unbind files and the

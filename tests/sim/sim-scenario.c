@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-scenario.c: scenario files.  Unknown groups and keys are errors so
  * that a typo cannot silently produce a different host.

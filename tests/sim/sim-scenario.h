@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-scenario.h: builds a simulated host from a scenario INI file
  * (format: tests/sim/README.md).

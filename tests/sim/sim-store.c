@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-store.c: create and remove, in the order the kernel's mdev core
  * checks things: length, UUID syntax, duplicates host-wide, then the

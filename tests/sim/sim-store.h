@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-store.h: the kernel's store handlers for writable attributes
  * (create, remove, sriov_numvfs), and mdev life cycle in model and tree.

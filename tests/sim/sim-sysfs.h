@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-sysfs.h: lays the host model out as a sysfs tree: PCI functions,
  * mdev parents and their types, mdevs, IOMMU groups, the class/ and bus/

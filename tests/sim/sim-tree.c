@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-tree.c: the in-memory directory tree behind the FUSE mount.
  *

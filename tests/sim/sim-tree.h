@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sim-tree.h: the simulator's in-memory directory tree (dirs, attribute
  * files, relative symlinks), indexed by path for O(1) lookups.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-mdevctl.sh: Debian's mdevctl, an independent client that reads only
 # the real /sys, against the simulator laid over /sys in a private mount
 # namespace (tests/sim/sim-namespace.sh).  Run as root:

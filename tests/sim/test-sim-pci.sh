@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-sim-pci.sh: the simulator's PCI driver binding (sim-pci.c), rule by
 # rule, through the mount, the way libvirt drives it for a managed PCI
 # hostdev (driver_override, driver/unbind, drivers_probe). Run as root:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-sim.sh: the sysfs simulator's tree and driver behaviour, checked
 # through the mount with plain shell tools.  Run as root:
 #   B=build/sim bash tests/sim/test-sim.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vgpu-sim: presents the sysfs of a vGPU host, described by a scenario
  * file, as a FUSE file system.  MOUNTPOINT stands for /sys.

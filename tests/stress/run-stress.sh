@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # `make stress`: the reliability tiers at full size (STRESS=full), built
 # like `make check` (ASan+UBSan, test-only crash points in build/san; the
 # production build in build/plain for the "no crash point" check). Logs and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Shared by the reliability tiers (tests/stress/test-*.sh): the real hook
 # program against the simulator, many domains at once, and the checks that
 # tell "every device belongs to exactly one running domain" from a leak, a

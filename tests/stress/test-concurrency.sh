@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Many domains prepared at once against one simulated host, round after
 # round: the real hook program, 32 processes at a time, on two A40s, on a
 # DGX-class host (8 GPUs x 20 VFs), on a host with one VF for 32 domains

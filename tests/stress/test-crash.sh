@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Crash injection: the hook is killed (SIGKILL) at every step of prepare and
 # release, through the test-only crash points (VGPU_TEST_STOP_AT, compiled
 # only with `make TESTHOOKS=1`) and, for a remove blocked in the driver,

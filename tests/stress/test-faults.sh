@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Driver faults from the simulator (tests/sim README, `fault KEY VALUE`,
 # `busy`/`idle`): create failing with EIO, ENOSPC, EUSERS and EEXIST once
 # or always, remove failing with EBUSY K times, a remove that blocks, a

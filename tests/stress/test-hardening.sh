@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The hardening of issue 16, at volume: NVIDIA drivers that remove their own
 # mdev (the simulator's self_remove_ms; "the VM let go" is busy -> idle),
 # creates whose device appears late, damaged and untrusted ledgers among

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile domain XML through the real hook program (prepare, release and
 # reconnect): the corpus in tests/stress/hostile/ (refuse-*: must be refused,
 # ignore-*: not ours, exit 0 silently) plus inputs generated here because

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Stale and broken state: ledgers naming devices gone from sysfs or
 # re-created by someone else, devices nobody's ledger owns, a lock left by
 # a dead process or held by a stuck one, a damaged ledger, a full and a

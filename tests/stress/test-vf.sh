@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Whole VFs under load and under SIGKILL (issue 13), on a40x2-vfio (NVIDIA
 # vendor-specific, 64 VFs), h100x2-vfio-mig (the same with MIG) and
 # mi300x-4 (plain VFs): the real hook program.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A fake sysfs tree in a temporary directory, laid out like the kernel's
  * (device directories under devices/, relative symlinks from class/ and
  * bus/), for the allocator's unit tests. Header-only: every test is its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vgpu-hook.conf. */
 #include "fakehost.h"
 #include "vgpu-config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* CPU and node lists as libvirt and the kernel write them. */
 #include "vgpu-cpuset.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* host_scan on fake sysfs trees. */
 #include "fakehost.h"
 #include "host-scan.h"

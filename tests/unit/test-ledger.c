@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The per-domain ledger. */
 #include "fakehost.h"
 #include "ledger.h"

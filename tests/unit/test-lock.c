@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The host-wide lock. */
 #include "fakehost.h"
 #include "host-lock.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* mdev create/remove/lookup against a plain directory tree. The kernel's
  * semantics (EEXIST, blocking remove, EBUSY) are exercised against the
  * FUSE simulator by the integration tests. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Placement on synthetic hosts: no I/O. */
 #include "placement.h"
 #include "device-kind.h"

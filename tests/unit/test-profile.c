@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Profile names against type names. */
 #include "host.h"
 #include "profile.h"

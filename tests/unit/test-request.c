@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for xml/vgpu-request.c: field validators and UUID derivation. */
 #include "vgpu-request.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The sysfs path builders. */
 #include "sysfs-path.h"
 #include "vgpu-error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for xml/'s domain reader (domain-xml.c, device-read.c,
  * hostdev-read.c): reading domain XML, refusing hostile input, and adding
  * the missing <hostdev> elements. The files under

@@ -612,6 +612,7 @@ test_gpu_name_unknown() {
 }
 
 for t in test_named_vf_numa test_migrate_restore test_reconnect test_plain_vf test_plain_vf_other_hosts test_vfio_advice \
+         test_prepare_release test_refusals test_release_safety test_faults_and_crashes \
          test_mixed_host test_three_kinds test_mixed_per_gpu test_hostile_xml test_release_by_ledger \
          test_gpu_name_unknown; do
     echo "# $t"

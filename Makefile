@@ -8,6 +8,7 @@
 #   make demo             install what the demo needs (root), build, the main job on a simulated host
 #   make install          PREFIX, DESTDIR, SYSCONFDIR honoured
 #   make deb              the Debian package, in build/deb/ (debian/; needs dpkg-dev, debhelper)
+#   make rpm              the RPM, in build/rpm/ (rpm/vgpu-hook.spec; needs rpm)
 # WERROR=1 adds -Werror (CI sets it). SANITIZE=1 builds with ASan+UBSan. O=DIR builds out of tree.
 
 VERSION     = 0.1.0

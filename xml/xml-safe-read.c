@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <libxml/SAX2.h>
+
 /* RECOVER only so that a reference to an undeclared entity (what libvirt
  * keeps verbatim in another application's metadata) does not lose the
  * rest of the document; watch_error() turns it off at any other error. */
@@ -122,6 +124,23 @@ on_reference(void *data, const xmlChar *name)
     (void)name;
 }
 
+/* libxml2 hangs a comment or processing instruction met inside the
+ * internal subset on the DTD; with none built (on_doctype) it would be
+ * lost, unfreed. The subset is refused anyway: nothing in it is kept. */
+static void
+on_comment(void *data, const xmlChar *value)
+{
+    if (!((xmlParserCtxt *)data)->inSubset)
+        xmlSAX2Comment(data, value);
+}
+
+static void
+on_processing_instruction(void *data, const xmlChar *target, const xmlChar *content)
+{
+    if (!((xmlParserCtxt *)data)->inSubset)
+        xmlSAX2ProcessingInstruction(data, target, content);
+}
+
 static gboolean
 undeclared_entity(ParserError *err)
 {
@@ -186,6 +205,8 @@ watch_sax(xmlSAXHandler *sax)
     sax->getParameterEntity = on_get_parameter_entity;
     sax->resolveEntity = on_resolve_entity;
     sax->reference = on_reference;
+    sax->comment = on_comment;
+    sax->processingInstruction = on_processing_instruction;
     sax->elementDecl = NULL;
     sax->attributeDecl = NULL;
     sax->notationDecl = NULL;

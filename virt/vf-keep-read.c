@@ -33,6 +33,7 @@ vf_keep_move_free(VfKeepMove *m)
     g_free(m->vf);
     g_free(m->old);
     g_free(m->why);
+    g_free(m->unknown);
     g_free(m);
 }
 

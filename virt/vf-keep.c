@@ -15,6 +15,10 @@
 char *
 vf_keep_move_describe(const VfKeepMove *m)
 {
+    if (!m->vf && m->unknown)
+        return g_strdup_printf("domain '%s': vGPU %s (%s): %s%s%s", m->domain, m->uuid,
+                               m->label, m->unknown, m->old ? "; it stays on " : "",
+                               m->old ? m->old : "");
     if (!m->vf)
         return g_strdup_printf("domain '%s': vGPU %s (%s): no VF on this host can take it "
                                "now (%s)%s%s", m->domain, m->uuid, m->label, m->why,
@@ -322,7 +326,11 @@ keep_choose(KeepPass *kp, VfChoice *c, VfKeepResult *res, GError **error)
                                                    "stopped domain too", p->why, vf->addr);
             keep_point(kp, p->kd, p->req, vf, why);
         } else if (!stays) {
-            g_ptr_array_add(res->stuck, vf_keep_move_new(p->kd, p->req, NULL, p->why));
+            VfKeepMove *m = vf_keep_move_new(p->kd, p->req, NULL, p->why);
+
+            /* Not a matter of room: no GPU here is what it names. */
+            m->unknown = vf_choice_gpu_unknown(c, kp->host, &req);
+            g_ptr_array_add(res->stuck, m);
         }
     }
     return 0;
@@ -536,6 +544,12 @@ keep_only_fails(const VfKeepResult *res, GError **error)
     if (res->stuck->len == 0)
         return FALSE;
     m = g_ptr_array_index(res->stuck, 0);
+    if (m->unknown) {
+        g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "domain '%s': vGPU %s (%s): %s%s%s",
+                    m->domain, m->uuid, m->label, m->unknown, m->old ? "; it stays on " : "",
+                    m->old ? m->old : "");
+        return TRUE;
+    }
     /* Why the VF it names does not do (who holds it), as the keeper logs. */
     if (m->old)
         stays = g_strdup_printf(" (%s); it stays on %s", m->why, m->old);

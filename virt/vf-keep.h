@@ -38,6 +38,8 @@ typedef struct {
     char *vf;                /* the VF it now names; NULL: none can take it */
     char *old;               /* the VF it named before; NULL: none */
     char *why;               /* why the old one did not do: "VF ... is held by ..." */
+    char *unknown;           /* none: no VF here is what it names, not a lack of room
+                                (vf_choice_gpu_unknown); NULL otherwise */
 } VfKeepMove;
 
 typedef struct {
@@ -53,7 +55,8 @@ typedef struct {
 
 void vf_keep_result_clear(VfKeepResult *res);
 /* "domain 'a': vGPU U (MI300X) now uses VF X, not Y: why" / "...: no VF
- * on this host can take it now (why); it stays on Y". */
+ * on this host can take it now (why); it stays on Y" / "...: unknown; it
+ * stays on Y". */
 char *vf_keep_move_describe(const VfKeepMove *m);
 
 /* One pass over every domain of @conn, this host's sysfs and ledgers as
@@ -77,7 +80,8 @@ int vf_keep_pass(virConnectPtr conn, const VgpuConfig *cfg, gboolean dry_run,
  * elsewhere (so syncing one domain at a time ends where the pass does);
  * other domains and requests are never changed. All or nothing: when one of
  * them has no VF that can take it, -1 with @error naming it ("no free VF
- * on this host fits it") and nothing is written. */
+ * on this host fits it", or why none here ever can) and nothing is
+ * written. */
 int vf_keep_domain(virConnectPtr conn, const VgpuConfig *cfg, const char *uuid,
                    GHashTable *requests, VfKeepResult *res, GError **error);
 

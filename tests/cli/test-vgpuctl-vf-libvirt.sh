@@ -222,7 +222,9 @@ test_attach_plain() {
         "$(vf_hostdevs vm9) $(inactive_xml vm9 | grep -c "type='pci' managed='yes'") $(mdev_hostdevs vm9)"
     t_eq "attach --gpu: the old vGPU is left for sync" "" "$(vf_of_alias vm9 "$(u 9)")"
     lvc attach vm9 --gpu S7150
-    t_match "attach --gpu, no such GPU here: refused, restored" "^1:vgpuctl: attach: .*no free VF on this host fits it; the definition was restored" "$RC:$ERR"
+    t_match "attach --gpu, no such GPU here: refused, saying so, restored" \
+        "^1:vgpuctl: attach: domain 'vm9': vGPU [0-9a-f-]+ \(S7150\): no GPU on this host is called 'S7150': the GPUs with whole VFs here are Aqua Vanjaram \[Instinct MI300X\] \(1002:74a1, 4 GPUs\), as the PCI ID database \(pci_ids_path\) names them; gpu=\"1002:74a1\" works with any database; the definition was restored as it was$" \
+        "$RC:$ERR"
     t_eq "attach --gpu, refused: as before" "2 1" "$(meta_devices vm9) $(vf_hostdevs vm9)"
     lvc attach vm9 --gpu MI300X --type nvidia-558
     t_eq "attach: --gpu and --type exclude each other" "1:vgpuctl: attach: --type and --gpu exclude each other" "$RC:$ERR"

@@ -980,6 +980,41 @@ test_check_gpu_name_unknown() {
         "1:vgpu-hook: domain 'gh': vGPU device 0: $(sed -n 's/^vGPU device 0: //p' "$WORK/vc.out")" "$RC:$ERR"
 }
 
+# sync, define and the keeper (the shared whole-VF pass, test driver) on a
+# gpu= name no GPU here has: the name is what is wrong, as check and the
+# hook say it, not a lack of room; the vendor:device id still gets a VF.
+test_vf_gpu_name_unknown_test_driver() {
+    local node=$WORK/node.xml
+    local want="no GPU on this host is called 'MI300X': the GPUs with whole VFs here are Device 74a1 (1002:74a1, 4 GPUs), as the PCI ID database (pci_ids_path) names them; gpu=\"1002:74a1\" works with any database"
+    fresh mi300x-4 "pci_ids_path=/usr/share/misc/pci.ids"
+    printf '%s\n' "vu|1|5|<vgpu:device uuid='$(u 1)' gpu='MI300X'/>||" \
+        "vk|2|5|<vgpu:device uuid='$(u 2)' gpu='1002:74a1'/>||" | test_node > "$node"
+    vc -c "test://$node" sync vu
+    t_eq "sync (test driver), unknown gpu= name: one line naming it, not a lack of room" \
+        "1:vgpuctl: sync: domain 'vu': vGPU $(u 1) (MI300X): $want" "$RC:$OUT$ERR"
+    vc -c "test://$node" sync vk
+    t_eq "sync (test driver), gpu=\"1002:74a1\": a VF" \
+        "0:Domain 'vk': vGPU $(u 2) (1002:74a1) now uses VF 0000:05:02.0." "$RC:$OUT$ERR"
+    : > "$VGPU_TEST_LOG"
+    "$B/keeper/vgpu-keeper" -c "test://$node" --once --dry-run > "$WORK/keeper.out" 2>&1
+    RC=$?
+    t_eq "vgpu-keeper --once --dry-run (test driver), unknown gpu= name: its log line names it" \
+        "0:1:domain 'vu': vGPU $(u 1) (MI300X): $want (--once --dry-run)" \
+        "$RC:$(grep -c "'vu'" "$VGPU_TEST_LOG"):$(grep -o "domain 'vu'.*" "$VGPU_TEST_LOG")"
+
+    test_def vn "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" gpu=\"MI300X\"" > "$WORK/vn.xml"
+    printf '' | test_node > "$node"
+    vc -c "test://$node" define "$WORK/vn.xml"
+    t_eq "define gpu= (test driver), unknown name: defined, the name said as what is wrong" \
+        "0:Domain 'vn' defined from $WORK/vn.xml.|No VF chosen for its whole-VF vGPU(s): domain 'vn': vGPU $(u 3) (MI300X): $want; 'vgpuctl sync vn' chooses one when one is free." \
+        "$RC:$(tr '\n' '|' <<< "$OUT$ERR" | sed 's/|$//')"
+    test_def vm "$(du 4)" --no-hostdev "uuid=\"$(u 4)\" gpu=\"1002:74a1\"" > "$WORK/vm.xml"
+    vc -c "test://$node" define "$WORK/vm.xml"
+    t_eq "define gpu=\"1002:74a1\" (test driver): a VF" \
+        "0:Domain 'vm' defined from $WORK/vm.xml.|Domain 'vm': vGPU $(u 4) (1002:74a1) now uses VF 0000:05:02.0." \
+        "$RC:$(tr '\n' '|' <<< "$OUT$ERR" | sed 's/|$//')"
+}
+
 test_types_a40
 test_types_vfio
 test_types_vfio_capacity
@@ -997,6 +1032,7 @@ test_damaged_ledgers
 test_errors
 test_define_test_driver
 test_define_vf_test_driver
+test_vf_gpu_name_unknown_test_driver
 test_completion
 test_check_doctype_text_and_forms
 test_output_columns

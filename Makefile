@@ -57,20 +57,38 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDE
              -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-# The layers, each seeing only the ones below it: util < model < xml,
-# allocator < hooks, cli. A directory gets the include paths of its own
+# The layers, each seeing only the ones below it: util < model < xml;
+# model < allocator/state < allocator/policy < allocator/host; all of them
+# < hooks, cli, virt, keeper. A directory gets the include paths of its own
 # layer and those below, so an include that goes up or sideways (allocator/
-# reaching into xml/) fails the build instead of growing a dependency.
+# reaching into xml/, state/ into host/) fails the build instead of growing
+# a dependency. allocator/state/ (ledgers, lock, state dir, config, keeper
+# status) sees util and model; allocator/policy/ (placement, profiles, MIG:
+# pure, no I/O) sees state and, of host/, only the host model and the kind
+# table (POLICY_SEES_HOST; the check after each policy/ object reads the
+# headers it really included, those it reached through them too);
+# allocator/host/ (sysfs paths and reads, the scan, the kinds, PCI names,
+# NUMA, the VF choice) sees every allocator layer.
 INC_util      = -Iutil
 INC_model     = $(INC_util) -Imodel
 INC_xml       = $(INC_model) -Ixml
-INC_allocator = $(INC_model) -Iallocator
-INC_top       = $(INC_model) -Ixml -Iallocator
+INC_state     = $(INC_model) -Iallocator/state
+INC_policy    = $(INC_state) -Iallocator/policy -Iallocator/host
+INC_host      = $(INC_policy)
+INC_top       = $(INC_host) -Ixml
+POLICY_SEES_HOST = host.h device-kind.h
 # hooks/, cli/, virt/, keeper/, tests/ and bench/ sit on top and see every layer
 # (virt/, cli/ and keeper/ also get -Ivirt and libvirt: they alone link it).
-layer_inc     = $(or $(INC_$(firstword $(subst /, ,$(1)))),$(INC_top))
+layer_of      = $(if $(filter allocator/%,$(1)),$(word 2,$(subst /, ,$(1))),$(firstword $(subst /, ,$(1))))
+layer_inc     = $(or $(INC_$(call layer_of,$(1))),$(INC_top))
+# Fails when policy object $(1) (from $(2)) included a host/ header it may not see.
+policy_check  = bad=$$(sed 's/[:\\]/ /g' $(1:.o=.d) | tr ' ' '\n' | grep '^allocator/host/' | \
+                  grep -vxF $(POLICY_SEES_HOST:%=-e allocator/host/%) | sort -u | tr '\n' ' '); \
+                if [ -n "$$bad" ]; then rm -f $(1); \
+                    echo "$(2): allocator/policy/ is pure and sees only $(POLICY_SEES_HOST) of allocator/host/, not $$bad" >&2; \
+                    exit 1; fi
 
-LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*.c)
+LIB_SRCS   := $(wildcard util/*.c model/*.c xml/*.c allocator/*/*.c)
 CORE_SRCS  := $(wildcard hooks/hook-*.c)
 FRONT_SRCS := hooks/vgpu-hook.c hooks/front-watch.c hooks/front-ledger.c
 CLI_SRCS   := $(wildcard cli/*.c)
@@ -107,6 +125,7 @@ $(O)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(call layer_inc,$<) $(PKG_CFLAGS) $(if $(filter cli/% virt/% keeper/%,$<),-Ivirt $(VIRT_CFLAGS)) \
 	    $(if $(filter cli/%,$<),$(CLI_CFLAGS)) $(if $(filter tests/sim/%,$<),$(FUSE_CFLAGS)) -c -o $@ $<
+	@$(if $(filter allocator/policy/%,$<),$(call policy_check,$@,$<))
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)

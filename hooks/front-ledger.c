@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* As allocator/vgpu-config.[ch] and allocator/ledger.c have them, which the
+/* As allocator/state/vgpu-config.[ch] and allocator/state/ledger.c have them, which the
  * front cannot include (glib). */
 #define CONFIG_DEFAULT_PATH "/etc/libvirt/vgpu-hook.conf"
 #define CONFIG_GROUP "vgpu-hook"

@@ -26,7 +26,7 @@ attach_hostdev(EditTarget *t, const char *uuid, GError **error)
     g_autofree char *hostdev = xml_hostdev_element(uuid);
 
     if (virDomainAttachDeviceFlags(t->dom, hostdev, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        cli_virt_error(error, "domain '%s': adding the <hostdev> for %s", t->name, uuid);
+        virt_error(error, "domain '%s': adding the <hostdev> for %s", t->name, uuid);
         return FALSE;
     }
     t->changed = TRUE;

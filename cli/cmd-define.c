@@ -118,7 +118,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     if (!(xml = xml_domain_add_hostdevs_except(buf, len, whole_vf, &added, &error)))
         return cli_fail("define", error);
     if (!(dom = virDomainDefineXML(conn, xml))) {
-        cli_virt_error(&error, "defining %s", argv[1]);
+        virt_error(&error, "defining %s", argv[1]);
         return cli_fail("define", error);
     }
     printf("Domain '%s' defined from %s.\n", virDomainGetName(dom), argv[1]);

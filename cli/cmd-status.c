@@ -61,7 +61,7 @@ read_libvirt(StatusData *sd, virConnectPtr conn, GError **error)
     int n = virConnectListAllDomains(conn, &doms, 0);
 
     if (n < 0) {
-        cli_virt_error(error, "listing domains");
+        virt_error(error, "listing domains");
         return FALSE;
     }
     for (int i = 0; i < n; i++) {

@@ -51,7 +51,7 @@ sync_mdev_pass(const VgpuConfig *cfg, virDomainPtr dom, const VgpuDomain *vd,
         name = virDomainGetName(dom);
         if (virDomainAttachDeviceFlags(dom, elem, VIR_DOMAIN_AFFECT_CONFIG |
                                        virt_test_fault_flag("sync-attach-mdev")) < 0) {
-            cli_virt_error(error, "domain '%s': adding the <hostdev> for %s", name, req->uuid);
+            virt_error(error, "domain '%s': adding the <hostdev> for %s", name, req->uuid);
             return -1;
         }
         *changed = TRUE;
@@ -199,7 +199,7 @@ cmd_sync(CliOptions *opts, int argc, char **argv)
     if (!all)
         return sync_domain(cfg, &remote, conn, argv[1], NULL);
     if ((n = virConnectListAllDomains(conn, &doms, VIR_CONNECT_LIST_DOMAINS_PERSISTENT)) < 0) {
-        cli_virt_error(&error, "listing domains");
+        virt_error(&error, "listing domains");
         return cli_fail("sync", error);
     }
     virt_test_point("sync-all-listed");

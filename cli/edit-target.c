@@ -31,7 +31,7 @@ edit_target_open(EditTarget *t, virConnectPtr conn, const char *arg, GError **er
         return FALSE;
     t->name = virDomainGetName(t->dom);
     if ((persistent = virDomainIsPersistent(t->dom)) < 0) {
-        cli_virt_error(error, "domain '%s'", t->name);
+        virt_error(error, "domain '%s'", t->name);
         return FALSE;
     }
     if (!persistent) {
@@ -53,7 +53,7 @@ edit_target_set_metadata(EditTarget *t, GPtrArray *devices, GError **error)
 
     if (virDomainSetMetadata(t->dom, VIR_DOMAIN_METADATA_ELEMENT, element,
                              CLI_METADATA_PREFIX, VGPU_XML_NS, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
-        cli_virt_error(error, "domain '%s': writing the vGPU metadata", t->name);
+        virt_error(error, "domain '%s': writing the vGPU metadata", t->name);
         return FALSE;
     }
     t->changed = TRUE;

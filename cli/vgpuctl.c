@@ -83,7 +83,7 @@ main(int argc, char **argv)
 
     setlocale(LC_ALL, "");
     g_set_prgname(CLI_PROGRAM);
-    cli_virt_init();
+    virt_quiet_errors();
 
     GOptionGroup *group = cli_global_group(&opts);
 

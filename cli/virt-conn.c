@@ -6,39 +6,10 @@
 
 #include <stdlib.h>
 
-static void
-quiet_error_handler(void *data, virErrorPtr err)
-{
-    (void)data;
-    (void)err;
-}
-
-void
-cli_virt_init(void)
-{
-    virSetErrorFunc(NULL, quiet_error_handler);
-}
-
 const char *
 cli_virt_uri(const CliOptions *opts)
 {
-    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
-
-    if (opts->uri && *opts->uri)
-        return opts->uri;
-    if (env && *env)
-        return env;
-    return "qemu:///system";
-}
-
-void
-cli_virt_error(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    virt_verror(error, fmt, ap);
-    va_end(ap);
+    return virt_uri(opts->uri);
 }
 
 virConnectPtr
@@ -48,7 +19,7 @@ cli_virt_open(const CliOptions *opts, GError **error)
     virConnectPtr conn = virConnectOpen(uri);
 
     if (!conn)
-        cli_virt_error(error, "cannot connect to libvirt at %s", uri);
+        virt_error(error, "cannot connect to libvirt at %s", uri);
     return conn;
 }
 
@@ -62,7 +33,7 @@ cli_virt_domain(virConnectPtr conn, const char *name, GError **error)
     if (dom)
         return dom;
     if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
-        cli_virt_error(error, "looking up domain '%s'", name);
+        virt_error(error, "looking up domain '%s'", name);
         return NULL;
     }
     if ((dom = virDomainLookupByUUIDString(conn, name)))

@@ -10,21 +10,15 @@
 #include <libvirt/virterror.h>
 
 #include "cli.h"
+#include "virt-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
-/* Silence libvirt's default error printer: vgpuctl reports errors itself,
- * one line each. Call once, first. */
-void cli_virt_init(void);
-
-/* -c/--connect, else LIBVIRT_DEFAULT_URI, else qemu:///system (like virsh). */
+/* -c/--connect, else LIBVIRT_DEFAULT_URI, else qemu:///system (virt_uri). */
 const char *cli_virt_uri(const CliOptions *opts);
 
 virConnectPtr cli_virt_open(const CliOptions *opts, GError **error);
-
-/* Set @error to "@fmt: <libvirt's last error>". */
-void cli_virt_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* By name, then UUID, then id, like virsh. VGPU_ERROR_NOT_FOUND when none. */
 virDomainPtr cli_virt_domain(virConnectPtr conn, const char *name, GError **error);

@@ -6,6 +6,7 @@
 #include "vgpu-error.h"
 #include "vgpu-log.h"
 #include "vgpu-request.h"
+#include "virt-util.h"
 
 #include <libvirt/virterror.h>
 #include <stdio.h>
@@ -111,20 +112,11 @@ keeper_disconnect(Keeper *k)
     k->status.connected = FALSE;
 }
 
-static void
-set_virt_error(GError **error, const char *what, const char *uri)
-{
-    const char *why = virGetLastErrorMessage();
-
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s %s: %s", what, uri,
-                why && *why ? why : "unknown libvirt error");
-}
-
 int
 keeper_connect(Keeper *k, GError **error)
 {
     if (!(k->conn = virConnectOpen(k->uri))) {
-        set_virt_error(error, "cannot connect to libvirt at", k->uri);
+        virt_error(error, "cannot connect to libvirt at %s", k->uri);
         return -1;
     }
     if (!k->once) {
@@ -137,7 +129,7 @@ keeper_connect(Keeper *k, GError **error)
             (k->metadata_cb = virConnectDomainEventRegisterAny(
                  k->conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
                  VIR_DOMAIN_EVENT_CALLBACK(on_metadata), k, NULL)) < 0) {
-            set_virt_error(error, "registering for events on", k->uri);
+            virt_error(error, "registering for events on %s", k->uri);
             keeper_disconnect(k);
             return -1;
         }

@@ -3,6 +3,7 @@
 #include "keeper.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
+#include "virt-util.h"
 
 #include <libvirt/virterror.h>
 #include <errno.h>
@@ -15,11 +16,6 @@
 #ifndef VGPU_VERSION
 # error "VGPU_VERSION comes from the Makefile"
 #endif
-
-static void
-quiet_error_handler(void *data, virErrorPtr err)
-{
-}
 
 static void
 on_work_timer(int timer, void *opaque)
@@ -142,7 +138,6 @@ main(int argc, char **argv)
     g_autoptr(VgpuConfig) cfg = NULL;
     Keeper k = { .lifecycle_cb = -1, .metadata_cb = -1, .work_timer = -1,
                  .reconnect_timer = -1, .recheck_timer = -1 };
-    const char *env_uri = g_getenv("LIBVIRT_DEFAULT_URI");
     int rc;
 
     g_option_context_set_summary(ctx, "Keeps every persistent libvirt domain with vGPU metadata "
@@ -161,7 +156,7 @@ main(int argc, char **argv)
     }
     if (!(cfg = vgpu_config_load(config_path ? config_path : vgpu_config_path(), &error)))
         return fail(NULL, error->message);
-    k.uri = uri && *uri ? uri : env_uri && *env_uri ? env_uri : "qemu:///system";
+    k.uri = virt_uri(uri);
     k.state_dir = cfg->state_dir;
     k.sysfs_root = cfg->sysfs_root;
     k.cfg = cfg;
@@ -191,7 +186,7 @@ main(int argc, char **argv)
     k.status.started = keeper_status_now();
 
     vgpu_log_open(KEEPER_PROGRAM, foreground_log || dry_run);
-    virSetErrorFunc(NULL, quiet_error_handler);
+    virt_quiet_errors();
     if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
         return fail("libvirt", virGetLastErrorMessage());
     rc = once ? run_once(&k) : run_daemon(&k);

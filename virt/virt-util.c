@@ -8,6 +8,29 @@
 
 G_DEFINE_QUARK(virt-error-quark, virt_error)
 
+static void
+quiet_error_handler(void *data, virErrorPtr err)
+{
+}
+
+void
+virt_quiet_errors(void)
+{
+    virSetErrorFunc(NULL, quiet_error_handler);
+}
+
+const char *
+virt_uri(const char *given)
+{
+    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+
+    if (given && *given)
+        return given;
+    if (env && *env)
+        return env;
+    return "qemu:///system";
+}
+
 void
 virt_verror(GError **error, const char *fmt, va_list ap)
 {

@@ -8,6 +8,13 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+/* Silence libvirt's default error printer: vgpuctl and vgpu-keeper report
+ * errors themselves, one line each (virt_error). Call once, first. */
+void virt_quiet_errors(void);
+/* The libvirt URI to connect to: @given (-c/--connect), else
+ * LIBVIRT_DEFAULT_URI, else qemu:///system, like virsh. */
+const char *virt_uri(const char *given);
+
 /* A libvirt failure: the code is libvirt's virErrorNumber, so that a
  * caller can tell a domain undefined meanwhile (VIR_ERR_NO_DOMAIN) from a
  * real failure. */

@@ -3,7 +3,7 @@
  * <hostdev type='pci'> with alias ua-vgpu-<uuid> names (libvirt fixed the
  * address; no hook can change it at a normal start). Runs under the host
  * lock. NVIDIA vendor-specific VFs take the request's type through
- * current_vgpu_type (vf-backends.md). */
+ * current_vgpu_type (docs/sysfs.md). */
 #include "hook-prepare.h"
 #include "host-scan.h"
 #include "mig.h"

@@ -2,7 +2,7 @@
 /* NVIDIA's vendor-specific VFIO framework (vGPU 17+ on kernel >= 6.8): no
  * mdev; a VF takes a vGPU type when its id is written into
  * nvidia/current_vgpu_type and gives it back on 0
- * (../shared/docs/vf-backends.md). The VF is both the parent and the
+ * (docs/sysfs.md). The VF is both the parent and the
  * device: a device's id is the VF's PCI address.
  *
  * Which VF a domain gets is named by its <hostdev> (libvirt fixes the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Plain VFs: a VF of a GPU that is neither an mdev parent nor an NVIDIA
- * vendor-specific VF is given whole (vf-backends.md: AMD MxGPU, Intel xe).
+ * vendor-specific VF is given whole (docs/sysfs.md: AMD MxGPU, Intel xe).
  * There is nothing to write: a VF is "made" for a domain by the ledger
  * record alone, and libvirt binds vfio-pci (managed='yes'). Its one type
  * is "vf-VVVV-DDDD", the VF's own PCI id; the device id is the VF.

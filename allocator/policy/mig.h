@@ -3,7 +3,7 @@
  * types. Pure: read from a scanned Host. In mdev mode sysfs shows MIG
  * only through available_instances: a MIG-backed type on a free VF reads
  * the free GPU instances of its size, time-sliced types read 0 while MIG
- * is on (../docs/vf-backends.md; tests/sim/sim-mig.c for the choices).
+ * is on (docs/sysfs.md; tests/sim/sim-mig.c for the choices).
  * In the vendor-specific mode a free VF's creatable_vgpu_types lists the
  * MIG-backed types with a free GPU instance of their size, with no count,
  * and a VF with a type lists nothing: what such a GPU holds is known by

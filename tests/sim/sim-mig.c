@@ -3,7 +3,7 @@
  * sim-mig.c: MIG on an A100 40GB (mdev mode, model=a100) and an H100 PCIe
  * 80GB (NVIDIA's vendor-specific VFIO framework, model=h100-vfio).
  *
- * Uncertain facts (vf-backends.md marks them [U]) and the choices made
+ * Uncertain facts (docs/sysfs.md marks them [U]) and the choices made
  * here, each in one place so that it is easy to correct:
  * - available_instances of a MIG-backed type on a free VF is the number
  *   of free GPU instances of its size (sim_available_a100 in sim-model.c);
@@ -25,7 +25,7 @@
  *   file has none), and no time-sliced type while MIG is on; a VF with a
  *   type lists nothing.
  * - Writing a MIG-backed type into current_vgpu_type with no free GPU
- *   instance of its size fails with EIO (vf-backends.md: "EIO reported");
+ *   instance of its size fails with EIO (docs/sysfs.md);
  *   a MIG-backed type while MIG is off, or a time-sliced one while it is
  *   on, fails with EINVAL (as a type breaking the same-size rule does).
  * - The H100 is the PCIe 80GB board (10de:2331, VFs at offset 4; the

@@ -93,7 +93,7 @@ sim_catalog_add_none(SimGpu *gpu)
 }
 
 /* Device ids as lspci -n shows them; AMD and Intel VF offsets are [U] in
- * vf-backends.md terms: read from the tree, never assumed by the hook. */
+ * docs/sysfs.md terms: read from the tree, never assumed by the hook. */
 static const SimModel sim_models[] = {
     { .name = "a40", .kind = SIM_MODEL_A40, .vendor = 0x10de, .device = 0x2235,
       .pci_class = "0x030200", .pci_driver = "nvidia", .mdev_driver = "nvidia-vgpu-vfio",

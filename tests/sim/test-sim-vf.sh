@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# test-sim-vf.sh: the simulator's whole-VF hosts (vf-backends.md): NVIDIA's
+# test-sim-vf.sh: the simulator's whole-VF hosts (docs/sysfs.md): NVIDIA's
 # vendor-specific VFIO framework on a40x2-vfio, AMD MxGPU on mi300x-4 and
 # s7150-2vf, Intel xe SR-IOV on intel-xe-sriov.  Run as root:
 #   B=build/sim bash tests/sim/test-sim-vf.sh

@@ -217,7 +217,7 @@ test_design_example(void)
 static void
 test_design_snippet_without_name(void)
 {
-    /* The snippet in design.md, verbatim: libvirt always adds <name>. */
+    /* The metadata alone, as a user first writes it: libvirt always adds <name>. */
     const char *xml =
         "<domain type='kvm'>\n  <metadata>\n"
         "    <vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">\n"

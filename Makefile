@@ -97,6 +97,8 @@ VIRT_SRCS  := $(wildcard virt/*.c)
 KEEPER_SRCS := $(wildcard keeper/*.c)
 SIM_SRCS   := $(wildcard tests/sim/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+# What the unit tests share (host-builder.c), linked into each of them.
+UNIT_LIB_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 
 LIB        = $(O)/libvgpu.a
 CORE       = $(O)/hooks/vgpu-hook-core.so
@@ -149,8 +151,8 @@ $(KEEPER): $(call obj,$(KEEPER_SRCS) $(VIRT_SRCS)) $(LIB)
 $(SIM): $(call obj,$(SIM_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(PKG_LIBS) $(FUSE_LIBS) -lpthread
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(call obj,$(UNIT_LIB_SRCS)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call obj,$(UNIT_LIB_SRCS)) $(LIB) $(PKG_LIBS)
 
 # Packages first, then a sub-make that builds: the build never runs in the
 # same make that installed its libraries.

@@ -51,6 +51,8 @@ for h in root.iter("hostdev"):
         print("%04x:%02x:%02x.%x %s" % (tuple(int(x.get(k), 16) for k in ("domain", "bus", "slot", "function")) + (h.get("managed"),)))' "$1"
 }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 # proc_start PID: when PID started (/proc/PID/stat field 22); nothing when
 # there is no such process. pid_max is 32768 on the CI machines and the team
 # forks hundreds of processes a second, so a dead process's PID is reused
@@ -168,6 +170,14 @@ gpu_of() {
     fi
 }
 mdev_gpu()    { gpu_of "$(mdev_parent "$1")"; }
+# pcidev ADDR: the simulated PCI device's directory
+pcidev()      { echo "$SIM_ROOT/bus/pci/devices/$1"; }
+# virtfn PF N: the address of VF N of PF
+virtfn()      { basename "$(readlink "$(pcidev "$1")/virtfn$2")"; }
+# cur VF: the vGPU type id a vendor-specific VF holds (0: none)
+cur()         { cat "$(pcidev "$1")/nvidia/current_vgpu_type"; }
+# driver_of ADDR: the driver the device is bound to, or "none"
+driver_of()   { [ -L "$(pcidev "$1")/driver" ] && basename "$(readlink "$(pcidev "$1")/driver")" || echo none; }
 
 # vgpu_hostdevs 'DEVICE ATTRS'...: the <hostdev type='mdev'> a domain needs
 # for each device that names a uuid.

@@ -16,16 +16,8 @@ lv_tier_begin "vgpuctl libvirt tier"
 
 one_line() { [ "$(printf '%s\n' "$1" | wc -l)" = 1 ] && echo yes || echo no; }
 
-# lvc ARGS...: vgpuctl in the namespace; sets RC, OUT, ERR
-lvc() {
-    lv_vgpuctl "$@" > "$LV_WORK/vc.out" 2> "$LV_WORK/vc.err"
-    RC=$?
-    OUT=$(cat "$LV_WORK/vc.out")
-    ERR=$(cat "$LV_WORK/vc.err")
-}
 # The UUIDs an attach printed, in order
 added_uuids() { sed -n "s/^Added .* vGPU \([0-9a-f-]*\) to domain .*/\1/p" <<< "$OUT" | tr '\n' ' ' | sed 's/ $//'; }
-inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
 # stopped_within SECONDS PID: until PID is stopped (SIGSTOP); 1 after SECONDS
 stopped_within() {
     local end=$((SECONDS + $1))
@@ -41,7 +33,6 @@ define_plain() {
     lv_domain_xml "$1" "$2" > "$LV_WORK/$1.xml"
     lv_virsh define "$LV_WORK/$1.xml" > /dev/null
 }
-state() { lv_virsh domstate "$1" 2>&1; }
 
 test_attach_start_detach() {
     local x u1 u2 u3 a b
@@ -50,7 +41,7 @@ test_attach_start_detach() {
     t_eq "attach: exit 0, silent stderr" "0:" "$RC:$ERR"
     u1=$(added_uuids)
     t_match "attach: prints the new UUID" "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$" "$u1"
-    x=$(inactive_xml vm1)
+    x=$(inactive vm1)
     t_match "attach: metadata in our namespace" "<vgpu:vgpu xmlns:vgpu=\"urn:vgpu-hook:1\">" "$x"
     t_eq "attach: metadata device" "$u1" "$(meta_uuids <<< "$x")"
     t_match "attach: metadata profile" "<vgpu:device uuid=\"$u1\" profile=\"A40-2Q\"/>" "$x"
@@ -70,7 +61,7 @@ test_attach_start_detach() {
     t_eq "attach to a running domain: exit 0" 0 "$RC"
     t_match "attach to a running domain: applies at next start" "Domain 'vm1' is running: the change applies at its next start\." "$OUT"
     read -r u2 u3 <<< "$(added_uuids)"
-    x=$(inactive_xml vm1)
+    x=$(inactive vm1)
     t_eq "attach --count 2: three devices in the definition" "$u1 $u2 $u3" "$(meta_uuids <<< "$x")"
     t_eq "attach --count 2: three hostdevs" "$u1 $u2 $u3" "$(hostdev_uuids <<< "$x")"
     t_match "attach --placement: written" "<vgpu:device uuid=\"$u2\" profile=\"A40-2Q\" placement=\"spread\"/>" "$x"
@@ -82,7 +73,7 @@ test_attach_start_detach() {
     t_match "detach without UUID: says why" "^vgpuctl: detach: domain 'vm1' has 3 vGPUs: name one UUID or give --all$" "$ERR"
     lvc detach vm1 "$u2"
     t_eq "detach UUID: exit 0" 0 "$RC"
-    x=$(inactive_xml vm1)
+    x=$(inactive vm1)
     t_eq "detach UUID: metadata without it" "$u1 $u3" "$(meta_uuids <<< "$x")"
     t_eq "detach UUID: hostdev without it" "$u1 $u3" "$(hostdev_uuids <<< "$x")"
 
@@ -94,7 +85,7 @@ test_attach_start_detach() {
 
     lvc detach vm1 --all
     t_eq "detach --all: exit 0" 0 "$RC"
-    x=$(inactive_xml vm1)
+    x=$(inactive vm1)
     t_eq "detach --all: no metadata element left" "" "$(grep -o 'urn:vgpu-hook:1' <<< "$x")"
     t_eq "detach --all: no mdev hostdev left" "" "$(hostdev_uuids <<< "$x")"
     t_eq "detach --all: plain start works, makes nothing" "::" "$(lv_virsh start vm1 2>&1 >/dev/null):$(mdevs):"
@@ -106,21 +97,21 @@ test_attach_start_detach() {
     lvc attach vm1 -t nvidia-560 --parent "${b#0000:}"
     t_eq "attach --type --parent (short): exit 0" 0 "$RC"
     u1=$(added_uuids)
-    t_match "attach --type --parent: written normalized" "<vgpu:device uuid=\"$u1\" type=\"nvidia-560\" parent=\"$b\"/>" "$(inactive_xml vm1)"
+    t_match "attach --type --parent: written normalized" "<vgpu:device uuid=\"$u1\" type=\"nvidia-560\" parent=\"$b\"/>" "$(inactive vm1)"
     t_eq "start: nvidia-560 on a VF of $b" "nvidia-560:$b" "$(lv_virsh start vm1 > /dev/null 2>&1; mdev_type "$u1"):$(mdev_gpu "$u1")"
     lv_virsh destroy vm1 > /dev/null
 
-    x=$(inactive_xml vm1)
+    x=$(inactive vm1)
     lvc attach vm1 Z99-1Q
     t_match "attach of a profile this host lacks: refused" "^1:vgpuctl: attach: no type matching profile 'Z99-1Q' on this host" "$RC:$ERR"
-    t_eq "refused attach: definition unchanged" "$x" "$(inactive_xml vm1)"
+    t_eq "refused attach: definition unchanged" "$x" "$(inactive vm1)"
     lvc attach vm1 Z99-1Q --force
     t_eq "attach --force: accepted" 0 "$RC"
     u2=$(added_uuids)
     lvc check vm1
     t_match "check then says why it would not start" "^1:.*no type matching profile 'Z99-1Q'" "$RC:$(tr '\n' ' ' <<< "$OUT")"
     lvc detach vm1 "$u2"
-    t_eq "detach the forced one" "0:$u1" "$RC:$(inactive_xml vm1 | meta_uuids)"
+    t_eq "detach the forced one" "0:$u1" "$RC:$(inactive vm1 | meta_uuids)"
     lvc detach vm1 "$(u 77)"
     t_match "detach a UUID the domain lacks" "^1:vgpuctl: detach: domain 'vm1' has no vGPU $(u 77) in its metadata$" "$RC:$ERR"
     lv_virsh undefine vm1 > /dev/null
@@ -135,11 +126,11 @@ test_sync_define() {
     lvc sync vm2
     t_eq "sync: exit 0" 0 "$RC"
     t_eq "sync: says what it added" "Domain 'vm2': added <hostdev> for A40-2Q vGPU $(u 2)." "$OUT"
-    before=$(inactive_xml vm2)
+    before=$(inactive vm2)
     t_eq "sync: hostdev in the definition" "$(u 2)" "$(hostdev_uuids <<< "$before")"
     lvc sync vm2
     t_match "sync again: nothing to add" "^0:Domain 'vm2': nothing to add" "$RC:$OUT"
-    t_eq "sync again: definition unchanged" "$before" "$(inactive_xml vm2)"
+    t_eq "sync again: definition unchanged" "$before" "$(inactive vm2)"
     t_eq "start after sync" "" "$(lv_virsh start vm2 2>&1 >/dev/null)"
     t_eq "start after sync: device made" "$(u 2)" "$(mdevs)"
     lv_virsh destroy vm2 > /dev/null
@@ -150,14 +141,14 @@ test_sync_define() {
     lvc sync vm3
     local d0 d1
     read -r d0 d1 <<< "$(sed -n 's/.*A40-1Q vGPU \([0-9a-f-]*\)\.$/\1/p' <<< "$OUT" | tr '\n' ' ')"
-    t_eq "sync, derived UUIDs: hostdevs name them" "$d0 $d1" "$(inactive_xml vm3 | hostdev_uuids)"
+    t_eq "sync, derived UUIDs: hostdevs name them" "$d0 $d1" "$(inactive vm3 | hostdev_uuids)"
     t_eq "sync, derived UUIDs: start creates them" "$(printf '%s\n' "$d0" "$d1" | sort | tr '\n' ' ' | sed 's/ $//')" \
         "$(lv_virsh start vm3 > /dev/null 2>&1; mdevs)"
     lv_virsh destroy vm3 > /dev/null
     lvc detach vm3 "$d0"
     t_eq "detach the first derived vGPU" 0 "$RC"
-    t_match "the second moved up: its UUID is now written out" "<vgpu:device uuid=\"$d1\" profile=\"A40-1Q\"/>" "$(inactive_xml vm3)"
-    t_eq "the second keeps its UUID and hostdev" "$d1" "$(inactive_xml vm3 | hostdev_uuids)"
+    t_match "the second moved up: its UUID is now written out" "<vgpu:device uuid=\"$d1\" profile=\"A40-1Q\"/>" "$(inactive vm3)"
+    t_eq "the second keeps its UUID and hostdev" "$d1" "$(inactive vm3 | hostdev_uuids)"
     lvc check vm3
     t_eq "check after the shift: would start" 0 "$RC"
 
@@ -186,7 +177,7 @@ test_sync_define() {
     rc=$?
     t_eq "sync --all, vm11 undefined meanwhile: exit 0, silent stderr" "0:" "$rc:$(cat "$LV_WORK/vc.err")"
     t_match "sync --all: says vm11 went" "Domain 'vm11': undefined meanwhile, nothing to sync\." "$(cat "$LV_WORK/vc.out")"
-    t_eq "sync --all: vm12 still synced" "$(u 12)" "$(inactive_xml vm12 | hostdev_uuids)"
+    t_eq "sync --all: vm12 still synced" "$(u 12)" "$(inactive vm12 | hostdev_uuids)"
     lv_virsh undefine vm12 > /dev/null
 
     # define FILE
@@ -194,7 +185,7 @@ test_sync_define() {
     lvc define "$LV_WORK/vm5.xml"
     t_eq "define FILE: exit 0" "0:" "$RC:$ERR"
     t_match "define FILE: reports the two hostdevs" "defined from .*Added <hostdev> for A40-2Q vGPU $(u 5)\..*$(u 6)\." "$(tr '\n' ' ' <<< "$OUT")"
-    t_eq "define FILE: hostdevs in the definition" "$(u 5) $(u 6)" "$(inactive_xml vm5 | hostdev_uuids)"
+    t_eq "define FILE: hostdevs in the definition" "$(u 5) $(u 6)" "$(inactive vm5 | hostdev_uuids)"
     t_eq "define FILE: starts" "running" "$(lv_virsh start vm5 > /dev/null 2>&1; state vm5)"
     lv_virsh destroy vm5 > /dev/null
     lvc define "$LV_WORK/vm5.xml"

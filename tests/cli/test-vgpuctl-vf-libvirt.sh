@@ -11,16 +11,7 @@ unset VGPU_HOOK_CONF
 
 lv_tier_begin "vgpuctl whole-VF libvirt tier"
 
-lvc() {
-    lv_vgpuctl "$@" > "$LV_WORK/vc.out" 2> "$LV_WORK/vc.err"
-    RC=$?
-    OUT=$(cat "$LV_WORK/vc.out")
-    ERR=$(cat "$LV_WORK/vc.err")
-}
-inactive_xml() { lv_virsh dumpxml --inactive "$1"; }
-# vf_of_alias NAME UUID: the VF the PCI hostdev aliased ua-vgpu-UUID names
-vf_of_alias() { inactive_xml "$1" | hostdev_vf "$2"; }
-mdev_hostdevs() { inactive_xml "$1" | grep -c "type='mdev'"; }
+mdev_hostdevs() { inactive "$1" | grep -c "type='mdev'"; }
 
 test_sync_vf() {
     lv_domain_xml vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$LV_WORK/vm1.xml"
@@ -44,7 +35,7 @@ test_sync_vf() {
     lvc sync vm1
     t_eq "sync: a taken VF: moved" "0:0000:67:00.6 no" "$RC:$(vf_of_alias vm1 "$(u 1)")"
     t_match "sync: says from where" "now uses VF 0000:67:00.6, not 0000:67:00.4\.$" "$OUT"
-    t_eq "sync: one hostdev for the request" 1 "$(inactive_xml vm1 | grep -c "ua-vgpu-$(u 1)")"
+    t_eq "sync: one hostdev for the request" 1 "$(inactive vm1 | grep -c "ua-vgpu-$(u 1)")"
 
     lv_domain_xml vm3 "$(du 3)" --no-hostdev "uuid=\"$(u 3)\" profile=\"A40-48Q\"" > "$LV_WORK/vm3.xml"
     lv_virsh define "$LV_WORK/vm3.xml" > /dev/null
@@ -136,7 +127,7 @@ test_define_sync_typed() {
     t_ok "sync typed: the two domains get distinct VFs" test -n "$vf7" -a "$vf6" != "$vf7"
     t_match "sync typed: vm6's VF can create A40-2Q (558)" "(^| )558( |$)" "$(creatable "$vf6" | tr '\n' ' ')"
     t_match "sync typed: vm7's VF can create A40-2Q (558)" "(^| )558( |$)" "$(creatable "$vf7" | tr '\n' ' ')"
-    inactive_xml vm6 > "$LV_WORK/vm6.now.xml"
+    inactive vm6 > "$LV_WORK/vm6.now.xml"
     lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm6 prepare begin - < '$LV_WORK/vm6.now.xml'" > "$LV_WORK/hook.out" 2>&1
     t_eq "hook prepare: accepts the VF, writes the type" "0:558" \
         "$?:$(cat "$SIM_ROOT/bus/pci/devices/$vf6/nvidia/current_vgpu_type")"
@@ -173,8 +164,8 @@ test_sync_need() {
     for n in 1 2 3; do lv_virsh undefine vn$n > /dev/null; done
 }
 
-meta_devices() { inactive_xml "$1" | grep -c "<vgpu:device"; }
-vf_hostdevs() { inactive_xml "$1" | grep -c "<alias name='ua-vgpu-"; }
+meta_devices() { inactive "$1" | grep -c "<vgpu:device"; }
+vf_hostdevs() { inactive "$1" | grep -c "<alias name='ua-vgpu-"; }
 
 # attach on a vendor-specific host: the PCI hostdev of a free fitting VF
 # for each new vGPU (sync's choice), never an mdev one; the hook takes it.
@@ -187,7 +178,7 @@ test_attach_vf() {
     t_eq "attach typed: free VFs are room: no 'right now' note" 0 "$(grep -c '^Note: right now' <<< "$OUT")"
     t_eq "attach typed: two vGPUs in the metadata, two VF hostdevs, no mdev one" "2 2 0" \
         "$(meta_devices vm8) $(vf_hostdevs vm8) $(mdev_hostdevs vm8)"
-    inactive_xml vm8 > "$LV_WORK/vm8.now.xml"
+    inactive vm8 > "$LV_WORK/vm8.now.xml"
     t_match "attach typed: says which VF each got" "now uses VF 0000:[0-9a-f:]+\.[0-7]\..*now uses VF 0000:[0-9a-f:]+\.[0-7]\..*Added A40-2Q vGPU" "$(tr '\n' ' ' <<< "$OUT")"
     local vfs rc typed=""
     vfs=$(sed -n 's/.*now uses VF \([0-9a-f:]*\.[0-7]\)\.$/\1/p' <<< "$OUT" | sort -u)
@@ -217,9 +208,9 @@ test_attach_plain() {
     lv_virsh define "$LV_WORK/vm9.xml" > /dev/null
     lvc attach vm9 --gpu MI300X --placement spread
     t_eq "attach --gpu: exit 0" "0:" "$RC:$ERR"
-    t_eq "attach --gpu: both vGPUs keep gpu= in the metadata" 2 "$(inactive_xml vm9 | grep -c 'gpu="MI300X"')"
+    t_eq "attach --gpu: both vGPUs keep gpu= in the metadata" 2 "$(inactive vm9 | grep -c 'gpu="MI300X"')"
     t_eq "attach --gpu: one managed='yes' PCI hostdev (the new one), no mdev one" "1 1 0" \
-        "$(vf_hostdevs vm9) $(inactive_xml vm9 | grep -c "type='pci' managed='yes'") $(mdev_hostdevs vm9)"
+        "$(vf_hostdevs vm9) $(inactive vm9 | grep -c "type='pci' managed='yes'") $(mdev_hostdevs vm9)"
     t_eq "attach --gpu: the old vGPU is left for sync" "" "$(vf_of_alias vm9 "$(u 9)")"
     lvc attach vm9 --gpu S7150
     t_match "attach --gpu, no such GPU here: refused, saying so, restored" \
@@ -347,7 +338,7 @@ test_sync_mixed_deny() {
     t_eq "sync, mixed, VF GPU denied by config: the mdev hostdev" "0:0 1" \
         "$RC:$(vf_hostdevs vm11) $(mdev_hostdevs vm11)"
     t_eq "sync, mixed: says so" "Domain 'vm11': added <hostdev> for A40-2Q vGPU $(u 11)." "$(head -n 1 <<< "$OUT")"
-    inactive_xml vm11 > "$LV_WORK/vm11.now.xml"
+    inactive vm11 > "$LV_WORK/vm11.now.xml"
     lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 prepare begin - < '$LV_WORK/vm11.now.xml'" > "$LV_WORK/hook.out" 2>&1
     t_eq "sync, mixed: the hook agrees (an mdev on the mdev GPU)" "0:1" "$?:$(ls "$SIM_ROOT/bus/mdev/devices" | wc -l)"
     lv_ns sh -c "'$LV_B/hooks/vgpu-hook' vm11 release end - < '$LV_WORK/vm11.now.xml'" > /dev/null 2>&1

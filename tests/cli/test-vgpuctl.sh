@@ -9,7 +9,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/hook/hooklib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
 TEST_URI=test:///default
 TEST_DOM_UUID=6695eb01-f6a4-8304-79aa-97f2502e193f   # test:///default's running "test"
 NOWHERE_URI="qemu+unix:///system?socket=$WORK/no-such-socket"
@@ -19,14 +18,6 @@ NOWHERE_URI="qemu+unix:///system?socket=$WORK/no-such-socket"
 test_def() {
     dom "$@" | sed -e "s/ id='1'//" -e "s/type='kvm'/type='test'/" \
         -e "s|  <devices>|  <memory>65536</memory><os><type>hvm</type></os>\n  <devices>|"
-}
-
-# vc ARGS...: run vgpuctl; sets RC, OUT, ERR
-vc() {
-    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
-    RC=$?
-    OUT=$(cat "$WORK/vc.out")
-    ERR=$(cat "$WORK/vc.err")
 }
 
 # JSON is read with jq (Debian's jq); installed here when missing and root.
@@ -43,9 +34,6 @@ json_ok() {
 # One profile's line of the human table: "PROFILE TYPE FB MAX FREE ..."
 types_row() { awk -v p="$1" '$1 == p' <<< "$OUT"; }
 types_free() { types_row "$1" | awk '{ print $5 }'; }
-
-# The n-th VF (from 0, in address order) of GPU $1
-vf_of() { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
 
 test_types_a40() {
     fresh a40x2-sriov
@@ -84,18 +72,18 @@ test_types_a40() {
     vc types --gpu "${a#0000:}" --all
     t_eq "--gpu (short address) --all: every profile, others 0" "0:0:22" \
         "$RC:$(types_free A40-4Q):$(($(printf '%s\n' "$OUT" | wc -l) - 1))"
-    vc types --gpu "$(vf_of "$a" 3)" --all --json
+    vc types --gpu "$(virtfn "$a" 3)" --all --json
     t_eq "--gpu with a VF names its GPU" "$a" "$(jqv '.profiles[0].gpus[0].gpu')"
     t_eq "--json --all: A40-4Q free 0 on $a" "0" "$(jqv '.profiles[] | select(.profile=="A40-4Q") | .free')"
 
     # 23 of 24 used: 9 VFs still read available_instances=1 each on a real
     # driver's sibling VFs? No: one more fits, not 9. The free count is
     # min(free VFs, max_instance - used).
-    for i in $(seq 1 22); do hand_create "$(vf_of "$a" "$i")" nvidia-558 "$(u $((100 + i)))"; done
+    for i in $(seq 1 22); do hand_create "$(virtfn "$a" "$i")" nvidia-558 "$(u $((100 + i)))"; done
     vc types --gpu "$a" --json
     t_eq "23 of 24 A40-2Q on $a: 1 free (9 VFs idle, max_instance bounds it)" "1 23" \
         "$(jqv '.profiles[] | select(.profile=="A40-2Q") | .gpus[0] | "\(.free) \(.used)"')"
-    hand_create "$(vf_of "$a" 23)" nvidia-558 "$(u 123)"
+    hand_create "$(virtfn "$a" 23)" nvidia-558 "$(u 123)"
     vc types
     t_eq "24 of 24: $a full, only $b's 24" "24" "$(types_free A40-2Q)"
     vc types --gpu 0000:99:00.0
@@ -153,7 +141,7 @@ test_status() {
     local a hand
     a=$(sriov_gpus | head -n 1)
     start vm1 1 "uuid=\"$(u 1)\" profile=\"A40-2Q\""
-    hand=$(vf_of "$a" 9)
+    hand=$(virtfn "$a" 9)
     hand_create "$hand" nvidia-558 "$(u 9)"
 
     vc status --no-libvirt
@@ -265,7 +253,7 @@ test_gc() {
     dom test "$TEST_DOM_UUID" "uuid=\"$(u 2)\" profile=\"A40-2Q\"" > "$WORK/test.xml"
     hook test prepare begin < "$WORK/test.xml"
     t_eq "the running test domain's vGPU prepared" 0 "$RC"
-    hand=$(vf_of "$a" 9)
+    hand=$(virtfn "$a" 9)
     hand_create "$hand" nvidia-558 "$(u 9)"
 
     vc -c "$NOWHERE_URI" gc
@@ -632,7 +620,7 @@ test_types_vfio_capacity() {
     max=$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | .max_instance")
     t_eq "vfio capacity: types says 24 A40-2Q fit on an idle A40, at most 24" "24 24" "$free $max"
     for i in $(seq 0 31); do
-        start "vm$i" $((i + 1)) "uuid=\"$(u $((i + 1)))\" profile=\"A40-2Q\" @vf=$(vf_of $g "$i")"
+        start "vm$i" $((i + 1)) "uuid=\"$(u $((i + 1)))\" profile=\"A40-2Q\" @vf=$(virtfn $g "$i")"
         [ "$RC" -eq 0 ] || break
         placed=$((placed + 1))
         if [ "$placed" -eq 10 ]; then
@@ -642,7 +630,7 @@ test_types_vfio_capacity() {
         fi
     done
     t_eq "vfio capacity: the hook placed as many as types said" "$free" "$placed"
-    t_match "vfio capacity: then refused on a VF that is still free" "VF $(vf_of $g 24) cannot take A40-2Q now" "$ERR"
+    t_match "vfio capacity: then refused on a VF that is still free" "VF $(virtfn $g 24) cannot take A40-2Q now" "$ERR"
     vc types --all --json
     t_eq "vfio capacity: full: 0 free, still 24 at most" "0 24 24" \
         "$(jqv ".profiles[] | select(.profile==\"A40-2Q\") | .gpus[] | select(.gpu==\"$g\") | \"\\(.free) \\(.max_instance) \\(.used)\"")"

@@ -1,7 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # What the keeper tiers (test-keeper*.sh) share, on top of libvirt-env.sh.
-inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
-state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
 keeper_log() { grep 'vgpu-keeper' "$LV_WORK/syslog.log" 2>/dev/null; }
 # t_log NAME REGEX: the keeper logged a line matching REGEX (waited for: the
 # syslog listener writes it after the keeper sent it)
@@ -43,14 +41,11 @@ keeper_paused() { proc_stopped "$KPID"; }
 connected() { [ "$(status_key connected)" = true ] && [ "$(status_key pid)" = "$KPID" ]; }
 passes_above() { [ "$(status_key passes)" -gt "$1" ] 2>/dev/null; }
 
-# run_test FN: one test function; when it failed, the logs to read
-run_test() {
-    local before=$T_FAIL
-    lv_log "=== $1"
-    "$1"
-    if [ "$T_FAIL" -gt "$before" ]; then
-        lv_dump_logs
-        echo "# --- vgpu-keeper.log"; tail -n 30 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'
-    fi
-    return 0
-}
+# vf_addr NAME UUID: the VF the hostdev aliased ua-vgpu-UUID names in
+# NAME's definition; has_vf NAME UUID: there is one
+vf_addr() { local v; v=$(vf_of_alias "$1" "$2"); echo "${v% *}"; }
+has_vf() { [ -n "$(vf_addr "$1" "$2")" ]; }
+
+# run_test (libvirt-env.sh) also shows a failed test's keeper log
+keeper_dump_log() { echo "# --- vgpu-keeper.log"; tail -n 30 "$LV_WORK/vgpu-keeper.log" | sed 's/^/#   /'; }
+LV_DUMP_MORE=keeper_dump_log

@@ -135,6 +135,44 @@ lv_vgpuctl() { lv_ns timeout "${LV_TIMEOUT:-60}" "$LV_B/cli/vgpuctl" -c qemu:///
 lv_nsfile() { printf '/proc/%s/root%s' "$LV_KEEPER" "$1"; }
 lv_libvirtd_pid() { cat "$(lv_nsfile /run/libvirtd.pid)" 2>/dev/null; }
 
+# --- what the tiers on this libvirtd ask of it ------------------------------
+step() { lv_log "step: $*"; }
+state() { lv_virsh domstate "$1" 2>&1 | head -n 1; }
+inactive() { lv_virsh dumpxml --inactive "$1" 2>/dev/null; }
+# lv_ledgers: how many ledgers the hook holds in the namespace
+lv_ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" 2>/dev/null | grep -c '\.ledger$'; }
+# vf_of_alias NAME UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID
+# in NAME's definition (nothing when there is none)
+vf_of_alias() { inactive "$1" | hostdev_vf "$2" 2>/dev/null; }
+# lvc ARGS...: vgpuctl in the namespace; sets RC, OUT, ERR
+lvc() {
+    lv_vgpuctl "$@" > "$LV_WORK/vc.out" 2> "$LV_WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$LV_WORK/vc.out")
+    ERR=$(cat "$LV_WORK/vc.err")
+}
+# vf_domain NAME N ATTRS VF [MANAGED]: define NAME (domain UUID du N) with
+# one whole-VF request (uuid u N, ATTRS) whose PCI hostdev names VF
+# (managed= MANAGED, default no)
+vf_domain() {
+    lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" $3" |
+        sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$4" "${5:-no}" | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
+    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
+}
+# run_test FN: one test function; when it failed, the logs to read
+# (lv_dump_logs, then LV_DUMP_MORE: a command a tier adds, if any)
+LV_DUMP_MORE=
+run_test() {
+    local before=$T_FAIL
+    lv_log "=== $1"
+    "$1"
+    if [ "$T_FAIL" -gt "$before" ]; then
+        lv_dump_logs
+        [ -z "$LV_DUMP_MORE" ] || $LV_DUMP_MORE
+    fi
+    return 0
+}
+
 # lv_write_conf [KEY=VALUE...]: the hook's config (inside: /etc/libvirt/vgpu-hook.conf)
 lv_write_conf() {
     {

@@ -43,7 +43,6 @@ trap '[ -n "$EVPID" ] && kill -TERM "$EVPID" 2>/dev/null; keeper_stop; lv_tier_f
 
 G2Q=558     # nvidia-558 is A40-2Q, nvidia-560 A40-4Q (tests/sim/README.md)
 G4Q=560
-cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 redefs() { status_key redefinitions; }
 # full_pass: SIGHUP, until the keeper's pass count moves (events raised
 # before are then handled: one event loop, in order)
@@ -53,12 +52,7 @@ full_pass() {
     kill -HUP "$KPID"
     wait_for 30 passes_above "$p"
 }
-# vf_of XML UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID in XML
-vf_of() { hostdev_vf "$2" <<< "$1" 2>/dev/null; }
-vf_addr() { local v; v=$(vf_of "$(inactive "$1")" "$2"); echo "${v% *}"; }
-has_vf() { [ -n "$(vf_addr "$1" "$2")" ]; }
 on_gpu() { [[ $(vf_addr "$1" "$2") == "$3".* ]]; }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 step_defs() { for d in v2q1 v2q2 v4q; do inactive "$d" | md5sum; done | tr -d ' \n-'; }
 # redefined_ms NAME: from libvirt's "Defined Added" event of NAME to the
 # next "Defined Updated" (the keeper's redefinition), by libvirt's clock
@@ -110,18 +104,18 @@ prove() {
     for n in 1 2; do
         lv_domain_xml "v2q$n" "$(du $n)" --no-hostdev "uuid=\"$(u $n)\" profile=\"A40-2Q\"" > "$LV_WORK/v2q$n.xml"
         lv_virsh define "$LV_WORK/v2q$n.xml" > /dev/null
-        t0=$(ms)
+        t0=$(now_ms)
         if wait_for 10 has_vf "v2q$n" "$(u $n)"; then
             t_pass "$R: v2q$n: the keeper adds its VF hostdev within 10 s of virsh define"
-            lv_log "figure: v2q$n define -> hostdev in the definition: $(( $(ms) - t0 )) ms (50 ms polls, each a virsh dumpxml)"
+            lv_log "figure: v2q$n define -> hostdev in the definition: $(( $(now_ms) - t0 )) ms (50 ms polls, each a virsh dumpxml)"
         else
             t_fail "$R: v2q$n: the keeper adds its VF hostdev within 10 s of virsh define" "$(inactive "v2q$n" | grep -c hostdev) hostdevs"
         fi
     done
     a1=$(vf_addr v2q1 "$(u 1)")
     a2=$(vf_addr v2q2 "$(u 2)")
-    t_match "$R: v2q1: managed='no', on the first GPU (pack)" "^$GPU_A\.[0-9a-f] no$" "$(vf_of "$(inactive v2q1)" "$(u 1)")"
-    t_match "$R: v2q2: the same GPU (pack), a distinct VF" "^$GPU_A\.[0-9a-f] no$" "$(vf_of "$(inactive v2q2)" "$(u 2)")"
+    t_match "$R: v2q1: managed='no', on the first GPU (pack)" "^$GPU_A\.[0-9a-f] no$" "$(vf_of_alias v2q1 "$(u 1)")"
+    t_match "$R: v2q2: the same GPU (pack), a distinct VF" "^$GPU_A\.[0-9a-f] no$" "$(vf_of_alias v2q2 "$(u 2)")"
     t_no "$R: the two stopped domains name distinct VFs" test "$a1" = "$a2"
     t_eq "$R: one redefinition each" 2 "$(( $(redefs) - r0 ))"
 

@@ -22,13 +22,6 @@ S2=0000:04:02.1
 lv_tier_begin "vgpu-keeper whole-VF tier"
 [ -x "$B/keeper/vgpu-keeper" ] || { echo "not ok - vgpu-keeper whole-VF tier: $B/keeper/vgpu-keeper not built"; exit 1; }
 
-step() { lv_log "step: $*"; }
-
-
-# vf_of NAME UUID: "VF MANAGED" of the PCI hostdev aliased ua-vgpu-UUID
-vf_of() { inactive "$1" | hostdev_vf "$2" 2>/dev/null; }
-vf_addr() { local v; v=$(vf_of "$1" "$2"); echo "${v% *}"; }
-has_vf() { [ -n "$(vf_of "$1" "$2")" ]; }
 vf_is() { [ "$(vf_addr "$1" "$2")" = "$3" ]; }
 pci_hostdevs() { inactive "$1" | grep -c "<hostdev mode='subsystem' type='pci'"; }
 
@@ -94,14 +87,14 @@ test_start_while_down() {
     t_ok "its full pass gives va a VF" wait_for 30 has_vf va "$(u 1)"
     t_ok "and vb" wait_for 30 has_vf vb "$(u 2)"
     t_eq "va: a managed='yes' PCI hostdev for a VF of the S7150 (pack: the first)" \
-        "$S1 yes" "$(vf_of va "$(u 1)")"
-    t_eq "vb: the other VF, not va's" "$S2 yes" "$(vf_of vb "$(u 2)")"
+        "$S1 yes" "$(vf_of_alias va "$(u 1)")"
+    t_eq "vb: the other VF, not va's" "$S2 yes" "$(vf_of_alias vb "$(u 2)")"
     t_log "one log line per domain: what, from where, why" \
         "domain 'va': vGPU $(u 1) \(S7150\) now uses VF $S1: it had no VF \(full pass after connecting\)"
     step "a third domain, no VF left"
     gpu_domain vc 3
     t_ok "vc gets a VF as well" wait_for 30 has_vf vc "$(u 3)"
-    t_match "vc: one of the two (both named: none is free)" "^($S1|$S2) yes$" "$(vf_of vc "$(u 3)")"
+    t_match "vc: one of the two (both named: none is free)" "^($S1|$S2) yes$" "$(vf_of_alias vc "$(u 3)")"
     t_log "logged with its reason" \
         "domain 'vc': vGPU $(u 3) \(S7150\) now uses VF .*: it had no VF; no VF is free, VF .* is named by a stopped domain too \([^)]*event: domain 'vc' defined[^)]*\)"
     step "two events while the keeper is stopped: one pass, its line names both"
@@ -150,7 +143,7 @@ test_hand_hostdev_stopped() {
     hand_domain vhand 10 "$S1"
     gpu_domain vd 4
     t_ok "vd gets a VF" wait_for 30 has_vf vd "$(u 4)"
-    t_eq "vd: not the VF the hand-written hostdev names" "$S2 yes" "$(vf_of vd "$(u 4)")"
+    t_eq "vd: not the VF the hand-written hostdev names" "$S2 yes" "$(vf_of_alias vd "$(u 4)")"
     t_eq "the hand-written hostdev is untouched" \
         "<hostdev mode='subsystem' type='pci' managed='yes'>" \
         "$(inactive vhand | grep -o "<hostdev mode='subsystem' type='pci' managed='yes'>")"
@@ -186,7 +179,7 @@ test_kill_mid_write() {
     step "keeper dies right after its define"
     killed_at vfkeep-after-define vl 6
     t_eq "vl: the new definition, whole: one PCI hostdev for its request" "1:$S2 yes" \
-        "$(pci_hostdevs vl):$(vf_of vl "$(u 6)")"
+        "$(pci_hostdevs vl):$(vf_of_alias vl "$(u 6)")"
     keeper_start --recheck 0
     t_ok "the next keeper connects" wait_for 30 connected
     r=$(status_key redefinitions)
@@ -263,9 +256,9 @@ test_compare_read_fails() {
     t_eq "not taken for a concurrent edit: the pass did not start over" 0 \
         "$(grep -c 'started over\|changed while' <<< "$out")"
     t_eq "vf1 is left as it was defined (no hostdev)" 0 "$(pci_hostdevs vf1)"
-    t_eq "vf2 gets the VF it was chosen (vf1's choice stays unused)" "$S2 yes" "$(vf_of vf2 "$(u 42)")"
+    t_eq "vf2 gets the VF it was chosen (vf1's choice stays unused)" "$S2 yes" "$(vf_of_alias vf2 "$(u 42)")"
     lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once > /dev/null 2>&1
-    t_eq "the next pass gives vf1 its VF" "$S1 yes" "$(vf_of vf1 "$(u 41)")"
+    t_eq "the next pass gives vf1 its VF" "$S1 yes" "$(vf_of_alias vf1 "$(u 41)")"
     for d in vf1 vf2; do lv_virsh undefine "$d" > /dev/null; done
 }
 
@@ -287,7 +280,7 @@ test_read_fails() {
     p=$(status_key passes)
     kill -HUP "$KPID"
     t_ok "the next pass (SIGHUP) ran" wait_for 30 passes_above "$p"
-    t_eq "it points vg at the free VF, not the one vh holds" "$S2 yes" "$(vf_of vg "$(u 44)")"
+    t_eq "it points vg at the free VF, not the one vh holds" "$S2 yes" "$(vf_of_alias vg "$(u 44)")"
     keeper_stop
     lv_virsh destroy vh > /dev/null
     for d in vg vh; do lv_virsh undefine "$d" > /dev/null; done
@@ -514,7 +507,7 @@ test_once() {
     t_eq "--once: says what it changed" \
         "domain 'vw': vGPU $(u 11) (S7150) now uses VF $S1: it had no VF|1 redefinition(s), 0 domain(s) failed" \
         "$(tr '\n' '|' <<< "$out" | sed 's/|$//')"
-    t_eq "--once: the definition has it" "$S1 yes" "$(vf_of vw "$(u 11)")"
+    t_eq "--once: the definition has it" "$S1 yes" "$(vf_of_alias vw "$(u 11)")"
     out=$(lv_ns "$LV_B/keeper/vgpu-keeper" -c qemu:///system --once 2>&1)
     t_eq "--once again: nothing to change" "0:0 redefinition(s), 0 domain(s) failed" "$?:$out"
     lv_virsh undefine vw > /dev/null
@@ -527,14 +520,14 @@ test_hand_type() {
     t_ok "keeper connected" wait_for 30 connected
     gpu_domain vn 7 'profile="A40-2Q"'
     t_ok "vn gets a VF" wait_for 30 has_vf vn "$(u 7)"
-    t_eq "vn: a managed='no' hostdev for the first VF (pack)" "0000:67:00.4 no" "$(vf_of vn "$(u 7)")"
+    t_eq "vn: a managed='no' hostdev for the first VF (pack)" "0000:67:00.4 no" "$(vf_of_alias vn "$(u 7)")"
     gpu_domain vo 8 'profile="A40-2Q"'
     t_ok "vo gets a VF" wait_for 30 has_vf vo "$(u 8)"
-    t_eq "vo: another VF of the same GPU" "0000:67:00.5 no" "$(vf_of vo "$(u 8)")"
+    t_eq "vo: another VF of the same GPU" "0000:67:00.5 no" "$(vf_of_alias vo "$(u 8)")"
     step "a type written by hand into vn's VF"
     printf 558 > "$SIM_ROOT/bus/pci/devices/0000:67:00.4/nvidia/current_vgpu_type"
     t_ok "vn is re-pointed by the periodic check" wait_for 30 eval '! vf_is vn "$(u 7)" 0000:67:00.4'
-    t_eq "vn: the next free VF of that GPU, not vo's" "0000:67:00.6 no" "$(vf_of vn "$(u 7)")"
+    t_eq "vn: the next free VF of that GPU, not vo's" "0000:67:00.6 no" "$(vf_of_alias vn "$(u 7)")"
     # Our own redefinition of vo raises one more event, whose pass may see
     # the type first; the periodic check catches it otherwise. A scan that
     # meets the write half-way (no creatable type left, no type yet: seen

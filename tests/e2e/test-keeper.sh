@@ -21,12 +21,7 @@ NS_URI=urn:vgpu-hook:1
 lv_tier_begin "vgpu-keeper tier"
 [ -x "$B/keeper/vgpu-keeper" ] || { echo "not ok - vgpu-keeper tier: $B/keeper/vgpu-keeper not built"; exit 1; }
 
-u()  { printf '00000000-0000-4000-8000-%012x' "$1"; }
-du() { printf 'eeeeeeee-0000-4000-8000-%012x' "$1"; }
-step() { lv_log "step: $*"; }
-mdevs() { ls "$SIM_ROOT/bus/mdev/devices" 2>/dev/null | sort | tr '\n' ' ' | sed 's/ $//'; }
 hostdevs() { inactive "$1" | sed -n "s/.*<address uuid='\([^']*\)'.*/\1/p" | tr '\n' ' ' | sed 's/ $//'; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 reconnected_since() { [ "$(keeper_log | grep -c 'connected to qemu')" -gt "$1" ]; }
 has_hostdev() { [ -n "$(hostdevs "$1")" ]; }

@@ -57,13 +57,6 @@ export LV_ROOT=$TRIXIE
 lv_tier_begin "Debian 13 libvirt tier"
 
 VF=0000:67:00.4
-cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
-ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
-vf_domain() {   # vf_domain NAME N ATTRS VF
-    lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" $3" |
-        sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$4" no | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
-    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
-}
 # wait_state NAME STATE: until virsh domstate says STATE (bounded)
 wait_state() {
     local i
@@ -126,7 +119,7 @@ EOF
     LV_TIMEOUT=30 lv_virsh destroy vm1 > /dev/null 2>&1
     lv_t_syslog "$R: release end cleared the type after virsh destroy" \
         "domain 'vm1': removed $(u 1) \\(nvidia-558 on $VF\\)"
-    t_eq "$R: after destroy: type 0, no ledger" "0:0" "$(cur $VF):$(ledgers)"
+    t_eq "$R: after destroy: type 0, no ledger" "0:0" "$(cur $VF):$(lv_ledgers)"
 
     # QEMU exiting on its own (the path a guest poweroff takes: libvirt sees
     # the process end, not a destroy): QMP quit.
@@ -140,7 +133,7 @@ EOF
     else
         t_fail "$R: vm1 is shut off after QEMU quit on its own" "state: $(lv_virsh domstate vm1 2>&1)"
     fi
-    t_eq "$R: after QEMU's own exit: type 0, no ledger" "0:0" "$(cur $VF):$(ledgers)"
+    t_eq "$R: after QEMU's own exit: type 0, no ledger" "0:0" "$(cur $VF):$(lv_ledgers)"
 
     # What the namespace must present: without the VF's /dev/vfio group node
     # libvirt itself refuses after the prepare hook, and release end undoes it.
@@ -150,7 +143,7 @@ EOF
     lv_log "without /dev/vfio/$group: $err"
     t_match "$R: libvirt refuses a VF whose /dev/vfio/$group is missing" "/dev/vfio/$group" "$err"
     t_eq "$R: and the hook gave the type back: type 0, no ledger, shut off" "0:0:shut off" \
-        "$(cur $VF):$(ledgers):$(lv_virsh domstate vm1 2>&1)"
+        "$(cur $VF):$(lv_ledgers):$(lv_virsh domstate vm1 2>&1)"
 
     # vfio-dev/ is what makes the driver VFIO to libvirt: the PF, on the same
     # nvidia driver but without vfio-dev/, is refused as 9.0 refuses the VF
@@ -170,7 +163,7 @@ EOF
     t_eq "$R: without /dev/vfio/vfio libvirt refuses all PCI passthrough" \
         "error: Failed to start domain 'vm1'"$'\n'"error: unsupported configuration: host doesn't support passthrough of host PCI devices" \
         "$err"
-    t_eq "$R: and the hook gave the type back again: type 0, no ledger" "0:0" "$(cur $VF):$(ledgers)"
+    t_eq "$R: and the hook gave the type back again: type 0, no ledger" "0:0" "$(cur $VF):$(lv_ledgers)"
 
     lv_stop
     t_eq "$R: nothing left in the namespace" "" "$LV_LEFTOVER"

@@ -24,12 +24,6 @@ unset VGPU_HOOK_CONF
 
 lv_tier_begin "libvirt whole-VF tier"
 
-vf_domain() {   # vf_domain NAME N ATTRS VF MANAGED
-    lv_domain_xml "$1" "$(du "$2")" --no-hostdev "uuid=\"$(u "$2")\" $3" |
-        sed "s|</devices>|$(vf_hostdev "$(u "$2")" "$4" "$5" | tr -d '\n')</devices>|" > "$LV_WORK/$1.xml"
-    lv_virsh define "$LV_WORK/$1.xml" > /dev/null
-}
-
 version=
 if lv_start a40x2-vfio; then
     # The daemon's version decides, not the client library's.
@@ -61,8 +55,6 @@ fi
 # A plain VF (AMD, Intel) is a PCI device like any other: libvirt binds it
 # to vfio-pci for the domain and gives it back afterwards, which the
 # simulator answers as the kernel does (sim-pci.c). Any libvirt version.
-driver_of() { [ -L "$SIM_ROOT/bus/pci/devices/$1/driver" ] && basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/driver")" || echo none; }
-ledgers() { ls "$(lv_nsfile /run/vgpu-hook)" | grep -c ledger; }
 # plain_vf_lifecycle SCENARIO GPU VF NATIVE [LABEL]: a domain asking for
 # GPU with a managed hostdev on VF runs, holds it, and gives it back to
 # NATIVE. LABEL (default SCENARIO) starts each check's name.
@@ -93,7 +85,7 @@ plain_vf_lifecycle() {
 error: Hook script execution failed: internal error: Child process (/etc/libvirt/hooks/qemu.d/vgpu-hook vm3 prepare begin -) unexpected exit status 1: vgpu-hook: domain 'vm3': vGPU device 0: VF $vf is taken by domain 'vm2'; run 'vgpuctl sync vm3' to point 'vm3' at a free VF" \
         "$(lv_virsh start vm3 2>&1 >/dev/null | lv_short)"
     t_eq "$scen: ... and the running domain keeps it" "running vfio-pci 1" \
-        "$(lv_virsh domstate vm2 2>&1) $(driver_of "$vf") $(ledgers)"
+        "$(lv_virsh domstate vm2 2>&1) $(driver_of "$vf") $(lv_ledgers)"
     out=$(lv_virsh destroy vm2 2>&1)
     t_eq "$scen: virsh destroy" "0:" "$?:$out"
     t_eq "$scen: libvirt gave the VF back: override cleared, native driver, no vfio-dev" \
@@ -101,12 +93,12 @@ error: Hook script execution failed: internal error: Child process (/etc/libvirt
         "$(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(driver_of "$vf") $([ -d "$SIM_ROOT/bus/pci/devices/$vf/vfio-dev" ] && echo yes || echo no)"
     lv_t_syslog "$scen: the hook dropped its record at release end" \
         "domain 'vm2': removed $(u 2) \\(vf-[0-9a-f]{4}-[0-9a-f]{4} on $vf\\)"
-    t_eq "$scen: no ledger left" 0 "$(ledgers)"
+    t_eq "$scen: no ledger left" 0 "$(lv_ledgers)"
     out=$(lv_virsh start vm3 2>&1)
     t_eq "$scen: the other domain takes the VF now" "0: running vfio-pci" \
         "$?:$out $(lv_virsh domstate vm3 2>&1) $(driver_of "$vf")"
     lv_virsh destroy vm3 > /dev/null 2>&1
-    t_eq "$scen: and gives it back in turn" "$native 0" "$(driver_of "$vf") $(ledgers)"
+    t_eq "$scen: and gives it back in turn" "$native 0" "$(driver_of "$vf") $(lv_ledgers)"
     lv_stop
 }
 
@@ -125,7 +117,7 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
         "$?:$out $(lv_virsh domstate vm4 2>&1)"
     lv_virsh destroy vm4 > /dev/null 2>&1
     t_eq "pre-bound VF: after the stop it stays on vfio-pci, the record dropped" "vfio-pci vfio-pci 0" \
-        "$(driver_of "$pf_bound_vf") $(cat "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override") $(ledgers)"
+        "$(driver_of "$pf_bound_vf") $(cat "$SIM_ROOT/bus/pci/devices/$pf_bound_vf/driver_override") $(lv_ledgers)"
     lv_stop
 else
     t_fail "pre-bound VF: libvirtd up in the namespace (mi300x-4)" "see the log above"
@@ -139,12 +131,12 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     lv_virsh start vm2 > /dev/null 2>&1
     lv_restart_libvirtd
     t_eq "restart: after a libvirtd restart the domain runs, the VF still on vfio-pci" "running vfio-pci 1" \
-        "$(lv_virsh domstate vm2 2>&1) $(driver_of 0000:05:02.0) $(ledgers)"
+        "$(lv_virsh domstate vm2 2>&1) $(driver_of 0000:05:02.0) $(lv_ledgers)"
     lv_t_syslog "restart: the hook's reconnect found the VF on vfio-pci as recorded" \
         "domain 'vm2': reconnect: $(u 2) \\(vf-1002-74b5 on 0000:05:02.0\\) ok"
     lv_virsh destroy vm2 > /dev/null 2>&1
     t_eq "restart: the stop still gives the VF back and drops the record" "none (null) 0" \
-        "$(driver_of 0000:05:02.0) $(cat "$SIM_ROOT/bus/pci/devices/0000:05:02.0/driver_override") $(ledgers)"
+        "$(driver_of 0000:05:02.0) $(cat "$SIM_ROOT/bus/pci/devices/0000:05:02.0/driver_override") $(lv_ledgers)"
     lv_stop
 else
     t_fail "restart: libvirtd up in the namespace (mi300x-4)" "see the log above"
@@ -163,7 +155,7 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     out=$(lv_virsh metadata vm2 --live --uri urn:vgpu-hook:1 --remove 2>&1)
     t_eq "metadata removed: virsh metadata --live --remove on the running domain" "0:" "$?:$out"
     t_eq "metadata removed: the live XML lost it, the VF is still held" "0 running vfio-pci 1" \
-        "$(lv_virsh dumpxml vm2 2>&1 | grep -c urn:vgpu-hook) $(lv_virsh domstate vm2 2>&1) $(driver_of $vf) $(ledgers)"
+        "$(lv_virsh dumpxml vm2 2>&1 | grep -c urn:vgpu-hook) $(lv_virsh domstate vm2 2>&1) $(driver_of $vf) $(lv_ledgers)"
     lv_restart_libvirtd
     lv_t_syslog "metadata removed: reconnect after a libvirtd restart names what the ledger holds" \
         "domain 'vm2': reconnect: ledger holds $(u 2) \\(vf-1002-74b5 on $vf, present\\), which the domain no longer asks for"
@@ -172,13 +164,13 @@ if lv_start mi300x-4 "pci_ids_path=$TOP/tests/sim/pci.ids"; then
     lv_t_syslog "metadata removed: release end released by the ledger" \
         "domain 'vm2': releasing 1 vGPU.*the live XML asks for none of them"
     t_eq "metadata removed: the VF given back (native driver, override cleared), no ledger" "none (null) 0" \
-        "$(driver_of $vf) $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(ledgers)"
+        "$(driver_of $vf) $(cat "$SIM_ROOT/bus/pci/devices/$vf/driver_override") $(lv_ledgers)"
     vf_domain vm3 3 'gpu="MI300X"' $vf yes
     out=$(lv_virsh start vm3 2>&1)
     t_eq "metadata removed: the next domain naming the VF starts" "0: running" \
         "$?:$out $(lv_virsh domstate vm3 2>&1)"
     lv_virsh destroy vm3 > /dev/null 2>&1
-    t_eq "metadata removed: ... and gives it back in turn" "none 0" "$(driver_of $vf) $(ledgers)"
+    t_eq "metadata removed: ... and gives it back in turn" "none 0" "$(driver_of $vf) $(lv_ledgers)"
     lv_stop
 else
     t_fail "metadata removed: libvirtd up in the namespace (mi300x-4)" "see the log above"

@@ -19,20 +19,6 @@ lv_tier_begin "libvirt end-to-end tier"
 # util.command at debug level: libvirtd's log shows each hook call's argv.
 export LV_LOG_LEVEL=1
 
-step() { lv_log "step: $*"; }
-
-# Every test function: on any failure in it, print the logs once.
-run_test() {
-    local before=$T_FAIL
-    lv_log "=== $1"
-    "$1"
-    [ "$T_FAIL" -gt "$before" ] && lv_dump_logs
-    return 0
-}
-
-vf_of()       { basename "$(readlink "$SIM_ROOT/bus/pci/devices/$1/virtfn$2")"; }
-state()       { lv_virsh domstate "$1" 2>&1 | head -n 1; }
-ledgers()     { ls "$(lv_nsfile /run/vgpu-hook)" 2>/dev/null | grep -c '\.ledger$'; }
 hook_calls()  { grep -c "qemu.d/vgpu-hook $1 $2" "$LV_WORK/libvirtd.log" 2>/dev/null; }
 
 # define_file NAME FILE: virsh define, checked
@@ -87,7 +73,7 @@ test_lifecycle() {
     t_eq "start: type nvidia-558 (A40-2Q)" nvidia-558 "$(mdev_type $U)"
     p=$(mdev_parent $U)
     t_eq "start: on a VF (physfn exists)" 1 "$([ -e "$SIM_ROOT/class/mdev_bus/$p/physfn" ] && echo 1)"
-    t_eq "start: one ledger record" 1 "$(ledgers)"
+    t_eq "start: one ledger record" 1 "$(lv_ledgers)"
     lv_t_syslog "start: the hook logged the creation to syslog" "$d.*$U"
     t_match "live XML keeps our metadata" "<vgpu:device uuid=\"$U\" profile=\"A40-2Q\"/>" "$(lv_virsh dumpxml $d)"
 
@@ -95,7 +81,7 @@ test_lifecycle() {
     lv_virsh destroy $d > /dev/null 2>&1
     t_eq "destroy: shut off" "shut off" "$(state $d)"
     t_eq "destroy: mdev removed" "" "$(mdevs)"
-    t_eq "destroy: ledger record gone" 0 "$(ledgers)"
+    t_eq "destroy: ledger record gone" 0 "$(lv_ledgers)"
 
     step "virsh start $d again"
     start $d
@@ -113,7 +99,7 @@ test_lifecycle() {
 test_placement() {
     local a b vf U1 U2 U3 out
     a=0000:e8:00.0 b=0000:67:00.0
-    vf=$(vf_of $a 3)
+    vf=$(virtfn $a 3)
     step "parent= restricted to one VF ($vf)"
     xml_for vfpin "$(du 1)" "uuid=\"$(u 1)\" profile=\"A40-2Q\" parent=\"$vf\""
     define_file vfpin "$LV_WORK/vfpin.xml"
@@ -216,7 +202,7 @@ test_failed_start_after_prepare() {
     t_eq "QEMU fails: its device removed, the running one kept" "$(u 3)" "$(mdevs)"
     t_eq "QEMU fails: release ran after the failed start" 1 \
         "$([ "$(hook_calls qemufail-1 release)" -ge 1 ] && echo 1)"
-    t_eq "ledger: only the running domain's record" 1 "$(ledgers)"
+    t_eq "ledger: only the running domain's record" 1 "$(lv_ledgers)"
     for out in twin qemufail-1; do lv_virsh undefine $out > /dev/null 2>&1; done
 }
 
@@ -241,7 +227,7 @@ test_restart_reconnect() {
     step "destroy 'keep' after the restart"
     lv_virsh destroy keep > /dev/null 2>&1
     t_eq "after restart: destroy still removes the device" ":shut off" "$(mdevs):$(state keep)"
-    t_eq "after restart: no ledger left" 0 "$(ledgers)"
+    t_eq "after restart: no ledger left" 0 "$(lv_ledgers)"
     lv_virsh undefine keep > /dev/null 2>&1
 }
 
@@ -329,14 +315,14 @@ test_one_vf_contention() {
     t_match "one VF: the refusal is the hook's" "Hook script execution failed.*$other prepare begin" "$(cat "$LV_WORK/$other.out")"
     t_match "one VF: the refusal names the profile" "A40-2Q" "$(cat "$LV_WORK/$other.out")"
     t_eq "one VF: exactly the running domain's device" "$(u $([ $running = c1 ] && echo 7 || echo 8))" "$(mdevs)"
-    t_eq "one VF: one ledger record" 1 "$(ledgers)"
+    t_eq "one VF: one ledger record" 1 "$(lv_ledgers)"
     step "stop $running, start $other"
     lv_virsh destroy $running > /dev/null 2>&1
     t_eq "one VF: freed" "" "$(mdevs)"
     start $other
     t_eq "one VF: $other now starts" "0:running" "$RC:$(state $other)"
     lv_virsh destroy $other > /dev/null 2>&1
-    t_eq "one VF: nothing leaked" ":0" "$(mdevs):$(ledgers)"
+    t_eq "one VF: nothing leaked" ":0" "$(mdevs):$(lv_ledgers)"
     lv_virsh undefine c1 > /dev/null 2>&1
     lv_virsh undefine c2 > /dev/null 2>&1
 }

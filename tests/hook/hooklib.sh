@@ -8,6 +8,7 @@ export VGPU_HOOK_CONF=$WORK/vgpu-hook.conf
 # What the hook sends to syslog, copied here by test builds (TESTHOOKS=1).
 export VGPU_TEST_LOG=$WORK/hook.log
 HOOK=$B/hooks/vgpu-hook
+VGPUCTL=$B/cli/vgpuctl
 
 hook_cleanup() { sim_stop; rm -rf "$WORK"; }
 trap hook_cleanup EXIT
@@ -70,6 +71,13 @@ start() {
 }
 stop() {   # stop NAME: release with the XML start used
     hook "$1" release end < "$WORK/$1.xml"
+}
+# vc ARGS...: run vgpuctl; sets RC, OUT, ERR
+vc() {
+    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
+    RC=$?
+    OUT=$(cat "$WORK/vc.out")
+    ERR=$(cat "$WORK/vc.err")
 }
 
 # PFs that have VFs, sorted

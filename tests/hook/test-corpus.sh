@@ -332,7 +332,6 @@ $(other_app doctype)" "$(mdev_hd "$FOREIGN_MDEV")" > "$WORK/n-app-doctype.xml"
 
 # Whole VFs on mixed-vf, whose 0000:67:00.0 is in NVIDIA's vendor-specific
 # mode: the request's VF is named by a PCI hostdev aliased ua-vgpu-UUID.
-cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 # The document as C14N 2.0 with its comments: what it says, whoever wrote
 # it (libxml2 writes attributes in double quotes, libvirt in single ones).
 c14n() { python3 -c 'import sys, xml.etree.ElementTree as ET; print(ET.canonicalize(sys.stdin.read(), with_comments=True))'; }

@@ -10,12 +10,9 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/hook/hooklib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
 IDS=$TOP/tests/sim/pci.ids
 A0=0000:05:02.0; A1=0000:26:02.0
 
-pcidev() { echo "$SIM_ROOT/bus/pci/devices/$1"; }
-driver_of() { [ -L "$(pcidev "$1")/driver" ] && basename "$(readlink "$(pcidev "$1")/driver")" || echo none; }
 # libvirt's virPCIDeviceBindToStub and virPCIDeviceUnbindFromStub (9.0)
 libvirt_detach() {
     printf vfio-pci > "$(pcidev "$1")/driver_override" &&
@@ -27,15 +24,10 @@ libvirt_reattach() {
         { [ ! -e "$(pcidev "$1")/driver" ] || printf '%s' "$1" > "$(pcidev "$1")/driver/unbind"; } &&
         printf '%s' "$1" > "$SIM_ROOT/bus/pci/drivers_probe"
 }
-vf_addr() {   # vf_addr XML UUID: the address the hostdev aliased ua-vgpu-UUID names
+xml_vf_addr() {   # xml_vf_addr XML UUID: the address the hostdev aliased ua-vgpu-UUID names
     local v
     v=$(hostdev_vf "$2" <<< "$1")
     echo "${v% *}"
-}
-vc() {
-    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
-    RC=$?
-    OUT=$(cat "$WORK/vc.out")
 }
 
 test_bound_while_running() {
@@ -55,7 +47,7 @@ test_bound_while_running() {
     dom vm3 "$(du 3)" "uuid=\"$(u 3)\" gpu=\"MI300X\" numa=\"0\" @vf=$A0" > "$WORK/vm3.xml"
     hook vm3 migrate begin < "$WORK/vm3.xml"
     t_eq "on vfio-pci: migrate begin re-points a domain naming it to the free VF" "0:$A1" \
-        "$RC:$(vf_addr "$OUT" "$(u 3)")"
+        "$RC:$(xml_vf_addr "$OUT" "$(u 3)")"
     hook vm1 reconnect begin < "$WORK/vm1.xml"
     t_eq "on vfio-pci: reconnect of the holder: exit 0, silent, record kept" "0::1" "$RC:$OUT$ERR:$(ledgers)"
     hook vm1 prepare begin < "$WORK/vm1.xml"

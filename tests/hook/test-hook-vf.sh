@@ -8,7 +8,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/hook/hooklib.sh"
 
-cur() { cat "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 setty() { printf '%s' "$2" > "$SIM_ROOT/bus/pci/devices/$1/nvidia/current_vgpu_type"; }
 vfs_in_use() { cat "$SIM_ROOT/vgpu-sim/vfs"; }
 ledger_key() { awk -F= -v k="$1" '$1 == k { print $2 }' "$WORK"/state/*.ledger 2>/dev/null | paste -sd' '; }

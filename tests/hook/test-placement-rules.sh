@@ -7,14 +7,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/hook/hooklib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
-vc() {
-    "$VGPUCTL" "$@" > "$WORK/vc.out" 2> "$WORK/vc.err"
-    RC=$?
-    OUT=$(cat "$WORK/vc.out")
-    ERR=$(cat "$WORK/vc.err")
-}
-
 # The hook logs with syslog(3) only. hook_logged runs it in a private mount
 # namespace whose /dev/log is a socket we read, so a test can check the log
 # line; SYSLOG holds the lines of that one call.

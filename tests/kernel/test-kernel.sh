@@ -22,7 +22,6 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 export LC_ALL=C
 KT=$TOP/tests/kernel
 GUEST_TIMEOUT=${VGPU_KERNEL_TIMEOUT:-420}
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 T0=$(now_ms)
 
 skip() { t_skip "real-kernel tier" "$*"; exit 0; }

@@ -21,11 +21,8 @@ fi
 
 start() { sim_start "$1" 2>>"$SIMLOG" || { t_fail "mount $1" "see $SIMLOG"; exit 1; }; }
 stop() { sim_stop 2>>"$SIMLOG"; }
-dev() { echo "$SIM_ROOT/bus/pci/devices/$1"; }
 drv() { echo "$SIM_ROOT/bus/pci/drivers/$1"; }
-# driver_of ADDR: the driver link's last component, or "none"
-driver_of() { [ -L "$(dev "$1")/driver" ] && basename "$(readlink "$(dev "$1")/driver")" || echo none; }
-override() { cat "$(dev "$1")/driver_override"; }
+override() { cat "$(pcidev "$1")/driver_override"; }
 probe() { wr "$SIM_ROOT/bus/pci/drivers_probe" "$1"; }
 has() { [ -e "$1" ] && echo yes || echo no; }
 # wr1 FILE TEXT: TEXT in one write() (bash's printf writes line by line)
@@ -45,10 +42,10 @@ t_eq "files: vfio-pci is loaded (no modprobe needed), with bind and unbind" "bin
 t_eq "files: bind, unbind and drivers_probe are write-only" "--w------- --w------- --w-------" \
     "$(stat -c %A "$(drv vfio-pci)/bind" "$(drv gim)/unbind" "$S/bus/pci/drivers_probe" | paste -sd' ')"
 t_eq "files: every function has driver_override (0644), reading (null)" "-rw-r--r-- (null) (null)" \
-    "$(stat -c %A "$(dev $VF)/driver_override") $(override $VF) $(override $PF)"
+    "$(stat -c %A "$(pcidev $VF)/driver_override") $(override $VF) $(override $PF)"
 t_eq "boot: the PF on its native driver, listed by it" "gim yes" \
     "$(driver_of $PF) $(has "$(drv gim)/$PF")"
-t_eq "boot: the VF on no driver, no vfio-dev" "none no" "$(driver_of $VF) $(has "$(dev $VF)/vfio-dev")"
+t_eq "boot: the VF on no driver, no vfio-dev" "none no" "$(driver_of $VF) $(has "$(pcidev $VF)/vfio-dev")"
 
 # --- what libvirt does at start: override, unbind (none here), drivers_probe ---------
 
@@ -56,36 +53,36 @@ t_eq "match: vfio-pci does not claim a device without an override (ENODEV)" ENOD
     "$(wr "$(drv vfio-pci)/bind" $VF)"
 t_eq "names: an unknown device is ENODEV for bind, unbind and drivers_probe" "ENODEV ENODEV ENODEV" \
     "$(wr "$(drv vfio-pci)/bind" 0000:99:00.0) $(wr "$(drv gim)/unbind" 0000:99:00.0) $(probe 0000:99:00.0)"
-t_eq "override: set" "ok vfio-pci" "$(wr "$(dev $VF)/driver_override" vfio-pci) $(override $VF)"
+t_eq "override: set" "ok vfio-pci" "$(wr "$(pcidev $VF)/driver_override" vfio-pci) $(override $VF)"
 t_eq "override: set does not bind by itself" none "$(driver_of $VF)"
 t_eq "drivers_probe: binds the override" "ok vfio-pci" "$(probe $VF) $(driver_of $VF)"
 t_eq "bound: the driver link resolves to the driver's directory" "$(cd "$(drv vfio-pci)" && pwd -P)" \
-    "$(cd "$(dev $VF)/driver" && pwd -P)"
-t_eq "bound: the driver lists the device, linking back to it" "$(cd "$(dev $VF)" && pwd -P)" \
+    "$(cd "$(pcidev $VF)/driver" && pwd -P)"
+t_eq "bound: the driver lists the device, linking back to it" "$(cd "$(pcidev $VF)" && pwd -P)" \
     "$(cd "$(drv vfio-pci)/$VF" && pwd -P)"
 t_eq "bound to vfio-pci: vfio-dev/vfio0 with its char device number" "vfio0 511:0" \
-    "$(ls "$(dev $VF)/vfio-dev") $(cat "$(dev $VF)/vfio-dev/vfio0/dev")"
+    "$(ls "$(pcidev $VF)/vfio-dev") $(cat "$(pcidev $VF)/vfio-dev/vfio0/dev")"
 t_eq "bind: a device with a driver is EBUSY" EBUSY "$(wr "$(drv vfio-pci)/bind" $VF)"
 t_eq "drivers_probe: a device with a driver is left alone" "ok vfio-pci" "$(probe $VF) $(driver_of $VF)"
 t_eq "unbind: another driver's device is ENODEV" ENODEV "$(wr "$(drv gim)/unbind" $VF)"
-wr "$(dev $VF2)/driver_override" vfio-pci > /dev/null
-t_eq "vfio-dev: the next device takes the next free index" "ok vfio1" "$(probe $VF2) $(ls "$(dev $VF2)/vfio-dev")"
+wr "$(pcidev $VF2)/driver_override" vfio-pci > /dev/null
+t_eq "vfio-dev: the next device takes the next free index" "ok vfio1" "$(probe $VF2) $(ls "$(pcidev $VF2)/vfio-dev")"
 
 # --- what libvirt does at release: override "\n", driver/unbind, drivers_probe ------
 
-t_eq "override: a lone newline clears it" "ok (null)" "$(wr "$(dev $VF)/driver_override" $'\n') $(override $VF)"
+t_eq "override: a lone newline clears it" "ok (null)" "$(wr "$(pcidev $VF)/driver_override" $'\n') $(override $VF)"
 t_eq "unbind through the device's driver link, name with a newline (echo)" ok \
-    "$(wr "$(dev $VF)/driver/unbind" "$VF"$'\n')"
+    "$(wr "$(pcidev $VF)/driver/unbind" "$VF"$'\n')"
 t_eq "unbound: no driver link, not listed, no vfio-dev" "none no no" \
-    "$(driver_of $VF) $(has "$(drv vfio-pci)/$VF") $(has "$(dev $VF)/vfio-dev")"
+    "$(driver_of $VF) $(has "$(drv vfio-pci)/$VF") $(has "$(pcidev $VF)/vfio-dev")"
 t_eq "drivers_probe: no override and no native driver: stays unbound, no error" "ok none" \
     "$(probe $VF) $(driver_of $VF)"
-wr "$(dev $VF)/driver_override" vfio-pci > /dev/null
-t_eq "vfio-dev: a freed index is taken again (lowest free)" "ok vfio0" "$(probe $VF) $(ls "$(dev $VF)/vfio-dev")"
+wr "$(pcidev $VF)/driver_override" vfio-pci > /dev/null
+t_eq "vfio-dev: a freed index is taken again (lowest free)" "ok vfio0" "$(probe $VF) $(ls "$(pcidev $VF)/vfio-dev")"
 
 # --- the other rules ------------------------------------------------------------------
 
-t_eq "override: up to the first newline" "ok gim" "$(wr1 "$(dev $VF2)/driver_override" $'gim\nrest') $(override $VF2)"
+t_eq "override: up to the first newline" "ok gim" "$(wr1 "$(pcidev $VF2)/driver_override" $'gim\nrest') $(override $VF2)"
 wr "$(drv vfio-pci)/unbind" $VF2 > /dev/null
 t_eq "override: a driver that names another driver cannot bind (ENODEV)" ENODEV \
     "$(wr "$(drv vfio-pci)/bind" $VF2)"
@@ -93,17 +90,17 @@ t_eq "probe: a driver given a device it does not know fails (ENODEV)" ENODEV "$(
 t_eq "drivers_probe: a failing probe is not reported, the device stays unbound" "ok none" \
     "$(probe $VF2) $(driver_of $VF2)"
 t_eq "override: a driver that is not loaded: drivers_probe binds nothing" "ok ok none" \
-    "$(wr "$(dev $VF2)/driver_override" xe) $(probe $VF2) $(driver_of $VF2)"
+    "$(wr "$(pcidev $VF2)/driver_override" xe) $(probe $VF2) $(driver_of $VF2)"
 t_eq "override: a page or more is EINVAL, the old value kept" "EINVAL xe" \
-    "$(wr "$(dev $VF2)/driver_override" "$(head -c 4095 /dev/zero | tr '\0' x)") $(override $VF2)"
+    "$(wr "$(pcidev $VF2)/driver_override" "$(head -c 4095 /dev/zero | tr '\0' x)") $(override $VF2)"
 t_eq "PF: unbind from its native driver" "ok none no" \
     "$(wr "$(drv gim)/unbind" $PF) $(driver_of $PF) $(has "$(drv gim)/$PF")"
-wr "$(dev $PF)/driver_override" vfio-pci > /dev/null
+wr "$(pcidev $PF)/driver_override" vfio-pci > /dev/null
 t_eq "PF: vfio-pci refuses a PF with VFs enabled (EBUSY)" EBUSY "$(wr "$(drv vfio-pci)/bind" $PF)"
 t_eq "PF: drivers_probe back to the native driver once the override is cleared" "ok ok gim" \
-    "$(wr "$(dev $PF)/driver_override" $'\n') $(probe $PF) $(driver_of $PF)"
+    "$(wr "$(pcidev $PF)/driver_override" $'\n') $(probe $PF) $(driver_of $PF)"
 t_eq "bind: a matching driver binds directly" "ok ok ok gim" \
-    "$(wr "$(drv gim)/unbind" $PF) $(wr "$(dev $PF)/driver_override" gim) $(wr "$(drv gim)/bind" $PF) $(driver_of $PF)"
+    "$(wr "$(drv gim)/unbind" $PF) $(wr "$(pcidev $PF)/driver_override" gim) $(wr "$(drv gim)/bind" $PF) $(driver_of $PF)"
 stop
 
 # --- a native driver that is a VFIO provider: NVIDIA vendor-specific VFs ------------
@@ -111,13 +108,13 @@ stop
 start a40x2-vfio
 N=0000:e8:00.4
 t_eq "nvidia VF: on nvidia with vfio-dev and nvidia/ after boot" "nvidia yes yes" \
-    "$(driver_of $N) $(has "$(dev $N)/vfio-dev") $(has "$(dev $N)/nvidia/current_vgpu_type")"
+    "$(driver_of $N) $(has "$(pcidev $N)/vfio-dev") $(has "$(pcidev $N)/nvidia/current_vgpu_type")"
 t_eq "nvidia VF: unbound, vfio-dev and nvidia/ go with the driver" "ok none no no" \
-    "$(wr "$(drv nvidia)/unbind" $N) $(driver_of $N) $(has "$(dev $N)/vfio-dev") $(has "$(dev $N)/nvidia")"
+    "$(wr "$(drv nvidia)/unbind" $N) $(driver_of $N) $(has "$(pcidev $N)/vfio-dev") $(has "$(pcidev $N)/nvidia")"
 t_eq "nvidia VF: drivers_probe gives it back to its native driver" "ok nvidia yes 0" \
-    "$(probe $N) $(driver_of $N) $(has "$(dev $N)/vfio-dev") $(cat "$(dev $N)/nvidia/current_vgpu_type")"
+    "$(probe $N) $(driver_of $N) $(has "$(pcidev $N)/vfio-dev") $(cat "$(pcidev $N)/nvidia/current_vgpu_type")"
 t_eq "nvidia VF: the type files work again" "ok 558" \
-    "$(wr "$(dev $N)/nvidia/current_vgpu_type" 558) $(cat "$(dev $N)/nvidia/current_vgpu_type")"
+    "$(wr "$(pcidev $N)/nvidia/current_vgpu_type" 558) $(cat "$(pcidev $N)/nvidia/current_vgpu_type")"
 stop
 
 # --- plain VFs a host driver probed (vf_driver=): back to it at the end ------------
@@ -128,9 +125,9 @@ start "$SC"
 X=0000:03:00.1
 t_eq "vf_driver=xe: the VFs are on xe after boot" "xe xe" "$(driver_of $X) $(driver_of 0000:03:00.2)"
 t_eq "libvirt's detach: override, unbind from xe, drivers_probe: on vfio-pci" "ok ok ok vfio-pci" \
-    "$(wr "$(dev $X)/driver_override" vfio-pci) $(wr "$(dev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X)"
+    "$(wr "$(pcidev $X)/driver_override" vfio-pci) $(wr "$(pcidev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X)"
 t_eq "libvirt's reattach: override cleared, unbind, drivers_probe: back on xe" "ok ok ok xe no" \
-    "$(wr "$(dev $X)/driver_override" $'\n') $(wr "$(dev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X) $(has "$(dev $X)/vfio-dev")"
+    "$(wr "$(pcidev $X)/driver_override" $'\n') $(wr "$(pcidev $X)/driver/unbind" $X) $(probe $X) $(driver_of $X) $(has "$(pcidev $X)/vfio-dev")"
 stop
 printf '[gpu g]\nmodel=a40\naddress=0000:e8:00.0\nvf_driver=xe\n' > "$SC"
 t_match "vf_driver= on a vGPU model is refused" "vf_driver= needs a plain-VF model" \

@@ -22,11 +22,9 @@ fi
 start() { sim_start "$1" 2>>"$SIMLOG" || { t_fail "mount $1" "see $SIMLOG"; exit 1; }; }
 stop() { sim_stop 2>>"$SIMLOG"; }
 ctl() { wr "$SIM_ROOT/vgpu-sim/control" "$*"; }
-dev() { echo "$SIM_ROOT/bus/pci/devices/$1"; }
-cur() { cat "$(dev "$1")/nvidia/current_vgpu_type"; }
-setty() { wr "$(dev "$1")/nvidia/current_vgpu_type" "$2"; }
+setty() { wr "$(pcidev "$1")/nvidia/current_vgpu_type" "$2"; }
 # creatable VF: the type ids it lists now, space separated
-creatable() { tail -n +2 "$(dev "$1")/nvidia/creatable_vgpu_types" | awk '{print $1}' | paste -sd' '; }
+creatable() { tail -n +2 "$(pcidev "$1")/nvidia/creatable_vgpu_types" | awk '{print $1}' | paste -sd' '; }
 gpu0_vf() { printf '0000:e8:%02x.%x' $(( (4 + $1) / 8 )) $(( (4 + $1) % 8 )); }   # VF N of gpu0
 gpu1_vf() { printf '0000:67:%02x.%x' $(( (4 + $1) / 8 )) $(( (4 + $1) % 8 )); }
 
@@ -39,22 +37,22 @@ t_eq "vfio: no mdev_bus class" no "$([ -e "$S/class/mdev_bus" ] && echo yes || e
 t_eq "vfio: no mdev bus" no "$([ -e "$S/bus/mdev" ] && echo yes || echo no)"
 t_eq "vfio: 2 PFs + 64 VFs on the PCI bus" 66 "$(ls "$S/bus/pci/devices" | wc -l)"
 t_eq "vfio: same addresses as a40x2-sriov" "0000:e8:00.4 0000:e8:04.3 0000:67:00.4" "$V0 $V31 $W0"
-t_eq "vfio: VF ids" "0x10de 0x2235" "$(cat "$(dev "$V0")/vendor") $(cat "$(dev "$V0")/device")"
-t_eq "vfio: VF on the nvidia driver" nvidia "$(basename "$(readlink "$(dev "$V0")/driver")")"
+t_eq "vfio: VF ids" "0x10de 0x2235" "$(cat "$(pcidev "$V0")/vendor") $(cat "$(pcidev "$V0")/device")"
+t_eq "vfio: VF on the nvidia driver" nvidia "$(basename "$(readlink "$(pcidev "$V0")/driver")")"
 t_eq "vfio: VF listed by the nvidia driver" yes \
     "$([ -L "$S/bus/pci/drivers/nvidia/$V0" ] && echo yes || echo no)"
-t_match "vfio: VF has a vfio-dev cdev" '^vfio[0-9]+$' "$(ls "$(dev "$V0")/vfio-dev")"
-t_match "vfio: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(dev "$V0")/iommu_group")"
-t_eq "vfio: physfn" 0000:e8:00.0 "$(basename "$(readlink "$(dev "$V0")/physfn")")"
-t_eq "vfio: NUMA nodes as on a40x2-sriov" "1 0" "$(cat "$(dev "$V0")/numa_node") $(cat "$(dev "$W0")/numa_node")"
+t_match "vfio: VF has a vfio-dev cdev" '^vfio[0-9]+$' "$(ls "$(pcidev "$V0")/vfio-dev")"
+t_match "vfio: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(pcidev "$V0")/iommu_group")"
+t_eq "vfio: physfn" 0000:e8:00.0 "$(basename "$(readlink "$(pcidev "$V0")/physfn")")"
+t_eq "vfio: NUMA nodes as on a40x2-sriov" "1 0" "$(cat "$(pcidev "$V0")/numa_node") $(cat "$(pcidev "$W0")/numa_node")"
 t_eq "vfio: a 256-byte config space with the ids and class" "256 10de 2235 0302" \
-    "$(stat -c %s "$(dev "$V0")/config" >/dev/null; wc -c < "$(dev "$V0")/config") $(od -An -tx1 -N4 "$(dev "$V0")/config" | awk '{print $2$1, $4$3}') $(od -An -tx1 -j10 -N2 "$(dev "$V0")/config" | awk '{print $2$1}')"
-t_eq "vfio: no mdev_supported_types" no "$([ -e "$(dev "$V0")/mdev_supported_types" ] && echo yes || echo no)"
+    "$(stat -c %s "$(pcidev "$V0")/config" >/dev/null; wc -c < "$(pcidev "$V0")/config") $(od -An -tx1 -N4 "$(pcidev "$V0")/config" | awk '{print $2$1, $4$3}') $(od -An -tx1 -j10 -N2 "$(pcidev "$V0")/config" | awk '{print $2$1}')"
+t_eq "vfio: no mdev_supported_types" no "$([ -e "$(pcidev "$V0")/mdev_supported_types" ] && echo yes || echo no)"
 t_eq "vfio: current_vgpu_type starts 0" 0 "$(cur "$V0")"
-t_eq "vfio: creatable header" "ID    : vGPU Name" "$(head -1 "$(dev "$V0")/nvidia/creatable_vgpu_types")"
+t_eq "vfio: creatable header" "ID    : vGPU Name" "$(head -1 "$(pcidev "$V0")/nvidia/creatable_vgpu_types")"
 t_eq "vfio: all 22 A40 types creatable on an empty GPU" 22 "$(creatable "$V0" | wc -w)"
-t_match "vfio: line format '%-5d : name'" '^558   : NVIDIA A40-2Q$' "$(cat "$(dev "$V0")/nvidia/creatable_vgpu_types")"
-t_eq "vfio: the PF takes no type" no "$([ -e "$(dev 0000:e8:00.0)/nvidia" ] && echo yes || echo no)"
+t_match "vfio: line format '%-5d : name'" '^558   : NVIDIA A40-2Q$' "$(cat "$(pcidev "$V0")/nvidia/creatable_vgpu_types")"
+t_eq "vfio: the PF takes no type" no "$([ -e "$(pcidev 0000:e8:00.0)/nvidia" ] && echo yes || echo no)"
 
 # --- a40x2-vfio: the driver's rules ---------------------------------------------
 
@@ -118,12 +116,12 @@ t_match "scenario: an mdev on a vendor-specific VF is refused" "names no mdev pa
 start h100x2-vfio-mig
 S=$SIM_ROOT
 H0=0000:41:00.4; H1=0000:41:00.5; G0=0000:c1:00.4; G1=0000:c1:00.5; G2=0000:c1:00.6
-names() { tail -n +2 "$(dev "$1")/nvidia/creatable_vgpu_types" | sed 's/.*: NVIDIA //' | paste -sd' '; }
+names() { tail -n +2 "$(pcidev "$1")/nvidia/creatable_vgpu_types" | sed 's/.*: NVIDIA //' | paste -sd' '; }
 t_eq "h100: no mdev_bus class; VFs on nvidia with vfio-dev" "no nvidia yes" \
-    "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no) $(basename "$(readlink "$(dev "$H0")/driver")") $([ -d "$(dev "$H0")/vfio-dev" ] && echo yes || echo no)"
+    "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no) $(basename "$(readlink "$(pcidev "$H0")/driver")") $([ -d "$(pcidev "$H0")/vfio-dev" ] && echo yes || echo no)"
 t_eq "h100: H100 PCIe ids, NUMA 0 and 1" "0x10de 0x2331 0 1" \
-    "$(cat "$(dev "$H0")/vendor") $(cat "$(dev "$H0")/device") $(cat "$(dev "$H0")/numa_node") $(cat "$(dev "$G0")/numa_node")"
-t_eq "h100: 16 VFs each" "16 16" "$(cat "$(dev 0000:41:00.0)/sriov_numvfs") $(ls -d "$(dev 0000:c1:00.0)"/virtfn* | wc -l)"
+    "$(cat "$(pcidev "$H0")/vendor") $(cat "$(pcidev "$H0")/device") $(cat "$(pcidev "$H0")/numa_node") $(cat "$(pcidev "$G0")/numa_node")"
+t_eq "h100: 16 VFs each" "16 16" "$(cat "$(pcidev 0000:41:00.0)/sriov_numvfs") $(ls -d "$(pcidev 0000:c1:00.0)"/virtfn* | wc -l)"
 t_eq "h100: the layout: seven 1g.10gb on 41:00.0, 3g.40gb + 4g.40gb on c1:00.0" \
     "0000:41:00.0 mig=on|7 1g.10gb|0000:c1:00.0 mig=on|3g.40gb 4g.40gb" \
     "$(head -1 "$S/vgpu-sim/mig")|$(sed -n '2,8p' "$S/vgpu-sim/mig" | awk '{print $3}' | uniq -c | awk '{print $1, $2}')|$(sed -n 9p "$S/vgpu-sim/mig")|$(sed -n '10,11p' "$S/vgpu-sim/mig" | awk '{print $3}' | paste -sd' ')"
@@ -158,34 +156,34 @@ pfs=$(for d in "$S"/bus/pci/devices/*; do [ -L "$d/physfn" ] || basename "$d"; d
 vfs=$(for d in "$S"/bus/pci/devices/*; do [ -L "$d/physfn" ] && basename "$d"; done | paste -sd' ')
 t_eq "mi300x: four PFs" "0000:05:00.0 0000:26:00.0 0000:85:00.0 0000:a6:00.0" "$pfs"
 t_eq "mi300x: one VF each" "0000:05:02.0 0000:26:02.0 0000:85:02.0 0000:a6:02.0" "$vfs"
-t_eq "mi300x: PF ids" "0x1002 0x74a1" "$(cat "$(dev 0000:05:00.0)/vendor") $(cat "$(dev 0000:05:00.0)/device")"
-t_eq "mi300x: VF ids" "0x1002 0x74b5" "$(cat "$(dev 0000:05:02.0)/vendor") $(cat "$(dev 0000:05:02.0)/device")"
-t_eq "mi300x: PF on GIM" gim "$(basename "$(readlink "$(dev 0000:05:00.0)/driver")")"
-t_eq "mi300x: VF on no driver" no "$([ -e "$(dev 0000:05:02.0)/driver" ] && echo yes || echo no)"
-t_eq "mi300x: NUMA 0 0 1 1" "0 0 1 1" "$(for v in $vfs; do cat "$(dev "$v")/numa_node"; done | paste -sd' ')"
-t_eq "mi300x: sriov_totalvfs / numvfs" "1 1" "$(cat "$(dev 0000:05:00.0)/sriov_totalvfs") $(cat "$(dev 0000:05:00.0)/sriov_numvfs")"
-t_eq "mi300x: no type files" no "$([ -e "$(dev 0000:05:02.0)/nvidia" ] && echo yes || echo no)"
+t_eq "mi300x: PF ids" "0x1002 0x74a1" "$(cat "$(pcidev 0000:05:00.0)/vendor") $(cat "$(pcidev 0000:05:00.0)/device")"
+t_eq "mi300x: VF ids" "0x1002 0x74b5" "$(cat "$(pcidev 0000:05:02.0)/vendor") $(cat "$(pcidev 0000:05:02.0)/device")"
+t_eq "mi300x: PF on GIM" gim "$(basename "$(readlink "$(pcidev 0000:05:00.0)/driver")")"
+t_eq "mi300x: VF on no driver" no "$([ -e "$(pcidev 0000:05:02.0)/driver" ] && echo yes || echo no)"
+t_eq "mi300x: NUMA 0 0 1 1" "0 0 1 1" "$(for v in $vfs; do cat "$(pcidev "$v")/numa_node"; done | paste -sd' ')"
+t_eq "mi300x: sriov_totalvfs / numvfs" "1 1" "$(cat "$(pcidev 0000:05:00.0)/sriov_totalvfs") $(cat "$(pcidev 0000:05:00.0)/sriov_numvfs")"
+t_eq "mi300x: no type files" no "$([ -e "$(pcidev 0000:05:02.0)/nvidia" ] && echo yes || echo no)"
 t_eq "mi300x: no mdev_bus class" no "$([ -e "$S/class/mdev_bus" ] && echo yes || echo no)"
-t_match "mi300x: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(dev 0000:05:02.0)/iommu_group")"
+t_match "mi300x: VF has an iommu group" 'kernel/iommu_groups/[0-9]+$' "$(readlink "$(pcidev 0000:05:02.0)/iommu_group")"
 stop
 
 start s7150-2vf
 S=$SIM_ROOT
 t_eq "s7150: PF and two VFs" "0000:04:00.0 0000:04:02.0 0000:04:02.1" "$(ls "$S/bus/pci/devices" | paste -sd' ')"
-t_eq "s7150: PF ids" "0x1002 0x6929" "$(cat "$(dev 0000:04:00.0)/vendor") $(cat "$(dev 0000:04:00.0)/device")"
-t_eq "s7150: VF ids" "0x1002 0x692f" "$(cat "$(dev 0000:04:02.1)/vendor") $(cat "$(dev 0000:04:02.1)/device")"
-t_eq "s7150: vf_num=2" 2 "$(cat "$(dev 0000:04:00.0)/sriov_numvfs")"
+t_eq "s7150: PF ids" "0x1002 0x6929" "$(cat "$(pcidev 0000:04:00.0)/vendor") $(cat "$(pcidev 0000:04:00.0)/device")"
+t_eq "s7150: VF ids" "0x1002 0x692f" "$(cat "$(pcidev 0000:04:02.1)/vendor") $(cat "$(pcidev 0000:04:02.1)/device")"
+t_eq "s7150: vf_num=2" 2 "$(cat "$(pcidev 0000:04:00.0)/sriov_numvfs")"
 t_eq "s7150: virtfn links" "0000:04:02.0 0000:04:02.1" \
-    "$(basename -a "$(readlink "$(dev 0000:04:00.0)/virtfn0")" "$(readlink "$(dev 0000:04:00.0)/virtfn1")" | paste -sd' ')"
+    "$(basename -a "$(readlink "$(pcidev 0000:04:00.0)/virtfn0")" "$(readlink "$(pcidev 0000:04:00.0)/virtfn1")" | paste -sd' ')"
 stop
 
 start intel-xe-sriov
 S=$SIM_ROOT
 t_eq "xe: PF and four VFs" "0000:03:00.0 0000:03:00.1 0000:03:00.2 0000:03:00.3 0000:03:00.4" \
     "$(ls "$S/bus/pci/devices" | paste -sd' ')"
-t_eq "xe: PF on xe" xe "$(basename "$(readlink "$(dev 0000:03:00.0)/driver")")"
-t_eq "xe: VFs keep the PF's device id" "0x8086 0xe211" "$(cat "$(dev 0000:03:00.3)/vendor") $(cat "$(dev 0000:03:00.3)/device")"
-t_eq "xe: sriov_numvfs" 4 "$(cat "$(dev 0000:03:00.0)/sriov_numvfs")"
+t_eq "xe: PF on xe" xe "$(basename "$(readlink "$(pcidev 0000:03:00.0)/driver")")"
+t_eq "xe: VFs keep the PF's device id" "0x8086 0xe211" "$(cat "$(pcidev 0000:03:00.3)/vendor") $(cat "$(pcidev 0000:03:00.3)/device")"
+t_eq "xe: sriov_numvfs" 4 "$(cat "$(pcidev 0000:03:00.0)/sriov_numvfs")"
 stop
 
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$SIMLOG"; then

@@ -13,7 +13,6 @@ STRESS=${STRESS:-quick}
 full() { [ "$STRESS" = full ]; }
 
 figure() { echo "# figure: $1 $2"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Sanitizer reports of the programs a tier runs go to files, as in
 # tests/run-all.sh; when a tier runs alone they land in WORK, and

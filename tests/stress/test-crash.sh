@@ -18,7 +18,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/stress/stresslib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
 PLAIN=${PLAIN:-$TOP/build/plain}
 KILLS=0 CASES=0 LEAKED=0 LOST=0 DISAGREE=0 GCRUNS=0
 # The host and profile the crash cases run on; test_mig_crashes repeats

@@ -10,7 +10,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/stress/stresslib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
 CASES=0 SLOWEST=0
 N=$(full && echo 32 || echo 8)
 

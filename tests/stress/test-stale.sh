@@ -9,7 +9,6 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/stress/stresslib.sh"
 
-VGPUCTL=$B/cli/vgpuctl
 CASES=0 SLOWEST=0 MOUNTED=
 stale_cleanup() {
     [ -n "$MOUNTED" ] && umount -l "$MOUNTED" 2>/dev/null

@@ -4,101 +4,9 @@
 #include "device-kind.h"
 #include "mig.h"
 #include "vf-choice.h"
+#include "host-builder.h"
 
 #include <string.h>
-
-static HostParent *
-add_parent(Host *h, const char *addr, const char *gpu, int numa)
-{
-    HostParent *p = g_new0(HostParent, 1);
-
-    p->addr = g_strdup(addr);
-    p->gpu = g_strdup(gpu);
-    p->is_vf = strcmp(addr, gpu) != 0;
-    p->numa_node = numa;
-    p->model = g_strdup("10de:2235");
-    p->types = g_ptr_array_new_with_free_func((GDestroyNotify)host_type_free);
-    g_ptr_array_add(h->parents, p);
-    return p;
-}
-
-static HostType *
-add_type(HostParent *p, const char *id, const char *name, int max, int available)
-{
-    HostType *t = g_new0(HostType, 1);
-
-    t->id = g_strdup(id);
-    t->name = g_strdup(name);
-    t->max_instance = max;
-    t->available = available;
-    g_ptr_array_add(p->types, t);
-    return t;
-}
-
-static void
-add_mdev(Host *h, const char *parent, const char *type)
-{
-    g_autofree char *uuid = g_strdup_printf("00000000-0000-4000-8000-%012u", h->devices->len);
-
-    host_add_device(h, uuid, parent, type);
-}
-
-/* An A40: @nvfs VFs on bus @bus, each offering 1B, 2Q and 4Q. */
-static const struct { const char *id, *name; int max; } a40_types[] = {
-    { "nvidia-557", "NVIDIA A40-1B", 32 },
-    { "nvidia-558", "NVIDIA A40-2Q", 24 },
-    { "nvidia-559", "NVIDIA A40-4Q", 12 },
-};
-
-static char *
-vf_addr(const char *bus, guint i)
-{
-    return g_strdup_printf("0000:%s:%02x.%u", bus, (4 + i) / 8, (4 + i) % 8);
-}
-
-static void
-add_a40(Host *h, const char *bus, guint nvfs, int numa)
-{
-    g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
-
-    for (guint i = 0; i < nvfs; i++) {
-        g_autofree char *addr = vf_addr(bus, i);
-        HostParent *p = add_parent(h, addr, gpu, numa);
-
-        for (guint t = 0; t < G_N_ELEMENTS(a40_types); t++)
-            add_type(p, a40_types[t].id, a40_types[t].name, a40_types[t].max, 1);
-    }
-}
-
-/* What the NVIDIA driver reports: a VF holding a vGPU offers nothing, a
- * GPU holding one type offers no other, a type at max_instance no more. */
-static void
-a40_recompute(Host *h)
-{
-    for (guint i = 0; i < h->parents->len; i++) {
-        HostParent *p = h->parents->pdata[i];
-        gboolean busy = FALSE;
-
-        for (guint j = 0; j < h->devices->len; j++)
-            busy |= strcmp(((HostDevice *)h->devices->pdata[j])->parent, p->addr) == 0;
-        for (guint t = 0; t < p->types->len; t++) {
-            HostType *ty = p->types->pdata[t];
-            guint all = host_gpu_device_count(h, p->gpu, NULL);
-            guint same = host_gpu_device_count(h, p->gpu, ty->id);
-
-            ty->available = !busy && all == same && same < (guint)ty->max_instance ? 1 : 0;
-        }
-    }
-}
-
-static void
-a40_place(Host *h, const char *bus, guint vf, const char *type)
-{
-    g_autofree char *addr = vf_addr(bus, vf);
-
-    add_mdev(h, addr, type);
-    a40_recompute(h);
-}
 
 static VgpuRequest *
 req_new(const char *profile, const char *type)
@@ -146,7 +54,7 @@ cand_gpus(GPtrArray *cands)
 static void
 test_pack_fills_one_gpu_first(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:3 e8:3");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -155,8 +63,6 @@ test_pack_fills_one_gpu_first(void)
     g_autofree char *s1 = NULL;
     g_autofree char *s2 = NULL;
 
-    add_a40(h, "41", 3, 0);
-    add_a40(h, "e8", 3, 0);
     c1 = placement_choose(h, req, &rules, refusals);
     s1 = cand_addrs(c1);
     g_assert_cmpstr(s1, ==, "0000:41:00.4 0000:41:00.5 0000:41:00.6 "
@@ -165,7 +71,7 @@ test_pack_fills_one_gpu_first(void)
     g_assert_cmpuint(refusals->len, ==, 0);
 
     /* Once e8 hosts a 2Q, pack fills e8 before opening 41. */
-    a40_place(h, "e8", 1, "nvidia-558");
+    hb_a40_place(h, "e8", 1, "nvidia-558");
     c2 = placement_choose(h, req, &rules, refusals);
     s2 = cand_addrs(c2);
     g_assert_cmpstr(s2, ==, "0000:e8:00.4 0000:e8:00.6 "
@@ -176,18 +82,15 @@ test_pack_fills_one_gpu_first(void)
 static void
 test_pack_prefers_gpu_with_most_of_the_profile(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:4 81:4 e8:4");
     g_autoptr(VgpuRequest) req = req_new("nvidia a40-2q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) c = NULL;
     g_autofree char *s = NULL;
 
-    add_a40(h, "41", 4, 0);
-    add_a40(h, "81", 4, 0);
-    add_a40(h, "e8", 4, 0);
-    a40_place(h, "41", 0, "nvidia-558");
-    a40_place(h, "e8", 0, "nvidia-558");
-    a40_place(h, "e8", 1, "nvidia-558");
+    hb_a40_place(h, "41", 0, "nvidia-558");
+    hb_a40_place(h, "e8", 0, "nvidia-558");
+    hb_a40_place(h, "e8", 1, "nvidia-558");
     c = placement_choose(h, req, &rules, NULL);
     s = cand_gpus(c);
     g_assert_cmpstr(s, ==, "e8 e8 41 41 41 81 81 81 81");
@@ -207,7 +110,7 @@ need_new(char series, guint64 mb)
 static void
 test_need_smallest_size(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2");
     g_autoptr(VgpuRequest) q1 = need_new('Q', 1024);
     g_autoptr(VgpuRequest) q3 = need_new('Q', 3 * 1024);
     g_autoptr(VgpuRequest) q5 = need_new('Q', 5 * 1024);
@@ -216,8 +119,6 @@ test_need_smallest_size(void)
     g_autoptr(GPtrArray) c1 = NULL, c3 = NULL, c5 = NULL;
     g_autofree char *why = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 0);
     c1 = placement_choose(h, q1, &rules, NULL);
     c3 = placement_choose(h, q3, &rules, NULL);
     g_assert_cmpuint(c1->len, ==, 4);
@@ -236,25 +137,22 @@ test_need_smallest_size(void)
 static void
 test_need_next_size_packs(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:3 81:3 e8:3");
     g_autoptr(VgpuRequest) q2 = need_new('Q', 2 * 1024);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) c = NULL;
     g_autofree char *s = NULL;
 
-    add_a40(h, "41", 3, 0);
-    add_a40(h, "81", 3, 0);
-    add_a40(h, "e8", 3, 0);
-    a40_place(h, "41", 0, "nvidia-557");   /* 1B: 2Q cannot go there */
-    a40_place(h, "81", 0, "nvidia-559");   /* 4Q */
-    a40_place(h, "e8", 0, "nvidia-559");
-    a40_place(h, "e8", 1, "nvidia-559");
+    hb_a40_place(h, "41", 0, "nvidia-557");   /* 1B: 2Q cannot go there */
+    hb_a40_place(h, "81", 0, "nvidia-559");   /* 4Q */
+    hb_a40_place(h, "e8", 0, "nvidia-559");
+    hb_a40_place(h, "e8", 1, "nvidia-559");
     c = placement_choose(h, q2, &rules, NULL);
     s = cand_gpus(c);
     g_assert_cmpstr(s, ==, "e8 81 81");
     g_assert_cmpstr(((PlacementCandidate *)c->pdata[0])->type->id, ==, "nvidia-559");
     /* A 2Q on a free GPU beats packing 4Q: the smallest size comes first. */
-    add_a40(h, "c1", 1, 0);
+    hb_add_a40(h, "c1", 1, 0);
     g_clear_pointer(&c, g_ptr_array_unref);
     c = placement_choose(h, q2, &rules, NULL);
     g_assert_cmpuint(c->len, ==, 1);
@@ -275,7 +173,7 @@ nodes_of(guint n)
 static void
 test_domain_numa(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     g_autoptr(VgpuRequest) own = req_new("A40-2Q", NULL);
     g_autoptr(GArray) node1 = nodes_of(1);
@@ -285,9 +183,7 @@ test_domain_numa(void)
     g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL, c4 = NULL;
     g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *why = NULL, *remote = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 1);
-    a40_place(h, "41", 0, "nvidia-558");     /* pack alone would pick 41 */
+    hb_a40_place(h, "41", 0, "nvidia-558");     /* pack alone would pick 41 */
     c1 = placement_choose(h, req, &rules, NULL);
     s1 = cand_gpus(c1);
     g_assert_cmpstr(s1, ==, "e8 e8 41");
@@ -298,7 +194,7 @@ test_domain_numa(void)
     s2 = cand_gpus(c2);
     g_assert_cmpstr(s2, ==, "41");
     /* Node 1 full of another profile: fallback, or a refusal. */
-    a40_place(h, "e8", 0, "nvidia-559");
+    hb_a40_place(h, "e8", 0, "nvidia-559");
     c3 = placement_choose(h, req, &rules, NULL);
     s3 = cand_gpus(c3);
     g_assert_cmpstr(s3, ==, "41");
@@ -318,7 +214,7 @@ test_domain_numa(void)
 static void
 test_parent_off_domain_nodes(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     g_autoptr(GArray) node0 = nodes_of(0);
     PlacementRules rules = { .policy = VGPU_PLACEMENT_PACK, .domain_nodes = node0,
@@ -326,9 +222,6 @@ test_parent_off_domain_nodes(void)
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL;
     g_autofree char *s1 = NULL, *remote = NULL, *why = NULL, *none = NULL;
-
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 1);
     req->parent = g_strdup("0000:e8:00.0");
     c1 = placement_choose(h, req, &rules, NULL);
     s1 = cand_gpus(c1);
@@ -360,7 +253,7 @@ test_parent_off_domain_nodes(void)
 static void
 test_rule_attribution(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     char *deny_vf[] = { (char *)"0000:41:00.4", NULL };
     char *allow_vf[] = { (char *)"0000:41:00.5", NULL };
@@ -369,9 +262,7 @@ test_rule_attribution(void)
     g_autoptr(GPtrArray) c1 = NULL, c2 = NULL, c3 = NULL;
     g_autofree char *w1 = NULL, *w2 = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 1);
-    a40_place(h, "41", 1, "nvidia-558");      /* 0000:41:00.5 busy, 0000:41:00.4 free */
+    hb_a40_place(h, "41", 1, "nvidia-558");      /* 0000:41:00.5 busy, 0000:41:00.4 free */
 
     rules.deny = deny_vf;
     req->numa = 0;
@@ -404,28 +295,10 @@ test_rule_attribution(void)
     g_assert_cmpstr(w2, ==, "0000:41:00.4 is not in the config's allow list");
 }
 
-/* An A100 in MIG mode: @nvfs VFs offering a time-sliced 4C and the
- * MIG-backed 1-5C and 3-20C, reading what the driver reads with @free5
- * free 1g.5gb and @free20 free 3g.20gb instances (time-sliced: 0). */
-static void
-add_a100(Host *h, const char *bus, guint nvfs, int numa, gboolean mig, int free5, int free20)
-{
-    g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
-
-    for (guint i = 0; i < nvfs; i++) {
-        g_autofree char *addr = vf_addr(bus, i);
-        HostParent *p = add_parent(h, addr, gpu, numa);
-
-        add_type(p, "nvidia-470", "NVIDIA A100-4C", 10, mig ? 0 : 1);
-        add_type(p, "nvidia-480", "NVIDIA A100-1-5C", 7, mig ? free5 : 0);
-        add_type(p, "nvidia-482", "NVIDIA A100-3-20C", 2, mig ? free20 : 0);
-    }
-}
-
 static void
 test_mig(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) r20 = req_new("A100-3-20C", NULL);
     g_autoptr(VgpuRequest) r4 = req_new("A100-4C", NULL);
     g_autoptr(VgpuRequest) r5 = req_new("A100-1-5C", NULL);
@@ -436,8 +309,8 @@ test_mig(void)
     g_autoptr(MigState) st = NULL;
     g_autofree char *why20 = NULL, *why4 = NULL, *has = NULL;
 
-    add_a100(h, "17", 3, 0, TRUE, 7, 0);
-    add_a100(h, "65", 3, 1, FALSE, 0, 0);
+    hb_add_a100(h, "17", 3, 0, TRUE, 7, 0);
+    hb_add_a100(h, "65", 3, 1, FALSE, 0, 0);
     c20 = placement_choose(h, r20, &rules, ref20);
     g_assert_cmpuint(c20->len, ==, 0);
     why20 = placement_explain(h, r20, ref20);
@@ -476,7 +349,7 @@ test_mig(void)
         for (guint t = 0; t < p->types->len && g_str_equal(p->gpu, "0000:17:00.0"); t++)
             ((HostType *)p->types->pdata[t])->available = 0;
     }
-    add_mdev(h, "0000:17:00.4", "nvidia-480");
+    hb_add_mdev(h, "0000:17:00.4", "nvidia-480");
     st = mig_gpu_state(h, "0000:17:00.0");
     g_assert_cmpint(st->mode, ==, MIG_ON);
     has = mig_state_free_text(st);
@@ -492,17 +365,17 @@ test_mig(void)
 static void
 test_need_mig_reason(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) q20 = need_new('C', 20 * 1024);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c = NULL;
     g_autofree char *why = NULL;
 
-    add_a100(h, "17", 2, 0, TRUE, 7, 0);
+    hb_add_a100(h, "17", 2, 0, TRUE, 7, 0);
     for (guint i = 0; i < h->parents->len; i++) {
         HostParent *p = h->parents->pdata[i];
-        HostType *t = add_type(p, "nvidia-474", "NVIDIA A100-20C", 2, 0);
+        HostType *t = hb_add_type(p, "nvidia-474", "NVIDIA A100-20C", 2, 0);
 
         /* listed before the MIG-backed types, as the driver lists them */
         g_ptr_array_steal_index(p->types, p->types->len - 1);
@@ -525,8 +398,8 @@ add_h100_vfio(Host *h, const char *bus, guint nvfs, const char *listed, const ch
     g_autofree char *gpu = g_strdup_printf("0000:%s:00.0", bus);
 
     for (guint i = 0; i < nvfs; i++) {
-        g_autofree char *addr = vf_addr(bus, i);
-        HostParent *p = add_parent(h, addr, gpu, 0);
+        g_autofree char *addr = hb_vf_addr(bus, i);
+        HostParent *p = hb_add_parent(h, addr, gpu, 0);
         g_auto(GStrv) items = g_strsplit(listed ? listed : "", ",", -1);
 
         p->kind = &device_kind_nvvf;
@@ -539,7 +412,7 @@ add_h100_vfio(Host *h, const char *bus, guint nvfs, const char *listed, const ch
         for (char **it = items; *it && **it; it++) {
             g_auto(GStrv) kv = g_strsplit(*it, "=", 2);
 
-            add_type(p, kv[0], kv[1], -1, 1);
+            hb_add_type(p, kv[0], kv[1], -1, 1);
         }
     }
 }
@@ -547,14 +420,14 @@ add_h100_vfio(Host *h, const char *bus, guint nvfs, const char *listed, const ch
 static void
 test_mig_vendor_specific(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) r40 = req_new("H100-3-40C", NULL);
     g_autoptr(VgpuRequest) r4 = req_new("H100-4C", NULL);
     g_autoptr(VgpuRequest) by_id = req_new(NULL, "nvidia-1060");
     g_autoptr(VgpuRequest) other = req_new("A40-2Q", NULL);
     g_autoptr(MigState) a = NULL, b = NULL;
     g_autofree char *has = NULL, *why40 = NULL, *why4 = NULL, *why_id = NULL;
-    g_autofree char *why_other = NULL, *a0 = vf_addr("41", 0), *a1 = vf_addr("41", 1);
+    g_autofree char *why_other = NULL, *a0 = hb_vf_addr("41", 0), *a1 = hb_vf_addr("41", 1);
     g_autoptr(VgpuRequest) need5 = NULL, need30 = NULL;
     g_autofree char *why_need = NULL;
     HostParent *p1;
@@ -615,7 +488,7 @@ test_mig_vendor_specific(void)
 static void
 test_mig_vendor_specific_silent(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) r40 = req_new("H100-3-40C", NULL);
     g_autoptr(VgpuRequest) r4 = req_new("H100-4C", NULL);
     g_autofree char *why40 = NULL;
@@ -632,16 +505,14 @@ test_mig_vendor_specific_silent(void)
 static void
 test_one_profile_per_gpu(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("67:32 e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c = NULL;
     g_autofree char *s = NULL;
 
-    add_a40(h, "67", 32, 0);
-    add_a40(h, "e8", 2, 0);
-    a40_place(h, "67", 3, "nvidia-559");
+    hb_a40_place(h, "67", 3, "nvidia-559");
     c = placement_choose(h, req, &rules, refusals);
     s = cand_addrs(c);
     g_assert_cmpstr(s, ==, "0000:e8:00.4 0000:e8:00.5");
@@ -653,16 +524,15 @@ test_one_profile_per_gpu(void)
 static void
 test_all_instances_in_use(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("e8:32@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c = NULL;
     g_autofree char *why = NULL;
 
-    add_a40(h, "e8", 32, 1);
     for (guint i = 0; i < 24; i++)
-        a40_place(h, "e8", i, "nvidia-558");
+        hb_a40_place(h, "e8", i, "nvidia-558");
     c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -675,15 +545,14 @@ test_all_instances_in_use(void)
 static void
 test_no_free_vf(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c = NULL;
 
-    add_a40(h, "e8", 2, 0);
-    a40_place(h, "e8", 0, "nvidia-558");
-    a40_place(h, "e8", 1, "nvidia-558");
+    hb_a40_place(h, "e8", 0, "nvidia-558");
+    hb_a40_place(h, "e8", 1, "nvidia-558");
     c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 1);
@@ -693,7 +562,7 @@ test_no_free_vf(void)
 static void
 test_spread_alternates(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:3 e8:3");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = SPREAD_RULES;
     g_autoptr(GPtrArray) c = NULL;
@@ -701,9 +570,7 @@ test_spread_alternates(void)
     g_autofree char *s = NULL;
     g_autofree char *s2 = NULL;
 
-    add_a40(h, "41", 3, 0);
-    add_a40(h, "e8", 3, 0);
-    a40_place(h, "41", 0, "nvidia-558");
+    hb_a40_place(h, "41", 0, "nvidia-558");
     c = placement_choose(h, req, &rules, NULL);
     s = cand_addrs(c);
     /* e8 is the less loaded: it comes first, then they alternate */
@@ -720,7 +587,7 @@ test_spread_alternates(void)
 static void
 test_parent_restriction(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -732,9 +599,7 @@ test_parent_restriction(void)
     g_autofree char *s2 = NULL;
     g_autofree char *why = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 0);
-    a40_place(h, "41", 0, "nvidia-558");  /* pack would pick 41 */
+    hb_a40_place(h, "41", 0, "nvidia-558");  /* pack would pick 41 */
 
     req->parent = g_strdup("0000:e8:00.0");   /* a PF: any of its VFs */
     c1 = placement_choose(h, req, &rules, refusals);
@@ -776,7 +641,7 @@ test_parent_restriction(void)
 static void
 test_numa(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -785,8 +650,6 @@ test_numa(void)
     g_autofree char *s = NULL;
     g_autofree char *why = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 1);
     req->numa = 1;
     c = placement_choose(h, req, &rules, refusals);
     s = cand_gpus(c);
@@ -806,7 +669,7 @@ test_numa(void)
 static void
 test_allow_deny(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     char *deny_pf[] = { (char *)"0000:e8:00.0", NULL };
     char *deny_vf[] = { (char *)"0000:41:00.4", NULL };
@@ -820,8 +683,6 @@ test_allow_deny(void)
     g_autofree char *s2 = NULL;
     g_autofree char *s3 = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 0);
 
     rules.deny = deny_pf;
     c1 = placement_choose(h, req, &rules, refusals);
@@ -849,7 +710,7 @@ test_allow_deny(void)
 static void
 test_explain_unknown_profile(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
     g_autoptr(VgpuRequest) by_id = req_new(NULL, "nvidia-999");
     g_autoptr(VgpuRequest) id_and_name = req_new("A40-4Q", "nvidia-558");
@@ -860,8 +721,6 @@ test_explain_unknown_profile(void)
     g_autofree char *w2 = NULL;
     g_autofree char *w3 = NULL;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 0);
     c = placement_choose(h, req, &rules, refusals);
     g_assert_cmpuint(c->len, ==, 0);
     g_assert_cmpuint(refusals->len, ==, 0);
@@ -877,10 +736,10 @@ test_explain_unknown_profile(void)
 static void
 test_explain_caps_offered_list(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
-    g_autoptr(Host) empty = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
+    g_autoptr(Host) empty = hb_new();
     g_autoptr(VgpuRequest) req = req_new("A40-3Z", NULL);
-    HostParent *p = add_parent(h, "0000:e8:00.4", "0000:e8:00.0", 0);
+    HostParent *p = hb_add_parent(h, "0000:e8:00.4", "0000:e8:00.0", 0);
     g_autofree char *why = NULL;
     g_autofree char *why_empty = NULL;
 
@@ -888,7 +747,7 @@ test_explain_caps_offered_list(void)
         g_autofree char *id = g_strdup_printf("nvidia-%u", 600 + i);
         g_autofree char *name = g_strdup_printf("NVIDIA A40-%uQ", i);
 
-        add_type(p, id, name, 1, 1);
+        hb_add_type(p, id, name, 1, 1);
     }
     why = placement_explain(h, req, NULL);
     g_assert_cmpstr(why, ==, "no type matching profile 'A40-3Z' on this host (offered: "
@@ -903,7 +762,7 @@ test_explain_caps_offered_list(void)
 static void
 test_time_sliced(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) q1 = req_new("P40-1Q", NULL);
     g_autoptr(VgpuRequest) q2 = req_new("GRID P40-2Q", NULL);
     PlacementRules pack = PACK_RULES;
@@ -916,15 +775,15 @@ test_time_sliced(void)
     g_autofree char *s2 = NULL;
     g_autofree char *s3 = NULL;
     g_autofree char *why = NULL;
-    HostParent *a = add_parent(h, "0000:3b:00.0", "0000:3b:00.0", 0);
-    HostParent *b = add_parent(h, "0000:5e:00.0", "0000:5e:00.0", 0);
+    HostParent *a = hb_add_parent(h, "0000:3b:00.0", "0000:3b:00.0", 0);
+    HostParent *b = hb_add_parent(h, "0000:5e:00.0", "0000:5e:00.0", 0);
 
-    add_type(a, "nvidia-46", "GRID P40-1Q", 24, 24);
-    add_type(a, "nvidia-47", "GRID P40-2Q", 12, 12);
-    add_type(b, "nvidia-46", "GRID P40-1Q", 24, 21);
-    add_type(b, "nvidia-47", "GRID P40-2Q", 12, 0);
+    hb_add_type(a, "nvidia-46", "GRID P40-1Q", 24, 24);
+    hb_add_type(a, "nvidia-47", "GRID P40-2Q", 12, 12);
+    hb_add_type(b, "nvidia-46", "GRID P40-1Q", 24, 21);
+    hb_add_type(b, "nvidia-47", "GRID P40-2Q", 12, 0);
     for (guint i = 0; i < 3; i++)
-        add_mdev(h, "0000:5e:00.0", "nvidia-46");
+        hb_add_mdev(h, "0000:5e:00.0", "nvidia-46");
 
     c1 = placement_choose(h, q1, &pack, refusals);
     s1 = cand_addrs(c1);
@@ -943,7 +802,7 @@ test_time_sliced(void)
     /* and when both are taken */
     ((HostType *)a->types->pdata[1])->available = 0;
     g_ptr_array_set_size(refusals, 0);
-    add_mdev(h, "0000:3b:00.0", "nvidia-46");
+    hb_add_mdev(h, "0000:3b:00.0", "nvidia-46");
     g_ptr_array_unref(placement_choose(h, q2, &pack, refusals));
     why = placement_explain(h, q2, refusals);
     g_assert_cmpstr(why, ==, "no GPU can take GRID P40-2Q: GPU 0000:3b:00.0 holds P40-1Q vGPUs; "
@@ -953,17 +812,17 @@ test_time_sliced(void)
 static void
 test_mtty(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_new();
     g_autoptr(VgpuRequest) req = req_new("single_port_serial", NULL);
     g_autoptr(VgpuRequest) by_id = req_new(NULL, "mtty-1");
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) c1 = NULL;
     g_autoptr(GPtrArray) c2 = NULL;
     g_autofree char *why = NULL;
-    HostParent *p = add_parent(h, "mtty", "mtty", -1);
-    HostType *t = add_type(p, "mtty-1", "Single port serial", -1, 2);
+    HostParent *p = hb_add_parent(h, "mtty", "mtty", -1);
+    HostType *t = hb_add_type(p, "mtty-1", "Single port serial", -1, 2);
 
-    add_type(p, "mtty-2", "Dual port serial", -1, 1);
+    hb_add_type(p, "mtty-2", "Dual port serial", -1, 1);
     g_free(p->model);
     p->model = g_strdup("");
 
@@ -984,11 +843,10 @@ test_mtty(void)
 static void
 test_unread_availability_is_no_candidate(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("e8:2");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     g_autoptr(GPtrArray) c = NULL;
 
-    add_a40(h, "e8", 2, 0);
     for (guint i = 0; i < h->parents->len; i++)
         ((HostType *)((HostParent *)h->parents->pdata[i])->types->pdata[1])->available = -1;
     c = placement_choose(h, req, NULL, NULL);
@@ -998,7 +856,7 @@ test_unread_availability_is_no_candidate(void)
 static void
 test_ordering_stable(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("e8:2 41:2 81:2");
     g_autoptr(VgpuRequest) req = req_new("A40-1B", NULL);
     PlacementRules rules = PACK_RULES;
     g_autoptr(GPtrArray) c1 = NULL;
@@ -1008,9 +866,6 @@ test_ordering_stable(void)
     g_autofree char *g1 = NULL;
 
     /* GPUs registered out of address order; equal load */
-    add_a40(h, "e8", 2, 0);
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "81", 2, 0);
     c1 = placement_choose(h, req, &rules, NULL);
     c2 = placement_choose(h, req, &rules, NULL);
     s1 = cand_addrs(c1);
@@ -1026,11 +881,11 @@ test_ordering_stable(void)
 static Host *
 mixed_host_with(gboolean mdev_gpu)
 {
-    Host *h = host_new("/nonexistent");
+    Host *h = hb_new();
 
     if (mdev_gpu)
-        add_a40(h, "e8", 4, 1);
-    add_a40(h, "67", 32, 0);
+        hb_add_a40(h, "e8", 4, 1);
+    hb_add_a40(h, "67", 32, 0);
     for (guint i = 0; i < h->parents->len; i++) {
         HostParent *p = h->parents->pdata[i];
 
@@ -1039,7 +894,7 @@ mixed_host_with(gboolean mdev_gpu)
             continue;
         for (guint t = 0; t < p->types->len; t++)
             ((HostType *)p->types->pdata[t])->max_instance = -1;
-        add_type(p, "nvidia-566", "NVIDIA A40-48Q", -1, 1);
+        hb_add_type(p, "nvidia-566", "NVIDIA A40-48Q", -1, 1);
     }
     return h;
 }
@@ -1074,7 +929,7 @@ test_kind_per_gpu(void)
     g_assert_false(vf_choice_serves(&c, h, req, FALSE));
     req->numa = -1;
     /* pack goes to the GPU already holding the profile, spread away */
-    add_mdev(h, "0000:e8:00.4", "nvidia-558");
+    hb_add_mdev(h, "0000:e8:00.4", "nvidia-558");
     g_assert_false(vf_choice_serves(&c, h, req, FALSE));
     c.rules = &spread;
     g_assert_true(vf_choice_serves(&c, h, req, FALSE));
@@ -1113,7 +968,7 @@ test_vf_capacity_unknown(void)
         g_autoptr(Host) h = mixed_host_with(mdev_gpu);
         const HostParent *vf = host_find_parent(h, "0000:67:00.4");
 
-        add_mdev(h, "0000:67:00.5", "nvidia-558");
+        hb_add_mdev(h, "0000:67:00.5", "nvidia-558");
         for (guint i = 0; i < h->parents->len; i++) {
             HostParent *p = h->parents->pdata[i];
 
@@ -1134,7 +989,7 @@ test_vf_capacity_unknown(void)
 static void
 test_vf_count(void)
 {
-    g_autoptr(Host) h = host_new("/nonexistent");
+    g_autoptr(Host) h = hb_a40s("41:2 e8:2@1");
     g_autoptr(VgpuRequest) req = req_new("A40-2Q", NULL);
     g_autoptr(GArray) node0 = nodes_of(0);
     g_autoptr(GHashTable) exclude = g_hash_table_new(g_str_hash, g_str_equal);
@@ -1144,8 +999,6 @@ test_vf_count(void)
     VfChoice c = { .rules = &rules };
     guint local = 99;
 
-    add_a40(h, "41", 2, 0);
-    add_a40(h, "e8", 2, 1);
     for (guint i = 0; i < h->parents->len; i++)
         ((HostParent *)h->parents->pdata[i])->kind = &device_kind_nvvf;
     g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 4);
@@ -1162,8 +1015,8 @@ test_vf_count(void)
     g_assert_cmpuint(vf_choice_count(&c, h, req, &local), ==, 2);
     g_assert_cmpuint(local, ==, 2);
     req->numa = -1;
-    a41 = vf_addr("41", 0);
-    ae8 = vf_addr("e8", 1);
+    a41 = hb_vf_addr("41", 0);
+    ae8 = hb_vf_addr("e8", 1);
     g_hash_table_add(exclude, a41);
     g_hash_table_add(avoid, ae8);
     c.exclude = exclude;

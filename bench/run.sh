@@ -38,6 +38,8 @@ T_FAST_TRUE=1.20      # vgpu-hook fast path <= 1.2 x /bin/true
 T_FAST_SHELL=0.26     # ... and <= 0.26 x the shell-script hook
 T_PREP_MDEVCTL=0.25   # prepare on dgx-8x20 <= 0.25 x `mdevctl types`
 T_SCALE_OPENS=2       # attribute opens per added VF parent (a VFs x types scan would be >= 22)
+# (bench/floor.sh adds its own: <= 20 operations per VF parent, <= 4 besides
+# path lookups, <= 0.01 x mdevctl types, with the simulator whole at /sys.)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: $*"; exit 1; }
@@ -406,6 +408,17 @@ if [ "$first" != "$last" ]; then
     target "scaling: prepare ops growth / VF parent growth" \
         "$(awk -v g="$growth" -v a="$p2" -v b="$p1" 'BEGIN { printf "%.2f", g / (a / b) }')" 1.10
 fi
+
+# --- 2b. the simulator whole at /sys: operations per VF parent (bench/floor.sh) ------------
+say "bench: the simulator whole at /sys (bench/floor.sh)"
+FLOOR_TARGETS=$WORK/floor.targets BENCH_O=$BO BENCH_ROUNDS=$ROUNDS BENCH_MDEVCTL_ROUNDS=$MROUNDS \
+    "$TOP/bench/floor.sh" > "$WORK/floor.md" 2>>"$WORK/floor.stderr" ||
+    die "bench/floor.sh failed: $(tail -n 3 "$WORK/floor.stderr")"
+cat "$WORK/floor.md" >> "$TABLE"
+out ""
+while IFS=$'\t' read -r what value limit; do
+    target "$what" "$value" "$limit"
+done < "$WORK/floor.targets"
 
 # --- 3. concurrency: 64 prepares at once on a 64-VF host vs one after another ---------
 say "bench: concurrency, $CONC domains on a40x2-sriov, $CROUNDS rounds"

@@ -107,7 +107,7 @@ static int
 nvvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
     /* one read per VF gives every type's availability */
-    g_autoptr(GPtrArray) names = vf_parent_scan_names(root, requests, error);
+    g_autoptr(GPtrArray) names = vf_parent_scan_names(host, root, requests, error);
 
     if (!names)
         return -1;

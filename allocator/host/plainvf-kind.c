@@ -61,7 +61,7 @@ plainvf_parent_new(const char *root, const char *vf, const char *pf, GError **er
 static int
 plainvf_scan(Host *host, const char *root, const GPtrArray *requests, GError **error)
 {
-    g_autoptr(GPtrArray) names = vf_parent_scan_names(root, requests, error);
+    g_autoptr(GPtrArray) names = vf_parent_scan_names(host, root, requests, error);
 
     if (!names)
         return -1;

@@ -5,13 +5,16 @@
 #include "vgpu-sort.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Opens @rel below @dirfd (AT_FDCWD: @rel is a path); @shown names it in
+ * messages. */
 char *
-sysfs_read_attr(const char *path, GError **error)
+sysfs_read_attr_at(int dirfd, const char *rel, const char *shown, GError **error)
 {
     /* open + one read + close, not g_file_get_contents: that also fstat()s
      * and reads again to see EOF. A sysfs attribute comes whole from its
@@ -19,10 +22,10 @@ sysfs_read_attr(const char *path, GError **error)
      * syscall here is a trip through a FUSE simulator. */
     char buf[SYSFS_ATTR_MAX + 1];
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        vgpu_error_set_errno(error, errno, "reading %s", path);
+        vgpu_error_set_errno(error, errno, "reading %s", shown);
         return NULL;
     }
     do {
@@ -32,7 +35,7 @@ sysfs_read_attr(const char *path, GError **error)
         int saved = errno;
 
         close(fd);
-        vgpu_error_set_errno(error, saved, "reading %s", path);
+        vgpu_error_set_errno(error, saved, "reading %s", shown);
         return NULL;
     }
     close(fd);
@@ -41,13 +44,19 @@ sysfs_read_attr(const char *path, GError **error)
 }
 
 char *
-sysfs_read_link(const char *path, GError **error)
+sysfs_read_attr(const char *path, GError **error)
+{
+    return sysfs_read_attr_at(AT_FDCWD, path, path, error);
+}
+
+char *
+sysfs_read_link_at(int dirfd, const char *rel, const char *shown, GError **error)
 {
     char buf[PATH_MAX];
-    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    ssize_t n = readlinkat(dirfd, rel, buf, sizeof(buf) - 1);
 
     if (n < 0) {
-        vgpu_error_set_errno(error, errno, "reading link %s", path);
+        vgpu_error_set_errno(error, errno, "reading link %s", shown);
         return NULL;
     }
     buf[n] = '\0';
@@ -55,9 +64,15 @@ sysfs_read_link(const char *path, GError **error)
 }
 
 char *
-sysfs_read_link_name(const char *path, GError **error)
+sysfs_read_link(const char *path, GError **error)
 {
-    g_autofree char *target = sysfs_read_link(path, error);
+    return sysfs_read_link_at(AT_FDCWD, path, path, error);
+}
+
+char *
+sysfs_read_link_name_at(int dirfd, const char *rel, const char *shown, GError **error)
+{
+    g_autofree char *target = sysfs_read_link_at(dirfd, rel, shown, error);
     char *name;
 
     if (!target)
@@ -65,11 +80,17 @@ sysfs_read_link_name(const char *path, GError **error)
     name = g_path_get_basename(target);
     if (!sysfs_component_ok(name)) {
         g_set_error(error, VGPU_SYSFS_ERROR, EINVAL,
-                    "link %s points to '%s', not to a device or type", path, target);
+                    "link %s points to '%s', not to a device or type", shown, target);
         g_free(name);
         return NULL;
     }
     return name;
+}
+
+char *
+sysfs_read_link_name(const char *path, GError **error)
+{
+    return sysfs_read_link_name_at(AT_FDCWD, path, path, error);
 }
 
 gboolean
@@ -79,15 +100,22 @@ sysfs_error_is_absent(const GError *error)
 }
 
 int
-sysfs_read_attr_optional(const char *path, char **out, GError **error)
+sysfs_read_attr_optional_at(int dirfd, const char *rel, const char *shown, char **out,
+                            GError **error)
 {
     g_autoptr(GError) local = NULL;
 
-    *out = sysfs_read_attr(path, &local);
+    *out = sysfs_read_attr_at(dirfd, rel, shown, &local);
     if (*out || sysfs_error_is_absent(local))
         return 0;
     g_propagate_error(error, g_steal_pointer(&local));
     return -1;
+}
+
+int
+sysfs_read_attr_optional(const char *path, char **out, GError **error)
+{
+    return sysfs_read_attr_optional_at(AT_FDCWD, path, path, out, error);
 }
 
 int
@@ -108,23 +136,47 @@ sysfs_parse_int(const char *path, const char *text, gint64 min, int *out, GError
 }
 
 GPtrArray *
-sysfs_list_dir(const char *path, GError **error)
+sysfs_list_dir_at(int dirfd, const char *rel, const char *shown, GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    g_autoptr(GDir) dir = g_dir_open(path, 0, &local);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
+    int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct dirent *e;
+    DIR *dir;
 
-    if (!dir) {
-        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            return g_steal_pointer(&names);
-        g_propagate_prefixed_error(error, g_steal_pointer(&local), "listing %s: ", path);
+    if (fd < 0 && errno == ENOENT)
+        return g_steal_pointer(&names);
+    if (fd < 0 || !(dir = fdopendir(fd))) {
+        vgpu_error_set_errno(error, errno, "listing %s", shown);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    while ((name = g_dir_read_name(dir))) {
-        if (sysfs_component_ok(name))
-            g_ptr_array_add(names, g_strdup(name));
+    while ((errno = 0, e = readdir(dir))) {
+        if (sysfs_component_ok(e->d_name))
+            g_ptr_array_add(names, g_strdup(e->d_name));
     }
+    if (errno) {
+        vgpu_error_set_errno(error, errno, "listing %s", shown);
+        closedir(dir);
+        return NULL;
+    }
+    closedir(dir);
     g_ptr_array_sort(names, vgpu_compare_strings);
     return g_steal_pointer(&names);
+}
+
+GPtrArray *
+sysfs_list_dir(const char *path, GError **error)
+{
+    return sysfs_list_dir_at(AT_FDCWD, path, path, error);
+}
+
+int
+sysfs_dir_open_at(int dirfd, const char *rel, const char *shown, GError **error)
+{
+    int fd = openat(dirfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        vgpu_error_set_errno(error, errno, "opening %s", shown);
+    return fd;
 }

@@ -28,3 +28,18 @@ int sysfs_parse_int(const char *path, const char *text, gint64 min, int *out,
 /* Entries of the directory @path, sorted, skipping names that could not be
  * one path component. A missing directory is an empty list. */
 GPtrArray *sysfs_list_dir(const char *path, GError **error);
+
+/* The same, for @rel below the directory descriptor @dirfd, one already
+ * resolved: on sysfs every component of a path is a lookup and every link
+ * on the way (class/mdev_bus/P, bus/pci/devices/A) a readlink, so a scan
+ * that opens thousands of files walks each directory's path once. @shown
+ * names the file in messages, as the path functions would. */
+char *sysfs_read_attr_at(int dirfd, const char *rel, const char *shown, GError **error);
+int sysfs_read_attr_optional_at(int dirfd, const char *rel, const char *shown, char **out,
+                                GError **error);
+char *sysfs_read_link_at(int dirfd, const char *rel, const char *shown, GError **error);
+char *sysfs_read_link_name_at(int dirfd, const char *rel, const char *shown, GError **error);
+GPtrArray *sysfs_list_dir_at(int dirfd, const char *rel, const char *shown, GError **error);
+/* An O_PATH descriptor of the directory @rel below @dirfd, for the
+ * functions above; -1 with @error. */
+int sysfs_dir_open_at(int dirfd, const char *rel, const char *shown, GError **error);

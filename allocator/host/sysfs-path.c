@@ -176,3 +176,27 @@ sysfs_path_pci_devices(const char *root)
 {
     return g_build_filename(root, "bus", "pci", "devices", NULL);
 }
+
+char *
+sysfs_rel_dev_file(const char *dev, const char *file, GError **error)
+{
+    if (!components_ok(error, dev, file, SYSFS_PATH_END))
+        return NULL;
+    return g_build_filename(dev, file, NULL);
+}
+
+char *
+sysfs_rel_types(const char *dev, GError **error)
+{
+    if (!components_ok(error, dev, SYSFS_PATH_END))
+        return NULL;
+    return g_build_filename(dev, "mdev_supported_types", NULL);
+}
+
+char *
+sysfs_rel_type_file(const char *dev, const char *type, const char *file, GError **error)
+{
+    if (!components_ok(error, dev, type, file, SYSFS_PATH_END))
+        return NULL;
+    return g_build_filename(dev, "mdev_supported_types", type, file, NULL);
+}

@@ -41,6 +41,14 @@ char *sysfs_path_nvvf_file(const char *root, const char *vf, const char *file,
                            GError **error);                   /* bus/pci/devices/A/nvidia/FILE */
 char *sysfs_path_pci_devices(const char *root);               /* bus/pci/devices */
 
+/* Paths relative to a directory already resolved (sysfs-io.h's *_at), for
+ * the scan: DEV/FILE in the directory that holds device DEV, and
+ * DEV/mdev_supported_types[/TYPE/FILE] there. */
+char *sysfs_rel_dev_file(const char *dev, const char *file, GError **error);
+char *sysfs_rel_types(const char *dev, GError **error);
+char *sysfs_rel_type_file(const char *dev, const char *type, const char *file,
+                          GError **error);
+
 /* TRUE when @s is a single safe path component (no '/', not "." or "..",
  * not empty, printable). */
 gboolean sysfs_component_ok(const char *s);

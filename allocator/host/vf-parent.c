@@ -46,13 +46,34 @@ vf_parent_new(const DeviceKind *kind, const char *root, const char *vf, const ch
 }
 
 GPtrArray *
-vf_parent_scan_names(const char *root, const GPtrArray *requests, GError **error)
+vf_parent_scan_names(const Host *host, const char *root, const GPtrArray *requests,
+                     GError **error)
 {
     g_autofree char *dir = NULL;
     GPtrArray *named = device_kind_named_vfs(requests);
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GHashTable) taken = NULL;
+    GPtrArray *names;
 
     if (named)
         return named;
     dir = sysfs_path_pci_devices(root);
-    return sysfs_list_dir(dir, error);
+    if (!(all = sysfs_list_dir(dir, error)))
+        return NULL;
+    /* An mdev parent is no whole VF (its driver splits it), nor is its GPU
+     * (a PF, or the parent itself): on a DGX those are 168 of its 170 PCI
+     * devices, each a path walk through its link. */
+    taken = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < host->parents->len; i++) {
+        const HostParent *p = host->parents->pdata[i];
+
+        g_hash_table_add(taken, p->addr);
+        g_hash_table_add(taken, p->gpu);
+    }
+    names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < all->len; i++) {
+        if (!g_hash_table_contains(taken, all->pdata[i]))
+            g_ptr_array_add(names, g_strdup(all->pdata[i]));
+    }
+    return names;
 }

@@ -16,5 +16,7 @@ char *vf_parent_read_pci_id(const char *root, const char *addr, const char *file
 HostParent *vf_parent_new(const DeviceKind *kind, const char *root, const char *vf,
                           const char *pf, GError **error);
 /* The PCI addresses a whole-VF scan reads for @requests: the VFs their
- * hostdevs name when all do, else every PCI device. NULL with @error. */
-GPtrArray *vf_parent_scan_names(const char *root, const GPtrArray *requests, GError **error);
+ * hostdevs name when all do, else every PCI device that is not already a
+ * parent in @host (an mdev parent). NULL with @error. */
+GPtrArray *vf_parent_scan_names(const Host *host, const char *root,
+                                const GPtrArray *requests, GError **error);

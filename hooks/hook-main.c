@@ -109,7 +109,9 @@ release_reason(int argc, char **argv)
 static int
 fail(const char *op, GError *error)
 {
-    vgpu_log(LOG_ERR, "%s", error->message);
+    vgpu_log_event(LOG_ERR, &(VgpuLogEvent){ .code = strcmp(op, "prepare") == 0 ? "refused"
+                                                                            : "failed" },
+                   "%s", error->message);
     if (hook_exit_code_on_failure(op) == 0)
         return 0;
     fprintf(stderr, "vgpu-hook: %s\n", error->message);
@@ -130,6 +132,8 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
     gave_up_fd = gave_up;
     bound_cpu_time();
     vgpu_log_open("vgpu-hook", FALSE);
+    g_autofree char *call = g_strdup_printf("%s %s", op, subop);
+    vgpu_log_domain(name, NULL, call);
 
     if (!(cfg = vgpu_config_load(vgpu_config_path(), &error)))
         return fail(op, error);
@@ -144,6 +148,9 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
         vgpu_log(LOG_WARNING, "domain '%s': %s; releasing by name", name, error->message);
         g_clear_error(&error);
     }
+
+    if (dom)
+        vgpu_log_domain(dom->name ? dom->name : name, dom->uuid, call);
 
     /* Release and reconnect answer to the ledger, which the front found or
      * could not rule out: the live metadata may be gone (virsh metadata

@@ -78,8 +78,9 @@ vf_reuse(Prepare *p, const HostParent *vf, const VgpuRequest *req, const char *t
     if (d->state == LEDGER_INTENT &&
         prepare_record(p, vf->kind, req->uuid, vf->addr, type, LEDGER_CREATED, error) < 0)
         return -1;
-    vgpu_log(LOG_INFO, "domain '%s': VF %s already has our type %s", p->dom->name, vf->addr,
-             type);
+    vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "reused", .uuid = req->uuid, .type = type,
+                                              .vf = vf->addr },
+                   "domain '%s': VF %s already has our type %s", p->dom->name, vf->addr, type);
     return 0;
 }
 
@@ -122,7 +123,9 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
         return -1;
     HOOK_TEST_POINT("prepare-intent");
     if (kind->make(root, vf->addr, t->id, req->uuid, p->cfg->create_timeout_ms, &err) < 0) {
-        vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
+        vgpu_log_event(LOG_WARNING, &(VgpuLogEvent){ .code = "create-failed", .uuid = req->uuid,
+                                                     .type = t->id, .vf = vf->addr },
+                       "domain '%s': %s", p->dom->name, err->message);
         /* A write that timed out may still land: the intent stays for the
          * release libvirt runs next. */
         if (!g_error_matches(err, VGPU_ERROR, VGPU_ERROR_TIMEOUT)) {
@@ -138,7 +141,9 @@ vf_make(Prepare *p, Host *host, HostParent *vf, const VgpuRequest *req, GError *
     if (prepare_record(p, kind, req->uuid, vf->addr, t->id, LEDGER_CREATED, error) < 0)
         return -1;
     kind->note_made(host, vf->addr, vf->addr, t->id);
-    vgpu_log(LOG_INFO, "domain '%s': VF %s took %s (%s)", p->dom->name, vf->addr, t->name, t->id);
+    vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "created", .uuid = req->uuid, .type = t->id,
+                                              .vf = vf->addr },
+                   "domain '%s': VF %s took %s (%s)", p->dom->name, vf->addr, t->name, t->id);
     return 0;
 }
 

@@ -121,15 +121,20 @@ create_on_candidates(Prepare *p, Host *host, const VgpuRequest *req, const Place
             if (prepare_record(p, kind, req->uuid, c->parent->addr, c->type->id, LEDGER_CREATED,
                                error) < 0)
                 return PLACE_FAILED;
-            vgpu_log(LOG_INFO, "domain '%s': created %s (%s, %s) on %s%s%s",
-                     p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr,
+            vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "created", .uuid = req->uuid,
+                                                      .type = c->type->id,
+                                                      .parent = c->parent->addr },
+                           "domain '%s': created %s (%s, %s) on %s%s%s", p->dom->name, req->uuid, c->type->name, c->type->id, c->parent->addr,
                      req->label ? ", chosen for " : "", req->label ? req->label : "");
             /* On the host as placement saw it: before the note. */
             log_remote(p, host, req, rules, c);
             kind->note_made(host, req->uuid, c->parent->addr, c->type->id);
             return PLACE_OK;
         }
-        vgpu_log(LOG_WARNING, "domain '%s': %s", p->dom->name, err->message);
+        vgpu_log_event(LOG_WARNING, &(VgpuLogEvent){ .code = "create-failed", .uuid = req->uuid,
+                                                     .type = c->type->id,
+                                                     .parent = c->parent->addr },
+                       "domain '%s': %s", p->dom->name, err->message);
         /* The kernel may still be creating the device under this UUID
          * (no answer in time, or an answer but no device yet): another
          * parent would only get EEXIST, and the intent stays so that the
@@ -218,8 +223,9 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
                               error) < 0) {
         return -1;
     }
-    vgpu_log(LOG_INFO, "domain '%s': using existing mdev %s (%s on %s)%s",
-             p->dom->name, req->uuid, type, parent, d ? ", created by vgpu-hook" : ", not ours");
+    vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "reused", .uuid = req->uuid, .type = type,
+                                              .parent = parent },
+                   "domain '%s': using existing mdev %s (%s on %s)%s", p->dom->name, req->uuid, type, parent, d ? ", created by vgpu-hook" : ", not ours");
     *reused = TRUE;
     return 0;
 }
@@ -322,10 +328,12 @@ rollback(Prepare *p)
         if (m->kind->unmake(p->cfg->sysfs_root, m->id, p->cfg->remove_retries,
                             p->cfg->remove_retry_delay_ms, p->cfg->remove_timeout_ms, &err) < 0) {
             /* Left in the ledger: the release libvirt runs next retries it. */
-            vgpu_log(LOG_ERR, "domain '%s': rollback: %s", p->dom->name, err->message);
+            vgpu_log_event(LOG_ERR, &(VgpuLogEvent){ .code = "rollback-failed", .uuid = uuid },
+                           "domain '%s': rollback: %s", p->dom->name, err->message);
             continue;
         }
-        vgpu_log(LOG_INFO, "domain '%s': rolled back %s", p->dom->name, uuid);
+        vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "rolled-back", .uuid = uuid },
+                       "domain '%s': rolled back %s", p->dom->name, uuid);
         ledger_drop(p->ledger, uuid);
     }
     g_autoptr(GError) err = NULL;

@@ -40,14 +40,16 @@ reconnect_unasked(const VgpuConfig *cfg, const VgpuDomain *dom, const LedgerDevi
 {
     const DeviceKind *kind = device_kind_of(d);
     g_autofree char *parent = NULL, *type = NULL;
+    VgpuLogEvent ev = { .code = "reconnect-unasked", .uuid = d->uuid, .type = d->type };
 
+    *(kind->named_by_hostdev ? &ev.vf : &ev.parent) = d->parent;
     if (kind->lookup(cfg->sysfs_root, device_kind_device_id(kind, d->uuid, d->parent),
                      &parent, &type, NULL) < 0)
-        vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s (%s on %s), which the "
+        vgpu_log_event(LOG_WARNING, &ev, "domain '%s': reconnect: ledger holds %s (%s on %s), which the "
                  "domain no longer asks for and which is missing from sysfs", dom->name,
                  d->uuid, d->type, d->parent);
     else
-        vgpu_log(LOG_WARNING, "domain '%s': reconnect: ledger holds %s (%s on %s, present), "
+        vgpu_log_event(LOG_WARNING, &ev, "domain '%s': reconnect: ledger holds %s (%s on %s, present), "
                  "which the domain no longer asks for (its metadata was removed?); "
                  "release end gives it back", dom->name, d->uuid, type, parent);
 }
@@ -69,18 +71,26 @@ hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom)
         const LedgerDevice *d = ledger_find(ledger, req->uuid);
         g_autofree char *parent = NULL, *type = NULL;
         g_autoptr(GError) lerr = NULL;
+        VgpuLogEvent ev = { .uuid = req->uuid };
 
         if (reconnect_lookup(cfg, req, d, &parent, &type, &lerr) < 0) {
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
+            ev.code = "reconnect-missing";
+            vgpu_log_event(LOG_WARNING, &ev, "domain '%s': reconnect: vGPU %s is missing from sysfs%s",
                      dom->name, req->uuid, d ? " although the ledger records it" : "");
         } else if (!d) {
-            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) present, not created "
+            ev = (VgpuLogEvent){ "reconnect-not-ours", .uuid = req->uuid, .type = type,
+                                 .parent = parent };
+            vgpu_log_event(LOG_INFO, &ev, "domain '%s': reconnect: %s (%s on %s) present, not created "
                      "by vgpu-hook", dom->name, req->uuid, type, parent);
         } else if (g_strcmp0(parent, d->parent) || g_strcmp0(type, d->type)) {
-            vgpu_log(LOG_WARNING, "domain '%s': reconnect: %s is %s on %s, ledger says %s on %s",
+            ev = (VgpuLogEvent){ "reconnect-changed", .uuid = req->uuid, .type = type,
+                                 .parent = parent };
+            vgpu_log_event(LOG_WARNING, &ev, "domain '%s': reconnect: %s is %s on %s, ledger says %s on %s",
                      dom->name, req->uuid, type, parent, d->type, d->parent);
         } else {
-            vgpu_log(LOG_INFO, "domain '%s': reconnect: %s (%s on %s) ok",
+            ev = (VgpuLogEvent){ "reconnect-ok", .uuid = req->uuid, .type = type,
+                                 .parent = parent };
+            vgpu_log_event(LOG_INFO, &ev, "domain '%s': reconnect: %s (%s on %s) ok",
                      dom->name, req->uuid, type, parent);
         }
     }

@@ -49,17 +49,22 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
     const DeviceKind *kind = device_kind_of(d);
     const char *id = device_kind_device_id(kind, d->uuid, d->parent);
     g_autofree char *parent = NULL, *type = NULL;
+    VgpuLogEvent ev = { .uuid = d->uuid, .type = d->type };
+
+    *(kind->named_by_hostdev ? &ev.vf : &ev.parent) = d->parent;
 
     switch (device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, &parent,
                               &type, error)) {
     case DEVICE_STATUS_ERROR:
         return -1;
     case DEVICE_STATUS_GONE:
-        vgpu_log(LOG_INFO, "domain '%s': %s already gone", name, d->uuid);
+        ev.code = "already-gone";
+        vgpu_log_event(LOG_INFO, &ev, "domain '%s': %s already gone", name, d->uuid);
         return 0;
     case DEVICE_STATUS_REPLACED:
-        vgpu_log(LOG_WARNING, "domain '%s': %s is now %s on %s, not the %s on %s we made; "
-                 "leaving it", name, d->uuid, type, parent, d->type, d->parent);
+        ev.code = "replaced";
+        vgpu_log_event(LOG_WARNING, &ev, "domain '%s': %s is now %s on %s, not the %s on %s "
+                       "we made; leaving it", name, d->uuid, type, parent, d->type, d->parent);
         return 0;
     case DEVICE_STATUS_OURS:
         break;
@@ -69,7 +74,9 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
                      cfg->remove_retry_delay_ms, cfg->remove_timeout_ms, error) < 0)
         return -1;
     HOOK_TEST_POINT("release-removed");
-    vgpu_log(LOG_INFO, "domain '%s': removed %s (%s on %s)", name, d->uuid, d->type, d->parent);
+    ev.code = "removed";
+    vgpu_log_event(LOG_INFO, &ev, "domain '%s': removed %s (%s on %s)", name, d->uuid, d->type,
+                   d->parent);
     return 0;
 }
 
@@ -123,8 +130,9 @@ hook_release(const VgpuConfig *cfg, const char *name, const char *reason, const 
         return -1;
     }
     if (ledger->devices->len)
-        vgpu_log(LOG_INFO, "domain '%s': releasing %u vGPU(s); shutoff reason: %s%s", name,
-                 ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)",
+        vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "releasing", .domain_uuid = uuid },
+                       "domain '%s': releasing %u vGPU(s); shutoff reason: %s%s", name,
+                       ledger->devices->len, reason ? reason : "not given (libvirt < 10.5)",
                  /* The ledger decides, not the XML (hook-main.c). */
                  dom && dom->requests->len == 0
                      ? "; the live XML asks for none of them (its metadata was removed)" : "");

@@ -86,7 +86,7 @@ on_close(virConnectPtr conn, int reason, void *opaque)
 {
     Keeper *k = opaque;
 
-    vgpu_log(LOG_WARNING, "lost the connection to %s (%s); reconnecting", k->uri,
+    vgpu_log_event(LOG_WARNING, &(VgpuLogEvent){ .code = "disconnected" }, "lost the connection to %s (%s); reconnecting", k->uri,
              close_reason(reason));
     /* The connection is released from the timer, not from its own
      * callback. */
@@ -161,7 +161,7 @@ connect_failed(Keeper *k, const GError *error)
     if (g_strcmp0(k->down_why, error->message) != 0) {
         g_autofree char *next = duration(k->backoff_ms), *most = duration(k->backoff_max_ms);
 
-        vgpu_log(LOG_WARNING, "%s; next attempt in %s, then less often, down to one every %s "
+        vgpu_log_event(LOG_WARNING, &(VgpuLogEvent){ .code = "connect-failed" }, "%s; next attempt in %s, then less often, down to one every %s "
                  "(logged again only when this changes)", error->message, next, most);
         g_free(k->down_why);
         k->down_why = g_strdup(error->message);
@@ -184,9 +184,9 @@ on_reconnect_timer(int timer, void *opaque)
         return;
     }
     if (k->failed_attempts)
-        vgpu_log(LOG_INFO, "connected to %s after %u failed attempt(s)", k->uri, k->failed_attempts);
+        vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "connected" }, "connected to %s after %u failed attempt(s)", k->uri, k->failed_attempts);
     else
-        vgpu_log(LOG_INFO, "connected to %s", k->uri);
+        vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "connected" }, "connected to %s", k->uri);
     k->backoff_ms = k->backoff_min_ms;
     k->failed_attempts = 0;
     g_clear_pointer(&k->down_why, g_free);

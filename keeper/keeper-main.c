@@ -48,7 +48,7 @@ on_signal(int watch, int fd, int events, void *opaque)
             keeper_full_pass(k, "full pass on SIGHUP");
         return;
     }
-    vgpu_log(LOG_INFO, "stopping on signal %u", si.ssi_signo);
+    vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "stopped" }, "stopping on signal %u", si.ssi_signo);
     k->quit = TRUE;
 }
 
@@ -91,7 +91,7 @@ run_daemon(Keeper *k)
         (k->recheck_s && (k->recheck_timer = virEventAddTimeout(
                               (int)k->recheck_s * 1000, on_recheck_timer, k, NULL)) < 0))
         return fail("libvirt's event loop", virGetLastErrorMessage());
-    vgpu_log(LOG_INFO, "started (version %s, %s%s)", VGPU_VERSION, k->uri,
+    vgpu_log_event(LOG_INFO, &(VgpuLogEvent){ .code = "started" }, "started (version %s, %s%s)", VGPU_VERSION, k->uri,
              k->dry_run ? ", dry run" : "");
     /* The first connection goes through the reconnect path: a keeper
      * started before libvirtd waits for it with the same backoff. */

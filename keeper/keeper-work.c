@@ -10,6 +10,7 @@
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 keeper_status_save(Keeper *k)
@@ -53,12 +54,16 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
     g_autoptr(GError) error = NULL;
     g_autofree char *what = NULL, *list = NULL;
     DomainSyncResult res = { 0 };
+    char duuid[VIR_UUID_STRING_BUFLEN] = "";
 
+    if (virDomainGetUUIDString(dom, duuid) < 0)
+        duuid[0] = 0;
     if (domain_sync(dom, k->sysfs_root, k->dry_run, &res, &error) < 0) {
         domain_sync_result_clear(&res);
         if (virt_error_is_gone(error))   /* undefined meanwhile: nothing to keep */
             return;
-        vgpu_log(LOG_ERR, "%s (%s)", error->message, why);
+        vgpu_log_event(LOG_ERR, &(VgpuLogEvent){ .code = "sync-failed", .domain_uuid = duuid },
+                       "%s (%s)", error->message, why);
         k->failures++;
         return;
     }
@@ -68,13 +73,24 @@ sync_one(Keeper *k, virDomainPtr dom, const char *why)
             g_strdup_printf("; read %u times: the definition changed meanwhile", res.attempts) :
             NULL;
 
+        g_autoptr(GPtrArray) uuids = g_ptr_array_new();
+
+        /* Each entry ends with its request's UUID ("A40-2Q vGPU <uuid>"). */
+        for (guint i = 0; i < count; i++)
+            g_ptr_array_add(uuids, strrchr(res.added->pdata[i], ' ') + 1);
+        g_ptr_array_add(uuids, NULL);
         g_ptr_array_add(res.added, NULL);
         list = g_strjoinv(", ", (char **)res.added->pdata);
         what = g_strdup_printf("domain '%s': %s <hostdev> for %s", res.name,
                                res.outcome == DOMAIN_SYNC_CHANGED ? "added" : "would add", list);
         /* Why: the metadata asks for vGPUs the definition has no <hostdev>
          * for; and what made the keeper look. */
-        vgpu_log(LOG_NOTICE, "%s: its vGPU metadata had no <hostdev> for %s (%s)%s%s", what,
+        vgpu_log_event(LOG_NOTICE, &(VgpuLogEvent){
+                           .code = res.outcome == DOMAIN_SYNC_CHANGED ? "hostdev-added"
+                                                                      : "hostdev-would-add",
+                           .domain = res.name, .domain_uuid = duuid,
+                           .uuids = (const char *const *)uuids->pdata },
+                       "%s: its vGPU metadata had no <hostdev> for %s (%s)%s%s", what,
                  count > 1 ? "them" : "it", why,
                  res.running ? "; running: applies at its next start" : "", retried ? retried : "");
         if (k->once)   /* a script's tool: its output too */
@@ -124,9 +140,13 @@ keeper_vf_pass(Keeper *k, const char *why)
         k->vf_host = res.host_has_vfs;
     /* Log what was written even when a later step failed. */
     for (guint i = 0; res.moves && i < res.moves->len; i++) {
-        g_autofree char *what = vf_keep_move_describe(g_ptr_array_index(res.moves, i));
+        const VfKeepMove *m = g_ptr_array_index(res.moves, i);
+        g_autofree char *what = vf_keep_move_describe(m);
 
-        vgpu_log(LOG_NOTICE, "%s%s (%s)%s", k->dry_run ? "would re-point: " : "", what, why,
+        vgpu_log_event(LOG_NOTICE, &(VgpuLogEvent){
+                           .code = k->dry_run ? "vf-would-repoint" : "vf-repointed",
+                           .domain = m->domain, .uuid = m->uuid, .vf = m->vf },
+                       "%s%s (%s)%s", k->dry_run ? "would re-point: " : "", what, why,
                  res.attempts > 1 ? "; the pass started over: a definition changed meanwhile"
                                   : "");
         if (k->once)
@@ -147,10 +167,13 @@ keeper_vf_pass(Keeper *k, const char *why)
     }
     /* A request no VF can take is said once, not at every event. */
     for (guint i = 0; res.stuck && i < res.stuck->len; i++) {
-        char *line = vf_keep_move_describe(g_ptr_array_index(res.stuck, i));
+        const VfKeepMove *m = g_ptr_array_index(res.stuck, i);
+        char *line = vf_keep_move_describe(m);
 
         if (!k->stuck || !g_hash_table_contains(k->stuck, line))
-            vgpu_log(LOG_WARNING, "%s (%s)", line, why);
+            vgpu_log_event(LOG_WARNING, &(VgpuLogEvent){ .code = "vf-stuck", .domain = m->domain,
+                                                         .uuid = m->uuid, .vf = m->old },
+                           "%s (%s)", line, why);
         g_hash_table_add(stuck, line);
     }
     g_clear_pointer(&k->stuck, g_hash_table_unref);

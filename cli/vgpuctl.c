@@ -28,6 +28,7 @@ static const CliCommand commands[] = {
     { "define", cmd_define, "define a domain from a file, adding missing <hostdev>" },
     { "check",  cmd_check,  "dry run: would this domain start now, and where" },
     { "gc",     cmd_gc,     "remove leaked vGPUs of domains that are not running" },
+    { "migrate-check", cmd_migrate_check, "would a vGPU domain move to another host, and how" },
 };
 
 static char *

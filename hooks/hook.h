@@ -19,6 +19,9 @@ void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
  * print nothing (libvirt keeps the XML it has). */
 int hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size_t len,
                  char **out, GError **error);
+/* migrate begin, before hook_migrate: can each mdev request get its type
+ * here now (hook-migrate-type.c)? Makes nothing. */
+int hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
 
 /* Entry point the libc-only front dlopen()s and runs in a child it
  * watches (front-watch.h): @gave_up is where the last-resort timer says it

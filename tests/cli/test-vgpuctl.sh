@@ -832,6 +832,17 @@ test_output_columns() {
 }
 
 # help COMMAND, ASCII help in the C locale, one meaning per short option.
+# migrate-check's arguments: one line naming what is wrong, nothing done
+# (its answers are checked against two real libvirtd: tests/e2e/test-migrate.sh).
+test_migrate_check_args() {
+    vc migrate-check vm1
+    t_match "migrate-check without --to: one line, exit 1" "^1:vgpuctl: migrate-check: expected DOMAIN --to URI, or --all --to URI" "$RC:$ERR"
+    vc migrate-check --to test:///default
+    t_eq "migrate-check --to without DOMAIN or --all: exit 1, one line" "1:1" "$RC:$(wc -l <<< "$ERR")"
+    vc migrate-check --help
+    t_match "migrate-check --help: the verdicts and exit codes" "Exit 0 when every domain can move live, 2 when some only offline" "$RC:$(tr '\n' ' ' <<< "$OUT")"
+}
+
 test_help_options() {
     fresh a40x2-sriov
     local c pairs=
@@ -1028,4 +1039,5 @@ test_help_options
 test_gc_as_it_goes
 test_unprivileged
 test_check_gpu_name_unknown
+test_migrate_check_args
 t_done

@@ -220,7 +220,11 @@ lv_start() {
         echo "# vgpu-hook end-to-end tier (tests/e2e/libvirt-env.sh)"
         echo "cgroup_controllers = [ ]"
         [ "${LV_SECURITY_DRIVER:-none}" = default ] || echo "security_driver = \"${LV_SECURITY_DRIVER:-none}\""
+        # More lines for this daemon (two daemons migrating: their port ranges).
+        [ -z "${LV_QEMU_CONF_EXTRA:-}" ] || printf '%s\n' "$LV_QEMU_CONF_EXTRA"
     } > "$LV_WORK/qemu.conf"
+    # Lines ns-keeper.sh adds to the namespace's libvirtd.conf (host_uuid).
+    [ -z "${LV_LIBVIRTD_CONF_EXTRA:-}" ] || printf '%s\n' "$LV_LIBVIRTD_CONF_EXTRA" > "$LV_WORK/libvirtd.conf.extra"
     LV_KEEPER=
     lv_write_conf "$@"
     (cd / && LV_HOOK="$LV_B/hooks/vgpu-hook" LV_CACHE_DIR="${LV_CACHE_DIR:-}" LV_ROOT="$LV_ROOT" \

@@ -120,6 +120,7 @@ cp -a "$NS"/etc/. /etc/libvirt/
 rm -rf /etc/libvirt/qemu /etc/libvirt/hooks
 mkdir -p /etc/libvirt/qemu /etc/libvirt/hooks/qemu.d
 cp "$W/qemu.conf" /etc/libvirt/qemu.conf
+[ ! -e "$W/libvirtd.conf.extra" ] || cat "$W/libvirtd.conf.extra" >> /etc/libvirt/libvirtd.conf
 cp "$W/vgpu-hook.conf" /etc/libvirt/vgpu-hook.conf
 [ -n "${LV_HOOK:-}" ] && ln -s "$LV_HOOK" /etc/libvirt/hooks/qemu.d/vgpu-hook
 

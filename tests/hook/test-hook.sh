@@ -731,11 +731,46 @@ test_metadata_forms() {
         "$RC:$ERR:$(mdev_count)"
 }
 
+# migrate begin on the destination: an mdev request whose type no parent
+# here can take now is refused at once, in one sentence (no release
+# follows a refusal there, so nothing may be made); one that fits prints
+# nothing and makes nothing; one by need is refused: the source's type
+# cannot be known here.
+test_migrate_mdev_early() {
+    local t i
+    fresh mtty
+    t=$SIM_ROOT/class/mdev_bus/mtty/mdev_supported_types/mtty-2
+    dom mig1 "$(u 90)" "uuid=\"$(u 91)\" type=\"mtty-2\"" > "$WORK/mig1.xml"
+    hook mig1 migrate begin < "$WORK/mig1.xml"
+    t_eq "migrate begin, room here: exit 0, prints nothing, makes and records nothing" "0::0:0" \
+        "$RC:$OUT$ERR:$(mdev_count):$(ledgers)"
+    for i in $(seq 1 12); do printf '%s' "$(u $((100 + i)))" > "$t/create"; done
+    hook mig1 migrate begin < "$WORK/mig1.xml"
+    t_match "migrate begin, no room: refused in one sentence naming the domain, the type and why" \
+        "^1:vgpu-hook: domain 'mig1' cannot move here: no GPU here can take vGPU device 0 \(mtty-2\) now: .+$" \
+        "$RC:$ERR"
+    t_eq "migrate begin, no room: one line, nothing printed on stdout" "1:" "$(wc -l <<< "$ERR"):$OUT"
+    t_eq "migrate begin, no room: nothing made, nothing recorded" "12:0" "$(mdev_count):$(ledgers)"
+    printf 1 > "$SIM_ROOT/bus/mdev/devices/$(u 101)/remove"
+    hook mig1 migrate begin < "$WORK/mig1.xml"
+    t_eq "migrate begin, room again: accepted, nothing made" "0::11" "$RC:$OUT$ERR:$(mdev_count)"
+    hook mig1 restore begin < "$WORK/mig1.xml"
+    t_eq "restore begin is not a migration: not checked here" "0:" "$RC:$ERR"
+    fresh a40x2-sriov
+    dom mig2 "$(u 92)" "uuid=\"$(u 93)\" framebuffer=\"2G\" series=\"Q\"" > "$WORK/mig2.xml"
+    hook mig2 migrate begin < "$WORK/mig2.xml"
+    t_match "migrate begin, a request by need: refused, the source's type cannot be known here" \
+        "^1:vgpu-hook: domain 'mig2': vGPU device 0 asks for a Q profile with at least 2G, and the type the source runs cannot be known here" \
+        "$RC:$ERR"
+    t_eq "migrate begin, by need: nothing made" "0:0" "$(mdev_count):$(ledgers)"
+}
+
 all_tests="test_vendor_specific_never_placed test_fast_path test_single_profile_and_type test_multiple_and_pack_spread \
          test_parent_restriction test_timesliced test_shared_pool test_all_or_nothing test_release_safety \
          test_missing_hostdev_and_derived_uuid test_refusals test_hostile_xml \
          test_lock_and_config test_remove_busy_and_blocking test_hook_timeout test_bounded_through_a_pipe test_created_but_not_appeared test_release_without_metadata test_reconnect test_release_reason test_state_trust test_driver_self_remove test_damaged_ledger test_clones test_crash_points"
 all_tests="$all_tests test_doctype_text test_metadata_forms"
+all_tests="$all_tests test_migrate_mdev_early"
 # Release is the ledger's business, not the XML's: with the live metadata
 # removed (virsh metadata --live --remove) and the hostdev unplugged,
 # release end still gives back what the ledger holds, and reconnect says so.

@@ -114,6 +114,10 @@ printf 'device #1: type=%s remove=%s iommu_group=%s in-type-devices=%s\n' \
     "$([ -e "$d/iommu_group" ] && echo yes || echo no)" \
     "$(l=; for x in "$T"/mtty-2/devices/*; do norm "${x##*/}"; l+=" $N"; done; echo "${l# }")"
 
+# What udev (and libvirt's node devices) read: the parent's and the device's uevent.
+printf 'uevent: parent=%s device #1=%s\n' "'$(tr '\n' ';' < "$P/uevent" 2>&1)'" \
+    "'$(tr '\n' ';' < "$d/uevent" 2>&1)'"
+
 # --- fill the pool: 21 free ports -> 10 x mtty-2, then ENOSPC, then mtty-1 x1, ENOSPC
 for i in $(seq 3 13); do create mtty-2 "#$i" "${U[i]}"; done
 create mtty-1 "#14" "${U[14]}"

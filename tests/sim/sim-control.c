@@ -7,6 +7,7 @@
 #include "sim-control.h"
 #include "sim-mig.h"
 #include "sim-pci.h"
+#include "sim-uevent.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -322,6 +323,8 @@ sim_attr_show_text(SimHost *host, SimNode *node, int *err)
                                        node->owner.parent->vf_type->number : 0);
     case SIM_ATTR_PCI_OVERRIDE:
         return sim_pci_show_override(host, node);
+    case SIM_ATTR_UEVENT:
+        return sim_uevent_show(host, node);
     case SIM_ATTR_CREATE:
     case SIM_ATTR_REMOVE:
     case SIM_ATTR_CONTROL:
@@ -363,6 +366,7 @@ sim_attr_store(SimHost *host, SimNode *node, const char *buf, size_t len)
     case SIM_ATTR_MDEVS:
     case SIM_ATTR_FAULTS:
     case SIM_ATTR_MIG:
+    case SIM_ATTR_UEVENT:
         break;
     }
     return -EACCES;

@@ -8,6 +8,7 @@
  */
 #include "sim-sysfs.h"
 #include "sim-pci.h"
+#include "sim-uevent.h"
 
 #include <stdlib.h>
 
@@ -85,6 +86,7 @@ sim_sysfs_add_pci_function(SimHost *host, SimGpu *gpu, const char *addr, bool is
     sim_sysfs_text(tree, dir, "numa_node", numa);
     sim_sysfs_link(tree, dir, "subsystem", "bus/pci");
     sim_sysfs_add_config(tree, dir, model->vendor, device_id, model->pci_class);
+    sim_uevent_add(host, dir, NULL);
     sim_sysfs_link(tree, "bus/pci/devices", addr, dir);
     sim_sysfs_add_to_new_group(host, dir, addr);
     /* Bound as after boot; vfio-dev/ and nvidia/ come with the driver. */
@@ -159,6 +161,9 @@ sim_sysfs_add_parent(SimHost *host, SimParent *parent)
     if (!parent->gpu->model->mdev_driver)
         return;
     sim_tree_mkdir(host->tree, parent->dir);
+    /* A PCI parent has its own already; mtty's is a class device. */
+    if (!parent->gpu->address)
+        sim_uevent_add(host, parent->dir, NULL);
     for (guint i = 0; i < types->len; i++)
         sim_sysfs_add_type(host, parent, g_ptr_array_index(types, i));
     sim_sysfs_link(host->tree, "class/mdev_bus", parent->name, parent->dir);
@@ -181,9 +186,12 @@ sim_sysfs_add_gpu(SimHost *host, SimGpu *gpu)
         SimParent *parent = g_ptr_array_index(gpu->parents, i);
 
         sim_sysfs_add_parent(host, parent);
-        /* mtty is a virtual device that also shows up in its own class. */
-        if (gpu->model->kind == SIM_MODEL_MTTY)
+        /* mtty is a virtual device that also shows up in its own class,
+         * its subsystem (libvirt names its node device mtty_mtty). */
+        if (gpu->model->kind == SIM_MODEL_MTTY) {
             sim_sysfs_link(host->tree, "class/mtty", parent->name, parent->dir);
+            sim_sysfs_link(host->tree, parent->dir, "subsystem", "class/mtty");
+        }
     }
 }
 
@@ -293,6 +301,7 @@ sim_sysfs_add_mdev(SimHost *host, SimMdev *mdev)
 
     sim_tree_mkdir(tree, dir);
     sim_tree_add_attr(tree, remove, 0200, SIM_ATTR_REMOVE, &owner);
+    sim_uevent_add(host, dir, &owner);
     sim_sysfs_link(tree, dir, "mdev_type", type_dir);
     sim_sysfs_link(tree, dir, "subsystem", "bus/mdev");
     sim_sysfs_link(tree, dir, "driver", driver);

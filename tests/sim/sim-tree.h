@@ -42,6 +42,7 @@ typedef enum {
     SIM_ATTR_PCI_UNBIND,     /* bus/pci/drivers/<drv>/unbind */
     SIM_ATTR_PCI_PROBE,      /* bus/pci/drivers_probe */
     SIM_ATTR_PCI_OVERRIDE,   /* <PCI function>/driver_override */
+    SIM_ATTR_UEVENT,         /* a device's uevent: what its bus adds (sim-uevent.c) */
 } SimAttr;
 
 /* The model objects an attribute belongs to (any may be NULL). */

@@ -2,6 +2,7 @@
 /* The host model: building it up, freeing it, and the questions every
  * user of it asks (host-scan.c fills it through the device kinds). */
 #include "host.h"
+#include "pci-name.h"
 #include "profile.h"
 
 #include <string.h>
@@ -174,7 +175,7 @@ host_gpu_device_count(const Host *host, const char *gpu, const char *type)
 gboolean
 host_parent_holds_one_type(const HostParent *parent)
 {
-    return g_str_has_prefix(parent->model, "10de:");
+    return pci_vendor_is_nvidia(parent->model);
 }
 
 gboolean

@@ -194,3 +194,14 @@ pci_names_match(PciNames *names, const char *pf_id, const char *vf_id, const cha
     needle = pci_names_words(want);
     return strlen(needle) > 2 && strstr(hay, needle) != NULL;
 }
+
+gboolean
+pci_vendor_is_nvidia(const char *id)
+{
+    if (!id)
+        return FALSE;
+    if (g_str_has_prefix(id, "0x") || g_str_has_prefix(id, "0X"))
+        id += 2;
+    return g_ascii_strncasecmp(id, "10de", 4) == 0 && (id[4] == '\0' || id[4] == ':' ||
+                                                         g_ascii_isspace(id[4]));
+}

@@ -26,6 +26,10 @@ char *pci_names_device(PciNames *names, const char *id);
  * than the GPU: lspci shows "Device 74a1"), or @id is no vendor:device. */
 char *pci_names_lookup(PciNames *names, const char *id);
 
+/* Is @id NVIDIA's: a PCI vendor id as sysfs writes it ("0x10de") or
+ * libpci does ("10de"), or a "vendor:device" pair? */
+gboolean pci_vendor_is_nvidia(const char *id);
+
 /* Does @want name the GPU @pf_id (whose VF is @vf_id)? Either id exactly
  * (any case), or @want's words appear in a row in the PF's name, ignoring
  * case and punctuation: "MI300X", "instinct mi300x", "FirePro S7150". */

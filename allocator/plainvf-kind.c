@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Plain VFs: a VF of a GPU that is neither an mdev parent nor an NVIDIA
- * vendor-specific VF is given whole (vf-backends.md: AMD MxGPU, Intel xe).
+ * vendor-specific VF is given whole (AMD MxGPU, Intel xe).
  * There is nothing to write: a VF is "made" for a domain by the ledger
  * record alone, and libvirt binds vfio-pci (managed='yes'). Its one type
  * is "vf-VVVV-DDDD", the VF's own PCI id; the device id is the VF.
@@ -22,7 +22,7 @@ plainvf_is_gpu(const char *root, const char *pf)
     g_autofree char *class = vf_parent_read_pci_id(root, pf, "class", NULL);
     g_autofree char *vendor = vf_parent_read_pci_id(root, pf, "vendor", NULL);
 
-    return class && vendor && strcmp(vendor, "10de") != 0 &&
+    return class && vendor && !pci_vendor_is_nvidia(vendor) &&
            (g_str_has_prefix(class, "03") || g_str_has_prefix(class, "12"));
 }
 
@@ -153,9 +153,38 @@ plainvf_unmake(const char *root, const char *id, guint retries, guint retry_dela
     return 0;
 }
 
+/* Asked for by its GPU's name alone. */
+static char *
+plainvf_mismatch(PciNames *names, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autofree char *name = NULL, *known = NULL;
+
+    if (!req->gpu)
+        return g_strdup_printf("VF %s is a whole VF with no vGPU type; ask for it with "
+                               "gpu=, not %s", vf->addr, vgpu_request_label(req));
+    if (plainvf_fits(names, vf, req->gpu))
+        return NULL;
+    name = pci_names_device(names, vf->model);
+    if (!(known = pci_names_lookup(names, vf->model)))
+        return g_strdup_printf("VF %s belongs to a %s (%s), not '%s': the PCI ID database "
+                               "(pci_ids_path) has no name for %s; gpu=\"%s\" works with "
+                               "any database", vf->addr, name, vf->model, req->gpu,
+                               vf->model, vf->model);
+    return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
+                           vf->model, req->gpu);
+}
+
+static const VfBackend plainvf_backend = {
+    .managed = TRUE,
+    .ledger_reserves = TRUE,
+    .fits = plainvf_fits,
+    .mismatch = plainvf_mismatch,
+};
+
 const DeviceKind device_kind_plainvf = {
     .name = "plain-vf",
-    .named_by_hostdev = TRUE,
+    .ledger_name = "plain-vf",
+    .vf = &plainvf_backend,
     .scan = plainvf_scan,
     .available = plainvf_available,
     .note_made = plainvf_note_made,

@@ -98,14 +98,11 @@ candidate_gpus(GPtrArray *cands)
 }
 
 static void
-check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
+check_requests(CheckReport *r, const VfContext *ctx, Host *host, const VgpuDomain *vd,
                GPtrArray *ledgers)
 {
     g_autoptr(GHashTable) pooled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
-    PlacementRules vf_rules = placement_rules_from_config(cfg);
-    VfChoice vc = { .rules = &vf_rules, .names = names, .ledgers = ledgers,
-                    .domain_uuid = vd->uuid };
+    const VfChoice *vc = &ctx->vf;
 
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(vd->requests, i);
@@ -133,7 +130,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
 
             d->req = req;
             g_ptr_array_add(r->devices, d);
-            if ((d->reason = vf_choice_refusal(&vc, host, req->vf, &view, r->name))) {
+            if ((d->reason = vf_choice_refusal(vc, host, req->vf, &view, r->name))) {
                 d->result = RESULT_REFUSED;
                 fill_type(d, host, req->vf, view.type ? view.type : "-");
                 continue;
@@ -154,7 +151,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         }
         const HostDevice *m = host_find_device(host, req->uuid);
         DeviceCheck *d = g_new0(DeviceCheck, 1);
-        PlacementRules rules = placement_rules_from_config(cfg);
+        const PlacementRules *rules = &ctx->rules;
         g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) cands = NULL;
         const PlacementCandidate *c;
@@ -163,7 +160,6 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
 
         d->req = req;
         d->numa_node = -1;
-        rules.domain_nodes = r->nodes;
         g_ptr_array_add(r->devices, d);
         /* As the hook refuses it (hooks/hook-prepare.c, check_clones). */
         if (vd->uuid && (owner = ledger_other_owner(ledgers, vd->uuid, req->uuid))) {
@@ -183,7 +179,7 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
             d->result = RESULT_EXISTING;
             continue;
         }
-        cands = placement_choose(host, req, &rules, refusals);
+        cands = placement_choose(host, req, rules, refusals);
         d->candidates = candidate_gpus(cands);
         if (cands->len == 0) {
             d->result = RESULT_REFUSED;
@@ -194,9 +190,9 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
         chosen = c->parent;
         d->result = RESULT_NEW;
         fill_type(d, host, chosen->addr, c->type->id);
-        if (placement_is_remote(chosen, req, &rules)) {
+        if (placement_is_remote(chosen, req, rules)) {
             g_autofree char *nodes = vgpu_cpuset_format(r->nodes);
-            g_autofree char *why = placement_remote_reason(host, req, &rules, c);
+            g_autofree char *why = placement_remote_reason(host, req, rules, c);
 
             g_ptr_array_add(r->notes, g_strdup_printf(
                 "vGPU device %u: it would go to NUMA node %d, not to node(s) %s where the "
@@ -221,17 +217,12 @@ check_requests(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDoma
  * placement, as in the hook. A request no VF here can ever serve (a gpu=
  * naming no GPU here) is refused with why instead. */
 static void
-check_vf_hostdevs(CheckReport *r, const VgpuConfig *cfg, Host *host, const VgpuDomain *vd,
-                  GPtrArray *ledgers)
+check_vf_hostdevs(CheckReport *r, const VfContext *ctx, Host *host, const VgpuDomain *vd)
 {
-    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
-    PlacementRules rules = placement_rules_from_config(cfg);
-    VfChoice c = { .rules = &rules, .names = names, .ledgers = ledgers, .domain_uuid = vd->uuid };
     g_autoptr(GArray) advice = NULL;
     char *text;
 
-    rules.domain_nodes = r->nodes;
-    advice = vf_choice_advise(&c, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
+    advice = vf_choice_advise(&ctx->vf, host, vd->requests, vd->mdev_hostdevs, vd->pci_addrs);
     for (guint i = 0; i < advice->len; i++) {
         const VfAdvice *a = &g_array_index(advice, VfAdvice, i);
 
@@ -409,6 +400,7 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     g_autoptr(Host) host = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(GArray) nodes = NULL;
+    g_auto(VfContext) ctx = { 0 };
     g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func(device_check_free);
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
@@ -450,10 +442,11 @@ cmd_check(CliOptions *opts, int argc, char **argv)
     /* For clones; a state directory that cannot be read holds no owner. */
     ledgers = ledger_load_all(cfg->state_dir, NULL, NULL);
     device_kind_note_ledgers(host, ledgers);
+    vf_context_init(&ctx, cfg, nodes, ledgers, vd->uuid);
 
-    check_vf_hostdevs(&r, cfg, host, vd, ledgers);
+    check_vf_hostdevs(&r, &ctx, host, vd);
     check_hostdevs(&r, vd);
-    check_requests(&r, cfg, host, vd, ledgers);
+    check_requests(&r, &ctx, host, vd, ledgers);
     ok = r.problems->len == 0;
     for (guint i = 0; i < r.devices->len; i++)
         ok = ok && ((DeviceCheck *)g_ptr_array_index(r.devices, i))->result != RESULT_REFUSED;

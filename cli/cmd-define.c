@@ -83,7 +83,7 @@ cmd_define(CliOptions *opts, int argc, char **argv)
     g_autofree char *buf = NULL, *xml = NULL;
     g_autoptr(GPtrArray) remote_notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) nodes = NULL;
-    PlacementRules rules = { 0 };
+    g_auto(VfContext) ctx = { 0 };
     gsize len = 0;
     guint added = 0;
 
@@ -107,10 +107,9 @@ cmd_define(CliOptions *opts, int argc, char **argv)
             !(host = host_scan(cfg->sysfs_root, vd->requests, &error)) ||
             numa_domain_nodes(cfg->sysfs_root, vd->mem_nodes, vd->cpus, &nodes, &error) < 0)
             return cli_fail("define", error);
-        rules = placement_rules_from_config(cfg);
-        rules.domain_nodes = nodes;
+        vf_context_init(&ctx, cfg, nodes, NULL, NULL);
     }
-    whole_vf = vf_choice_requests_by(host, cfg ? &rules : NULL, vd->requests);
+    whole_vf = vf_choice_requests_by(host, cfg ? &ctx.rules : NULL, vd->requests);
     if (!(conn = cli_virt_open(opts, &error)))
         return cli_fail("define", error);
     if (!cfg)

@@ -116,7 +116,7 @@ mc_dest_free(virConnectPtr dst, GError **error)
     int n = virConnectListAllNodeDevices(dst, &devs, VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV_TYPES);
 
     if (n < 0) {
-        cli_virt_error(error, "cannot list the destination's node devices");
+        virt_error(error, "cannot list the destination's node devices");
         return NULL;
     }
     for (int i = 0; i < n; i++) {
@@ -306,7 +306,7 @@ cmd_migrate_check(CliOptions *opts, int argc, char **argv)
     versions = mc_versions(src, dst, to);
     if (all) {
         if ((n = virConnectListAllDomains(src, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE)) < 0) {
-            cli_virt_error(&error, "cannot list the running domains");
+            virt_error(&error, "cannot list the running domains");
             return cli_fail("migrate-check", error);
         }
     } else {

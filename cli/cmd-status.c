@@ -114,7 +114,7 @@ mdev_owner(const StatusData *sd, const Host *host, const char *mdev_uuid)
     MdevOwner o = { 0 };
     const HostParent *vf = host_find_parent(host, mdev_uuid);
     /* A whole VF is its own device: its ledger record names it as parent. */
-    const Ledger *l = vf && vf->kind->named_by_hostdev
+    const Ledger *l = vf && vf->kind->vf
                       ? ledger_list_find_parent(sd->ledgers, vf->kind->name, mdev_uuid, NULL)
                       : ledger_list_find_owner(sd->ledgers, mdev_uuid, NULL);
     const DomainInfo *info = NULL;

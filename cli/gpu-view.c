@@ -24,7 +24,7 @@ static char *
 model_from_types(const HostParent *p)
 {
     /* A plain VF's one type is named after its GPU (cli_host_name_plain_vfs). */
-    if (p->kind == &device_kind_plainvf && p->types->len)
+    if (device_kind_by_gpu(p->kind) && p->types->len)
         return g_strdup(((const HostType *)g_ptr_array_index(p->types, 0))->name);
     for (guint i = 0; i < p->types->len; i++) {
         const char *name = host_type_short_name(g_ptr_array_index(p->types, i));
@@ -154,7 +154,7 @@ cli_host_name_plain_vfs(Host *host, const char *ids_path)
     for (guint i = 0; i < host->parents->len; i++) {
         HostParent *p = g_ptr_array_index(host->parents, i);
 
-        if (p->kind != &device_kind_plainvf)
+        if (!device_kind_by_gpu(p->kind))
             continue;
         if (!names)
             names = pci_names_new(ids_path);

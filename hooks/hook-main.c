@@ -171,9 +171,7 @@ vgpu_hook_core_main(int argc, char **argv, const char *xml, size_t len, int gave
     } else if (strcmp(op, "migrate") == 0 || strcmp(op, "restore") == 0) {
         g_autofree char *out = NULL;
 
-        if (strcmp(op, "migrate") == 0 && hook_migrate_type_check(cfg, dom, &error) < 0)
-            return fail(op, error);
-        if (hook_migrate(cfg, dom, xml, len, &out, &error) < 0)
+        if (hook_migrate(cfg, dom, strcmp(op, "migrate") == 0, xml, len, &out, &error) < 0)
             return fail(op, error);
         if (out)
             fputs(out, stdout);

@@ -8,8 +8,6 @@
  * refused, saying so, rather than grown or shrunk in flight. */
 #include "hook.h"
 #include "device-kind.h"
-#include "host-scan.h"
-#include "numa-map.h"
 #include "placement.h"
 #include "vgpu-error.h"
 #include "vgpu-log.h"
@@ -38,24 +36,17 @@ static gboolean
 migrate_type_mdev_host(const Host *host)
 {
     for (guint i = 0; i < host->parents->len; i++)
-        if (!((const HostParent *)host->parents->pdata[i])->kind->named_by_hostdev)
+        if (!((const HostParent *)host->parents->pdata[i])->kind->vf)
             return TRUE;
     return FALSE;
 }
 
 int
-hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
+hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, const Host *host,
+                        const PlacementRules *rules, GError **error)
 {
-    PlacementRules rules = placement_rules_from_config(cfg);
-    g_autoptr(Host) host = NULL;
-    g_autoptr(GArray) nodes = NULL;
-
-    if (!(host = host_scan(cfg->sysfs_root, NULL, error)) ||
-        numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
-        return -1;
     if (!migrate_type_mdev_host(host))
         return 0;
-    rules.domain_nodes = nodes;
     for (guint i = 0; i < dom->requests->len; i++) {
         const VgpuRequest *req = g_ptr_array_index(dom->requests, i);
         g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
@@ -74,7 +65,7 @@ hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, GError **e
                         "stop the domain and start it here", dom->name, req->index, req->label);
             return -1;
         }
-        cands = placement_choose(host, req, &rules, refusals);
+        cands = placement_choose(host, req, rules, refusals);
         if (migrate_type_room(cfg, cands, refusals))
             continue;
         why = placement_explain(host, req, refusals);

@@ -21,8 +21,8 @@ migrate_mark_taken(Host *host, HostParent *vf)
 }
 
 int
-hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size_t len,
-             char **out, GError **error)
+hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, gboolean incoming,
+             const char *xml, size_t len, char **out, GError **error)
 {
     g_autoptr(GHashTable) moves = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GHashTable) named = g_hash_table_new(g_str_hash, g_str_equal);
@@ -30,19 +30,20 @@ hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size
     g_autoptr(Host) host = NULL;
     g_autoptr(GArray) nodes = NULL;
     g_autofree gboolean *keep = g_new0(gboolean, dom->requests->len);
-    PlacementRules rules = placement_rules_from_config(cfg);
-    g_autoptr(PciNames) names = pci_names_new(cfg->pci_ids_path);
-    VfChoice c = { .rules = &rules, .names = names, .domain_uuid = dom->uuid };
+    g_auto(VfContext) ctx = { 0 };
+    VfChoice c;
 
     *out = NULL;
     if (!(host = host_scan(cfg->sysfs_root, NULL, error)) ||
         !(ledgers = ledger_load_all(cfg->state_dir, NULL, error)) ||
         numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
         return -1;
-    c.ledgers = ledgers;
     /* A move prefers VFs on the nodes the domain runs on here, as the
      * hook's advice and vgpuctl sync do. */
-    rules.domain_nodes = nodes;
+    vf_context_init(&ctx, cfg, nodes, ledgers, dom->uuid);
+    if (incoming && hook_migrate_type_check(cfg, dom, host, &ctx.rules, error) < 0)
+        return -1;
+    c = ctx.vf;
     /* Never a VF another of the domain's PCI hostdevs names: libvirt
      * refuses one VF in two hostdevs, and the migration with it. */
     for (guint i = 0; i < dom->pci_addrs->len; i++)

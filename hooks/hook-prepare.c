@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* prepare begin: make every mdev the domain asks for exist, all or nothing. */
+/* prepare begin: make every device the domain asks for exist, all or
+ * nothing: mdevs here, whole VFs in hook-prepare-vf.c. */
 #include "hook-prepare.h"
 #include "host-lock.h"
 #include "host-scan.h"
@@ -27,12 +28,12 @@ check_hostdevs(const VgpuDomain *dom, GError **error)
 {
     guint count = 0;
     g_autofree char *advice = xml_domain_hostdev_advice(dom, NULL, &count);
+    g_autofree char *msg = NULL;
 
     if (count == 0)
         return 0;
-    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID,
-                "domain '%s' asks for %u vGPU(s) with no matching <hostdev> in its definition; %s",
-                dom->name, count, advice);
+    msg = vgpu_request_advice_missing(dom->name, count, FALSE, advice);
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_INVALID, "%s", msg);
     return -1;
 }
 
@@ -42,7 +43,7 @@ prepare_record(Prepare *p, const DeviceKind *kind, const char *uuid, const char 
 {
     ledger_set(p->ledger, uuid, parent, type, state);
     /* mdev stays unnamed, as in ledgers written before other kinds. */
-    ledger_set_kind(p->ledger, uuid, kind == &device_kind_mdev ? NULL : kind->name);
+    ledger_set_kind(p->ledger, uuid, kind->ledger_name);
     return ledger_save(p->cfg->state_dir, p->ledger, error);
 }
 
@@ -192,8 +193,9 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
 {
     g_autofree char *parent = NULL, *type = NULL;
     g_autoptr(GError) err = NULL;
+    const DeviceKind *kind = NULL;
     *reused = FALSE;
-    if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, NULL, &parent, &type, &err) < 0) {
+    if (device_kind_lookup(p->cfg->sysfs_root, req->uuid, &kind, &parent, &type, &err) < 0) {
         if (g_error_matches(err, VGPU_ERROR, VGPU_ERROR_NOT_FOUND))
             return 0;
         g_propagate_error(error, g_steal_pointer(&err));
@@ -219,7 +221,7 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
         if (ledger_save(p->cfg->state_dir, p->ledger, error) < 0)
             return -1;
     } else if (d && d->state == LEDGER_INTENT &&
-               prepare_record(p, &device_kind_mdev, req->uuid, parent, type, LEDGER_CREATED,
+               prepare_record(p, kind, req->uuid, parent, type, LEDGER_CREATED,
                               error) < 0) {
         return -1;
     }
@@ -233,13 +235,10 @@ reuse_existing(Prepare *p, const Host *host, const VgpuRequest *req, gboolean *r
 static PlaceResult
 place_one(Prepare *p, Host *host, const VgpuRequest *req, GError **error)
 {
-    PlacementRules rules = placement_rules_from_config(p->cfg);
     g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GPtrArray) cands = NULL;
+    g_autoptr(GPtrArray) cands = placement_choose(host, req, &p->ctx->rules, refusals);
 
-    rules.domain_nodes = p->nodes;
-    cands = placement_choose(host, req, &rules, refusals);
-    return create_on_candidates(p, host, req, &rules, cands, refusals, error);
+    return create_on_candidates(p, host, req, &p->ctx->rules, cands, refusals, error);
 }
 
 /* The request's device is marked "removing" by vgpuctl gc. Checked
@@ -260,7 +259,7 @@ prepare_removing_mark(Prepare *p, const VgpuRequest *req, GError **error)
 
     if (!mark || mark->state != LEDGER_REMOVING)
         return 0;
-    what = device_kind_of(mark)->named_by_hostdev ? mark->parent : mark->uuid;
+    what = device_kind_device_id(device_kind_of(mark), mark->uuid, mark->parent);
     if ((running = host_lock_gc_running(p->cfg->state_dir, error)) < 0) {
         g_prefix_error(error, "domain '%s': vGPU device %u: ", p->dom->name, req->index);
         return -1;
@@ -349,10 +348,8 @@ rollback(Prepare *p)
 static int
 check_clones(Prepare *p, GError **error)
 {
-    g_autoptr(GPtrArray) all = ledger_load_all(p->cfg->state_dir, NULL, error);
+    GPtrArray *all = p->ledgers;
 
-    if (!all)
-        return -1;
     for (guint i = 0; i < p->dom->requests->len; i++) {
         const VgpuRequest *req = p->dom->requests->pdata[i];
         const Ledger *owner = ledger_other_owner(all, p->dom->uuid, req->uuid);
@@ -373,8 +370,10 @@ prepare_locked(Prepare *p, Host **host, GError **error)
 {
     if (!(p->ledger = ledger_load(p->cfg->state_dir, p->dom->uuid, p->dom->name, error)))
         return -1;
-    if (check_clones(p, error) < 0)
+    if (!(p->ledgers = ledger_load_all(p->cfg->state_dir, NULL, error)) ||
+        check_clones(p, error) < 0)
         return -1;
+    p->ctx->vf.ledgers = p->ledgers;
     for (guint i = 0; i < p->dom->requests->len; i++) {
         if (prepare_one(p, host, p->dom->requests->pdata[i], error) < 0)
             return -1;
@@ -389,7 +388,8 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(made_free);
     g_autoptr(Host) host = NULL;
     g_autoptr(GArray) nodes = NULL;
-    Prepare p = { .cfg = cfg, .dom = dom, .made = made };
+    g_auto(VfContext) ctx = { 0 };
+    Prepare p = { .cfg = cfg, .dom = dom, .made = made, .ctx = &ctx };
     int lock, rc;
 
     if (!dom->uuid) {
@@ -404,6 +404,7 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     if (numa_domain_nodes(cfg->sysfs_root, dom->mem_nodes, dom->cpus, &nodes, error) < 0)
         return -1;
     p.nodes = nodes;
+    vf_context_init(&ctx, cfg, nodes, NULL, dom->uuid);
     /* Whole-VF requests first: their advice names a VF, the mdev one a UUID. */
     if (prepare_vf_advice(&p, host, error) < 0 || check_hostdevs(dom, error) < 0)
         return -1;
@@ -414,6 +415,7 @@ hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error)
     if ((rc = prepare_locked(&p, &host, error)) < 0 && p.ledger)
         rollback(&p);
     g_clear_pointer(&p.ledger, ledger_free);
+    g_clear_pointer(&p.ledgers, g_ptr_array_unref);
     host_lock_release(lock);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "device-kind.h"
 #include "hook.h"
 #include "ledger.h"
+#include "vf-choice.h"
 
 /* A device this call made, for rollback. */
 typedef struct {
@@ -18,9 +19,11 @@ typedef struct {
     const VgpuConfig *cfg;
     const VgpuDomain *dom;
     Ledger *ledger;
+    GPtrArray *ledgers;      /* Ledger*: every domain's, read once under the lock */
     GPtrArray *made;         /* Made* */
     gboolean fresh;          /* the host view was scanned under the lock */
     GArray *nodes;           /* NUMA nodes the domain runs on, or NULL */
+    VfContext *ctx;          /* the rules and choice, with nodes and (once read) ledgers */
 } Prepare;
 
 /* Record device @uuid of @kind in the domain's ledger, and store it. */

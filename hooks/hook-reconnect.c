@@ -20,15 +20,8 @@ reconnect_lookup(const VgpuConfig *cfg, const VgpuRequest *req, const LedgerDevi
         return kind->lookup(cfg->sysfs_root, device_kind_device_id(kind, d->uuid, d->parent),
                             parent, type, error);
     }
-    if (req->vf) {
-        for (guint i = 0; device_kinds[i]; i++) {
-            if (device_kinds[i]->named_by_hostdev &&
-                device_kinds[i]->lookup(cfg->sysfs_root, req->vf, parent, type, NULL) == 0)
-                return 0;
-        }
-        g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "no VF %s", req->vf);
-        return -1;
-    }
+    if (req->vf)
+        return device_kind_lookup_vf(cfg->sysfs_root, req->vf, parent, type, error);
     return device_kind_lookup(cfg->sysfs_root, req->uuid, NULL, parent, type, error);
 }
 
@@ -42,7 +35,7 @@ reconnect_unasked(const VgpuConfig *cfg, const VgpuDomain *dom, const LedgerDevi
     g_autofree char *parent = NULL, *type = NULL;
     VgpuLogEvent ev = { .code = "reconnect-unasked", .uuid = d->uuid, .type = d->type };
 
-    *(kind->named_by_hostdev ? &ev.vf : &ev.parent) = d->parent;
+    *(kind->vf ? &ev.vf : &ev.parent) = d->parent;
     if (kind->lookup(cfg->sysfs_root, device_kind_device_id(kind, d->uuid, d->parent),
                      &parent, &type, NULL) < 0)
         vgpu_log_event(LOG_WARNING, &ev, "domain '%s': reconnect: ledger holds %s (%s on %s), which the "

@@ -51,7 +51,7 @@ release_device(const VgpuConfig *cfg, const char *name, const LedgerDevice *d, G
     g_autofree char *parent = NULL, *type = NULL;
     VgpuLogEvent ev = { .uuid = d->uuid, .type = d->type };
 
-    *(kind->named_by_hostdev ? &ev.vf : &ev.parent) = d->parent;
+    *(kind->vf ? &ev.vf : &ev.parent) = d->parent;
 
     switch (device_kind_check(kind, cfg->sysfs_root, id, d->parent, d->type, &parent,
                               &type, error)) {

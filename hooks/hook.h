@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include "domain-xml.h"
+#include "placement.h"
 #include "vgpu-config.h"
 
 int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
@@ -15,13 +16,14 @@ int hook_prepare(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
 int hook_release(const VgpuConfig *cfg, const char *domain_name, const char *reason,
                  const VgpuDomain *dom, GError **error);
 void hook_reconnect(const VgpuConfig *cfg, const VgpuDomain *dom);
-/* migrate begin / restore begin: *out is the XML to print, or NULL to
- * print nothing (libvirt keeps the XML it has). */
-int hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, const char *xml, size_t len,
-                 char **out, GError **error);
-/* migrate begin, before hook_migrate: can each mdev request get its type
- * here now (hook-migrate-type.c)? Makes nothing. */
-int hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, GError **error);
+/* migrate begin (@incoming) / restore begin: *out is the XML to print, or
+ * NULL to print nothing (libvirt keeps the XML it has). */
+int hook_migrate(const VgpuConfig *cfg, const VgpuDomain *dom, gboolean incoming,
+                 const char *xml, size_t len, char **out, GError **error);
+/* migrate begin: can each mdev request get its type here now
+ * (hook-migrate-type.c)? Reads availability, makes nothing. */
+int hook_migrate_type_check(const VgpuConfig *cfg, const VgpuDomain *dom, const Host *host,
+                            const PlacementRules *rules, GError **error);
 
 /* Entry point the libc-only front dlopen()s and runs in a child it
  * watches (front-watch.h): @gave_up is where the last-resort timer says it

@@ -68,3 +68,17 @@ vgpu_request_uuid_derive(const char *domain_uuid, guint index)
     uuid_unparse_lower(out, str);
     return g_strdup(str);
 }
+
+char *
+vgpu_request_advice_add(const char *elements, const char *extra, const char *domain)
+{
+    return g_strdup_printf("add to <devices>: %s%s (or run: vgpuctl sync %s)", elements,
+                           extra ? extra : "", domain ? domain : "DOMAIN");
+}
+
+char *
+vgpu_request_advice_missing(const char *domain, guint n, gboolean whole_vf, const char *add)
+{
+    return g_strdup_printf("domain '%s' asks for %u %svGPU(s) with no matching <hostdev> in its "
+                           "definition; %s", domain, n, whole_vf ? "whole-VF " : "", add);
+}

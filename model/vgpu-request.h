@@ -52,10 +52,18 @@ gboolean vgpu_request_is_need(const VgpuRequest *req);
 char *vgpu_request_format_mb(guint64 mb);
 
 /* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the need
- * ("a Q profile with at least 8G"): how messages name it. */
-/* The profile ("A40-2Q"), else the type id ("nvidia-558"), else the GPU
- * ("MI300X"): how messages name it. */
+ * ("a Q profile with at least 8G"), else the GPU ("MI300X"): how messages
+ * name it. */
 const char *vgpu_request_label(const VgpuRequest *req);
+
+/* The one sentence for requests with no <hostdev>, shared by the mdev and
+ * the whole-VF advice so that the hook and vgpuctl say it alike:
+ * "add to <devices>: ELEMENTS[EXTRA] (or run: vgpuctl sync DOMAIN)". */
+char *vgpu_request_advice_add(const char *elements, const char *extra, const char *domain);
+/* "domain 'D' asks for N [whole-VF ]vGPU(s) with no matching <hostdev> in
+ * its definition; ADD" */
+char *vgpu_request_advice_missing(const char *domain, guint n, gboolean whole_vf,
+                                  const char *add);
 
 /* Name-based (SHA-1) UUID from the domain UUID and the device index:
  * stable for the life of the domain, distinct per index. */

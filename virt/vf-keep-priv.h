@@ -40,8 +40,7 @@ typedef struct {
     Host *host;              /* running domains' VFs and the ones stopped domains keep */
     Host *host_run;          /* running domains' VFs only; read when needed */
     GPtrArray *ledgers;
-    PciNames *names;
-    PlacementRules rules;
+    VfContext ctx;           /* the config's rules (no nodes: each domain adds its own) */
     GHashTable *held;        /* VF -> who holds it: "running domain 'a'" */
     GHashTable *claimed;     /* VF -> the stopped domain that keeps it */
     GHashTable *hand;        /* VF -> a stopped domain naming it in a hostdev not ours */

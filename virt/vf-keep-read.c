@@ -172,7 +172,7 @@ vf_keep_read_domains(KeepPass *kp, virConnectPtr conn, GError **error)
             if (numa_domain_nodes(kp->cfg->sysfs_root, kd->vd->mem_nodes, kd->vd->cpus,
                                   &kd->nodes, NULL) < 0)
                 kd->nodes = NULL;
-            kd->rules = kp->rules;
+            kd->rules = kp->ctx.rules;
             kd->rules.domain_nodes = kd->nodes;
             kd->points = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify)xml_vf_point_free);
@@ -228,7 +228,7 @@ vf_keep_note_held(KeepPass *kp, Host *host)
     while (g_hash_table_iter_next(&it, &addr, NULL)) {
         const HostParent *vf = host_find_parent(host, addr);
 
-        if (vf && vf->kind->named_by_hostdev)
+        if (vf && vf->kind->vf)
             vf_keep_note_used(host, addr);
     }
 }
@@ -257,8 +257,7 @@ vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *onl
     g_autoptr(VgpuDomain) vd = xml ? xml_domain_parse(xml, strlen(xml), error) : NULL;
     g_autoptr(Host) host = NULL;
     g_autoptr(GArray) nodes = NULL;
-    PlacementRules rules = placement_rules_from_config(cfg);
-    VfChoice c = { .rules = &rules };
+    g_auto(VfContext) ctx = { 0 };
     gboolean wanted = FALSE;
 
     if (!dom)
@@ -280,13 +279,14 @@ vf_keep_only_wants_vf(virConnectPtr conn, const VgpuConfig *cfg, const char *onl
         *failed = TRUE;
         return FALSE;
     }
-    rules.domain_nodes = nodes;
+    vf_context_init(&ctx, cfg, nodes, NULL, NULL);
     for (guint i = 0; i < vd->requests->len; i++) {
         const VgpuRequest *orig = g_ptr_array_index(vd->requests, i);
         g_autofree char *type_owned = NULL;
         VgpuRequest req = vf_choice_view(orig, &type_owned);
 
-        wanted |= VF_KEEP_ASKED(only_reqs, orig->uuid) && vf_keep_serves(&c, host, vd, &req);
+        wanted |= VF_KEEP_ASKED(only_reqs, orig->uuid) &&
+                  vf_keep_serves(&ctx.vf, host, vd, &req);
     }
     return wanted;
 }

@@ -41,7 +41,7 @@ keep_pass_clear(KeepPass *kp)
     g_clear_pointer(&kp->host, host_free);
     g_clear_pointer(&kp->host_run, host_free);
     g_clear_pointer(&kp->ledgers, g_ptr_array_unref);
-    g_clear_pointer(&kp->names, pci_names_free);
+    vf_context_clear(&kp->ctx);
     g_clear_pointer(&kp->held, g_hash_table_unref);
     g_clear_pointer(&kp->claimed, g_hash_table_unref);
     g_clear_pointer(&kp->hand, g_hash_table_unref);
@@ -91,7 +91,7 @@ keep_why(KeepPass *kp, const VfChoice *c, const KeepDomain *kd, const VgpuReques
 
     if (!req->vf)
         return g_strdup("it had no VF");
-    if (!vf || !vf->kind->named_by_hostdev)
+    if (!vf || !vf->kind->vf)
         return g_strdup_printf("%s is no whole VF on this host", req->vf);
     if ((s = g_hash_table_lookup(kp->claimed, vf->addr)))
         return g_strdup_printf("stopped domain '%s' names VF %s too", s, vf->addr);
@@ -125,7 +125,7 @@ keep_point(KeepPass *kp, KeepDomain *kd, const VgpuRequest *req, const HostParen
     XmlVfPoint *p = g_new0(XmlVfPoint, 1);
 
     p->addr = g_strdup(vf->addr);
-    p->managed = vf->kind == &device_kind_plainvf;
+    p->managed = vf->kind->vf->managed;
     g_hash_table_replace(kd->points, g_strdup(req->uuid), p);
     g_ptr_array_add(kd->moves, vf_keep_move_new(kd, req, vf->addr, why));
 }
@@ -573,8 +573,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
     kp.hand = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     kp.doms = g_ptr_array_new_with_free_func((GDestroyNotify)vf_keep_domain_free);
     kp.pending = g_ptr_array_new_with_free_func((GDestroyNotify)pending_free);
-    kp.rules = placement_rules_from_config(cfg);
-    kp.names = pci_names_new(cfg->pci_ids_path);
+    vf_context_init(&kp.ctx, cfg, NULL, NULL, NULL);
     /* What an earlier attempt wrote stays written, and listed. */
     g_ptr_array_set_size(res->stuck, 0);
     g_ptr_array_set_size(res->whole_vf, 0);
@@ -597,7 +596,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
     res->host_read = TRUE;
     for (guint i = 0; i < kp.host->parents->len; i++)
         res->host_has_vfs |= ((HostParent *)g_ptr_array_index(kp.host->parents, i))
-                                 ->kind->named_by_hostdev;
+                                 ->kind->vf != NULL;
     if (!res->host_has_vfs) {
         if (only)
             vf_keep_no_vfs(conn, only, only_reqs, res);
@@ -610,8 +609,7 @@ keep_attempt(virConnectPtr conn, const VgpuConfig *cfg, const char *only, GHashT
         vf_keep_read_domains(&kp, conn, error) < 0)
         goto out;
     vf_keep_note_held(&kp, kp.host);
-    c.rules = &kp.rules;
-    c.names = kp.names;
+    c = kp.ctx.vf;
     c.ledgers = kp.ledgers;
     keep_claim(&kp, &c, res);
     if (keep_choose(&kp, &c, res, error) < 0)

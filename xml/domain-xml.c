@@ -264,6 +264,5 @@ xml_domain_hostdev_advice(const VgpuDomain *dom, const VgpuRequest *only, guint 
         *count = n;
     if (n == 0)
         return NULL;
-    return g_strdup_printf("add to <devices>: %s (or run: vgpuctl sync %s)", elems->str,
-                           dom->name ? dom->name : "DOMAIN");
+    return vgpu_request_advice_add(elems->str, NULL, dom->name);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading a libvirt domain XML for vgpu-hook, and the one rewrite vgpuctl
- * needs. libxml2 with network access and entity expansion off, and a size
- * limit, because less trusted users write these documents. */
+/* Reading a libvirt domain XML for vgpu-hook, and the <hostdev> rewrites
+ * vgpuctl, the keeper and migrate begin make (hostdev-rewrite.c).
+ * libxml2 with network access and entity expansion off, and a size limit,
+ * because less trusted users write these documents. */
 #pragma once
 
 #include <glib.h>

@@ -122,7 +122,20 @@ device_kind_wait_self_removal(const char *root, const Ledger *ledger, guint time
 const char *
 device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent)
 {
-    return kind->named_by_hostdev ? parent : uuid;
+    return kind->vf ? parent : uuid;
+}
+
+int
+device_kind_lookup_vf(const char *root, const char *addr, char **parent, char **type,
+                      GError **error)
+{
+    for (guint i = 0; device_kinds[i]; i++) {
+        if (device_kinds[i]->vf &&
+            device_kinds[i]->lookup(root, addr, parent, type, NULL) == 0)
+            return 0;
+    }
+    g_set_error(error, VGPU_ERROR, VGPU_ERROR_NOT_FOUND, "no VF %s", addr);
+    return -1;
 }
 
 void
@@ -136,7 +149,7 @@ device_kind_note_ledgers(Host *host, const GPtrArray *ledgers)
             const DeviceKind *kind = device_kind_of(d);
             HostParent *vf = host_find_parent(host, d->parent);
 
-            if (kind->named_by_hostdev && vf && vf->kind == kind &&
+            if (kind->vf && vf && vf->kind == kind &&
                 !host_find_device(host, d->parent))
                 kind->note_made(host, d->parent, d->parent, d->type);
         }

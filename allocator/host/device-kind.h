@@ -1,23 +1,54 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A kind of device the hook can make for a domain: an mdev today; next a
- * VF given a vendor type through a file, or a VF given whole
- * (../docs/architecture.md). One module per kind fills this table; the
- * host model, placement, the ledger and the hook calls are shared. */
+/* The kinds of device the hook makes for a domain, in two families: mdev
+ * kinds, named by a UUID and placed on a parent; and whole-VF backends,
+ * where the VF the domain's <hostdev> names is both parent and device
+ * (libvirt fixes its address before any hook, so placement never picks
+ * one). One file per kind fills this table; what differs between
+ * whole-VF backends is their VfBackend, so that callers ask it instead of
+ * testing which kind they hold. */
 #pragma once
 
 #include <glib.h>
 #include "host.h"
 #include "ledger.h"
+/* pci-name.h's, declared here so that policy/ need not see libpci */
+typedef struct PciNames PciNames;
 #include "vgpu-config.h"
+#include "vgpu-request.h"
 
-/* A device is named by @id: an mdev by its UUID; a whole VF would be by
- * its PCI address. A parent is where one is made: an mdev parent; a VF
- * that takes a vendor type is its own parent. */
+/* What a whole-VF backend decides that an mdev kind has no say in. */
+typedef struct {
+    /* The hostdev's managed=: TRUE when libvirt may bind the VF to vfio-pci
+     * itself (a plain VF); FALSE when that would lose what we wrote. */
+    gboolean managed;
+    /* Nothing in sysfs says the VF is taken: the ledger record alone
+     * reserves it, and nothing is written to give it. */
+    gboolean ledger_reserves;
+    /* Does @vf belong to the GPU a request's gpu= names? Set for a backend
+     * whose VF is its own one type (asked for by the GPU's name); NULL for
+     * one whose VFs take a vGPU type (asked for by profile= or type=), one
+     * type per GPU at a time. */
+    gboolean (*fits)(PciNames *names, const HostParent *vf, const char *gpu);
+    /* Why @vf does not suit @req at all (what it is asked for by); NULL
+     * when it does. */
+    char *(*mismatch)(PciNames *names, const HostParent *vf, const VgpuRequest *req);
+    /* Why @req's hostdev may not name @vf as it does (its managed=); NULL
+     * when it may. May be NULL. */
+    char *(*hostdev_refusal)(const HostParent *vf, const VgpuRequest *req);
+    /* How an operator clears a type someone else gave the VF ("write 0 to
+     * its nvidia/current_vgpu_type"); NULL when there is nothing to clear. */
+    const char *clear;
+} VfBackend;
+
+/* A device is named by @id: an mdev by its UUID, a whole VF by its PCI
+ * address. A parent is where one is made: an mdev parent, or the VF. */
 struct DeviceKind {
     const char *name;       /* "mdev": in messages, and the ledger's name for it */
-    /* The device is a whole VF that the domain's <hostdev> names: never
-     * chosen by placement (libvirt fixes the address before any hook). */
-    gboolean named_by_hostdev;
+    /* The ledger's kind field for it: NULL for mdev, as ledgers written
+     * before other kinds have it. */
+    const char *ledger_name;
+    /* NULL for an mdev kind; a whole-VF backend's own decisions. */
+    const VfBackend *vf;
 
     /* Add what this kind offers and holds under @root to @host: its
      * parents, with HostParent.kind set to this kind, their types, and
@@ -51,6 +82,20 @@ extern const DeviceKind device_kind_mdev;
 extern const DeviceKind device_kind_nvvf;
 extern const DeviceKind device_kind_plainvf;
 
+/* A whole VF whose one type is the VF itself, asked for by gpu=. */
+static inline gboolean
+device_kind_by_gpu(const DeviceKind *kind)
+{
+    return kind && kind->vf && kind->vf->fits;
+}
+
+/* A whole VF that takes a vGPU type, asked for by profile= or type=. */
+static inline gboolean
+device_kind_typed_vf(const DeviceKind *kind)
+{
+    return kind && kind->vf && !kind->vf->fits;
+}
+
 /* The kind called @name; NULL when there is none. */
 const DeviceKind *device_kind_find(const char *name);
 /* The id the kind's lookup and unmake take for a request's device: the
@@ -58,10 +103,14 @@ const DeviceKind *device_kind_find(const char *name);
 const char *device_kind_device_id(const DeviceKind *kind, const char *uuid, const char *parent);
 /* The kind that made a ledger's device. */
 const DeviceKind *device_kind_of(const LedgerDevice *d);
-/* Find device @uuid, whatever its kind: *kind (when given), *parent and
- * *type say what it is. -1 with VGPU_ERROR_NOT_FOUND when no kind has it. */
+/* Find device @uuid (an mdev's UUID, or a whole VF's address), whatever
+ * its kind: *kind (when given), *parent and *type say what it is. -1 with
+ * VGPU_ERROR_NOT_FOUND when no kind has it. */
 int device_kind_lookup(const char *root, const char *uuid, const DeviceKind **kind,
                        char **parent, char **type, GError **error);
+/* The same for the whole VF @addr, whatever its backend. */
+int device_kind_lookup_vf(const char *root, const char *addr, char **parent, char **type,
+                          GError **error);
 
 /* When every one of @requests names its VF by a hostdev, those VFs
  * (borrowed): all a whole-VF kind's scan needs to read for them, instead

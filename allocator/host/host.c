@@ -2,6 +2,7 @@
 /* The host model: building it up, freeing it, and the questions every
  * user of it asks (host-scan.c fills it through the device kinds). */
 #include "host.h"
+#include "pci-name.h"
 #include "profile.h"
 
 #include <string.h>
@@ -174,7 +175,7 @@ host_gpu_device_count(const Host *host, const char *gpu, const char *type)
 gboolean
 host_parent_holds_one_type(const HostParent *parent)
 {
-    return g_str_has_prefix(parent->model, "10de:");
+    return host_vendor_is_nvidia(parent->model);
 }
 
 gboolean
@@ -251,4 +252,15 @@ host_device_fits(const Host *host, const HostDevice *dev, const VgpuRequest *req
     /* The type id names one type of the driver; a profile can only be
      * checked against a listed name. */
     return req->type && strcmp(dev->type, req->type) == 0;
+}
+
+gboolean
+host_vendor_is_nvidia(const char *id)
+{
+    if (!id)
+        return FALSE;
+    if (g_str_has_prefix(id, "0x") || g_str_has_prefix(id, "0X"))
+        id += 2;
+    return g_ascii_strncasecmp(id, "10de", 4) == 0 && (id[4] == '\0' || id[4] == ':' ||
+                                                         g_ascii_isspace(id[4]));
 }

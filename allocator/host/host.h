@@ -95,3 +95,7 @@ GPtrArray *host_parent_request_types(const HostParent *parent, const VgpuRequest
  * (the hook), predicting that reuse (vgpuctl check) and counting a GPU's
  * devices of the requested type (placement). */
 gboolean host_device_fits(const Host *host, const HostDevice *dev, const VgpuRequest *req);
+
+/* Is @id NVIDIA's: a PCI vendor id as sysfs writes it ("0x10de") or
+ * libpci does ("10de"), or a "vendor:device" pair? */
+gboolean host_vendor_is_nvidia(const char *id);

@@ -46,6 +46,7 @@ mdev_note_created(Host *host, const char *uuid, const char *addr, const char *ty
 
 const DeviceKind device_kind_mdev = {
     .name = "mdev",
+    .ledger_name = NULL,
     .scan = mdev_scan,
     .available = mdev_read_available,
     .note_made = mdev_note_created,

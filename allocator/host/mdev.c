@@ -2,6 +2,7 @@
 /* Making, removing and identifying one mdev through sysfs. */
 #include "mdev.h"
 #include "bounded-write.h"
+#include "pci-name.h"
 #include "sysfs-io.h"
 #include "sysfs-path.h"
 #include "vgpu-error.h"
@@ -114,7 +115,7 @@ mdev_parent_is_nvidia(const char *root, const char *parent)
     /* No vendor file (mtty, a parent gone): not NVIDIA. */
     if (!path || sysfs_read_attr_optional(path, &vendor, NULL) < 0 || !vendor)
         return FALSE;
-    return g_ascii_strcasecmp(vendor, "0x10de") == 0;
+    return host_vendor_is_nvidia(vendor);
 }
 
 static guint

@@ -6,8 +6,8 @@
  * device: a device's id is the VF's PCI address.
  *
  * Which VF a domain gets is named by its <hostdev> (libvirt fixes the
- * address before any hook runs), so the hook never places one:
- * named_by_hostdev keeps these parents out of placement. */
+ * address before any hook runs), so the hook never places one: its
+ * VfBackend keeps these parents out of placement. */
 #include "device-kind.h"
 #include "bounded-write.h"
 #include "mig.h"
@@ -271,9 +271,39 @@ nvvf_lookup(const char *root, const char *id, char **parent, char **type, GError
     return 0;
 }
 
+/* Asked for by profile= or type=, never gpu=. */
+static char *
+nvvf_mismatch(PciNames *names, const HostParent *vf, const VgpuRequest *req)
+{
+    (void)names;
+    if (req->gpu)
+        return g_strdup_printf("VF %s takes a vGPU type; ask for it with profile= or type=, "
+                               "not gpu=", vf->addr);
+    return NULL;
+}
+
+static char *
+nvvf_hostdev_refusal(const HostParent *vf, const VgpuRequest *req)
+{
+    if (!req->vf_managed)
+        return NULL;
+    return g_strdup_printf("its hostdev names NVIDIA vendor-specific VF %s with managed='yes': "
+                           "libvirt would bind it to vfio-pci and the VF would lose its vGPU; "
+                           "set managed='no' on that hostdev", vf->addr);
+}
+
+static const VfBackend nvvf_backend = {
+    .managed = FALSE,
+    .ledger_reserves = FALSE,
+    .mismatch = nvvf_mismatch,
+    .hostdev_refusal = nvvf_hostdev_refusal,
+    .clear = "write 0 to its nvidia/current_vgpu_type",
+};
+
 const DeviceKind device_kind_nvvf = {
     .name = "nvidia-vf",
-    .named_by_hostdev = TRUE,
+    .ledger_name = "nvidia-vf",
+    .vf = &nvvf_backend,
     .scan = nvvf_scan,
     .available = nvvf_available,
     .note_made = nvvf_note_made,

@@ -194,3 +194,4 @@ pci_names_match(PciNames *names, const char *pf_id, const char *vf_id, const cha
     needle = pci_names_words(want);
     return strlen(needle) > 2 && strstr(hay, needle) != NULL;
 }
+

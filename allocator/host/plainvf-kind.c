@@ -22,7 +22,7 @@ plainvf_is_gpu(const char *root, const char *pf)
     g_autofree char *class = vf_parent_read_pci_id(root, pf, "class", NULL);
     g_autofree char *vendor = vf_parent_read_pci_id(root, pf, "vendor", NULL);
 
-    return class && vendor && strcmp(vendor, "10de") != 0 &&
+    return class && vendor && !host_vendor_is_nvidia(vendor) &&
            (g_str_has_prefix(class, "03") || g_str_has_prefix(class, "12"));
 }
 
@@ -153,9 +153,38 @@ plainvf_unmake(const char *root, const char *id, guint retries, guint retry_dela
     return 0;
 }
 
+/* Asked for by its GPU's name alone. */
+static char *
+plainvf_mismatch(PciNames *names, const HostParent *vf, const VgpuRequest *req)
+{
+    g_autofree char *name = NULL, *known = NULL;
+
+    if (!req->gpu)
+        return g_strdup_printf("VF %s is a whole VF with no vGPU type; ask for it with "
+                               "gpu=, not %s", vf->addr, vgpu_request_label(req));
+    if (plainvf_fits(names, vf, req->gpu))
+        return NULL;
+    name = pci_names_device(names, vf->model);
+    if (!(known = pci_names_lookup(names, vf->model)))
+        return g_strdup_printf("VF %s belongs to a %s (%s), not '%s': the PCI ID database "
+                               "(pci_ids_path) has no name for %s; gpu=\"%s\" works with "
+                               "any database", vf->addr, name, vf->model, req->gpu,
+                               vf->model, vf->model);
+    return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
+                           vf->model, req->gpu);
+}
+
+static const VfBackend plainvf_backend = {
+    .managed = TRUE,
+    .ledger_reserves = TRUE,
+    .fits = plainvf_fits,
+    .mismatch = plainvf_mismatch,
+};
+
 const DeviceKind device_kind_plainvf = {
     .name = "plain-vf",
-    .named_by_hostdev = TRUE,
+    .ledger_name = "plain-vf",
+    .vf = &plainvf_backend,
     .scan = plainvf_scan,
     .available = plainvf_available,
     .note_made = plainvf_note_made,

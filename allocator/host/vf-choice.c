@@ -2,9 +2,25 @@
 #include "vf-choice.h"
 #include "host-scan.h"
 #include "mig.h"
-#include "plainvf.h"
 
 #include <string.h>
+
+void
+vf_context_init(VfContext *ctx, const VgpuConfig *cfg, GArray *nodes, const GPtrArray *ledgers,
+                const char *domain_uuid)
+{
+    ctx->rules = placement_rules_from_config(cfg);
+    ctx->rules.domain_nodes = nodes;
+    ctx->names = pci_names_new(cfg->pci_ids_path);
+    ctx->vf = (VfChoice){ .rules = &ctx->rules, .names = ctx->names, .ledgers = ledgers,
+                          .domain_uuid = domain_uuid };
+}
+
+void
+vf_context_clear(VfContext *ctx)
+{
+    g_clear_pointer(&ctx->names, pci_names_free);
+}
 
 VgpuRequest
 vf_choice_view(const VgpuRequest *req, char **owned)
@@ -29,11 +45,11 @@ vf_choice_only_vfs_offer(const Host *host, const VgpuRequest *req)
         const HostParent *parent = g_ptr_array_index(host->parents, i);
         g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
 
-        any_vf |= parent->kind->named_by_hostdev;
-        any_mdev |= !parent->kind->named_by_hostdev;
+        any_vf |= parent->kind->vf != NULL;
+        any_mdev |= !parent->kind->vf;
         if (types->len == 0)
             continue;
-        if (!parent->kind->named_by_hostdev)
+        if (!parent->kind->vf)
             return FALSE;   /* an mdev parent offers it */
         by_vf = TRUE;
     }
@@ -63,7 +79,7 @@ vf_choice_serves(const VfChoice *c, const Host *host, const VgpuRequest *req,
     cands = placement_choose(host, req, &rules, NULL);
     if (cands->len > 0)
         return ((const PlacementCandidate *)g_ptr_array_index(cands, 0))->parent->kind
-            ->named_by_hostdev;
+            ->vf != NULL;
     return vf_choice_only_vfs_offer(host, req);
 }
 
@@ -140,27 +156,7 @@ vf_choice_need_mb(const HostParent *vf, const VgpuRequest *req)
 char *
 vf_choice_mismatch(const VfChoice *c, const HostParent *vf, const VgpuRequest *req)
 {
-    g_autofree char *name = NULL, *known = NULL;
-
-    if (vf->kind == &device_kind_plainvf) {
-        if (!req->gpu)
-            return g_strdup_printf("VF %s is a whole VF with no vGPU type; ask for it with "
-                                   "gpu=, not %s", vf->addr, vgpu_request_label(req));
-        if (plainvf_fits(c->names, vf, req->gpu))
-            return NULL;
-        name = pci_names_device(c->names, vf->model);
-        if (!(known = pci_names_lookup(c->names, vf->model)))
-            return g_strdup_printf("VF %s belongs to a %s (%s), not '%s': the PCI ID database "
-                                   "(pci_ids_path) has no name for %s; gpu=\"%s\" works with "
-                                   "any database", vf->addr, name, vf->model, req->gpu,
-                                   vf->model, vf->model);
-        return g_strdup_printf("VF %s belongs to a %s (%s), not '%s'", vf->addr, name,
-                               vf->model, req->gpu);
-    }
-    if (req->gpu)
-        return g_strdup_printf("VF %s takes a vGPU type; ask for it with profile= or type=, "
-                               "not gpu=", vf->addr);
-    return NULL;
+    return vf->kind->vf->mismatch(c->names, vf, req);
 }
 
 /* One kind of GPU a gpu= request could mean: its id, name, how many. */
@@ -190,7 +186,7 @@ vf_choice_models(const VfChoice *c, const Host *host, gboolean plain, const char
         const HostParent *p = g_ptr_array_index(host->parents, i);
         VfGpuModel *m = NULL;
 
-        if ((p->kind == &device_kind_plainvf) != plain || !p->model || !*p->model ||
+        if (device_kind_by_gpu(p->kind) != plain || !p->model || !*p->model ||
             (want && !pci_names_match(c->names, p->model, NULL, want)) ||
             !g_hash_table_add(gpus, p->gpu))
             continue;
@@ -237,7 +233,7 @@ vf_choice_gpu_unknown(const VfChoice *c, const Host *host, const VgpuRequest *re
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *p = g_ptr_array_index(host->parents, i);
 
-        if (p->kind == &device_kind_plainvf && plainvf_fits(c->names, p, req->gpu))
+        if (device_kind_by_gpu(p->kind) && p->kind->vf->fits(c->names, p, req->gpu))
             return NULL;
     }
     /* The name is right, the request's kind is not. */
@@ -261,11 +257,9 @@ vf_choice_gpu_unknown(const VfChoice *c, const Host *host, const VgpuRequest *re
 char *
 vf_choice_hostdev_refusal(const HostParent *vf, const VgpuRequest *req)
 {
-    if (vf->kind != &device_kind_nvvf || !req->vf_managed)
+    if (!vf->kind->vf || !vf->kind->vf->hostdev_refusal)
         return NULL;
-    return g_strdup_printf("its hostdev names NVIDIA vendor-specific VF %s with managed='yes': "
-                           "libvirt would bind it to vfio-pci and the VF would lose its vGPU; "
-                           "set managed='no' on that hostdev", vf->addr);
+    return vf->kind->vf->hostdev_refusal(vf, req);
 }
 
 gboolean
@@ -278,7 +272,7 @@ vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,
     const Ledger *owner;
     gboolean free_type = FALSE;
 
-    if (!vf->kind->named_by_hostdev || (mismatch = vf_choice_mismatch(c, vf, req)) ||
+    if (!vf->kind->vf || (mismatch = vf_choice_mismatch(c, vf, req)) ||
         (refusal = placement_parent_refusal(vf, req, c->rules)))
         return FALSE;
     if ((owner = ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, &d)))
@@ -299,7 +293,7 @@ vf_choice_gpu_used(const VfChoice *c, const Host *host, const char *gpu)
     for (guint i = 0; i < host->parents->len; i++) {
         const HostParent *vf = g_ptr_array_index(host->parents, i);
 
-        if (vf->kind->named_by_hostdev && strcmp(vf->gpu, gpu) == 0 &&
+        if (vf->kind->vf && strcmp(vf->gpu, gpu) == 0 &&
             (host_find_device(host, vf->addr) ||
              ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, NULL)))
             used++;
@@ -386,43 +380,68 @@ vf_choice_mig(const Host *host, const HostParent *vf, const VgpuRequest *req)
 }
 
 char *
-vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
-                  const VgpuRequest *req, const char *self_name)
+vf_choice_typed_text(const HostParent *vf, const char *type, const char *self_name)
+{
+    return g_strdup_printf("VF %s already has vGPU type %s, which vgpu-hook did not set for "
+                           "this domain; clear it (%s) or run 'vgpuctl sync %s'", vf->addr,
+                           type, vf->kind->vf->clear, self_name);
+}
+
+char *
+vf_choice_cannot_take_text(const HostParent *vf, const VgpuRequest *req, const char *mig,
+                           const char *self_name)
+{
+    if (mig)
+        return g_strdup_printf("VF %s cannot take %s now: %s; run 'vgpuctl sync %s' to point it "
+                               "at a VF that can", vf->addr, vgpu_request_label(req), mig,
+                               self_name);
+    return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
+                           "or is full); run 'vgpuctl sync %s' to point it at a VF that can",
+                           vf->addr, vgpu_request_label(req), self_name);
+}
+
+char *
+vf_choice_named_refusal(const VfChoice *c, const Host *host, const char *addr,
+                        const VgpuRequest *req, const char *self_name)
 {
     const HostParent *vf = host_find_parent(host, addr);
-    const HostDevice *dev = vf ? host_find_device(host, vf->addr) : NULL;
-    const LedgerDevice *d = NULL;
     const Ledger *owner;
     g_autofree char *why = NULL;
 
-    if (!vf || !vf->kind->named_by_hostdev)
+    if (!vf || !vf->kind->vf)
         return g_strdup_printf("its hostdev names %s, which is no VF that takes a vGPU type on "
                                "this host", addr);
     if ((why = vf_choice_mismatch(c, vf, req)) || (why = vf_choice_hostdev_refusal(vf, req)))
         return g_steal_pointer(&why);
     if ((why = placement_parent_refusal(vf, req, c->rules)))
         return g_strdup_printf("its hostdev names VF %s, but %s", vf->addr, why);
-    owner = ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, &d);
+    owner = ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, NULL);
     if (owner && g_strcmp0(owner->domain_uuid, c->domain_uuid) != 0)
         return g_strdup_printf("VF %s is taken by domain '%s'; run 'vgpuctl sync %s' to point "
                                "'%s' at a free VF", vf->addr,
                                owner->domain_name ? owner->domain_name : owner->domain_uuid,
                                self_name, self_name);
-    if (owner)
-        return NULL;   /* this domain's own, as its ledger says */
-    if (dev && vf->kind != &device_kind_plainvf)
-        return g_strdup_printf("VF %s already has vGPU type %s, which vgpu-hook did not set for "
-                               "this domain; clear it (write 0 to its nvidia/current_vgpu_type) "
-                               "or run 'vgpuctl sync %s'", vf->addr, dev->type, self_name);
-    if (!vf_choice_usable(c, host, vf, req) && (why = vf_choice_mig(host, vf, req)))
-        return g_strdup_printf("VF %s cannot take %s now: %s; run 'vgpuctl sync %s' to point it "
-                               "at a VF that can", vf->addr, vgpu_request_label(req), why,
-                               self_name);
-    if (!vf_choice_usable(c, host, vf, req))
-        return g_strdup_printf("VF %s cannot take %s now (its GPU holds vGPUs of another size, "
-                               "or is full); run 'vgpuctl sync %s' to point it at a VF that can",
-                               vf->addr, vgpu_request_label(req), self_name);
     return NULL;
+}
+
+char *
+vf_choice_refusal(const VfChoice *c, const Host *host, const char *addr,
+                  const VgpuRequest *req, const char *self_name)
+{
+    const HostParent *vf = host_find_parent(host, addr);
+    const HostDevice *dev = vf ? host_find_device(host, vf->addr) : NULL;
+    g_autofree char *why = NULL, *mig = NULL;
+
+    if ((why = vf_choice_named_refusal(c, host, addr, req, self_name)))
+        return g_steal_pointer(&why);
+    if (ledger_list_find_parent(c->ledgers, vf->kind->name, vf->addr, NULL))
+        return NULL;   /* this domain's own, as its ledger says */
+    if (dev && !vf->kind->vf->ledger_reserves)
+        return vf_choice_typed_text(vf, dev->type, self_name);
+    if (vf_choice_usable(c, host, vf, req))
+        return NULL;
+    mig = vf_choice_mig(host, vf, req);
+    return vf_choice_cannot_take_text(vf, req, mig, self_name);
 }
 
 /* @vf is given to @req: the next choice must see it taken. */
@@ -473,7 +492,7 @@ vf_choice_advise(const VfChoice *c, Host *host, const GPtrArray *requests,
             !vf_choice_serves(&own, host, &view, vf_choice_listed(mdev_hostdevs, orig->uuid)))
             continue;
         if ((a.vf = vf_choice_find(&own, host, &view))) {
-            a.managed = a.vf->kind == &device_kind_plainvf;
+            a.managed = a.vf->kind->vf->managed;
             vf_choice_take(host, a.vf, &view);
         } else {
             a.managed = orig->gpu != NULL;
@@ -511,6 +530,8 @@ vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain
 {
     g_autoptr(GString) elems = g_string_new(NULL);
     g_autoptr(GString) why = g_string_new(NULL);   /* MIG's reasons none fits */
+    g_autoptr(GString) extra = g_string_new(NULL);
+    g_autofree char *add = NULL;
     guint unfit = 0, n = 0;
 
     for (guint i = 0; i < advice->len; i++) {
@@ -532,11 +553,10 @@ vf_choice_advice_text(const Host *host, const GArray *advice, const char *domain
     }
     if (n == 0)
         return NULL;
-    return g_strdup_printf("domain '%s' asks for %u whole-VF vGPU(s) with no matching <hostdev> "
-                           "in its definition; add to <devices>: %s%s%s%s (or run: vgpuctl sync "
-                           "%s)", domain, n, elems->str,
-                           unfit ? " with the address of a free VF (none fits now" : "",
-                           why->str, unfit ? ")" : "", domain);
+    if (unfit)
+        g_string_printf(extra, " with the address of a free VF (none fits now%s)", why->str);
+    add = vgpu_request_advice_add(elems->str, extra->str, domain);
+    return vgpu_request_advice_missing(domain, n, TRUE, add);
 }
 
 /* The framebuffer of a GPU of @vf's model: the largest size listed by a
@@ -552,7 +572,7 @@ vf_choice_gpu_mb(const Host *host, const HostParent *vf)
         const HostParent *q = g_ptr_array_index(host->parents, i);
 
         if (strcmp(q->model, vf->model) != 0 ||
-            (q->kind->named_by_hostdev && host_gpu_device_count(host, q->gpu, NULL) > 0))
+            (q->kind->vf && host_gpu_device_count(host, q->gpu, NULL) > 0))
             continue;
         for (guint k = 0; k < q->types->len; k++)
             best = MAX(best, host_type_framebuffer_mb(g_ptr_array_index(q->types, k)));
@@ -569,7 +589,7 @@ vf_choice_known_max(const Host *host, const HostParent *vf, const HostType *type
         const HostParent *q = g_ptr_array_index(host->parents, i);
         const HostType *t;
 
-        if (!q->kind->named_by_hostdev && strcmp(q->model, vf->model) == 0 &&
+        if (!q->kind->vf && strcmp(q->model, vf->model) == 0 &&
             (t = host_parent_find_type(q, type->id)) && t->max_instance >= 0)
             return t->max_instance;
     }
@@ -584,14 +604,14 @@ vf_choice_note_capacity(Host *host)
         guint64 gpu_mb = 0;
         guint vfs = 0;
 
-        if (!p->kind->named_by_hostdev || p->types->len == 0)
+        if (!p->kind->vf || p->types->len == 0)
             continue;
         for (guint k = 0; k < host->parents->len; k++) {
             const HostParent *q = g_ptr_array_index(host->parents, k);
 
             vfs += q->kind == p->kind && strcmp(q->gpu, p->gpu) == 0;
         }
-        if (p->kind != &device_kind_plainvf)
+        if (!device_kind_by_gpu(p->kind))
             gpu_mb = vf_choice_gpu_mb(host, p);
         for (guint k = 0; k < p->types->len; k++) {
             HostType *t = g_ptr_array_index(p->types, k);
@@ -599,7 +619,7 @@ vf_choice_note_capacity(Host *host)
             g_autofree char *mig = mig_type_instance(t);
             int known;
 
-            if (p->kind == &device_kind_plainvf)
+            if (device_kind_by_gpu(p->kind))
                 t->max_instance = (int)vfs;
             else if (t->max_instance >= 0 || mig)
                 continue;

@@ -22,6 +22,23 @@ typedef struct {
                                       another hostdev already); may be NULL */
 } VfChoice;
 
+/* What one call decides by, built once by vf_context_init: the config's
+ * placement rules with the domain's NUMA nodes, the PCI ID database, and
+ * the VfChoice over them and the ledgers. Never copied: .vf.rules points
+ * at .rules. */
+typedef struct {
+    PlacementRules rules;
+    PciNames *names;
+    VfChoice vf;
+} VfContext;
+
+/* @nodes: the domain's NUMA nodes (numa-map.h), NULL when it says none;
+ * @ledgers (Ledger*) and @domain_uuid may be NULL. All borrowed. */
+void vf_context_init(VfContext *ctx, const VgpuConfig *cfg, GArray *nodes,
+                     const GPtrArray *ledgers, const char *domain_uuid);
+void vf_context_clear(VfContext *ctx);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VfContext, vf_context_clear)
+
 /* @req with its type said the VF kinds' way ("558" -> "nvidia-558"); a new
  * string, if any, goes to *owned. */
 VgpuRequest vf_choice_view(const VgpuRequest *req, char **owned);
@@ -112,6 +129,17 @@ char *vf_choice_gpu_unknown(const VfChoice *c, const Host *host, const VgpuReque
  * ledger holds it, and it can take the type (or the domain holds it). */
 gboolean vf_choice_usable(const VfChoice *c, const Host *host, const HostParent *vf,
                           const VgpuRequest *req);
+/* Why the hook refuses @req's hostdev naming @addr before it looks at
+ * what the VF holds now: no such VF, not what @req asks for, its
+ * managed=, the placement rules, another domain's ledger. NULL when none. */
+char *vf_choice_named_refusal(const VfChoice *c, const Host *host, const char *addr,
+                              const VgpuRequest *req, const char *self_name);
+/* "VF A already has vGPU type T, which vgpu-hook did not set ...": @vf's
+ * backend says how to clear it. */
+char *vf_choice_typed_text(const HostParent *vf, const char *type, const char *self_name);
+/* "VF A cannot take L now: ...": @mig is MIG's reason (mig.h), or NULL. */
+char *vf_choice_cannot_take_text(const HostParent *vf, const VgpuRequest *req, const char *mig,
+                                 const char *self_name);
 /* Why the hook would refuse the VF @addr for @req (domain @self_name), in
  * the hook's words; NULL when it would take it. From the scanned @host
  * and the ledgers alone: for vgpuctl check's dry run. */

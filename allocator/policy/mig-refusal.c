@@ -208,7 +208,7 @@ mig_vf_refusal(const Host *host, const char *gpu, const VgpuRequest *req)
         g_autofree char *why = NULL;
 
         /* the VFs that take a vGPU type; a plain VF has none to offer */
-        if (p->kind != &device_kind_nvvf || !g_hash_table_add(seen, p->gpu))
+        if (!device_kind_typed_vf(p->kind) || !g_hash_table_add(seen, p->gpu))
             continue;
         st = mig_gpu_state(host, p->gpu);
         if (st && inst && st->mode != MIG_OFF && state_has_free(st, inst) &&

@@ -148,7 +148,7 @@ mig_gpu_state(const Host *host, const char *gpu)
 
         if (strcmp(p->gpu, gpu) != 0)
             continue;
-        if (p->kind && p->kind->named_by_hostdev)
+        if (p->kind && p->kind->vf)
             model = p->model;
         free_vf = parent_is_free(host, p);
         for (guint j = 0; j < p->types->len; j++) {
@@ -162,7 +162,7 @@ mig_gpu_state(const Host *host, const char *gpu)
                 if (t->available > 0) {
                     mig_room = TRUE;
                     /* A vendor-specific VF lists the type, no count. */
-                    note_free(s, inst, (guint)t->available, p->kind && p->kind->named_by_hostdev);
+                    note_free(s, inst, (guint)t->available, p->kind && p->kind->vf);
                     if (g_hash_table_add(fit, t->id))
                         g_ptr_array_add(s->fitting, (gpointer)t);
                 }

@@ -111,7 +111,7 @@ gpu_views_collect(const Host *host, const VgpuRequest *req, const PlacementRules
         g_autoptr(GPtrArray) types = host_parent_request_types(parent, req);
         GpuView *v;
 
-        if (types->len == 0 || (parent->kind && parent->kind->named_by_hostdev &&
+        if (types->len == 0 || (parent->kind && parent->kind->vf &&
                                 (!rules || !rules->whole_vfs)))
             continue;
         if (!(v = g_hash_table_lookup(by_gpu, parent->gpu))) {

@@ -71,3 +71,4 @@ int cmd_sync(CliOptions *opts, int argc, char **argv);
 int cmd_define(CliOptions *opts, int argc, char **argv);
 int cmd_check(CliOptions *opts, int argc, char **argv);
 int cmd_gc(CliOptions *opts, int argc, char **argv);
+int cmd_cluster(CliOptions *opts, int argc, char **argv);

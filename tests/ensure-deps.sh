@@ -9,7 +9,9 @@
 #                                 fuzz tier, libvirtd + QEMU for the libvirtd tiers,
 #                                 debootstrap for the fresh-machine tier, dpkg-dev,
 #                                 debhelper and lintian for the package tier, rpm
-#                                 and rpmlint for its RPM (tests/deb/test-rpm.sh)
+#                                 and rpmlint for its RPM (tests/deb/test-rpm.sh),
+#                                 crm_simulate, crm_attribute, ocf-tester and
+#                                 VirtualDomain for the cluster tiers (tests/cluster)
 #
 # Several names may be given. Packages only, never recommends: a job that
 # needs a recommended package lists it, so the fresh-machine tier (which runs
@@ -23,7 +25,8 @@ bench=("${demo[@]}" mdevctl strace util-linux)
 test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace
       clang libclang-rt-14-dev debootstrap tar
       dpkg-dev debhelper lintian rpm rpmlint
-      libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst)
+      libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst
+      pacemaker-cli-utils resource-agents libxml2-utils)
 
 [ $# -ge 1 ] || { echo "usage: $0 build|demo|bench|test..." >&2; exit 2; }
 pkgs=()

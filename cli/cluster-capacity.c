@@ -140,7 +140,8 @@ cluster_capacity(virConnectPtr conn, const VgpuConfig *cfg, GError **error)
             const HostDevice *dev = host_find_device(host, kind->named_by_hostdev ? d->parent
                                                                                    : d->uuid);
 
-            if (dev && d->state == LEDGER_CREATED)
+            /* Whatever its record's state: one being removed is mid-release. */
+            if (dev)
                 cluster_add(by_name, out,
                             cluster_attr_name("", host_device_type_name(host, dev)), 1, TRUE);
         }

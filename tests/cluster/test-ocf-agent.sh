@@ -63,7 +63,7 @@ test_mdev_start_stop() {
     lv_domain_xml vm1 "$(du 1)" --no-hostdev "uuid=\"$(u 1)\" profile=\"A40-2Q\"" > "$LV_WORK/shared/vm1.xml"
     cp "$LV_WORK/shared/vm1.xml" "$LV_WORK/vm1.orig"
     keeper_start PATH="$LV_WORK/bin:$PATH" CIB_file="$LV_WORK/cib.xml" --vgpuctl "$LV_B/cli/vgpuctl"
-    wait_for 30 util_is vgpu-A40-48Q 2
+    wait_for 120 util_is vgpu-A40-48Q 2
     t_eq "keeper: published the empty host (A40-2Q 48, A40-48Q 2)" "48 2" "$(util_of vgpu-A40-2Q) $(util_of vgpu-A40-48Q)"
     ra vm1 monitor
     t_eq "monitor before start: not running (7)" 7 "$RC"
@@ -74,7 +74,7 @@ test_mdev_start_stop() {
     t_eq "start: the shared config is untouched" "" "$(cmp "$LV_WORK/shared/vm1.xml" "$LV_WORK/vm1.orig" 2>&1)"
     t_eq "start: the node-local copy has the mdev hostdev" 1 "$(grep -Ec "type=['\"]mdev['\"]" "$(local_copy vm1)" 2>/dev/null)"
     t_eq "start: the resource's utilization set (A40-2Q=1)" 1 "$(rsc_util vm1 vgpu-A40-2Q)"
-    wait_for 30 util_is vgpu-A40-48Q 1
+    wait_for 120 util_is vgpu-A40-48Q 1
     t_eq "keeper after the start: A40-48Q 1 (one GPU holds 2Q now); A40-2Q 48 (Pacemaker counts its own)" \
         "1 48" "$(util_of vgpu-A40-48Q) $(util_of vgpu-A40-2Q)"
     ra vm1 monitor
@@ -84,7 +84,7 @@ test_mdev_start_stop() {
     ra vm1 stop
     t_eq "stop: exit 0, domain gone, mdev gone, local copy gone" "0:::no" \
         "$RC:$(lv_virsh list --all --name | grep -x vm1):$(mdevs):$([ -e "$(local_copy vm1)" ] && echo yes || echo no)"
-    wait_for 30 util_is vgpu-A40-48Q 2
+    wait_for 120 util_is vgpu-A40-48Q 2
     t_eq "keeper after the stop: A40-48Q 2 again" 2 "$(util_of vgpu-A40-48Q)"
     ra vm1 stop
     t_eq "stop again: 0" 0 "$RC"
@@ -94,10 +94,10 @@ test_mdev_start_stop() {
     # cannot count on: the published A40-2Q drops.
     lv_domain_xml vm9 "$(du 9)" "uuid=\"$(u 9)\" profile=\"A40-2Q\"" > "$LV_WORK/vm9.xml"
     lv_virsh define "$LV_WORK/vm9.xml" > /dev/null && lv_virsh start vm9 > /dev/null
-    wait_for 30 util_is vgpu-A40-2Q 47
+    wait_for 120 util_is vgpu-A40-2Q 47
     t_eq "keeper: a persistent domain's start lowers A40-2Q to 47" 47 "$(util_of vgpu-A40-2Q)"
     lv_virsh destroy vm9 > /dev/null; lv_virsh undefine vm9 > /dev/null
-    wait_for 30 util_is vgpu-A40-2Q 48
+    wait_for 120 util_is vgpu-A40-2Q 48
     t_eq "keeper: its stop gives it back" 48 "$(util_of vgpu-A40-2Q)"
     keeper_stop
 }

@@ -21,6 +21,9 @@ SYSCONFDIR ?= /etc
 HOOKDIR    ?= $(SYSCONFDIR)/libvirt/hooks
 SBINDIR    ?= $(PREFIX)/sbin
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# Pacemaker looks for OCF agents under /usr/lib/ocf (its OCF_ROOT), whatever
+# PREFIX: a /usr/local install passes OCFDIR=/usr/lib/ocf for it to be seen.
+OCFDIR     ?= $(PREFIX)/lib/ocf
 DESTDIR    ?=
 O          ?= .
 
@@ -54,7 +57,7 @@ CLI_CFLAGS  = $(call lazy,CLI_CFLAGS,--cflags json-glib-1.0 smartcols)
 CLI_LIBS    = $(call lazy,CLI_LIBS,--libs json-glib-1.0 smartcols)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) $(TESTDEF) \
-             -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
+             -DVGPU_LIBEXECDIR='"$(LIBEXECDIR)"' -DVGPU_BINDIR='"$(BINDIR)"' -DVGPU_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 # The layers, each seeing only the ones below it: util < model < xml;
@@ -197,6 +200,9 @@ install: all
 	else install -m 0644 examples/vgpu-hook.conf $(DESTDIR)$(SYSCONFDIR)/libvirt/vgpu-hook.conf; fi
 	for m in docs/*.[158]; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	install -m 0644 cli/vgpuctl.bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl
+	install -d $(DESTDIR)$(OCFDIR)/resource.d/vgpu-hook
+	sed 's|/usr/bin/vgpuctl|$(BINDIR)/vgpuctl|g' ocf/vgpu-domain > $(DESTDIR)$(OCFDIR)/resource.d/vgpu-hook/vgpu-domain
+	chmod 0755 $(DESTDIR)$(OCFDIR)/resource.d/vgpu-hook/vgpu-domain
 	@hooks/install-hook.sh "$(DESTDIR)" $(HOOKDIR) $(LIBEXECDIR) "$(LIBVIRT_VERSION)"
 
 # Built from a copy of the tree (committed and new files) so that the
@@ -215,7 +221,9 @@ uninstall:
 	rm -f $(DESTDIR)$(HOOKDIR)/qemu.d/vgpu-hook $(DESTDIR)$(LIBEXECDIR)/vgpu-hook \
 	    $(DESTDIR)$(LIBEXECDIR)/vgpu-hook-core.so $(DESTDIR)$(BINDIR)/vgpuctl \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vgpuctl \
-	    $(DESTDIR)$(SBINDIR)/vgpu-keeper $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service
+	    $(DESTDIR)$(SBINDIR)/vgpu-keeper $(DESTDIR)$(SYSTEMDUNITDIR)/vgpu-keeper.service \
+	    $(DESTDIR)$(OCFDIR)/resource.d/vgpu-hook/vgpu-domain
+	-rmdir $(DESTDIR)$(OCFDIR)/resource.d/vgpu-hook 2>/dev/null
 	@if [ "$$(readlink $(DESTDIR)$(HOOKDIR)/qemu 2>/dev/null)" = "$(LIBEXECDIR)/vgpu-hook" ]; then \
 	    rm -f $(DESTDIR)$(HOOKDIR)/qemu; fi
 	for m in docs/*.[158]; do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done

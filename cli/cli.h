@@ -72,3 +72,4 @@ int cmd_define(CliOptions *opts, int argc, char **argv);
 int cmd_check(CliOptions *opts, int argc, char **argv);
 int cmd_gc(CliOptions *opts, int argc, char **argv);
 int cmd_migrate_check(CliOptions *opts, int argc, char **argv);
+int cmd_cluster(CliOptions *opts, int argc, char **argv);

@@ -29,6 +29,7 @@ static const CliCommand commands[] = {
     { "check",  cmd_check,  "dry run: would this domain start now, and where" },
     { "gc",     cmd_gc,     "remove leaked vGPUs of domains that are not running" },
     { "migrate-check", cmd_migrate_check, "would a vGPU domain move to another host, and how" },
+    { "cluster", cmd_cluster, "for Pacemaker: node-local config, need, capacity" },
 };
 
 static char *
@@ -118,7 +119,7 @@ main(int argc, char **argv)
     }
     if (argc < 2) {
         cli_error("no command given (one of: types, status, attach, detach, sync, define, "
-                  "check, gc; see '" CLI_PROGRAM " help')");
+                  "check, gc, cluster; see '" CLI_PROGRAM " help')");
         goto out;
     }
     if ((cmd = find_command(argv[1])))

@@ -55,6 +55,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
     }
     vf_why = g_strdup_printf("event: domain '%s' %s", virDomainGetName(dom), what);
     keeper_queue_vf(k, vf_why);
+    if (event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED)
+        keeper_publish_due(k);
     return 0;
 }
 

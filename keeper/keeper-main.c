@@ -114,7 +114,7 @@ run_daemon(Keeper *k)
 int
 main(int argc, char **argv)
 {
-    g_autofree char *uri = NULL, *config_path = NULL;
+    g_autofree char *uri = NULL, *config_path = NULL, *vgpuctl = NULL;
     gboolean once = FALSE, dry_run = FALSE, foreground_log = FALSE, version = FALSE;
     gint recheck = KEEPER_RECHECK_S;
     const GOptionEntry entries[] = {
@@ -128,6 +128,9 @@ main(int argc, char **argv)
         { "recheck", 0, 0, G_OPTION_ARG_INT, &recheck,
           "Check stopped domains' whole VFs every SECONDS without an event too (default "
           G_STRINGIFY(KEEPER_RECHECK_S) ", 0: never)", "SECONDS" },
+        { "vgpuctl", 0, 0, G_OPTION_ARG_FILENAME, &vgpuctl,
+          "vgpuctl to run 'cluster publish' with on a Pacemaker node (default "
+          VGPU_BINDIR "/vgpuctl)", "PATH" },
         { "stderr", 0, 0, G_OPTION_ARG_NONE, &foreground_log,
           "Also write log lines to standard error", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
@@ -161,6 +164,7 @@ main(int argc, char **argv)
     k.sysfs_root = cfg->sysfs_root;
     k.cfg = cfg;
     k.recheck_s = (guint)recheck;
+    k.vgpuctl = vgpuctl ? vgpuctl : VGPU_BINDIR "/vgpuctl";
     k.backoff_min_ms = KEEPER_BACKOFF_MIN_MS;
     k.backoff_max_ms = KEEPER_BACKOFF_MAX_MS;
 #ifdef VGPU_TEST_HOOKS

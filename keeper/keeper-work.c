@@ -223,6 +223,7 @@ keeper_run_queue(Keeper *k)
         if (k->vf_host)
             keeper_vf_pass(k, vf_why);
     }
+    keeper_publish(k);
 }
 
 int
@@ -244,6 +245,9 @@ keeper_full_pass(Keeper *k, const char *why)
     }
     free(doms);
     keeper_vf_pass(k, why);
+    /* After a (re)connection: what started or stopped meanwhile. */
+    k->publish_due = TRUE;
+    keeper_publish(k);
     k->status.passes++;
     g_free(k->status.last_pass);
     k->status.last_pass = keeper_status_now();

@@ -57,6 +57,8 @@ typedef struct {
     KeeperStatus status;
     guint failures;             /* domains a pass could not sync */
     gboolean quit;
+    const char *vgpuctl;        /* runs "cluster publish" where Pacemaker is installed */
+    gboolean publish_due;       /* a domain started or stopped since the last publish */
 } Keeper;
 
 /* keeper-conn.c: connect, register for events, reconnect with backoff,
@@ -76,3 +78,8 @@ void keeper_run_queue(Keeper *k);
 /* Every persistent domain. -1 when libvirt could not list them. */
 int keeper_full_pass(Keeper *k, const char *why);
 void keeper_status_save(Keeper *k);
+
+/* keeper-publish.c: Pacemaker's node utilization follows starts and stops. */
+void keeper_publish_due(Keeper *k);
+/* Runs the queued publish, if any, and only where crm_node is installed. */
+void keeper_publish(Keeper *k);

@@ -12,6 +12,8 @@
 #                                 and rpmlint for its RPM (tests/deb/test-rpm.sh),
 #                                 systemd-container (systemd-nspawn) for the booted
 #                                 Debian root of tests/deb/test-systemd.sh
+#                                 crm_simulate, crm_attribute, ocf-tester and
+#                                 VirtualDomain for the cluster tiers (tests/cluster)
 #
 # Several names may be given. Packages only, never recommends: a job that
 # needs a recommended package lists it, so the fresh-machine tier (which runs
@@ -26,7 +28,8 @@ test=("${demo[@]}" valgrind mdevctl util-linux procps jq bash-completion strace
       clang libclang-rt-14-dev debootstrap tar
       dpkg-dev debhelper lintian rpm rpmlint
       libvirt-daemon-system libvirt-clients qemu-system-x86 tini virtinst
-      systemd-container)
+      systemd-container
+      pacemaker-cli-utils resource-agents libxml2-utils)
 
 [ $# -ge 1 ] || { echo "usage: $0 build|demo|bench|test..." >&2; exit 2; }
 pkgs=()

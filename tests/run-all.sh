@@ -84,7 +84,8 @@ done
 
 for tier in tests/sim/test-*.sh tests/hook/test-*.sh tests/cli/test-*.sh tests/e2e/test-*.sh \
             tests/kernel/test-*.sh tests/stress/test-*.sh tests/fuzz/test-*.sh \
-            tests/deb/test-*.sh tests/fresh/test-*.sh; do
+            tests/deb/test-*.sh tests/fresh/test-*.sh \
+            tests/cluster/test-*.sh; do
     [ -f "$tier" ] || continue
     n=$(basename "$tier" .sh)
     echo "== $tier"

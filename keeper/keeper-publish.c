@@ -4,6 +4,8 @@
  * Where Pacemaker is not installed this costs one PATH lookup per batch of
  * events; where it is installed but not running, vgpuctl --if-cluster
  * returns quietly. */
+#include <stdio.h>
+
 #include "keeper.h"
 #include "vgpu-log.h"
 
@@ -31,6 +33,9 @@ keeper_publish(Keeper *k)
      * keepalive meanwhile. vgpuctl takes a lock, so a later run reads the
      * host after an earlier one wrote: the newest figures are written last.
      * It says its own failures on stderr, which the unit's journal keeps. */
+    /* What --once printed must not reach the pipe twice: a forked child
+     * that flushes at exit (valgrind's do) would write it again. */
+    fflush(NULL);
     if (!g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
                        &error))
         vgpu_log(LOG_ERR, "publishing vGPU capacity to Pacemaker: %s", error->message);

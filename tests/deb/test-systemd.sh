@@ -115,8 +115,25 @@ systemd-nspawn -q -D "$R" -M "$MACHINE" --boot --keep-unit --register=no --conso
     > "$WORK/boot.log" 2>&1 &
 NSPAWN_PID=$!
 NSPAWN_START=$(proc_start "$NSPAWN_PID")
-for _ in $(seq 1 600); do
-    LEADER=$(pgrep -P "$NSPAWN_PID" | head -n 1)
+# The machine's PID 1: nspawn's first child is a helper that sets the
+# container up and is gone once PID 1 runs; entered too early, it shows a
+# root where no systemd runs ("offline"). So: the process below nspawn
+# that is PID 1 of a namespace of its own.
+machine_leader() {
+    local p q
+    for p in $(pgrep -x systemd); do
+        [ "$(awk '/^NSpid:/ { print (NF > 2) ? $NF : "" }' "/proc/$p/status" 2>/dev/null)" = 1 ] ||
+            continue
+        q=$p
+        while [ -n "$q" ] && [ "$q" -gt 1 ]; do
+            [ "$q" = "$NSPAWN_PID" ] && { echo "$p"; return 0; }
+            q=$(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)
+        done
+    done
+    return 1
+}
+for _ in $(seq 1 1200); do
+    LEADER=$(machine_leader)
     [ -n "$LEADER" ] && break
     same_proc "$NSPAWN_PID" "$NSPAWN_START" || break
     sleep 0.05

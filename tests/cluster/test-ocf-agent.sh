@@ -29,6 +29,16 @@ ra_setup() {
     mkdir -p "$LV_WORK/shared" "$LV_WORK/rsc" "$LV_WORK/bin"
     printf '#!/bin/sh\n[ "$1" = -n ] && echo node1\n' > "$LV_WORK/bin/crm_node"
     chmod +x "$LV_WORK/bin/crm_node"
+    # A live CIB applies each change alone (pacemaker-based); a CIB_file is
+    # read, changed and written whole by each tool, so the keeper's publish
+    # and the agent's utilization, run at once, could lose one's change.
+    # These wrappers serialize them on the file, as the daemon would.
+    local tool real
+    for tool in crm_attribute crm_resource; do
+        real=$(command -v "$tool") || continue
+        printf '#!/bin/sh\nexec flock %s %s "$@"\n' "$LV_WORK/cib.lock" "$real" > "$LV_WORK/bin/$tool"
+        chmod +x "$LV_WORK/bin/$tool"
+    done
     cp "$TOP/tests/cluster/fixtures/two-nodes.xml" "$LV_WORK/cib.xml"
     RA_ENV=(OCF_ROOT=/usr/lib/ocf HA_RSCTMP="$LV_WORK/rsc" PATH="$LV_WORK/bin:$PATH"
             CIB_file="$LV_WORK/cib.xml" OCF_RESKEY_vgpuctl="$LV_B/cli/vgpuctl")
@@ -43,8 +53,8 @@ ra() {
     ERR=$(cat "$LV_WORK/ra.err")
 }
 local_copy() { echo "$LV_WORK/rsc/vgpu-domain/$1.xml"; }
-util_of() { CIB_file=$LV_WORK/cib.xml crm_attribute --type nodes --node node1 --utilization --name "$1" --query --quiet 2> /dev/null; }
-rsc_util() { CIB_file=$LV_WORK/cib.xml crm_resource --resource "$1" --utilization --get-parameter "$2" --quiet 2> /dev/null; }
+util_of() { CIB_file=$LV_WORK/cib.xml "$LV_WORK/bin/crm_attribute" --type nodes --node node1 --utilization --name "$1" --query --quiet 2> /dev/null; }
+rsc_util() { CIB_file=$LV_WORK/cib.xml "$LV_WORK/bin/crm_resource" --resource "$1" --utilization --get-parameter "$2" --quiet 2> /dev/null; }
 util_is() { [ "$(util_of "$1")" = "$2" ]; }
 live_vf() { lv_virsh dumpxml "$1" | hostdev_vf "$2"; }
 
